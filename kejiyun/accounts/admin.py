@@ -1,0 +1,52 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from kejiyun.accounts.models import Organisation, SmsCode, SmsMessage, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "display_name", "masked_mobile", "role", "centre", "is_active"]
+    list_filter = ["role", "is_active", "is_superuser", "centre__region__level"]
+    search_fields = ["username", "display_name", "mobile"]
+    raw_id_fields = ["centre", "region", "organisation"]
+    list_select_related = ["centre"]
+    fieldsets = (
+        *(BaseUserAdmin.fieldsets or ()),
+        ("科技云", {"fields": ("display_name", "mobile", "role", "centre", "region",
+                               "organisation")}),
+    )
+    add_fieldsets = (
+        *BaseUserAdmin.add_fieldsets,
+        ("科技云", {"fields": ("display_name", "mobile", "role", "centre", "region",
+                               "organisation")}),
+    )
+
+    @admin.display(description="手机号")
+    def masked_mobile(self, obj: User) -> str:
+        return obj.masked_mobile
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "uscc", "region", "industry", "created_at"]
+    list_filter = ["kind", "region__parent"]
+    search_fields = ["name", "uscc"]
+    raw_id_fields = ["region"]
+    list_select_related = ["region"]
+
+
+@admin.register(SmsCode)
+class SmsCodeAdmin(admin.ModelAdmin):
+    list_display = ["purpose", "created_at", "expires_at", "attempts", "used_at"]
+    list_filter = ["purpose"]
+    search_fields = ["mobile"]
+    readonly_fields = ["mobile", "purpose", "code_hash", "created_at", "expires_at",
+                       "attempts", "used_at"]
+
+
+@admin.register(SmsMessage)
+class SmsMessageAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "body"]
+    search_fields = ["mobile"]
+    readonly_fields = ["mobile", "body", "created_at"]

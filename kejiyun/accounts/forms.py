@@ -1,0 +1,164 @@
+"""Edge validation for account pages. Forms check input; services do the writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+
+from kejiyun.accounts.models import Role, SmsCode
+from kejiyun.accounts.validators import (
+    normalise_mobile,
+    normalise_uscc,
+    validate_mobile,
+    validate_uscc,
+)
+from kejiyun.regions.models import Region
+from kejiyun.regions.selectors import counties_of_province
+
+
+class CountyChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        region: Region = obj
+        return f"{region.parent.name if region.parent else ''} · {region.name}"
+
+
+def _county_field(label: str = "所在区县") -> CountyChoiceField:
+    return CountyChoiceField(
+        label=label,
+        queryset=counties_of_province(settings.DEPLOYMENT_PROVINCE),
+        empty_label="请选择区县",
+        error_messages={
+            "required": "请选择所在区县。",
+            "invalid_choice": "所选区县不存在，请重新选择。",
+        },
+    )
+
+
+class MobileField(forms.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "手机号")
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("error_messages", {"required": "请输入手机号。"})
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"inputmode": "numeric", "autocomplete": "tel"})
+
+    def clean(self, value: Any) -> str:
+        mobile = normalise_mobile(super().clean(value))
+        validate_mobile(mobile)
+        return mobile
+
+
+class LoginForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": "手机号/用户名或密码不正确。",
+        "inactive": "该账号已停用，请联系管理员。",
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "手机号或用户名"
+        self.fields["username"].error_messages["required"] = "请输入手机号或用户名。"
+        self.fields["password"].label = "密码"
+        self.fields["password"].error_messages["required"] = "请输入密码。"
+
+
+class SmsCodeRequestForm(forms.Form):
+    mobile = MobileField()
+    purpose = forms.ChoiceField(choices=SmsCode.Purpose.choices)
+
+
+class _PasswordPairMixin(forms.Form):
+    password1 = forms.CharField(
+        label="设置密码", strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="至少12位，不能是常见密码或纯数字。",
+        error_messages={"required": "请设置密码。"},
+    )
+    password2 = forms.CharField(
+        label="确认密码", strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "请再次输入密码。"},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", "两次输入的密码不一致。")
+        elif p1:
+            try:
+                password_validation.validate_password(p1)
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class _RegistrationBase(_PasswordPairMixin):
+    role: str = ""
+    display_name = forms.CharField(
+        label="姓名", max_length=40, error_messages={"required": "请输入姓名。"}
+    )
+    mobile = MobileField()
+    sms_code = forms.RegexField(
+        label="短信验证码", regex=r"^\d{6}$", max_length=6,
+        error_messages={"required": "请输入短信验证码。", "invalid": "验证码为6位数字。"},
+    )
+    region = _county_field()
+    agree = forms.BooleanField(
+        label="我已阅读并同意《用户协议》和《个人信息保护政策》",
+        error_messages={"required": "注册前请阅读并同意用户协议和个人信息保护政策。"},
+    )
+
+    field_order = ["display_name", "mobile", "sms_code"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["sms_code"].widget.attrs.update(
+            {"inputmode": "numeric", "autocomplete": "one-time-code"}
+        )
+        self.fields["region"].queryset = counties_of_province(settings.DEPLOYMENT_PROVINCE)
+
+
+class WorkerRegistrationForm(_RegistrationBase):
+    role = Role.WORKER
+    employer = forms.CharField(
+        label="工作单位", max_length=120, error_messages={"required": "请输入工作单位。"}
+    )
+    title = forms.CharField(label="职称", max_length=40, required=False)
+
+
+class EnterpriseRegistrationForm(_RegistrationBase):
+    role = Role.ENTERPRISE
+    organisation_name = forms.CharField(
+        label="企业名称", max_length=120, error_messages={"required": "请输入企业名称。"}
+    )
+    uscc = forms.CharField(
+        label="统一社会信用代码", max_length=30,
+        error_messages={"required": "请输入统一社会信用代码。"},
+        help_text="18位，见营业执照。",
+    )
+    industry = forms.CharField(label="所属行业", max_length=64, required=False)
+    region = _county_field("企业所在区县")
+
+    def clean_uscc(self) -> str:
+        value = normalise_uscc(self.cleaned_data["uscc"])
+        validate_uscc(value)
+        return value
+
+
+class CitizenRegistrationForm(_RegistrationBase):
+    role = Role.CITIZEN
+
+
+class PasswordResetForm(_PasswordPairMixin):
+    mobile = MobileField()
+    sms_code = forms.RegexField(
+        label="短信验证码", regex=r"^\d{6}$", max_length=6,
+        error_messages={"required": "请输入短信验证码。", "invalid": "验证码为6位数字。"},
+    )
+    field_order = ["mobile", "sms_code", "password1", "password2"]

@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from kejiyun.accounts.validators import validate_mobile, validate_uscc
+from kejiyun.core.masking import mask_mobile
+from kejiyun.regions.models import Region, ServiceCentre
+
+
+class Role(models.TextChoices):
+    WORKER = "worker", "科技工作者"
+    ENTERPRISE = "enterprise", "企业用户"
+    CITIZEN = "citizen", "公众"
+    STAFF = "staff", "服务中心工作人员"
+    REVIEWER = "reviewer", "评审专家"
+    ADMIN = "admin", "管理员"
+
+
+class Organisation(models.Model):
+    """An enterprise, university, research institute or society (学会)."""
+
+    class Kind(models.TextChoices):
+        ENTERPRISE = "enterprise", "企业"
+        UNIVERSITY = "university", "高等院校"
+        INSTITUTE = "institute", "科研院所"
+        SOCIETY = "society", "学会"
+
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices, db_index=True)
+    name = models.CharField("名称", max_length=120)
+    uscc = models.CharField(
+        "统一社会信用代码", max_length=18, unique=True, null=True, blank=True,
+        validators=[validate_uscc],
+    )
+    region = models.ForeignKey(
+        Region, verbose_name="所在区县", on_delete=models.PROTECT, related_name="organisations"
+    )
+    industry = models.CharField("所属行业", max_length=64, blank=True)
+    description = models.TextField("简介", blank=True)
+    created_at = models.DateTimeField("登记时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "组织"
+        verbose_name_plural = "组织"
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="enterprise") | Q(uscc__isnull=False),
+                name="organisation_enterprise_has_uscc",
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "region"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class KejiyunUserManager(UserManager["User"]):
+    pass
+
+
+class User(AbstractUser):
+    """A person who signs in. Staff are bound to exactly one service centre."""
+
+    display_name = models.CharField("姓名", max_length=40)
+    mobile = models.CharField(
+        "手机号", max_length=11, unique=True, null=True, blank=True, validators=[validate_mobile]
+    )
+    role = models.CharField("角色", max_length=16, choices=Role.choices, db_index=True)
+    centre = models.ForeignKey(
+        ServiceCentre, verbose_name="所属服务中心", null=True, blank=True,
+        on_delete=models.PROTECT, related_name="staff",
+    )
+    region = models.ForeignKey(
+        Region, verbose_name="所在地区", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="residents",
+    )
+    organisation = models.ForeignKey(
+        Organisation, verbose_name="所属组织", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="members",
+    )
+
+    objects = KejiyunUserManager()
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(role="staff") | Q(centre__isnull=False),
+                name="user_staff_bound_to_centre",
+            ),
+            models.CheckConstraint(
+                condition=Q(role="staff") | Q(centre__isnull=True),
+                name="user_only_staff_have_centre",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role="enterprise") | Q(organisation__isnull=False),
+                name="user_enterprise_has_organisation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def is_centre_staff(self) -> bool:
+        return self.role == Role.STAFF and self.centre_id is not None
+
+    @property
+    def sees_everything(self) -> bool:
+        """Administrators see every jurisdiction."""
+        return self.is_superuser or self.role == Role.ADMIN
+
+    @property
+    def masked_mobile(self) -> str:
+        return mask_mobile(self.mobile or "")
+
+
+class SmsCode(models.Model):
+    """A one-time code sent to a mobile number. Only a hash of the code is stored."""
+
+    class Purpose(models.TextChoices):
+        REGISTER = "register", "注册"
+        RESET = "reset", "找回密码"
+
+    mobile = models.CharField("手机号", max_length=11, db_index=True)
+    purpose = models.CharField("用途", max_length=16, choices=Purpose.choices)
+    code_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "短信验证码"
+        verbose_name_plural = "短信验证码"
+        indexes = [models.Index(fields=["mobile", "purpose", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def is_usable(self, now: object = None) -> bool:
+        moment = now or timezone.now()
+        return self.used_at is None and self.expires_at > moment  # type: ignore[operator]
+
+
+class SmsMessage(models.Model):
+    """The outbox of the default SMS backend: messages are recorded here, not sent."""
+
+    mobile = models.CharField("手机号", max_length=11)
+    body = models.CharField("内容", max_length=500)
+    created_at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "短信发件箱"
+        verbose_name_plural = "短信发件箱"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,193 @@
+"""Writes for accounts and organisations: registration, SMS codes, password reset."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from kejiyun.accounts.models import Organisation, Role, SmsCode, User
+from kejiyun.accounts.sms import get_sms_backend
+from kejiyun.regions.models import Region
+from kejiyun.talent.models import TalentProfile
+
+
+class SmsThrottled(Exception):
+    """A code was sent to this number too recently."""
+
+
+def _code_hash(*, mobile: str, purpose: str, code: str) -> str:
+    message = f"{purpose}:{mobile}:{code}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def sms_code_send(*, mobile: str, purpose: str, now: datetime | None = None) -> None:
+    """Create a 6-digit code and send it. For a reset, unknown numbers get nothing, silently."""
+    moment = now or timezone.now()
+    recent = SmsCode.objects.filter(
+        mobile=mobile,
+        purpose=purpose,
+        created_at__gt=moment - timedelta(seconds=settings.SMS_CODE_RESEND_SECONDS),
+    ).exists()
+    if recent:
+        raise SmsThrottled
+    if purpose == SmsCode.Purpose.RESET and not User.objects.filter(mobile=mobile).exists():
+        return
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    SmsCode.objects.create(
+        mobile=mobile,
+        purpose=purpose,
+        code_hash=_code_hash(mobile=mobile, purpose=purpose, code=code),
+        created_at=moment,
+        expires_at=moment + timedelta(seconds=settings.SMS_CODE_TTL_SECONDS),
+    )
+    label = SmsCode.Purpose(purpose).label
+    get_sms_backend().send(
+        mobile=mobile,
+        body=f"【科技云】您的{label}验证码是 {code}，10分钟内有效。如非本人操作，请忽略。",
+    )
+
+
+def sms_code_check(*, mobile: str, purpose: str, code: str) -> SmsCode:
+    """Return the latest unused code for this number if `code` matches it.
+
+    A wrong guess is counted (outside any caller's transaction, so a rolled-back
+    registration still counts it); after SMS_CODE_MAX_ATTEMPTS the code is dead.
+    """
+    now = timezone.now()
+    latest = (
+        SmsCode.objects.filter(mobile=mobile, purpose=purpose, used_at__isnull=True)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    error = ValidationError("短信验证码不正确或已过期，请重新获取。", code="bad_sms_code")
+    if latest is None or not latest.is_usable(now):
+        raise error
+    if latest.attempts >= settings.SMS_CODE_MAX_ATTEMPTS:
+        raise ValidationError("验证码尝试次数过多，请重新获取。", code="sms_code_locked")
+    wanted = _code_hash(mobile=mobile, purpose=purpose, code=code.strip())
+    if not hmac.compare_digest(wanted, latest.code_hash):
+        SmsCode.objects.filter(pk=latest.pk).update(attempts=F("attempts") + 1)
+        raise error
+    return latest
+
+
+def sms_code_claim(*, sms_code: SmsCode) -> None:
+    """Mark a checked code used; a conditional update so two requests cannot both use it."""
+    claimed = SmsCode.objects.filter(pk=sms_code.pk, used_at__isnull=True).update(
+        used_at=timezone.now()
+    )
+    if claimed != 1:
+        raise ValidationError("短信验证码已被使用，请重新获取。", code="sms_code_used")
+
+
+def _new_username(mobile: str) -> str:
+    return f"m{mobile}"
+
+
+@dataclass(frozen=True)
+class Registration:
+    role: str
+    display_name: str
+    mobile: str
+    password: str
+    sms_code: str
+    region: Region
+    employer: str = ""
+    title: str = ""
+    organisation_name: str = ""
+    uscc: str = ""
+    industry: str = ""
+
+
+def user_register(*, registration: Registration) -> User:
+    """Create a self-registered S&T worker, enterprise user or citizen.
+
+    Everything is checked first; the SMS code is then claimed inside the same transaction
+    as the writes, so a failure anywhere creates nothing and leaves the code usable.
+    """
+    r = registration
+    if r.role not in (Role.WORKER, Role.ENTERPRISE, Role.CITIZEN):
+        raise ValidationError("该角色不能自行注册。", code="role_not_allowed")
+    if r.region.level not in (Region.Level.COUNTY, Region.Level.TOWNSHIP):
+        raise ValidationError("请选择到区县一级。", code="region_level")
+    if User.objects.filter(mobile=r.mobile).exists():
+        raise ValidationError("该手机号已注册，请直接登录或找回密码。", code="mobile_taken")
+    if r.role == Role.ENTERPRISE and Organisation.objects.filter(uscc=r.uscc).exists():
+        raise ValidationError(
+            "该统一社会信用代码已注册，请联系本企业已注册的账号或当地服务中心。",
+            code="uscc_taken",
+        )
+    sms_code = sms_code_check(mobile=r.mobile, purpose=SmsCode.Purpose.REGISTER, code=r.sms_code)
+    with transaction.atomic():
+        return _user_create_registered(registration=r, sms_code=sms_code)
+
+
+def _user_create_registered(*, registration: Registration, sms_code: SmsCode) -> User:
+    r = registration
+    organisation = None
+    if r.role == Role.ENTERPRISE:
+        organisation = Organisation.objects.create(
+            kind=Organisation.Kind.ENTERPRISE,
+            name=r.organisation_name,
+            uscc=r.uscc,
+            region=r.region,
+            industry=r.industry,
+        )
+    sms_code_claim(sms_code=sms_code)
+    user = User(
+        username=_new_username(r.mobile),
+        display_name=r.display_name,
+        mobile=r.mobile,
+        role=r.role,
+        region=r.region,
+        organisation=organisation,
+    )
+    user.set_password(r.password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    if r.role == Role.WORKER:
+        TalentProfile.objects.create(
+            user=user, region=r.region, employer=r.employer, title=r.title
+        )
+    return user
+
+
+def user_reset_password(*, mobile: str, sms_code: str, password: str) -> User:
+    user = User.objects.filter(mobile=mobile).first()
+    if user is None:
+        raise ValidationError("短信验证码不正确或已过期，请重新获取。", code="bad_sms_code")
+    checked = sms_code_check(mobile=mobile, purpose=SmsCode.Purpose.RESET, code=sms_code)
+    with transaction.atomic():
+        sms_code_claim(sms_code=checked)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def staff_create(
+    *, username: str, display_name: str, password: str, centre_region: Region,
+    mobile: str | None = None,
+) -> User:
+    """Create a centre staff member bound to the centre of `centre_region`."""
+    user = User(
+        username=username,
+        display_name=display_name,
+        mobile=mobile,
+        role=Role.STAFF,
+        centre=centre_region.centre,
+        region=centre_region,
+    )
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user

@@ -1,0 +1,45 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from kejiyun.accounts import views
+from kejiyun.accounts.forms import LoginForm
+
+app_name = "accounts"
+
+urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="accounts/login.html", authentication_form=LoginForm,
+            redirect_authenticated_user=True,
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("register/", views.register_choose, name="register"),
+    path("register/<slug:kind>/", views.register, name="register_kind"),
+    path("sms-code/", views.sms_code_request, name="sms_code"),
+    path("password/reset/", views.password_reset, name="password_reset"),
+    path(
+        "password/change/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="accounts/password_change.html",
+            success_url="/accounts/password/change/done/",
+        ),
+        name="password_change",
+    ),
+    path(
+        "password/change/done/",
+        auth_views.PasswordChangeDoneView.as_view(
+            template_name="accounts/password_change_done.html"
+        ),
+        name="password_change_done",
+    ),
+    path("profile/", views.profile, name="profile"),
+    path("staff/organisations/", views.staff_organisations, name="staff_organisations"),
+    path(
+        "staff/organisations/<int:organisation_id>/",
+        views.staff_organisation_detail,
+        name="staff_organisation_detail",
+    ),
+]

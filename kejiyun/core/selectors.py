@@ -1,0 +1,70 @@
+"""Cross-domain reads for the home page and the dashboards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kejiyun.accounts.models import Organisation, Role, User
+from kejiyun.demands.models import Demand
+from kejiyun.demands.selectors import demands_for_staff
+from kejiyun.popsci.models import Article
+from kejiyun.regions.models import Region, ServiceCentre
+from kejiyun.regions.selectors import centres_in_jurisdiction, province_regions
+from kejiyun.talent.models import TalentProfile
+from kejiyun.talent.selectors import talent_for_staff
+from kejiyun.accounts.selectors import organisations_for_staff
+
+
+@dataclass(frozen=True)
+class PlatformCounts:
+    regions: int
+    centres: int
+    workers: int
+    enterprises: int
+    demands: int
+    articles: int
+
+
+def platform_counts(*, province_code: str) -> PlatformCounts:
+    """Live counts for the deployment province (regions down to county level)."""
+    prefix = f"{province_code}/"
+    return PlatformCounts(
+        regions=province_regions(province_code)
+        .exclude(level=Region.Level.TOWNSHIP)
+        .count(),
+        centres=ServiceCentre.objects.filter(region__path__startswith=prefix).count(),
+        workers=TalentProfile.objects.filter(region__path__startswith=prefix).count(),
+        enterprises=Organisation.objects.filter(
+            kind=Organisation.Kind.ENTERPRISE, region__path__startswith=prefix
+        ).count(),
+        demands=Demand.objects.filter(
+            status__in=[Demand.Status.PUBLISHED, Demand.Status.CLOSED],
+            region__path__startswith=prefix,
+        ).count(),
+        articles=Article.objects.filter(status=Article.Status.PUBLISHED).count(),
+    )
+
+
+@dataclass(frozen=True)
+class JurisdictionCounts:
+    centres: int
+    workers: int
+    enterprises: int
+    demands: int
+    staff: int
+
+
+def jurisdiction_counts(*, user: User) -> JurisdictionCounts:
+    region = user.centre.region if user.centre_id else None  # type: ignore[union-attr]
+    staff_qs = User.objects.filter(role=Role.STAFF)
+    if not user.sees_everything:
+        staff_qs = staff_qs.filter(centre__region__path__startswith=region.path if region else "-")
+    return JurisdictionCounts(
+        centres=centres_in_jurisdiction(user=user).count(),
+        workers=talent_for_staff(user=user).count(),
+        enterprises=organisations_for_staff(
+            user=user, kind=Organisation.Kind.ENTERPRISE
+        ).count(),
+        demands=demands_for_staff(user=user).count(),
+        staff=staff_qs.count(),
+    )

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from kejiyun.accounts.models import Role, User
+from kejiyun.core.selectors import jurisdiction_counts, platform_counts
+from kejiyun.demands.selectors import demands_of_organisation, demands_published
+from kejiyun.popsci.selectors import articles_published
+
+logger = logging.getLogger(__name__)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    counts = platform_counts(province_code=settings.DEPLOYMENT_PROVINCE)
+    return render(
+        request,
+        "core/home.html",
+        {
+            "counts": counts,
+            "latest_demands": list(demands_published()[:6]),
+            "latest_articles": list(articles_published()[:6]),
+        },
+    )
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database and cache status as JSON; 503 when the database is down.
+
+    A cache failure is reported but does not fail the check: the platform works without
+    Redis (sessions and lock-outs live in the database).
+    """
+    database = "ok"
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:
+        logger.warning("healthz database check failed: %s", type(exc).__name__)
+        database = "error"
+    cache_status = "ok"
+    probe = f"healthz:{uuid.uuid4().hex}"
+    try:
+        cache.set(probe, "1", timeout=5)
+        if cache.get(probe) != "1":
+            cache_status = "error"
+        cache.delete(probe)
+    except Exception as exc:
+        logger.warning("healthz cache check failed: %s", type(exc).__name__)
+        cache_status = "error"
+    backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    status = "ok" if database == "ok" else "error"
+    return JsonResponse(
+        {
+            "status": status,
+            "database": {"status": database, "vendor": connection.vendor},
+            "cache": {"status": cache_status, "backend": backend},
+        },
+        status=200 if status == "ok" else 503,
+    )
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    context: dict[str, object] = {"role": user.role}
+    if user.role == Role.WORKER:
+        profile = getattr(user, "talent_profile", None)
+        context["profile"] = profile
+        region = profile.region if profile else user.region
+        context["nearby_demands"] = (
+            list(demands_published().filter(region__path__startswith=region.city_path)[:8])
+            if region
+            else []
+        )
+        template = "core/dashboard_worker.html"
+    elif user.role == Role.ENTERPRISE and user.organisation_id:
+        context["organisation"] = user.organisation
+        context["demands"] = list(demands_of_organisation(organisation=user.organisation)[:20])  # type: ignore[arg-type]
+        template = "core/dashboard_enterprise.html"
+    elif user.role == Role.CITIZEN:
+        context["articles"] = list(articles_published(region=user.region)[:10])
+        template = "core/dashboard_citizen.html"
+    elif user.is_centre_staff or user.sees_everything:
+        context["centre"] = user.centre
+        context["counts"] = jurisdiction_counts(user=user)
+        template = "core/dashboard_staff.html"
+    else:
+        template = "core/dashboard_reviewer.html"
+    return render(request, template, context)

@@ -1,0 +1,24 @@
+"""Reads for demands."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from kejiyun.accounts.models import Organisation, User
+from kejiyun.demands.models import Demand
+from kejiyun.regions.selectors import jurisdiction_filter
+
+
+def demands_published() -> QuerySet[Demand]:
+    return Demand.objects.filter(status=Demand.Status.PUBLISHED).select_related(
+        "organisation", "region", "region__parent"
+    )
+
+
+def demands_of_organisation(*, organisation: Organisation) -> QuerySet[Demand]:
+    return Demand.objects.filter(organisation=organisation).select_related("region")
+
+
+def demands_for_staff(*, user: User) -> QuerySet[Demand]:
+    qs = Demand.objects.select_related("organisation", "region", "region__parent")
+    return jurisdiction_filter(qs, user=user, region_field="region")

@@ -1,0 +1,66 @@
+"""Reads for regions, and the jurisdiction layer that scopes every staff query.
+
+Jurisdiction is a subtree of regions: a county centre's staff see their county, a city
+centre's staff see the city and its counties, the province centre sees the whole province.
+Every staff list and every `access_*` helper goes through `jurisdiction_filter`, so there is
+exactly one place that decides what a staff member may see.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+
+from kejiyun.regions.models import Region, ServiceCentre
+
+if TYPE_CHECKING:
+    from kejiyun.accounts.models import User
+
+M = TypeVar("M", bound=Model)
+
+
+def region_subtree(region: Region) -> QuerySet[Region]:
+    return Region.objects.filter(path__startswith=region.path)
+
+
+def province_regions(province_code: str) -> QuerySet[Region]:
+    return Region.objects.filter(path__startswith=f"{province_code}/")
+
+
+def counties_of_province(province_code: str) -> QuerySet[Region]:
+    return province_regions(province_code).filter(level=Region.Level.COUNTY).select_related(
+        "parent"
+    ).order_by("code")
+
+
+def user_jurisdiction(user: User) -> Region | None:
+    """The region a staff member may see, or None for someone who sees no staff data.
+
+    Administrators see everything: their jurisdiction is reported as None and
+    `jurisdiction_filter` treats `user.sees_everything` separately.
+    """
+    if user.centre_id is None:
+        return None
+    return user.centre.region  # type: ignore[union-attr]
+
+
+def jurisdiction_filter(queryset: QuerySet[M], *, user: User, region_field: str) -> QuerySet[M]:
+    """Limit `queryset` to rows whose `region_field` lies in the user's jurisdiction.
+
+    Anyone who is neither an administrator nor bound to a centre gets an empty queryset.
+    """
+    if user.sees_everything:
+        return queryset
+    region = user_jurisdiction(user) if user.is_centre_staff else None
+    if region is None:
+        return queryset.none()
+    return queryset.filter(Q(**{f"{region_field}__path__startswith": region.path}))
+
+
+def centres_in_jurisdiction(*, user: User) -> QuerySet[ServiceCentre]:
+    return jurisdiction_filter(
+        ServiceCentre.objects.select_related("region", "region__parent"),
+        user=user,
+        region_field="region",
+    )

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "科技云 管理后台"
+admin.site.site_title = "科技云"
+admin.site.index_title = "平台管理"
+
+urlpatterns = [
+    path("", include("kejiyun.core.urls")),
+    path("accounts/", include("kejiyun.accounts.urls")),
+    path("centres/", include("kejiyun.regions.urls")),
+    path("talent/", include("kejiyun.talent.urls")),
+    path("demands/", include("kejiyun.demands.urls")),
+    path("popsci/", include("kejiyun.popsci.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
