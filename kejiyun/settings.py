@@ -144,7 +144,7 @@ SMS_CODE_RESEND_SECONDS = 60
 
 # --- Language and time ------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]  # each in its own language
 LOCALE_PATHS = [BASE_DIR / "kejiyun" / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True

@@ -32,23 +32,63 @@ def main(src: Path) -> None:
         for rec in csv.DictReader(fh):
             code = rec["code"] + "0000"
             kind, lon, lat = extra(code)
-            rows.append(dict(code=code, name=rec["name"], level="province", kind=kind,
-                             parent_code="", lon=lon, lat=lat))
+            rows.append(
+                dict(
+                    code=code,
+                    name=rec["name"],
+                    level="province",
+                    kind=kind,
+                    parent_code="",
+                    lon=lon,
+                    lat=lat,
+                )
+            )
     with (src / "cities.csv").open(encoding="utf-8") as fh:
         for rec in csv.DictReader(fh):
             code = rec["code"] + "00"
             kind, lon, lat = extra(code)
-            rows.append(dict(code=code, name=rec["name"], level="city", kind=kind,
-                             parent_code=rec["provinceCode"] + "0000", lon=lon, lat=lat))
+            rows.append(
+                dict(
+                    code=code,
+                    name=rec["name"],
+                    level="city",
+                    kind=kind,
+                    parent_code=rec["provinceCode"] + "0000",
+                    lon=lon,
+                    lat=lat,
+                )
+            )
     with (src / "areas.csv").open(encoding="utf-8") as fh:
         for rec in csv.DictReader(fh):
+            if rec["code"] == rec["cityCode"] + "00":
+                # 不设区的地级市 (东莞, 中山, 儋州): the list repeats the city as its own
+                # county; it has no county level, so the row is skipped.
+                continue
             kind, lon, lat = extra(rec["code"])
-            rows.append(dict(code=rec["code"], name=rec["name"], level="county", kind=kind,
-                             parent_code=rec["cityCode"] + "00", lon=lon, lat=lat))
+            rows.append(
+                dict(
+                    code=rec["code"],
+                    name=rec["name"],
+                    level="county",
+                    kind=kind,
+                    parent_code=rec["cityCode"] + "00",
+                    lon=lon,
+                    lat=lat,
+                )
+            )
     with (src / "sichuan_streets.csv").open(encoding="utf-8") as fh:
         for rec in csv.DictReader(fh):
-            rows.append(dict(code=rec["code"], name=rec["name"], level="township", kind="",
-                             parent_code=rec["county_code"], lon="", lat=""))
+            rows.append(
+                dict(
+                    code=rec["code"],
+                    name=rec["name"],
+                    level="township",
+                    kind="",
+                    parent_code=rec["county_code"],
+                    lon="",
+                    lat="",
+                )
+            )
 
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with OUT.open("w", encoding="utf-8", newline="") as fh:

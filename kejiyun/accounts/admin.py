@@ -13,13 +13,17 @@ class UserAdmin(BaseUserAdmin):
     list_select_related = ["centre"]
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
-        ("科技云", {"fields": ("display_name", "mobile", "role", "centre", "region",
-                               "organisation")}),
+        (
+            "科技云",
+            {"fields": ("display_name", "mobile", "role", "centre", "region", "organisation")},
+        ),
     )
     add_fieldsets = (
         *BaseUserAdmin.add_fieldsets,
-        ("科技云", {"fields": ("display_name", "mobile", "role", "centre", "region",
-                               "organisation")}),
+        (
+            "科技云",
+            {"fields": ("display_name", "mobile", "role", "centre", "region", "organisation")},
+        ),
     )
 
     @admin.display(description="手机号")
@@ -41,8 +45,15 @@ class SmsCodeAdmin(admin.ModelAdmin):
     list_display = ["purpose", "created_at", "expires_at", "attempts", "used_at"]
     list_filter = ["purpose"]
     search_fields = ["mobile"]
-    readonly_fields = ["mobile", "purpose", "code_hash", "created_at", "expires_at",
-                       "attempts", "used_at"]
+    readonly_fields = [
+        "mobile",
+        "purpose",
+        "code_hash",
+        "created_at",
+        "expires_at",
+        "attempts",
+        "used_at",
+    ]
 
 
 @admin.register(SmsMessage)

@@ -12,7 +12,7 @@ from kejiyun.accounts.validators import is_valid_mobile, normalise_mobile
 class UsernameOrMobileBackend(ModelBackend):
     """Sign in with a mainland mobile number or a username, and a password."""
 
-    def authenticate(  # type: ignore[override]
+    def authenticate(
         self,
         request: HttpRequest | None,
         username: str | None = None,

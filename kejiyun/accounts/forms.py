@@ -74,13 +74,15 @@ class SmsCodeRequestForm(forms.Form):
 
 class _PasswordPairMixin(forms.Form):
     password1 = forms.CharField(
-        label="设置密码", strip=False,
+        label="设置密码",
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="至少12位，不能是常见密码或纯数字。",
         error_messages={"required": "请设置密码。"},
     )
     password2 = forms.CharField(
-        label="确认密码", strip=False,
+        label="确认密码",
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         error_messages={"required": "请再次输入密码。"},
     )
@@ -105,7 +107,9 @@ class _RegistrationBase(_PasswordPairMixin):
     )
     mobile = MobileField()
     sms_code = forms.RegexField(
-        label="短信验证码", regex=r"^\d{6}$", max_length=6,
+        label="短信验证码",
+        regex=r"^\d{6}$",
+        max_length=6,
         error_messages={"required": "请输入短信验证码。", "invalid": "验证码为6位数字。"},
     )
     region = _county_field()
@@ -121,7 +125,9 @@ class _RegistrationBase(_PasswordPairMixin):
         self.fields["sms_code"].widget.attrs.update(
             {"inputmode": "numeric", "autocomplete": "one-time-code"}
         )
-        self.fields["region"].queryset = counties_of_province(settings.DEPLOYMENT_PROVINCE)
+        region_field = self.fields["region"]
+        assert isinstance(region_field, forms.ModelChoiceField)
+        region_field.queryset = counties_of_province(settings.DEPLOYMENT_PROVINCE)
 
 
 class WorkerRegistrationForm(_RegistrationBase):
@@ -138,7 +144,8 @@ class EnterpriseRegistrationForm(_RegistrationBase):
         label="企业名称", max_length=120, error_messages={"required": "请输入企业名称。"}
     )
     uscc = forms.CharField(
-        label="统一社会信用代码", max_length=30,
+        label="统一社会信用代码",
+        max_length=30,
         error_messages={"required": "请输入统一社会信用代码。"},
         help_text="18位，见营业执照。",
     )
@@ -158,7 +165,9 @@ class CitizenRegistrationForm(_RegistrationBase):
 class PasswordResetForm(_PasswordPairMixin):
     mobile = MobileField()
     sms_code = forms.RegexField(
-        label="短信验证码", regex=r"^\d{6}$", max_length=6,
+        label="短信验证码",
+        regex=r"^\d{6}$",
+        max_length=6,
         error_messages={"required": "请输入短信验证码。", "invalid": "验证码为6位数字。"},
     )
     field_order = ["mobile", "sms_code", "password1", "password2"]

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -31,7 +31,11 @@ class Organisation(models.Model):
     kind = models.CharField("类型", max_length=16, choices=Kind.choices, db_index=True)
     name = models.CharField("名称", max_length=120)
     uscc = models.CharField(
-        "统一社会信用代码", max_length=18, unique=True, null=True, blank=True,
+        "统一社会信用代码",
+        max_length=18,
+        unique=True,
+        null=True,
+        blank=True,
         validators=[validate_uscc],
     )
     region = models.ForeignKey(
@@ -57,10 +61,6 @@ class Organisation(models.Model):
         return self.name
 
 
-class KejiyunUserManager(UserManager["User"]):
-    pass
-
-
 class User(AbstractUser):
     """A person who signs in. Staff are bound to exactly one service centre."""
 
@@ -70,19 +70,29 @@ class User(AbstractUser):
     )
     role = models.CharField("角色", max_length=16, choices=Role.choices, db_index=True)
     centre = models.ForeignKey(
-        ServiceCentre, verbose_name="所属服务中心", null=True, blank=True,
-        on_delete=models.PROTECT, related_name="staff",
+        ServiceCentre,
+        verbose_name="所属服务中心",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
     )
     region = models.ForeignKey(
-        Region, verbose_name="所在地区", null=True, blank=True, on_delete=models.PROTECT,
+        Region,
+        verbose_name="所在地区",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="residents",
     )
     organisation = models.ForeignKey(
-        Organisation, verbose_name="所属组织", null=True, blank=True, on_delete=models.PROTECT,
+        Organisation,
+        verbose_name="所属组织",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="members",
     )
-
-    objects = KejiyunUserManager()
 
     class Meta:
         verbose_name = "用户"

@@ -155,9 +155,7 @@ def _user_create_registered(*, registration: Registration, sms_code: SmsCode) ->
     user.full_clean(exclude=["password"])
     user.save()
     if r.role == Role.WORKER:
-        TalentProfile.objects.create(
-            user=user, region=r.region, employer=r.employer, title=r.title
-        )
+        TalentProfile.objects.create(user=user, region=r.region, employer=r.employer, title=r.title)
     return user
 
 
@@ -175,7 +173,11 @@ def user_reset_password(*, mobile: str, sms_code: str, password: str) -> User:
 
 @transaction.atomic
 def staff_create(
-    *, username: str, display_name: str, password: str, centre_region: Region,
+    *,
+    username: str,
+    display_name: str,
+    password: str,
+    centre_region: Region,
     mobile: str | None = None,
 ) -> User:
     """Create a centre staff member bound to the centre of `centre_region`."""

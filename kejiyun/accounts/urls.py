@@ -10,7 +10,8 @@ urlpatterns = [
     path(
         "login/",
         auth_views.LoginView.as_view(
-            template_name="accounts/login.html", authentication_form=LoginForm,
+            template_name="accounts/login.html",
+            authentication_form=LoginForm,
             redirect_authenticated_user=True,
         ),
         name="login",

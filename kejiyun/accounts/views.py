@@ -97,8 +97,10 @@ def sms_code_request(request: HttpRequest) -> HttpResponse:
         sms_code_send(mobile=form.cleaned_data["mobile"], purpose=form.cleaned_data["purpose"])
     except SmsThrottled:
         return render(
-            request, "accounts/_sms_status.html",
-            {"error": "验证码发送过于频繁，请60秒后再试。"}, status=429,
+            request,
+            "accounts/_sms_status.html",
+            {"error": "验证码发送过于频繁，请60秒后再试。"},
+            status=429,
         )
     return render(request, "accounts/_sms_status.html", {"sent": True})
 

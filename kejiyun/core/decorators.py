@@ -20,7 +20,7 @@ def staff_required(view: View) -> View:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not (user.is_centre_staff or user.sees_everything):  # type: ignore[union-attr]
+        if not (user.is_centre_staff or user.sees_everything):
             raise Http404("页面不存在")
         return view(request, *args, **kwargs)
 

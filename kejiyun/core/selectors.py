@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kejiyun.accounts.models import Organisation, Role, User
+from kejiyun.accounts.selectors import organisations_for_staff
 from kejiyun.demands.models import Demand
 from kejiyun.demands.selectors import demands_for_staff
 from kejiyun.popsci.models import Article
@@ -12,7 +13,6 @@ from kejiyun.regions.models import Region, ServiceCentre
 from kejiyun.regions.selectors import centres_in_jurisdiction, province_regions
 from kejiyun.talent.models import TalentProfile
 from kejiyun.talent.selectors import talent_for_staff
-from kejiyun.accounts.selectors import organisations_for_staff
 
 
 @dataclass(frozen=True)
@@ -29,9 +29,7 @@ def platform_counts(*, province_code: str) -> PlatformCounts:
     """Live counts for the deployment province (regions down to county level)."""
     prefix = f"{province_code}/"
     return PlatformCounts(
-        regions=province_regions(province_code)
-        .exclude(level=Region.Level.TOWNSHIP)
-        .count(),
+        regions=province_regions(province_code).exclude(level=Region.Level.TOWNSHIP).count(),
         centres=ServiceCentre.objects.filter(region__path__startswith=prefix).count(),
         workers=TalentProfile.objects.filter(region__path__startswith=prefix).count(),
         enterprises=Organisation.objects.filter(
@@ -62,9 +60,7 @@ def jurisdiction_counts(*, user: User) -> JurisdictionCounts:
     return JurisdictionCounts(
         centres=centres_in_jurisdiction(user=user).count(),
         workers=talent_for_staff(user=user).count(),
-        enterprises=organisations_for_staff(
-            user=user, kind=Organisation.Kind.ENTERPRISE
-        ).count(),
+        enterprises=organisations_for_staff(user=user, kind=Organisation.Kind.ENTERPRISE).count(),
         demands=demands_for_staff(user=user).count(),
         staff=staff_qs.count(),
     )

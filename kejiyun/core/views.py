@@ -57,7 +57,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception as exc:
         logger.warning("healthz cache check failed: %s", type(exc).__name__)
         cache_status = "error"
-    backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    backend = str(settings.CACHES["default"]["BACKEND"]).rsplit(".", 1)[-1]
     status = "ok" if database == "ok" else "error"
     return JsonResponse(
         {

@@ -20,7 +20,8 @@ def hall(request: HttpRequest) -> HttpResponse:
         category = ""
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     return render(
-        request, "demands/hall.html",
+        request,
+        "demands/hall.html",
         {"page": page, "category": category, "categories": Demand.Category.choices},
     )
 

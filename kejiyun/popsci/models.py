@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.db import models
-from django.utils import timezone
 
 from kejiyun.regions.models import Region
 
@@ -26,8 +25,13 @@ class Article(models.Model):
     body = models.TextField("正文")
     topic = models.CharField("主题", max_length=16, choices=Topic.choices, db_index=True)
     region = models.ForeignKey(
-        Region, verbose_name="适用地区", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="articles", help_text="留空表示全省通用",
+        Region,
+        verbose_name="适用地区",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="articles",
+        help_text="留空表示全省通用",
     )
     status = models.CharField(
         "状态", max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True

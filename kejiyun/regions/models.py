@@ -18,7 +18,11 @@ class Region(models.Model):
     level = models.CharField("层级", max_length=10, choices=Level.choices, db_index=True)
     kind = models.CharField("类型", max_length=16, blank=True)
     parent = models.ForeignKey(
-        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name="上级",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     # Materialised path of codes from the province down, e.g. "510000/510100/510104/".

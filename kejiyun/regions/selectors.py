@@ -29,9 +29,12 @@ def province_regions(province_code: str) -> QuerySet[Region]:
 
 
 def counties_of_province(province_code: str) -> QuerySet[Region]:
-    return province_regions(province_code).filter(level=Region.Level.COUNTY).select_related(
-        "parent"
-    ).order_by("code")
+    return (
+        province_regions(province_code)
+        .filter(level=Region.Level.COUNTY)
+        .select_related("parent")
+        .order_by("code")
+    )
 
 
 def user_jurisdiction(user: User) -> Region | None:

@@ -41,8 +41,13 @@ def regions_load(*, data_file: Path = DATA_FILE) -> LoadResult:
         path = (paths[parent] if parent else "") + rec["code"] + "/"
         paths[rec["code"]] = path
         wanted = Region(
-            code=rec["code"], name=rec["name"], level=rec["level"], kind=rec["kind"],
-            parent_id=parent, path=path, lon=_float_or_none(rec["lon"]),
+            code=rec["code"],
+            name=rec["name"],
+            level=rec["level"],
+            kind=rec["kind"],
+            parent_id=parent,
+            path=path,
+            lon=_float_or_none(rec["lon"]),
             lat=_float_or_none(rec["lat"]),
         )
         current = existing.get(rec["code"])

@@ -11,7 +11,9 @@ class TalentProfile(models.Model):
     """An S&T worker's public profile: what they can do (科技所能)."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE,
+        settings.AUTH_USER_MODEL,
+        verbose_name="用户",
+        on_delete=models.CASCADE,
         related_name="talent_profile",
     )
     region = models.ForeignKey(

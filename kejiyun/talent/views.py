@@ -17,7 +17,8 @@ def directory(request: HttpRequest) -> HttpResponse:
     qs = talent_public(province_path=f"{settings.DEPLOYMENT_PROVINCE}/").order_by("-id")
     if query:
         qs = qs.filter(
-            Q(fields__icontains=query) | Q(keywords__icontains=query)
+            Q(fields__icontains=query)
+            | Q(keywords__icontains=query)
             | Q(user__display_name__icontains=query)
         )
     page = Paginator(qs, 20).get_page(request.GET.get("page"))

@@ -1,0 +1,81 @@
+# Kejiyun: `make run` sets everything up on SQLite and serves the site; `make test` runs
+# every check. Both work on a fresh machine with Python 3.11, Node.js/npm and (for the
+# browser tests) root to install Debian's chromium.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+PG_URL ?= postgres://postgres@127.0.0.1:5432/kejiyun
+HOST ?= 127.0.0.1
+PORT ?= 8000
+VENDOR := kejiyun/static/vendor
+
+.PHONY: run setup test lint typecheck boundaries test-sqlite test-postgres chromium static \
+        messages lock clean
+
+run: setup
+	DEBUG=1 $(MANAGE) seed_demo --scale small --seed 1
+	DEBUG=1 $(MANAGE) create_demo_admin
+	@echo "Serving Kejiyun at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	DEBUG=1 $(MANAGE) runserver $(HOST):$(PORT)
+
+setup: $(VENV)/.installed $(VENDOR)/.installed
+	mkdir -p var
+	DEBUG=1 $(MANAGE) migrate --noinput
+	DEBUG=1 $(MANAGE) load_regions
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9 || \
+	  $(VENV)/bin/pip install --quiet --disable-pip-version-check uv
+	$(VENV)/bin/uv pip sync --quiet --python $(PY) requirements.lock
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
+	touch $@
+
+static: $(VENDOR)/.installed
+
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)/bootstrap $(VENDOR)/htmx $(VENDOR)/echarts
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
+	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
+	touch $@
+
+chromium:
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	KEJIYUN_TESTING=1 $(VENV)/bin/mypy kejiyun kejiyun_match
+
+boundaries: $(VENV)/.installed
+	$(VENV)/bin/lint-imports
+	KEJIYUN_TESTING=1 $(MANAGE) makemigrations --check --dry-run
+
+test-sqlite: $(VENV)/.installed $(VENDOR)/.installed chromium
+	@echo "=== pytest on SQLite ==="
+	KEJIYUN_TESTING=1 DATABASE_URL=sqlite:///var/test.sqlite3 $(PY) -m pytest -p no:cacheprovider \
+	  --cov=kejiyun_match --cov-report=term-missing --cov-fail-under=100
+
+test-postgres: $(VENV)/.installed $(VENDOR)/.installed chromium
+	@echo "=== pytest on PostgreSQL ($(PG_URL)) ==="
+	KEJIYUN_TESTING=1 DATABASE_URL=$(PG_URL) $(PY) -m pytest -p no:cacheprovider
+
+test: lint typecheck boundaries test-sqlite test-postgres
+	@echo "all checks passed (ruff, mypy, import boundaries, pytest on SQLite and PostgreSQL)"
+
+messages: $(VENV)/.installed
+	cd kejiyun && DEBUG=1 ../$(MANAGE) compilemessages
+
+lock: $(VENV)/.installed
+	$(VENV)/bin/uv pip compile --quiet pyproject.toml --extra dev -o requirements.lock
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) var

@@ -1,0 +1,33 @@
+import secrets
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from kejiyun.accounts.models import Role, User
+
+
+class Command(BaseCommand):
+    help = "Create the demo administrator once and print its credentials that one time."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--username", default="admin")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        username = options["username"]
+        if User.objects.filter(username=username).exists():
+            self.stdout.write(
+                f"demo administrator '{username}' already exists; its password was printed "
+                "when it was created (reset it with `manage.py changepassword "
+                f"{username}`)."
+            )
+            return
+        password = secrets.token_urlsafe(12)
+        User.objects.create_superuser(
+            username=username,
+            password=password,
+            display_name="平台管理员",
+            role=Role.ADMIN,
+            email="",
+        )
+        self.stdout.write(self.style.SUCCESS("demo administrator created (shown only once):"))
+        self.stdout.write(f"    username: {username}\n    password: {password}")

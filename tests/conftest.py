@@ -1,0 +1,102 @@
+"""Shared fixtures. Regions and service centres are loaded once per test database.
+
+People in tests follow one cast: Alice is county staff in 锦江区 (510104), Bob is her
+colleague at the 成都市 (510100) centre, Charlie is staff in another city's county,
+青川县 (510822, 广元市), and Pat is at the province centre.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from kejiyun.accounts.models import Organisation, Role, User
+from kejiyun.accounts.services import staff_create
+from kejiyun.accounts.validators import uscc_check_character
+from kejiyun.regions.models import Region
+from kejiyun.regions.services import regions_load, service_centres_ensure
+from kejiyun.talent.models import TalentProfile
+
+PASSWORD = "Correct-Horse-Battery-9"
+
+# WhiteNoise warns when STATIC_ROOT is missing; tests serve static files from the finders.
+Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+    with django_db_blocker.unblock():
+        regions_load()
+        service_centres_ensure(province_code="510000")
+    yield
+
+
+def make_uscc(county_code: str, serial: str) -> str:
+    first17 = f"91{county_code}{serial:0>9}"[:17]
+    return first17 + uscc_check_character(first17)
+
+
+def make_staff(username: str, region_code: str) -> User:
+    return staff_create(
+        username=username,
+        display_name=username.title(),
+        password=PASSWORD,
+        centre_region=Region.objects.get(code=region_code),
+    )
+
+
+def make_enterprise(name: str, county_code: str, serial: str) -> Organisation:
+    return Organisation.objects.create(
+        kind=Organisation.Kind.ENTERPRISE,
+        name=name,
+        uscc=make_uscc(county_code, serial),
+        region_id=county_code,
+    )
+
+
+def make_worker(username: str, county_code: str, mobile: str) -> TalentProfile:
+    user = User.objects.create_user(
+        username=username,
+        password=PASSWORD,
+        display_name=username.title(),
+        mobile=mobile,
+        role=Role.WORKER,
+        region_id=county_code,
+    )
+    return TalentProfile.objects.create(user=user, region_id=county_code, employer="四川农业大学")
+
+
+@pytest.fixture
+def alice(db: None) -> User:
+    return make_staff("alice", "510104")
+
+
+@pytest.fixture
+def bob(db: None) -> User:
+    return make_staff("bob", "510100")
+
+
+@pytest.fixture
+def charlie(db: None) -> User:
+    return make_staff("charlie", "510822")
+
+
+@pytest.fixture
+def pat(db: None) -> User:
+    return make_staff("pat", "510000")
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run browser tests last: their transactional teardown empties the test database."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)

@@ -1,0 +1,123 @@
+import json
+
+import pytest
+from django.test import Client, override_settings
+
+from kejiyun.accounts.models import Role, User
+from kejiyun.popsci.models import Article
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_home_page_is_chinese_and_shows_live_counts() -> None:
+    response = Client().get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="zh-CN">' in html
+    assert "科技云" in html
+    assert 'data-count="regions">205<' in html
+    assert 'data-count="centres">205<' in html
+    assert 'data-count="workers">0<' in html
+    assert "<main" in html
+    assert "<nav" in html
+
+
+def test_the_interface_switches_to_english() -> None:
+    client = Client()
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    html = client.get("/").content.decode()
+    assert '<html lang="en">' in html
+    assert "Home" in html
+    assert "<dt class=\"small text-body-secondary\">S&T workers</dt>" in html
+
+
+def test_healthz_reports_database_and_cache() -> None:
+    response = Client().get("/healthz")
+    assert response.status_code == 200
+    body = json.loads(response.content)
+    assert body["status"] == "ok"
+    assert body["database"]["status"] == "ok"
+    assert body["cache"] == {"status": "ok", "backend": "LocMemCache"}
+
+
+@override_settings(
+    CACHES={
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+)
+def test_healthz_reports_a_dead_cache_without_failing_and_pages_still_work() -> None:
+    response = Client().get("/healthz")
+    assert response.status_code == 200
+    body = json.loads(response.content)
+    assert body["cache"]["status"] == "error"
+    assert body["database"]["status"] == "ok"
+    assert Client().get("/").status_code == 200
+
+
+def test_each_role_gets_its_own_dashboard(alice: User) -> None:
+    reviewer = User.objects.create_user(
+        username="rev", password="x", display_name="评审", role=Role.REVIEWER
+    )
+    assert "服务中心工作台" in client_for(alice).get("/dashboard/").content.decode()
+    assert "评审任务" in client_for(reviewer).get("/dashboard/").content.decode()
+
+
+def test_the_dashboard_needs_a_login() -> None:
+    response = Client().get("/dashboard/")
+    assert response.status_code == 302
+
+
+def test_unpublished_articles_are_never_shown() -> None:
+    draft = Article.objects.create(
+        title="未审稿", body="…", topic=Article.Topic.HEALTH, status=Article.Status.DRAFT
+    )
+    assert Client().get(f"/popsci/{draft.pk}/").status_code == 404
+    assert "未审稿" not in Client().get("/popsci/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/demands/",
+        "/talent/",
+        "/popsci/",
+        "/accounts/login/",
+        "/accounts/register/",
+        "/accounts/register/worker/",
+        "/accounts/register/enterprise/",
+        "/accounts/register/citizen/",
+        "/accounts/password/reset/",
+    ],
+)
+def test_public_pages_render_with_labelled_forms_and_landmarks(url: str) -> None:
+    response = Client().get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'href="#main"' in html
+    assert "cdn" not in html.lower()
+
+
+def test_the_admin_is_localised_and_lists_platform_models() -> None:
+    admin = User.objects.create_superuser(
+        username="root", password="x", display_name="管理员", role=Role.ADMIN
+    )
+    html = client_for(admin).get("/admin/").content.decode()
+    for label in ("行政区划", "服务中心", "用户", "组织", "科技工作者档案", "技术需求", "科普文章"):
+        assert label in html
+    for url in (
+        "/admin/regions/region/?level__exact=county&q=锦江",
+        "/admin/accounts/organisation/",
+        "/admin/talent/talentprofile/",
+        "/admin/demands/demand/",
+        "/admin/popsci/article/",
+        "/admin/accounts/user/",
+        "/admin/regions/servicecentre/",
+    ):
+        assert client_for(admin).get(url).status_code == 200, url
