@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 VENDOR := kejiyun/static/vendor
 
-.PHONY: run setup test lint typecheck boundaries test-sqlite test-postgres chromium static \
+.PHONY: run setup test lint typecheck boundaries deploy-check test-sqlite test-postgres chromium static \
         messages lock clean
 
 run: setup
@@ -55,6 +55,10 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	KEJIYUN_TESTING=1 $(VENV)/bin/mypy kejiyun kejiyun_match
 
+deploy-check: $(VENV)/.installed
+	SECRET_KEY=ci-only-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+	  ALLOWED_HOSTS=kejiyun.example.cn $(MANAGE) check --deploy --fail-level WARNING
+
 boundaries: $(VENV)/.installed
 	$(VENV)/bin/lint-imports
 	KEJIYUN_TESTING=1 $(MANAGE) makemigrations --check --dry-run
@@ -68,7 +72,7 @@ test-postgres: $(VENV)/.installed $(VENDOR)/.installed chromium
 	@echo "=== pytest on PostgreSQL ($(PG_URL)) ==="
 	KEJIYUN_TESTING=1 DATABASE_URL=$(PG_URL) $(PY) -m pytest -p no:cacheprovider
 
-test: lint typecheck boundaries test-sqlite test-postgres
+test: lint typecheck boundaries deploy-check test-sqlite test-postgres
 	@echo "all checks passed (ruff, mypy, import boundaries, pytest on SQLite and PostgreSQL)"
 
 messages: $(VENV)/.installed

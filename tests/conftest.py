@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 
 from kejiyun.accounts.models import Organisation, Role, User
@@ -34,6 +35,14 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[No
         regions_load()
         service_centres_ensure(province_code="510000")
     yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Each test starts with an empty cache (rate-limit counters live there)."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def make_uscc(county_code: str, serial: str) -> str:

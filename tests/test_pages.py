@@ -30,7 +30,7 @@ def test_the_interface_switches_to_english() -> None:
     html = client.get("/").content.decode()
     assert '<html lang="en">' in html
     assert "Home" in html
-    assert "<dt class=\"small text-body-secondary\">S&T workers</dt>" in html
+    assert '<dt class="small text-body-secondary">S&T workers</dt>' in html
 
 
 def test_healthz_reports_database_and_cache() -> None:

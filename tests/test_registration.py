@@ -284,3 +284,16 @@ def test_logout_ends_the_session() -> None:
     response = client.get("/dashboard/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_one_address_cannot_request_codes_for_many_numbers() -> None:
+    client = Client()
+    for i in range(20):
+        response = client.post(
+            "/accounts/sms-code/", {"mobile": f"1390000{i:04d}", "purpose": "register"}
+        )
+        assert response.status_code == 200
+    response = client.post("/accounts/sms-code/", {"mobile": "13900009999", "purpose": "register"})
+    assert response.status_code == 429
+    assert "过于频繁" in response.content.decode()
+    assert SmsCode.objects.count() == 20

@@ -26,7 +26,10 @@ from kejiyun.accounts.services import (
     user_reset_password,
 )
 from kejiyun.core.decorators import staff_required
+from kejiyun.core.ratelimit import client_ip, rate_limit_exceeded
 from kejiyun.demands.selectors import demands_of_organisation
+
+SMS_CODES_PER_IP_PER_HOUR = 20
 
 REGISTRATION_FORMS = {
     "worker": (WorkerRegistrationForm, "科技工作者注册"),
@@ -89,6 +92,14 @@ def register(request: HttpRequest, kind: str) -> HttpResponse:
 @require_POST
 def sms_code_request(request: HttpRequest) -> HttpResponse:
     """Send a registration or reset code; answers with a small status fragment (htmx)."""
+    ip = client_ip(request.META.get("REMOTE_ADDR"))
+    if rate_limit_exceeded(key=f"sms:{ip}", limit=SMS_CODES_PER_IP_PER_HOUR, window_seconds=3600):
+        return render(
+            request,
+            "accounts/_sms_status.html",
+            {"error": "当前网络请求验证码过于频繁，请一小时后再试。"},
+            status=429,
+        )
     form = SmsCodeRequestForm(request.POST)
     if not form.is_valid():
         error = next(iter(form.errors.values()))[0]
