@@ -76,7 +76,7 @@ test: lint typecheck boundaries deploy-check test-sqlite test-postgres
 	@echo "all checks passed (ruff, mypy, import boundaries, pytest on SQLite and PostgreSQL)"
 
 messages: $(VENV)/.installed
-	cd kejiyun && DEBUG=1 ../$(MANAGE) compilemessages
+	cd kejiyun && DEBUG=1 ../$(PY) ../manage.py compilemessages
 
 lock: $(VENV)/.installed
 	$(VENV)/bin/uv pip compile --quiet pyproject.toml --extra dev -o requirements.lock

@@ -52,7 +52,10 @@ def sms_code_send(*, mobile: str, purpose: str, now: datetime | None = None) -> 
     label = SmsCode.Purpose(purpose).label
     get_sms_backend().send(
         mobile=mobile,
-        body=f"【科技云】您的{label}验证码是 {code}，10分钟内有效。如非本人操作，请忽略。",
+        body=(
+            f"【科技云】您的{label}验证码是 {code}，{settings.SMS_CODE_TTL_SECONDS // 60}分钟内"
+            "有效。如非本人操作，请忽略。"
+        ),
     )
 
 

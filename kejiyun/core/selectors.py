@@ -10,7 +10,11 @@ from kejiyun.demands.models import Demand
 from kejiyun.demands.selectors import demands_for_staff
 from kejiyun.popsci.models import Article
 from kejiyun.regions.models import Region, ServiceCentre
-from kejiyun.regions.selectors import centres_in_jurisdiction, province_regions
+from kejiyun.regions.selectors import (
+    centres_in_jurisdiction,
+    jurisdiction_filter,
+    province_regions,
+)
 from kejiyun.talent.models import TalentProfile
 from kejiyun.talent.selectors import talent_for_staff
 
@@ -53,10 +57,9 @@ class JurisdictionCounts:
 
 
 def jurisdiction_counts(*, user: User) -> JurisdictionCounts:
-    region = user.centre.region if user.centre_id else None  # type: ignore[union-attr]
-    staff_qs = User.objects.filter(role=Role.STAFF)
-    if not user.sees_everything:
-        staff_qs = staff_qs.filter(centre__region__path__startswith=region.path if region else "-")
+    staff_qs = jurisdiction_filter(
+        User.objects.filter(role=Role.STAFF), user=user, region_field="centre__region"
+    )
     return JurisdictionCounts(
         centres=centres_in_jurisdiction(user=user).count(),
         workers=talent_for_staff(user=user).count(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from kejiyun.accounts.models import Organisation, User
@@ -10,9 +11,11 @@ from kejiyun.regions.selectors import jurisdiction_filter
 
 
 def demands_published() -> QuerySet[Demand]:
-    return Demand.objects.filter(status=Demand.Status.PUBLISHED).select_related(
-        "organisation", "region", "region__parent"
-    )
+    """Published demands of the deployment province."""
+    return Demand.objects.filter(
+        status=Demand.Status.PUBLISHED,
+        region__path__startswith=f"{settings.DEPLOYMENT_PROVINCE}/",
+    ).select_related("organisation", "region", "region__parent")
 
 
 def demands_of_organisation(*, organisation: Organisation) -> QuerySet[Demand]:

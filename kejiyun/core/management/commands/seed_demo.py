@@ -1,0 +1,59 @@
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from kejiyun.core.demo import (
+    CITIZEN_PREFIX,
+    DEMO_PASSWORD,
+    ENTERPRISE_PREFIX,
+    SCALES,
+    STAFF_ACCOUNTS,
+    WORKER_PREFIX,
+    DemoError,
+    demo_login_usernames,
+    demo_seed,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Seed deterministic demo data for Sichuan (S&T workers, enterprises, demands, "
+        "articles, citizens and centre staff). Running it again with the same arguments "
+        "creates nothing."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--scale", choices=sorted(SCALES), default="small")
+        parser.add_argument("--seed", type=int, default=1)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        scale: str = options["scale"]
+        seed: int = options["seed"]
+        started = time.monotonic()
+        try:
+            result = demo_seed(scale=scale, seed=seed, progress=self.stdout.write)
+        except DemoError as exc:
+            raise CommandError(str(exc)) from exc
+        elapsed = time.monotonic() - started
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"demo data ({scale}, seed {seed}) done in {elapsed:.1f}s; created: "
+                f"{result.staff} staff, {result.workers} workers ({result.profiles} profiles), "
+                f"{result.enterprises} enterprises ({result.enterprise_users} accounts), "
+                f"{result.demands} demands, {result.articles} articles, "
+                f"{result.citizens} citizens"
+            )
+        )
+        logins = demo_login_usernames(scale=scale)
+        self.stdout.write(f"demo password for the accounts below: {DEMO_PASSWORD}")
+        self.stdout.write("    staff: " + ", ".join(name for name, _ in STAFF_ACCOUNTS))
+        for label, prefix in (
+            ("workers", WORKER_PREFIX),
+            ("enterprises", ENTERPRISE_PREFIX),
+            ("citizens", CITIZEN_PREFIX),
+        ):
+            names = [name for name in logins if name.startswith(prefix)]
+            if names:
+                self.stdout.write(f"    {label}: {names[0]} … {names[-1]}")
+        self.stdout.write("every other demo account has an unusable password.")

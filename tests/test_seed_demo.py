@@ -1,0 +1,398 @@
+"""`manage.py seed_demo`: deterministic, idempotent demo data for Sichuan."""
+
+from __future__ import annotations
+
+import hashlib
+import string
+from collections import Counter
+from collections.abc import Iterable
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from kejiyun.accounts.models import Organisation, Role, User
+from kejiyun.accounts.validators import is_valid_mobile, is_valid_uscc
+from kejiyun.core import demo_vocab as vocab
+from kejiyun.core.demo import (
+    BASE_MOMENT,
+    DEMO_PASSWORD,
+    DemoError,
+    DemoPlan,
+    DemoResult,
+    demo_login_usernames,
+    demo_plan,
+    demo_seed,
+    province_region_rows,
+)
+from kejiyun.demands.models import Demand
+from kejiyun.popsci.models import Article
+from kejiyun.regions.models import Region
+from kejiyun.talent.models import TalentProfile
+
+SMALL = DemoResult(
+    staff=4,
+    workers=600,
+    profiles=600,
+    enterprises=150,
+    enterprise_users=150,
+    demands=300,
+    articles=80,
+    citizens=60,
+)
+NOTHING = DemoResult(
+    staff=0,
+    workers=0,
+    profiles=0,
+    enterprises=0,
+    enterprise_users=0,
+    demands=0,
+    articles=0,
+    citizens=0,
+)
+
+
+@pytest.fixture
+def seeded(db: None) -> DemoResult:
+    return demo_seed(scale="small", seed=1)
+
+
+def small_plan(seed: int = 1) -> DemoPlan:
+    return demo_plan(scale="small", seed=seed, regions=province_region_rows("510000"))
+
+
+def row_counts() -> dict[str, int]:
+    return {
+        "users": User.objects.count(),
+        "profiles": TalentProfile.objects.count(),
+        "organisations": Organisation.objects.count(),
+        "demands": Demand.objects.count(),
+        "articles": Article.objects.count(),
+    }
+
+
+def digest(lines: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
+
+
+def sichuan_county_codes() -> set[str]:
+    return set(
+        Region.objects.filter(path__startswith="510000/", level=Region.Level.COUNTY).values_list(
+            "code", flat=True
+        )
+    )
+
+
+@pytest.mark.django_db
+def test_a_small_seed_creates_the_stated_number_of_each_kind_of_row(seeded: DemoResult) -> None:
+    assert seeded == SMALL
+    assert User.objects.filter(role=Role.STAFF, username__startswith="demo_staff_").count() == 4
+    assert User.objects.filter(role=Role.WORKER, username__startswith="demo_w_").count() == 600
+    assert TalentProfile.objects.filter(user__username__startswith="demo_w_").count() == 600
+    assert Organisation.objects.filter(kind=Organisation.Kind.ENTERPRISE).count() == 150
+    assert User.objects.filter(role=Role.ENTERPRISE, username__startswith="demo_e_").count() == 150
+    assert Demand.objects.count() == 300
+    assert Article.objects.count() == 80
+    assert User.objects.filter(role=Role.CITIZEN, username__startswith="demo_c_").count() == 60
+
+
+@pytest.mark.django_db
+def test_seeding_again_with_the_same_arguments_creates_nothing(seeded: DemoResult) -> None:
+    before = row_counts()
+
+    again = demo_seed(scale="small", seed=1)
+
+    assert again == NOTHING
+    assert row_counts() == before
+
+
+@pytest.mark.django_db
+def test_the_database_holds_exactly_what_the_generator_plans_for_the_seed(
+    seeded: DemoResult,
+) -> None:
+    plan = small_plan()
+    planned_workers = [
+        f"{w.person.username}|{w.person.display_name}|{w.person.mobile}|{w.person.region_code}|"
+        f"{w.employer}|{w.title}|{w.fields}|{w.keywords}|{w.capability}|{w.verified}"
+        for w in plan.workers
+    ]
+    stored_workers = [
+        f"{p.user.username}|{p.user.display_name}|{p.user.mobile}|{p.region_id}|"
+        f"{p.employer}|{p.title}|{p.fields}|{p.keywords}|{p.capability}|{p.verified}"
+        for p in TalentProfile.objects.select_related("user")
+    ]
+    planned_enterprises = [
+        f"{e.uscc}|{e.name}|{e.region_code}|{e.industry}" for e in plan.enterprises
+    ]
+    stored_enterprises = [
+        f"{o.uscc}|{o.name}|{o.region_id}|{o.industry}" for o in Organisation.objects.all()
+    ]
+    planned_demands = [f"{d.uscc}|{d.title}|{d.status}|{d.description}" for d in plan.demands]
+    stored_demands = [
+        f"{d.organisation.uscc}|{d.title}|{d.status}|{d.description}"
+        for d in Demand.objects.select_related("organisation")
+    ]
+    planned_articles = [f"{a.title}|{a.region_code}|{a.body}" for a in plan.articles]
+    stored_articles = [f"{a.title}|{a.region_id}|{a.body}" for a in Article.objects.all()]
+
+    assert digest(stored_workers) == digest(planned_workers)
+    assert digest(stored_enterprises) == digest(planned_enterprises)
+    assert digest(stored_demands) == digest(planned_demands)
+    assert digest(stored_articles) == digest(planned_articles)
+
+
+@pytest.mark.django_db
+def test_the_same_seed_always_plans_the_same_content_and_another_seed_does_not() -> None:
+    first, again, other = small_plan(1), small_plan(1), small_plan(2)
+
+    assert first == again
+    assert [w.person.display_name for w in first.workers] != [
+        w.person.display_name for w in other.workers
+    ]
+    assert {e.uscc for e in first.enterprises}.isdisjoint({e.uscc for e in other.enterprises})
+
+
+@pytest.mark.django_db
+def test_the_small_data_set_is_the_beginning_of_the_large_one_for_the_same_seed() -> None:
+    regions = province_region_rows("510000")
+    small = demo_plan(scale="small", seed=1, regions=regions)
+    large = demo_plan(scale="large", seed=1, regions=regions)
+
+    assert (len(large.workers), len(large.enterprises), len(large.demands)) == (
+        100_000,
+        20_000,
+        40_000,
+    )
+    assert (len(large.articles), len(large.citizens)) == (500, 2_000)
+    assert large.workers[:600] == small.workers
+    assert large.enterprises[:150] == small.enterprises
+    assert large.demands[:300] == small.demands
+    assert large.articles[:80] == small.articles
+    assert large.citizens[:60] == small.citizens
+
+
+@pytest.mark.django_db
+def test_every_enterprise_has_a_valid_uscc_registered_in_its_own_county(
+    seeded: DemoResult,
+) -> None:
+    rows = list(
+        Organisation.objects.filter(kind=Organisation.Kind.ENTERPRISE).values_list(
+            "uscc", "region_id"
+        )
+    )
+
+    assert len(rows) == 150
+    assert [uscc for uscc, _ in rows if not (uscc and is_valid_uscc(uscc))] == []
+    assert [uscc for uscc, region in rows if uscc and uscc[:8] != f"91{region}"] == []
+
+
+@pytest.mark.django_db
+def test_every_demo_mobile_is_a_valid_unique_number_with_its_roles_prefix(
+    seeded: DemoResult,
+) -> None:
+    prefixes = {Role.WORKER: "139", Role.ENTERPRISE: "138", Role.CITIZEN: "137", Role.STAFF: "136"}
+    rows = list(User.objects.filter(username__startswith="demo_").values_list("mobile", "role"))
+
+    assert len(rows) == 814
+    assert [m for m, _ in rows if not (m and is_valid_mobile(m))] == []
+    assert [m for m, role in rows if m and not m.startswith(prefixes[Role(role)])] == []
+    assert len({m for m, _ in rows}) == 814
+
+
+@pytest.mark.django_db
+def test_workers_cover_all_183_sichuan_counties(seeded: DemoResult) -> None:
+    counties = sichuan_county_codes()
+
+    assert len(counties) == 183
+    assert set(TalentProfile.objects.values_list("region_id", flat=True)) == counties
+    assert (
+        set(User.objects.filter(role=Role.WORKER).values_list("region_id", flat=True)) == counties
+    )
+
+
+@pytest.mark.django_db
+def test_only_the_demo_login_accounts_can_sign_in_and_they_share_the_demo_password(
+    seeded: DemoResult,
+) -> None:
+    users = list(User.objects.filter(username__startswith="demo_"))
+    usable = {u.username for u in users if u.has_usable_password()}
+
+    assert usable == set(demo_login_usernames(scale="small"))
+    assert len(usable) == 64
+    assert User.objects.get(username="demo_w_000020").check_password(DEMO_PASSWORD)
+    assert User.objects.get(username="demo_staff_jinjiang").check_password(DEMO_PASSWORD)
+    assert not User.objects.get(username="demo_w_000021").check_password(DEMO_PASSWORD)
+
+
+@pytest.mark.django_db
+def test_demo_staff_work_at_the_centre_of_their_own_region(seeded: DemoResult) -> None:
+    staff = {
+        u.username: (u.centre.region_id if u.centre else None, u.region_id)
+        for u in User.objects.filter(role=Role.STAFF).select_related("centre")
+    }
+
+    assert staff == {
+        "demo_staff_province": ("510000", "510000"),
+        "demo_staff_chengdu": ("510100", "510100"),
+        "demo_staff_jinjiang": ("510104", "510104"),
+        "demo_staff_shuangliu": ("510116", "510116"),
+    }
+
+
+@pytest.mark.django_db
+def test_each_enterprise_account_belongs_to_its_enterprise_in_the_same_county(
+    seeded: DemoResult,
+) -> None:
+    accounts = User.objects.filter(role=Role.ENTERPRISE).select_related("organisation")
+    mismatched = [
+        u.username for u in accounts if u.organisation and u.organisation.region_id != u.region_id
+    ]
+
+    assert accounts.count() == 150
+    assert mismatched == []
+    assert Organisation.objects.filter(members__role=Role.ENTERPRISE).distinct().count() == 150
+
+
+@pytest.mark.django_db
+def test_demands_are_mostly_published_with_every_status_present(seeded: DemoResult) -> None:
+    planned = Counter(d.status for d in small_plan().demands)
+    stored = Counter(Demand.objects.values_list("status", flat=True))
+
+    assert stored == planned
+    assert set(stored) == {"published", "closed", "draft"}
+    assert stored["published"] > 200
+    assert set(Demand.objects.values_list("category", flat=True)) <= set(Demand.Category.values)
+    demand = Demand.objects.select_related("organisation").first()
+    assert demand is not None
+    assert demand.region_id == demand.organisation.region_id
+    assert "存在问题：" in demand.description
+    assert "目标指标：" in demand.description
+
+
+@pytest.mark.django_db
+def test_articles_are_published_at_fixed_times_for_the_province_cities_and_counties(
+    seeded: DemoResult,
+) -> None:
+    articles = list(Article.objects.select_related("region"))
+    levels = Counter(a.region.level if a.region else "province-wide" for a in articles)
+
+    assert {a.status for a in articles} == {Article.Status.PUBLISHED}
+    assert [a.title for a in articles if a.published_at is None] == []
+    assert max(a.published_at for a in articles if a.published_at) <= BASE_MOMENT
+    assert set(levels) == {"province-wide", Region.Level.CITY, Region.Level.COUNTY}
+    assert {a.topic for a in articles} == set(Article.Topic.values)
+    assert min(a.body.count("\n\n") for a in articles) == 4
+
+
+@pytest.mark.django_db
+def test_citizens_live_in_a_sichuan_county_or_township(seeded: DemoResult) -> None:
+    levels = Counter(User.objects.filter(role=Role.CITIZEN).values_list("region__level", flat=True))
+
+    assert set(levels) == {Region.Level.COUNTY, Region.Level.TOWNSHIP}
+    assert sum(levels.values()) == 60
+    assert (
+        User.objects.filter(role=Role.CITIZEN).exclude(region__path__startswith="510000/").count()
+        == 0
+    )
+
+
+@pytest.mark.django_db
+def test_seeding_over_demo_data_from_another_seed_is_refused_and_changes_nothing(
+    seeded: DemoResult,
+) -> None:
+    before = row_counts()
+
+    with pytest.raises(DemoError, match="another --seed"):
+        demo_seed(scale="small", seed=2)
+
+    assert row_counts() == before
+
+
+@pytest.mark.django_db
+def test_an_unknown_scale_is_refused() -> None:
+    with pytest.raises(DemoError, match="unknown scale 'huge'"):
+        demo_seed(scale="huge", seed=1)
+
+
+def test_the_vocabulary_has_at_least_12_fields_with_enough_keywords_and_sentences() -> None:
+    names = [f.name for f in vocab.FIELDS]
+
+    assert len(names) >= 12
+    assert len(set(names)) == len(names)
+    assert [f.name for f in vocab.FIELDS if len(f.keywords) < 10] == []
+    assert [f.name for f in vocab.FIELDS if len(f.capabilities) < 4] == []
+    assert [f.name for f in vocab.FIELDS if len(f.demands) < 4] == []
+    for required in (
+        "茶叶",
+        "白酒酿造",
+        "生猪养殖",
+        "电子信息",
+        "装备制造",
+        "新材料",
+        "生物医药",
+        "中药材",
+        "柑橘",
+        "猕猴桃",
+        "水稻油菜",
+        "食品加工",
+        "清洁能源",
+        "地质灾害防治",
+    ):
+        assert required in names
+
+
+def test_every_template_uses_only_the_placeholders_the_generator_fills() -> None:
+    def placeholders(template: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+    capability = {"k1", "k2", "k3", "k4", "field", "years", "count", "served", "area", "county"}
+    demand = {
+        "product",
+        "county",
+        "small",
+        "mid",
+        "big",
+        "huge",
+        "ratio",
+        "low",
+        "gain",
+        "days",
+        "people",
+    }
+    sentences = [*vocab.CAPABILITY_OPENERS, *vocab.CAPABILITY_CLOSERS]
+    sentences += [c for f in vocab.FIELDS for c in f.capabilities]
+    demand_texts = [
+        text
+        for f in vocab.FIELDS
+        for d in f.demands
+        for text in (d.title, d.problem, d.current, d.target)
+    ]
+    article_texts = [
+        text for t in vocab.ARTICLE_THEMES for text in (*t.titles, *t.intros, *t.points)
+    ]
+
+    assert [s for s in sentences if not placeholders(s) <= capability] == []
+    assert [s for s in demand_texts if not placeholders(s) <= demand] == []
+    assert [s for s in article_texts if not placeholders(s) <= {"place"}] == []
+    assert {d.category for f in vocab.FIELDS for d in f.demands} <= set(Demand.Category.values)
+    assert {t.topic for t in vocab.ARTICLE_THEMES} == set(Article.Topic.values)
+    assert {e.kind for e in vocab.EMPLOYERS} <= {"university", "institute", "hospital", "agency"}
+    assert {n for e in vocab.EMPLOYERS for n in e.fields} <= {f.name for f in vocab.FIELDS}
+
+
+@pytest.mark.django_db
+def test_the_command_prints_the_counts_the_demo_password_and_the_login_usernames() -> None:
+    out = StringIO()
+
+    call_command("seed_demo", "--scale", "small", "--seed", "1", stdout=out)
+
+    text = out.getvalue()
+    assert "created: 4 staff, 600 workers (600 profiles), 150 enterprises" in text
+    assert f"demo password for the accounts below: {DEMO_PASSWORD}" in text
+    assert (
+        "staff: demo_staff_province, demo_staff_chengdu, demo_staff_jinjiang, "
+        "demo_staff_shuangliu" in text
+    )
+    assert "workers: demo_w_000001 … demo_w_000020" in text
+    assert "enterprises: demo_e_000001 … demo_e_000020" in text
+    assert "citizens: demo_c_000001 … demo_c_000020" in text
