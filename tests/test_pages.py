@@ -121,3 +121,19 @@ def test_the_admin_is_localised_and_lists_platform_models() -> None:
         "/admin/regions/servicecentre/",
     ):
         assert client_for(admin).get(url).status_code == 200, url
+
+
+def test_a_browser_asking_for_english_still_gets_chinese_until_the_user_switches() -> None:
+    html = Client().get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="zh-CN">' in html
+    assert "首页" in html
+
+
+def test_form_fields_carry_bootstrap_classes_and_mark_errors() -> None:
+    response = Client().post("/accounts/register/citizen/", {"mobile": "123"})
+    html = response.content.decode()
+    assert (
+        '<input type="text" name="mobile" value="123" maxlength="20" inputmode="numeric" '
+        'autocomplete="tel" class="form-control is-invalid" aria-invalid="true"' in html
+    )
+    assert 'class="form-select' in html

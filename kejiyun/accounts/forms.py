@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
 
 from kejiyun.accounts.models import Role, SmsCode
@@ -17,6 +17,7 @@ from kejiyun.accounts.validators import (
     validate_mobile,
     validate_uscc,
 )
+from kejiyun.core.forms import BootstrapFormMixin
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import counties_of_province
 
@@ -53,7 +54,7 @@ class MobileField(forms.CharField):
         return mobile
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(BootstrapFormMixin, AuthenticationForm):
     error_messages = {
         "invalid_login": "手机号/用户名或密码不正确。",
         "inactive": "该账号已停用，请联系管理员。",
@@ -67,12 +68,12 @@ class LoginForm(AuthenticationForm):
         self.fields["password"].error_messages["required"] = "请输入密码。"
 
 
-class SmsCodeRequestForm(forms.Form):
+class SmsCodeRequestForm(BootstrapFormMixin, forms.Form):
     mobile = MobileField()
     purpose = forms.ChoiceField(choices=SmsCode.Purpose.choices)
 
 
-class _PasswordPairMixin(forms.Form):
+class _PasswordPairMixin(BootstrapFormMixin, forms.Form):
     password1 = forms.CharField(
         label="设置密码",
         strip=False,
@@ -171,3 +172,11 @@ class PasswordResetForm(_PasswordPairMixin):
         error_messages={"required": "请输入短信验证码。", "invalid": "验证码为6位数字。"},
     )
     field_order = ["mobile", "sms_code", "password1", "password2"]
+
+
+class KejiyunPasswordChangeForm(BootstrapFormMixin, PasswordChangeForm):
+    error_messages = {
+        **PasswordChangeForm.error_messages,
+        "password_incorrect": "原密码不正确，请重新输入。",
+        "password_mismatch": "两次输入的新密码不一致。",
+    }

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from kejiyun.accounts import views
-from kejiyun.accounts.forms import LoginForm
+from kejiyun.accounts.forms import KejiyunPasswordChangeForm, LoginForm
 
 app_name = "accounts"
 
@@ -25,6 +25,7 @@ urlpatterns = [
         "password/change/",
         auth_views.PasswordChangeView.as_view(
             template_name="accounts/password_change.html",
+            form_class=KejiyunPasswordChangeForm,
             success_url="/accounts/password/change/done/",
         ),
         name="password_change",
