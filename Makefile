@@ -76,6 +76,7 @@ test: lint typecheck boundaries deploy-check test-sqlite test-postgres
 	@echo "all checks passed (ruff, mypy, import boundaries, pytest on SQLite and PostgreSQL)"
 
 messages: $(VENV)/.installed
+	cd kejiyun && DEBUG=1 ../$(PY) ../manage.py makemessages -l en --no-obsolete --no-wrap
 	cd kejiyun && DEBUG=1 ../$(PY) ../manage.py compilemessages
 
 lock: $(VENV)/.installed

@@ -84,7 +84,7 @@ def test_an_sms_code_works_only_once() -> None:
         ("password2", "Another-Password-77", "两次输入的密码不一致"),
         ("region", "999999", "所选区县不存在"),
         ("display_name", "", "请输入姓名"),
-        ("agree", "", "请阅读并同意"),
+        ("agree", "", "请阅读并同意个人信息保护政策"),
     ],
 )
 def test_bad_registration_input_gets_a_chinese_error_and_creates_nothing(

@@ -115,11 +115,24 @@ class _RegistrationBase(_PasswordPairMixin):
     )
     region = _county_field()
     agree = forms.BooleanField(
-        label="我已阅读并同意《用户协议》和《个人信息保护政策》",
-        error_messages={"required": "注册前请阅读并同意用户协议和个人信息保护政策。"},
+        label="我已阅读并同意《个人信息保护政策》",
+        error_messages={"required": "注册前请阅读并同意个人信息保护政策。"},
     )
 
-    field_order = ["display_name", "mobile", "sms_code"]
+    field_order = [
+        "display_name",
+        "mobile",
+        "sms_code",
+        "organisation_name",
+        "uscc",
+        "industry",
+        "employer",
+        "title",
+        "region",
+        "password1",
+        "password2",
+        "agree",
+    ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

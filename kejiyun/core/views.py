@@ -97,3 +97,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     else:
         template = "core/dashboard_reviewer.html"
     return render(request, template, context)
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/privacy.html")

@@ -34,7 +34,7 @@ def test_an_enterprise_user_registers_logs_in_and_sees_the_enterprise_dashboard(
     page.get_by_label("所属行业").fill("茶叶")
     page.get_by_label("设置密码").fill(PASSWORD)
     page.get_by_label("确认密码").fill(PASSWORD)
-    page.get_by_label("我已阅读并同意").check()
+    page.get_by_label("我已阅读并同意《个人信息保护政策》").check()
     page.get_by_role("button", name="注册", exact=True).click()
 
     expect(page.get_by_role("heading", name="企业工作台")).to_be_visible()
