@@ -84,3 +84,12 @@ lock: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var
+
+# --- Benchmarks: each prints its figures, the last line one JSON object -----------------
+.PHONY: bench-match-quality bench-match-speed
+
+bench-match-quality: $(VENV)/.installed
+	$(PY) -m bench.match_quality
+
+bench-match-speed: $(VENV)/.installed
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m bench.match_speed $(BENCH_ARGS)

@@ -1,0 +1,5 @@
+import sys
+
+from kejiyun_match._cli import main
+
+sys.exit(main())
