@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "kejiyun.popsci",
     "kejiyun.performance",
     "kejiyun.recognition",
+    "kejiyun.notifications",
 ]
 
 MIDDLEWARE = [

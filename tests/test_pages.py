@@ -5,7 +5,7 @@ import pytest
 from django.test import Client, override_settings
 
 from kejiyun.accounts.models import Role, User
-from kejiyun.popsci.models import Article
+from kejiyun.popsci.models import Article, Topic
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +76,7 @@ def test_the_dashboard_needs_a_login() -> None:
 
 def test_unpublished_articles_are_never_shown() -> None:
     draft = Article.objects.create(
-        title="未审稿", body="…", topic=Article.Topic.HEALTH, status=Article.Status.DRAFT
+        title="未审稿", body="…", topic=Topic.HEALTH, status=Article.Status.DRAFT
     )
     assert Client().get(f"/popsci/{draft.pk}/").status_code == 404
     assert "未审稿" not in Client().get("/popsci/").content.decode()
@@ -113,7 +113,7 @@ def test_the_admin_is_localised_and_lists_platform_models() -> None:
         username="root", password="x", display_name="管理员", role=Role.ADMIN
     )
     html = client_for(admin).get("/admin/").content.decode()
-    for label in ("行政区划", "服务中心", "用户", "组织", "科技工作者档案", "技术需求", "科普文章"):
+    for label in ("行政区划", "服务中心", "用户", "组织", "科技工作者档案", "技术需求", "科普内容"):
         assert label in html
     for url in (
         "/admin/regions/region/?level__exact=county&q=锦江",

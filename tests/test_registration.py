@@ -201,13 +201,23 @@ def test_a_citizen_registers_and_sees_the_science_feed() -> None:
             "mobile": MOBILE,
             "sms_code": code,
             "region": "510104",
+            "occupation": "farmer",
+            "age_band": "36_59",
             "password1": PASSWORD,
             "password2": PASSWORD,
             "agree": "on",
         },
     )
     assert response.status_code == 302
-    assert User.objects.get(mobile=MOBILE).role == Role.CITIZEN
+    user = User.objects.get(mobile=MOBILE)
+    assert user.role == Role.CITIZEN
+    profile = user.citizen_profile
+    assert (profile.region_code, profile.occupation, profile.age_band) == (
+        "510104",
+        "farmer",
+        "36_59",
+    )
+    assert profile.targeting_consent is False
     assert "我的科普" in client.get("/dashboard/").content.decode()
 
 

@@ -18,6 +18,7 @@ from kejiyun.accounts.validators import (
     validate_uscc,
 )
 from kejiyun.core.forms import BootstrapFormMixin
+from kejiyun.popsci.models import AgeBand, Segment
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import counties_of_province
 
@@ -174,6 +175,12 @@ class EnterpriseRegistrationForm(_RegistrationBase):
 
 class CitizenRegistrationForm(_RegistrationBase):
     role = Role.CITIZEN
+    occupation = forms.ChoiceField(
+        label="职业", choices=Segment.choices, error_messages={"required": "请选择职业。"}
+    )
+    age_band = forms.ChoiceField(
+        label="年龄段", choices=AgeBand.choices, error_messages={"required": "请选择年龄段。"}
+    )
 
 
 class PasswordResetForm(_PasswordPairMixin):

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation, Role, SmsCode, User
 from kejiyun.accounts.sms import get_sms_backend
+from kejiyun.popsci.models import AgeBand, CitizenProfile, Segment
 from kejiyun.regions.models import Region
 from kejiyun.talent.models import TalentProfile
 
@@ -109,6 +110,8 @@ class Registration:
     organisation_name: str = ""
     uscc: str = ""
     industry: str = ""
+    occupation: str = ""
+    age_band: str = ""
 
 
 def user_register(*, registration: Registration) -> User:
@@ -159,6 +162,14 @@ def _user_create_registered(*, registration: Registration, sms_code: SmsCode) ->
     user.save()
     if r.role == Role.WORKER:
         TalentProfile.objects.create(user=user, region=r.region, employer=r.employer, title=r.title)
+    elif r.role == Role.CITIZEN:
+        CitizenProfile.objects.create(
+            user=user,
+            region=r.region,
+            region_code=r.region.code,
+            occupation=r.occupation or Segment.OTHER,
+            age_band=r.age_band or AgeBand.AGE_18_35,
+        )
     return user
 
 

@@ -64,6 +64,8 @@ def register(request: HttpRequest, kind: str) -> HttpResponse:
                     organisation_name=data.get("organisation_name", ""),
                     uscc=data.get("uscc", ""),
                     industry=data.get("industry", ""),
+                    occupation=data.get("occupation", ""),
+                    age_band=data.get("age_band", ""),
                 )
             )
         except ValidationError as exc:

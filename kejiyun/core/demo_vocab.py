@@ -1587,7 +1587,7 @@ DEMAND_COOPERATION: tuple[str, ...] = (
 @dataclass(frozen=True)
 class ArticleTheme:
     key: str
-    topic: str  # an Article.Topic value
+    topic: str  # a popsci Topic value
     titles: tuple[str, ...]  # {place}
     summaries: tuple[str, ...]
     intros: tuple[str, ...]
@@ -1598,7 +1598,7 @@ class ArticleTheme:
 ARTICLE_THEMES: tuple[ArticleTheme, ...] = (
     ArticleTheme(
         key="flood",
-        topic="disaster",
+        topic="flood",
         titles=(
             "{place}汛期防汛避险指南",
             "暴雨来临前，{place}群众要做好这几件事",
@@ -1625,7 +1625,7 @@ ARTICLE_THEMES: tuple[ArticleTheme, ...] = (
     ),
     ArticleTheme(
         key="flash_flood",
-        topic="disaster",
+        topic="flood",
         titles=(
             "{place}山洪灾害防御要点",
             "山洪来临前有哪些征兆？{place}沿河群众请收好",
@@ -1660,7 +1660,7 @@ ARTICLE_THEMES: tuple[ArticleTheme, ...] = (
     ),
     ArticleTheme(
         key="landslide",
-        topic="disaster",
+        topic="landslide",
         titles=(
             "{place}滑坡泥石流识别与避险",
             "雨季出行如何避开滑坡和泥石流——{place}版",
@@ -1686,7 +1686,7 @@ ARTICLE_THEMES: tuple[ArticleTheme, ...] = (
     ),
     ArticleTheme(
         key="earthquake",
-        topic="disaster",
+        topic="earthquake",
         titles=(
             "{place}家庭地震应急准备清单",
             "地震发生时如何自救互救——{place}防震减灾知识",
@@ -1712,7 +1712,7 @@ ARTICLE_THEMES: tuple[ArticleTheme, ...] = (
     ),
     ArticleTheme(
         key="forest_fire",
-        topic="disaster",
+        topic="fire",
         titles=(
             "{place}森林草原防火期注意事项",
             "进山入林，{place}这些用火行为要禁止",
@@ -1737,7 +1737,7 @@ ARTICLE_THEMES: tuple[ArticleTheme, ...] = (
     ),
     ArticleTheme(
         key="home_fire",
-        topic="disaster",
+        topic="fire",
         titles=(
             "{place}家庭消防安全要点",
             "{place}居民家庭防火提醒",

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from kejiyun.popsci import views
 
@@ -7,4 +7,8 @@ app_name = "popsci"
 urlpatterns = [
     path("", views.article_list, name="list"),
     path("<int:article_id>/", views.article_detail, name="detail"),
+    # Each feature keeps its own URL module (same app namespace "popsci").
+    path("", include("kejiyun.popsci.urls_content")),
+    path("", include("kejiyun.popsci.urls_campaigns")),
+    path("", include("kejiyun.popsci.urls_outreach")),
 ]

@@ -4,20 +4,20 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from kejiyun.popsci.models import Article
+from kejiyun.popsci.models import Topic
 from kejiyun.popsci.selectors import article_published, articles_published
 
 
 def article_list(request: HttpRequest) -> HttpResponse:
     topic = request.GET.get("topic", "")
     qs = articles_published()
-    if topic in Article.Topic.values:
+    if topic in Topic.values:
         qs = qs.filter(topic=topic)
     else:
         topic = ""
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     return render(
-        request, "popsci/list.html", {"page": page, "topic": topic, "topics": Article.Topic.choices}
+        request, "popsci/list.html", {"page": page, "topic": topic, "topics": Topic.choices}
     )
 
 
