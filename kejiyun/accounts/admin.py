@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from kejiyun.accounts.models import Organisation, SmsCode, SmsMessage, User
+from kejiyun.accounts.models import LoginFailure, Organisation, SmsCode, SmsMessage, User
 
 
 @admin.register(User)
@@ -61,3 +61,11 @@ class SmsMessageAdmin(admin.ModelAdmin):
     list_display = ["created_at", "body"]
     search_fields = ["mobile"]
     readonly_fields = ["mobile", "body", "created_at"]
+
+
+@admin.register(LoginFailure)
+class LoginFailureAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "ip"]
+    list_filter = ["created_at"]
+    search_fields = ["ip"]
+    readonly_fields = ["identity", "ip", "created_at"]

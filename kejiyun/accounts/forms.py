@@ -10,6 +10,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
 
+from kejiyun.accounts.lockout import login_failure_record, login_locked
 from kejiyun.accounts.models import Role, SmsCode
 from kejiyun.accounts.validators import (
     normalise_mobile,
@@ -59,7 +60,20 @@ class LoginForm(BootstrapFormMixin, AuthenticationForm):
     error_messages = {
         "invalid_login": "手机号/用户名或密码不正确。",
         "inactive": "该账号已停用，请联系管理员。",
+        "locked": "登录失败次数过多，账号已临时锁定，请30分钟后再试或通过短信找回密码。",
     }
+
+    def clean(self) -> dict[str, Any]:
+        login_name = self.cleaned_data.get("username") or ""
+        if login_name and login_locked(login_name=login_name):
+            raise ValidationError(self.error_messages["locked"], code="locked")
+        try:
+            return super().clean()
+        except ValidationError as exc:
+            if login_name and exc.code == "invalid_login":
+                ip = self.request.META.get("REMOTE_ADDR") if self.request else None
+                login_failure_record(login_name=login_name, ip=ip)
+            raise
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

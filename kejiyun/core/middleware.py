@@ -1,12 +1,15 @@
-"""Language selection: Simplified Chinese unless the user chose another language."""
+"""Request middleware: language selection and session time limits."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
+from django.utils import timezone, translation
 
 
 class ChosenLanguageMiddleware:
@@ -29,3 +32,32 @@ class ChosenLanguageMiddleware:
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
         return response
+
+
+class SessionLimitsMiddleware:
+    """End a session after 30 minutes idle or 12 hours in all (SECURITY.md item 3).
+
+    The last-seen time is written at most once a minute, so a busy page does not write
+    the session on every request.
+    """
+
+    IDLE_SECONDS = 30 * 60
+    ABSOLUTE_SECONDS = 12 * 60 * 60
+    TOUCH_SECONDS = 60
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = int(timezone.now().timestamp())
+            session = request.session
+            started = session.setdefault("kjy_started", now)
+            last_seen = session.get("kjy_seen", now)
+            if now - last_seen > self.IDLE_SECONDS or now - started > self.ABSOLUTE_SECONDS:
+                logout(request)
+                messages.info(request, "您已长时间未操作，为保护账号安全已自动退出，请重新登录。")
+                return redirect_to_login(request.get_full_path())
+            if now - last_seen >= self.TOUCH_SECONDS or "kjy_seen" not in session:
+                session["kjy_seen"] = now
+        return self.get_response(request)

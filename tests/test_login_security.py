@@ -1,0 +1,115 @@
+"""Lock-out after repeated failures, and session time limits (SECURITY.md items 2, 3, 5)."""
+
+import pytest
+import time_machine
+from django.test import Client
+
+from kejiyun.accounts.models import LoginFailure, Role, User
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+MOBILE = "13700001111"
+
+
+@pytest.fixture
+def dora() -> User:
+    return User.objects.create_user(
+        username="dora",
+        password=PASSWORD,
+        display_name="Dora",
+        mobile=MOBILE,
+        role=Role.CITIZEN,
+    )
+
+
+def login(client: Client, name: str, password: str) -> int:
+    return client.post("/accounts/login/", {"username": name, "password": password}).status_code
+
+
+def test_the_sixth_failure_within_15_minutes_is_refused_even_with_the_right_password(
+    dora: User,
+) -> None:
+    with time_machine.travel("2026-06-01 09:00:00+08:00", tick=False) as clock:
+        for _ in range(5):
+            assert login(Client(), MOBILE, "wrong-password-123") == 200
+            clock.shift(60)
+        client = Client()
+        response = client.post("/accounts/login/", {"username": MOBILE, "password": PASSWORD})
+        assert response.status_code == 200
+        assert "账号已临时锁定" in response.content.decode()
+        assert "_auth_user_id" not in client.session
+        # The lock counts per login name, whichever form of it is typed.
+        assert login(Client(), "dora", PASSWORD) == 200
+        assert login(Client(), "+86 137-0000-1111", PASSWORD) == 200
+
+
+def test_the_lock_lifts_30_minutes_after_the_last_failure(dora: User) -> None:
+    with time_machine.travel("2026-06-01 09:00:00+08:00", tick=False) as clock:
+        for _ in range(5):
+            login(Client(), MOBILE, "wrong-password-123")
+        clock.shift(29 * 60)
+        assert login(Client(), MOBILE, PASSWORD) == 200
+        clock.shift(2 * 60)
+        assert login(Client(), MOBILE, PASSWORD) == 302
+
+
+def test_five_failures_spread_over_more_than_15_minutes_do_not_lock(dora: User) -> None:
+    with time_machine.travel("2026-06-01 09:00:00+08:00", tick=False) as clock:
+        for _ in range(5):
+            login(Client(), MOBILE, "wrong-password-123")
+            clock.shift(4 * 60)
+        assert login(Client(), MOBILE, PASSWORD) == 302
+
+
+def test_failures_store_no_login_name(dora: User) -> None:
+    login(Client(), MOBILE, "wrong-password-123")
+    failure = LoginFailure.objects.get()
+    assert MOBILE not in failure.identity
+    assert len(failure.identity) == 64
+
+
+def test_an_idle_session_ends_after_30_minutes(dora: User) -> None:
+    client = Client()
+    with time_machine.travel("2026-06-01 09:00:00+08:00", tick=False) as clock:
+        assert login(client, MOBILE, PASSWORD) == 302
+        assert client.get("/dashboard/").status_code == 200
+        clock.shift(29 * 60)
+        assert client.get("/dashboard/").status_code == 200
+        clock.shift(31 * 60)
+        response = client.get("/dashboard/")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+        assert client.get("/dashboard/").status_code == 302
+
+
+def test_a_session_ends_after_12_hours_however_active(dora: User) -> None:
+    client = Client()
+    with time_machine.travel("2026-06-01 08:00:00+08:00", tick=False) as clock:
+        login(client, MOBILE, PASSWORD)
+        assert client.get("/dashboard/").status_code == 200  # the session's first request
+        for _ in range(12 * 4 - 1):
+            clock.shift(15 * 60)
+            assert client.get("/dashboard/").status_code == 200
+        clock.shift(15 * 60 + 1)
+        assert client.get("/dashboard/").status_code == 302
+
+
+def test_login_issues_a_new_session_key_and_a_password_change_ends_other_sessions(
+    dora: User,
+) -> None:
+    first, second = Client(), Client()
+    first.get("/")
+    anonymous_key = first.session.session_key
+    login(first, MOBILE, PASSWORD)
+    assert first.session.session_key != anonymous_key
+    login(second, MOBILE, PASSWORD)
+    assert first.session.session_key != second.session.session_key
+    new = "Another-Strong-Pass-42"
+    response = first.post(
+        "/accounts/password/change/",
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+    )
+    assert response.status_code == 302
+    assert first.get("/dashboard/").status_code == 200
+    assert second.get("/dashboard/").status_code == 302
