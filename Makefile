@@ -86,10 +86,14 @@ clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var
 
 # --- Benchmarks: each prints its figures, the last line one JSON object -----------------
-.PHONY: bench-match-quality bench-match-speed
+.PHONY: bench-match-quality bench-match-speed bench-popsci-audience
 
 bench-match-quality: $(VENV)/.installed
 	$(PY) -m bench.match_quality
 
 bench-match-speed: $(VENV)/.installed
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m bench.match_speed $(BENCH_ARGS)
+
+# PostgreSQL only; empties citizen profiles in BENCH_DATABASE_URL (default .../kejiyun_bench).
+bench-popsci-audience: $(VENV)/.installed
+	$(PY) -m bench.popsci_audience $(BENCH_ARGS)

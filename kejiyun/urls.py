@@ -1,17 +1,25 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 admin.site.site_header = "科技云 管理后台"
 admin.site.site_title = "科技云"
 admin.site.index_title = "平台管理"
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("kejiyun.core.urls")),
     path("accounts/", include("kejiyun.accounts.urls")),
     path("centres/", include("kejiyun.regions.urls")),
     path("talent/", include("kejiyun.talent.urls")),
     path("demands/", include("kejiyun.demands.urls")),
     path("popsci/", include("kejiyun.popsci.urls")),
+    path("notifications/", include("kejiyun.notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.DEBUG:
+    # Uploaded files (science content images and videos) on the development server; in
+    # production the web server serves MEDIA_ROOT.
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -26,7 +26,8 @@ from kejiyun.core.demo import (
     province_region_rows,
 )
 from kejiyun.demands.models import Demand
-from kejiyun.popsci.models import Article, Topic
+from kejiyun.popsci.models import Article, CitizenProfile, ConsentRecord, Segment, Topic
+from kejiyun.popsci.selectors_campaigns import current_consent_version
 from kejiyun.regions.models import Region
 from kejiyun.talent.models import TalentProfile
 
@@ -39,6 +40,7 @@ SMALL = DemoResult(
     demands=300,
     articles=80,
     citizens=60,
+    citizen_profiles=60,
 )
 NOTHING = DemoResult(
     staff=0,
@@ -49,6 +51,7 @@ NOTHING = DemoResult(
     demands=0,
     articles=0,
     citizens=0,
+    citizen_profiles=0,
 )
 
 
@@ -68,6 +71,8 @@ def row_counts() -> dict[str, int]:
         "organisations": Organisation.objects.count(),
         "demands": Demand.objects.count(),
         "articles": Article.objects.count(),
+        "citizen_profiles": CitizenProfile.objects.count(),
+        "consent_records": ConsentRecord.objects.count(),
     }
 
 
@@ -169,6 +174,7 @@ def test_the_small_data_set_is_the_beginning_of_the_large_one_for_the_same_seed(
     assert large.demands[:300] == small.demands
     assert large.articles[:80] == small.articles
     assert large.citizens[:60] == small.citizens
+    assert large.citizen_profiles[:60] == small.citizen_profiles
 
 
 @pytest.mark.django_db
@@ -397,3 +403,36 @@ def test_the_command_prints_the_counts_the_demo_password_and_the_login_usernames
     assert "workers: demo_w_000001 … demo_w_000020" in text
     assert "enterprises: demo_e_000001 … demo_e_000020" in text
     assert "citizens: demo_c_000001 … demo_c_000020" in text
+
+
+@pytest.mark.django_db
+def test_demo_citizens_have_varied_targeting_profiles_and_about_70_percent_consent(
+    seeded: DemoResult,
+) -> None:
+    profiles = list(CitizenProfile.objects.select_related("user"))
+    consenting = [p for p in profiles if p.targeting_consent]
+    planned = {
+        c.username: (c.region_code, c.occupation, c.age_band, list(c.interests), c.consent)
+        for c in small_plan().citizen_profiles
+    }
+    stored = {
+        p.user.username: (
+            p.region_code,
+            p.occupation,
+            p.age_band,
+            p.interests,
+            p.targeting_consent,
+        )
+        for p in profiles
+        if p.user
+    }
+
+    assert stored == planned
+    assert [p.pk for p in profiles if p.region_code != p.user.region_id] == []
+    assert 0.55 <= len(consenting) / len(profiles) <= 0.85
+    assert {p.consent_version for p in consenting} == {current_consent_version()}
+    assert ConsentRecord.objects.filter(granted=True).count() == len(consenting)
+    assert len({p.occupation for p in profiles}) >= 5
+    assert Segment.FARMER in {p.occupation for p in profiles}
+    assert len({p.age_band for p in profiles}) >= 4
+    assert len({t for p in profiles for t in p.interests}) >= 6

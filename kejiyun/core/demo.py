@@ -30,7 +30,8 @@ from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.accounts.validators import USCC_ALPHABET, uscc_check_character
 from kejiyun.core import demo_vocab as vocab
 from kejiyun.demands.models import Demand
-from kejiyun.popsci.models import Article
+from kejiyun.popsci.models import AgeBand, Article, CitizenProfile, ConsentRecord, Segment, Topic
+from kejiyun.popsci.selectors_campaigns import current_consent_version, interest_mask
 from kejiyun.regions.models import Region, ServiceCentre
 from kejiyun.regions.services import regions_load, service_centres_ensure
 from kejiyun.talent.models import TalentProfile
@@ -99,6 +100,7 @@ class DemoResult:
     demands: int
     articles: int
     citizens: int
+    citizen_profiles: int = 0
 
     @property
     def total(self) -> int:
@@ -111,6 +113,7 @@ class DemoResult:
             + self.demands
             + self.articles
             + self.citizens
+            + self.citizen_profiles
         )
 
 
@@ -180,6 +183,19 @@ class ArticleSpec:
 
 
 @dataclass(frozen=True)
+class CitizenProfileSpec:
+    """What a demo citizen is targeted by, and whether they consented (about 70% do)."""
+
+    username: str
+    region_code: str
+    occupation: str
+    age_band: str
+    interests: tuple[str, ...]
+    crops: str
+    consent: bool
+
+
+@dataclass(frozen=True)
 class DemoPlan:
     staff: tuple[PersonSpec, ...]
     workers: tuple[WorkerSpec, ...]
@@ -187,6 +203,7 @@ class DemoPlan:
     demands: tuple[DemandSpec, ...]
     articles: tuple[ArticleSpec, ...]
     citizens: tuple[PersonSpec, ...]
+    citizen_profiles: tuple[CitizenProfileSpec, ...] = ()
 
 
 def scale_get(scale: str) -> Scale:
@@ -337,8 +354,17 @@ def demo_plan(*, scale: str, seed: int, regions: Sequence[RegionRow]) -> DemoPla
     fields = _FieldPicker()
     streams = {
         part: random.Random(f"{seed}:{part}")
-        for part in ("staff", "workers", "enterprises", "demands", "articles", "citizens")
+        for part in (
+            "staff",
+            "workers",
+            "enterprises",
+            "demands",
+            "articles",
+            "citizens",
+            "citizen_profiles",
+        )
     }
+    citizens = _plan_citizens(streams["citizens"], geo, namer, sizes.citizens)
     enterprises = _plan_enterprises(streams["enterprises"], geo, namer, fields, sizes.enterprises)
     return DemoPlan(
         staff=_plan_staff(streams["staff"], geo, namer),
@@ -346,7 +372,8 @@ def demo_plan(*, scale: str, seed: int, regions: Sequence[RegionRow]) -> DemoPla
         enterprises=enterprises,
         demands=_plan_demands(streams["demands"], geo, enterprises),
         articles=_plan_articles(streams["articles"], geo, sizes.articles),
-        citizens=_plan_citizens(streams["citizens"], geo, namer, sizes.citizens),
+        citizens=citizens,
+        citizen_profiles=_plan_citizen_profiles(streams["citizen_profiles"], citizens),
     )
 
 
@@ -649,6 +676,61 @@ def _plan_citizens(
     return tuple(citizens)
 
 
+# Occupation shares of demo citizens, and the age bands and topics that go with each.
+_OCCUPATIONS: tuple[tuple[str, int], ...] = (
+    (Segment.FARMER, 35),
+    (Segment.ENTERPRISE_WORKER, 20),
+    (Segment.ELDERLY, 15),
+    (Segment.STUDENT, 10),
+    (Segment.OTHER, 10),
+    (Segment.LEFT_BEHIND_CHILD, 5),
+    (Segment.CADRE, 5),
+)
+_AGE_BANDS: dict[str, tuple[str, ...]] = {
+    Segment.STUDENT: (AgeBand.AGE_14_17, AgeBand.AGE_18_35),
+    Segment.LEFT_BEHIND_CHILD: (AgeBand.UNDER_14,),
+    Segment.ELDERLY: (AgeBand.AGE_60_PLUS,),
+}
+_WORKING_AGE = (AgeBand.AGE_18_35, AgeBand.AGE_36_59, AgeBand.AGE_36_59, AgeBand.AGE_60_PLUS)
+_FAVOURITE_TOPIC: dict[str, str] = {
+    Segment.FARMER: Topic.AGRICULTURE,
+    Segment.ELDERLY: Topic.HEALTH,
+    Segment.STUDENT: Topic.TECHNOLOGY,
+    Segment.LEFT_BEHIND_CHILD: Topic.FLOOD,
+    Segment.ENTERPRISE_WORKER: Topic.ANTI_FRAUD,
+    Segment.CADRE: Topic.ECOLOGY,
+}
+_CROPS = ("水稻", "油菜", "茶叶", "柑橘", "猕猴桃", "生猪", "中药材", "玉米")
+CONSENT_SHARE = 0.7
+
+
+def _plan_citizen_profiles(
+    rng: random.Random, citizens: Sequence[PersonSpec]
+) -> tuple[CitizenProfileSpec, ...]:
+    occupations = _weighted_pairs(_OCCUPATIONS)
+    topics = [t for t in Topic.values if t != Topic.DISASTER]
+    profiles = []
+    for person in citizens:
+        occupation = occupations.pick(rng)
+        age_band = rng.choice(_AGE_BANDS.get(occupation, _WORKING_AGE))
+        chosen = set(rng.sample(topics, rng.randint(0, 2)))
+        if occupation in _FAVOURITE_TOPIC and rng.random() < 0.8:
+            chosen.add(_FAVOURITE_TOPIC[occupation])
+        crops = "、".join(rng.sample(_CROPS, 2)) if occupation == Segment.FARMER else ""
+        profiles.append(
+            CitizenProfileSpec(
+                username=person.username,
+                region_code=person.region_code,
+                occupation=occupation,
+                age_band=age_band,
+                interests=tuple(t for t in Topic.values if t in chosen),
+                crops=crops,
+                consent=rng.random() < CONSENT_SHARE,
+            )
+        )
+    return tuple(profiles)
+
+
 # --- Writing the plan ---------------------------------------------------------------------
 
 
@@ -760,6 +842,7 @@ class _Writer:
             ),
         )
         citizens = self._create("citizens", User, new_users(plan.citizens, Role.CITIZEN))
+        citizen_profiles = self._create_citizen_profiles()
         profiles = self._create("worker profiles", TalentProfile, self._new_profiles())
         demands = self._create("demands", Demand, self._new_demands(org_ids))
         articles = self._create("articles", Article, self._new_articles())
@@ -772,6 +855,7 @@ class _Writer:
             demands=demands,
             articles=articles,
             citizens=citizens,
+            citizen_profiles=citizen_profiles,
         )
 
     def _refuse_other_seed(self) -> None:
@@ -924,3 +1008,63 @@ class _Writer:
             for a in self.plan.articles
             if (a.title, a.region_code) not in existing
         ]
+
+    # Citizens' targeting profiles and consent -------------------------------------------
+
+    def _create_citizen_profiles(self) -> int:
+        """Profiles for demo citizens who have none, with a consent record for those who
+        consented (to the current policy version, at the moment they joined)."""
+        user_ids = dict(
+            User.objects.filter(username__startswith=CITIZEN_PREFIX).values_list("username", "id")
+        )
+        with_profile = set(
+            CitizenProfile.objects.filter(user__username__startswith=CITIZEN_PREFIX).values_list(
+                "user_id", flat=True
+            )
+        )
+        joined = {p.username: p.joined_at for p in self.plan.citizens}
+        version = current_consent_version()
+        specs = [
+            c
+            for c in self.plan.citizen_profiles
+            if c.username in user_ids and user_ids[c.username] not in with_profile
+        ]
+        created = self._create(
+            "citizen profiles",
+            CitizenProfile,
+            [
+                CitizenProfile(
+                    user_id=user_ids[c.username],
+                    region_id=c.region_code,
+                    region_code=c.region_code,
+                    occupation=c.occupation,
+                    age_band=c.age_band,
+                    interests=list(c.interests),
+                    interest_bits=interest_mask(c.interests),
+                    crops=c.crops,
+                    targeting_consent=c.consent,
+                    consent_version=version if c.consent else "",
+                    updated_at=joined[c.username],
+                )
+                for c in specs
+            ],
+        )
+        profile_ids = dict(
+            CitizenProfile.objects.filter(
+                user_id__in=[user_ids[c.username] for c in specs if c.consent]
+            ).values_list("user_id", "id")
+        )
+        ConsentRecord.objects.bulk_create(
+            [
+                ConsentRecord(
+                    citizen_id=profile_ids[user_ids[c.username]],
+                    version=version,
+                    granted=True,
+                    created_at=joined[c.username],
+                )
+                for c in specs
+                if c.consent
+            ],
+            batch_size=BATCH_SIZE,
+        )
+        return created

@@ -1,3 +1,14 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from kejiyun.popsci import views_campaigns as views
+
+urlpatterns = [
+    path("me/", views.my_preferences, name="me"),
+    path("me/consent/", views.consent_grant, name="consent_grant"),
+    path("me/consent/withdraw/", views.consent_withdraw, name="consent_withdraw"),
+    path("campaigns/", views.campaign_list, name="campaign_list"),
+    path("campaigns/new/", views.campaign_new, name="campaign_create"),
+    path("campaigns/audience-size/", views.campaign_audience_size, name="campaign_audience_size"),
+    path("campaigns/<int:campaign_id>/", views.campaign_detail, name="campaign_detail"),
+    path("campaigns/<int:campaign_id>/send/", views.campaign_send_now, name="campaign_send"),
+]

@@ -42,7 +42,7 @@ class Command(BaseCommand):
                 f"{result.staff} staff, {result.workers} workers ({result.profiles} profiles), "
                 f"{result.enterprises} enterprises ({result.enterprise_users} accounts), "
                 f"{result.demands} demands, {result.articles} articles, "
-                f"{result.citizens} citizens"
+                f"{result.citizens} citizens ({result.citizen_profiles} profiles)"
             )
         )
         logins = demo_login_usernames(scale=scale)

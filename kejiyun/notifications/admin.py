@@ -1,0 +1,34 @@
+from django.contrib import admin
+
+from kejiyun.notifications.models import InboxItem, OutboxMessage
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """Read-only view of the outbox; messages are written and sent only by services."""
+
+    list_display = ["id", "channel", "title", "status", "attempts", "next_attempt_at", "sent_at"]
+    list_filter = ["status", "channel"]
+    search_fields = ["idempotency_key", "title"]
+    exclude = ["address", "body"]
+    raw_id_fields = ["recipient"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(InboxItem)
+class InboxItemAdmin(admin.ModelAdmin):
+    list_display = ["title", "user", "created_at", "read_at"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+    search_fields = ["title"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from kejiyun.notifications.services import outbox_dispatch
+
+
+class Command(BaseCommand):
+    help = (
+        "Send due outbox messages (notifications), retrying failed ones with backoff. "
+        "Run from cron every minute; safe to run concurrently."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--limit", type=int, default=500, help="messages per batch")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        limit: int = options["limit"]
+        totals = {"claimed": 0, "sent": 0, "retried": 0, "failed": 0, "reclaimed": 0}
+        while True:
+            result = outbox_dispatch(limit=limit)
+            for key in totals:
+                totals[key] += getattr(result, key)
+            if result.claimed < limit:
+                break
+        self.stdout.write(
+            f"outbox: {totals['sent']} sent, {totals['retried']} to retry, "
+            f"{totals['failed']} failed, {totals['reclaimed']} reclaimed"
+        )

@@ -1,0 +1,187 @@
+"""Reads for targeting and campaigns: audiences, campaign lists, the region picker.
+
+An audience is a set of citizen profiles chosen by region subtree, segment (occupation), age
+band and interest, and ALWAYS limited to citizens whose targeting consent is for the current
+policy version (SECURITY.md item 18). The region test is a prefix of `region_code` (GB/T 2260
+codes nest: 51 province, 5101 city, 510104 county, 510104017 township), so a count over ten
+million profiles is one indexed range scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, F, Q, QuerySet
+from django.http import Http404
+
+from kejiyun.accounts.models import User
+from kejiyun.notifications.models import OutboxMessage
+from kejiyun.popsci.models import TOPIC_BITS, Campaign, CitizenProfile
+from kejiyun.regions.models import Region
+from kejiyun.regions.selectors import jurisdiction_filter, user_jurisdiction
+
+DEFAULT_CONSENT_VERSION = "2026-11"
+
+_PREFIX_LENGTH: dict[str, int] = {
+    Region.Level.PROVINCE: 2,
+    Region.Level.CITY: 4,
+    Region.Level.COUNTY: 6,
+}
+
+
+def current_consent_version() -> str:
+    return str(getattr(settings, "POPSCI_CONSENT_VERSION", DEFAULT_CONSENT_VERSION))
+
+
+def consent_is_current(profile: CitizenProfile) -> bool:
+    """Consent counts only for the current policy version."""
+    return profile.targeting_consent and profile.consent_version == current_consent_version()
+
+
+def interest_mask(interests: Iterable[str]) -> int:
+    """The `interest_bits` of a list of topics; unknown topics add nothing."""
+    mask = 0
+    for topic in interests:
+        mask |= TOPIC_BITS.get(topic, 0)
+    return mask
+
+
+def region_code_prefix(region: Region) -> str:
+    """The prefix every region code in `region`'s subtree starts with."""
+    length = _PREFIX_LENGTH.get(region.level)
+    return region.code[:length] if length else region.code
+
+
+def audience_queryset(
+    *,
+    region: Region,
+    segments: Iterable[str] = (),
+    age_bands: Iterable[str] = (),
+    interests: Iterable[str] = (),
+) -> QuerySet[CitizenProfile]:
+    """Consenting citizens in `region`'s subtree matching every non-empty criterion.
+
+    An empty list means "any": no segments → every occupation; interests match when the
+    citizen shares at least one of them.
+    """
+    qs = CitizenProfile.objects.filter(
+        targeting_consent=True,
+        consent_version=current_consent_version(),
+        region_code__startswith=region_code_prefix(region),
+    )
+    segments, age_bands = list(segments), list(age_bands)
+    if segments:
+        qs = qs.filter(occupation__in=segments)
+    if age_bands:
+        qs = qs.filter(age_band__in=age_bands)
+    interest_list = list(interests)
+    if interest_list:
+        mask = interest_mask(interest_list)
+        qs = qs.alias(shared_interests=F("interest_bits").bitand(mask)).filter(
+            ~Q(shared_interests=0)
+        )
+    return qs
+
+
+def audience_count(
+    *,
+    region: Region,
+    segments: Iterable[str] = (),
+    age_bands: Iterable[str] = (),
+    interests: Iterable[str] = (),
+) -> int:
+    return audience_queryset(
+        region=region, segments=segments, age_bands=age_bands, interests=interests
+    ).count()
+
+
+def campaign_audience(campaign: Campaign) -> QuerySet[CitizenProfile]:
+    return audience_queryset(
+        region=campaign.region,
+        segments=campaign.segments,
+        age_bands=campaign.age_bands,
+        interests=campaign.interests,
+    )
+
+
+# --- Staff views --------------------------------------------------------------------------
+
+
+def campaigns_for_staff(*, user: User) -> QuerySet[Campaign]:
+    """Campaigns started by a centre in the user's jurisdiction, with delivery counts."""
+    qs = Campaign.objects.select_related("article", "region", "centre", "created_by").annotate(
+        delivered=Count("deliveries")
+    )
+    return jurisdiction_filter(qs, user=user, region_field="centre__region").order_by(
+        "-created_at", "-id"
+    )
+
+
+def access_campaign(user: User, campaign_id: int) -> Campaign:
+    """The campaign if it lies in the user's jurisdiction; otherwise 404."""
+    campaign = campaigns_for_staff(user=user).filter(pk=campaign_id).first()
+    if campaign is None:
+        raise Http404("推送不存在")
+    return campaign
+
+
+def region_in_jurisdiction(*, user: User, region: Region) -> bool:
+    if user.sees_everything:
+        return region.path.startswith(f"{settings.DEPLOYMENT_PROVINCE}/")
+    if not user.is_centre_staff:
+        return False
+    jurisdiction = user_jurisdiction(user)
+    return jurisdiction is not None and jurisdiction.contains(region)
+
+
+def campaign_regions_for_staff(*, user: User) -> QuerySet[Region]:
+    """Regions offered in the campaign form: the jurisdiction itself, its cities and
+    counties, and its townships when the staff member works at a county centre."""
+    if user.sees_everything:
+        root_path = f"{settings.DEPLOYMENT_PROVINCE}/"
+        root_level: str = Region.Level.PROVINCE
+    else:
+        root = user_jurisdiction(user) if user.is_centre_staff else None
+        if root is None:
+            return Region.objects.none()
+        root_path, root_level = root.path, root.level
+    levels = [Region.Level.PROVINCE, Region.Level.CITY, Region.Level.COUNTY]
+    if root_level in (Region.Level.COUNTY, Region.Level.TOWNSHIP):
+        levels.append(Region.Level.TOWNSHIP)
+    return (
+        Region.objects.filter(path__startswith=root_path, level__in=levels)
+        .select_related("parent")
+        .order_by("path")
+    )
+
+
+@dataclass(frozen=True)
+class CampaignStats:
+    """Per-campaign figures for the detail page."""
+
+    deliveries: int
+    opened: int
+    read_to_end: int
+    outbox: dict[str, int]
+
+
+def campaign_stats(campaign: Campaign) -> CampaignStats:
+    deliveries = campaign.deliveries.aggregate(
+        total=Count("id"),
+        opened=Count("id", filter=Q(opened_at__isnull=False)),
+        read=Count("id", filter=Q(read_to_end_at__isnull=False)),
+    )
+    outbox = dict(
+        OutboxMessage.objects.filter(idempotency_key__startswith=f"campaign:{campaign.pk}:")
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    return CampaignStats(
+        deliveries=deliveries["total"],
+        opened=deliveries["opened"],
+        read_to_end=deliveries["read"],
+        outbox={status: outbox.get(status, 0) for status in OutboxMessage.Status.values},
+    )

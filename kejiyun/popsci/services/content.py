@@ -1,0 +1,569 @@
+"""Writes for science content (科普内容): drafting by centre staff, science review (科学性审核)
+by a reviewer, publication as an immutable version, archiving and withdrawal for edits.
+
+The workflow is the table `TRANSITIONS`; `content_transition` is the only function that
+changes `Article.status` and refuses any move the table does not list, changing nothing.
+
+    draft ──submit──▶ in_review ──approve──▶ published ──archive──▶ archived
+      ▲                  │                      │
+      │               return (note)             └──withdraw (撤回修改)──▶ draft
+      └── returned ◀─────┘       returned ──submit──▶ in_review
+
+Staff edit only draft or returned content. To change published content they withdraw it
+(hidden until reviewed again); the next approval publishes version + 1.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from kejiyun.accounts.models import Role, User
+from kejiyun.popsci.models import (
+    Article,
+    ContentVersion,
+    Lesson,
+    QuizQuestion,
+    Season,
+    Segment,
+    Topic,
+)
+from kejiyun.regions.models import Region
+from kejiyun.regions.selectors import user_jurisdiction
+
+Status = Article.Status
+
+# Allowed moves: from status → the statuses it may move to.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.DRAFT: frozenset({Status.IN_REVIEW}),
+    Status.RETURNED: frozenset({Status.IN_REVIEW}),
+    Status.IN_REVIEW: frozenset({Status.PUBLISHED, Status.RETURNED}),
+    Status.PUBLISHED: frozenset({Status.ARCHIVED, Status.DRAFT}),
+    Status.ARCHIVED: frozenset(),
+}
+
+EDITABLE_STATUSES = frozenset({Status.DRAFT, Status.RETURNED})
+MAX_QUESTIONS = 5
+MIN_OPTIONS = 2
+MAX_OPTIONS = 6
+MAX_LESSONS = 30
+
+DEFAULT_MAX_IMAGE_BYTES = 5 * 1024 * 1024
+DEFAULT_MAX_VIDEO_BYTES = 200 * 1024 * 1024
+
+UploadKind = Literal["image", "video"]
+
+
+@dataclass(frozen=True)
+class QuestionInput:
+    """One quiz question; `answer` is the 0-based index of the correct option."""
+
+    text: str
+    options: tuple[str, ...]
+    answer: int
+    explanation: str = ""
+
+
+@dataclass(frozen=True)
+class LessonInput:
+    title: str
+    body: str
+
+
+# --- Checks -------------------------------------------------------------------------------
+
+
+def _max_bytes(kind: UploadKind) -> int:
+    if kind == "image":
+        return int(getattr(settings, "POPSCI_MAX_IMAGE_BYTES", DEFAULT_MAX_IMAGE_BYTES))
+    return int(getattr(settings, "POPSCI_MAX_VIDEO_BYTES", DEFAULT_MAX_VIDEO_BYTES))
+
+
+def _sniff(head: bytes) -> str | None:
+    """The file extension that the first bytes prove, or None."""
+    if head[:3] == b"\xff\xd8\xff":
+        return "jpg"
+    if head[:4] == b"\x89PNG":
+        return "png"
+    if head[4:8] == b"ftyp":
+        return "mp4"
+    return None
+
+
+def upload_check(*, file: UploadedFile, kind: UploadKind, label: str) -> str:
+    """Check an upload's size and, by its first bytes, its type; return the extension.
+
+    Images must be JPEG or PNG, videos MP4. The client's file name and content type are
+    never trusted.
+    """
+    limit = _max_bytes(kind)
+    if file.size is None or file.size > limit:
+        raise ValidationError(
+            f"{label}过大：不能超过 {limit // (1024 * 1024)} MB。", code="upload_too_large"
+        )
+    file.seek(0)
+    head = file.read(12)
+    file.seek(0)
+    ext = _sniff(head)
+    allowed = {"image": {"jpg", "png"}, "video": {"mp4"}}[kind]
+    if ext not in allowed:
+        wanted = "JPEG 或 PNG 图片" if kind == "image" else "MP4 视频"
+        raise ValidationError(f"{label}格式不正确：请上传 {wanted}。", code="upload_bad_type")
+    return ext
+
+
+def _jurisdiction_allows(user: User, region: Region | None) -> bool:
+    if user.sees_everything:
+        return True
+    if not user.is_centre_staff:
+        return False
+    home = user_jurisdiction(user)
+    if home is None:
+        return False
+    if region is None:
+        return home.level == Region.Level.PROVINCE
+    return home.contains(region)
+
+
+def content_check_editor(*, user: User, article: Article) -> None:
+    """Refuse anyone but staff whose jurisdiction holds the content's centre (or an admin)."""
+    if user.sees_everything:
+        return
+    home = user_jurisdiction(user) if user.is_centre_staff else None
+    centre = article.centre
+    if home is None or centre is None or not home.contains(centre.region):
+        raise PermissionDenied("您无权管理这条内容。")
+
+
+def _check_fields(
+    *,
+    kind: str,
+    title: str,
+    topic: str,
+    summary: str,
+    segments: Sequence[str],
+    seasons: Sequence[str],
+) -> None:
+    errors: dict[str, str] = {}
+    if kind not in Article.Kind.values:
+        errors["kind"] = "请选择内容形式。"
+    if not title.strip():
+        errors["title"] = "请填写标题。"
+    elif len(title) > 120:
+        errors["title"] = "标题不能超过120个字。"
+    if len(summary) > 300:
+        errors["summary"] = "摘要不能超过300个字。"
+    if topic not in Topic.values:
+        errors["topic"] = "请选择主题。"
+    if any(s not in Segment.values for s in segments):
+        errors["segments"] = "受众人群不正确。"
+    if any(s not in Season.values for s in seasons):
+        errors["seasons"] = "适用季节不正确。"
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_region(user: User, region: Region | None) -> None:
+    if not _jurisdiction_allows(user, region):
+        message = (
+            "只有省级服务中心可以发布全省通用内容，请选择适用地区。"
+            if region is None
+            else "适用地区必须在您的辖区之内。"
+        )
+        raise ValidationError({"region": message})
+
+
+def _check_question(q: QuestionInput, number: int) -> None:
+    prefix = f"第{number}题："
+    if not q.text.strip():
+        raise ValidationError(prefix + "请填写题目。", code="quiz_no_text")
+    if len(q.text) > 300 or len(q.explanation) > 300:
+        raise ValidationError(prefix + "题目和解析不能超过300个字。", code="quiz_too_long")
+    options = [o.strip() for o in q.options]
+    if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS or not all(options):
+        raise ValidationError(
+            prefix + f"需要 {MIN_OPTIONS} 到 {MAX_OPTIONS} 个非空选项。", code="quiz_options"
+        )
+    if not 0 <= q.answer < len(options):
+        raise ValidationError(prefix + "正确答案必须是其中一个选项。", code="quiz_answer")
+
+
+def _check_editable(article: Article) -> None:
+    if article.status not in EDITABLE_STATUSES:
+        raise ValidationError(
+            f"“{article.get_status_display()}”状态的内容不能修改；已发布的内容请先撤回修改。",
+            code="not_editable",
+        )
+
+
+def _store_upload(article: Article, field: str, file: UploadedFile, ext: str) -> None:
+    """Save under a generated name with the extension its bytes proved."""
+    getattr(article, field).save(f"{uuid.uuid4().hex}.{ext}", file, save=False)
+
+
+def _checked_uploads(
+    *, image: UploadedFile | None, poster: UploadedFile | None, video: UploadedFile | None
+) -> list[tuple[str, UploadedFile, str]]:
+    """Check every upload before anything is written; all or nothing."""
+    checked: list[tuple[str, UploadedFile, str]] = []
+    errors: dict[str, list[ValidationError]] = {}
+    for field, file, kind, label in (
+        ("image", image, "image", "配图"),
+        ("poster", poster, "image", "封面图"),
+        ("video", video, "video", "视频"),
+    ):
+        if file is None:
+            continue
+        try:
+            checked.append((field, file, upload_check(file=file, kind=kind, label=label)))  # type: ignore[arg-type]
+        except ValidationError as exc:
+            errors[field] = exc.error_list
+    if errors:
+        raise ValidationError(errors)
+    return checked
+
+
+# --- Content ------------------------------------------------------------------------------
+
+
+def content_create(
+    *,
+    user: User,
+    kind: str,
+    title: str,
+    topic: str,
+    body: str = "",
+    summary: str = "",
+    segments: Sequence[str] = (),
+    seasons: Sequence[str] = (),
+    region: Region | None = None,
+    image: UploadedFile | None = None,
+    poster: UploadedFile | None = None,
+    video: UploadedFile | None = None,
+) -> Article:
+    """A draft by a centre staff member (or an administrator), owned by their centre."""
+    if not (user.is_centre_staff or user.sees_everything):
+        raise PermissionDenied("只有服务中心工作人员可以创建科普内容。")
+    _check_fields(
+        kind=kind, title=title, topic=topic, summary=summary, segments=segments, seasons=seasons
+    )
+    _check_region(user, region)
+    uploads = _checked_uploads(image=image, poster=poster, video=video)
+    article = Article(
+        kind=kind,
+        title=title.strip(),
+        summary=summary.strip(),
+        body=body,
+        topic=topic,
+        segments=list(dict.fromkeys(segments)),
+        seasons=list(dict.fromkeys(seasons)),
+        region=region,
+        author=user,
+        centre=user.centre if user.is_centre_staff else None,
+        status=Status.DRAFT,
+    )
+    for field, file, ext in uploads:
+        _store_upload(article, field, file, ext)
+    article.save()
+    return article
+
+
+def content_update(
+    *,
+    article: Article,
+    user: User,
+    kind: str,
+    title: str,
+    topic: str,
+    body: str = "",
+    summary: str = "",
+    segments: Sequence[str] = (),
+    seasons: Sequence[str] = (),
+    region: Region | None = None,
+    image: UploadedFile | None = None,
+    poster: UploadedFile | None = None,
+    video: UploadedFile | None = None,
+) -> Article:
+    """Edit draft or returned content. A file left as None keeps the current one."""
+    content_check_editor(user=user, article=article)
+    _check_fields(
+        kind=kind, title=title, topic=topic, summary=summary, segments=segments, seasons=seasons
+    )
+    _check_region(user, region)
+    uploads = _checked_uploads(image=image, poster=poster, video=video)
+    with transaction.atomic():
+        locked = Article.objects.select_for_update().get(pk=article.pk)
+        _check_editable(locked)
+        values: dict[str, Any] = {
+            "kind": kind,
+            "title": title.strip(),
+            "summary": summary.strip(),
+            "body": body,
+            "topic": topic,
+            "segments": list(dict.fromkeys(segments)),
+            "seasons": list(dict.fromkeys(seasons)),
+            "region": region,
+        }
+        for name, value in values.items():
+            setattr(locked, name, value)
+        for field, file, ext in uploads:
+            _store_upload(locked, field, file, ext)
+        locked.save(update_fields=[*values, *(field for field, _, _ in uploads)])
+    article.refresh_from_db()
+    return article
+
+
+def lessons_replace(*, course: Article, user: User, lessons: Sequence[LessonInput]) -> list[Lesson]:
+    """Set a course's lessons, in the given order."""
+    content_check_editor(user=user, article=course)
+    if course.kind != Article.Kind.COURSE:
+        raise ValidationError("只有课程可以设置章节。", code="not_course")
+    if len(lessons) > MAX_LESSONS:
+        raise ValidationError(f"课程最多 {MAX_LESSONS} 个章节。", code="too_many_lessons")
+    for number, lesson in enumerate(lessons, start=1):
+        if not lesson.title.strip() or not lesson.body.strip():
+            raise ValidationError(f"第{number}节：请填写标题和内容。", code="lesson_empty")
+        if len(lesson.title) > 120:
+            raise ValidationError(f"第{number}节：标题不能超过120个字。", code="lesson_title")
+    with transaction.atomic():
+        _check_editable(Article.objects.select_for_update().get(pk=course.pk))
+        Lesson.objects.filter(course=course).delete()
+        return Lesson.objects.bulk_create(
+            Lesson(course=course, order=i, title=lesson.title.strip(), body=lesson.body)
+            for i, lesson in enumerate(lessons, start=1)
+        )
+
+
+def lesson_add(*, course: Article, user: User, title: str, body: str) -> Lesson:
+    """Append one lesson to a course."""
+    content_check_editor(user=user, article=course)
+    if course.kind != Article.Kind.COURSE:
+        raise ValidationError("只有课程可以设置章节。", code="not_course")
+    if not title.strip() or not body.strip():
+        raise ValidationError("请填写章节标题和内容。", code="lesson_empty")
+    with transaction.atomic():
+        _check_editable(Article.objects.select_for_update().get(pk=course.pk))
+        last = Lesson.objects.filter(course=course).aggregate(m=Max("order"))["m"] or 0
+        if last >= MAX_LESSONS:
+            raise ValidationError(f"课程最多 {MAX_LESSONS} 个章节。", code="too_many_lessons")
+        return Lesson.objects.create(course=course, order=last + 1, title=title.strip(), body=body)
+
+
+def quiz_questions_replace(
+    *, article: Article, user: User, questions: Sequence[QuestionInput]
+) -> list[QuizQuestion]:
+    """Set the quiz of draft or returned content (at most five questions)."""
+    content_check_editor(user=user, article=article)
+    if len(questions) > MAX_QUESTIONS:
+        raise ValidationError(f"测验最多 {MAX_QUESTIONS} 道题。", code="too_many_questions")
+    for number, q in enumerate(questions, start=1):
+        _check_question(q, number)
+    with transaction.atomic():
+        _check_editable(Article.objects.select_for_update().get(pk=article.pk))
+        QuizQuestion.objects.filter(article=article).delete()
+        return QuizQuestion.objects.bulk_create(
+            QuizQuestion(
+                article=article,
+                order=i,
+                text=q.text.strip(),
+                options=[o.strip() for o in q.options],
+                answer=q.answer,
+                explanation=q.explanation.strip(),
+            )
+            for i, q in enumerate(questions, start=1)
+        )
+
+
+def quiz_question_add(
+    *,
+    article: Article,
+    user: User,
+    text: str,
+    options: Sequence[str],
+    answer: int,
+    explanation: str = "",
+) -> QuizQuestion:
+    """Append one question to the quiz of draft or returned content."""
+    content_check_editor(user=user, article=article)
+    q = QuestionInput(text=text, options=tuple(options), answer=answer, explanation=explanation)
+    with transaction.atomic():
+        _check_editable(Article.objects.select_for_update().get(pk=article.pk))
+        count = QuizQuestion.objects.filter(article=article).count()
+        if count >= MAX_QUESTIONS:
+            raise ValidationError(f"测验最多 {MAX_QUESTIONS} 道题。", code="too_many_questions")
+        _check_question(q, count + 1)
+        return QuizQuestion.objects.create(
+            article=article,
+            order=count + 1,
+            text=q.text.strip(),
+            options=[o.strip() for o in q.options],
+            answer=q.answer,
+            explanation=q.explanation.strip(),
+        )
+
+
+# --- The workflow -------------------------------------------------------------------------
+
+
+def content_transition(
+    *, article: Article, to: str, updates: dict[str, Any] | None = None
+) -> Article:
+    """Move `article` to status `to` if `TRANSITIONS` allows it, with `updates` applied in
+    the same conditional UPDATE. A refused move raises ValidationError and changes nothing;
+    two concurrent moves from the same status cannot both succeed."""
+    current = article.status
+    if to not in TRANSITIONS.get(current, frozenset()):
+        raise ValidationError(
+            f"不能把“{Status(current).label}”的内容改为“{Status(to).label}”。"
+            if to in Status.values
+            else "目标状态不存在。",
+            code="illegal_transition",
+        )
+    values = {"status": to, **(updates or {})}
+    moved = Article.objects.filter(pk=article.pk, status=current).update(**values)
+    if moved != 1:
+        raise ValidationError("内容状态已被他人更改，请刷新后重试。", code="stale_status")
+    for name, value in values.items():
+        setattr(article, name, value)
+    return article
+
+
+def content_problems(article: Article) -> list[str]:
+    """Why `article` cannot go to review yet (empty when it can)."""
+    problems: list[str] = []
+    if not article.title.strip():
+        problems.append("请填写标题。")
+    if not article.body.strip():
+        problems.append("请填写正文。")
+    if article.kind == Article.Kind.VIDEO and not article.video:
+        problems.append("视频内容需要上传视频文件。")
+    if article.kind == Article.Kind.COURSE and not article.lessons.exists():
+        problems.append("课程至少需要一个章节。")
+    for number, q in enumerate(article.questions.all(), start=1):
+        try:
+            _check_question(
+                QuestionInput(
+                    text=q.text,
+                    options=tuple(str(o) for o in q.options) if isinstance(q.options, list) else (),
+                    answer=q.answer,
+                    explanation=q.explanation,
+                ),
+                number,
+            )
+        except ValidationError as exc:
+            problems.extend(exc.messages)
+    return problems
+
+
+def content_submit(*, article: Article, user: User) -> Article:
+    """Send draft or returned content to science review."""
+    content_check_editor(user=user, article=article)
+    problems = content_problems(article)
+    if problems:
+        raise ValidationError(problems, code="incomplete")
+    return content_transition(article=article, to=Status.IN_REVIEW)
+
+
+def _check_reviewer(*, reviewer: User, article: Article) -> None:
+    if reviewer.role != Role.REVIEWER:
+        raise PermissionDenied("只有评审专家可以进行科学性审核。")
+    if article.author_id is not None and article.author_id == reviewer.pk:
+        raise PermissionDenied("不能审核自己撰写的内容。")
+
+
+def content_snapshot(article: Article) -> dict[str, Any]:
+    """Everything a published version froze, as plain JSON."""
+    return {
+        "kind": article.kind,
+        "title": article.title,
+        "summary": article.summary,
+        "body": article.body,
+        "topic": article.topic,
+        "segments": list(article.segments),
+        "seasons": list(article.seasons),
+        "region": article.region_id,
+        "image": article.image.name or "",
+        "poster": article.poster.name or "",
+        "video": article.video.name or "",
+        "questions": [
+            {
+                "text": q.text,
+                "options": list(q.options),
+                "answer": q.answer,
+                "explanation": q.explanation,
+            }
+            for q in article.questions.order_by("order", "id")
+        ],
+        "lessons": [
+            {"title": lesson.title, "body": lesson.body}
+            for lesson in article.lessons.order_by("order")
+        ],
+    }
+
+
+def content_approve(*, article: Article, reviewer: User, note: str = "") -> ContentVersion:
+    """Publish content under review and freeze it as version `article.version + 1`."""
+    _check_reviewer(reviewer=reviewer, article=article)
+    if len(note) > 500:
+        raise ValidationError("审核意见不能超过500个字。", code="note_too_long")
+    with transaction.atomic():
+        locked = Article.objects.select_for_update().get(pk=article.pk)
+        now = timezone.now()
+        number = locked.version + 1
+        content_transition(
+            article=locked,
+            to=Status.PUBLISHED,
+            updates={
+                "version": number,
+                "published_at": now,
+                "reviewer": reviewer,
+                "review_note": note.strip(),
+            },
+        )
+        version = ContentVersion.objects.create(
+            article=locked,
+            number=number,
+            title=locked.title,
+            body=locked.body,
+            snapshot=content_snapshot(locked),
+            reviewer=reviewer,
+            published_at=now,
+        )
+    article.refresh_from_db()
+    return version
+
+
+def content_return(*, article: Article, reviewer: User, note: str) -> Article:
+    """Send content under review back to its authors with a required note."""
+    _check_reviewer(reviewer=reviewer, article=article)
+    note = note.strip()
+    if not note:
+        raise ValidationError("退回修改时必须填写审核意见。", code="note_required")
+    if len(note) > 500:
+        raise ValidationError("审核意见不能超过500个字。", code="note_too_long")
+    return content_transition(
+        article=article,
+        to=Status.RETURNED,
+        updates={"reviewer": reviewer, "review_note": note},
+    )
+
+
+def content_archive(*, article: Article, user: User) -> Article:
+    """Take published content down (下架); it is hidden everywhere."""
+    content_check_editor(user=user, article=article)
+    return content_transition(article=article, to=Status.ARCHIVED)
+
+
+def content_withdraw(*, article: Article, user: User) -> Article:
+    """撤回修改: published content goes back to draft, hidden until it is reviewed again."""
+    content_check_editor(user=user, article=article)
+    return content_transition(article=article, to=Status.DRAFT)

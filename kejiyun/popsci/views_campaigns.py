@@ -1,0 +1,204 @@
+"""Pages for consent and preferences (citizens) and for campaigns (centre staff)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from kejiyun.accounts.models import Role, User
+from kejiyun.core.decorators import staff_required
+from kejiyun.popsci.forms_campaigns import AudienceForm, CampaignForm, PreferenceForm
+from kejiyun.popsci.models import AgeBand, CitizenProfile, ConsentRecord, Segment, Topic
+from kejiyun.popsci.selectors_campaigns import (
+    access_campaign,
+    audience_count,
+    campaign_regions_for_staff,
+    campaign_stats,
+    campaigns_for_staff,
+    consent_is_current,
+    current_consent_version,
+)
+from kejiyun.popsci.services.campaigns import campaign_create, campaign_send
+from kejiyun.popsci.services.consent import (
+    citizen_consent_grant,
+    citizen_consent_withdraw,
+    citizen_profile_for,
+    citizen_profile_update,
+)
+
+# --- Citizens ----------------------------------------------------------------------------
+
+
+def _own_profile(request: HttpRequest) -> CitizenProfile:
+    user: User = request.user  # type: ignore[assignment]
+    if user.role != Role.CITIZEN:
+        raise Http404("页面不存在")
+    try:
+        return citizen_profile_for(user=user)
+    except ValidationError:
+        raise Http404("页面不存在") from None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_preferences(request: HttpRequest) -> HttpResponse:
+    """我的科普偏好: where I live, what I do, what interests me; consent is separate."""
+    profile = _own_profile(request)
+    if request.method == "POST":
+        form = PreferenceForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                citizen_profile_update(
+                    profile=profile,
+                    region=data["region"],
+                    occupation=data["occupation"],
+                    age_band=data["age_band"],
+                    interests=data["interests"],
+                    crops=data["crops"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, "科普偏好已保存。")
+                return redirect("popsci:me")
+    else:
+        form = PreferenceForm(
+            initial={
+                "region": profile.region_id,
+                "occupation": profile.occupation,
+                "age_band": profile.age_band,
+                "interests": profile.interests,
+                "crops": profile.crops,
+            }
+        )
+    records = ConsentRecord.objects.filter(citizen=profile).order_by("-created_at", "-id")[:10]
+    return render(
+        request,
+        "popsci/campaigns/me.html",
+        {
+            "form": form,
+            "profile": profile,
+            "consented": consent_is_current(profile),
+            "outdated_consent": profile.targeting_consent and not consent_is_current(profile),
+            "consent_version": current_consent_version(),
+            "records": records,
+        },
+    )
+
+
+@login_required
+@require_POST
+def consent_grant(request: HttpRequest) -> HttpResponse:
+    citizen_consent_grant(profile=_own_profile(request))
+    messages.success(request, "您已同意接收精准科普推送，可随时一键撤回。")
+    return redirect("popsci:me")
+
+
+@login_required
+@require_POST
+def consent_withdraw(request: HttpRequest) -> HttpResponse:
+    citizen_consent_withdraw(profile=_own_profile(request))
+    messages.success(
+        request, "已撤回同意，之后的精准推送将不再发送给您；您仍可浏览本地区科普内容。"
+    )
+    return redirect("popsci:me")
+
+
+# --- Staff -------------------------------------------------------------------------------
+
+
+@staff_required
+@require_GET
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    page = Paginator(campaigns_for_staff(user=user), 25).get_page(request.GET.get("page"))
+    return render(request, "popsci/campaigns/list.html", {"page": page})
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def campaign_new(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    regions = campaign_regions_for_staff(user=user)
+    if request.method == "POST":
+        form = CampaignForm(request.POST, regions=regions)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                campaign = campaign_create(
+                    user=user,
+                    title=data["title"],
+                    article=data["article"],
+                    channel=data["channel"],
+                    region=data["region"],
+                    segments=data["segments"],
+                    age_bands=data["age_bands"],
+                    interests=data["interests"],
+                    scheduled_at=data["scheduled_at"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, "推送已创建。")
+                return redirect("popsci:campaign_detail", campaign_id=campaign.pk)
+    else:
+        form = CampaignForm(regions=regions)
+    return render(request, "popsci/campaigns/form.html", {"form": form})
+
+
+@staff_required
+@require_GET
+def campaign_audience_size(request: HttpRequest) -> HttpResponse:
+    """htmx fragment: how many citizens the criteria reach right now."""
+    user: User = request.user  # type: ignore[assignment]
+    form = AudienceForm(request.GET, regions=campaign_regions_for_staff(user=user))
+    size: int | None = None
+    if form.is_valid() and form.cleaned_data["region"] is not None:
+        data = form.cleaned_data
+        size = audience_count(
+            region=data["region"],
+            segments=data["segments"],
+            age_bands=data["age_bands"],
+            interests=data["interests"],
+        )
+    return render(request, "popsci/campaigns/_audience_size.html", {"size": size})
+
+
+@staff_required
+@require_GET
+def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    campaign = access_campaign(user, campaign_id)
+    return render(
+        request,
+        "popsci/campaigns/detail.html",
+        {
+            "campaign": campaign,
+            "stats": campaign_stats(campaign),
+            "labels": {
+                "segments": [Segment(v).label for v in campaign.segments if v in Segment.values],
+                "age_bands": [AgeBand(v).label for v in campaign.age_bands if v in AgeBand.values],
+                "interests": [Topic(v).label for v in campaign.interests if v in Topic.values],
+            },
+        },
+    )
+
+
+@staff_required
+@require_POST
+def campaign_send_now(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    campaign = access_campaign(user, campaign_id)
+    result = campaign_send(campaign=campaign)
+    messages.success(
+        request,
+        f"已发送：受众 {result.audience} 人，本次新投递 {result.new_deliveries} 人，"
+        f"渠道不可达 {result.unreachable} 人。",
+    )
+    return redirect("popsci:campaign_detail", campaign_id=campaign.pk)

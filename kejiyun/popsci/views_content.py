@@ -1,0 +1,396 @@
+"""Pages for science content: staff drafting, the reviewers' queue, and the reading page.
+
+Views check input with forms, find objects through `access_*` selectors and write through
+services; nothing here decides a rule.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from kejiyun.accounts.models import Role, User
+from kejiyun.core.decorators import staff_required
+from kejiyun.popsci.forms_content import (
+    ContentForm,
+    LessonFormSet,
+    QuestionFormSet,
+    ReviewForm,
+    lesson_initial,
+    question_initial,
+)
+from kejiyun.popsci.models import Article, QuizAttempt, ReadEvent
+from kejiyun.popsci.selectors_content import (
+    access_content,
+    access_read_event,
+    access_readable_content,
+    access_review,
+    campaign_delivered_to,
+    content_for_staff,
+    content_labels,
+    content_review_queue,
+    content_with_parts,
+    quiz_attempts_of,
+    quiz_feedback,
+)
+from kejiyun.popsci.services.content import (
+    EDITABLE_STATUSES,
+    TRANSITIONS,
+    content_approve,
+    content_archive,
+    content_create,
+    content_problems,
+    content_return,
+    content_submit,
+    content_update,
+    content_withdraw,
+    lessons_replace,
+    quiz_questions_replace,
+)
+from kejiyun.popsci.services.reading import quiz_submit, read_finish, read_open
+
+View = Callable[..., HttpResponse]
+
+DEVICE_COOKIE = "kjy_device"
+DEVICE_COOKIE_AGE = 2 * 365 * 24 * 3600
+_DEVICE_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+def reviewer_required(view: View) -> View:
+    """Reviewers only; anonymous users get the login page, everyone else a 404."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if getattr(user, "role", None) != Role.REVIEWER:
+            raise Http404("页面不存在")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+# --- Staff --------------------------------------------------------------------------------
+
+
+@staff_required
+def manage_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    qs = content_for_staff(user=_user(request))
+    if status in Article.Status.values:
+        qs = qs.filter(status=status)
+    else:
+        status = ""
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "popsci/content/manage_list.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": Article.Status.choices,
+            "extra_query": f"status={status}" if status else "",
+        },
+    )
+
+
+def _apply_form_errors(form: ContentForm, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def _content_form_page(
+    request: HttpRequest, article: Article | None
+) -> tuple[bool, HttpResponse | None, dict[str, Any]]:
+    """Bind, validate and save the content form with its quiz and lessons."""
+    user = _user(request)
+    if request.method == "POST":
+        form = ContentForm(request.POST, request.FILES, user=user)
+        questions = QuestionFormSet(request.POST, prefix="q")
+        lessons = LessonFormSet(request.POST, prefix="l")
+        if form.is_valid() and questions.is_valid() and lessons.is_valid():
+            data = form.cleaned_data
+            fields: dict[str, Any] = {
+                "kind": data["kind"],
+                "title": data["title"],
+                "topic": data["topic"],
+                "body": data["body"],
+                "summary": data["summary"],
+                "segments": data["segments"],
+                "seasons": data["seasons"],
+                "region": data["region"],
+                "image": data["image"] or None,
+                "poster": data["poster"] or None,
+                "video": data["video"] or None,
+            }
+            quiz = [q for q in (f.question() for f in questions) if q is not None]
+            course_lessons = [x for x in (f.lesson() for f in lessons) if x is not None]
+            try:
+                with transaction.atomic():
+                    if article is None:
+                        article = content_create(user=user, **fields)
+                    else:
+                        article = content_update(article=article, user=user, **fields)
+                    quiz_questions_replace(article=article, user=user, questions=quiz)
+                    if article.kind == Article.Kind.COURSE:
+                        lessons_replace(course=article, user=user, lessons=course_lessons)
+            except ValidationError as exc:
+                _apply_form_errors(form, exc)
+            else:
+                messages.success(request, "已保存草稿。")
+                return True, redirect("popsci:content_manage_detail", article.pk), {}
+    else:
+        initial = ContentForm.initial_from(article) if article else {}
+        form = ContentForm(initial=initial, user=user)
+        questions = QuestionFormSet(initial=question_initial(article), prefix="q")
+        lessons = LessonFormSet(initial=lesson_initial(article), prefix="l")
+    return False, None, {"form": form, "questions": questions, "lessons": lessons}
+
+
+@staff_required
+def manage_new(request: HttpRequest) -> HttpResponse:
+    done, response, context = _content_form_page(request, None)
+    if done and response is not None:
+        return response
+    return render(
+        request, "popsci/content/manage_form.html", {**context, "article": None}, status=200
+    )
+
+
+@staff_required
+def manage_edit(request: HttpRequest, article_id: int) -> HttpResponse:
+    article = access_content(_user(request), article_id)
+    if article.status not in EDITABLE_STATUSES:
+        messages.error(request, "只有草稿或退回修改的内容可以编辑；已发布的内容请先撤回修改。")
+        return redirect("popsci:content_manage_detail", article.pk)
+    done, response, context = _content_form_page(request, content_with_parts(article.pk))
+    if done and response is not None:
+        return response
+    return render(request, "popsci/content/manage_form.html", {**context, "article": article})
+
+
+@staff_required
+def manage_detail(request: HttpRequest, article_id: int) -> HttpResponse:
+    access_content(_user(request), article_id)
+    article = content_with_parts(article_id)
+    allowed = TRANSITIONS[article.status]
+    return render(
+        request,
+        "popsci/content/manage_detail.html",
+        {
+            "article": article,
+            "editable": article.status in EDITABLE_STATUSES,
+            "can_submit": Article.Status.IN_REVIEW in allowed,
+            "can_archive": Article.Status.ARCHIVED in allowed,
+            "can_withdraw": article.status == Article.Status.PUBLISHED,
+            "problems": content_problems(article) if article.status in EDITABLE_STATUSES else [],
+            "versions": article.versions.select_related("reviewer").order_by("-number"),
+            "labels": content_labels(article),
+        },
+    )
+
+
+def _staff_action(action: Callable[..., Article], success: str) -> View:
+    @staff_required
+    @require_POST
+    def view(request: HttpRequest, article_id: int) -> HttpResponse:
+        article = access_content(_user(request), article_id)
+        try:
+            action(article=article, user=_user(request))
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, success)
+        return redirect("popsci:content_manage_detail", article.pk)
+
+    return view
+
+
+manage_submit = _staff_action(content_submit, "已提交科学性审核。")
+manage_archive = _staff_action(content_archive, "内容已下架。")
+manage_withdraw = _staff_action(content_withdraw, "已撤回修改：内容已隐藏，修改后需重新审核。")
+
+
+# --- Reviewers ----------------------------------------------------------------------------
+
+
+@reviewer_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    page = Paginator(content_review_queue(), 25).get_page(request.GET.get("page"))
+    return render(request, "popsci/content/review_queue.html", {"page": page})
+
+
+@reviewer_required
+def review(request: HttpRequest, article_id: int) -> HttpResponse:
+    reviewer = _user(request)
+    article = content_with_parts(access_review(reviewer, article_id).pk)
+    status = 200
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        note = form.cleaned_data["note"]
+        try:
+            if form.cleaned_data["decision"] == "approve":
+                version = content_approve(article=article, reviewer=reviewer, note=note)
+                messages.success(request, f"已通过审核并发布第 {version.number} 版。")
+            else:
+                content_return(article=article, reviewer=reviewer, note=note)
+                messages.success(request, "已退回修改。")
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc) or "您无权审核这条内容。")
+            status = 403
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            status = 400
+        else:
+            return redirect("popsci:content_review_queue")
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "popsci/content/review.html",
+        {
+            "article": article,
+            "form": form,
+            "own": article.author_id == reviewer.pk,
+            "labels": content_labels(article),
+        },
+        status=status,
+    )
+
+
+# --- Reading ------------------------------------------------------------------------------
+
+
+def _device_id(request: HttpRequest) -> tuple[str, bool]:
+    """The browser's long-lived device id, and whether it is new."""
+    current = request.COOKIES.get(DEVICE_COOKIE, "")
+    if _DEVICE_RE.match(current):
+        return current, False
+    return uuid.uuid4().hex, True
+
+
+def _with_device_cookie(response: HttpResponse, device: str, new: bool) -> HttpResponse:
+    if new:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            device,
+            max_age=DEVICE_COOKIE_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+        )
+    return response
+
+
+def _render_read(
+    request: HttpRequest,
+    article: Article,
+    *,
+    event: ReadEvent | None,
+    status: int = 200,
+    quiz_error: str = "",
+) -> HttpResponse:
+    user = request.user
+    attempts: dict[str, QuizAttempt] = {}
+    if user.is_authenticated:
+        attempts = quiz_attempts_of(user=_user(request), article=article)
+    has_quiz = bool(article.questions.all())
+    is_course = article.kind == Article.Kind.COURSE
+    before = attempts.get(QuizAttempt.Phase.BEFORE)
+    after = attempts.get(QuizAttempt.Phase.AFTER)
+    context = {
+        "article": article,
+        "labels": content_labels(article),
+        "event": event,
+        "has_quiz": has_quiz,
+        "quiz_error": quiz_error,
+        # A course offers a pre-test until either phase was taken; the pre-test shows the
+        # score only, so the answers are not given away before studying.
+        "offer_before": has_quiz and is_course and before is None and after is None,
+        "offer_after": has_quiz and after is None,
+        "before": before,
+        "after_feedback": quiz_feedback(article=article, attempt=after) if after else None,
+    }
+    return render(request, "popsci/content/read.html", context, status=status)
+
+
+def content_read(request: HttpRequest, article_id: int) -> HttpResponse:
+    """The reading page: published content only; a signed-in reader's session is recorded."""
+    article = access_readable_content(article_id)
+    device, new = _device_id(request)
+    event = None
+    if request.user.is_authenticated:
+        user = _user(request)
+        raw = request.GET.get("campaign", "")
+        campaign = (
+            campaign_delivered_to(user=user, article=article, campaign_id=int(raw))
+            if raw.isdigit()
+            else None
+        )
+        event = read_open(article=article, user=user, device=device, campaign=campaign)
+    return _with_device_cookie(_render_read(request, article, event=event), device, new)
+
+
+def _own_event(request: HttpRequest, article: Article) -> ReadEvent | None:
+    raw = request.POST.get("event", "")
+    if not raw.isdigit():
+        return None
+    event = access_read_event(_user(request), int(raw))
+    return event if event.article_id == article.pk else None
+
+
+@login_required
+@require_POST
+def content_quiz(request: HttpRequest, article_id: int) -> HttpResponse:
+    article = access_readable_content(article_id)
+    answers: list[int] = []
+    for question in article.questions.all():
+        raw = request.POST.get(f"q{question.pk}", "")
+        if raw.isdigit():
+            answers.append(int(raw))
+    phase = request.POST.get("phase", QuizAttempt.Phase.AFTER)
+    event = _own_event(request, article)
+    try:
+        attempt = quiz_submit(article=article, user=_user(request), answers=answers, phase=phase)
+    except ValidationError as exc:
+        return _render_read(request, article, event=event, status=400, quiz_error=exc.messages[0])
+    messages.success(
+        request,
+        f"已提交{attempt.get_phase_display()}测验：答对 {attempt.correct}/{attempt.total} 题。",
+    )
+    return _render_read(request, article, event=event)
+
+
+@login_required
+@require_POST
+def content_read_finish(request: HttpRequest, read_event_id: int) -> HttpResponse:
+    event = access_read_event(_user(request), read_event_id)
+    read_finish(read_event=event, user=_user(request))
+    if request.headers.get("HX-Request"):
+        return render(request, "popsci/content/_read_finished.html", {"event": event})
+    article = access_readable_content(event.article_id)
+    messages.success(request, "已记录：您已读完。")
+    return _render_read(request, article, event=event)

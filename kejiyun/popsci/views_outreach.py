@@ -1,0 +1,265 @@
+"""Views for the personal feed, outcomes and activities. Thin: selectors read, services
+write, every staff object comes from a jurisdiction-scoped `access_*` helper."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from kejiyun.core.decorators import staff_required
+from kejiyun.popsci.forms_outreach import ActivityForm, CheckInCodeForm, FeedbackForm
+from kejiyun.popsci.models import Campaign, Topic
+from kejiyun.popsci.selectors_outreach import (
+    access_activity_for_citizen,
+    access_activity_for_staff,
+    activities_for_staff,
+    activities_upcoming_for_citizen,
+    activity_signups,
+    articles_for_staff_outcomes,
+    citizen_profile_of,
+    feed_for_citizen,
+    flagged_reads_for_staff,
+    regions_for_staff_activities,
+)
+from kejiyun.popsci.services.activities import (
+    activity_check_in,
+    activity_create,
+    activity_feedback,
+    activity_signup,
+    activity_signup_cancel,
+    signup_code,
+)
+from kejiyun.popsci.services.outcomes import (
+    outcomes_by_article,
+    outcomes_by_campaign,
+    outcomes_for,
+)
+from kejiyun.regions.models import Region
+from kejiyun.regions.selectors import jurisdiction_filter, user_jurisdiction
+
+
+def read_url(article_id: int) -> str:
+    """The reading page (built by the content feature); the detail page until it exists."""
+    try:
+        return reverse("popsci:read", args=[article_id])
+    except NoReverseMatch:
+        return reverse("popsci:detail", args=[article_id])
+
+
+def _error_text(exc: ValidationError | PermissionDenied) -> str:
+    if isinstance(exc, ValidationError):
+        return "；".join(exc.messages)
+    return str(exc) or "无权操作。"
+
+
+# --- Feed --------------------------------------------------------------------------------
+
+
+@login_required
+def feed(request: HttpRequest) -> HttpResponse:
+    profile = citizen_profile_of(request.user)  # type: ignore[arg-type]
+    if profile is None:
+        return render(request, "popsci/outreach/feed.html", {"profile": None})
+    ranked = feed_for_citizen(profile=profile)
+    labels = dict(Topic.choices)
+    entries = [
+        {"ranked": r, "url": read_url(r.item.id), "topic": labels.get(r.item.topic, "")}
+        for r in ranked
+    ]
+    return render(request, "popsci/outreach/feed.html", {"profile": profile, "entries": entries})
+
+
+# --- Outcomes ----------------------------------------------------------------------------
+
+
+@staff_required
+def outcomes(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    articles = articles_for_staff_outcomes(user=user)  # type: ignore[arg-type]
+    article_list = list(articles[:100])
+    campaigns = list(
+        jurisdiction_filter(
+            Campaign.objects.select_related("article", "region"),
+            user=user,  # type: ignore[arg-type]
+            region_field="region",
+        ).order_by("-created_at", "-id")[:100]
+    )
+    region = user_jurisdiction(user) if user.is_centre_staff else None  # type: ignore[union-attr,arg-type]
+    if region is None:
+        region = Region.objects.filter(level=Region.Level.PROVINCE).order_by("code").first()
+    by_article = outcomes_by_article(article_list)
+    by_campaign = outcomes_by_campaign(campaigns)
+    flagged = flagged_reads_for_staff(user=user, articles=articles)  # type: ignore[arg-type]
+    return render(
+        request,
+        "popsci/outreach/outcomes.html",
+        {
+            "region": region,
+            "summary": outcomes_for(region=region) if region is not None else None,
+            "article_rows": [(a, by_article[a.pk]) for a in article_list],
+            "campaign_rows": [(c, by_campaign[c.pk]) for c in campaigns],
+            "flagged_count": flagged.count(),
+            "flagged": flagged[:50],
+        },
+    )
+
+
+# --- Activities: citizens ----------------------------------------------------------------
+
+
+@login_required
+def activities(request: HttpRequest) -> HttpResponse:
+    profile = citizen_profile_of(request.user)  # type: ignore[arg-type]
+    region = profile.region if profile is not None else request.user.region  # type: ignore[union-attr]
+    items = list(activities_upcoming_for_citizen(region=region)) if region is not None else []
+    mine = set(
+        request.user.activity_signups.filter(  # type: ignore[union-attr]
+            activity__in=[a.pk for a in items]
+        ).values_list("activity_id", flat=True)
+    )
+    return render(
+        request,
+        "popsci/outreach/activities.html",
+        {"region": region, "items": items, "mine": mine},
+    )
+
+
+@login_required
+def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
+    activity = access_activity_for_citizen(user=request.user, activity_id=activity_id)  # type: ignore[arg-type]
+    signup = activity.signups.filter(user=request.user).first()  # type: ignore[misc]
+    now = timezone.now()
+    return render(
+        request,
+        "popsci/outreach/activity_detail.html",
+        {
+            "activity": activity,
+            "signup": signup,
+            "code": signup_code(signup) if signup else "",
+            "taken": activity.signups.count(),
+            "open": activity.starts_at > now,
+            "ended": activity.ends_at <= now,
+            "feedback_form": FeedbackForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def activity_signup_view(request: HttpRequest, activity_id: int) -> HttpResponse:
+    activity = access_activity_for_citizen(user=request.user, activity_id=activity_id)  # type: ignore[arg-type]
+    try:
+        activity_signup(activity=activity, user=request.user)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, "报名成功，请按时参加。")
+    return redirect("popsci:activity_detail", activity_id=activity.pk)
+
+
+@login_required
+@require_POST
+def activity_cancel_view(request: HttpRequest, activity_id: int) -> HttpResponse:
+    activity = access_activity_for_citizen(user=request.user, activity_id=activity_id)  # type: ignore[arg-type]
+    try:
+        removed = activity_signup_cancel(activity=activity, user=request.user)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.info(request, "已取消报名。" if removed else "您没有可取消的报名。")
+    return redirect("popsci:activity_detail", activity_id=activity.pk)
+
+
+@login_required
+@require_POST
+def activity_feedback_view(request: HttpRequest, activity_id: int) -> HttpResponse:
+    activity = access_activity_for_citizen(user=request.user, activity_id=activity_id)  # type: ignore[arg-type]
+    form = FeedbackForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择1到5分的评分。")
+        return redirect("popsci:activity_detail", activity_id=activity.pk)
+    try:
+        activity_feedback(
+            activity=activity,
+            user=request.user,  # type: ignore[arg-type]
+            rating=form.cleaned_data["rating"],
+            comment=form.cleaned_data["comment"],
+        )
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, "感谢您的评价。")
+    return redirect("popsci:activity_detail", activity_id=activity.pk)
+
+
+# --- Activities: staff -------------------------------------------------------------------
+
+
+@staff_required
+def staff_activities(request: HttpRequest) -> HttpResponse:
+    items = activities_for_staff(user=request.user)[:200]  # type: ignore[arg-type]
+    return render(request, "popsci/outreach/staff_activities.html", {"items": items})
+
+
+@staff_required
+def activity_create_view(request: HttpRequest) -> HttpResponse:
+    regions = regions_for_staff_activities(user=request.user)  # type: ignore[arg-type]
+    form = ActivityForm(request.POST or None, regions=regions)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            activity = activity_create(user=request.user, **data)  # type: ignore[arg-type]
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, _error_text(exc))
+        else:
+            messages.success(request, f"活动“{activity.title}”已创建。")
+            return redirect("popsci:activity_checkin", activity_id=activity.pk)
+    return render(request, "popsci/outreach/activity_form.html", {"form": form})
+
+
+@staff_required
+def activity_checkin(request: HttpRequest, activity_id: int) -> HttpResponse:
+    activity = access_activity_for_staff(user=request.user, activity_id=activity_id)  # type: ignore[arg-type]
+    code_form = CheckInCodeForm()
+    if request.method == "POST":
+        signup_id: int | None = None
+        code = ""
+        if "signup" in request.POST:
+            try:
+                signup_id = int(request.POST["signup"])
+            except ValueError:
+                raise Http404("报名不存在") from None
+        else:
+            code_form = CheckInCodeForm(request.POST)
+            if code_form.is_valid():
+                code = code_form.cleaned_data["code"]
+        if signup_id is not None or code:
+            try:
+                signup = activity_check_in(
+                    activity=activity,
+                    staff=request.user,  # type: ignore[arg-type]
+                    signup_id=signup_id,
+                    code=code,
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                messages.error(request, _error_text(exc))
+            else:
+                messages.success(request, f"{signup.user} 签到成功。")
+                return redirect("popsci:activity_checkin", activity_id=activity.pk)
+    signups = list(activity_signups(activity=activity))
+    return render(
+        request,
+        "popsci/outreach/activity_checkin.html",
+        {
+            "activity": activity,
+            "rows": [(s, signup_code(s)) for s in signups],
+            "checked_in": sum(1 for s in signups if s.checked_in_at),
+            "code_form": code_form,
+        },
+    )
