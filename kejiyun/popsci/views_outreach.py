@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -45,11 +45,8 @@ from kejiyun.regions.selectors import jurisdiction_filter, user_jurisdiction
 
 
 def read_url(article_id: int) -> str:
-    """The reading page (built by the content feature); the detail page until it exists."""
-    try:
-        return reverse("popsci:read", args=[article_id])
-    except NoReverseMatch:
-        return reverse("popsci:detail", args=[article_id])
+    """The reading page, where reading and quiz answers are recorded."""
+    return reverse("popsci:content_read", args=[article_id])
 
 
 def _error_text(exc: ValidationError | PermissionDenied) -> str:
