@@ -103,7 +103,7 @@ def rrf_run(*runs: dict[str, list[str]], k: int = 60) -> dict[str, list[str]]:
     return fused
 
 
-class _QueryTable:
+class QueryTable:
     """Query vectors computed in advance (the same ones the dense anchor uses)."""
 
     name = E5Embedder.name
@@ -125,7 +125,7 @@ def engine_run(
     doc_vecs: np.ndarray,
     query_vecs: np.ndarray,
 ) -> tuple[dict[str, list[str]], float]:
-    embedder = _QueryTable({q["text"]: v for q, v in zip(queries, query_vecs, strict=True)})
+    embedder = QueryTable({q["text"]: v for q, v in zip(queries, query_vecs, strict=True)})
     engine = Engine(embedder=embedder)
     engine.add([Profile(id=c["id"], text=c["text"]) for c in corpus], vectors=doc_vecs)
     engine.commit()

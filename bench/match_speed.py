@@ -33,7 +33,7 @@ import bm25s
 import numpy as np
 
 from bench.common import CACHE, DATA, median, percentile, read_jsonl, rss_mib
-from bench.match_quality import anchor_tokens
+from bench.match_quality import QueryTable, anchor_tokens
 from kejiyun_match import E5Embedder, Engine, MatchQuery, Profile
 from kejiyun_match._cli import VectorCache
 
@@ -59,20 +59,6 @@ def generate(
     return out
 
 
-class _QueryTable:
-    name = E5Embedder.name
-    dim = E5Embedder.dim
-
-    def __init__(self, table: dict[str, np.ndarray]) -> None:
-        self._table = table
-
-    def embed_documents(self, texts: list[str]) -> np.ndarray:  # pragma: no cover
-        raise RuntimeError("profile vectors are precomputed")
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return np.stack([self._table[t] for t in texts])
-
-
 def latencies(fn, queries: list[str]) -> dict[str, float]:  # type: ignore[no-untyped-def]
     for q in queries[:20]:  # warm up
         fn(q)
@@ -96,7 +82,7 @@ def profile_vectors(
 
 
 def build_engine(
-    rows: list[tuple[str, int, int]], embedder: _QueryTable | None, doc_vecs: np.ndarray
+    rows: list[tuple[str, int, int]], embedder: QueryTable | None, doc_vecs: np.ndarray
 ) -> tuple[Engine, float, float]:
     gc.collect()
     base = rss_mib()
@@ -115,7 +101,7 @@ def build_engine(
 
 def measure_engine(
     rows: list[tuple[str, int, int]],
-    embedder: _QueryTable | None,
+    embedder: QueryTable | None,
     doc_vecs: np.ndarray,
     queries: list[str],
 ) -> tuple[float, float, dict[str, float]]:
@@ -163,7 +149,7 @@ def run_size(
     )
     ann = n > 50_000
     hybrid_build, hybrid_rss, hybrid = measure_engine(
-        rows, _QueryTable(query_table), doc_vecs, queries
+        rows, QueryTable(query_table), doc_vecs, queries
     )
     print(
         f"engine hybrid ({'HNSW' if ann else 'exact'}): build {hybrid_build:.1f} s, "

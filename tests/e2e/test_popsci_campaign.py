@@ -7,33 +7,13 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from kejiyun.accounts.models import Role, User
 from kejiyun.notifications.models import InboxItem
-from kejiyun.popsci.models import Article, CitizenProfile, Delivery, QuizAttempt
-from kejiyun.popsci.services.consent import citizen_consent_grant
+from kejiyun.popsci.models import Article, Delivery, QuizAttempt
 from tests.conftest import PASSWORD, make_staff
+from tests.test_popsci_campaigns import make_citizen
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 TITLE = "水稻病虫害绿色防控要点"
-
-
-def make_citizen(username: str, region_code: str, mobile: str) -> CitizenProfile:
-    user = User.objects.create_user(
-        username=username,
-        password=PASSWORD,
-        display_name=username.title(),
-        mobile=mobile,
-        role=Role.CITIZEN,
-        region_id=region_code,
-    )
-    profile = CitizenProfile.objects.create(
-        user=user,
-        region_id=region_code,
-        region_code=region_code,
-        occupation="farmer",
-        age_band="36_59",
-    )
-    citizen_consent_grant(profile=profile)
-    return profile
 
 
 OPEN_CONTEXTS: list[BrowserContext] = []
@@ -68,9 +48,9 @@ def test_staff_target_farmers_in_one_county_and_only_consenting_farmers_there_re
     User.objects.create_user(
         username="rita", password=PASSWORD, display_name="Rita", role=Role.REVIEWER
     )
-    fang = make_citizen("fang", "510104017", "13600000001")  # a township of 锦江区
-    hu = make_citizen("hu", "510104", "13600000002")  # 锦江区, will withdraw consent
-    gao = make_citizen("gao", "510822", "13600000003")  # 青川县, another county
+    fang = make_citizen("fang", "510104017", mobile="13600000001")  # a township of 锦江区
+    hu = make_citizen("hu", "510104", mobile="13600000002")  # 锦江区; will withdraw consent
+    gao = make_citizen("gao", "510822", mobile="13600000003")  # 青川县, another county
 
     # Hu withdraws consent with one click.
     hu_page = signed_in(browser, base, "hu")
