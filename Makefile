@@ -97,3 +97,8 @@ bench-match-speed: $(VENV)/.installed
 # PostgreSQL only; empties citizen profiles in BENCH_DATABASE_URL (default .../kejiyun_bench).
 bench-popsci-audience: $(VENV)/.installed
 	$(PY) -m bench.popsci_audience $(BENCH_ARGS)
+
+# No database: a simulated population ranked with kejiyun/popsci/feed.py.
+.PHONY: bench-popsci-feed
+bench-popsci-feed: $(VENV)/.installed
+	$(PY) -m bench.popsci_feed $(BENCH_ARGS)

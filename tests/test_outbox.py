@@ -347,3 +347,28 @@ def test_mark_all_read_touches_only_my_messages(dora: User) -> None:
     assert InboxItem.objects.filter(read_at__isnull=True).count() == 1
     assert client_for(dora).get("/notifications/read-all/").status_code == 405
     assert Client().get("/notifications/").status_code == 302
+
+
+class ReclaimedWhileSending:
+    """Writes the inbox item, but meanwhile another dispatcher reclaims the row."""
+
+    def send(self, message: OutboxMessage) -> None:
+        channels.InAppChannel().send(message)
+        OutboxMessage.objects.filter(pk=message.pk).update(claimed_at=NOW + timedelta(minutes=11))
+
+
+def test_a_dispatcher_that_lost_its_claim_rolls_back_and_sends_nothing(
+    dora: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(channels.CHANNEL_ADAPTERS, Channel.IN_APP, ReclaimedWhileSending())
+    message = enqueue(dora)
+    result = outbox_dispatch(now=NOW)
+    message.refresh_from_db()
+    assert (result.claimed, result.sent, result.retried, result.failed) == (1, 0, 0, 0)
+    assert message.status == OutboxMessage.Status.SENDING
+    assert InboxItem.objects.filter(user=dora).count() == 0
+    # The row is reclaimed after the claim timeout and then sent once.
+    monkeypatch.setitem(channels.CHANNEL_ADAPTERS, Channel.IN_APP, channels.InAppChannel())
+    later = outbox_dispatch(now=NOW + timedelta(minutes=11))
+    assert (later.reclaimed, later.sent) == (1, 1)
+    assert InboxItem.objects.filter(user=dora).count() == 1

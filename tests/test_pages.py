@@ -123,6 +123,12 @@ def test_the_admin_is_localised_and_lists_platform_models() -> None:
         "/admin/popsci/article/",
         "/admin/accounts/user/",
         "/admin/regions/servicecentre/",
+        "/admin/popsci/campaign/",
+        "/admin/popsci/citizenprofile/",
+        "/admin/popsci/readevent/",
+        "/admin/popsci/activity/",
+        "/admin/popsci/contentversion/",
+        "/admin/notifications/outboxmessage/",
     ):
         assert client_for(admin).get(url).status_code == 200, url
 

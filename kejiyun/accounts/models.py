@@ -113,7 +113,10 @@ class User(AbstractUser):
         ]
 
     def __str__(self) -> str:
-        return self.display_name or self.username
+        # Self-registered usernames embed the mobile number ("m1381234…"): never show it.
+        if self.display_name:
+            return self.display_name
+        return self.masked_mobile if self.mobile else self.username
 
     @property
     def is_centre_staff(self) -> bool:

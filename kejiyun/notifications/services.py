@@ -155,6 +155,16 @@ def outbox_enqueue_many(*, drafts: Sequence[OutboxDraft], batch_size: int = 1000
     return created
 
 
+def outbox_cancel_pending(*, recipient_id: int, key_prefix: str, reason: str) -> int:
+    """Give up on the recipient's messages not yet claimed for sending whose idempotency key
+    starts with `key_prefix` (e.g. campaign messages after consent is withdrawn)."""
+    return OutboxMessage.objects.filter(
+        recipient_id=recipient_id,
+        idempotency_key__startswith=key_prefix,
+        status=OutboxMessage.Status.PENDING,
+    ).update(status=OutboxMessage.Status.FAILED, last_error=reason[:300], claimed_at=None)
+
+
 def _reclaim_stuck(now: datetime) -> int:
     """Rows left 'sending' by a dispatcher that died count as a failed attempt."""
     stuck = OutboxMessage.objects.filter(
@@ -201,6 +211,10 @@ def _safe_error(exc: Exception) -> str:
     return type(exc).__name__[:300]
 
 
+class _ClaimLost(Exception):
+    """Another dispatcher reclaimed the row while this one was sending it."""
+
+
 def outbox_dispatch(*, limit: int = 500, now: datetime | None = None) -> DispatchResult:
     """Send due messages once each. Safe to run twice, and concurrently."""
     moment = now or timezone.now()
@@ -212,10 +226,18 @@ def outbox_dispatch(*, limit: int = 500, now: datetime | None = None) -> Dispatc
         try:
             with transaction.atomic():
                 channel_adapter(message.channel).send(message)
-                OutboxMessage.objects.filter(
-                    pk=message.pk, status=OutboxMessage.Status.SENDING
+                # Mark sent only while the claim is still ours: if the row was reclaimed
+                # meanwhile, roll back (an in-app message is then not written twice).
+                marked = OutboxMessage.objects.filter(
+                    pk=message.pk,
+                    status=OutboxMessage.Status.SENDING,
+                    claimed_at=message.claimed_at,
                 ).update(status=OutboxMessage.Status.SENT, sent_at=moment, last_error="")
+                if marked != 1:
+                    raise _ClaimLost
             sent += 1
+        except _ClaimLost:
+            logger.warning("outbox message %s: claim lost to another dispatcher", message.pk)
         except Exception as exc:
             attempts = message.attempts + 1
             final = attempts >= MAX_ATTEMPTS

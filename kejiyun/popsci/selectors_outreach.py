@@ -19,6 +19,7 @@ from kejiyun.popsci.models import (
     ReadEvent,
 )
 from kejiyun.popsci.selectors import articles_published
+from kejiyun.popsci.selectors_campaigns import consent_is_current
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import jurisdiction_filter, user_jurisdiction
 
@@ -47,7 +48,7 @@ def feed_context(
         now=now,
         season_months={str(k): v for k, v in SEASON_MONTHS.items()},
         read_ids=read_ids,
-        consent=profile.targeting_consent,
+        consent=consent_is_current(profile),  # consent to an older policy version is none
     )
 
 

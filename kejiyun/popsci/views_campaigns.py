@@ -195,7 +195,11 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
 def campaign_send_now(request: HttpRequest, campaign_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     campaign = access_campaign(user, campaign_id)
-    result = campaign_send(campaign=campaign)
+    try:
+        result = campaign_send(campaign=campaign)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return redirect("popsci:campaign_detail", campaign_id=campaign.pk)
     messages.success(
         request,
         f"已发送：受众 {result.audience} 人，本次新投递 {result.new_deliveries} 人，"

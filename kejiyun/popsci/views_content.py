@@ -85,6 +85,11 @@ def reviewer_required(view: View) -> View:
     return wrapper
 
 
+def _is_id(raw: str) -> bool:
+    """ASCII digits that int() accepts (str.isdigit() also accepts "²")."""
+    return raw.isascii() and raw.isdigit() and len(raw) <= 18
+
+
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
@@ -347,7 +352,7 @@ def content_read(request: HttpRequest, article_id: int) -> HttpResponse:
         raw = request.GET.get("campaign", "")
         campaign = (
             campaign_delivered_to(user=user, article=article, campaign_id=int(raw))
-            if raw.isdigit()
+            if _is_id(raw)
             else None
         )
         event = read_open(article=article, user=user, device=device, campaign=campaign)
@@ -356,7 +361,7 @@ def content_read(request: HttpRequest, article_id: int) -> HttpResponse:
 
 def _own_event(request: HttpRequest, article: Article) -> ReadEvent | None:
     raw = request.POST.get("event", "")
-    if not raw.isdigit():
+    if not _is_id(raw):
         return None
     event = access_read_event(_user(request), int(raw))
     return event if event.article_id == article.pk else None
@@ -369,7 +374,7 @@ def content_quiz(request: HttpRequest, article_id: int) -> HttpResponse:
     answers: list[int] = []
     for question in article.questions.all():
         raw = request.POST.get(f"q{question.pk}", "")
-        if raw.isdigit():
+        if _is_id(raw):
             answers.append(int(raw))
     phase = request.POST.get("phase", QuizAttempt.Phase.AFTER)
     event = _own_event(request, article)

@@ -119,7 +119,8 @@ def _address(channel: str, profile: CitizenProfile) -> tuple[bool, str]:
 
 
 def campaign_send(*, campaign: Campaign, now: datetime | None = None) -> CampaignSendResult:
-    """Deliver the campaign to its current audience; recipients already delivered are skipped."""
+    """Deliver the campaign to its current audience; recipients already delivered are skipped.
+    Refused (ValidationError, nothing sent) when its content is no longer published."""
     moment = now or timezone.now()
     with transaction.atomic():
         locked = (
@@ -128,6 +129,11 @@ def campaign_send(*, campaign: Campaign, now: datetime | None = None) -> Campaig
             .get(pk=campaign.pk)
         )
         article = locked.article
+        if article.status != Article.Status.PUBLISHED:
+            # Content archived or withdrawn for edits after the campaign was created.
+            raise ValidationError(
+                "推送内容已下架或撤回修改，重新审核发布后才能发送。", code="article_not_published"
+            )
         url = reverse("popsci:detail", args=[article.pk]) + f"?campaign={locked.pk}"
         body = article.summary or article.body[:140]
         audience_ids = list(campaign_audience(locked).order_by("pk").values_list("pk", flat=True))
@@ -185,6 +191,14 @@ def campaigns_send_due(*, now: datetime | None = None) -> list[CampaignSendResul
     """Send every scheduled campaign whose time has come (run by `send_due_campaigns`)."""
     moment = now or timezone.now()
     due = Campaign.objects.filter(
-        status=Campaign.Status.SCHEDULED, scheduled_at__lte=moment
+        status=Campaign.Status.SCHEDULED,
+        scheduled_at__lte=moment,
+        article__status=Article.Status.PUBLISHED,
     ).order_by("scheduled_at", "id")
-    return [campaign_send(campaign=c, now=moment) for c in due]
+    results = []
+    for campaign in due:
+        try:
+            results.append(campaign_send(campaign=campaign, now=moment))
+        except ValidationError:  # content taken down since the query; stays scheduled
+            continue
+    return results

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
+from kejiyun.notifications.services import outbox_cancel_pending
 from kejiyun.popsci.models import AgeBand, CitizenProfile, ConsentRecord, Segment, Topic
 from kejiyun.popsci.selectors_campaigns import current_consent_version, interest_mask
 from kejiyun.regions.models import Region
@@ -97,6 +98,11 @@ def _consent_set(*, profile: CitizenProfile, granted: bool, now: datetime | None
             consent_version=version if granted else "",
             updated_at=moment,
         )
+        if not granted and locked.user_id is not None:
+            # Campaign messages still waiting in the outbox are not sent after withdrawal.
+            outbox_cancel_pending(
+                recipient_id=locked.user_id, key_prefix="campaign:", reason="consent withdrawn"
+            )
     profile.targeting_consent = granted
     profile.consent_version = version if granted else ""
     profile.updated_at = moment
