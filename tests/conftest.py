@@ -19,6 +19,7 @@ from django.test import Client
 from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.accounts.services import staff_create
 from kejiyun.accounts.validators import uscc_check_character
+from kejiyun.matching.index import match_index_reset
 from kejiyun.regions.models import Region
 from kejiyun.regions.services import regions_load, service_centres_ensure
 from kejiyun.talent.models import TalentProfile
@@ -43,6 +44,16 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _own_match_index(tmp_path: Path, settings: Any) -> Iterator[None]:
+    """Each test gets its own match-index folder and no engine left from another test
+    (test databases reuse ids, so an index stamp alone cannot tell them apart)."""
+    settings.MATCH_INDEX_DIR = tmp_path / "match-index"
+    match_index_reset()
+    yield
+    match_index_reset()
 
 
 def make_uscc(county_code: str, serial: str) -> str:

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from kejiyun.accounts.models import Role, User
 from kejiyun.core.selectors import jurisdiction_counts, platform_counts
 from kejiyun.demands.selectors import demands_of_organisation, demands_published
+from kejiyun.matching.selectors import demands_for_expert
 from kejiyun.popsci.selectors import articles_published
 
 logger = logging.getLogger(__name__)
@@ -76,10 +77,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if user.role == Role.WORKER:
         profile = getattr(user, "talent_profile", None)
         context["profile"] = profile
+        # Ranked for the profile; the city's newest demands when there is no profile yet
+        # or nothing in it matches.
+        recommended = demands_for_expert(profile=profile, top_k=8) if profile else []
+        context["recommended_demands"] = recommended
         region = profile.region if profile else user.region
         context["nearby_demands"] = (
             list(demands_published().filter(region__path__startswith=region.city_path)[:8])
-            if region
+            if region and not recommended
             else []
         )
         template = "core/dashboard_worker.html"

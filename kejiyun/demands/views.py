@@ -7,7 +7,8 @@ from django.shortcuts import render
 from kejiyun.accounts.models import User
 from kejiyun.core.decorators import staff_required
 from kejiyun.demands.models import Demand
-from kejiyun.demands.selectors import demands_for_staff, demands_published
+from kejiyun.demands.selectors import access_demand, demands_for_staff, demands_published
+from kejiyun.matching.selectors import experts_for_demand
 
 
 def hall(request: HttpRequest) -> HttpResponse:
@@ -31,3 +32,12 @@ def staff_demands(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     page = Paginator(demands_for_staff(user=user), 25).get_page(request.GET.get("page"))
     return render(request, "demands/staff_list.html", {"page": page})
+
+
+@staff_required
+def staff_demand_detail(request: HttpRequest, demand_id: int) -> HttpResponse:
+    """One demand in the staff member's jurisdiction, with the experts ranked for it."""
+    user: User = request.user  # type: ignore[assignment]
+    demand = access_demand(user, demand_id)
+    matches = experts_for_demand(demand=demand, top_k=10)
+    return render(request, "demands/staff_detail.html", {"demand": demand, "matches": matches})

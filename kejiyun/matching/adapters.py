@@ -1,0 +1,139 @@
+"""Turn platform rows into the matching engine's dataclasses, and back into Chinese labels.
+
+The engine (`kejiyun_match`) knows nothing of Django; this module is the one place that
+decides which model fields make up the text, region, disciplines and organisation of a
+profile or a query.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kejiyun.demands.models import Demand
+from kejiyun.talent.models import TalentProfile
+from kejiyun_match import ConflictPolicy, MatchQuery, Profile, RegionTiers
+
+EXPERT_KIND = "expert"
+DEMAND_KIND = "demand"
+
+# The Chengdu–Chongqing economic circle (成渝地区双城经济圈) as region-code prefixes:
+# Chongqing ("50") and the fifteen Sichuan cities named in the 规划范围 of 中共中央、国务院
+# 《成渝地区双城经济圈建设规划纲要》(2021). The plan leaves out a few outlying counties of
+# some of these cities and of Chongqing; whole cities are used here (a small boost only).
+CHENGYU_PREFIXES: frozenset[str] = frozenset(
+    {
+        "50",  # 重庆
+        "5101",  # 成都
+        "5103",  # 自贡
+        "5105",  # 泸州
+        "5106",  # 德阳
+        "5107",  # 绵阳
+        "5109",  # 遂宁
+        "5110",  # 内江
+        "5111",  # 乐山
+        "5113",  # 南充
+        "5114",  # 眉山
+        "5115",  # 宜宾
+        "5116",  # 广安
+        "5117",  # 达州
+        "5118",  # 雅安
+        "5120",  # 资阳
+    }
+)
+CHENGYU_TIER = "chengyu"
+
+# "Local first, then 成渝, province, nation": 成渝 sits between the city and the province.
+REGION_TIERS = RegionTiers(
+    county=1.0,
+    city=0.7,
+    groups=((CHENGYU_TIER, 0.5, CHENGYU_PREFIXES),),
+    province=0.3,
+    nation=0.0,
+)
+
+REGION_TIER_LABELS: dict[str, str] = {
+    "county": "本县",
+    "city": "本市",
+    CHENGYU_TIER: "成渝",
+    "province": "本省",
+    "nation": "全国",
+    "unknown": "未知",
+}
+
+_SEPARATORS = re.compile(r"[、,，;；\s]+")
+
+
+def split_terms(value: str) -> tuple[str, ...]:
+    """The items of a list typed into one field ("茶学、植物保护, 土壤"), in order, once each."""
+    return tuple(dict.fromkeys(part for part in _SEPARATORS.split(value) if part))
+
+
+def region_tier_label(tier: str) -> str:
+    return REGION_TIER_LABELS.get(tier, tier)
+
+
+def _join(*parts: str) -> str:
+    return "\n".join(p.strip() for p in parts if p and p.strip())
+
+
+def expert_id(profile_pk: int) -> str:
+    return f"{EXPERT_KIND}:{profile_pk}"
+
+
+def demand_id(demand_pk: int) -> str:
+    return f"{DEMAND_KIND}:{demand_pk}"
+
+
+def pk_of(match_id: str) -> int:
+    """The database id behind an engine id such as "expert:12"."""
+    return int(match_id.rsplit(":", 1)[1])
+
+
+def talent_profile_to_match(tp: TalentProfile) -> Profile:
+    """An S&T worker's profile as something a demand can be matched to."""
+    return Profile(
+        id=expert_id(tp.pk),
+        text=_join(tp.title, tp.employer, tp.fields, tp.keywords, tp.capability),
+        kind=EXPERT_KIND,
+        region_path=tp.region.path,
+        disciplines=split_terms(tp.fields),
+        organisation=tp.employer.strip(),
+        verified=tp.verified,
+    )
+
+
+def talent_profile_to_query(tp: TalentProfile) -> MatchQuery:
+    """What an S&T worker offers, as a query for demands. Conflicting demands are left out."""
+    return MatchQuery(
+        text=_join(tp.fields, tp.keywords, tp.capability),
+        region_path=tp.region.path,
+        disciplines=split_terms(tp.fields),
+        kinds=(DEMAND_KIND,),
+        organisation=tp.employer.strip(),
+        conflict_policy=ConflictPolicy.EXCLUDE,
+    )
+
+
+def demand_to_query(demand: Demand) -> MatchQuery:
+    """A demand as a query for experts. Conflicts are kept and flagged so staff see them."""
+    return MatchQuery(
+        text=_join(demand.title, demand.description),
+        region_path=demand.region.path,
+        disciplines=split_terms(demand.industry),
+        kinds=(EXPERT_KIND,),
+        organisation=demand.organisation.name.strip(),
+        category=demand.category,
+        conflict_policy=ConflictPolicy.FLAG,
+    )
+
+
+def demand_to_profile(demand: Demand) -> Profile:
+    """A demand as something an expert can be matched to (the reverse direction)."""
+    return Profile(
+        id=demand_id(demand.pk),
+        text=_join(demand.title, demand.industry, demand.description),
+        kind=DEMAND_KIND,
+        region_path=demand.region.path,
+        disciplines=split_terms(demand.industry),
+        organisation=demand.organisation.name.strip(),
+    )

@@ -1,0 +1,99 @@
+"""Reads for matching: ranked experts for a demand, ranked open demands for an expert.
+
+Each row carries the database object and the engine's `Result`, whose `Explanation` holds
+the reasons; the properties below render those reasons in Chinese for the pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kejiyun.demands.models import Demand
+from kejiyun.demands.selectors import demands_published
+from kejiyun.matching.adapters import (
+    demand_to_query,
+    pk_of,
+    region_tier_label,
+    talent_profile_to_query,
+)
+from kejiyun.matching.index import demands_engine, experts_engine
+from kejiyun.talent.models import TalentProfile
+from kejiyun_match import Result
+
+# Demands are indexed whatever their status; ask the engine for more than needed so that
+# enough published ones remain after the status filter.
+_OVERFETCH = 4
+
+
+@dataclass(frozen=True)
+class _Reasons:
+    result: Result
+
+    @property
+    def matched_terms_label(self) -> str:
+        """E.g. "茶叶(3.2)、绿色防控(5.1)": the query terms found, with their weights."""
+        terms = self.result.explanation.matched_terms
+        return "、".join(f"{t.term}({t.weight:.1f})" for t in terms)
+
+    @property
+    def region_label(self) -> str:
+        return region_tier_label(self.result.explanation.region_tier)
+
+    @property
+    def relevance_percent(self) -> int:
+        return round(100 * self.result.explanation.relevance)
+
+    @property
+    def field_fit_percent(self) -> int:
+        return round(100 * self.result.explanation.field_fit)
+
+    @property
+    def availability_percent(self) -> int:
+        return round(100 * self.result.explanation.availability)
+
+    @property
+    def conflict(self) -> str:
+        return self.result.explanation.conflict
+
+
+@dataclass(frozen=True)
+class MatchRow(_Reasons):
+    """One expert ranked for a demand."""
+
+    profile: TalentProfile
+
+
+@dataclass(frozen=True)
+class DemandMatchRow(_Reasons):
+    """One published demand ranked for an expert."""
+
+    demand: Demand
+
+
+def experts_for_demand(*, demand: Demand, top_k: int = 10) -> list[MatchRow]:
+    """The best experts for `demand`, conflicts of interest kept and flagged.
+
+    `demand` needs its region and organisation loaded (as `access_demand` does).
+    """
+    results = experts_engine().search(demand_to_query(demand), top_k=top_k)
+    profiles = TalentProfile.objects.select_related("user", "region", "region__parent").in_bulk(
+        [pk_of(r.id) for r in results]
+    )
+    return [
+        MatchRow(result=r, profile=profiles[pk_of(r.id)])
+        for r in results
+        if pk_of(r.id) in profiles
+    ]
+
+
+def demands_for_expert(*, profile: TalentProfile, top_k: int = 10) -> list[DemandMatchRow]:
+    """The best published demands for an S&T worker; demands of their own employer are left
+    out. `profile` needs its region loaded."""
+    results = demands_engine().search(talent_profile_to_query(profile), top_k=top_k * _OVERFETCH)
+    demands = demands_published().in_bulk([pk_of(r.id) for r in results])
+    rows = [
+        DemandMatchRow(result=r, demand=demands[pk_of(r.id)])
+        for r in results
+        if pk_of(r.id) in demands
+    ]
+    return rows[:top_k]

@@ -1,0 +1,350 @@
+"""The matching engine wired into the platform: demand pages rank experts, workers see
+ranked demands, conflicts are flagged, the index follows new rows and can be rebuilt."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from kejiyun.accounts.models import Organisation, User
+from kejiyun.demands.models import Demand
+from kejiyun.matching.adapters import (
+    demand_to_profile,
+    demand_to_query,
+    region_tier_label,
+    talent_profile_to_match,
+)
+from kejiyun.matching.index import match_index_reset
+from kejiyun.matching.selectors import demands_for_expert, experts_for_demand
+from kejiyun.talent.models import TalentProfile
+from kejiyun_match import ConflictPolicy, normalise_text
+from tests.conftest import client_for, make_enterprise, make_worker
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _match_index(settings: Any, tmp_path: Path) -> Iterator[Path]:
+    settings.MATCH_EMBEDDER = "none"
+    settings.MATCH_INDEX_DIR = tmp_path / "match-index"
+    match_index_reset()
+    yield settings.MATCH_INDEX_DIR
+    match_index_reset()
+
+
+def expert(
+    username: str,
+    county: str,
+    mobile: str,
+    *,
+    fields: str,
+    keywords: str,
+    capability: str,
+    employer: str = "四川农业大学",
+) -> TalentProfile:
+    profile = make_worker(username, county, mobile)
+    profile.fields = fields
+    profile.keywords = keywords
+    profile.capability = capability
+    profile.employer = employer
+    profile.title = "研究员"
+    profile.save()
+    return profile
+
+
+def tea_expert(username: str = "tina", mobile: str = "13900000001", **kw: str) -> TalentProfile:
+    return expert(
+        username,
+        kw.pop("county", "510104"),
+        mobile,
+        fields="茶学、植物保护",
+        keywords="茶叶、绿色防控、茶园管理",
+        capability="长期从事茶叶病虫害绿色防控和茶园土壤改良技术推广。",
+        **kw,
+    )
+
+
+def pig_expert() -> TalentProfile:
+    return expert(
+        "peter",
+        "510104",
+        "13900000002",
+        fields="畜牧学",
+        keywords="生猪、养殖、疫病防控",
+        capability="从事生猪规模化养殖与非洲猪瘟疫病防控。",
+    )
+
+
+def tea_demand(organisation: Organisation, **kw: Any) -> Demand:
+    defaults: dict[str, Any] = {
+        "region_id": "510104",
+        "title": "茶叶病虫害绿色防控技术",
+        "description": "茶园近年茶小绿叶蝉危害严重，需要茶叶病虫害绿色防控方案和现场指导。",
+        "category": Demand.Category.PROBLEM,
+        "industry": "茶学",
+        "status": Demand.Status.PUBLISHED,
+    }
+    defaults.update(kw)
+    return Demand.objects.create(organisation=organisation, **defaults)
+
+
+@pytest.fixture
+def tea_company() -> Organisation:
+    return make_enterprise("锦江茶业有限公司", "510104", "MA6100001")
+
+
+def expert_positions(html: str, *profiles: TalentProfile) -> list[int]:
+    return [html.index(f'data-expert="{p.pk}"') for p in profiles]
+
+
+def expert_item(html: str, profile: TalentProfile) -> str:
+    start = html.index(f'data-expert="{profile.pk}"')
+    return html[start : html.index("</ul>", start)]
+
+
+def test_a_tea_demand_ranks_the_tea_expert_above_the_pig_expert_and_shows_the_matched_term(
+    alice: User, tea_company: Organisation
+) -> None:
+    pig = pig_expert()
+    tea = tea_expert()
+    demand = tea_demand(tea_company)
+
+    response = client_for(alice).get(f"/demands/staff/{demand.pk}/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "茶叶病虫害绿色防控技术" in html
+    assert 'data-expert="' in html
+    tea_at, pig_at = expert_positions(html, tea, pig)
+    assert tea_at < pig_at
+    tea_item = expert_item(html, tea)
+    assert "命中词：" in tea_item
+    assert "茶叶(" in tea_item
+    assert "地域：本县" in tea_item
+    assert "已核验" not in tea_item and "未核验" in tea_item
+    assert "利益冲突" not in html
+
+
+def test_the_staff_list_links_each_demand_to_its_page(
+    alice: User, tea_company: Organisation
+) -> None:
+    demand = tea_demand(tea_company)
+    html = client_for(alice).get("/demands/staff/").content.decode()
+    assert f'href="/demands/staff/{demand.pk}/"' in html
+
+
+def test_explanations_name_only_terms_really_in_the_experts_text(
+    tea_company: Organisation,
+) -> None:
+    tea_expert()
+    pig_expert()
+    expert(
+        "sam",
+        "510822",
+        "13900000003",
+        fields="土壤学",
+        keywords="土壤改良、有机肥",
+        capability="茶园和果园的土壤改良与测土配方施肥。",
+    )
+    demand = tea_demand(tea_company)
+
+    rows = experts_for_demand(demand=demand)
+
+    assert [r.result.rank for r in rows] == list(range(1, len(rows) + 1))
+    assert rows[0].profile.user.username == "tina"
+    for row in rows:
+        text = normalise_text(talent_profile_to_match(row.profile).text)
+        for term in row.result.explanation.matched_terms:
+            assert term.term in text, (row.profile.user.username, term.term)
+            assert term.weight > 0
+    pig = next(r for r in rows if r.profile.user.username == "peter")
+    assert "茶叶" not in [t.term for t in pig.result.explanation.matched_terms]
+    assert "茶叶" in [t.term for t in rows[0].result.explanation.matched_terms]
+
+
+def test_an_expert_of_the_demanding_organisation_is_flagged_as_a_conflict(
+    alice: User, tea_company: Organisation
+) -> None:
+    insider = tea_expert("ivan", "13900000004", employer="锦江茶业有限公司")
+    outsider = tea_expert()
+    demand = tea_demand(tea_company)
+
+    html = client_for(alice).get(f"/demands/staff/{demand.pk}/").content.decode()
+
+    assert "利益冲突：与需求方为同一单位" in expert_item(html, insider)
+    assert "利益冲突" not in expert_item(html, outsider)
+    assert html.count("利益冲突：") == 1
+
+
+def test_county_staff_of_another_county_get_a_404_and_nothing_changes(
+    alice: User, bob: User, charlie: User, tea_company: Organisation, _match_index: Path
+) -> None:
+    tea_expert()
+    demand = tea_demand(tea_company)
+    before = list(Demand.objects.values())
+
+    response = client_for(charlie).get(f"/demands/staff/{demand.pk}/")
+
+    assert response.status_code == 404
+    assert list(Demand.objects.values()) == before
+    assert not _match_index.exists()  # refused before any matching ran
+    assert client_for(bob).get(f"/demands/staff/{demand.pk}/").status_code == 200
+    assert client_for(alice).get("/demands/staff/999999/").status_code == 404
+
+
+def test_a_worker_who_is_not_staff_gets_a_404_on_the_demand_page(
+    tea_company: Organisation,
+) -> None:
+    worker = tea_expert()
+    demand = tea_demand(tea_company)
+    assert client_for(worker.user).get(f"/demands/staff/{demand.pk}/").status_code == 404
+
+
+def test_the_worker_dashboard_lists_the_matching_demand_first(
+    tea_company: Organisation,
+) -> None:
+    farm = make_enterprise("锦江生猪养殖场", "510104", "MA6100002")
+    pig_demand = Demand.objects.create(
+        organisation=farm,
+        region_id="510104",
+        title="生猪养殖疫病防控",
+        description="规模化生猪养殖场需要非洲猪瘟疫病防控指导。",
+        category=Demand.Category.PROBLEM,
+        industry="畜牧学",
+        status=Demand.Status.PUBLISHED,
+    )
+    demand = tea_demand(tea_company)
+    draft = tea_demand(tea_company, title="茶叶绿色防控草稿", status=Demand.Status.DRAFT)
+    worker = tea_expert()
+
+    html = client_for(worker.user).get("/dashboard/").content.decode()
+
+    assert "为您推荐的需求" in html
+    assert "本市最新技术需求" not in html
+    first = html.index('data-demand="')
+    assert html.index(f'data-demand="{demand.pk}"') == first
+    assert f'data-demand="{draft.pk}"' not in html
+    assert html.index(f'data-demand="{pig_demand.pk}"') > first
+    assert "命中词：" in html and "茶叶(" in html
+
+
+def test_a_worker_sees_no_demand_of_their_own_employer(tea_company: Organisation) -> None:
+    tea_demand(tea_company)
+    insider = tea_expert("ivan", "13900000004", employer="锦江茶业有限公司")
+    assert demands_for_expert(profile=insider) == []
+
+
+def test_a_worker_without_a_profile_still_sees_the_citys_newest_demands(
+    tea_company: Organisation,
+) -> None:
+    tea_demand(tea_company)
+    worker = tea_expert()
+    user = worker.user
+    worker.delete()
+    html = client_for(User.objects.get(pk=user.pk)).get("/dashboard/").content.decode()
+    assert "本市最新技术需求" in html
+    assert "茶叶病虫害绿色防控技术" in html
+
+
+def test_rebuild_match_index_saves_the_index_and_a_new_expert_appears_after_the_count_changes(
+    tea_company: Organisation, _match_index: Path
+) -> None:
+    tea_expert()
+    demand = tea_demand(tea_company)
+    out = io.StringIO()
+
+    call_command("rebuild_match_index", stdout=out)
+
+    assert "match index: 1 experts, 1 demands" in out.getvalue()
+    assert sorted(p.name for p in _match_index.iterdir()) == [
+        "demands-none-1-" + str(demand.pk),
+        "experts-none-1-" + str(TalentProfile.objects.get().pk),
+    ]
+    assert [r.profile.user.username for r in experts_for_demand(demand=demand)] == ["tina"]
+
+    newcomer = tea_expert("nina", "13900000005", county="510822")
+    names = [r.profile.user.username for r in experts_for_demand(demand=demand)]
+    assert names == ["tina", "nina"]  # the same text; the local expert first
+    assert sorted(p.name for p in _match_index.iterdir() if p.name.startswith("experts")) == [
+        f"experts-none-2-{newcomer.pk}"
+    ]
+
+    match_index_reset()  # a fresh process opens the saved index and ranks the same
+    assert [r.profile.user.username for r in experts_for_demand(demand=demand)] == names
+
+
+def test_the_demand_pages_query_count_does_not_grow_with_the_number_of_experts(
+    alice: User, tea_company: Organisation
+) -> None:
+    demand = tea_demand(tea_company)
+    client = client_for(alice)
+    counts = []
+    for n in range(2):
+        for i in range(4):
+            tea_expert(f"t{n}{i}", f"1390000{n}{i:03d}")
+        client.get(f"/demands/staff/{demand.pk}/")  # builds the index after the new rows
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(f"/demands/staff/{demand.pk}/")
+        assert response.content.decode().count('data-expert="') == 4 * (n + 1)
+        counts.append(len(ctx.captured_queries))
+    # session, user, centre, centre region, the demand, the index stamp, the experts
+    assert counts == [7, 7]
+
+
+def test_adapters_put_the_right_fields_into_profiles_and_queries(
+    tea_company: Organisation,
+) -> None:
+    profile = tea_expert()
+    demand = tea_demand(tea_company)
+
+    match = talent_profile_to_match(profile)
+    assert match.id == f"expert:{profile.pk}"
+    assert match.kind == "expert"
+    assert match.region_path == "510000/510100/510104/"
+    assert match.disciplines == ("茶学", "植物保护")
+    assert match.organisation == "四川农业大学"
+    assert "茶园管理" in match.text and "研究员" in match.text
+
+    query = demand_to_query(demand)
+    assert query.organisation == "锦江茶业有限公司"
+    assert query.category == "problem"
+    assert query.conflict_policy is ConflictPolicy.FLAG
+    assert query.text.startswith("茶叶病虫害绿色防控技术")
+
+    reverse = demand_to_profile(demand)
+    assert reverse.id == f"demand:{demand.pk}"
+    assert reverse.kind == "demand"
+    assert [region_tier_label(t) for t in ("county", "city", "chengyu", "province", "nation")] == [
+        "本县",
+        "本市",
+        "成渝",
+        "本省",
+        "全国",
+    ]
+
+
+def test_region_tiers_run_county_city_chengyu_province(tea_company: Organisation) -> None:
+    demand = tea_demand(tea_company)
+    for username, county, mobile in [
+        ("local", "510104", "13900000011"),  # 锦江区, the demand's county
+        ("city", "510116", "13900000012"),  # 双流区, 成都市
+        ("mianyang", "510703", "13900000013"),  # 涪城区, 绵阳市: in the 成渝 circle
+        ("guangyuan", "510822", "13900000014"),  # 青川县, 广元市: Sichuan, outside it
+    ]:
+        tea_expert(username, mobile, county=county)
+
+    rows = experts_for_demand(demand=demand)
+
+    assert [(r.profile.user.username, r.region_label) for r in rows] == [
+        ("local", "本县"),
+        ("city", "本市"),
+        ("mianyang", "成渝"),
+        ("guangyuan", "本省"),
+    ]
