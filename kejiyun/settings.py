@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "kejiyun.performance",
     "kejiyun.recognition",
     "kejiyun.notifications",
+    "kejiyun.audit",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kejiyun.accounts.models import User
+from kejiyun.audit.services import audit_record
 from kejiyun.notifications.models import Channel
 from kejiyun.notifications.services import OutboxDraft, outbox_enqueue_many
 from kejiyun.popsci.models import (
@@ -180,6 +181,13 @@ def campaign_send(*, campaign: Campaign, now: datetime | None = None) -> Campaig
         locked.sent_at = locked.sent_at or moment
         locked.audience_size = len(audience_ids)
         locked.save(update_fields=["status", "sent_at", "audience_size"])
+        audit_record(
+            action="campaign_send",
+            user=locked.created_by,
+            object_type="campaign",
+            object_id=str(locked.pk),
+            detail={"new_deliveries": new_deliveries},
+        )
     campaign.status, campaign.sent_at = locked.status, locked.sent_at
     campaign.audience_size = locked.audience_size
     return CampaignSendResult(

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
+from kejiyun.audit.services import audit_record
 from kejiyun.notifications.services import outbox_cancel_pending
 from kejiyun.popsci.models import AgeBand, CitizenProfile, ConsentRecord, Segment, Topic
 from kejiyun.popsci.selectors_campaigns import current_consent_version, interest_mask
@@ -103,6 +104,13 @@ def _consent_set(*, profile: CitizenProfile, granted: bool, now: datetime | None
             outbox_cancel_pending(
                 recipient_id=locked.user_id, key_prefix="campaign:", reason="consent withdrawn"
             )
+        audit_record(
+            action="consent_grant" if granted else "consent_withdraw",
+            user=locked.user,
+            object_type="citizen_profile",
+            object_id=str(locked.pk),
+            detail={"version": version},
+        )
     profile.targeting_consent = granted
     profile.consent_version = version if granted else ""
     profile.updated_at = moment

@@ -28,6 +28,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
+from kejiyun.audit.services import audit_record
 from kejiyun.popsci.models import (
     Article,
     ContentVersion,
@@ -538,6 +539,13 @@ def content_approve(*, article: Article, reviewer: User, note: str = "") -> Cont
             reviewer=reviewer,
             published_at=now,
         )
+        audit_record(
+            action="content_approve",
+            user=reviewer,
+            object_type="article",
+            object_id=str(locked.pk),
+            detail={"version": number},
+        )
     article.refresh_from_db()
     return version
 
@@ -550,11 +558,19 @@ def content_return(*, article: Article, reviewer: User, note: str) -> Article:
         raise ValidationError("退回修改时必须填写审核意见。", code="note_required")
     if len(note) > 500:
         raise ValidationError("审核意见不能超过500个字。", code="note_too_long")
-    return content_transition(
-        article=article,
-        to=Status.RETURNED,
-        updates={"reviewer": reviewer, "review_note": note},
-    )
+    with transaction.atomic():
+        content_transition(
+            article=article,
+            to=Status.RETURNED,
+            updates={"reviewer": reviewer, "review_note": note},
+        )
+        audit_record(
+            action="content_return",
+            user=reviewer,
+            object_type="article",
+            object_id=str(article.pk),
+        )
+    return article
 
 
 def content_archive(*, article: Article, user: User) -> Article:

@@ -1,0 +1,48 @@
+"""Append-only audit log (SECURITY.md items 11, 12, 14).
+
+Each row carries the hash of the row before it, so an edited or deleted row breaks the chain
+(`audit_verify`). On PostgreSQL a trigger refuses UPDATE and DELETE outright. `detail` never
+holds personal data: no phone numbers, names, ID numbers or typed login names.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AuditEvent(models.Model):
+    class Outcome(models.TextChoices):
+        OK = "ok", "成功"
+        REFUSED = "refused", "拒绝"
+
+    created_at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+    # No database constraint and nothing done on delete: an audit row is never rewritten
+    # (its hash covers the user id, and PostgreSQL refuses UPDATE), so deleting a user
+    # leaves the id of whoever acted in place.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="用户",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    ip = models.GenericIPAddressField("IP 地址", null=True, blank=True)
+    action = models.CharField("操作", max_length=40, db_index=True)
+    object_type = models.CharField("对象类型", max_length=40, blank=True)
+    object_id = models.CharField("对象编号", max_length=40, blank=True)
+    outcome = models.CharField("结果", max_length=10, choices=Outcome.choices, default=Outcome.OK)
+    detail = models.JSONField("详情", default=dict, blank=True)
+    prev_hash = models.CharField("上一条哈希", max_length=64, blank=True)
+    hash = models.CharField("哈希", max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = "审计事件"
+        verbose_name_plural = "审计事件"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.outcome}"

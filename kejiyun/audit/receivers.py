@@ -1,0 +1,40 @@
+"""Auth signal receivers: thin wrappers that write one audit row each (SECURITY.md item 11)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from kejiyun.audit.services import audit_record
+
+
+def _ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@receiver(user_logged_in, dispatch_uid="audit_login")
+def _on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    audit_record(action="login", user=user, ip=_ip(request))
+
+
+@receiver(user_login_failed, dispatch_uid="audit_login_failed")
+def _on_login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    # Never the typed login name: it may be a phone number.
+    audit_record(
+        action="login_failed",
+        ip=_ip(request),
+        outcome="refused",
+        detail={"reason": "bad_credentials"},
+    )
+
+
+@receiver(user_logged_out, dispatch_uid="audit_logout")
+def _on_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    audit_record(action="logout", user=user, ip=_ip(request))
