@@ -56,6 +56,21 @@ def _own_match_index(tmp_path: Path, settings: Any) -> Iterator[None]:
     match_index_reset()
 
 
+DORA_MOBILE = "13700001111"
+
+
+@pytest.fixture
+def dora(db: None) -> User:
+    """A citizen who signs in with a mobile number and a password."""
+    return User.objects.create_user(
+        username="dora",
+        password=PASSWORD,
+        display_name="Dora",
+        mobile=DORA_MOBILE,
+        role=Role.CITIZEN,
+    )
+
+
 def make_uscc(county_code: str, serial: str) -> str:
     first17 = f"91{county_code}{serial:0>9}"[:17]
     return first17 + uscc_check_character(first17)

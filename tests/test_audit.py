@@ -16,23 +16,12 @@ from kejiyun.audit.services import audit_record, audit_verify
 from kejiyun.popsci.models import CitizenProfile
 from kejiyun.popsci.services.consent import citizen_consent_grant, citizen_consent_withdraw
 from kejiyun.popsci.services.content import content_approve, content_submit
-from tests.conftest import PASSWORD
+from tests.conftest import DORA_MOBILE, PASSWORD
 from tests.popsci_content_helpers import make_citizen, make_draft, make_reviewer
 
 pytestmark = pytest.mark.django_db
 
-MOBILE = "13700002222"
-
-
-@pytest.fixture
-def dora() -> User:
-    return User.objects.create_user(
-        username="dora",
-        password=PASSWORD,
-        display_name="Dora",
-        mobile=MOBILE,
-        role=Role.CITIZEN,
-    )
+MOBILE = DORA_MOBILE
 
 
 def only_event() -> AuditEvent:

@@ -4,23 +4,12 @@ import pytest
 import time_machine
 from django.test import Client
 
-from kejiyun.accounts.models import LoginFailure, Role, User
-from tests.conftest import PASSWORD
+from kejiyun.accounts.models import LoginFailure, User
+from tests.conftest import DORA_MOBILE, PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-MOBILE = "13700001111"
-
-
-@pytest.fixture
-def dora() -> User:
-    return User.objects.create_user(
-        username="dora",
-        password=PASSWORD,
-        display_name="Dora",
-        mobile=MOBILE,
-        role=Role.CITIZEN,
-    )
+MOBILE = DORA_MOBILE
 
 
 def login(client: Client, name: str, password: str) -> int:
