@@ -193,8 +193,11 @@ class Engine:
             return False
         return not (query.within_region and not profile.region_path.startswith(query.within_region))
 
-    def rank_slots(self, query: MatchQuery) -> list[tuple[int, float, float, float]]:
-        """Candidates as (slot, relevance 0..1, BM25 score, cosine), best first.
+    def _rank_slots(
+        self, query: MatchQuery, terms: list[str]
+    ) -> list[tuple[int, float, float, float]]:
+        """Candidates as (slot, relevance 0..1, BM25 score, cosine), best first; `terms`
+        are the query's segmented terms.
 
         Each list's scores are turned into z-scores over its own candidates (a candidate
         missing from a list gets that list's lowest z), mixed with the lexical and
@@ -204,7 +207,7 @@ class Engine:
         """
         w = self.weights
         lexical = self._lexical.search(
-            self.segmenter.terms(query.text),
+            terms,
             char_bigrams(query.text),
             bigram_weight=self.bigram_weight,
             limit=w.candidates,
@@ -243,8 +246,9 @@ class Engine:
 
     def search(self, query: MatchQuery, *, top_k: int = 10) -> list[Result]:
         w = self.weights
+        terms = self.segmenter.terms(query.text)
         scored: list[tuple[float, str, int, dict[str, object]]] = []
-        for slot, relevance, lex_score, cosine in self.rank_slots(query):
+        for slot, relevance, lex_score, cosine in self._rank_slots(query, terms):
             profile = self._profiles.get(slot)
             if profile is None or not self._passes_filters(query, profile):
                 continue
@@ -295,16 +299,13 @@ class Engine:
             }
             scored.append((score, profile.id, slot, parts))
         scored.sort(key=lambda row: (-row[0], row[1]))
-        query_terms = list(dict.fromkeys(self.segmenter.terms(query.text)))
+        top = scored[:top_k]
+        idf = self._lexical.idfs(terms) if top else {}
         results = []
-        for rank, (score, profile_id, slot, parts) in enumerate(scored[:top_k], start=1):
+        for rank, (score, profile_id, slot, parts) in enumerate(top, start=1):
             doc_terms = set(self.segmenter.terms(self._lexical.stored_text(slot)))
             matched = sorted(
-                (
-                    TermWeight(t, round(self._lexical.idf(t), 4))
-                    for t in query_terms
-                    if t in doc_terms
-                ),
+                (TermWeight(t, round(weight, 4)) for t, weight in idf.items() if t in doc_terms),
                 key=lambda tw: (-tw.weight, tw.term),
             )
             results.append(

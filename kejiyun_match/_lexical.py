@@ -92,10 +92,17 @@ class LexicalIndex:
 
     def idf(self, term: str) -> float:
         """BM25 inverse document frequency of a term in the terms field."""
+        return self.idfs([term])[term]
+
+    def idfs(self, terms: list[str]) -> dict[str, float]:
+        """`idf` of each distinct term, in first-seen order, from one searcher snapshot."""
         self.commit()
         n = max(1, int(self._searcher.num_docs))
-        df = int(self._searcher.doc_freq("terms", term))
-        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        out: dict[str, float] = {}
+        for term in dict.fromkeys(terms):
+            df = int(self._searcher.doc_freq("terms", term))
+            out[term] = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        return out
 
     def search(
         self, terms: list[str], bigrams: list[str], *, bigram_weight: float, limit: int

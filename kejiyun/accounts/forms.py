@@ -10,7 +10,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
 
-from kejiyun.accounts.lockout import login_failure_record, login_locked
+from kejiyun.accounts.lockout import login_failure_record, login_identity, login_locked
 from kejiyun.accounts.models import Role, SmsCode
 from kejiyun.accounts.validators import (
     normalise_mobile,
@@ -19,6 +19,7 @@ from kejiyun.accounts.validators import (
     validate_uscc,
 )
 from kejiyun.core.forms import BootstrapFormMixin
+from kejiyun.core.ratelimit import client_ip
 from kejiyun.popsci.models import AgeBand, Segment
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import counties_of_province
@@ -65,14 +66,14 @@ class LoginForm(BootstrapFormMixin, AuthenticationForm):
 
     def clean(self) -> dict[str, Any]:
         login_name = self.cleaned_data.get("username") or ""
-        if login_name and login_locked(login_name=login_name):
+        identity = login_identity(login_name) if login_name else ""
+        if identity and login_locked(identity=identity):
             raise ValidationError(self.error_messages["locked"], code="locked")
         try:
             return super().clean()
         except ValidationError as exc:
-            if login_name and exc.code == "invalid_login":
-                ip = self.request.META.get("REMOTE_ADDR") if self.request else None
-                login_failure_record(login_name=login_name, ip=ip)
+            if identity and exc.code == "invalid_login":
+                login_failure_record(identity=identity, ip=client_ip(self.request))
             raise
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -33,12 +33,11 @@ def login_identity(login_name: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), key.encode(), hashlib.sha256).hexdigest()
 
 
-def login_locked(*, login_name: str, now: datetime | None = None) -> bool:
+def login_locked(*, identity: str, now: datetime | None = None) -> bool:
+    """`identity` comes from `login_identity`."""
     moment = now or timezone.now()
     recent = list(
-        LoginFailure.objects.filter(
-            identity=login_identity(login_name), created_at__gt=moment - LOCK_FOR - WINDOW
-        )
+        LoginFailure.objects.filter(identity=identity, created_at__gt=moment - LOCK_FOR - WINDOW)
         .order_by("created_at")
         .values_list("created_at", flat=True)
     )
@@ -51,5 +50,5 @@ def login_locked(*, login_name: str, now: datetime | None = None) -> bool:
     return False
 
 
-def login_failure_record(*, login_name: str, ip: str | None) -> None:
-    LoginFailure.objects.create(identity=login_identity(login_name), ip=ip or None)
+def login_failure_record(*, identity: str, ip: str | None) -> None:
+    LoginFailure.objects.create(identity=identity, ip=ip or None)

@@ -94,7 +94,7 @@ def register(request: HttpRequest, kind: str) -> HttpResponse:
 @require_POST
 def sms_code_request(request: HttpRequest) -> HttpResponse:
     """Send a registration or reset code; answers with a small status fragment (htmx)."""
-    ip = client_ip(request.META.get("REMOTE_ADDR"))
+    ip = client_ip(request) or "unknown"
     if rate_limit_exceeded(key=f"sms:{ip}", limit=SMS_CODES_PER_IP_PER_HOUR, window_seconds=3600):
         return render(
             request,

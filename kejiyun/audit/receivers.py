@@ -9,17 +9,12 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from kejiyun.audit.services import audit_record
-
-
-def _ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+from kejiyun.core.ratelimit import client_ip
 
 
 @receiver(user_logged_in, dispatch_uid="audit_login")
 def _on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    audit_record(action="login", user=user, ip=_ip(request))
+    audit_record(action="login", user=user, ip=client_ip(request))
 
 
 @receiver(user_login_failed, dispatch_uid="audit_login_failed")
@@ -29,7 +24,7 @@ def _on_login_failed(
     # Never the typed login name: it may be a phone number.
     audit_record(
         action="login_failed",
-        ip=_ip(request),
+        ip=client_ip(request),
         outcome="refused",
         detail={"reason": "bad_credentials"},
     )
@@ -37,4 +32,4 @@ def _on_login_failed(
 
 @receiver(user_logged_out, dispatch_uid="audit_logout")
 def _on_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    audit_record(action="logout", user=user, ip=_ip(request))
+    audit_record(action="logout", user=user, ip=client_ip(request))

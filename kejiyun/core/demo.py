@@ -33,6 +33,7 @@ from kejiyun.demands.models import Demand
 from kejiyun.popsci.models import AgeBand, Article, CitizenProfile, ConsentRecord, Segment, Topic
 from kejiyun.popsci.selectors_campaigns import current_consent_version, interest_mask
 from kejiyun.regions.models import Region, ServiceCentre
+from kejiyun.regions.selectors import province_regions
 from kejiyun.regions.services import regions_load, service_centres_ensure
 from kejiyun.talent.models import TalentProfile
 
@@ -741,7 +742,7 @@ def province_region_rows(province_code: str) -> tuple[RegionRow, ...]:
             "region_id", "name"
         )
     )
-    rows = Region.objects.filter(path__startswith=f"{province_code}/").order_by("code")
+    rows = province_regions(province_code).order_by("code")
     return tuple(
         RegionRow(
             code=code,

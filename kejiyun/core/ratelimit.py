@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from django.core.cache import cache
+from django.http import HttpRequest
 
 logger = logging.getLogger(__name__)
 
@@ -30,5 +31,8 @@ def rate_limit_exceeded(*, key: str, limit: int, window_seconds: int) -> bool:
         return False
 
 
-def client_ip(remote_addr: str | None) -> str:
-    return remote_addr or "unknown"
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address as the platform records it (rate limits, lock-outs, audit)."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kejiyun.accounts.models import Organisation, Role, User
-from kejiyun.accounts.selectors import organisations_for_staff
 from kejiyun.demands.models import Demand
 from kejiyun.demands.selectors import demands_for_staff
 from kejiyun.popsci.models import Article
@@ -63,7 +62,12 @@ def jurisdiction_counts(*, user: User) -> JurisdictionCounts:
     return JurisdictionCounts(
         centres=centres_in_jurisdiction(user=user).count(),
         workers=talent_for_staff(user=user).count(),
-        enterprises=organisations_for_staff(user=user, kind=Organisation.Kind.ENTERPRISE).count(),
+        # Not organisations_for_staff: its per-row demand count would make this a GROUP BY.
+        enterprises=jurisdiction_filter(
+            Organisation.objects.filter(kind=Organisation.Kind.ENTERPRISE),
+            user=user,
+            region_field="region",
+        ).count(),
         demands=demands_for_staff(user=user).count(),
         staff=staff_qs.count(),
     )

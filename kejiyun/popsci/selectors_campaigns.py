@@ -20,7 +20,12 @@ from kejiyun.accounts.models import User
 from kejiyun.notifications.models import OutboxMessage
 from kejiyun.popsci.models import TOPIC_BITS, Campaign, CitizenProfile
 from kejiyun.regions.models import Region
-from kejiyun.regions.selectors import jurisdiction_filter, user_jurisdiction
+from kejiyun.regions.selectors import (
+    jurisdiction_filter,
+    province_regions,
+    region_subtree,
+    user_jurisdiction,
+)
 
 DEFAULT_CONSENT_VERSION = "2026-11"
 
@@ -139,22 +144,17 @@ def region_in_jurisdiction(*, user: User, region: Region) -> bool:
 def campaign_regions_for_staff(*, user: User) -> QuerySet[Region]:
     """Regions offered in the campaign form: the jurisdiction itself, its cities and
     counties, and its townships when the staff member works at a county centre."""
+    levels = [Region.Level.PROVINCE, Region.Level.CITY, Region.Level.COUNTY]
     if user.sees_everything:
-        root_path = f"{settings.DEPLOYMENT_PROVINCE}/"
-        root_level: str = Region.Level.PROVINCE
+        qs = province_regions(settings.DEPLOYMENT_PROVINCE)
     else:
         root = user_jurisdiction(user) if user.is_centre_staff else None
         if root is None:
             return Region.objects.none()
-        root_path, root_level = root.path, root.level
-    levels = [Region.Level.PROVINCE, Region.Level.CITY, Region.Level.COUNTY]
-    if root_level in (Region.Level.COUNTY, Region.Level.TOWNSHIP):
-        levels.append(Region.Level.TOWNSHIP)
-    return (
-        Region.objects.filter(path__startswith=root_path, level__in=levels)
-        .select_related("parent")
-        .order_by("path")
-    )
+        qs = region_subtree(root)
+        if root.level in (Region.Level.COUNTY, Region.Level.TOWNSHIP):
+            levels.append(Region.Level.TOWNSHIP)
+    return qs.filter(level__in=levels).select_related("parent").order_by("path")
 
 
 @dataclass(frozen=True)

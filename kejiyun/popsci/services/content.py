@@ -24,7 +24,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
@@ -342,21 +341,6 @@ def lessons_replace(*, course: Article, user: User, lessons: Sequence[LessonInpu
             Lesson(course=course, order=i, title=lesson.title.strip(), body=lesson.body)
             for i, lesson in enumerate(lessons, start=1)
         )
-
-
-def lesson_add(*, course: Article, user: User, title: str, body: str) -> Lesson:
-    """Append one lesson to a course."""
-    content_check_editor(user=user, article=course)
-    if course.kind != Article.Kind.COURSE:
-        raise ValidationError("只有课程可以设置章节。", code="not_course")
-    if not title.strip() or not body.strip():
-        raise ValidationError("请填写章节标题和内容。", code="lesson_empty")
-    with transaction.atomic():
-        _check_editable(Article.objects.select_for_update().get(pk=course.pk))
-        last = Lesson.objects.filter(course=course).aggregate(m=Max("order"))["m"] or 0
-        if last >= MAX_LESSONS:
-            raise ValidationError(f"课程最多 {MAX_LESSONS} 个章节。", code="too_many_lessons")
-        return Lesson.objects.create(course=course, order=last + 1, title=title.strip(), body=body)
 
 
 def quiz_questions_replace(
