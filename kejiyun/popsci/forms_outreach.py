@@ -13,7 +13,7 @@ from kejiyun.regions.models import Region
 
 class _RegionChoice(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        depth = max(0, len([c for c in obj.path.split("/") if c]) - 2)
+        depth = max(0, len(obj.ancestor_codes) - 2)
         return f"{'　' * depth}{obj.name}（{obj.code}）"
 
 

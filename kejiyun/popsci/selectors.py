@@ -13,7 +13,7 @@ def articles_published(*, region: Region | None = None) -> QuerySet[Article]:
     that contains it (a township resident sees the county's and the city's articles)."""
     qs = Article.objects.filter(status=Article.Status.PUBLISHED).select_related("region")
     if region is not None:
-        ancestor_codes = [code for code in region.path.split("/") if code]
+        ancestor_codes = region.ancestor_codes
         qs = qs.filter(Q(region__isnull=True) | Q(region_id__in=ancestor_codes))
     return qs
 

@@ -40,7 +40,7 @@ def feed_context(
     *, profile: CitizenProfile, now: datetime, read_ids: frozenset[int] = frozenset()
 ) -> FeedContext:
     return FeedContext(
-        region_path=tuple(code for code in profile.region.path.split("/") if code),
+        region_path=tuple(profile.region.ancestor_codes),
         occupation=profile.occupation,
         age_band=profile.age_band,
         interests=frozenset(profile.interests or ()),
@@ -94,7 +94,7 @@ def feed_for_citizen(
 def _citizen_activity_filter(region: Region) -> Q:
     """Activities held on the citizen's path up to the province, or anywhere in their
     county (a township resident sees the county's activities and their neighbours')."""
-    codes = [c for c in region.path.split("/") if c]
+    codes = region.ancestor_codes
     county_path = "/".join(codes[:3]) + "/" if len(codes) >= 3 else region.path
     return Q(region_id__in=codes) | Q(region__path__startswith=county_path)
 

@@ -9,22 +9,20 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from kejiyun.accounts.models import Role, User
-from kejiyun.core.decorators import staff_required
+from kejiyun.accounts.models import User
+from kejiyun.core.decorators import reviewer_required, staff_required
 from kejiyun.popsci.forms_content import (
     ContentForm,
     LessonFormSet,
@@ -68,21 +66,6 @@ View = Callable[..., HttpResponse]
 DEVICE_COOKIE = "kjy_device"
 DEVICE_COOKIE_AGE = 2 * 365 * 24 * 3600
 _DEVICE_RE = re.compile(r"^[0-9a-f]{32}$")
-
-
-def reviewer_required(view: View) -> View:
-    """Reviewers only; anonymous users get the login page, everyone else a 404."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if getattr(user, "role", None) != Role.REVIEWER:
-            raise Http404("页面不存在")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _is_id(raw: str) -> bool:

@@ -55,10 +55,15 @@ class Region(models.Model):
         return self.path.split("/", 1)[0]
 
     @property
+    def ancestor_codes(self) -> list[str]:
+        """Codes from the province down to this region itself, e.g. ["510000", "510100",
+        "510104"]."""
+        return [code for code in self.path.split("/") if code]
+
+    @property
     def city_path(self) -> str:
         """Path of the city this region lies in (the province's own path for a province)."""
-        parts = [p for p in self.path.split("/") if p]
-        return "/".join(parts[:2]) + "/"
+        return "/".join(self.ancestor_codes[:2]) + "/"
 
 
 class ServiceCentre(models.Model):

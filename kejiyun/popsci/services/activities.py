@@ -42,7 +42,7 @@ def _staff_may_use(user: User, region: Region) -> bool:
 def _centre_for(user: User, region: Region) -> ServiceCentre:
     if user.centre_id is not None:
         return user.centre  # type: ignore[return-value]
-    codes = [c for c in region.path.split("/") if c]
+    codes = region.ancestor_codes
     centre = ServiceCentre.objects.filter(region_id__in=codes).order_by("-region__path").first()
     if centre is None:
         raise ValidationError("该地区没有服务中心。", code="no_centre")
