@@ -37,6 +37,9 @@ INSTALLED_APPS = [
     "kejiyun.accounts",
     "kejiyun.talent",
     "kejiyun.demands",
+    "kejiyun.cases",
+    "kejiyun.plans",
+    "kejiyun.spreadsheets",
     "kejiyun.matching",
     "kejiyun.popsci",
     "kejiyun.performance",
@@ -119,6 +122,26 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not bool(REDIS_URL)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "Asia/Shanghai"
+# Periodic work for `celery beat` in production (cron can run the same management commands).
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-outbox": {"task": "notifications.dispatch_outbox", "schedule": 60.0},
+    "escalate-overdue-cases": {"task": "cases.escalate_overdue", "schedule": 15 * 60.0},
+}
+
+# --- 一单一策 cases ------------------------------------------------------------------------
+# Working time each case step may take before the case escalates county → city → province.
+# The clock stops while a case is paused waiting on the enterprise.
+CASE_STEP_DUE_HOURS: dict[str, int] = {
+    "intake": 2 * 24,
+    "diagnosis": 5 * 24,
+    "matching": 7 * 24,
+    "docking": 14 * 24,
+    "agreement": 30 * 24,
+    "delivery": 90 * 24,
+    "acceptance": 14 * 24,
+}
+# "Due soon" in the staff work queue: due within this many hours.
+CASE_DUE_SOON_HOURS = 48
 
 # --- Accounts ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -64,3 +64,32 @@ def validate_uscc(value: str) -> None:
         raise ValidationError(
             "统一社会信用代码校验位不正确，请核对营业执照上的代码。", code="uscc_check"
         )
+
+
+# GB 11643-1999 resident identity number: 17 digits and an ISO 7064 MOD 11-2 check character.
+_ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def normalise_id_number(raw: str) -> str:
+    return re.sub(r"\s", "", raw or "").upper()
+
+
+def id_number_check_character(first17: str) -> str:
+    total = sum(int(ch) * w for ch, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return "10X98765432"[total % 11]
+
+
+def is_valid_id_number(value: str) -> bool:
+    if not _ID_NUMBER.match(value):
+        return False
+    return id_number_check_character(value[:17]) == value[17]
+
+
+def validate_id_number(value: str) -> None:
+    if not _ID_NUMBER.match(value):
+        raise ValidationError(
+            "身份证号应为18位：17位数字加1位校验码（数字或X）。", code="id_number_format"
+        )
+    if id_number_check_character(value[:17]) != value[17]:
+        raise ValidationError("身份证号校验码不正确，请核对。", code="id_number_check")

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -61,7 +62,7 @@ from kejiyun.popsci.services.content import (
 )
 from kejiyun.popsci.services.reading import quiz_submit, read_finish, read_open
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 DEVICE_COOKIE = "kjy_device"
 DEVICE_COOKIE_AGE = 2 * 365 * 24 * 3600

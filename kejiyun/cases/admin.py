@@ -1,0 +1,29 @@
+from django.contrib import admin
+
+from kejiyun.cases.models import Case, CaseEvent
+
+
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ("created_at", "actor", "kind", "from_step", "to_step", "reason")
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    """Read-only: cases move only through the services (their transition table and events)."""
+
+    list_display = ("id", "demand", "centre", "owner", "step", "due_at", "outcome")
+    list_filter = ("step", "outcome")
+    search_fields = ("demand__title",)
+    inlines = [CaseEventInline]
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False

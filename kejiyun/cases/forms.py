@@ -1,0 +1,148 @@
+"""Input forms for case pages. They check and normalise; the services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from kejiyun.accounts.models import User
+from kejiyun.cases.models import OPEN_STEPS, Step
+from kejiyun.core.forms import BootstrapFormMixin
+
+
+def _owner_label(user: User) -> str:
+    return f"{user.display_name}（{user.centre}）"
+
+
+class VersionedForm(BootstrapFormMixin, forms.Form):
+    """Every edit of a case carries the version the page showed (stale edits answer 409)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class TransitionForm(VersionedForm):
+    to_step = forms.ChoiceField(choices=Step.choices, widget=forms.HiddenInput)
+    reason = forms.CharField(label="说明", required=False, max_length=1000)
+
+
+class PauseForm(VersionedForm):
+    reason = forms.CharField(label="等待企业的事项", max_length=200)
+
+
+class OutcomeForm(VersionedForm):
+    solved = forms.TypedChoiceField(
+        label="办理结果",
+        choices=[("1", "已解决"), ("0", "未解决")],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+    )
+    contract_number = forms.CharField(label="合同编号", max_length=64, required=False)
+    contract_amount = forms.DecimalField(
+        label="合同金额（万元）", max_digits=12, decimal_places=2, required=False, min_value=0
+    )
+    evidence = forms.FileField(
+        label="佐证材料", required=False, help_text="合同或验收材料，PDF/图片/Office，10 MB 以内"
+    )
+    reason = forms.CharField(
+        label="未解决原因", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class NoteForm(BootstrapFormMixin, forms.Form):
+    body = forms.CharField(label="备注", widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
+
+
+class VisitForm(BootstrapFormMixin, forms.Form):
+    visited_on = forms.DateField(label="走访日期", widget=forms.DateInput(attrs={"type": "date"}))
+    place = forms.CharField(label="地点", max_length=120)
+    people = forms.CharField(label="参加人员", max_length=200)
+    outcome = forms.CharField(label="走访结果", widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_visited_on(self) -> Any:
+        value = self.cleaned_data["visited_on"]
+        if value > timezone.localdate():
+            raise forms.ValidationError("走访日期不能晚于今天。")
+        return value
+
+
+class AttachmentForm(BootstrapFormMixin, forms.Form):
+    name = forms.CharField(label="名称", max_length=120, required=False)
+    file = forms.FileField(label="文件", help_text="PDF/图片/Office，10 MB 以内")
+
+
+class AssignForm(VersionedForm):
+    owner = forms.ModelChoiceField(label="转交给", queryset=User.objects.none())
+
+    def __init__(self, *args: Any, owners: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["owner"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = owners
+        field.label_from_instance = _owner_label  # type: ignore[method-assign,assignment]
+
+
+class BulkReassignForm(BootstrapFormMixin, forms.Form):
+    """The new owner; the ticked case ids come as a plain list and the service checks them."""
+
+    owner = forms.ModelChoiceField(label="批量转交给", queryset=User.objects.none())
+
+    def __init__(self, *args: Any, owners: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["owner"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = owners
+        field.label_from_instance = _owner_label  # type: ignore[method-assign,assignment]
+
+    def case_ids(self) -> list[int]:
+        raw = self.data.getlist("cases") if hasattr(self.data, "getlist") else []
+        try:
+            return sorted({int(v) for v in raw})
+        except (TypeError, ValueError):
+            return []
+
+
+class QueueFilterForm(forms.Form):
+    step = forms.ChoiceField(
+        label="环节",
+        required=False,
+        choices=[("", "全部环节"), *[(s, Step(s).label) for s in OPEN_STEPS]],
+    )
+    industry = forms.CharField(label="行业", required=False, max_length=64)
+    county = forms.CharField(label="区县代码", required=False, max_length=12)
+    scope = forms.ChoiceField(
+        label="范围", required=False, choices=[("mine", "我的"), ("all", "辖区全部")]
+    )
+
+
+class ConfirmForm(VersionedForm):
+    rating = forms.TypedChoiceField(
+        label="满意度评分",
+        choices=[(str(i), f"{i} 分") for i in range(5, 0, -1)],
+        coerce=int,
+    )
+    comment = forms.CharField(
+        label="评价", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class DisputeForm(VersionedForm):
+    reason = forms.CharField(
+        label="异议说明", max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class DockingSendForm(BootstrapFormMixin, forms.Form):
+    expert = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    message = forms.CharField(label="留言", required=False, max_length=1000)
+
+
+class DockingReplyForm(BootstrapFormMixin, forms.Form):
+    accept = forms.TypedChoiceField(
+        label="答复",
+        choices=[("1", "接受"), ("0", "婉拒")],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(label="婉拒原因", required=False, max_length=200)

@@ -1,0 +1,282 @@
+"""一单一策: every accepted demand becomes a case that a centre carries to a verified outcome."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from kejiyun.demands.models import Demand
+from kejiyun.regions.models import Region, ServiceCentre
+from kejiyun.talent.models import TalentProfile
+
+
+class Step(models.TextChoices):
+    INTAKE = "intake", "受理"
+    DIAGNOSIS = "diagnosis", "需求诊断"
+    MATCHING = "matching", "匹配"
+    DOCKING = "docking", "对接"
+    AGREEMENT = "agreement", "签约"
+    DELIVERY = "delivery", "实施"
+    ACCEPTANCE = "acceptance", "验收评价"
+    CLOSED = "closed", "已办结"
+    WITHDRAWN = "withdrawn", "已撤回"
+    UNSOLVABLE = "unsolvable", "无法解决"
+
+
+# The main line of a case, in order. Terminal steps have no due time.
+MAIN_LINE: tuple[str, ...] = (
+    Step.INTAKE,
+    Step.DIAGNOSIS,
+    Step.MATCHING,
+    Step.DOCKING,
+    Step.AGREEMENT,
+    Step.DELIVERY,
+    Step.ACCEPTANCE,
+    Step.CLOSED,
+)
+TERMINAL: frozenset[str] = frozenset({Step.CLOSED, Step.WITHDRAWN, Step.UNSOLVABLE})
+OPEN_STEPS: tuple[str, ...] = tuple(s for s in MAIN_LINE if s not in TERMINAL)
+
+
+class Outcome(models.TextChoices):
+    NONE = "", "未定"
+    SOLVED = "solved", "已解决"
+    NOT_SOLVED = "not_solved", "未解决"
+
+
+class Case(models.Model):
+    """One demand's service case (一单一策), handled by a centre and owned by one staff member.
+
+    `region` is the enterprise's county and decides who may see the case; `centre` is the
+    centre handling it now (the county centre, or a higher one after escalation).
+    """
+
+    demand = models.OneToOneField(
+        Demand, verbose_name="需求", on_delete=models.PROTECT, related_name="case"
+    )
+    region = models.ForeignKey(
+        Region, verbose_name="所在区县", on_delete=models.PROTECT, related_name="cases"
+    )
+    centre = models.ForeignKey(
+        ServiceCentre, verbose_name="承办中心", on_delete=models.PROTECT, related_name="cases"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="科服保姆",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_cases",
+    )
+    step = models.CharField(
+        "当前环节", max_length=16, choices=Step.choices, default=Step.INTAKE, db_index=True
+    )
+    step_started_at = models.DateTimeField("本环节开始")
+    due_at = models.DateTimeField("本环节时限", null=True, blank=True, db_index=True)
+    paused_at = models.DateTimeField("暂停计时于", null=True, blank=True)
+    pause_reason = models.CharField("暂停原因", max_length=200, blank=True)
+    escalations = models.PositiveSmallIntegerField("升级次数", default=0)
+    escalated_at = models.DateTimeField("最近升级", null=True, blank=True)
+
+    outcome = models.CharField(
+        "办理结果", max_length=12, choices=Outcome.choices, default=Outcome.NONE, blank=True
+    )
+    outcome_reason = models.TextField("未解决原因", blank=True)
+    contract_number = models.CharField("合同编号", max_length=64, blank=True)
+    contract_amount = models.DecimalField(
+        "合同金额（万元）", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    evidence = models.FileField("佐证材料", upload_to="cases/evidence/%Y/%m/", blank=True)
+    outcome_recorded_at = models.DateTimeField("结果登记时间", null=True, blank=True)
+    confirmed_at = models.DateTimeField("企业确认时间", null=True, blank=True)
+    rating = models.PositiveSmallIntegerField("满意度评分", null=True, blank=True)
+    rating_comment = models.TextField("评价", blank=True)
+
+    version = models.PositiveIntegerField("版本", default=1)
+    opened_at = models.DateTimeField("立案时间", default=timezone.now)
+    closed_at = models.DateTimeField("结案时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "服务案例"
+        verbose_name_plural = "服务案例"
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="case_rating_1_to_5",
+            ),
+            # A case closes only with an outcome; a solved one only with evidence of it.
+            models.CheckConstraint(
+                condition=~Q(step="closed") | ~Q(outcome=""),
+                name="case_closed_has_outcome",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome="solved") | ~Q(contract_number=""),
+                name="case_solved_has_contract",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome="not_solved") | ~Q(outcome_reason=""),
+                name="case_not_solved_has_reason",
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "step", "due_at"], name="case_owner_queue")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.demand.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.step not in TERMINAL
+
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_at is not None
+
+    def is_overdue(self, now: datetime | None = None) -> bool:
+        """Past its step's due time with the clock running (a paused case is never overdue)."""
+        if not self.is_open or self.is_paused or self.due_at is None:
+            return False
+        return self.due_at < (now or timezone.now())
+
+    def step_index(self) -> int:
+        """Position on the main line (for a progress bar); side exits count as the end."""
+        return MAIN_LINE.index(self.step) if self.step in MAIN_LINE else len(MAIN_LINE) - 1
+
+
+class CaseEvent(models.Model):
+    """One immutable line on the case timeline: who did what, from which step to which, and why."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", "立案"
+        TRANSITION = "transition", "环节变更"
+        ASSIGNED = "assigned", "指派"
+        ESCALATED = "escalated", "超时升级"
+        PAUSED = "paused", "暂停计时"
+        RESUMED = "resumed", "恢复计时"
+        NOTE = "note", "备注"
+        VISIT = "visit", "走访"
+        ATTACHMENT = "attachment", "附件"
+        DOCKING = "docking", "对接请求"
+        DOCKING_REPLY = "docking_reply", "专家答复"
+        OUTCOME = "outcome", "登记结果"
+        CONFIRMED = "confirmed", "企业确认"
+        DISPUTED = "disputed", "企业异议"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices)
+    from_step = models.CharField("原环节", max_length=16, choices=Step.choices, blank=True)
+    to_step = models.CharField("新环节", max_length=16, choices=Step.choices, blank=True)
+    reason = models.TextField("说明", blank=True)
+    created_at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "案例事件"
+        verbose_name_plural = "案例事件"
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.from_step}→{self.to_step}"
+
+
+class CaseNote(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    body = models.TextField("内容")
+    created_at = models.DateTimeField("时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "案例备注"
+        verbose_name_plural = "案例备注"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.body[:30]}"
+
+
+class CaseVisit(models.Model):
+    """A visit to the enterprise (走访): date, place, who took part, what came of it."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="visits")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    visited_on = models.DateField("走访日期")
+    place = models.CharField("地点", max_length=120)
+    people = models.CharField("参加人员", max_length=200)
+    outcome = models.TextField("走访结果")
+    created_at = models.DateTimeField("登记时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "走访记录"
+        verbose_name_plural = "走访记录"
+        ordering = ["-visited_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.visited_on} {self.place}"
+
+
+class CaseAttachment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    name = models.CharField("文件名", max_length=120)
+    file = models.FileField("文件", upload_to="cases/attachments/%Y/%m/")
+    created_at = models.DateTimeField("上传时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "案例附件"
+        verbose_name_plural = "案例附件"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DockingRequest(models.Model):
+    """Staff ask one S&T worker to take on a case (对接请求); the worker accepts or declines."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", "待答复"
+        ACCEPTED = "accepted", "已接受"
+        DECLINED = "declined", "已婉拒"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="dockings")
+    expert = models.ForeignKey(
+        TalentProfile, verbose_name="专家", on_delete=models.PROTECT, related_name="dockings"
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    message = models.TextField("留言", blank=True)
+    status = models.CharField(
+        "状态", max_length=12, choices=Status.choices, default=Status.SENT, db_index=True
+    )
+    decline_reason = models.CharField("婉拒原因", max_length=200, blank=True)
+    created_at = models.DateTimeField("发送时间", default=timezone.now)
+    responded_at = models.DateTimeField("答复时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "对接请求"
+        verbose_name_plural = "对接请求"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "expert"], name="docking_once_per_expert"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.expert_id} ({self.status})"

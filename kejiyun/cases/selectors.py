@@ -1,0 +1,132 @@
+"""Reads for 一单一策 cases: who may see which case, the work queue, the timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Case as When_
+from django.db.models import IntegerField, QuerySet, Value, When
+from django.http import Http404
+from django.utils import timezone
+
+from kejiyun.accounts.models import Role, User
+from kejiyun.cases.models import OPEN_STEPS, TERMINAL, Case, CaseEvent, DockingRequest
+from kejiyun.regions.selectors import jurisdiction_filter
+
+_CASE_RELATED = (
+    "demand",
+    "demand__organisation",
+    "region",
+    "region__parent",
+    "centre",
+    "centre__region",
+    "owner",
+)
+
+
+def cases_for_staff(*, user: User) -> QuerySet[Case]:
+    """Cases of enterprises in the user's jurisdiction (by the enterprise's county).
+
+    County staff keep seeing their county's cases after escalation (read only: see
+    `services.may_act`).
+    """
+    qs = Case.objects.select_related(*_CASE_RELATED)
+    return jurisdiction_filter(qs, user=user, region_field="region")
+
+
+def access_case(user: User, case_id: int) -> Case:
+    """The case if `user` may see it as staff; otherwise 404."""
+    try:
+        return cases_for_staff(user=user).get(pk=case_id)
+    except Case.DoesNotExist:
+        raise Http404("案例不存在或不在您的辖区内") from None
+
+
+def cases_of_organisation(*, user: User) -> QuerySet[Case]:
+    """The cases of the enterprise user's own organisation."""
+    if user.role != Role.ENTERPRISE or user.organisation_id is None:
+        return Case.objects.none()
+    return Case.objects.select_related(*_CASE_RELATED).filter(
+        demand__organisation_id=user.organisation_id
+    )
+
+
+def access_case_for_enterprise(user: User, case_id: int) -> Case:
+    try:
+        return cases_of_organisation(user=user).get(pk=case_id)
+    except Case.DoesNotExist:
+        raise Http404("案例不存在") from None
+
+
+def case_timeline(*, case: Case) -> QuerySet[CaseEvent]:
+    return case.events.select_related("actor").order_by("created_at", "id")
+
+
+def _with_urgency(qs: QuerySet[Case], now: datetime) -> QuerySet[Case]:
+    """Order overdue first, then due soon, then the rest; each by due time.
+
+    A paused case is never overdue or due soon: its clock is stopped.
+    """
+    soon = now + timedelta(hours=settings.CASE_DUE_SOON_HOURS)
+    return qs.annotate(
+        urgency=When_(
+            When(paused_at__isnull=False, then=Value(3)),
+            When(due_at__lt=now, then=Value(0)),
+            When(due_at__lt=soon, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        )
+    ).order_by("urgency", "due_at", "id")
+
+
+def work_queue(
+    *,
+    user: User,
+    mine_only: bool = True,
+    step: str = "",
+    industry: str = "",
+    county: str = "",
+    now: datetime | None = None,
+) -> QuerySet[Case]:
+    """Open cases for the staff work queue: overdue first, then due soon.
+
+    `mine_only` keeps the cases the user owns; otherwise every open case whose handling
+    centre lies in the user's jurisdiction. Filters: step, industry (substring of the
+    demand's industry), county (region code).
+    """
+    now = now or timezone.now()
+    qs = cases_for_staff(user=user).exclude(step__in=list(TERMINAL))
+    if mine_only:
+        qs = qs.filter(owner=user)
+    if step in OPEN_STEPS:
+        qs = qs.filter(step=step)
+    if industry:
+        qs = qs.filter(demand__industry__icontains=industry)
+    if county:
+        qs = qs.filter(region__code=county)
+    return _with_urgency(qs, now)
+
+
+def staff_owners_for(*, user: User) -> QuerySet[User]:
+    """Staff members a case in the user's jurisdiction may be handed to."""
+    qs = User.objects.filter(role=Role.STAFF, is_active=True, centre__isnull=False)
+    return jurisdiction_filter(
+        qs.select_related("centre", "centre__region"), user=user, region_field="centre__region"
+    ).order_by("centre__region__code", "display_name", "id")
+
+
+def dockings_for_expert(*, user: User) -> QuerySet[DockingRequest]:
+    """Docking requests sent to the signed-in S&T worker, unanswered first."""
+    return (
+        DockingRequest.objects.filter(expert__user=user)
+        .select_related("case", "case__demand", "case__demand__organisation", "case__region")
+        .order_by("-status", "-created_at")
+    )
+
+
+def access_docking_for_expert(user: User, docking_id: int) -> DockingRequest:
+    try:
+        return dockings_for_expert(user=user).get(pk=docking_id)
+    except DockingRequest.DoesNotExist:
+        raise Http404("对接请求不存在") from None

@@ -1,0 +1,12 @@
+"""Thin periodic tasks: no arguments in, a service called; safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from kejiyun.cases.services import cases_escalate_overdue
+
+
+@shared_task(name="cases.escalate_overdue", ignore_result=True)  # type: ignore[untyped-decorator]
+def escalate_overdue() -> int:
+    return cases_escalate_overdue()

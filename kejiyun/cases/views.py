@@ -1,0 +1,517 @@
+"""Case pages: the staff work queue and case page, the enterprise's view, the expert's replies.
+
+Thin views: a form checks the input, a service acts, and a refused action comes back as a
+Chinese message with nothing changed. A stale edit (someone changed the case since the page
+was loaded) answers 409 with the page re-drawn from the current state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from kejiyun.accounts.models import User
+from kejiyun.cases import forms as f
+from kejiyun.cases import services
+from kejiyun.cases.models import Case, CaseAttachment, CaseEvent, Step
+from kejiyun.cases.selectors import (
+    access_case,
+    access_case_for_enterprise,
+    access_docking_for_expert,
+    case_timeline,
+    cases_of_organisation,
+    dockings_for_expert,
+    staff_owners_for,
+    work_queue,
+)
+from kejiyun.cases.transitions import staff_moves
+from kejiyun.core.decorators import staff_required
+from kejiyun.matching.selectors import experts_for_demand
+from kejiyun.plans.selectors import plan_actions_due
+from kejiyun.talent.models import TalentProfile
+
+# What the enterprise sees of its case's timeline: the steps, not staff working notes.
+ENTERPRISE_EVENT_KINDS = (
+    CaseEvent.Kind.OPENED,
+    CaseEvent.Kind.TRANSITION,
+    CaseEvent.Kind.OUTCOME,
+    CaseEvent.Kind.CONFIRMED,
+    CaseEvent.Kind.DISPUTED,
+    CaseEvent.Kind.DOCKING_REPLY,
+)
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+# --- staff: work queue ----------------------------------------------------------------------
+
+
+@staff_required
+def queue(request: HttpRequest) -> HttpResponse:
+    """My cases and plan actions, overdue first, then due soon; filters; bulk reassignment."""
+    user = _user(request)
+    filters = f.QueueFilterForm(request.GET or None)
+    data = filters.cleaned_data if filters.is_valid() else {}
+    cases = work_queue(
+        user=user,
+        mine_only=data.get("scope", "mine") != "all",
+        step=data.get("step", ""),
+        industry=(data.get("industry") or "").strip(),
+        county=(data.get("county") or "").strip(),
+    )
+    page = Paginator(cases, 30).get_page(request.GET.get("page"))
+    can_bulk = user.sees_everything or (
+        user.centre is not None and user.centre.region.level != "county"
+    )
+    actions = list(plan_actions_due(owner=user, today=timezone.localdate())[:30])
+    return render(
+        request,
+        "cases/queue.html",
+        {
+            "page": page,
+            "filters": filters,
+            "now": timezone.now(),
+            "actions": actions,
+            "today": timezone.localdate(),
+            "can_bulk": can_bulk,
+            "bulk_form": f.BulkReassignForm(owners=staff_owners_for(user=user))
+            if can_bulk
+            else None,
+        },
+    )
+
+
+@staff_required
+@require_POST
+def bulk_reassign(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = f.BulkReassignForm(request.POST, owners=staff_owners_for(user=user))
+    ids = form.case_ids()
+    if not form.is_valid() or not ids:
+        messages.error(request, "请选择案例和新的负责人。")
+        return redirect("cases:queue")
+    try:
+        moved = services.cases_reassign(case_ids=ids, owner=form.cleaned_data["owner"], actor=user)
+    except services.CaseError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, f"已转交 {moved} 个案例。")
+    return redirect(request.POST.get("next") or "cases:queue")
+
+
+# --- staff: the case page -----------------------------------------------------------------
+
+
+def _detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, Any]:
+    user = _user(request)
+    may_act = services.may_act(user, case)
+    matches = (
+        experts_for_demand(demand=case.demand, top_k=8)
+        if may_act and case.step in (Step.MATCHING, Step.DOCKING)
+        else []
+    )
+    initial = {"version": case.version}
+    return {
+        "case": case,
+        "demand": case.demand,
+        "may_act": may_act,
+        "moves": staff_moves(case.step) if may_act else (),
+        "timeline": case_timeline(case=case),
+        "notes": case.notes.select_related("author")[:50],
+        "visits": case.visits.select_related("author")[:50],
+        "attachments": case.attachments.all()[:50],
+        "dockings": case.dockings.select_related("expert__user"),
+        "matches": matches,
+        "now": timezone.now(),
+        "steps": [s for s in Step if s not in (Step.WITHDRAWN, Step.UNSOLVABLE)],
+        "step_index": case.step_index(),
+        "pause_form": forms.get("pause_form") or f.PauseForm(initial=initial),
+        "outcome_form": forms.get("outcome_form") or f.OutcomeForm(initial=initial),
+        "note_form": forms.get("note_form") or f.NoteForm(),
+        "visit_form": forms.get("visit_form") or f.VisitForm(),
+        "attachment_form": forms.get("attachment_form") or f.AttachmentForm(),
+        "assign_form": forms.get("assign_form")
+        or f.AssignForm(initial=initial, owners=staff_owners_for(user=user)),
+        "error": forms.get("error", ""),
+    }
+
+
+@staff_required
+def detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = access_case(_user(request), case_id)
+    return render(request, "cases/detail.html", _detail_context(request, case))
+
+
+def _act(
+    request: HttpRequest,
+    case: Case,
+    action: Callable[[], object],
+    success: str,
+) -> HttpResponse:
+    """Run a case service; a refusal becomes a message (nothing changed), a stale edit a 409."""
+    try:
+        action()
+    except services.StaleCase as exc:
+        fresh = Case.objects.select_related(*case_related()).get(pk=case.pk)
+        ctx = _detail_context(request, fresh, error=exc.messages[0])
+        return render(request, "cases/detail.html", ctx, status=409)
+    except services.CaseError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, success)
+    return redirect("cases:detail", case.pk)
+
+
+def case_related() -> tuple[str, ...]:
+    return ("demand", "demand__organisation", "region", "centre", "centre__region", "owner")
+
+
+def _bad_form(request: HttpRequest, case: Case, form: Any) -> HttpResponse:
+    errors = "；".join(str(e) for errs in form.errors.values() for e in errs)
+    messages.error(request, errors or "输入有误，请检查。")
+    return redirect("cases:detail", case.pk)
+
+
+@staff_required
+@require_POST
+def transition(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = _user(request)
+    case = access_case(user, case_id)
+    form = f.TransitionForm(request.POST)
+    if not form.is_valid():
+        return _bad_form(request, case, form)
+    to_step = form.cleaned_data["to_step"]
+    return _act(
+        request,
+        case,
+        lambda: services.case_transition(
+            case=case,
+            to_step=to_step,
+            actor=user,
+            reason=form.cleaned_data["reason"],
+            expected_version=form.cleaned_data["version"],
+        ),
+        f"已转入“{Step(to_step).label}”环节。",
+    )
+
+
+@staff_required
+@require_POST
+def pause(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = _user(request)
+    case = access_case(user, case_id)
+    form = f.PauseForm(request.POST)
+    if not form.is_valid():
+        return _bad_form(request, case, form)
+    return _act(
+        request,
+        case,
+        lambda: services.case_pause(
+            case=case,
+            actor=user,
+            reason=form.cleaned_data["reason"],
+            expected_version=form.cleaned_data["version"],
+        ),
+        "已暂停计时。",
+    )
+
+
+@staff_required
+@require_POST
+def resume(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = _user(request)
+    case = access_case(user, case_id)
+    form = f.VersionedForm(request.POST)
+    if not form.is_valid():
+        return _bad_form(request, case, form)
+    return _act(
+        request,
+        case,
+        lambda: services.case_resume(
+            case=case, actor=user, expected_version=form.cleaned_data["version"]
+        ),
+        "已恢复计时，时限已顺延。",
+    )
+
+
+@staff_required
+@require_POST
+def outcome(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = _user(request)
+    case = access_case(user, case_id)
+    form = f.OutcomeForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _bad_form(request, case, form)
+    data = form.cleaned_data
+    result = services.OutcomeInput(
+        solved=data["solved"],
+        contract_number=data["contract_number"],
+        contract_amount=data["contract_amount"],
+        evidence=data["evidence"],
+        reason=data["reason"],
+    )
+    return _act(
+        request,
+        case,
+        lambda: services.case_outcome_record(
+            case=case, outcome=result, actor=user, expected_version=data["version"]
+        ),
+        "已登记办理结果，等待企业确认。",
+    )
+
+
+@staff_required
+@require_POST
+def assign(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = _user(request)
+    case = access_case(user, case_id)
+    form = f.AssignForm(request.POST, owners=staff_owners_for(user=user))
+    if not form.is_valid():
+        return _bad_form(request, case, form)
+    return _act(
+        request,
+        case,
+        lambda: services.case_assign(
+            case=case,
+            owner=form.cleaned_data["owner"],
+            actor=user,
+            expected_version=form.cleaned_data["version"],
+        ),
+        "已转交。",
+    )
+
+
+@staff_required
+@require_POST
+def note(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = _user(request)
+    case = access_case(user, case_id)
+    form = f.NoteForm(request.POST)
+    if not form.is_valid():
+        return _bad_form(request, case, form)
+    return _act(
+        request,
+        case,
+        lambda: services.case_note_add(case=case, actor=user, body=form.cleaned_data["body"]),
+        "已添加备注。",
+    )
+
+
+@staff_required
+@require_POST
+def visit(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = _user(request)
+    case = access_case(user, case_id)
+    form = f.VisitForm(request.POST)
+    if not form.is_valid():
+        return _bad_form(request, case, form)
+    d = form.cleaned_data
+    return _act(
+        request,
+        case,
+        lambda: services.case_visit_add(
+            case=case,
+            actor=user,
+            visited_on=d["visited_on"],
+            place=d["place"],
+            people=d["people"],
+            outcome=d["outcome"],
+        ),
+        "已登记走访。",
+    )
+
+
+@staff_required
+@require_POST
+def attachment(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = _user(request)
+    case = access_case(user, case_id)
+    form = f.AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _bad_form(request, case, form)
+    return _act(
+        request,
+        case,
+        lambda: services.case_attachment_add(
+            case=case, actor=user, upload=form.cleaned_data["file"], name=form.cleaned_data["name"]
+        ),
+        "已上传附件。",
+    )
+
+
+@staff_required
+def attachment_download(request: HttpRequest, case_id: int, attachment_id: int) -> FileResponse:
+    case = access_case(_user(request), case_id)
+    try:
+        item = case.attachments.get(pk=attachment_id)
+    except CaseAttachment.DoesNotExist:
+        raise Http404("附件不存在") from None
+    return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.file.name)
+
+
+@staff_required
+def evidence_download(request: HttpRequest, case_id: int) -> FileResponse:
+    case = access_case(_user(request), case_id)
+    if not case.evidence:
+        raise Http404("没有佐证材料")
+    return FileResponse(case.evidence.open("rb"), as_attachment=True, filename=case.evidence.name)
+
+
+@staff_required
+@require_POST
+def docking_send(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = _user(request)
+    case = access_case(user, case_id)
+    form = f.DockingSendForm(request.POST)
+    if not form.is_valid():
+        return _bad_form(request, case, form)
+    expert = (
+        TalentProfile.objects.select_related("user").filter(pk=form.cleaned_data["expert"]).first()
+    )
+    if expert is None:
+        messages.error(request, "专家不存在。")
+        return redirect("cases:detail", case.pk)
+    return _act(
+        request,
+        case,
+        lambda: services.docking_send(
+            case=case, expert=expert, actor=user, message=form.cleaned_data["message"]
+        ),
+        f"已向 {expert.user.display_name} 发送对接请求。",
+    )
+
+
+# --- the enterprise -----------------------------------------------------------------------
+
+
+@login_required
+def enterprise_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(cases_of_organisation(user=_user(request)), 20).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "cases/enterprise_list.html", {"page": page})
+
+
+def _enterprise_context(case: Case, **extra: Any) -> dict[str, Any]:
+    initial = {"version": case.version}
+    return {
+        "case": case,
+        "timeline": case_timeline(case=case).filter(kind__in=ENTERPRISE_EVENT_KINDS),
+        "steps": [s for s in Step if s not in (Step.WITHDRAWN, Step.UNSOLVABLE)],
+        "step_index": case.step_index(),
+        "confirm_form": extra.get("confirm_form") or f.ConfirmForm(initial=initial),
+        "dispute_form": extra.get("dispute_form") or f.DisputeForm(initial=initial),
+        "error": extra.get("error", ""),
+    }
+
+
+@login_required
+def enterprise_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = access_case_for_enterprise(_user(request), case_id)
+    return render(request, "cases/enterprise_detail.html", _enterprise_context(case))
+
+
+def _enterprise_act(
+    request: HttpRequest, case: Case, action: Callable[[], object], success: str
+) -> HttpResponse:
+    try:
+        action()
+    except services.StaleCase as exc:
+        fresh = access_case_for_enterprise(_user(request), case.pk)
+        return render(
+            request,
+            "cases/enterprise_detail.html",
+            _enterprise_context(fresh, error=exc.messages[0]),
+            status=409,
+        )
+    except services.CaseError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, success)
+    return redirect("cases:enterprise_detail", case.pk)
+
+
+@login_required
+@require_POST
+def enterprise_confirm(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = _user(request)
+    case = access_case_for_enterprise(user, case_id)
+    form = f.ConfirmForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择 1 到 5 分的评分。")
+        return redirect("cases:enterprise_detail", case.pk)
+    d = form.cleaned_data
+    return _enterprise_act(
+        request,
+        case,
+        lambda: services.case_confirm(
+            case=case,
+            actor=user,
+            rating=d["rating"],
+            comment=d["comment"],
+            expected_version=d["version"],
+        ),
+        "感谢评价，案例已办结。",
+    )
+
+
+@login_required
+@require_POST
+def enterprise_dispute(request: HttpRequest, case_id: int) -> HttpResponse:
+    user = _user(request)
+    case = access_case_for_enterprise(user, case_id)
+    form = f.DisputeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请填写异议说明。")
+        return redirect("cases:enterprise_detail", case.pk)
+    return _enterprise_act(
+        request,
+        case,
+        lambda: services.case_dispute(
+            case=case,
+            actor=user,
+            reason=form.cleaned_data["reason"],
+            expected_version=form.cleaned_data["version"],
+        ),
+        "已提交异议，服务中心将继续办理。",
+    )
+
+
+# --- the S&T worker: docking requests --------------------------------------------------------
+
+
+@login_required
+def dockings(request: HttpRequest) -> HttpResponse:
+    page = Paginator(dockings_for_expert(user=_user(request)), 20).get_page(request.GET.get("page"))
+    return render(request, "cases/dockings.html", {"page": page})
+
+
+@login_required
+def docking_reply(request: HttpRequest, docking_id: int) -> HttpResponse:
+    user = _user(request)
+    docking = access_docking_for_expert(user, docking_id)
+    form = f.DockingReplyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.docking_respond(
+                docking=docking,
+                actor=user,
+                accept=form.cleaned_data["accept"],
+                reason=form.cleaned_data["reason"],
+            )
+        except services.CaseError as exc:
+            form.add_error(None, exc.messages[0])
+        else:
+            messages.success(request, "已答复，服务中心会与您联系。")
+            return redirect("cases:dockings")
+    return render(request, "cases/docking_reply.html", {"docking": docking, "form": form})
