@@ -1,7 +1,8 @@
-"""一单一策 cases: routing, the transition table, the clock, escalation, jurisdiction, stale edits."""
+"""一单一策 cases: routing, transitions, the clock, escalation, jurisdiction, stale edits."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from decimal import Decimal
 
@@ -206,10 +207,10 @@ def test_the_escalation_command_moves_an_overdue_case_to_the_city_and_notifies(
     with time_machine.travel("2026-06-01 09:00:00+08:00", tick=False) as clock:
         case = make_case(alice)
         clock.shift(timedelta(hours=47))
-        call_command("escalate_overdue_cases", stdout=open("/dev/null", "w"))
+        call_command("escalate_overdue_cases", stdout=io.StringIO())
         assert Case.objects.get(pk=case.pk).centre.region_id == "510104"
         clock.shift(timedelta(hours=2))
-        call_command("escalate_overdue_cases", stdout=open("/dev/null", "w"))
+        call_command("escalate_overdue_cases", stdout=io.StringIO())
         fresh = Case.objects.get(pk=case.pk)
         assert fresh.centre.region_id == "510100"
         assert fresh.owner == bob
@@ -221,7 +222,7 @@ def test_the_escalation_command_moves_an_overdue_case_to_the_city_and_notifies(
         messages = OutboxMessage.objects.filter(recipient=bob)
         assert sorted(messages.values_list("channel", flat=True)) == ["inapp"]
         # Running again at once changes nothing and sends nothing more.
-        call_command("escalate_overdue_cases", stdout=open("/dev/null", "w"))
+        call_command("escalate_overdue_cases", stdout=io.StringIO())
         assert Case.objects.get(pk=case.pk).escalations == 1
         assert OutboxMessage.objects.filter(recipient=bob).count() == 1
         # County staff still see it but may no longer act on it.

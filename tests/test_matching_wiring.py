@@ -264,8 +264,8 @@ def test_rebuild_match_index_saves_the_index_and_a_new_expert_appears_after_the_
 
     assert "match index: 1 experts, 1 demands" in out.getvalue()
     assert sorted(p.name for p in _match_index.iterdir()) == [
-        "demands-none-1-" + str(demand.pk),
-        "experts-none-1-" + str(TalentProfile.objects.get().pk),
+        f"demands-none-1-{demand.pk}-0",
+        f"experts-none-1-{TalentProfile.objects.get().pk}-0",
     ]
     assert [r.profile.user.username for r in experts_for_demand(demand=demand)] == ["tina"]
 
@@ -273,7 +273,7 @@ def test_rebuild_match_index_saves_the_index_and_a_new_expert_appears_after_the_
     names = [r.profile.user.username for r in experts_for_demand(demand=demand)]
     assert names == ["tina", "nina"]  # the same text; the local expert first
     assert sorted(p.name for p in _match_index.iterdir() if p.name.startswith("experts")) == [
-        f"experts-none-2-{newcomer.pk}"
+        f"experts-none-2-{newcomer.pk}-0"
     ]
 
     match_index_reset()  # a fresh process opens the saved index and ranks the same

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Case as When_
-from django.db.models import IntegerField, QuerySet, Value, When
+from django.db.models import Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -130,3 +131,29 @@ def access_docking_for_expert(user: User, docking_id: int) -> DockingRequest:
         return dockings_for_expert(user=user).get(pk=docking_id)
     except DockingRequest.DoesNotExist:
         raise Http404("对接请求不存在") from None
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    open: int
+    overdue: int
+    due_soon: int
+    paused: int
+
+
+def queue_counts(*, user: User, now: datetime | None = None) -> QueueCounts:
+    """How many open cases the user owns, and how many of them are overdue or due soon."""
+    now = now or timezone.now()
+    soon = now + timedelta(hours=settings.CASE_DUE_SOON_HOURS)
+    running = Q(paused_at__isnull=True)
+    counts = (
+        Case.objects.filter(owner=user)
+        .exclude(step__in=list(TERMINAL))
+        .aggregate(
+            open=Count("id"),
+            overdue=Count("id", filter=running & Q(due_at__lt=now)),
+            due_soon=Count("id", filter=running & Q(due_at__gte=now, due_at__lt=soon)),
+            paused=Count("id", filter=~running),
+        )
+    )
+    return QueueCounts(**counts)

@@ -38,6 +38,7 @@ from kejiyun.cases.models import (
 )
 from kejiyun.cases.transitions import ENTERPRISE, STAFF, move_for
 from kejiyun.demands.models import Demand
+from kejiyun.matching.services import DEMANDS, EXPERTS, index_change_record
 from kejiyun.notifications.models import Channel
 from kejiyun.notifications.services import outbox_enqueue
 from kejiyun.regions.models import ServiceCentre
@@ -349,6 +350,14 @@ def case_transition(
             now=now,
         )
         if to_step in TERMINAL:
+            # Load and track record of the experts who took the case on have changed.
+            index_change_record(
+                kind=EXPERTS,
+                object_ids=case.dockings.filter(status=DockingRequest.Status.ACCEPTED)
+                .values_list("expert_id", flat=True)
+                .order_by("expert_id"),
+            )
+            index_change_record(kind=DEMANDS, object_ids=[case.demand_id])
             Demand.objects.filter(pk=case.demand_id).update(
                 status=Demand.Status.WITHDRAWN
                 if to_step == Step.WITHDRAWN
@@ -766,6 +775,8 @@ def docking_respond(
         if claimed != 1:
             raise CaseError("该请求已经答复过了。", code="answered")
         docking.status, docking.decline_reason, docking.responded_at = status, reason, now
+        # The expert's load and feedback changed: the match index follows.
+        index_change_record(kind=EXPERTS, object_ids=[docking.expert_id])
         case = docking.case
         verb = "接受" if accept else "婉拒"
         _event(

@@ -12,6 +12,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from kejiyun.accounts.models import Role, User
+from kejiyun.cases.models import Step
+from kejiyun.cases.selectors import cases_of_organisation, queue_counts
 from kejiyun.core.selectors import jurisdiction_counts, platform_counts
 from kejiyun.demands.selectors import demands_of_organisation, demands_published
 from kejiyun.matching.selectors import demands_for_expert
@@ -91,6 +93,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     elif user.role == Role.ENTERPRISE and user.organisation_id:
         context["organisation"] = user.organisation
         context["demands"] = list(demands_of_organisation(organisation=user.organisation)[:20])  # type: ignore[arg-type]
+        context["cases_to_confirm"] = list(
+            cases_of_organisation(user=user).filter(step=Step.ACCEPTANCE)[:10]
+        )
         template = "core/dashboard_enterprise.html"
     elif user.role == Role.CITIZEN:
         context["articles"] = list(articles_published(region=user.region)[:10])
@@ -98,6 +103,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     elif user.is_centre_staff or user.sees_everything:
         context["centre"] = user.centre
         context["counts"] = jurisdiction_counts(user=user)
+        context["queue"] = queue_counts(user=user)
         template = "core/dashboard_staff.html"
     else:
         template = "core/dashboard_reviewer.html"

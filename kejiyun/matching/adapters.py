@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from kejiyun.demands.models import Demand
+from kejiyun.matching.stats import ExpertStats
 from kejiyun.talent.models import TalentProfile
 from kejiyun_match import ConflictPolicy, MatchQuery, Profile, RegionTiers
 
@@ -89,8 +90,10 @@ def pk_of(match_id: str) -> int:
     return int(match_id.rsplit(":", 1)[1])
 
 
-def talent_profile_to_match(tp: TalentProfile) -> Profile:
-    """An S&T worker's profile as something a demand can be matched to."""
+def talent_profile_to_match(tp: TalentProfile, stats: ExpertStats | None = None) -> Profile:
+    """An S&T worker's profile as something a demand can be matched to; `stats` (from
+    `kejiyun.matching.stats`) adds their load, solved cases and ratings."""
+    stats = stats or ExpertStats()
     return Profile(
         id=expert_id(tp.pk),
         text=_join(tp.title, tp.employer, tp.fields, tp.keywords, tp.capability),
@@ -99,6 +102,10 @@ def talent_profile_to_match(tp: TalentProfile) -> Profile:
         disciplines=split_terms(tp.fields),
         organisation=tp.employer.strip(),
         verified=tp.verified,
+        capacity=getattr(tp, "capacity", 0) or 0,
+        load=stats.load,
+        closed_cases=stats.closed_cases,
+        mean_rating=stats.mean_rating,
     )
 
 

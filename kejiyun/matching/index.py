@@ -1,14 +1,18 @@
 """The process-wide match index: two engines (experts, demands) built from the database.
 
-Each engine is built on first use, saved under `settings.MATCH_INDEX_DIR` and opened from
-there by the next process that finds the database unchanged, so a web worker starts fast.
+Each engine is built on first use and saved under `settings.MATCH_INDEX_DIR`; the next
+process opens the newest saved index, so a web worker starts fast.
 
-Freshness, for now, is deliberately simple: an engine remembers the row count and the
-highest id of its table when it was built (its "stamp"), and every read compares that with
-the database (one aggregate query). A new or deleted row changes the stamp and the engine
-is rebuilt lazily. An edit to an existing row does not; `manage.py rebuild_match_index`
-picks it up. Following every change through the outbox (incremental add/update/delete on
-the engine) arrives with the supply-and-demand cases issue (issue 3).
+Freshness: services that change a profile or a demand write an `IndexChange` row in the
+same transaction (`kejiyun.matching.services.index_change_record`) — an outbox for the
+index. Before answering, an engine compares its stamp (table row count, highest id, last
+change-log id applied) with the database in one query, replays newer log rows (re-reading
+each changed row, or deleting it when it is gone), and checks that its size and highest id
+now match the table. Rows written without a log entry (bulk loaders such as `seed_demo`)
+fail that check and the engine is rebuilt. The periodic task `matching.sync_index` (Celery
+beat; on the embedded default the replay simply happens in-process on the next read) saves
+an up-to-date index and prunes log rows older than a week; `manage.py rebuild_match_index`
+rebuilds from scratch.
 
 Settings, all optional:
 - `MATCH_EMBEDDER`: "none" (lexical only, the default), "e5" (multilingual-e5-small via
@@ -21,21 +25,28 @@ from __future__ import annotations
 import re
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import Count, Max, QuerySet
+from django.db import connection
 
 from kejiyun.demands.models import Demand
 from kejiyun.matching.adapters import (
     REGION_TIERS,
+    demand_id,
     demand_to_profile,
+    expert_id,
+    pk_of,
     split_terms,
     talent_profile_to_match,
 )
+from kejiyun.matching.models import IndexChange
+from kejiyun.matching.stats import expert_feedback, expert_stats
 from kejiyun.talent.models import TalentProfile
 from kejiyun_match import E5Embedder, Embedder, Engine, HashEmbedder, Profile
 
@@ -47,21 +58,28 @@ _BATCH = 2000
 
 @dataclass(frozen=True)
 class Stamp:
-    """What the engine was built from: the table's row count and highest id."""
+    """What an engine reflects: the table's row count and highest id, and the id of the last
+    change-log row (`IndexChange`) applied to it."""
 
     count: int
     max_id: int
+    cursor: int = 0
 
     @property
     def slug(self) -> str:
-        return f"{self.count}-{self.max_id}"
+        return f"{self.count}-{self.max_id}-{self.cursor}"
 
 
 @dataclass
 class _Built:
     engine: Engine
     stamp: Stamp
+    built_at: float
 
+
+# A process (or a saved index) further behind than this rebuilds instead of replaying the
+# change log, whose rows `index_changes_prune` drops after seven days.
+MAX_REPLAY_AGE = timedelta(days=6)
 
 _lock = threading.Lock()
 _engines: dict[str, _Built] = {}
@@ -89,11 +107,18 @@ def index_dir() -> Path:
 
 
 def current_stamp(kind: str) -> Stamp:
-    qs: QuerySet[TalentProfile] | QuerySet[Demand] = (
-        TalentProfile.objects.all() if kind == EXPERTS else Demand.objects.all()
-    )
-    row = qs.aggregate(count=Count("id"), max_id=Max("id"))
-    return Stamp(count=row["count"] or 0, max_id=row["max_id"] or 0)
+    """The table's count and highest id and the change log's newest id, in one query."""
+    table = (TalentProfile if kind == EXPERTS else Demand)._meta.db_table
+    log = IndexChange._meta.db_table
+    with connection.cursor() as cursor:
+        # Table names come from the models, never from input.
+        sql = (
+            f"SELECT (SELECT COUNT(*) FROM {table}), (SELECT MAX(id) FROM {table}), "  # noqa: S608
+            f"(SELECT MAX(id) FROM {log} WHERE kind = %s)"
+        )
+        cursor.execute(sql, [kind])
+        count, max_id, last_change = cursor.fetchone()
+    return Stamp(count=count or 0, max_id=max_id or 0, cursor=last_change or 0)
 
 
 def _vocabulary() -> set[str]:
@@ -109,29 +134,73 @@ def _vocabulary() -> set[str]:
     return {w for w in words if 2 <= len(w) <= 12}
 
 
-def _profiles(kind: str) -> Iterable[Profile]:
+def _rows(kind: str, ids: Iterable[int] | None = None) -> Iterable[Profile]:
+    """The engine profiles of every row of `kind`, or of the rows with these ids."""
     if kind == EXPERTS:
         experts = TalentProfile.objects.select_related("region").order_by("id")
-        return (talent_profile_to_match(tp) for tp in experts.iterator(chunk_size=_BATCH))
+        if ids is not None:
+            experts = experts.filter(pk__in=list(ids))
+        stats = expert_stats(None if ids is None else [tp.pk for tp in experts])
+        return (
+            talent_profile_to_match(tp, stats.get(tp.pk))
+            for tp in experts.iterator(chunk_size=_BATCH)
+        )
     demands = Demand.objects.select_related("region", "organisation").order_by("id")
+    if ids is not None:
+        demands = demands.filter(pk__in=list(ids))
     return (demand_to_profile(d) for d in demands.iterator(chunk_size=_BATCH))
+
+
+def _record_feedback(engine: Engine, expert_pks: Iterable[int] | None) -> None:
+    """Declines, acceptances and solved cases from the platform, for the experts given
+    (all when None). An expert's earlier records are replaced."""
+    for pk, events in expert_feedback(expert_pks).items():
+        eid = expert_id(pk)
+        engine.feedback.forget(eid)
+        for category, outcome in events:
+            engine.record_feedback(expert_id=eid, kind=category, outcome=outcome)
 
 
 def _build(kind: str) -> Engine:
     engine = Engine(embedder=_embedder(), vocabulary=_vocabulary(), tiers=REGION_TIERS)
     batch: list[Profile] = []
-    for profile in _profiles(kind):
+    for profile in _rows(kind):
         batch.append(profile)
         if len(batch) >= _BATCH:
             engine.add(batch)
             batch = []
     engine.add(batch)
     engine.commit()
+    if kind == EXPERTS:
+        _record_feedback(engine, None)
     return engine
+
+
+_SAVED = re.compile(
+    r"^(?P<kind>[a-z]+)-(?P<emb>[a-z0-9]+)-(?P<count>\d+)-(?P<max>\d+)-(?P<cur>\d+)$"
+)
 
 
 def _saved_dir(kind: str, stamp: Stamp) -> Path:
     return index_dir() / f"{kind}-{_embedder_name()}-{stamp.slug}"
+
+
+def _latest_saved(kind: str) -> tuple[Path, Stamp] | None:
+    """The newest saved index of this kind and embedder, with the stamp it was saved at."""
+    base = index_dir()
+    if not base.is_dir():
+        return None
+    found: list[tuple[int, Path, Stamp]] = []
+    for path in base.iterdir():
+        m = _SAVED.match(path.name)
+        mine = m is not None and m["kind"] == kind and m["emb"] == _embedder_name()
+        if m is not None and mine and (path / "meta.json").exists():
+            stamp = Stamp(int(m["count"]), int(m["max"]), int(m["cur"]))
+            found.append((stamp.cursor, path, stamp))
+    if not found:
+        return None
+    _, path, stamp = max(found, key=lambda item: (item[0], item[2].count, item[2].max_id))
+    return path, stamp
 
 
 def _save(kind: str, stamp: Stamp, engine: Engine) -> Path:
@@ -147,22 +216,75 @@ def _save(kind: str, stamp: Stamp, engine: Engine) -> Path:
         partial.rename(target)
     except OSError:  # another process put the same index there first
         shutil.rmtree(partial, ignore_errors=True)
-    pattern = re.compile(rf"^{kind}-{_embedder_name()}-\d+-\d+$")
     for old in base.iterdir():
-        if old != target and pattern.match(old.name):
+        m = _SAVED.match(old.name)
+        if old != target and m and m["kind"] == kind and m["emb"] == _embedder_name():
             shutil.rmtree(old, ignore_errors=True)
     return target
 
 
-def _open_or_build(kind: str, stamp: Stamp, *, force: bool) -> Engine:
-    saved = _saved_dir(kind, stamp)
-    if not force and (saved / "meta.json").exists():
-        try:
-            return Engine.load(saved, embedder=_embedder())
-        except (OSError, ValueError):
-            pass  # unreadable or built otherwise: build afresh below
+def _replay(kind: str, built: _Built, stamp: Stamp) -> bool:
+    """Apply the change log after `built.stamp.cursor` up to `stamp.cursor` to the engine.
+
+    Returns False when the result cannot be trusted to match the table (rows were added or
+    removed without a change-log entry, or the log may have been pruned): rebuild then.
+    """
+    if time.time() - built.built_at > MAX_REPLAY_AGE.total_seconds():
+        return False
+    if stamp.cursor < built.stamp.cursor:
+        return False  # the log went backwards: another database
+    engine = built.engine
+    max_id = built.stamp.max_id
+    if stamp.cursor > built.stamp.cursor:
+        changed = sorted(
+            set(
+                IndexChange.objects.filter(
+                    kind=kind, id__gt=built.stamp.cursor, id__lte=stamp.cursor
+                ).values_list("object_id", flat=True)
+            )
+        )
+        for start in range(0, len(changed), _BATCH):
+            chunk = changed[start : start + _BATCH]
+            profiles = list(_rows(kind, chunk))
+            present = {pk_of(p.id) for p in profiles}
+            engine.delete(_engine_id(kind, pk) for pk in chunk if pk not in present)
+            engine.add(profiles)
+            if kind == EXPERTS:
+                _record_feedback(engine, present)
+            if present:
+                max_id = max(max_id, *present)
+        engine.commit()
+    if len(engine) != stamp.count or max_id != stamp.max_id:
+        return False
+    built.stamp = stamp
+    return True
+
+
+def _engine_id(kind: str, pk: int) -> str:
+    return expert_id(pk) if kind == EXPERTS else demand_id(pk)
+
+
+def _fresh(kind: str, stamp: Stamp, *, force: bool) -> _Built:
+    """An engine that reflects `stamp`: the one in memory or the newest saved one brought up
+    to date through the change log when that works, otherwise a new build (saved)."""
+    if not force:
+        built = _engines.get(kind)
+        if built is not None and _replay(kind, built, stamp):
+            return built
+        saved = _latest_saved(kind)
+        if saved is not None:
+            path, saved_stamp = saved
+            try:
+                engine = Engine.load(path, embedder=_embedder())
+            except (OSError, ValueError):
+                pass  # unreadable or built otherwise: build afresh below
+            else:
+                built = _Built(engine, saved_stamp, path.stat().st_mtime)
+                if _replay(kind, built, stamp):
+                    return built
     engine = _build(kind)
-    return Engine.load(_save(kind, stamp, engine), embedder=_embedder())
+    _save(kind, stamp, engine)
+    return _Built(engine, stamp, time.time())
 
 
 def _engine(kind: str) -> Engine:
@@ -173,7 +295,7 @@ def _engine(kind: str) -> Engine:
     with _lock:
         built = _engines.get(kind)
         if built is None or built.stamp != stamp:
-            built = _Built(_open_or_build(kind, stamp, force=False), stamp)
+            built = _fresh(kind, stamp, force=False)
             _engines[kind] = built
         return built.engine
 
@@ -188,15 +310,32 @@ def demands_engine() -> Engine:
     return _engine(DEMANDS)
 
 
+def match_index_sync() -> dict[str, int]:
+    """Bring both engines up to date and save them when they moved (the periodic task), so
+    a new process opens a recent index and replays only a short tail of the log."""
+    applied: dict[str, int] = {}
+    with _lock:
+        for kind in KINDS:
+            stamp = current_stamp(kind)
+            before = _engines.get(kind)
+            old = before.stamp if before is not None else None
+            built = _fresh(kind, stamp, force=False)
+            _engines[kind] = built
+            saved = _latest_saved(kind)
+            if saved is None or saved[1] != stamp:
+                _save(kind, stamp, built.engine)
+            applied[kind] = 0 if old is None else max(0, stamp.cursor - old.cursor)
+    return applied
+
+
 def match_index_rebuild() -> dict[str, int]:
     """Rebuild both engines from the database, save them and use them from now on."""
     sizes: dict[str, int] = {}
     with _lock:
         for kind in KINDS:
-            stamp = current_stamp(kind)
-            engine = _open_or_build(kind, stamp, force=True)
-            _engines[kind] = _Built(engine, stamp)
-            sizes[kind] = len(engine)
+            built = _fresh(kind, current_stamp(kind), force=True)
+            _engines[kind] = built
+            sizes[kind] = len(built.engine)
     return sizes
 
 

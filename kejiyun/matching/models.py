@@ -1,0 +1,31 @@
+"""The match index's change log: an outbox that the process-wide engines follow."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class IndexChange(models.Model):
+    """One profile or demand that changed (created, edited or deleted).
+
+    Written by the service that made the change, in the same transaction, so the log holds
+    exactly the committed changes. Each process's engine remembers the last id it applied and
+    applies newer rows (re-reading the row, or deleting it when it is gone) before it answers.
+    """
+
+    class Kind(models.TextChoices):
+        EXPERTS = "experts", "科技工作者"
+        DEMANDS = "demands", "技术需求"
+
+    kind = models.CharField("类别", max_length=8, choices=Kind.choices)
+    object_id = models.PositiveBigIntegerField("对象")
+    created_at = models.DateTimeField("时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "索引变更"
+        verbose_name_plural = "索引变更"
+        indexes = [models.Index(fields=["kind", "id"], name="indexchange_kind_id")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.object_id}"

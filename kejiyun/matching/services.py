@@ -1,0 +1,31 @@
+"""Writes for matching: record that a profile or demand changed, so the index follows it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from kejiyun.matching.models import IndexChange
+
+EXPERTS = IndexChange.Kind.EXPERTS
+DEMANDS = IndexChange.Kind.DEMANDS
+
+
+def index_change_record(*, kind: str, object_ids: Iterable[int]) -> int:
+    """Log changed rows (call inside the transaction that changed them). Returns how many."""
+    if kind not in IndexChange.Kind.values:
+        raise ValueError(f"unknown index kind {kind!r}")
+    rows = [IndexChange(kind=kind, object_id=pk) for pk in dict.fromkeys(object_ids)]
+    IndexChange.objects.bulk_create(rows)
+    return len(rows)
+
+
+def index_changes_prune(
+    *, older_than: timedelta = timedelta(days=7), now: datetime | None = None
+) -> int:
+    """Drop applied history. Processes that fell further behind rebuild instead."""
+    cutoff = (now or timezone.now()) - older_than
+    deleted, _ = IndexChange.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

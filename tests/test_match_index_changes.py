@@ -1,0 +1,145 @@
+"""The match index follows the change log: edits, deletions, declines and new processes."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from kejiyun.accounts.models import Organisation, User
+from kejiyun.cases import services as case_services
+from kejiyun.cases.models import Step
+from kejiyun.matching import index
+from kejiyun.matching.index import experts_engine, match_index_reset, match_index_sync
+from kejiyun.matching.models import IndexChange
+from kejiyun.matching.selectors import experts_for_demand
+from kejiyun.matching.services import EXPERTS, index_change_record, index_changes_prune
+from tests.conftest import make_enterprise
+from tests.test_matching_wiring import tea_demand, tea_expert
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _match_index(settings: Any, tmp_path: Path) -> Iterator[Path]:
+    settings.MATCH_EMBEDDER = "none"
+    settings.MATCH_INDEX_DIR = tmp_path / "match-index"
+    match_index_reset()
+    yield settings.MATCH_INDEX_DIR
+    match_index_reset()
+
+
+@pytest.fixture
+def tea_company() -> Organisation:
+    return make_enterprise("锦江茶业有限公司", "510104", "MA6100001")
+
+
+def names(demand: Any) -> list[str]:
+    return [r.profile.user.username for r in experts_for_demand(demand=demand)]
+
+
+def test_an_edit_logged_in_the_change_log_is_seen_by_the_next_query_without_a_rebuild(
+    tea_company: Organisation, monkeypatch: pytest.MonkeyPatch
+):
+    tina = tea_expert()
+    demand = tea_demand(tea_company)
+    assert names(demand) == ["tina"]
+    engine = experts_engine()
+    builds: list[str] = []
+    real_build = index._build
+    monkeypatch.setattr(index, "_build", lambda kind: builds.append(kind) or real_build(kind))
+
+    tina.fields, tina.keywords = "畜牧学", "生猪、养殖"
+    tina.capability = "从事生猪规模化养殖。"
+    tina.save()
+    index_change_record(kind=EXPERTS, object_ids=[tina.pk])
+
+    assert names(demand) == []
+    assert experts_engine() is engine
+    assert builds == []
+
+
+def test_a_deleted_profile_logged_in_the_change_log_disappears(tea_company: Organisation):
+    tina = tea_expert()
+    nina = tea_expert("nina", "13900000005")
+    demand = tea_demand(tea_company)
+    assert sorted(names(demand)) == ["nina", "tina"]
+    pk = nina.pk
+    nina.user.delete()
+    index_change_record(kind=EXPERTS, object_ids=[pk])
+    assert names(demand) == ["tina"]
+    assert tina.pk in {r.profile.pk for r in experts_for_demand(demand=demand)}
+
+
+def test_rows_added_without_a_log_entry_still_trigger_a_rebuild(tea_company: Organisation):
+    tea_expert()
+    demand = tea_demand(tea_company)
+    assert names(demand) == ["tina"]
+    tea_expert("nina", "13900000005")  # written directly, as bulk loaders do
+    assert sorted(names(demand)) == ["nina", "tina"]
+
+
+def test_a_new_process_opens_the_saved_index_and_replays_only_the_tail(
+    tea_company: Organisation, _match_index: Path, monkeypatch: pytest.MonkeyPatch
+):
+    tina = tea_expert()
+    pigs = tea_demand(
+        tea_company,
+        title="生猪规模化养殖技术",
+        description="猪场需要生猪规模化养殖指导。",
+        industry="畜牧学",
+    )
+    call_command("rebuild_match_index", stdout=io.StringIO())
+    assert "生猪" not in experts_for_demand(demand=pigs)[0].matched_terms_label
+    tina.fields, tina.keywords = "畜牧学", "生猪、养殖、疫病防控"
+    tina.save()
+    index_change_record(kind=EXPERTS, object_ids=[tina.pk])
+    cursor = IndexChange.objects.get().pk
+
+    match_index_reset()
+    monkeypatch.setattr(index, "_build", lambda kind: pytest.fail("rebuilt instead of replaying"))
+    assert "生猪" in experts_for_demand(demand=pigs)[0].matched_terms_label
+
+    assert match_index_sync() == {"experts": 0, "demands": 0}
+    saved = sorted(p.name for p in _match_index.iterdir() if p.name.startswith("experts"))
+    assert saved == [f"experts-none-1-{tina.pk}-{cursor}"]
+
+
+def test_an_expert_who_declined_a_kind_of_demand_ranks_lower_for_it(
+    alice: User, tea_company: Organisation
+):
+    tina = tea_expert()
+    nina = tea_expert("nina", "13900000005")
+    first = tea_demand(tea_company)
+    case = case_services.case_open(demand=first, actor=alice)
+    for step in (Step.DIAGNOSIS, Step.MATCHING):
+        case_services.case_transition(case=case, to_step=step, actor=alice)
+    before = names(tea_demand(tea_company, title="茶叶病虫害绿色防控技术（二期）"))
+    declined = tina if before[0] == "tina" else nina
+    docking = case_services.docking_send(case=case, expert=declined, actor=alice)
+    case_services.docking_respond(
+        docking=docking, actor=declined.user, accept=False, reason="不做病虫害"
+    )
+    second = tea_demand(tea_company, title="茶叶病虫害绿色防控技术（三期）")
+    after = names(second)
+    assert after[-1] == declined.user.username
+    result = next(r for r in experts_for_demand(demand=second) if r.profile == declined)
+    assert result.result.explanation.feedback < 0
+
+
+def test_old_log_entries_are_pruned(tea_company: Organisation):
+    tina = tea_expert()
+    index_change_record(kind=EXPERTS, object_ids=[tina.pk, tina.pk])
+    assert IndexChange.objects.count() == 1
+    assert index_changes_prune() == 0
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    assert index_changes_prune(now=timezone.now() + timedelta(days=8)) == 1
+    with pytest.raises(ValueError):
+        index_change_record(kind="nonsense", object_ids=[1])
