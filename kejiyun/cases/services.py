@@ -721,7 +721,12 @@ def case_attachment_add(
 
 
 def docking_send(
-    *, case: Case, expert: TalentProfile, actor: User, message: str = ""
+    *,
+    case: Case,
+    expert: TalentProfile,
+    actor: User,
+    message: str = "",
+    now: datetime | None = None,
 ) -> DockingRequest:
     """Send a matched S&T worker a docking request (对接请求).
 
@@ -735,16 +740,21 @@ def docking_send(
         raise CaseError("已向这位专家发送过对接请求。", code="already_sent")
     with transaction.atomic():
         docking = DockingRequest.objects.create(
-            case=case, expert=expert, sent_by=actor, message=message.strip()[:1000]
+            case=case,
+            expert=expert,
+            sent_by=actor,
+            message=message.strip()[:1000],
+            created_at=now or timezone.now(),
         )
         _event(
             case,
             kind=CaseEvent.Kind.DOCKING,
             actor=actor,
             reason=f"向 {expert.user.display_name}（{expert.employer or '未填单位'}）发送对接请求",
+            now=now,
         )
         if case.step == Step.MATCHING:
-            case_transition(case=case, to_step=Step.DOCKING, actor=actor)
+            case_transition(case=case, to_step=Step.DOCKING, actor=actor, now=now)
         _notify(
             expert.user,
             title="新的对接请求",
@@ -756,7 +766,12 @@ def docking_send(
 
 
 def docking_respond(
-    *, docking: DockingRequest, actor: User, accept: bool, reason: str = ""
+    *,
+    docking: DockingRequest,
+    actor: User,
+    accept: bool,
+    reason: str = "",
+    now: datetime | None = None,
 ) -> DockingRequest:
     """The expert accepts or declines (a decline needs a reason, used to rank them lower)."""
     if docking.expert.user_id != actor.pk:
@@ -767,7 +782,7 @@ def docking_respond(
     if not accept and not reason:
         raise CaseError("婉拒时请说明原因。", code="reason_required")
     status = DockingRequest.Status.ACCEPTED if accept else DockingRequest.Status.DECLINED
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         claimed = DockingRequest.objects.filter(
             pk=docking.pk, status=DockingRequest.Status.SENT
@@ -784,6 +799,7 @@ def docking_respond(
             kind=CaseEvent.Kind.DOCKING_REPLY,
             actor=actor,
             reason=f"{actor.display_name}{verb}了对接请求" + (f"：{reason}" if reason else ""),
+            now=now,
         )
         if case.owner is not None:
             _notify(

@@ -3,6 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from kejiyun.cases.demo import demo_cases_seed
 from kejiyun.core.demo import (
     CITIZEN_PREFIX,
     DEMO_PASSWORD,
@@ -14,6 +15,10 @@ from kejiyun.core.demo import (
     demo_login_usernames,
     demo_seed,
 )
+
+# Demo cases go through the real services one step at a time; a few hundred show every
+# state of the workflow without slowing the large seed down.
+CASE_LIMIT = {"small": 120, "large": 400}
 
 
 class Command(BaseCommand):
@@ -35,6 +40,7 @@ class Command(BaseCommand):
             result = demo_seed(scale=scale, seed=seed, progress=self.stdout.write)
         except DemoError as exc:
             raise CommandError(str(exc)) from exc
+        cases = demo_cases_seed(seed=seed, limit=CASE_LIMIT[scale])
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(
@@ -42,7 +48,8 @@ class Command(BaseCommand):
                 f"{result.staff} staff, {result.workers} workers ({result.profiles} profiles), "
                 f"{result.enterprises} enterprises ({result.enterprise_users} accounts), "
                 f"{result.demands} demands, {result.articles} articles, "
-                f"{result.citizens} citizens ({result.citizen_profiles} profiles)"
+                f"{result.citizens} citizens ({result.citizen_profiles} profiles), "
+                f"{cases.opened} cases ({cases.closed} closed)"
             )
         )
         logins = demo_login_usernames(scale=scale)

@@ -1,0 +1,193 @@
+"""Demo cases: published demo demands taken through the real services to varied steps.
+
+Deterministic for a seed; idempotent (demands that already have a case are left alone).
+Every step, docking and outcome goes through `kejiyun.cases.services` with a controlled
+clock, so the timelines, owners and due times look like the real thing: most cases are
+within their time, some are overdue, a few are paused waiting on the enterprise, and some are
+closed with an outcome the enterprise confirmed and rated.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from kejiyun.accounts.models import Role, User
+from kejiyun.cases import services
+from kejiyun.cases.models import Step
+from kejiyun.demands.models import Demand
+from kejiyun.regions.models import ServiceCentre
+from kejiyun.talent.models import TalentProfile
+
+# Where a demo case ends up, with weights.
+_TARGETS: tuple[tuple[str, int], ...] = (
+    (Step.INTAKE, 14),
+    (Step.DIAGNOSIS, 14),
+    (Step.MATCHING, 14),
+    (Step.DOCKING, 14),
+    (Step.AGREEMENT, 10),
+    (Step.DELIVERY, 10),
+    (Step.ACCEPTANCE, 6),
+    (Step.CLOSED, 14),
+    (Step.UNSOLVABLE, 4),
+)
+_MAIN = (
+    Step.INTAKE,
+    Step.DIAGNOSIS,
+    Step.MATCHING,
+    Step.DOCKING,
+    Step.AGREEMENT,
+    Step.DELIVERY,
+    Step.ACCEPTANCE,
+    Step.CLOSED,
+)
+_UNSOLVABLE_REASONS = (
+    "企业所需检测设备省内暂无，已推荐至国家级平台",
+    "企业经营调整，需求不再推进",
+    "技术路线尚不成熟，暂无可承接的团队",
+)
+_COMMENTS = ("专家很专业，问题解决了", "对接及时，后续还想合作", "服务周到", "")
+_EVIDENCE = b"%PDF-1.4\n% demo contract scan\n"
+
+
+@dataclass(frozen=True)
+class DemoCases:
+    opened: int
+    closed: int
+
+
+def demo_cases_seed(*, seed: int, limit: int, now: datetime | None = None) -> DemoCases:
+    """Open up to `limit` demo cases for published demands in Chengdu and for the demo
+    enterprises that can log in, and take each to a step chosen by the seed."""
+    now = now or timezone.now()
+    rng = random.Random(seed * 7919 + 17)
+    province = settings.DEPLOYMENT_PROVINCE
+    demands = list(
+        Demand.objects.filter(
+            status=Demand.Status.PUBLISHED,
+            case__isnull=True,
+            region__path__startswith=f"{province}/{province[:2]}01",
+        )
+        .select_related("region", "organisation")
+        .order_by("id")[:limit]
+    )
+    staff_by_centre: dict[int, User] = {
+        u.centre_id: u  # type: ignore[misc]
+        for u in User.objects.filter(role=Role.STAFF, centre__isnull=False).order_by("-id")
+    }
+    city_staff = (
+        User.objects.filter(role=Role.STAFF, centre__region__code=f"{province[:2]}0100")
+        .order_by("id")
+        .first()
+    )
+    experts = list(
+        TalentProfile.objects.filter(region__path__startswith=f"{province}/{province[:2]}01")
+        .select_related("user")
+        .order_by("id")[:200]
+    )
+    opened = closed = 0
+    for demand in demands:
+        target = rng.choices([t for t, _ in _TARGETS], weights=[w for _, w in _TARGETS])[0]
+        with transaction.atomic():
+            if _walk(rng, demand, target, now, staff_by_centre, city_staff, experts):
+                opened += 1
+                closed += target in (Step.CLOSED, Step.UNSOLVABLE)
+    return DemoCases(opened=opened, closed=closed)
+
+
+def _walk(
+    rng: random.Random,
+    demand: Demand,
+    target: str,
+    now: datetime,
+    staff_by_centre: dict[int, User],
+    city_staff: User | None,
+    experts: list[TalentProfile],
+) -> bool:
+    hours = settings.CASE_STEP_DUE_HOURS
+    if target == Step.UNSOLVABLE:
+        path = [Step.INTAKE, Step.DIAGNOSIS, Step.MATCHING]
+    else:
+        path = list(_MAIN[: _MAIN.index(target) + 1])
+    # Time spent in each finished step; the current one started a little while ago (a fifth
+    # of the open cases are past their due time).
+    spent = [timedelta(hours=hours[s] * rng.uniform(0.2, 0.8)) for s in path[:-1]]
+    current = path[-1]
+    if current in hours:
+        share = rng.uniform(1.05, 1.6) if rng.random() < 0.2 else rng.uniform(0.05, 0.9)
+        current_age = timedelta(hours=hours[current] * share)
+    else:
+        current_age = timedelta(days=rng.uniform(1, 60))
+    start = now - current_age - sum(spent, timedelta())
+    start = max(start, demand.created_at + timedelta(hours=rng.uniform(2, 48)))
+    clock = start
+    centre = ServiceCentre.objects.filter(region_id=demand.region_id).first()
+    centre_staff = staff_by_centre.get(centre.pk) if centre is not None else None
+    actor = centre_staff or city_staff
+    if actor is None:
+        return False
+    case = services.case_open(demand=demand, actor=actor, now=clock)
+    enterprise = (
+        User.objects.filter(organisation_id=demand.organisation_id, role=Role.ENTERPRISE)
+        .order_by("id")
+        .first()
+    )
+    steps_left = iter(spent)
+    for step in path[1:]:
+        clock = min(clock + next(steps_left, timedelta(hours=1)), now)
+        if step == Step.DOCKING and experts:
+            expert = experts[rng.randrange(len(experts))]
+            services.docking_send(case=case, expert=expert, actor=actor, now=clock)
+            if rng.random() < 0.8:
+                services.docking_respond(
+                    docking=case.dockings.get(expert=expert),
+                    actor=expert.user,
+                    accept=True,
+                    now=clock + timedelta(hours=rng.uniform(1, 20)),
+                )
+            continue
+        if step == Step.ACCEPTANCE:
+            services.case_outcome_record(case=case, outcome=_outcome(rng), actor=actor, now=clock)
+            continue
+        if step == Step.CLOSED:
+            if enterprise is None:
+                return True  # nobody to confirm: the case waits in acceptance
+            services.case_confirm(
+                case=case,
+                actor=enterprise,
+                rating=rng.choices([5, 4, 3, 2], weights=[6, 3, 1, 0.3])[0],
+                comment=rng.choice(_COMMENTS),
+                now=clock,
+            )
+            continue
+        services.case_transition(case=case, to_step=step, actor=actor, now=clock)
+    if target == Step.UNSOLVABLE:
+        services.case_transition(
+            case=case,
+            to_step=Step.UNSOLVABLE,
+            actor=actor,
+            reason=rng.choice(_UNSOLVABLE_REASONS),
+            now=min(clock + timedelta(days=3), now),
+        )
+    elif case.is_open and rng.random() < 0.08:
+        services.case_pause(case=case, actor=actor, reason="等待企业补充资料", now=now)
+    return True
+
+
+def _outcome(rng: random.Random) -> services.OutcomeInput:
+    if rng.random() < 0.85:
+        serial = rng.randrange(10_000, 99_999)
+        return services.OutcomeInput(
+            solved=True,
+            contract_number=f"SC-JS-{serial}",
+            contract_amount=Decimal(rng.randrange(2, 300)) / Decimal(2),
+            evidence=SimpleUploadedFile(f"contract-{serial}.pdf", _EVIDENCE),
+        )
+    return services.OutcomeInput(solved=False, reason="试验效果未达到企业的目标指标")
