@@ -24,6 +24,7 @@ setup: $(VENV)/.installed $(VENDOR)/.installed
 	mkdir -p var
 	DEBUG=1 $(MANAGE) migrate --noinput
 	DEBUG=1 $(MANAGE) load_regions
+	DEBUG=1 $(MANAGE) load_classifications
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)

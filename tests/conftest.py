@@ -23,6 +23,7 @@ from kejiyun.matching.index import match_index_reset
 from kejiyun.regions.models import Region
 from kejiyun.regions.services import regions_load, service_centres_ensure
 from kejiyun.talent.models import TalentProfile
+from kejiyun.talent.services import disciplines_load, industries_load
 
 PASSWORD = "Correct-Horse-Battery-9"
 
@@ -35,6 +36,8 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[No
     with django_db_blocker.unblock():
         regions_load()
         service_centres_ensure(province_code="510000")
+        disciplines_load()
+        industries_load()
     yield
 
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from kejiyun.talent.models import TalentProfile
+from kejiyun.talent.models import Discipline, Industry, Resource, TalentProfile, Team, TechResult
 
 
 @admin.register(TalentProfile)
@@ -8,5 +8,48 @@ class TalentProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "title", "employer", "region", "verified", "created_at"]
     list_filter = ["verified", "title", "region__parent"]
     search_fields = ["user__display_name", "employer", "fields", "keywords"]
-    raw_id_fields = ["user", "region"]
+    raw_id_fields = ["user", "region", "verified_by"]
+    autocomplete_fields = ["disciplines", "industries"]
+    filter_horizontal = ["regions_served"]
+    readonly_fields = ["verified", "verified_by", "verified_at", "version"]
     list_select_related = ["user", "region"]
+
+
+@admin.register(Discipline)
+class DisciplineAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "level", "department", "is_leaf"]
+    list_filter = ["level", "department"]
+    search_fields = ["code", "name", "name_en"]
+
+
+@admin.register(Industry)
+class IndustryAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "level_name", "section"]
+    list_filter = ["level", "section"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "lead", "region", "created_at"]
+    list_filter = ["kind", "region__parent"]
+    search_fields = ["name", "fields", "keywords"]
+    raw_id_fields = ["lead", "members", "host_organisation", "region"]
+    list_select_related = ["lead__user", "region"]
+
+
+@admin.register(TechResult)
+class TechResultAdmin(admin.ModelAdmin):
+    list_display = ["title", "kind", "identifier", "year", "for_transfer"]
+    list_filter = ["kind", "for_transfer"]
+    search_fields = ["title", "identifier", "fields"]
+    raw_id_fields = ["owner_profile", "owner_team"]
+
+
+@admin.register(Resource)
+class ResourceAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "region", "created_at"]
+    list_filter = ["kind", "region__parent"]
+    search_fields = ["name", "host_name", "fields"]
+    raw_id_fields = ["host_organisation", "region", "experts"]
+    list_select_related = ["region"]

@@ -1,13 +1,27 @@
-"""Reads for S&T worker profiles."""
+"""Reads for S&T worker profiles, their results, teams and studios, and resources."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from kejiyun.accounts.models import User
-from kejiyun.regions.selectors import jurisdiction_filter
-from kejiyun.talent.models import TalentProfile
+from kejiyun.regions.models import Region
+from kejiyun.regions.selectors import (
+    centres_in_jurisdiction,
+    jurisdiction_filter,
+    province_regions,
+)
+from kejiyun.talent.models import (
+    Discipline,
+    Industry,
+    Resource,
+    TalentProfile,
+    Team,
+    TechResult,
+)
+
+# --- Profiles ----------------------------------------------------------------------------
 
 
 def talent_for_staff(*, user: User) -> QuerySet[TalentProfile]:
@@ -28,3 +42,157 @@ def talent_public(*, province_path: str) -> QuerySet[TalentProfile]:
     return TalentProfile.objects.select_related("user", "region", "region__parent").filter(
         region__path__startswith=province_path
     )
+
+
+def talent_profile_full(*, profile_id: int) -> TalentProfile:
+    """One profile with everything its detail page and completeness need, prefetched."""
+    return (
+        TalentProfile.objects.select_related("user", "region", "region__parent", "verified_by")
+        .prefetch_related(
+            "disciplines",
+            "industries",
+            "regions_served",
+            "results",
+            Prefetch("teams_led", queryset=Team.objects.order_by("id")),
+        )
+        .get(pk=profile_id)
+    )
+
+
+def talent_profile_of(user: User) -> TalentProfile | None:
+    """The signed-in worker's own profile, or None for anyone without one."""
+    if not user.is_authenticated:
+        return None
+    try:
+        return talent_profile_full(profile_id=user.talent_profile.pk)
+    except TalentProfile.DoesNotExist:
+        return None
+
+
+def regions_servable(*, province_code: str) -> QuerySet[Region]:
+    """Regions a worker may say they serve: the province, its cities and counties."""
+    return (
+        province_regions(province_code)
+        .filter(level__in=[Region.Level.PROVINCE, Region.Level.CITY, Region.Level.COUNTY])
+        .order_by("path")
+    )
+
+
+def disciplines_by_codes(codes: list[str]) -> QuerySet[Discipline]:
+    return Discipline.objects.filter(code__in=codes).order_by("code")
+
+
+def industries_by_codes(codes: list[str]) -> QuerySet[Industry]:
+    return Industry.objects.filter(code__in=codes).order_by("code")
+
+
+def classifications_search(
+    *, query: str, limit: int = 20
+) -> tuple[list[Discipline], list[Industry]]:
+    """Disciplines and industries whose code starts with, or name contains, `query`."""
+    query = query.strip()[:30]
+    if not query:
+        return [], []
+    disciplines = Discipline.objects.filter(
+        Q(code__istartswith=query) | Q(name__icontains=query)
+    ).order_by("code")[:limit]
+    industries = Industry.objects.filter(
+        Q(code__istartswith=query) | Q(name__icontains=query)
+    ).order_by("code")[:limit]
+    return list(disciplines), list(industries)
+
+
+# --- Results -----------------------------------------------------------------------------
+
+
+def results_of_worker(*, profile: TalentProfile) -> QuerySet[TechResult]:
+    """The worker's own results and those of the teams they lead."""
+    return (
+        TechResult.objects.filter(Q(owner_profile=profile) | Q(owner_team__lead=profile))
+        .select_related("owner_team")
+        .order_by("-year", "-id")
+    )
+
+
+def access_result_for_worker(*, profile: TalentProfile, result_id: int) -> TechResult:
+    try:
+        return results_of_worker(profile=profile).get(pk=result_id)
+    except TechResult.DoesNotExist:
+        raise Http404("成果不存在") from None
+
+
+# --- Teams and studios -------------------------------------------------------------------
+
+
+def _teams() -> QuerySet[Team]:
+    return Team.objects.select_related(
+        "lead", "lead__user", "region", "region__parent", "host_organisation"
+    ).annotate(member_count=Count("members", distinct=True))
+
+
+def teams_for_staff(*, user: User) -> QuerySet[Team]:
+    return jurisdiction_filter(_teams(), user=user, region_field="region").order_by("-id")
+
+
+def access_team(user: User, team_id: int) -> Team:
+    """The team if `user` may see it as staff; otherwise 404."""
+    try:
+        return teams_for_staff(user=user).get(pk=team_id)
+    except Team.DoesNotExist:
+        raise Http404("团队不存在或不在您的辖区内") from None
+
+
+def teams_of_worker(*, profile: TalentProfile) -> QuerySet[Team]:
+    """Teams the worker leads or belongs to."""
+    return _teams().filter(Q(lead=profile) | Q(members=profile)).distinct().order_by("-id")
+
+
+def access_team_for_lead(*, profile: TalentProfile, team_id: int) -> Team:
+    """A team the worker leads; anyone else's team is a 404."""
+    try:
+        return _teams().get(pk=team_id, lead=profile)
+    except Team.DoesNotExist:
+        raise Http404("团队不存在") from None
+
+
+def team_members(*, team: Team) -> QuerySet[TalentProfile]:
+    return team.members.select_related("user", "region").order_by("id")
+
+
+# --- Resources ---------------------------------------------------------------------------
+
+
+def resources_for_staff(*, user: User) -> QuerySet[Resource]:
+    qs = Resource.objects.select_related("region", "region__parent", "host_organisation").annotate(
+        expert_count=Count("experts", distinct=True)
+    )
+    return jurisdiction_filter(qs, user=user, region_field="region").order_by("-id")
+
+
+def access_resource(user: User, resource_id: int) -> Resource:
+    """The resource if `user` may see it as staff; otherwise 404."""
+    try:
+        return resources_for_staff(user=user).get(pk=resource_id)
+    except Resource.DoesNotExist:
+        raise Http404("资源不存在或不在您的辖区内") from None
+
+
+def resource_experts(*, resource: Resource) -> QuerySet[TalentProfile]:
+    return resource.experts.select_related("user", "region").order_by("id")
+
+
+def counties_for_staff(*, user: User, province_code: str) -> QuerySet[Region]:
+    """Counties of the deployment province inside the staff member's jurisdiction (every
+    county has a centre, so this reads through `centres_in_jurisdiction`)."""
+    centres = centres_in_jurisdiction(user=user).filter(region__level=Region.Level.COUNTY)
+    return (
+        province_regions(province_code)
+        .filter(level=Region.Level.COUNTY, centre__in=centres.values("pk"))
+        .select_related("parent")
+        .order_by("code")
+    )
+
+
+def talent_by_mobile(*, mobile: str) -> TalentProfile | None:
+    """The worker registered with exactly this mobile number, if any."""
+    return TalentProfile.objects.select_related("user").filter(user__mobile=mobile).first()

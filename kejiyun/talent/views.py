@@ -1,14 +1,65 @@
+"""Views for 科技所能: the public directory, the worker's own pages and the staff pages.
+Thin: selectors read, services write, staff objects come from `access_*` helpers."""
+
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from kejiyun.accounts.models import User
+from kejiyun.accounts.selectors import organisations_for_staff
 from kejiyun.core.decorators import staff_required
-from kejiyun.talent.selectors import access_talent, talent_for_staff, talent_public
+from kejiyun.regions.selectors import counties_of_province
+from kejiyun.talent.forms import MemberForm, ProfileForm, ResourceForm, ResultForm, TeamForm
+from kejiyun.talent.models import TalentProfile
+from kejiyun.talent.selectors import (
+    access_resource,
+    access_result_for_worker,
+    access_talent,
+    access_team,
+    access_team_for_lead,
+    counties_for_staff,
+    regions_servable,
+    resource_experts,
+    resources_for_staff,
+    results_of_worker,
+    talent_for_staff,
+    talent_profile_full,
+    talent_profile_of,
+    talent_public,
+    team_members,
+    teams_for_staff,
+    teams_of_worker,
+)
+from kejiyun.talent.services import (
+    StaleProfile,
+    resource_create,
+    resource_update,
+    talent_profile_update,
+    talent_verify,
+    team_create,
+    team_member_add,
+    team_member_remove,
+    team_update,
+    tech_result_create,
+    tech_result_delete,
+    tech_result_update,
+)
+
+
+def _error_text(exc: ValidationError | PermissionDenied) -> str:
+    if isinstance(exc, ValidationError):
+        return "；".join(exc.messages)
+    return str(exc) or "无权操作。"
 
 
 def directory(request: HttpRequest) -> HttpResponse:
@@ -25,16 +76,336 @@ def directory(request: HttpRequest) -> HttpResponse:
     return render(request, "talent/directory.html", {"page": page, "q": query})
 
 
+# --- The worker's own pages --------------------------------------------------------------
+
+
+def _own_profile(request: HttpRequest) -> TalentProfile:
+    profile = talent_profile_of(request.user)  # type: ignore[arg-type]
+    if profile is None:
+        raise Http404("您还没有科技工作者档案")
+    return profile
+
+
+@login_required
+def me(request: HttpRequest) -> HttpResponse:
+    """The worker edits their own profile; a stale page is refused with 409."""
+    profile = _own_profile(request)
+    regions = regions_servable(province_code=settings.DEPLOYMENT_PROVINCE)
+    status = 200
+    if request.method == "POST":
+        form = ProfileForm(request.POST, regions=regions)
+        if form.is_valid():
+            try:
+                talent_profile_update(
+                    profile=profile,
+                    data=form.to_data(),
+                    expected_version=form.cleaned_data["version"],
+                )
+            except StaleProfile as exc:
+                form.add_error(None, _error_text(exc))
+                status = 409
+            except ValidationError as exc:
+                form.add_error(None, _error_text(exc))
+            else:
+                messages.success(request, "档案已保存。")
+                return redirect("talent:me")
+    else:
+        form = ProfileForm(initial=ProfileForm.initial_for(profile), regions=regions)
+    return render(request, "talent/me.html", {"profile": profile, "form": form}, status=status)
+
+
+@login_required
+def me_results(request: HttpRequest) -> HttpResponse:
+    profile = _own_profile(request)
+    teams = list(profile.teams_led.all())
+    form = ResultForm(request.POST or None, teams=teams)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tech_result_create(profile=profile, data=form.to_data(), team=form.team())
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, _error_text(exc))
+        else:
+            messages.success(request, "成果已登记。")
+            return redirect("talent:me_results")
+    results = list(results_of_worker(profile=profile))
+    return render(
+        request, "talent/me_results.html", {"profile": profile, "results": results, "form": form}
+    )
+
+
+@login_required
+def me_result_edit(request: HttpRequest, result_id: int) -> HttpResponse:
+    profile = _own_profile(request)
+    result = access_result_for_worker(profile=profile, result_id=result_id)
+    if request.method == "POST":
+        form = ResultForm(request.POST, teams=[])
+        if form.is_valid():
+            try:
+                tech_result_update(result=result, data=form.to_data())
+            except ValidationError as exc:
+                form.add_error(None, _error_text(exc))
+            else:
+                messages.success(request, "成果已保存。")
+                return redirect("talent:me_results")
+    else:
+        form = ResultForm(initial=ResultForm.initial_for(result), teams=[])
+    return render(request, "talent/me_result_form.html", {"result": result, "form": form})
+
+
+@login_required
+@require_POST
+def me_result_delete(request: HttpRequest, result_id: int) -> HttpResponse:
+    profile = _own_profile(request)
+    result = access_result_for_worker(profile=profile, result_id=result_id)
+    tech_result_delete(result=result)
+    messages.info(request, "成果已删除。")
+    return redirect("talent:me_results")
+
+
+@login_required
+def me_teams(request: HttpRequest) -> HttpResponse:
+    profile = _own_profile(request)
+    teams = list(teams_of_worker(profile=profile))
+    return render(request, "talent/me_teams.html", {"profile": profile, "teams": teams})
+
+
+@login_required
+def me_team_new(request: HttpRequest) -> HttpResponse:
+    profile = _own_profile(request)
+    counties = counties_of_province(settings.DEPLOYMENT_PROVINCE)
+    form = TeamForm(request.POST or None, counties=counties, initial={"region": profile.region_id})
+    if request.method == "POST" and form.is_valid():
+        try:
+            team = team_create(lead=profile, data=form.to_data())
+        except ValidationError as exc:
+            form.add_error(None, _error_text(exc))
+        else:
+            messages.success(request, f"“{team.name}”已创建。")
+            return redirect("talent:me_team_edit", team_id=team.pk)
+    return render(request, "talent/me_team_form.html", {"form": form, "team": None})
+
+
+@login_required
+def me_team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
+    profile = _own_profile(request)
+    team = access_team_for_lead(profile=profile, team_id=team_id)
+    counties = counties_of_province(settings.DEPLOYMENT_PROVINCE)
+    if request.method == "POST":
+        form = TeamForm(request.POST, counties=counties)
+        if form.is_valid():
+            try:
+                team_update(team=team, data=form.to_data(host_organisation=team.host_organisation))
+            except ValidationError as exc:
+                form.add_error(None, _error_text(exc))
+            else:
+                messages.success(request, "已保存。")
+                return redirect("talent:me_team_edit", team_id=team.pk)
+    else:
+        form = TeamForm(initial=TeamForm.initial_for(team), counties=counties)
+    return render(
+        request,
+        "talent/me_team_form.html",
+        {
+            "form": form,
+            "team": team,
+            "members": list(team_members(team=team)),
+            "member_form": MemberForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def me_team_member_add(request: HttpRequest, team_id: int) -> HttpResponse:
+    profile = _own_profile(request)
+    team = access_team_for_lead(profile=profile, team_id=team_id)
+    form = MemberForm(request.POST)
+    if form.is_valid():
+        team_member_add(team=team, member=form.cleaned_data["mobile"])
+        messages.success(request, "成员已加入。")
+    else:
+        errors = [str(e) for e in form.errors.get("mobile", [])] or ["请输入手机号。"]
+        messages.error(request, "；".join(errors))
+    return redirect("talent:me_team_edit", team_id=team.pk)
+
+
+@login_required
+@require_POST
+def me_team_member_remove(request: HttpRequest, team_id: int, member_id: int) -> HttpResponse:
+    profile = _own_profile(request)
+    team = access_team_for_lead(profile=profile, team_id=team_id)
+    member = team_members(team=team).filter(pk=member_id).first()
+    if member is None:
+        raise Http404("成员不存在")
+    try:
+        team_member_remove(team=team, member=member)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.info(request, "成员已移除。")
+    return redirect("talent:me_team_edit", team_id=team.pk)
+
+
+# --- Staff: workers ----------------------------------------------------------------------
+
+
 @staff_required
 def staff_talent(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     qs = talent_for_staff(user=user).order_by("region_id", "id")
+    verified = request.GET.get("verified", "")
+    if verified == "yes":
+        qs = qs.filter(verified=True)
+    elif verified == "no":
+        qs = qs.filter(verified=False)
+    else:
+        verified = ""
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
-    return render(request, "talent/staff_list.html", {"page": page})
+    extra = f"verified={verified}" if verified else ""
+    return render(
+        request,
+        "talent/staff_list.html",
+        {"page": page, "verified": verified, "extra_query": extra},
+    )
 
 
 @staff_required
 def staff_talent_detail(request: HttpRequest, profile_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
+    profile = talent_profile_full(profile_id=access_talent(user, profile_id).pk)
+    plan = getattr(profile, "service_plan", None) if profile.verified else None
+    return render(
+        request,
+        "talent/staff_detail.html",
+        {
+            "profile": profile,
+            "results": list(profile.results.all()),
+            "teams": list(teams_of_worker(profile=profile)),
+            "plan": plan,
+        },
+    )
+
+
+@staff_required
+@require_POST
+def staff_talent_verify(request: HttpRequest, profile_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
     profile = access_talent(user, profile_id)
-    return render(request, "talent/staff_detail.html", {"profile": profile})
+    try:
+        plan = talent_verify(profile=profile, actor=user)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("talent:staff_detail", profile_id=profile.pk)
+    owner = plan.owner.display_name if plan.owner else "（暂无负责人）"
+    messages.success(request, f"已核验，并建立一人一策服务计划，负责人：{owner}。")
+    return redirect("talent:staff_detail", profile_id=profile.pk)
+
+
+# --- Staff: teams and studios ------------------------------------------------------------
+
+
+@staff_required
+def staff_teams(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    qs = teams_for_staff(user=user)
+    kind = request.GET.get("kind", "")
+    if kind in ("team", "studio"):
+        qs = qs.filter(kind=kind)
+    else:
+        kind = ""
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "talent/staff_teams.html",
+        {"page": page, "kind": kind, "extra_query": f"kind={kind}" if kind else ""},
+    )
+
+
+@staff_required
+def staff_team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    team = access_team(user, team_id)
+    return render(
+        request,
+        "talent/staff_team_detail.html",
+        {
+            "team": team,
+            "members": list(team_members(team=team)),
+            "results": list(team.results.order_by("-year", "-id")),
+        },
+    )
+
+
+# --- Staff: resources --------------------------------------------------------------------
+
+
+@staff_required
+def staff_resources(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    qs = resources_for_staff(user=user)
+    kind = request.GET.get("kind", "")
+    if kind in ("workstation", "courtyard", "popsci_base"):
+        qs = qs.filter(kind=kind)
+    else:
+        kind = ""
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "talent/staff_resources.html",
+        {"page": page, "kind": kind, "extra_query": f"kind={kind}" if kind else ""},
+    )
+
+
+@staff_required
+def staff_resource_detail(request: HttpRequest, resource_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    resource = access_resource(user, resource_id)
+    return render(
+        request,
+        "talent/staff_resource_detail.html",
+        {"resource": resource, "experts": list(resource_experts(resource=resource))},
+    )
+
+
+def _resource_form(request: HttpRequest, user: User, **kwargs: Any) -> ResourceForm:
+    return ResourceForm(
+        request.POST if request.method == "POST" else None,
+        counties=counties_for_staff(user=user, province_code=settings.DEPLOYMENT_PROVINCE),
+        organisations=organisations_for_staff(user=user),
+        **kwargs,
+    )
+
+
+@staff_required
+def staff_resource_new(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    form = _resource_form(request, user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            resource = resource_create(data=form.to_data(), actor=user)
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, _error_text(exc))
+        else:
+            messages.success(request, f"“{resource.name}”已登记。")
+            return redirect("talent:staff_resource_detail", resource_id=resource.pk)
+    return render(request, "talent/staff_resource_form.html", {"form": form, "resource": None})
+
+
+@staff_required
+def staff_resource_edit(request: HttpRequest, resource_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    resource = access_resource(user, resource_id)
+    if request.method == "POST":
+        form = _resource_form(request, user)
+        if form.is_valid():
+            try:
+                resource_update(resource=resource, data=form.to_data(), actor=user)
+            except (ValidationError, PermissionDenied) as exc:
+                form.add_error(None, _error_text(exc))
+            else:
+                messages.success(request, "已保存。")
+                return redirect("talent:staff_resource_detail", resource_id=resource.pk)
+    else:
+        experts = list(resource_experts(resource=resource))
+        form = _resource_form(request, user, initial=ResourceForm.initial_for(resource, experts))
+    return render(request, "talent/staff_resource_form.html", {"form": form, "resource": resource})

@@ -1,0 +1,205 @@
+"""Writes for 一人一策 service plans.
+
+Every write that changes a plan takes the `expected_version` the page was rendered with and
+claims the plan with a conditional UPDATE (`version = expected` → `version + 1`). When another
+edit got there first no row matches and `StalePlan` is raised: nothing is written and the view
+answers 409. This behaves the same on SQLite and PostgreSQL (no `select_for_update`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F
+from django.urls import reverse
+from django.utils import timezone
+
+from kejiyun.accounts.models import Role, User
+from kejiyun.notifications.services import outbox_enqueue
+from kejiyun.plans.models import PlanAction, PlanFollowUp, PlanNeed, ServicePlan
+from kejiyun.plans.selectors import owner_candidates, plans_for_staff
+from kejiyun.regions.models import Region, ServiceCentre
+from kejiyun.talent.models import TalentProfile
+from kejiyun.talent.selectors import talent_for_staff
+
+STALE_MESSAGE = "该计划已被他人修改，请刷新后再试。"
+
+
+class StalePlan(ValidationError):
+    """The plan changed since the page was rendered."""
+
+    def __init__(self) -> None:
+        super().__init__(STALE_MESSAGE, code="stale")
+
+
+def _require_plan_access(plan: ServicePlan, actor: User) -> None:
+    if not plans_for_staff(user=actor).filter(pk=plan.pk).exists():
+        raise PermissionDenied("该计划不在您的辖区内。")
+
+
+def _claim(plan: ServicePlan, expected_version: int, **changes: Any) -> None:
+    """Bump the plan's version if it is still `expected_version`; otherwise StalePlan."""
+    now = timezone.now()
+    updated = ServicePlan.objects.filter(pk=plan.pk, version=expected_version).update(
+        version=F("version") + 1, updated_at=now, **changes
+    )
+    if updated == 0:
+        raise StalePlan()
+    plan.version = expected_version + 1
+    plan.updated_at = now
+    for name, value in changes.items():
+        setattr(plan, name, value)
+
+
+def _notify_owner(plan: ServicePlan, *, reassigned: bool) -> None:
+    if plan.owner is None:
+        return
+    worker = plan.profile.user.display_name or str(plan.profile.user)
+    title = f"一人一策：{worker}的服务计划" + ("已转交给您" if reassigned else "由您负责")
+    outbox_enqueue(
+        channel="inapp",
+        recipient=plan.owner,
+        title=title,
+        body=f"请按计划跟进科技工作者{worker}的需求。",
+        url=reverse("plans:detail", args=[plan.pk]),
+        idempotency_key=f"plan-owner:{plan.pk}:{plan.version}",
+    )
+
+
+def _default_owner(centre: ServiceCentre) -> User | None:
+    """The centre's staff member with the fewest plans; ties go to the lowest id."""
+    return (
+        User.objects.filter(centre=centre, role=Role.STAFF, is_active=True)
+        .annotate(plan_count=Count("service_plans"))
+        .order_by("plan_count", "id")
+        .first()
+    )
+
+
+@transaction.atomic
+def plan_open(*, profile: TalentProfile, actor: User) -> ServicePlan:
+    """The worker's plan, opened on first call at the centre of the worker's county and
+    owned by its least-loaded staff member. Calling it again returns the same plan."""
+    if not talent_for_staff(user=actor).filter(pk=profile.pk).exists():
+        raise PermissionDenied("该科技工作者不在您的辖区内。")
+    existing = ServicePlan.objects.filter(profile=profile).first()
+    if existing is not None:
+        return existing
+    centre = ServiceCentre.objects.filter(region=profile.region).first()
+    if centre is None:
+        raise ValidationError("该科技工作者所在区县没有服务中心。", code="no_centre")
+    owner = _default_owner(centre)
+    try:
+        with transaction.atomic():  # a savepoint: a lost race returns the winner's plan
+            plan = ServicePlan.objects.create(profile=profile, centre=centre, owner=owner)
+    except IntegrityError:
+        return ServicePlan.objects.get(profile=profile)
+    _notify_owner(plan, reassigned=False)
+    return plan
+
+
+@transaction.atomic
+def plan_need_add(
+    *, plan: ServicePlan, actor: User, expected_version: int, kind: str, description: str
+) -> PlanNeed:
+    _require_plan_access(plan, actor)
+    if kind not in PlanNeed.Kind.values:
+        raise ValidationError("需求类型不正确。", code="kind")
+    if not description.strip():
+        raise ValidationError("请填写需求说明。", code="description")
+    _claim(plan, expected_version)
+    return PlanNeed.objects.create(
+        plan=plan, kind=kind, description=description.strip(), created_by=actor
+    )
+
+
+@transaction.atomic
+def plan_need_meet(*, need: PlanNeed, actor: User, expected_version: int) -> PlanNeed:
+    """Mark a need as met."""
+    plan = need.plan
+    _require_plan_access(plan, actor)
+    _claim(plan, expected_version)
+    PlanNeed.objects.filter(pk=need.pk).update(status=PlanNeed.Status.MET)
+    need.status = PlanNeed.Status.MET
+    return need
+
+
+@transaction.atomic
+def plan_action_add(
+    *,
+    plan: ServicePlan,
+    actor: User,
+    expected_version: int,
+    title: str,
+    due_on: date,
+    need: PlanNeed | None = None,
+) -> PlanAction:
+    _require_plan_access(plan, actor)
+    if need is not None and need.plan_id != plan.pk:
+        raise ValidationError("所选需求不属于该计划。", code="need")
+    if not title.strip():
+        raise ValidationError("请填写事项。", code="title")
+    _claim(plan, expected_version)
+    return PlanAction.objects.create(plan=plan, need=need, title=title.strip(), due_on=due_on)
+
+
+@transaction.atomic
+def plan_action_complete(*, action: PlanAction, actor: User, expected_version: int) -> PlanAction:
+    """Mark an open action done; an action already done is refused."""
+    plan = action.plan
+    _require_plan_access(plan, actor)
+    _claim(plan, expected_version)
+    now = timezone.now()
+    done = PlanAction.objects.filter(pk=action.pk, done_at__isnull=True).update(
+        done_at=now, done_by=actor
+    )
+    if done == 0:
+        raise StalePlan()
+    action.done_at = now
+    action.done_by = actor
+    return action
+
+
+@transaction.atomic
+def plan_followup_add(
+    *, plan: ServicePlan, actor: User, expected_version: int, happened_on: date, note: str
+) -> PlanFollowUp:
+    _require_plan_access(plan, actor)
+    if not note.strip():
+        raise ValidationError("请填写跟进情况。", code="note")
+    if happened_on > timezone.localdate():
+        raise ValidationError("跟进日期不能晚于今天。", code="happened_on")
+    _claim(plan, expected_version)
+    return PlanFollowUp.objects.create(
+        plan=plan, author=actor, happened_on=happened_on, note=note.strip()
+    )
+
+
+def may_reassign(user: User) -> bool:
+    """City and province staff (and administrators) may hand a plan to someone else."""
+    if user.sees_everything:
+        return True
+    return (
+        user.is_centre_staff
+        and user.centre is not None
+        and user.centre.region.level in (Region.Level.CITY, Region.Level.PROVINCE)
+    )
+
+
+@transaction.atomic
+def plan_reassign(
+    *, plan: ServicePlan, owner: User, actor: User, expected_version: int
+) -> ServicePlan:
+    """Give the plan to `owner`: a staff member whose centre lies in the actor's jurisdiction
+    and covers the worker's county (so the new owner can see the plan)."""
+    _require_plan_access(plan, actor)
+    if not may_reassign(actor):
+        raise PermissionDenied("只有市级、省级服务中心可以转交计划。")
+    if not owner_candidates(plan=plan, user=actor).filter(pk=owner.pk).exists():
+        raise ValidationError("所选负责人不在您的辖区内，或无法负责该科技工作者。", code="owner")
+    _claim(plan, expected_version, owner=owner, centre=owner.centre)
+    _notify_owner(plan, reassigned=True)
+    return plan

@@ -1,0 +1,388 @@
+"""Writes for the supply side (科技所能): classifications, profiles, results, teams and
+resources. Views, the admin and commands call these; none of them writes models directly."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from kejiyun.accounts.models import Organisation
+from kejiyun.matching.services import EXPERTS, index_change_record
+from kejiyun.regions.models import Region
+from kejiyun.talent.models import (
+    SERVICE_MODES_ALL,
+    Discipline,
+    Industry,
+    Resource,
+    ServiceMode,
+    TalentProfile,
+    Team,
+    TechResult,
+)
+from kejiyun.talent.selectors import talent_for_staff
+
+if TYPE_CHECKING:
+    from kejiyun.accounts.models import User
+    from kejiyun.plans.models import ServicePlan
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DISCIPLINES_FILE = DATA_DIR / "nsfc_application_codes_2019.csv"
+INDUSTRIES_FILE = DATA_DIR / "gbt4754_2017_industry.csv"
+
+
+T = TypeVar("T", Discipline, Industry)
+
+
+class StaleProfile(ValidationError):
+    """The profile changed since the page was rendered."""
+
+    def __init__(self) -> None:
+        super().__init__("档案已被他人修改，请刷新后再试。", code="stale")
+
+
+# --- Classifications ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    created: int
+    updated: int
+    unchanged: int
+
+
+def _load_tree(model: type[T], rows: list[T], fields: list[str]) -> LoadResult:
+    existing = {obj.pk: obj for obj in model._default_manager.all()}
+    to_create: list[T] = []
+    to_update: list[T] = []
+    unchanged = 0
+    for wanted in rows:
+        current = existing.get(wanted.pk)
+        if current is None:
+            to_create.append(wanted)
+        elif any(getattr(current, f) != getattr(wanted, f) for f in fields):
+            to_update.append(wanted)
+        else:
+            unchanged += 1
+    # Rows are sorted by level, so every parent is written before its children.
+    model._default_manager.bulk_create(to_create, batch_size=1000)
+    model._default_manager.bulk_update(to_update, fields, batch_size=1000)
+    return LoadResult(created=len(to_create), updated=len(to_update), unchanged=unchanged)
+
+
+@transaction.atomic
+def disciplines_load(*, data_file: Path = DISCIPLINES_FILE) -> LoadResult:
+    """Insert or update every NSFC discipline code; rows already right are left alone."""
+    with data_file.open(encoding="utf-8") as fh:
+        records = sorted(csv.DictReader(fh), key=lambda r: (int(r["level"]), r["code"]))
+    rows = [
+        Discipline(
+            code=r["code"],
+            name=r["name"],
+            name_en=r["name_en"],
+            level=int(r["level"]),
+            department=r["department"],
+            parent_id=r["parent_code"] or None,
+            is_leaf=r["is_leaf"] == "True",
+        )
+        for r in records
+    ]
+    fields = ["name", "name_en", "level", "department", "parent_id", "is_leaf"]
+    return _load_tree(Discipline, rows, fields)
+
+
+@transaction.atomic
+def industries_load(*, data_file: Path = INDUSTRIES_FILE) -> LoadResult:
+    """Insert or update every GB/T 4754-2017 industry code; rows already right are left alone."""
+    with data_file.open(encoding="utf-8") as fh:
+        records = sorted(csv.DictReader(fh), key=lambda r: (int(r["level"]), r["code"]))
+    rows = [
+        Industry(
+            code=r["code"],
+            name=r["name"],
+            level=int(r["level"]),
+            level_name=r["level_name"],
+            section=r["section"],
+            parent_id=r["parent_code"] or None,
+            description=r["description"],
+            note=r["note"],
+        )
+        for r in records
+    ]
+    fields = ["name", "level", "level_name", "section", "parent_id", "description", "note"]
+    return _load_tree(Industry, rows, fields)
+
+
+# --- Profiles ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfileData:
+    """What a worker may change on their own profile. Region, verification and the user
+    are not here: a worker cannot set them."""
+
+    employer: str
+    title: str
+    fields: str
+    keywords: str
+    capability: str
+    service_modes: Sequence[int]
+    capacity: int
+    disciplines: Sequence[Discipline] = ()
+    industries: Sequence[Industry] = ()
+    regions_served: Sequence[Region] = ()
+
+
+def service_modes_mask(modes: Sequence[int]) -> int:
+    """The bitmask for a list of ServiceMode values; an unknown value is refused."""
+    unknown = [m for m in modes if m not in ServiceMode.values]
+    if unknown:
+        raise ValidationError("服务方式不正确。", code="service_modes")
+    mask = 0
+    for mode in modes:
+        mask |= int(mode)
+    return mask
+
+
+@transaction.atomic
+def talent_profile_update(
+    *, profile: TalentProfile, data: ProfileData, expected_version: int
+) -> TalentProfile:
+    """Save the worker's own edits; a page rendered before someone else's save is refused."""
+    mask = service_modes_mask(data.service_modes)
+    if not 0 <= mask <= SERVICE_MODES_ALL:
+        raise ValidationError("服务方式不正确。", code="service_modes")
+    if not 0 <= data.capacity <= 50:
+        raise ValidationError("可同时承接的项目数应在0到50之间。", code="capacity")
+    updated = TalentProfile.objects.filter(pk=profile.pk, version=expected_version).update(
+        employer=data.employer,
+        title=data.title,
+        fields=data.fields,
+        keywords=data.keywords,
+        capability=data.capability,
+        service_modes=mask,
+        capacity=data.capacity,
+        version=F("version") + 1,
+    )
+    if updated == 0:
+        raise StaleProfile()
+    profile.refresh_from_db()
+    profile.disciplines.set(data.disciplines)
+    profile.industries.set(data.industries)
+    profile.regions_served.set(data.regions_served)
+    index_change_record(kind=EXPERTS, object_ids=[profile.pk])
+    return profile
+
+
+@transaction.atomic
+def talent_verify(*, profile: TalentProfile, actor: User) -> ServicePlan:
+    """Mark the worker verified (once; the first verifier is kept) and open their 一人一策
+    service plan. Staff outside the worker's jurisdiction are refused."""
+    from kejiyun.plans.services import plan_open
+
+    if not talent_for_staff(user=actor).filter(pk=profile.pk).exists():
+        raise PermissionDenied("该科技工作者不在您的辖区内。")
+    TalentProfile.objects.filter(pk=profile.pk, verified=False).update(
+        verified=True,
+        verified_by=actor,
+        verified_at=timezone.now(),
+        version=F("version") + 1,
+    )
+    profile.refresh_from_db()
+    index_change_record(kind=EXPERTS, object_ids=[profile.pk])
+    return plan_open(profile=profile, actor=actor)
+
+
+# --- Results -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResultData:
+    kind: str
+    title: str
+    identifier: str = ""
+    year: int | None = None
+    for_transfer: bool = False
+    transfer_mode: str = ""
+    summary: str = ""
+    fields: str = ""
+
+
+def _checked_result(result: TechResult, data: ResultData) -> TechResult:
+    if not data.for_transfer and data.transfer_mode:
+        raise ValidationError("未勾选“可转化”时不能选择转化方式。", code="transfer_mode")
+    for name in (
+        "kind",
+        "title",
+        "identifier",
+        "year",
+        "for_transfer",
+        "transfer_mode",
+        "summary",
+        "fields",
+    ):
+        setattr(result, name, getattr(data, name))
+    result.full_clean()
+    return result
+
+
+def tech_result_create(
+    *, profile: TalentProfile, data: ResultData, team: Team | None = None
+) -> TechResult:
+    """A result of the worker, or of a team the worker leads."""
+    if team is not None and team.lead_id != profile.pk:
+        raise PermissionDenied("只能为自己负责的团队登记成果。")
+    result = TechResult(owner_profile=None if team else profile, owner_team=team)
+    result = _checked_result(result, data)
+    result.save()
+    return result
+
+
+def tech_result_update(*, result: TechResult, data: ResultData) -> TechResult:
+    result = _checked_result(result, data)
+    result.save(
+        update_fields=[
+            "kind",
+            "title",
+            "identifier",
+            "year",
+            "for_transfer",
+            "transfer_mode",
+            "summary",
+            "fields",
+        ]
+    )
+    return result
+
+
+def tech_result_delete(*, result: TechResult) -> None:
+    result.delete()
+
+
+# --- Teams and studios -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TeamData:
+    kind: str
+    name: str
+    region: Region
+    fields: str = ""
+    keywords: str = ""
+    description: str = ""
+    host_organisation: Organisation | None = None
+
+
+def _check_team(team: Team) -> Team:
+    if team.region.level != Region.Level.COUNTY:
+        raise ValidationError("请选择区县。", code="region")
+    team.full_clean()
+    return team
+
+
+@transaction.atomic
+def team_create(*, lead: TalentProfile, data: TeamData) -> Team:
+    """A team or studio led by `lead`, who is also its first member."""
+    team = _check_team(
+        Team(
+            kind=data.kind,
+            name=data.name,
+            lead=lead,
+            region=data.region,
+            fields=data.fields,
+            keywords=data.keywords,
+            description=data.description,
+            host_organisation=data.host_organisation,
+        )
+    )
+    team.save()
+    team.members.add(lead)
+    return team
+
+
+def team_update(*, team: Team, data: TeamData) -> Team:
+    for name in ("kind", "name", "region", "fields", "keywords", "description"):
+        setattr(team, name, getattr(data, name))
+    team.host_organisation = data.host_organisation
+    _check_team(team).save(
+        update_fields=[
+            "kind",
+            "name",
+            "region",
+            "fields",
+            "keywords",
+            "description",
+            "host_organisation",
+        ]
+    )
+    return team
+
+
+def team_member_add(*, team: Team, member: TalentProfile) -> None:
+    team.members.add(member)
+
+
+def team_member_remove(*, team: Team, member: TalentProfile) -> None:
+    if member.pk == team.lead_id:
+        raise ValidationError("不能移除团队负责人。", code="lead")
+    team.members.remove(member)
+
+
+# --- Resources ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResourceData:
+    kind: str
+    name: str
+    region: Region
+    host_organisation: Organisation | None = None
+    host_name: str = ""
+    address: str = ""
+    fields: str = ""
+    capacity: int | None = None
+    experts: Sequence[TalentProfile] = field(default_factory=tuple)
+
+
+def _staff_may_use(user: User, region: Region) -> bool:
+    if user.sees_everything:
+        return True
+    if not user.is_centre_staff or user.centre is None:
+        return False
+    return user.centre.region.contains(region)
+
+
+def _save_resource(*, resource: Resource, data: ResourceData, actor: User) -> Resource:
+    if not _staff_may_use(actor, data.region):
+        raise PermissionDenied("只能登记本辖区内的资源。")
+    if data.region.level != Region.Level.COUNTY:
+        raise ValidationError("请选择区县。", code="region")
+    if data.host_organisation is None and not data.host_name.strip():
+        raise ValidationError("请选择依托单位或填写依托单位名称。", code="host")
+    for name in ("kind", "name", "region", "host_name", "address", "fields", "capacity"):
+        setattr(resource, name, getattr(data, name))
+    expert_ids = {e.pk for e in data.experts}
+    if talent_for_staff(user=actor).filter(pk__in=expert_ids).count() != len(expert_ids):
+        raise PermissionDenied("只能关联本辖区内的科技工作者。")
+    resource.host_organisation = data.host_organisation
+    resource.full_clean()
+    resource.save()
+    resource.experts.set(data.experts)
+    return resource
+
+
+@transaction.atomic
+def resource_create(*, data: ResourceData, actor: User) -> Resource:
+    return _save_resource(resource=Resource(), data=data, actor=actor)
+
+
+@transaction.atomic
+def resource_update(*, resource: Resource, data: ResourceData, actor: User) -> Resource:
+    return _save_resource(resource=resource, data=data, actor=actor)
