@@ -127,6 +127,7 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-outbox": {"task": "notifications.dispatch_outbox", "schedule": 60.0},
     "escalate-overdue-cases": {"task": "cases.escalate_overdue", "schedule": 15 * 60.0},
     "sync-match-index": {"task": "matching.sync_index", "schedule": 5 * 60.0},
+    "purge-import-batches": {"task": "spreadsheets.purge_batches", "schedule": 60 * 60.0},
 }
 
 # --- 一单一策 cases ------------------------------------------------------------------------

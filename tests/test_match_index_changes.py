@@ -104,7 +104,7 @@ def test_a_new_process_opens_the_saved_index_and_replays_only_the_tail(
     monkeypatch.setattr(index, "_build", lambda kind: pytest.fail("rebuilt instead of replaying"))
     assert "生猪" in experts_for_demand(demand=pigs)[0].matched_terms_label
 
-    assert match_index_sync() == {"experts": 0, "demands": 0}
+    assert match_index_sync() == {"experts": 0, "demands": 0, "teams": 0, "results": 0}
     saved = sorted(p.name for p in _match_index.iterdir() if p.name.startswith("experts"))
     assert saved == [f"experts-none-1-{tina.pk}-{cursor}"]
 

@@ -266,6 +266,8 @@ def test_rebuild_match_index_saves_the_index_and_a_new_expert_appears_after_the_
     assert sorted(p.name for p in _match_index.iterdir()) == [
         f"demands-none-1-{demand.pk}-0",
         f"experts-none-1-{TalentProfile.objects.get().pk}-0",
+        "results-none-0-0-0",
+        "teams-none-0-0-0",
     ]
     assert [r.profile.user.username for r in experts_for_demand(demand=demand)] == ["tina"]
 

@@ -358,11 +358,20 @@ def case_transition(
                 .order_by("expert_id"),
             )
             index_change_record(kind=DEMANDS, object_ids=[case.demand_id])
-            Demand.objects.filter(pk=case.demand_id).update(
-                status=Demand.Status.WITHDRAWN
-                if to_step == Step.WITHDRAWN
-                else Demand.Status.CLOSED
-            )
+            # The demand follows its case through its own transition table.
+            from kejiyun.demands.services import DemandError, demand_transition
+
+            try:
+                demand_transition(
+                    demand=case.demand,
+                    to_status=Demand.Status.WITHDRAWN
+                    if to_step == Step.WITHDRAWN
+                    else Demand.Status.CLOSED,
+                    actor=actor,
+                    reason=f"服务案例：{Step(to_step).label}",
+                )
+            except DemandError as exc:
+                raise CaseError(str(exc), code="demand_state") from exc
         if move.by == ENTERPRISE and case.owner is not None:
             _notify(
                 case.owner,

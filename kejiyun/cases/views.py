@@ -34,7 +34,7 @@ from kejiyun.cases.selectors import (
 )
 from kejiyun.cases.transitions import staff_moves
 from kejiyun.core.decorators import staff_required
-from kejiyun.matching.selectors import experts_for_demand
+from kejiyun.matching.selectors import experts_for_demand, results_for_demand, teams_for_demand
 from kejiyun.plans.selectors import plan_actions_due
 from kejiyun.talent.models import TalentProfile
 
@@ -115,11 +115,10 @@ def bulk_reassign(request: HttpRequest) -> HttpResponse:
 def _detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, Any]:
     user = _user(request)
     may_act = services.may_act(user, case)
-    matches = (
-        experts_for_demand(demand=case.demand, top_k=8)
-        if may_act and case.step in (Step.MATCHING, Step.DOCKING)
-        else []
-    )
+    matching = may_act and case.step in (Step.MATCHING, Step.DOCKING)
+    matches = experts_for_demand(demand=case.demand, top_k=8) if matching else []
+    teams = teams_for_demand(demand=case.demand, top_k=5) if matching else []
+    results = results_for_demand(demand=case.demand, top_k=5) if matching else []
     initial = {"version": case.version}
     return {
         "case": case,
@@ -132,6 +131,8 @@ def _detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str,
         "attachments": case.attachments.all()[:50],
         "dockings": case.dockings.select_related("expert__user"),
         "matches": matches,
+        "team_matches": teams,
+        "result_matches": results,
         "now": timezone.now(),
         "steps": [s for s in Step if s not in (Step.WITHDRAWN, Step.UNSOLVABLE)],
         "step_index": case.step_index(),

@@ -1,18 +1,76 @@
 from __future__ import annotations
 
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
-from kejiyun.accounts.models import User
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kejiyun.accounts.models import Role, User
 from kejiyun.core.decorators import staff_required
+from kejiyun.demands.forms import DemandForm, ReturnForm, demand_form_initial
 from kejiyun.demands.models import Demand
-from kejiyun.demands.selectors import access_demand, demands_for_staff, demands_published
+from kejiyun.demands.review import GUIDANCE, completeness_problems
+from kejiyun.demands.selectors import (
+    access_demand,
+    access_own_demand,
+    demands_for_staff,
+    demands_of_organisation,
+    demands_published,
+    demands_review_queue,
+)
+from kejiyun.demands.services import (
+    EDITABLE,
+    WITHDRAWABLE,
+    DemandError,
+    demand_accept,
+    demand_create,
+    demand_return,
+    demand_submit,
+    demand_text_of,
+    demand_update,
+    demand_withdraw,
+)
 from kejiyun.matching.selectors import experts_for_demand
+
+View = Callable[..., HttpResponse]
+
+
+def enterprise_required(view: View) -> View:
+    """Enterprise users bound to an organisation only; anonymous users get the login page,
+    everyone else a 404."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if getattr(user, "role", None) != Role.ENTERPRISE or not user.organisation_id:
+            raise Http404("页面不存在")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _case_url(demand: Demand) -> str:
+    """Where the enterprise follows the demand's case, once it has one."""
+    case = getattr(demand, "case", None)
+    return reverse("cases:enterprise_detail", args=[case.pk]) if case is not None else ""
+
+
+# --- Public hall -------------------------------------------------------------------------
 
 
 def hall(request: HttpRequest) -> HttpResponse:
-    """Public demand hall (需求大厅): published demands, newest first."""
+    """Public demand hall (需求大厅): published demands, newest first. Private demands are not
+    listed; summary-only ones show title, category, industry and region only."""
     category = request.GET.get("category", "")
     qs = demands_published()
     if category in Demand.Category.values:
@@ -27,17 +85,229 @@ def hall(request: HttpRequest) -> HttpResponse:
     )
 
 
+# --- The enterprise's own demands --------------------------------------------------------
+
+
+@enterprise_required
+def mine(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    qs = demands_of_organisation(organisation=user.organisation)  # type: ignore[arg-type]
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    rows = [(d, _case_url(d)) for d in page]
+    return render(request, "demands/mine_list.html", {"page": page, "rows": rows})
+
+
+def _render_form(
+    request: HttpRequest, form: DemandForm, demand: Demand | None, status: int = 200
+) -> HttpResponse:
+    field_problems: dict[str, list[str]] = {}
+    if demand is not None and demand.status == Demand.Status.RETURNED:
+        for problem in completeness_problems(demand_text_of(demand)):
+            field_problems.setdefault(problem.field, []).append(problem.message)
+    fields = [(f, field_problems.get(f.name, [])) for f in form.visible_fields()]
+    return render(
+        request,
+        "demands/mine_form.html",
+        {"form": form, "fields": fields, "demand": demand, "guidance": GUIDANCE},
+        status=status,
+    )
+
+
+def _wants_submit(request: HttpRequest) -> bool:
+    return request.POST.get("action") == "submit"
+
+
+def _after_save(request: HttpRequest, demand: Demand, user: User, *, submit: bool) -> HttpResponse:
+    """Where the enterprise goes after saving: back to the form for a draft; for a submission,
+    to the demand (accepted for review) or back to the form with the reasons (sent back)."""
+    if not submit:
+        messages.success(request, "草稿已保存。")
+        return redirect("demands:mine_edit", demand.pk)
+    try:
+        result = demand_submit(demand=demand, actor=user)
+    except DemandError as error:
+        messages.error(request, str(error))
+        return redirect("demands:mine_detail", demand.pk)
+    if result.submitted:
+        messages.success(request, "已提交审核。服务中心受理后，将为您立案并指定专人跟进。")
+        return redirect("demands:mine_detail", demand.pk)
+    messages.warning(request, "需求还不够具体，已退回修改：请按各栏下方的提示补充后再提交。")
+    return redirect("demands:mine_edit", demand.pk)
+
+
+@enterprise_required
+@require_http_methods(["GET", "POST"])
+def mine_new(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    organisation = user.organisation
+    assert organisation is not None  # enterprise_required
+    if request.method == "POST":
+        form = DemandForm(request.POST)
+        if not form.is_valid():
+            return _render_form(request, form, None, status=400)
+        with transaction.atomic():
+            demand = demand_create(organisation=organisation, actor=user, data=form.demand_input())
+        return _after_save(request, demand, user, submit=_wants_submit(request))
+    form = DemandForm(
+        initial={
+            "region": organisation.region_id,
+            "industry": organisation.industry,
+            "confidentiality": Demand.Confidentiality.PUBLIC,
+        }
+    )
+    return _render_form(request, form, None)
+
+
+@enterprise_required
+@require_http_methods(["GET", "POST"])
+def mine_edit(request: HttpRequest, demand_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    demand = access_own_demand(user, demand_id)
+    if demand.status not in EDITABLE:
+        messages.error(
+            request,
+            f"需求当前状态为「{demand.get_status_display()}」，只有草稿或退回修改的需求可以编辑。",
+        )
+        return redirect("demands:mine_detail", demand.pk)
+    if request.method == "POST":
+        form = DemandForm(request.POST)
+        if not form.is_valid():
+            return _render_form(request, form, demand, status=400)
+        try:
+            demand_update(demand=demand, actor=user, data=form.demand_input())
+        except DemandError as error:
+            messages.error(request, str(error))
+            return redirect("demands:mine_detail", demand.pk)
+        return _after_save(request, demand, user, submit=_wants_submit(request))
+    return _render_form(request, DemandForm(initial=demand_form_initial(demand)), demand)
+
+
+@enterprise_required
+def mine_detail(request: HttpRequest, demand_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    demand = access_own_demand(user, demand_id)
+    return render(
+        request,
+        "demands/mine_detail.html",
+        {
+            "demand": demand,
+            "case_url": _case_url(demand),
+            "editable": demand.status in EDITABLE,
+            "withdrawable": demand.status in WITHDRAWABLE,
+            "events": list(demand.events.select_related("actor")),
+        },
+    )
+
+
+@enterprise_required
+@require_POST
+def mine_submit(request: HttpRequest, demand_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    demand = access_own_demand(user, demand_id)
+    return _after_save(request, demand, user, submit=True)
+
+
+@enterprise_required
+@require_POST
+def mine_withdraw(request: HttpRequest, demand_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    demand = access_own_demand(user, demand_id)
+    try:
+        demand_withdraw(demand=demand, actor=user)
+    except DemandError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "需求已撤回。")
+    return redirect("demands:mine_detail", demand.pk)
+
+
+# --- Staff -------------------------------------------------------------------------------
+
+
 @staff_required
 def staff_demands(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    page = Paginator(demands_for_staff(user=user), 25).get_page(request.GET.get("page"))
-    return render(request, "demands/staff_list.html", {"page": page})
+    status = request.GET.get("status", "")
+    if status not in Demand.Status.values:
+        status = ""
+    qs = demands_for_staff(user=user, status=status)
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "demands/staff_list.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": Demand.Status.choices,
+            "extra_query": f"status={status}" if status else "",
+        },
+    )
+
+
+@staff_required
+def staff_review_queue(request: HttpRequest) -> HttpResponse:
+    """Submitted demands in the jurisdiction waiting for review, flagged ones first."""
+    user: User = request.user  # type: ignore[assignment]
+    page = Paginator(demands_review_queue(user=user), 25).get_page(request.GET.get("page"))
+    return render(request, "demands/staff_review_queue.html", {"page": page})
+
+
+def _render_staff_detail(
+    request: HttpRequest, demand: Demand, return_form: ReturnForm, status: int = 200
+) -> HttpResponse:
+    matches = experts_for_demand(demand=demand, top_k=10)
+    reviewable = demand.status == Demand.Status.SUBMITTED
+    return render(
+        request,
+        "demands/staff_detail.html",
+        {
+            "demand": demand,
+            "matches": matches,
+            "return_form": return_form,
+            "reviewable": reviewable,
+            # The history matters while deciding; other statuses keep the page's query count.
+            "events": list(demand.events.select_related("actor")) if reviewable else [],
+        },
+        status=status,
+    )
 
 
 @staff_required
 def staff_demand_detail(request: HttpRequest, demand_id: int) -> HttpResponse:
-    """One demand in the staff member's jurisdiction, with the experts ranked for it."""
+    """One demand in the staff member's jurisdiction, with the experts ranked for it and, while
+    it waits for review, the accept / return panel."""
     user: User = request.user  # type: ignore[assignment]
     demand = access_demand(user, demand_id)
-    matches = experts_for_demand(demand=demand, top_k=10)
-    return render(request, "demands/staff_detail.html", {"demand": demand, "matches": matches})
+    return _render_staff_detail(request, demand, ReturnForm())
+
+
+@staff_required
+@require_POST
+def staff_accept(request: HttpRequest, demand_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    demand = access_demand(user, demand_id)
+    try:
+        case = demand_accept(demand=demand, actor=user)
+    except DemandError as error:
+        messages.error(request, str(error))
+        return redirect("demands:staff_detail", demand.pk)
+    owner = case.owner.display_name if case.owner else "待指派"
+    messages.success(request, f"已受理并立案（案例 #{case.pk}），承办人：{owner}。")
+    return redirect("cases:detail", case.pk)
+
+
+@staff_required
+@require_POST
+def staff_return(request: HttpRequest, demand_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    demand = access_demand(user, demand_id)
+    form = ReturnForm(request.POST)
+    if not form.is_valid():
+        return _render_staff_detail(request, demand, form, status=400)
+    try:
+        demand_return(demand=demand, actor=user, reasons=form.cleaned_data["reasons"])
+    except DemandError as error:
+        messages.error(request, str(error))
+        return redirect("demands:staff_detail", demand.pk)
+    messages.success(request, "已退回企业修改，并已通过站内信通知企业。")
+    return redirect("demands:staff_review_queue")

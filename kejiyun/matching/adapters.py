@@ -11,11 +11,13 @@ import re
 
 from kejiyun.demands.models import Demand
 from kejiyun.matching.stats import ExpertStats
-from kejiyun.talent.models import TalentProfile
+from kejiyun.talent.models import TalentProfile, Team, TechResult
 from kejiyun_match import ConflictPolicy, MatchQuery, Profile, RegionTiers
 
 EXPERT_KIND = "expert"
 DEMAND_KIND = "demand"
+TEAM_KINDS = ("team", "studio")  # Team.Kind values
+RESULT_KIND = "result"
 
 # The Chengdu–Chongqing economic circle (成渝地区双城经济圈) as region-code prefixes:
 # Chongqing ("50") and the fifteen Sichuan cities named in the 规划范围 of 中共中央、国务院
@@ -85,6 +87,14 @@ def demand_id(demand_pk: int) -> str:
     return f"{DEMAND_KIND}:{demand_pk}"
 
 
+def team_id(team_pk: int) -> str:
+    return f"team:{team_pk}"
+
+
+def result_id(result_pk: int) -> str:
+    return f"{RESULT_KIND}:{result_pk}"
+
+
 def pk_of(match_id: str) -> int:
     """The database id behind an engine id such as "expert:12"."""
     return int(match_id.rsplit(":", 1)[1])
@@ -131,6 +141,40 @@ def demand_to_query(demand: Demand) -> MatchQuery:
         organisation=demand.organisation.name.strip(),
         category=demand.category,
         conflict_policy=ConflictPolicy.FLAG,
+    )
+
+
+def team_to_match(team: Team) -> Profile:
+    """A team or studio as something a demand can be matched to."""
+    host = team.host_organisation.name.strip() if team.host_organisation else ""
+    return Profile(
+        id=team_id(team.pk),
+        text=_join(team.name, team.fields, team.keywords, team.description),
+        kind=team.kind,
+        region_path=team.region.path,
+        disciplines=split_terms(team.fields),
+        organisation=host or team.lead.employer.strip(),
+    )
+
+
+def result_to_match(result: TechResult) -> Profile:
+    """An S&T result (科技成果) as something a demand can be matched to; it sits where its
+    owner (a worker or a team) is."""
+    if result.owner_profile is not None:
+        region, organisation = result.owner_profile.region, result.owner_profile.employer
+    else:
+        team = result.owner_team
+        assert team is not None  # a database constraint: exactly one owner
+        region = team.region
+        organisation = team.host_organisation.name if team.host_organisation else ""
+    return Profile(
+        id=result_id(result.pk),
+        text=_join(result.title, result.fields, result.summary),
+        kind=RESULT_KIND,
+        region_path=region.path,
+        disciplines=split_terms(result.fields),
+        organisation=organisation.strip(),
+        verified=result.for_transfer,
     )
 
 

@@ -33,7 +33,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, models
 
 from kejiyun.demands.models import Demand
 from kejiyun.matching.adapters import (
@@ -42,17 +42,29 @@ from kejiyun.matching.adapters import (
     demand_to_profile,
     expert_id,
     pk_of,
+    result_id,
+    result_to_match,
     split_terms,
     talent_profile_to_match,
+    team_id,
+    team_to_match,
 )
 from kejiyun.matching.models import IndexChange
 from kejiyun.matching.stats import expert_feedback, expert_stats
-from kejiyun.talent.models import TalentProfile
+from kejiyun.talent.models import TalentProfile, Team, TechResult
 from kejiyun_match import E5Embedder, Embedder, Engine, HashEmbedder, Profile
 
 EXPERTS = "experts"
 DEMANDS = "demands"
-KINDS = (EXPERTS, DEMANDS)
+TEAMS = "teams"  # teams and studios (科创工作室)
+RESULTS = "results"  # S&T results (科技成果)
+KINDS = (EXPERTS, DEMANDS, TEAMS, RESULTS)
+_MODELS: dict[str, type[models.Model]] = {
+    EXPERTS: TalentProfile,
+    DEMANDS: Demand,
+    TEAMS: Team,
+    RESULTS: TechResult,
+}
 _BATCH = 2000
 
 
@@ -108,7 +120,7 @@ def index_dir() -> Path:
 
 def current_stamp(kind: str) -> Stamp:
     """The table's count and highest id and the change log's newest id, in one query."""
-    table = (TalentProfile if kind == EXPERTS else Demand)._meta.db_table
+    table = _MODELS[kind]._meta.db_table
     log = IndexChange._meta.db_table
     with connection.cursor() as cursor:
         # Table names come from the models, never from input.
@@ -145,6 +157,18 @@ def _rows(kind: str, ids: Iterable[int] | None = None) -> Iterable[Profile]:
             talent_profile_to_match(tp, stats.get(tp.pk))
             for tp in experts.iterator(chunk_size=_BATCH)
         )
+    if kind == TEAMS:
+        teams = Team.objects.select_related("region", "host_organisation", "lead__user")
+        if ids is not None:
+            teams = teams.filter(pk__in=list(ids))
+        return (team_to_match(t) for t in teams.order_by("id").iterator(chunk_size=_BATCH))
+    if kind == RESULTS:
+        results = TechResult.objects.select_related(
+            "owner_profile__region", "owner_team__region", "owner_team__host_organisation"
+        )
+        if ids is not None:
+            results = results.filter(pk__in=list(ids))
+        return (result_to_match(r) for r in results.order_by("id").iterator(chunk_size=_BATCH))
     demands = Demand.objects.select_related("region", "organisation").order_by("id")
     if ids is not None:
         demands = demands.filter(pk__in=list(ids))
@@ -261,7 +285,7 @@ def _replay(kind: str, built: _Built, stamp: Stamp) -> bool:
 
 
 def _engine_id(kind: str, pk: int) -> str:
-    return expert_id(pk) if kind == EXPERTS else demand_id(pk)
+    return {EXPERTS: expert_id, DEMANDS: demand_id, TEAMS: team_id, RESULTS: result_id}[kind](pk)
 
 
 def _fresh(kind: str, stamp: Stamp, *, force: bool) -> _Built:
@@ -308,6 +332,16 @@ def experts_engine() -> Engine:
 def demands_engine() -> Engine:
     """The engine over every demand (any status: readers filter by status), fresh now."""
     return _engine(DEMANDS)
+
+
+def teams_engine() -> Engine:
+    """The engine over every team and studio, fresh as of this call."""
+    return _engine(TEAMS)
+
+
+def results_engine() -> Engine:
+    """The engine over every S&T result, fresh as of this call."""
+    return _engine(RESULTS)
 
 
 def match_index_sync() -> dict[str, int]:

@@ -17,6 +17,8 @@ class IndexChange(models.Model):
     class Kind(models.TextChoices):
         EXPERTS = "experts", "科技工作者"
         DEMANDS = "demands", "技术需求"
+        TEAMS = "teams", "团队与工作室"
+        RESULTS = "results", "科技成果"
 
     kind = models.CharField("类别", max_length=8, choices=Kind.choices)
     object_id = models.PositiveBigIntegerField("对象")

@@ -6,18 +6,20 @@ the reasons; the properties below render those reasons in Chinese for the pages.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kejiyun.demands.models import Demand
 from kejiyun.demands.selectors import demands_published
 from kejiyun.matching.adapters import (
+    RESULT_KIND,
+    TEAM_KINDS,
     demand_to_query,
     pk_of,
     region_tier_label,
     talent_profile_to_query,
 )
-from kejiyun.matching.index import demands_engine, experts_engine
-from kejiyun.talent.models import TalentProfile
+from kejiyun.matching.index import demands_engine, experts_engine, results_engine, teams_engine
+from kejiyun.talent.models import TalentProfile, Team, TechResult
 from kejiyun_match import Result
 
 # Demands are indexed whatever their status; ask the engine for more than needed so that
@@ -64,6 +66,20 @@ class MatchRow(_Reasons):
 
 
 @dataclass(frozen=True)
+class TeamMatchRow(_Reasons):
+    """One team or studio ranked for a demand."""
+
+    team: Team
+
+
+@dataclass(frozen=True)
+class ResultMatchRow(_Reasons):
+    """One S&T result ranked for a demand."""
+
+    tech_result: TechResult
+
+
+@dataclass(frozen=True)
 class DemandMatchRow(_Reasons):
     """One published demand ranked for an expert."""
 
@@ -97,3 +113,29 @@ def demands_for_expert(*, profile: TalentProfile, top_k: int = 10) -> list[Deman
         if pk_of(r.id) in demands
     ]
     return rows[:top_k]
+
+
+def teams_for_demand(*, demand: Demand, top_k: int = 5) -> list[TeamMatchRow]:
+    """The best teams and studios for `demand`, conflicts flagged."""
+    query = replace(demand_to_query(demand), kinds=TEAM_KINDS)
+    results = teams_engine().search(query, top_k=top_k)
+    teams = Team.objects.select_related("region", "lead__user").in_bulk(
+        [pk_of(r.id) for r in results]
+    )
+    return [
+        TeamMatchRow(result=r, team=teams[pk_of(r.id)]) for r in results if pk_of(r.id) in teams
+    ]
+
+
+def results_for_demand(*, demand: Demand, top_k: int = 5) -> list[ResultMatchRow]:
+    """The best S&T results for `demand` (those offered for transfer carry 可转化)."""
+    query = replace(demand_to_query(demand), kinds=(RESULT_KIND,))
+    results = results_engine().search(query, top_k=top_k)
+    found = TechResult.objects.select_related("owner_profile__user", "owner_team").in_bulk(
+        [pk_of(r.id) for r in results]
+    )
+    return [
+        ResultMatchRow(result=r, tech_result=found[pk_of(r.id)])
+        for r in results
+        if pk_of(r.id) in found
+    ]

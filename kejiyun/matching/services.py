@@ -11,6 +11,8 @@ from kejiyun.matching.models import IndexChange
 
 EXPERTS = IndexChange.Kind.EXPERTS
 DEMANDS = IndexChange.Kind.DEMANDS
+TEAMS = IndexChange.Kind.TEAMS
+RESULTS = IndexChange.Kind.RESULTS
 
 
 def index_change_record(*, kind: str, object_ids: Iterable[int]) -> int:

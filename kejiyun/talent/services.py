@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation
-from kejiyun.matching.services import EXPERTS, index_change_record
+from kejiyun.matching.services import EXPERTS, RESULTS, TEAMS, index_change_record
 from kejiyun.regions.models import Region
 from kejiyun.talent.models import (
     SERVICE_MODES_ALL,
@@ -241,7 +241,9 @@ def tech_result_create(
         raise PermissionDenied("只能为自己负责的团队登记成果。")
     result = TechResult(owner_profile=None if team else profile, owner_team=team)
     result = _checked_result(result, data)
-    result.save()
+    with transaction.atomic():
+        result.save()
+        index_change_record(kind=RESULTS, object_ids=[result.pk])
     return result
 
 
@@ -259,11 +261,15 @@ def tech_result_update(*, result: TechResult, data: ResultData) -> TechResult:
             "fields",
         ]
     )
+    index_change_record(kind=RESULTS, object_ids=[result.pk])
     return result
 
 
+@transaction.atomic
 def tech_result_delete(*, result: TechResult) -> None:
+    pk = result.pk
     result.delete()
+    index_change_record(kind=RESULTS, object_ids=[pk])
 
 
 # --- Teams and studios -------------------------------------------------------------------
@@ -304,6 +310,7 @@ def team_create(*, lead: TalentProfile, data: TeamData) -> Team:
     )
     team.save()
     team.members.add(lead)
+    index_change_record(kind=TEAMS, object_ids=[team.pk])
     return team
 
 
@@ -322,6 +329,7 @@ def team_update(*, team: Team, data: TeamData) -> Team:
             "host_organisation",
         ]
     )
+    index_change_record(kind=TEAMS, object_ids=[team.pk])
     return team
 
 

@@ -1,0 +1,169 @@
+"""Edge validation for the enterprise's demand form. The form checks and normalises input and
+hands a `DemandInput` to the service; it never saves a model itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from kejiyun.accounts.forms import CountyChoiceField
+from kejiyun.core.forms import BootstrapFormMixin
+from kejiyun.demands.models import Demand
+from kejiyun.demands.review import GUIDANCE
+from kejiyun.demands.services import DemandInput
+from kejiyun.regions.models import Region
+from kejiyun.regions.selectors import counties_of_province
+
+
+def _guided(field: str, rows: int) -> forms.Textarea:
+    guide = GUIDANCE[field]
+    return forms.Textarea(attrs={"rows": rows, "placeholder": f"例如：{guide.example}"})
+
+
+def _help(field: str) -> str:
+    guide = GUIDANCE[field]
+    return f"{guide.question} 写得具体，专家才能判断能否解决。"
+
+
+class DemandForm(BootstrapFormMixin, forms.Form):
+    """The fields an enterprise may set. Status, organisation and review fields are not here,
+    so posting them has no effect."""
+
+    title = forms.CharField(
+        label="需求名称",
+        max_length=120,
+        help_text=GUIDANCE["title"].question,
+        widget=forms.TextInput(attrs={"placeholder": f"例如：{GUIDANCE['title'].example}"}),
+        error_messages={"required": "请填写需求名称。"},
+    )
+    category = forms.ChoiceField(
+        label="需求类别",
+        choices=[("", "请选择类别"), *Demand.Category.choices],
+        error_messages={"required": "请选择需求类别。", "invalid_choice": "所选类别不存在。"},
+    )
+    industry = forms.CharField(
+        label="所属行业",
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "例如：农副食品加工"}),
+    )
+    region = CountyChoiceField(
+        label="所在区县",
+        queryset=Region.objects.none(),
+        empty_label="请选择区县",
+        help_text="默认为企业所在区县；需求将由该区县的科技服务中心受理。",
+        error_messages={
+            "required": "请选择所在区县。",
+            "invalid_choice": "所选区县不存在，请重新选择。",
+        },
+    )
+    description = forms.CharField(
+        label="需求描述",
+        help_text=_help("description"),
+        widget=_guided("description", 5),
+        error_messages={"required": "请填写需求描述。"},
+    )
+    problem = forms.CharField(
+        label="要解决的问题",
+        required=False,
+        help_text=_help("problem"),
+        widget=_guided("problem", 3),
+    )
+    current_state = forms.CharField(
+        label="目前现状",
+        required=False,
+        help_text=_help("current_state"),
+        widget=_guided("current_state", 3),
+    )
+    target_indicators = forms.CharField(
+        label="目标指标",
+        required=False,
+        help_text=_help("target_indicators"),
+        widget=_guided("target_indicators", 3),
+    )
+    budget = forms.ChoiceField(
+        label="预算范围",
+        choices=Demand.Budget.choices,
+        required=False,
+        help_text="大致范围即可，便于匹配合适的专家和方案。",
+        error_messages={"invalid_choice": "所选预算范围不存在。"},
+    )
+    deadline = forms.DateField(
+        label="期望完成时间",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "请输入有效日期，如 2027-06-30。"},
+    )
+    confidentiality = forms.ChoiceField(
+        label="公开方式",
+        choices=Demand.Confidentiality.choices,
+        initial=Demand.Confidentiality.PUBLIC,
+        help_text="公开：在需求大厅展示全文；仅公开摘要：只展示名称、类别、行业和地区；"
+        "不公开：不在需求大厅展示，由服务中心工作人员为您对接专家。",
+        error_messages={
+            "required": "请选择公开方式。",
+            "invalid_choice": "所选公开方式不存在。",
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Read settings here, not at import time, so override_settings reaches it.
+        region_field: forms.ModelChoiceField[Region] = self.fields["region"]  # type: ignore[assignment]
+        region_field.queryset = counties_of_province(settings.DEPLOYMENT_PROVINCE)
+
+    def clean_deadline(self) -> Any:
+        deadline = self.cleaned_data.get("deadline")
+        if deadline is not None and deadline <= timezone.localdate():
+            raise ValidationError("期望完成时间应晚于今天。")
+        return deadline
+
+    def demand_input(self) -> DemandInput:
+        data = self.cleaned_data
+        return DemandInput(
+            title=data["title"].strip(),
+            description=data["description"].strip(),
+            category=data["category"],
+            industry=data["industry"].strip(),
+            region=data["region"],
+            problem=data["problem"].strip(),
+            current_state=data["current_state"].strip(),
+            target_indicators=data["target_indicators"].strip(),
+            budget=data["budget"] or Demand.Budget.UNKNOWN,
+            deadline=data["deadline"],
+            confidentiality=data["confidentiality"],
+        )
+
+
+def demand_form_initial(demand: Demand) -> dict[str, Any]:
+    return {
+        "title": demand.title,
+        "category": demand.category,
+        "industry": demand.industry,
+        "region": demand.region_id,
+        "description": demand.description,
+        "problem": demand.problem,
+        "current_state": demand.current_state,
+        "target_indicators": demand.target_indicators,
+        "budget": demand.budget,
+        "deadline": demand.deadline,
+        "confidentiality": demand.confidentiality,
+    }
+
+
+class ReturnForm(BootstrapFormMixin, forms.Form):
+    reasons = forms.CharField(
+        label="退回原因",
+        max_length=2000,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 3,
+                "placeholder": "例如：目标指标缺少可衡量的数值，请补充良品率或产能目标",
+            }
+        ),
+        error_messages={"required": "请填写退回原因，告诉企业需要补充或修改什么。"},
+    )

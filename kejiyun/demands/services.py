@@ -1,0 +1,369 @@
+"""Writes for demands: the enterprise edits and submits, the automatic checks, staff review.
+
+Status moves are declared once, in `DEMAND_MOVES`; `demand_transition` is the only function that
+changes `Demand.status`. It refuses any move the table does not allow, claims the row with a
+conditional UPDATE (so two reviewers, or a reviewer and a withdrawing enterprise, cannot both
+win), and writes a `DemandEvent` with actor, from, to, time and reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from kejiyun.accounts.models import Organisation, Role, User
+from kejiyun.cases.models import Case
+from kejiyun.cases.services import CaseError, case_open
+from kejiyun.demands.models import Demand, DemandEvent
+from kejiyun.demands.review import (
+    Candidate,
+    DemandText,
+    ReviewProblem,
+    completeness_problems,
+    review_flags,
+)
+from kejiyun.matching.services import DEMANDS, index_change_record
+from kejiyun.notifications.services import outbox_enqueue
+from kejiyun.regions.models import Region
+
+S = Demand.Status
+
+# Every allowed status move (STYLE rule 5). Anything else is refused by `demand_transition`.
+DEMAND_MOVES: dict[str, frozenset[str]] = {
+    # The enterprise submits; the automatic check sends an incomplete one straight back.
+    S.DRAFT: frozenset({S.SUBMITTED, S.RETURNED, S.WITHDRAWN}),
+    S.RETURNED: frozenset({S.SUBMITTED, S.RETURNED, S.WITHDRAWN}),
+    # Staff accept (a case is opened) or send back; the enterprise may still withdraw.
+    S.SUBMITTED: frozenset({S.PUBLISHED, S.RETURNED, S.WITHDRAWN}),
+    # Once accepted, the demand follows its case: closed or withdrawn with it.
+    S.PUBLISHED: frozenset({S.CLOSED, S.WITHDRAWN}),
+    S.CLOSED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+}
+
+# The enterprise may change the text only while no one is reviewing or working on it.
+EDITABLE: frozenset[str] = frozenset({S.DRAFT, S.RETURNED})
+# The enterprise may withdraw on its own only before acceptance; afterwards through the case.
+WITHDRAWABLE: frozenset[str] = frozenset({S.DRAFT, S.RETURNED, S.SUBMITTED})
+
+# The duplicate check looks at this many other demands at most (newest first).
+DUPLICATE_CANDIDATES_CAP = 2000
+DUPLICATE_WINDOW = timedelta(days=365)
+
+
+class DemandError(Exception):
+    """A refused write; `str(error)` is the Chinese message for the user. Nothing was changed."""
+
+
+@dataclass(frozen=True)
+class DemandInput:
+    """What the enterprise's form hands to the service, already validated."""
+
+    title: str
+    description: str
+    category: str
+    industry: str
+    region: Region
+    problem: str
+    current_state: str
+    target_indicators: str
+    budget: str
+    deadline: date | None
+    confidentiality: str
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """What happened on submit: submitted with flags for staff, or sent back with problems."""
+
+    submitted: bool
+    problems: list[ReviewProblem] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+
+
+def _status_label(status: str) -> str:
+    return str(Demand.Status(status).label)
+
+
+def demand_transition(
+    *,
+    demand: Demand,
+    to_status: str,
+    actor: User | None,
+    reason: str = "",
+    automatic: bool = False,
+    changes: dict[str, Any] | None = None,
+    only_from: Collection[str] | None = None,
+    refusal: str = "",
+) -> Demand:
+    """Move `demand` to `to_status` if `DEMAND_MOVES` allows it, writing `changes` with it.
+
+    `only_from` narrows the table for one action (staff may return only a submitted demand,
+    though the automatic check may return a draft); `refusal` is then the message, with
+    `{status}` standing for the current status. The move is a conditional UPDATE on the
+    status read from the database, so a demand that someone else moved in the meantime is
+    refused rather than overwritten. Raises `DemandError` and changes nothing when refused.
+    """
+    current = Demand.objects.filter(pk=demand.pk).values_list("status", flat=True).first()
+    if current is None:
+        raise DemandError("需求不存在。")
+    if only_from is not None and current not in only_from:
+        raise DemandError(refusal.format(status=_status_label(current)))
+    if to_status not in DEMAND_MOVES.get(current, frozenset()):
+        raise DemandError(
+            f"当前状态为「{_status_label(current)}」，不能改为「{_status_label(to_status)}」。"
+        )
+    values = {"status": to_status, **(changes or {})}
+    with transaction.atomic():
+        claimed = Demand.objects.filter(pk=demand.pk, status=current).update(**values)
+        if claimed != 1:
+            raise DemandError("该需求刚被他人处理过，请刷新后再试。")
+        DemandEvent.objects.create(
+            demand_id=demand.pk,
+            actor=actor,
+            from_status=current,
+            to_status=to_status,
+            automatic=automatic,
+            reason=reason,
+        )
+    for name, value in values.items():
+        setattr(demand, name, value)
+    return demand
+
+
+# --- The enterprise's edits --------------------------------------------------------------
+
+
+# The fields an enterprise writes; everything else (status, review, organisation) is not theirs.
+INPUT_FIELDS: tuple[str, ...] = (
+    "title",
+    "description",
+    "category",
+    "industry",
+    "region",
+    "problem",
+    "current_state",
+    "target_indicators",
+    "budget",
+    "deadline",
+    "confidentiality",
+)
+
+
+def demand_create(*, organisation: Organisation, actor: User, data: DemandInput) -> Demand:
+    """A new draft of `organisation`'s, written by `actor`."""
+    demand = Demand(organisation=organisation, created_by=actor, status=S.DRAFT)
+    for name in INPUT_FIELDS:
+        setattr(demand, name, getattr(data, name))
+    with transaction.atomic():
+        demand.save()
+        index_change_record(kind=DEMANDS, object_ids=[demand.pk])
+    return demand
+
+
+def demand_update(*, demand: Demand, actor: User, data: DemandInput) -> Demand:
+    """Save the enterprise's edits to a draft or returned demand; refused in any other status.
+
+    The write is conditional on the status still being editable, so an edit that races a
+    submission (or a withdrawal) in another tab changes nothing.
+    """
+    values = {name: getattr(data, name) for name in INPUT_FIELDS}
+    updated = Demand.objects.filter(pk=demand.pk, status__in=EDITABLE).update(**values)
+    if updated != 1:
+        current = Demand.objects.filter(pk=demand.pk).values_list("status", flat=True).first()
+        raise DemandError(
+            f"需求当前状态为「{_status_label(current or demand.status)}」，"
+            "只有草稿或退回修改的需求可以编辑。"
+        )
+    index_change_record(kind=DEMANDS, object_ids=[demand.pk])
+    for name, value in values.items():
+        setattr(demand, name, value)
+    return demand
+
+
+def demand_withdraw(*, demand: Demand, actor: User) -> Demand:
+    """The enterprise takes its demand back before staff accept it."""
+    return demand_transition(
+        demand=demand,
+        to_status=S.WITHDRAWN,
+        actor=actor,
+        only_from=WITHDRAWABLE,
+        refusal="需求当前状态为「{status}」，不能在此撤回；已受理的需求请联系承办的服务中心。",
+    )
+
+
+# --- Submission and the automatic checks -------------------------------------------------
+
+
+def demand_text_of(demand: Demand) -> DemandText:
+    return DemandText(
+        title=demand.title,
+        description=demand.description,
+        problem=demand.problem,
+        current_state=demand.current_state,
+        target_indicators=demand.target_indicators,
+    )
+
+
+def _duplicate_candidates(demand: Demand) -> list[Candidate]:
+    """Other demands a copy would most likely be made from: the organisation's own (any
+    time), and those of the same category in the same city in the last year. Drafts and
+    withdrawn demands are no one's record, so they are left out. Only id, title and
+    description are read; at most `DUPLICATE_CANDIDATES_CAP` rows, newest first."""
+    region = Region.objects.only("path").get(pk=demand.region_id)
+    since = timezone.now() - DUPLICATE_WINDOW
+    rows = (
+        Demand.objects.exclude(pk=demand.pk)
+        .exclude(status__in=[S.DRAFT, S.WITHDRAWN])
+        .filter(
+            Q(organisation_id=demand.organisation_id)
+            | Q(
+                category=demand.category,
+                region__path__startswith=region.city_path,
+                created_at__gte=since,
+            )
+        )
+        .order_by("-created_at", "-id")
+        .values_list("id", "title", "description")[:DUPLICATE_CANDIDATES_CAP]
+    )
+    return [Candidate(id=pk, title=title, description=text) for pk, title, text in rows]
+
+
+def demand_submit(*, demand: Demand, actor: User) -> SubmitResult:
+    """Submit a draft or returned demand for review, after the automatic checks.
+
+    An incomplete demand is *sent back* (status 退回修改, `return_reasons` one line per missing
+    or vague part) rather than refused with form errors only. The issue asks for exactly that,
+    and it is what the enterprise sees next time as well: the list shows the demand as sent
+    back with its reasons, even if they close the page, and staff statistics can count
+    automatic returns. The form page also shows each reason beside its field at once, so the
+    user loses nothing by the status change; the text they typed is saved.
+
+    A complete demand becomes 待审核. Near-duplicates and boilerplate do not block it: they are
+    stored as `review_flags` (and `duplicate_of`) for staff to decide.
+    """
+    refusal = "需求当前状态为「{status}」，只有草稿或退回修改的需求可以提交审核。"
+    text = demand_text_of(demand)
+    problems = completeness_problems(text)
+    if problems:
+        reasons = "\n".join(p.message for p in problems)
+        demand_transition(
+            demand=demand,
+            to_status=S.RETURNED,
+            actor=actor,
+            reason=reasons,
+            automatic=True,
+            changes={"return_reasons": reasons, "reviewed_by": None},
+            only_from=EDITABLE,
+            refusal=refusal,
+        )
+        return SubmitResult(submitted=False, problems=problems)
+    flags, duplicate = review_flags(text, _duplicate_candidates(demand))
+    demand_transition(
+        demand=demand,
+        to_status=S.SUBMITTED,
+        actor=actor,
+        reason="；".join(flags),
+        changes={
+            "submitted_at": timezone.now(),
+            "return_reasons": "",
+            "review_flags": flags,
+            "duplicate_of_id": duplicate.id if duplicate else None,
+            "reviewed_by": None,
+        },
+        only_from=EDITABLE,
+        refusal=refusal,
+    )
+    return SubmitResult(submitted=True, flags=flags)
+
+
+def demand_flags_refresh(*, demand: Demand) -> list[str]:
+    """Run the duplicate and boilerplate checks and store their flags, without moving the
+    demand. For demands that arrive already submitted (paper demands imported by staff), so
+    that they reach the review queue flagged like online ones."""
+    flags, duplicate = review_flags(demand_text_of(demand), _duplicate_candidates(demand))
+    duplicate_id = duplicate.id if duplicate else None
+    Demand.objects.filter(pk=demand.pk).update(review_flags=flags, duplicate_of_id=duplicate_id)
+    demand.review_flags = flags
+    demand.duplicate_of_id = duplicate_id
+    return flags
+
+
+# --- Staff review ------------------------------------------------------------------------
+
+
+ONLY_SUBMITTED: frozenset[str] = frozenset({S.SUBMITTED})
+
+
+def demand_accept(*, demand: Demand, actor: User) -> Case:
+    """Staff accept a submitted demand: it is published and becomes a case, routed to the
+    enterprise's county centre with an owner (by `case_open`, in this transaction)."""
+    with transaction.atomic():
+        demand_transition(
+            demand=demand,
+            to_status=S.PUBLISHED,
+            actor=actor,
+            reason="受理",
+            changes={"published_at": timezone.now(), "reviewed_by": actor},
+            only_from=ONLY_SUBMITTED,
+            refusal="只有待审核的需求可以受理；该需求当前状态为「{status}」。",
+        )
+        try:
+            return case_open(demand=demand, actor=actor)
+        except CaseError as error:
+            # Leaving the block with the error rolls the acceptance back as well.
+            raise DemandError("；".join(error.messages)) from error
+
+
+def _enterprise_recipients(demand: Demand) -> list[User]:
+    if demand.created_by_id is not None:
+        creator = User.objects.filter(pk=demand.created_by_id, is_active=True).first()
+        if creator is not None and creator.organisation_id == demand.organisation_id:
+            return [creator]
+    return list(
+        User.objects.filter(
+            organisation_id=demand.organisation_id, role=Role.ENTERPRISE, is_active=True
+        ).order_by("pk")
+    )
+
+
+def demand_return(*, demand: Demand, actor: User, reasons: str) -> Demand:
+    """Staff send a submitted demand back to the enterprise with reasons (required), and the
+    enterprise is told in-app."""
+    reasons = (reasons or "").strip()
+    if not reasons:
+        raise DemandError("请填写退回原因，告诉企业需要补充或修改什么。")
+    with transaction.atomic():
+        demand_transition(
+            demand=demand,
+            to_status=S.RETURNED,
+            actor=actor,
+            reason=reasons,
+            changes={"return_reasons": reasons, "reviewed_by": actor},
+            only_from=ONLY_SUBMITTED,
+            refusal="只有待审核的需求可以退回；该需求当前状态为「{status}」。",
+        )
+        n = DemandEvent.objects.filter(
+            demand_id=demand.pk, to_status=S.RETURNED, automatic=False
+        ).count()
+        recipients = _enterprise_recipients(demand)
+        for recipient in recipients:
+            key = f"demand-returned:{demand.pk}:{n}"
+            if len(recipients) > 1:
+                key = f"{key}:{recipient.pk}"
+            outbox_enqueue(
+                channel="inapp",
+                recipient=recipient,
+                title=f"需求《{demand.title}》被退回修改",
+                body=f"退回原因：{reasons}",
+                url=reverse("demands:mine_detail", args=[demand.pk]),
+                idempotency_key=key,
+            )
+    return demand

@@ -1,0 +1,48 @@
+"""Upload and confirm forms for spreadsheet imports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+
+from kejiyun.core.forms import BootstrapFormMixin
+from kejiyun.spreadsheets.workbooks import MAX_UPLOAD_BYTES, XLSX_MAGIC
+
+
+class UploadForm(BootstrapFormMixin, forms.Form):
+    file = forms.FileField(
+        label="Excel 文件",
+        help_text="请使用平台提供的 .xlsx 模板，文件不超过5MB、数据不超过5000行。",
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
+    )
+
+    def clean_file(self) -> bytes:
+        """The file's bytes, once its size and its first bytes say it may be an .xlsx."""
+        upload: UploadedFile = self.cleaned_data["file"]
+        if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("文件超过5MB，请分批导入。", code="too_large")
+        data: bytes = upload.read(MAX_UPLOAD_BYTES + 1)
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("文件超过5MB，请分批导入。", code="too_large")
+        if not data.startswith(XLSX_MAGIC):
+            raise forms.ValidationError(
+                "只支持 Excel .xlsx 文件，请使用平台提供的模板。", code="not_xlsx"
+            )
+        return data
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.filename = ""
+        upload = self.files.get("file") if self.files else None
+        if isinstance(upload, UploadedFile):
+            self.filename = upload.name or ""
+
+
+class ConfirmForm(forms.Form):
+    valid_rows_only = forms.BooleanField(required=False)

@@ -1,0 +1,61 @@
+"""Uploaded spreadsheets waiting between the validation report and the import."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class ImportKind(models.TextChoices):
+    DEMANDS = "demands", "技术需求"
+    WORKERS = "workers", "科技工作者"
+
+
+class ImportBatch(models.Model):
+    """One uploaded .xlsx file, parsed and kept server-side until its uploader confirms it.
+
+    The rows are stored as parsed (header → text) so the confirm step never trusts the
+    client. They hold personal data and are emptied once the batch is applied.
+    """
+
+    kind = models.CharField("类型", max_length=16, choices=ImportKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="上传人",
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    sha256 = models.CharField("文件 SHA-256", max_length=64, db_index=True)
+    filename = models.CharField("文件名", max_length=200, blank=True)
+    rows = models.JSONField("数据行", default=list, blank=True)
+    row_count = models.PositiveIntegerField("行数", default=0)
+    created_at = models.DateTimeField("上传时间", default=timezone.now)
+    applied_at = models.DateTimeField("导入时间", null=True, blank=True)
+    result = models.JSONField("导入结果", default=dict, blank=True)
+
+    # A batch may be confirmed this long after its upload; after that, upload it again.
+    LIFETIME = timedelta(hours=24)
+
+    class Meta:
+        verbose_name = "导入批次"
+        verbose_name_plural = "导入批次"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["demands", "workers"]), name="import_batch_known_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_applied(self) -> bool:
+        return self.applied_at is not None
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.created_at + self.LIFETIME < (now or timezone.now())

@@ -1,0 +1,171 @@
+"""Writes for spreadsheet import and export: upload a batch, apply it, record an export."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import IO
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from kejiyun.accounts.models import User
+from kejiyun.audit.services import audit_record
+from kejiyun.spreadsheets.exporters import MAX_EXPORT_ROWS, get_export_list
+from kejiyun.spreadsheets.importers import get_importer, import_batch_report
+from kejiyun.spreadsheets.models import ImportBatch
+from kejiyun.spreadsheets.workbooks import read_rows, write_export
+
+
+def import_batch_create(*, kind: str, user: User, data: bytes, filename: str) -> ImportBatch:
+    """Parse an uploaded file and keep its rows server-side for the report and the confirm
+    step. Raises `SheetError` for a file that cannot be read; stores nothing then."""
+    importer = get_importer(kind)
+    rows = read_rows(data, sheet_title=importer.sheet_title, columns=importer.columns)
+    return ImportBatch.objects.create(
+        kind=kind,
+        user=user,
+        sha256=hashlib.sha256(data).hexdigest(),
+        filename=filename[:200],
+        rows=[{"row": row.number, "values": row.values} for row in rows],
+        row_count=len(rows),
+    )
+
+
+def _conflict() -> ValidationError:
+    """Someone registered one of the batch's records between the check and the write (the
+    model validation or a unique index notices). The whole import is rolled back, the
+    batch's claim included."""
+    return ValidationError(
+        "导入时数据已被他人修改，未导入任何数据，请稍后重试。", code="batch_conflict"
+    )
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    skipped: int
+    invalid: int
+
+
+def import_batch_apply(*, batch: ImportBatch, actor: User, valid_rows_only: bool) -> ImportResult:
+    """Write a batch's new rows in one transaction; rows already present are skipped.
+
+    Only the uploader may apply a batch, once, within `ImportBatch.LIFETIME`. The rows are
+    checked again first (the database may have changed since the report). A batch with
+    errors writes nothing unless `valid_rows_only` is set.
+    """
+    if batch.user_id != actor.pk:
+        raise PermissionDenied("只有上传该文件的人可以确认导入。")
+    if batch.is_applied:
+        raise ValidationError("该文件已经导入过，不能重复确认。", code="batch_applied")
+    if batch.is_expired():
+        raise ValidationError("上传已超过24小时，请重新上传文件。", code="batch_expired")
+    importer = get_importer(batch.kind)
+    report = import_batch_report(batch=batch, user=actor)
+    if report.has_errors and not valid_rows_only:
+        raise ValidationError(
+            "文件中有错误，未导入任何数据。请修改后重新上传，或选择“仅导入有效行”。",
+            code="batch_has_errors",
+        )
+    new = report.new_outcomes
+    result = ImportResult(
+        created=len(new), skipped=len(report.skipped_rows), invalid=len(report.error_rows)
+    )
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            claimed = ImportBatch.objects.filter(pk=batch.pk, applied_at__isnull=True).update(
+                applied_at=now, rows=[], result=asdict(result)
+            )
+            if claimed != 1:
+                raise ValidationError("该文件已经导入过，不能重复确认。", code="batch_applied")
+            for outcome in new:
+                try:
+                    importer.create(outcome.record, actor=actor)
+                except ValidationError as exc:
+                    raise _conflict() from exc
+            audit_record(
+                action="sheets.import",
+                user=actor,
+                object_type=importer.object_type,
+                object_id=str(batch.pk),
+                detail={"created": result.created, "skipped": result.skipped},
+            )
+    except IntegrityError:
+        raise _conflict() from None
+    batch.refresh_from_db()
+    return result
+
+
+def import_batches_purge(*, now: datetime | None = None) -> int:
+    """Empty the stored rows (personal data) of batches that can no longer be confirmed.
+    Returns how many batches were emptied; safe to run any number of times."""
+    cutoff = (now or timezone.now()) - ImportBatch.LIFETIME
+    return (
+        ImportBatch.objects.filter(applied_at__isnull=True, created_at__lt=cutoff)
+        .exclude(rows=[])
+        .update(rows=[])
+    )
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    file: IO[bytes]
+    filename: str
+    rows: int
+    truncated: bool
+
+
+def list_export(*, name: str, user: User) -> ExportFile:
+    """Write the staff list `name` as the user sees it to a temporary .xlsx file (at most
+    MAX_EXPORT_ROWS rows) and record the export in the audit log."""
+    export = get_export_list(name)
+    items = export.queryset(user=user)[: MAX_EXPORT_ROWS + 1]
+    counted = 0
+    truncated = False
+
+    def rows() -> Iterator[list[object]]:
+        nonlocal counted, truncated
+        for item in items.iterator(chunk_size=2000):
+            if counted == MAX_EXPORT_ROWS:
+                truncated = True
+                break
+            counted += 1
+            yield export.row(item)
+
+    now = timezone.localtime()
+    target = tempfile.TemporaryFile()  # noqa: SIM115 (the response closes it)
+    try:
+        write_export(
+            target,
+            sheet_title=export.title,
+            headers=[column.header for column in export.columns],
+            rows=rows(),
+            notes=lambda: [
+                export.title,
+                f"导出时间：{now:%Y-%m-%d %H:%M}",
+                f"共{counted}行。手机号、身份证号已脱敏。",
+                f"超过{MAX_EXPORT_ROWS}行，只导出了前{MAX_EXPORT_ROWS}行。" if truncated else "",
+            ],
+        )
+    except BaseException:
+        target.close()
+        raise
+    target.seek(0)
+    audit_record(
+        action="sheets.export",
+        user=user,
+        object_type=name,
+        detail={"list": name, "rows": counted, "truncated": truncated},
+    )
+    return ExportFile(
+        file=target,
+        filename=f"{export.title}-{now:%Y%m%d}.xlsx",
+        rows=counted,
+        truncated=truncated,
+    )

@@ -1,0 +1,113 @@
+"""Staff pages for Excel templates, imports and exports."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
+
+from kejiyun.accounts.models import User
+from kejiyun.core.decorators import staff_required
+from kejiyun.spreadsheets.exporters import EXPORT_LISTS
+from kejiyun.spreadsheets.forms import ConfirmForm, UploadForm
+from kejiyun.spreadsheets.importers import (
+    EXISTS_MESSAGE,
+    IMPORTERS,
+    get_importer,
+    import_batch_report,
+)
+from kejiyun.spreadsheets.selectors import access_import_batch
+from kejiyun.spreadsheets.services import import_batch_apply, import_batch_create, list_export
+from kejiyun.spreadsheets.workbooks import SheetError, template_workbook
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@staff_required
+def index(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "spreadsheets/index.html",
+        {"importers": IMPORTERS.values(), "exports": EXPORT_LISTS.values()},
+    )
+
+
+@staff_required
+def template_download(request: HttpRequest, kind: str) -> HttpResponse:
+    importer = get_importer(kind)
+    data = template_workbook(sheet_title=importer.sheet_title, columns=importer.columns)
+    disposition = content_disposition_header(
+        as_attachment=True, filename=f"{importer.title}导入模板.xlsx"
+    )
+    assert disposition is not None  # always set for an attachment
+    return HttpResponse(data, content_type=XLSX_TYPE, headers={"Content-Disposition": disposition})
+
+
+@staff_required
+def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    importer = get_importer(kind)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            batch = import_batch_create(
+                kind=importer.kind,
+                user=user,
+                data=form.cleaned_data["file"],
+                filename=form.filename,
+            )
+        except SheetError as exc:
+            form.add_error("file", str(exc))
+        else:
+            return redirect("spreadsheets:batch", batch_id=batch.pk)
+    return render(request, "spreadsheets/import_upload.html", {"importer": importer, "form": form})
+
+
+@staff_required
+def import_report(request: HttpRequest, batch_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    batch = access_import_batch(user, batch_id)
+    importer = get_importer(batch.kind)
+    report = None if batch.is_applied else import_batch_report(batch=batch, user=user)
+    return render(
+        request,
+        "spreadsheets/import_report.html",
+        {
+            "batch": batch,
+            "importer": importer,
+            "report": report,
+            "exists_message": EXISTS_MESSAGE,
+            "expired": batch.is_expired(),
+        },
+    )
+
+
+@staff_required
+@require_POST
+def import_confirm(request: HttpRequest, batch_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    batch = access_import_batch(user, batch_id)
+    form = ConfirmForm(request.POST)
+    form.is_valid()
+    valid_rows_only = bool(form.cleaned_data.get("valid_rows_only"))
+    try:
+        result = import_batch_apply(batch=batch, actor=user, valid_rows_only=valid_rows_only)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(
+            request, f"导入完成：新增{result.created}条，已存在跳过{result.skipped}条。"
+        )
+    return redirect("spreadsheets:batch", batch_id=batch.pk)
+
+
+@staff_required
+def export_download(request: HttpRequest, name: str) -> FileResponse:
+    user: User = request.user  # type: ignore[assignment]
+    export = list_export(name=name, user=user)
+    return FileResponse(
+        export.file, as_attachment=True, filename=export.filename, content_type=XLSX_TYPE
+    )
