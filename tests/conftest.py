@@ -50,6 +50,12 @@ def _fresh_cache() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _own_media_root(tmp_path: Path, settings: Any) -> None:
+    """Uploads (case evidence, attachments, popsci media) go to the test's own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _own_match_index(tmp_path: Path, settings: Any) -> Iterator[None]:
     """Each test gets its own match-index folder and no engine left from another test
     (test databases reuse ids, so an index stamp alone cannot tell them apart)."""

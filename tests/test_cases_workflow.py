@@ -466,3 +466,80 @@ def test_escalation_notifications_are_sent_exactly_once_under_retry(alice: User,
         outbox_dispatch()
         outbox_dispatch()
     assert bob.inbox.count() == 1  # type: ignore[attr-defined]
+
+
+def test_a_case_cannot_be_handed_to_staff_who_could_not_see_it(alice: User, bob: User):
+    case = make_case(alice)
+    walt = make_staff("walt", "510107")  # 武侯区: same city, another county
+    with pytest.raises(services.CaseError, match="所在区县"):
+        services.case_assign(case=case, owner=walt, actor=bob)
+    response = client_for(bob).post("/cases/reassign/", {"cases": [case.pk], "owner": walt.pk})
+    assert response.status_code == 302
+    fresh = Case.objects.get(pk=case.pk)
+    assert (fresh.owner, fresh.version, fresh.events.count()) == (alice, 1, 1)
+    # Staff of the case's county, city or province can take it.
+    services.case_assign(case=fresh, owner=bob, actor=bob)
+    assert Case.objects.get(pk=case.pk).owner == bob
+
+
+def test_bulk_reassignment_redirects_only_to_the_queue_and_counts_real_moves(
+    alice: User, bob: User
+):
+    one = make_case(alice, serial="1")
+    carol = make_staff("carol", "510104")
+    services.case_assign(case=one, owner=carol, actor=bob)
+    two = make_case(alice, serial="2", title="二")
+    response = client_for(bob).post(
+        "/cases/reassign/",
+        {"cases": [one.pk, two.pk], "owner": carol.pk, "next": "https://evil.example/"},
+        follow=True,
+    )
+    assert response.redirect_chain == [("/cases/", 302)]
+    assert "已转交 1 个案例" in response.content.decode()
+    huge = client_for(bob).post("/cases/reassign/", {"cases": ["9" * 30], "owner": carol.pk})
+    assert huge.status_code == 302
+
+
+def test_a_docking_request_to_an_expert_of_the_demanding_enterprise_is_refused(alice: User):
+    case = walk_to(make_case(alice), Step.MATCHING, alice)
+    insider = make_worker("zhou", "510104", "13800138009")
+    insider.employer = case.demand.organisation.name
+    insider.save()
+    response = client_for(alice).post(
+        f"/cases/{case.pk}/dockings/", {"expert": insider.pk}, follow=True
+    )
+    assert "利益冲突" in response.content.decode()
+    assert DockingRequest.objects.count() == 0
+    assert Case.objects.get(pk=case.pk).step == Step.MATCHING
+
+
+def test_a_case_waiting_for_the_enterprise_to_confirm_does_not_escalate(alice: User, bob: User):
+    with time_machine.travel("2026-06-01 09:00:00+08:00", tick=False) as clock:
+        case = walk_to(make_case(alice), Step.DELIVERY, alice)
+        services.case_outcome_record(case=case, outcome=solved(), actor=alice)
+        clock.shift(timedelta(days=40))
+        assert services.cases_escalate_overdue() == 0
+        fresh = Case.objects.get(pk=case.pk)
+        assert (fresh.centre.region_id, fresh.escalations) == ("510104", 0)
+        assert not fresh.is_overdue()
+
+
+def test_a_disputed_outcome_leaves_no_old_evidence_behind(alice: User):
+    case = walk_to(make_case(alice), Step.DELIVERY, alice)
+    erin = make_enterprise_user(case.demand.organisation)
+    services.case_outcome_record(case=case, outcome=solved(), actor=alice)
+    services.case_dispute(case=case, actor=erin, reason="合同未履行")
+    fresh = Case.objects.get(pk=case.pk)
+    assert (fresh.evidence.name, fresh.contract_number, fresh.contract_amount) == ("", "", None)
+
+
+def test_an_expert_cannot_answer_a_docking_request_after_the_case_ended(alice: User):
+    case = walk_to(make_case(alice), Step.MATCHING, alice)
+    expert = make_worker("wang", "510104", "13800138000")
+    docking = services.docking_send(case=case, expert=expert, actor=alice)
+    services.case_transition(case=case, to_step=Step.WITHDRAWN, actor=alice, reason="企业撤回")
+    docking.refresh_from_db()
+    with pytest.raises(services.CaseError, match="已经结束"):
+        services.docking_respond(docking=docking, actor=expert.user, accept=True)
+    docking.refresh_from_db()
+    assert docking.status == DockingRequest.Status.SENT

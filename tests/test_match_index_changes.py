@@ -143,3 +143,19 @@ def test_old_log_entries_are_pruned(tea_company: Organisation):
     assert index_changes_prune(now=timezone.now() + timedelta(days=8)) == 1
     with pytest.raises(ValueError):
         index_change_record(kind="nonsense", object_ids=[1])
+
+
+def test_a_change_that_commits_after_a_later_one_is_still_applied(tea_company: Organisation):
+    """Ids are handed out at insert, not at commit: a lower id can appear after a higher one
+    was applied. The log count catches it and recent rows are read again."""
+    tina = tea_expert()
+    nina = tea_expert("nina", "13900000005")
+    demand = tea_demand(tea_company)
+    assert sorted(names(demand)) == ["nina", "tina"]
+    IndexChange.objects.create(id=10_000, kind=EXPERTS, object_id=tina.pk)
+    assert sorted(names(demand)) == ["nina", "tina"]  # applied; the cursor is now 10,000
+    nina.fields, nina.keywords = "畜牧学", "生猪、养殖"
+    nina.capability = "从事生猪规模化养殖。"
+    nina.save()
+    IndexChange.objects.create(id=5_000, kind=EXPERTS, object_id=nina.pk)  # the late commit
+    assert names(demand) == ["tina"]

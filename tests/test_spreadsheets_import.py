@@ -8,6 +8,7 @@ nothing. Test files are built with openpyxl here, never stored as binaries.
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import date, timedelta
 from typing import Any
 
@@ -562,6 +563,28 @@ def test_a_file_that_cannot_be_read_is_refused_with_a_message_and_nothing_is_sto
     errors = response.context["form"].errors["file"]
     assert len(errors) == 1 and message in errors[0]
     assert message in response.content.decode()
+    assert ImportBatch.objects.count() == 0
+    assert snapshot() == before
+
+
+def zip_bomb() -> bytes:
+    """A small .xlsx-looking archive whose one member unpacks to 60 MB of one character."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml", "A" * (60 * 1024 * 1024))
+    return buffer.getvalue()
+
+
+def test_an_archive_that_would_unpack_to_gigabytes_is_refused_before_it_is_read(
+    alice: User,
+) -> None:
+    data = zip_bomb()
+    assert len(data) < 5 * 1024 * 1024
+    before = snapshot()
+    response = upload(client_for(alice), "workers", data, name="炸弹.xlsx")
+    assert response.context["form"].errors["file"] == [
+        "文件解压后过大，请删除多余的工作表或内容后再导入。"
+    ]
     assert ImportBatch.objects.count() == 0
     assert snapshot() == before
 

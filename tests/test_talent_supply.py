@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from kejiyun.accounts.models import User
+from kejiyun.notifications.models import OutboxMessage
 from kejiyun.plans.models import ServicePlan
 from kejiyun.talent.models import (
     Discipline,
@@ -261,18 +262,30 @@ def test_a_worker_creates_a_studio_adds_a_member_by_mobile_and_others_cannot_edi
     team = Team.objects.get()
     assert (team.kind, team.lead_id, team.region_id) == ("studio", lead.pk, "510104")
     assert list(team.members.values_list("pk", flat=True)) == [lead.pk]
-    assert (
-        client.post(f"/talent/me/teams/{team.pk}/members/", {"mobile": "139 0000 0102"}).status_code
-        == 302
-    )
+    url = f"/talent/me/teams/{team.pk}/members/"
+    # A wrong name and an unknown number get the same answer and add nobody.
+    for wrong in (
+        {"name": "张三", "mobile": "13900000102"},
+        {"name": "Li", "mobile": "13999999999"},
+    ):
+        html = client.post(url, wrong, follow=True).content.decode()
+        assert "未找到姓名与手机号都相符的科技工作者" in html
+    assert team.members.count() == 1
+    assert client.post(url, {"name": "Li", "mobile": "139 0000 0102"}).status_code == 302
     assert sorted(team.members.values_list("pk", flat=True)) == sorted([lead.pk, member.pk])
-    client.post(f"/talent/me/teams/{team.pk}/members/", {"mobile": "13999999999"})
+    # Told in the inbox (through the outbox), with a way out.
+    assert OutboxMessage.objects.filter(recipient=member.user, channel="inapp").count() == 1
     assert team.members.count() == 2
     outsider = client_for(member.user)
     assert outsider.get(f"/talent/me/teams/{team.pk}/").status_code == 404
     assert outsider.post(f"/talent/me/teams/{team.pk}/members/{lead.pk}/remove/").status_code == 404
     assert team.members.count() == 2
     assert "茶产业科创工作室" in outsider.get("/talent/me/teams/").content.decode()
+    # The member may leave; the lead may not.
+    assert outsider.post(f"/talent/me/teams/{team.pk}/leave/").status_code == 302
+    assert list(team.members.values_list("pk", flat=True)) == [lead.pk]
+    client.post(f"/talent/me/teams/{team.pk}/leave/")
+    assert list(team.members.values_list("pk", flat=True)) == [lead.pk]
 
 
 @pytest.mark.parametrize(

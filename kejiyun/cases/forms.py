@@ -98,12 +98,14 @@ class BulkReassignForm(BootstrapFormMixin, forms.Form):
     def case_ids(self) -> list[int]:
         raw = self.data.getlist("cases") if hasattr(self.data, "getlist") else []
         try:
-            return sorted({int(v) for v in raw})
+            ids = sorted({int(v) for v in raw})
         except (TypeError, ValueError):
             return []
+        # Ids outside the database's integer range are no case at all.
+        return [i for i in ids if 0 < i < 2**63]
 
 
-class QueueFilterForm(forms.Form):
+class QueueFilterForm(BootstrapFormMixin, forms.Form):
     step = forms.ChoiceField(
         label="环节",
         required=False,

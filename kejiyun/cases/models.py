@@ -40,6 +40,9 @@ MAIN_LINE: tuple[str, ...] = (
 )
 TERMINAL: frozenset[str] = frozenset({Step.CLOSED, Step.WITHDRAWN, Step.UNSOLVABLE})
 OPEN_STEPS: tuple[str, ...] = tuple(s for s in MAIN_LINE if s not in TERMINAL)
+# Steps whose next move belongs to the enterprise: the centre's clock does not run (a case
+# waiting for the enterprise to confirm its outcome never escalates).
+WAITING_ON_ENTERPRISE: frozenset[str] = frozenset({Step.ACCEPTANCE})
 
 
 class Outcome(models.TextChoices):
@@ -139,6 +142,8 @@ class Case(models.Model):
     def is_overdue(self, now: datetime | None = None) -> bool:
         """Past its step's due time with the clock running (a paused case is never overdue)."""
         if not self.is_open or self.is_paused or self.due_at is None:
+            return False
+        if self.step in WAITING_ON_ENTERPRISE:
             return False
         return self.due_at < (now or timezone.now())
 

@@ -12,7 +12,14 @@ from django.http import Http404
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
-from kejiyun.cases.models import OPEN_STEPS, TERMINAL, Case, CaseEvent, DockingRequest
+from kejiyun.cases.models import (
+    OPEN_STEPS,
+    TERMINAL,
+    WAITING_ON_ENTERPRISE,
+    Case,
+    CaseEvent,
+    DockingRequest,
+)
 from kejiyun.regions.selectors import jurisdiction_filter
 
 _CASE_RELATED = (
@@ -73,6 +80,7 @@ def _with_urgency(qs: QuerySet[Case], now: datetime) -> QuerySet[Case]:
     return qs.annotate(
         urgency=When_(
             When(paused_at__isnull=False, then=Value(3)),
+            When(step__in=list(WAITING_ON_ENTERPRISE), then=Value(3)),
             When(due_at__lt=now, then=Value(0)),
             When(due_at__lt=soon, then=Value(1)),
             default=Value(2),
@@ -109,9 +117,12 @@ def work_queue(
     return _with_urgency(qs, now)
 
 
-def staff_owners_for(*, user: User) -> QuerySet[User]:
-    """Staff members a case in the user's jurisdiction may be handed to."""
+def staff_owners_for(*, user: User, case: Case | None = None) -> QuerySet[User]:
+    """Staff members the user may hand cases to: in the user's jurisdiction and, for one
+    case, at a centre that can see it (its county's, city's or the province's centre)."""
     qs = User.objects.filter(role=Role.STAFF, is_active=True, centre__isnull=False)
+    if case is not None:
+        qs = qs.filter(centre__region__code__in=case.region.ancestor_codes)
     return jurisdiction_filter(
         qs.select_related("centre", "centre__region"), user=user, region_field="centre__region"
     ).order_by("centre__region__code", "display_name", "id")
@@ -145,7 +156,7 @@ def queue_counts(*, user: User, now: datetime | None = None) -> QueueCounts:
     """How many open cases the user owns, and how many of them are overdue or due soon."""
     now = now or timezone.now()
     soon = now + timedelta(hours=settings.CASE_DUE_SOON_HOURS)
-    running = Q(paused_at__isnull=True)
+    running = Q(paused_at__isnull=True) & ~Q(step__in=list(WAITING_ON_ENTERPRISE))
     counts = (
         Case.objects.filter(owner=user)
         .exclude(step__in=list(TERMINAL))

@@ -25,8 +25,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
+from kejiyun.audit.services import audit_record
 from kejiyun.cases.models import (
     TERMINAL,
+    WAITING_ON_ENTERPRISE,
     Case,
     CaseAttachment,
     CaseEvent,
@@ -253,6 +255,11 @@ def case_assign(
         raise CaseError("只能指派给服务中心工作人员。", code="owner_not_staff")
     if not centre_in_jurisdiction(actor, owner.centre):  # type: ignore[arg-type]
         raise CaseError("只能指派给本辖区的工作人员。", code="owner_outside")
+    # The new owner must be able to see the case: their centre's region holds its county.
+    if not case.region.path.startswith(owner.centre.region.path):  # type: ignore[union-attr]
+        raise CaseError(
+            "只能转交给该案例所在区县、所属市或省级服务中心的工作人员。", code="owner_cannot_see"
+        )
     if owner.pk == case.owner_id and owner.centre_id == case.centre_id:
         raise CaseError("该案例已由此人负责。", code="same_owner")
     with transaction.atomic():
@@ -262,6 +269,13 @@ def case_assign(
             kind=CaseEvent.Kind.ASSIGNED,
             actor=actor,
             reason=f"转交 {owner.display_name}（{owner.centre}）",
+        )
+        audit_record(
+            action="case.assign",
+            user=actor,
+            object_type="case",
+            object_id=str(case.pk),
+            detail={"owner": owner.pk, "centre": owner.centre_id},
         )
         _notify(
             owner,
@@ -274,7 +288,8 @@ def case_assign(
 
 
 def cases_reassign(*, case_ids: list[int], owner: User, actor: User) -> int:
-    """Bulk reassignment (city and province staff): every case or none."""
+    """Bulk reassignment (city and province staff): every case or none. Returns how many
+    changed hands (cases the owner already has are left as they are)."""
     if not actor.sees_everything and (
         actor.centre is None or actor.centre.region.level == "county"
     ):
@@ -282,16 +297,20 @@ def cases_reassign(*, case_ids: list[int], owner: User, actor: User) -> int:
     from kejiyun.cases.selectors import cases_for_staff  # read helper, no cycle at import
 
     cases = list(
-        cases_for_staff(user=actor).filter(pk__in=case_ids).select_related("centre__region")
+        cases_for_staff(user=actor)
+        .filter(pk__in=case_ids)
+        .select_related("centre__region", "region")
     )
     if len(cases) != len(set(case_ids)):
         raise CaseError("所选案例中有不存在或不在您辖区内的案例。", code="bulk_outside")
+    moved = 0
     with transaction.atomic():
         for case in cases:
             if case.owner_id == owner.pk or case.step in TERMINAL:
                 continue
             case_assign(case=case, owner=owner, actor=actor)
-    return len(cases)
+            moved += 1
+    return moved
 
 
 # --- moving through the steps ----------------------------------------------------------------
@@ -523,6 +542,7 @@ def case_dispute(
             outcome_reason="",
             contract_number="",
             contract_amount=None,
+            evidence="",
             outcome_recorded_at=None,
         )
         case_transition(case=case, to_step=Step.DELIVERY, actor=actor, reason=reason, now=now)
@@ -652,7 +672,7 @@ def cases_escalate_overdue(*, now: datetime | None = None, limit: int = 1000) ->
     now = now or timezone.now()
     overdue = (
         Case.objects.filter(due_at__lt=now, paused_at__isnull=True)
-        .exclude(step__in=list(TERMINAL))
+        .exclude(step__in=[*TERMINAL, *WAITING_ON_ENTERPRISE])
         .exclude(centre__region__parent__isnull=True)
         .exclude(centre__region__level="province")
         .select_related("centre__region", "demand")
@@ -745,6 +765,12 @@ def docking_send(
     _require_staff_actor(actor, case)
     if case.step not in (Step.MATCHING, Step.DOCKING):
         raise CaseError("只有“匹配”或“对接”环节可以发送对接请求。", code="wrong_step")
+    if expert.user.role != Role.WORKER or not expert.user.is_active:
+        raise CaseError("只能向在册的科技工作者发送对接请求。", code="not_a_worker")
+    employer = expert.employer.strip()
+    if employer and employer == case.demand.organisation.name.strip():
+        # The same rule the matching engine flags (kejiyun_match: same organisation).
+        raise CaseError("该专家与需求企业为同一单位，存在利益冲突。", code="conflict")
     if DockingRequest.objects.filter(case=case, expert=expert).exists():
         raise CaseError("已向这位专家发送过对接请求。", code="already_sent")
     with transaction.atomic():
@@ -787,6 +813,8 @@ def docking_respond(
         raise CaseError("只能答复发给您本人的对接请求。", code="not_yours")
     if docking.status != DockingRequest.Status.SENT:
         raise CaseError("该请求已经答复过了。", code="answered")
+    if docking.case.step in TERMINAL:
+        raise CaseError("该案例已经结束，无需再答复。", code="case_closed")
     reason = reason.strip()
     if not accept and not reason:
         raise CaseError("婉拒时请说明原因。", code="reason_required")

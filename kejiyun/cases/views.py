@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -70,6 +71,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         county=(data.get("county") or "").strip(),
     )
     page = Paginator(cases, 30).get_page(request.GET.get("page"))
+    kept = {k: v for k, v in data.items() if v}
+    extra_query = urlencode(kept)
     can_bulk = user.sees_everything or (
         user.centre is not None and user.centre.region.level != "county"
     )
@@ -84,6 +87,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "actions": actions,
             "today": timezone.localdate(),
             "can_bulk": can_bulk,
+            "extra_query": extra_query,
             "bulk_form": f.BulkReassignForm(owners=staff_owners_for(user=user))
             if can_bulk
             else None,
@@ -106,7 +110,7 @@ def bulk_reassign(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.messages[0])
     else:
         messages.success(request, f"已转交 {moved} 个案例。")
-    return redirect(request.POST.get("next") or "cases:queue")
+    return redirect("cases:queue")
 
 
 # --- staff: the case page -----------------------------------------------------------------
@@ -142,7 +146,7 @@ def _detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str,
         "visit_form": forms.get("visit_form") or f.VisitForm(),
         "attachment_form": forms.get("attachment_form") or f.AttachmentForm(),
         "assign_form": forms.get("assign_form")
-        or f.AssignForm(initial=initial, owners=staff_owners_for(user=user)),
+        or f.AssignForm(initial=initial, owners=staff_owners_for(user=user, case=case)),
         "error": forms.get("error", ""),
     }
 
@@ -276,7 +280,7 @@ def outcome(request: HttpRequest, case_id: int) -> HttpResponse:
 def assign(request: HttpRequest, case_id: int) -> HttpResponse:
     user = _user(request)
     case = access_case(user, case_id)
-    form = f.AssignForm(request.POST, owners=staff_owners_for(user=user))
+    form = f.AssignForm(request.POST, owners=staff_owners_for(user=user, case=case))
     if not form.is_valid():
         return _bad_form(request, case, form)
     return _act(

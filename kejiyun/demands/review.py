@@ -278,6 +278,9 @@ class Candidate:
     id: int
     title: str
     description: str
+    # Whether the flag may name this demand: staff who read the flag may not be allowed to
+    # see a demand of another county, or a private one.
+    disclose: bool = True
 
 
 @dataclass(frozen=True)
@@ -285,6 +288,7 @@ class Duplicate:
     id: int
     title: str
     similarity: float
+    disclose: bool = True
 
 
 def shingles(text: str, n: int = SHINGLE) -> frozenset[str]:
@@ -319,7 +323,7 @@ def closest_duplicate(
         if score < threshold:
             continue
         if best is None or score > best.similarity or (score == best.similarity and c.id < best.id):
-            best = Duplicate(id=c.id, title=c.title, similarity=score)
+            best = Duplicate(id=c.id, title=c.title, similarity=score, disclose=c.disclose)
     return best
 
 
@@ -340,6 +344,8 @@ def boilerplate_share(text: DemandText) -> float:
 
 
 def duplicate_flag(duplicate: Duplicate) -> str:
+    if not duplicate.disclose:
+        return f"疑似重复：与其他区县的一条需求相似度 {duplicate.similarity:.2f}"
     return f"疑似重复：与需求 #{duplicate.id}《{duplicate.title}》相似度 {duplicate.similarity:.2f}"
 
 

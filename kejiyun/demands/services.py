@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation, Role, User
+from kejiyun.audit.services import audit_record
 from kejiyun.cases.models import Case
 from kejiyun.cases.services import CaseError, case_open
 from kejiyun.demands.models import Demand, DemandEvent
@@ -231,9 +232,19 @@ def _duplicate_candidates(demand: Demand) -> list[Candidate]:
             )
         )
         .order_by("-created_at", "-id")
-        .values_list("id", "title", "description")[:DUPLICATE_CANDIDATES_CAP]
+        .values_list("id", "title", "description", "region_id", "confidentiality")[
+            :DUPLICATE_CANDIDATES_CAP
+        ]
     )
-    return [Candidate(id=pk, title=title, description=text) for pk, title, text in rows]
+    return [
+        Candidate(
+            id=pk,
+            title=title,
+            description=text,
+            disclose=region_id == demand.region_id and secrecy != Demand.Confidentiality.PRIVATE,
+        )
+        for pk, title, text, region_id, secrecy in rows
+    ]
 
 
 def demand_submit(*, demand: Demand, actor: User) -> SubmitResult:
@@ -314,6 +325,9 @@ def demand_accept(*, demand: Demand, actor: User) -> Case:
             changes={"published_at": timezone.now(), "reviewed_by": actor},
             only_from=ONLY_SUBMITTED,
             refusal="只有待审核的需求可以受理；该需求当前状态为「{status}」。",
+        )
+        audit_record(
+            action="demand.accept", user=actor, object_type="demand", object_id=str(demand.pk)
         )
         try:
             return case_open(demand=demand, actor=actor)

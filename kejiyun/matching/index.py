@@ -29,11 +29,12 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, models
+from django.db.models import Q
 
 from kejiyun.demands.models import Demand
 from kejiyun.matching.adapters import (
@@ -76,6 +77,9 @@ class Stamp:
     count: int
     max_id: int
     cursor: int = 0
+    # How many change-log rows exist: a change that commits after a later one (ids are
+    # handed out at insert, not at commit) raises the count without raising the cursor.
+    log_count: int = -1
 
     @property
     def slug(self) -> str:
@@ -87,6 +91,13 @@ class _Built:
     engine: Engine
     stamp: Stamp
     built_at: float
+    # When the log was last read for this engine; rows created since a little before then
+    # are read again, so a change whose transaction committed late is not missed.
+    replayed_at: float = 0.0
+
+
+# Longest a change-writing transaction is expected to stay open before it commits.
+LATE_COMMIT_WINDOW = timedelta(minutes=5)
 
 
 # A process (or a saved index) further behind than this rebuilds instead of replaying the
@@ -126,11 +137,14 @@ def current_stamp(kind: str) -> Stamp:
         # Table names come from the models, never from input.
         sql = (
             f"SELECT (SELECT COUNT(*) FROM {table}), (SELECT MAX(id) FROM {table}), "  # noqa: S608
-            f"(SELECT MAX(id) FROM {log} WHERE kind = %s)"
+            f"(SELECT MAX(id) FROM {log} WHERE kind = %s), "
+            f"(SELECT COUNT(*) FROM {log} WHERE kind = %s)"
         )
-        cursor.execute(sql, [kind])
-        count, max_id, last_change = cursor.fetchone()
-    return Stamp(count=count or 0, max_id=max_id or 0, cursor=last_change or 0)
+        cursor.execute(sql, [kind, kind])
+        count, max_id, last_change, log_count = cursor.fetchone()
+    return Stamp(
+        count=count or 0, max_id=max_id or 0, cursor=last_change or 0, log_count=log_count or 0
+    )
 
 
 def _vocabulary() -> set[str]:
@@ -248,36 +262,41 @@ def _save(kind: str, stamp: Stamp, engine: Engine) -> Path:
 
 
 def _replay(kind: str, built: _Built, stamp: Stamp) -> bool:
-    """Apply the change log after `built.stamp.cursor` up to `stamp.cursor` to the engine.
+    """Apply the change log since `built` was last brought up to date to its engine.
 
+    Rows after the engine's cursor are applied, and so are rows created shortly before the
+    last replay (a transaction may commit after a later one; re-applying a row is harmless).
     Returns False when the result cannot be trusted to match the table (rows were added or
     removed without a change-log entry, or the log may have been pruned): rebuild then.
     """
-    if time.time() - built.built_at > MAX_REPLAY_AGE.total_seconds():
+    now = time.time()
+    if now - built.built_at > MAX_REPLAY_AGE.total_seconds():
         return False
     if stamp.cursor < built.stamp.cursor:
         return False  # the log went backwards: another database
     engine = built.engine
     max_id = built.stamp.max_id
-    if stamp.cursor > built.stamp.cursor:
-        changed = sorted(
-            set(
-                IndexChange.objects.filter(
-                    kind=kind, id__gt=built.stamp.cursor, id__lte=stamp.cursor
-                ).values_list("object_id", flat=True)
-            )
+    since = datetime.fromtimestamp(built.replayed_at, tz=UTC) - LATE_COMMIT_WINDOW
+    changed = sorted(
+        set(
+            IndexChange.objects.filter(kind=kind, id__lte=stamp.cursor)
+            .filter(Q(id__gt=built.stamp.cursor) | Q(created_at__gte=since))
+            .values_list("object_id", flat=True)
         )
-        for start in range(0, len(changed), _BATCH):
-            chunk = changed[start : start + _BATCH]
-            profiles = list(_rows(kind, chunk))
-            present = {pk_of(p.id) for p in profiles}
-            engine.delete(_engine_id(kind, pk) for pk in chunk if pk not in present)
-            engine.add(profiles)
-            if kind == EXPERTS:
-                _record_feedback(engine, present)
-            if present:
-                max_id = max(max_id, *present)
+    )
+    for start in range(0, len(changed), _BATCH):
+        chunk = changed[start : start + _BATCH]
+        profiles = list(_rows(kind, chunk))
+        present = {pk_of(p.id) for p in profiles}
+        engine.delete(_engine_id(kind, pk) for pk in chunk if pk not in present)
+        engine.add(profiles)
+        if kind == EXPERTS:
+            _record_feedback(engine, present)
+        if present:
+            max_id = max(max_id, *present)
+    if changed:
         engine.commit()
+    built.replayed_at = now
     if len(engine) != stamp.count or max_id != stamp.max_id:
         return False
     built.stamp = stamp
@@ -303,12 +322,14 @@ def _fresh(kind: str, stamp: Stamp, *, force: bool) -> _Built:
             except (OSError, ValueError):
                 pass  # unreadable or built otherwise: build afresh below
             else:
-                built = _Built(engine, saved_stamp, path.stat().st_mtime)
+                mtime = path.stat().st_mtime
+                built = _Built(engine, saved_stamp, mtime, replayed_at=mtime)
                 if _replay(kind, built, stamp):
                     return built
+    started = time.time()  # before reading rows: a change during the build is read again
     engine = _build(kind)
     _save(kind, stamp, engine)
-    return _Built(engine, stamp, time.time())
+    return _Built(engine, stamp, started, replayed_at=started)
 
 
 def _engine(kind: str) -> Engine:
@@ -356,7 +377,7 @@ def match_index_sync() -> dict[str, int]:
             built = _fresh(kind, stamp, force=False)
             _engines[kind] = built
             saved = _latest_saved(kind)
-            if saved is None or saved[1] != stamp:
+            if saved is None or saved[1].slug != stamp.slug:
                 _save(kind, stamp, built.engine)
             applied[kind] = 0 if old is None else max(0, stamp.cursor - old.cursor)
     return applied

@@ -242,12 +242,28 @@ def _profile_for_mobile(raw: str) -> TalentProfile:
 
 
 class MemberForm(BootstrapFormMixin, forms.Form):
+    """A member is named by both their name and their mobile number, and an unknown number
+    and a wrong name get the same answer, so the form cannot be used to find out who owns a
+    number."""
+
+    name = forms.CharField(label="成员姓名", max_length=40)
     mobile = forms.CharField(
-        label="成员手机号", max_length=20, help_text="成员需已注册为科技工作者"
+        label="成员手机号",
+        max_length=20,
+        help_text="成员需已注册为科技工作者；加入后会收到站内信，可随时退出",
     )
 
-    def clean_mobile(self) -> TalentProfile:
-        return _profile_for_mobile(self.cleaned_data["mobile"])
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        name = (data.get("name") or "").strip()
+        mobile = normalise_mobile(data.get("mobile") or "")
+        if self.errors:
+            return data
+        profile = talent_by_mobile(mobile=mobile) if is_valid_mobile(mobile) else None
+        if profile is None or profile.user.display_name.strip() != name:
+            raise forms.ValidationError("未找到姓名与手机号都相符的科技工作者。")
+        data["member"] = profile
+        return data
 
 
 class ResourceForm(BootstrapFormMixin, forms.Form):

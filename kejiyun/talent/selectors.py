@@ -155,6 +155,14 @@ def access_team_for_lead(*, profile: TalentProfile, team_id: int) -> Team:
         raise Http404("团队不存在") from None
 
 
+def access_team_of_member(*, profile: TalentProfile, team_id: int) -> Team:
+    """A team the worker is a member of; any other team is a 404."""
+    try:
+        return _teams().get(pk=team_id, members=profile)
+    except Team.DoesNotExist:
+        raise Http404("团队不存在") from None
+
+
 def team_members(*, team: Team) -> QuerySet[TalentProfile]:
     return team.members.select_related("user", "region").order_by("id")
 

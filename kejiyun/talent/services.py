@@ -12,10 +12,14 @@ from typing import TYPE_CHECKING, TypeVar
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation
+from kejiyun.audit.services import audit_record
 from kejiyun.matching.services import EXPERTS, RESULTS, TEAMS, index_change_record
+from kejiyun.notifications.models import Channel
+from kejiyun.notifications.services import outbox_enqueue
 from kejiyun.regions.models import Region
 from kejiyun.talent.models import (
     SERVICE_MODES_ALL,
@@ -197,6 +201,9 @@ def talent_verify(*, profile: TalentProfile, actor: User) -> ServicePlan:
     )
     profile.refresh_from_db()
     index_change_record(kind=EXPERTS, object_ids=[profile.pk])
+    audit_record(
+        action="talent.verify", user=actor, object_type="talent", object_id=str(profile.pk)
+    )
     return plan_open(profile=profile, actor=actor)
 
 
@@ -333,8 +340,27 @@ def team_update(*, team: Team, data: TeamData) -> Team:
     return team
 
 
+@transaction.atomic
 def team_member_add(*, team: Team, member: TalentProfile) -> None:
+    """Add a member, who is told in their inbox and may leave at any time."""
+    if team.members.filter(pk=member.pk).exists():
+        return
     team.members.add(member)
+    outbox_enqueue(
+        channel=Channel.IN_APP,
+        recipient=member.user,
+        title="您已被加入团队",
+        body=f"{team.lead.user.display_name}将您加入了“{team.name}”。如非本人意愿，可在“我的团队与工作室”中退出。",
+        url=reverse("talent:me_teams"),
+        idempotency_key=f"team-member:{team.pk}:{member.pk}:{timezone.now().timestamp()}",
+    )
+
+
+def team_member_leave(*, team: Team, member: TalentProfile) -> None:
+    """A member leaves a team (the lead cannot: they would have to hand it over first)."""
+    if member.pk == team.lead_id:
+        raise ValidationError("负责人不能退出自己负责的团队。", code="lead")
+    team.members.remove(member)
 
 
 def team_member_remove(*, team: Team, member: TalentProfile) -> None:

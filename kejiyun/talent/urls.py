@@ -14,6 +14,7 @@ urlpatterns = [
     path("me/teams/new/", views.me_team_new, name="me_team_new"),
     path("me/teams/<int:team_id>/", views.me_team_edit, name="me_team_edit"),
     path("me/teams/<int:team_id>/members/", views.me_team_member_add, name="me_team_member_add"),
+    path("me/teams/<int:team_id>/leave/", views.me_team_leave, name="me_team_leave"),
     path(
         "me/teams/<int:team_id>/members/<int:member_id>/remove/",
         views.me_team_member_remove,

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from kejiyun.accounts.models import User
 from kejiyun.accounts.selectors import organisations_for_staff
 from kejiyun.core.decorators import staff_required
+from kejiyun.core.ratelimit import rate_limit_exceeded
 from kejiyun.regions.selectors import counties_of_province
 from kejiyun.talent.forms import MemberForm, ProfileForm, ResourceForm, ResultForm, TeamForm
 from kejiyun.talent.models import TalentProfile
@@ -27,6 +28,7 @@ from kejiyun.talent.selectors import (
     access_talent,
     access_team,
     access_team_for_lead,
+    access_team_of_member,
     counties_for_staff,
     regions_servable,
     resource_experts,
@@ -48,6 +50,7 @@ from kejiyun.talent.services import (
     talent_verify,
     team_create,
     team_member_add,
+    team_member_leave,
     team_member_remove,
     team_update,
     tech_result_create,
@@ -219,14 +222,31 @@ def me_team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
 def me_team_member_add(request: HttpRequest, team_id: int) -> HttpResponse:
     profile = _own_profile(request)
     team = access_team_for_lead(profile=profile, team_id=team_id)
+    if rate_limit_exceeded(key=f"team-member:{profile.pk}", limit=20, window_seconds=3600):
+        messages.error(request, "添加成员过于频繁，请一小时后再试。")
+        return redirect("talent:me_team_edit", team_id=team.pk)
     form = MemberForm(request.POST)
     if form.is_valid():
-        team_member_add(team=team, member=form.cleaned_data["mobile"])
-        messages.success(request, "成员已加入。")
+        team_member_add(team=team, member=form.cleaned_data["member"])
+        messages.success(request, "成员已加入，并已收到站内信通知。")
     else:
-        errors = [str(e) for e in form.errors.get("mobile", [])] or ["请输入手机号。"]
-        messages.error(request, "；".join(errors))
+        errors = [str(e) for errs in form.errors.values() for e in errs]
+        messages.error(request, "；".join(errors) or "请填写成员姓名和手机号。")
     return redirect("talent:me_team_edit", team_id=team.pk)
+
+
+@login_required
+@require_POST
+def me_team_leave(request: HttpRequest, team_id: int) -> HttpResponse:
+    profile = _own_profile(request)
+    team = access_team_of_member(profile=profile, team_id=team_id)
+    try:
+        team_member_leave(team=team, member=profile)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, f"已退出“{team.name}”。")
+    return redirect("talent:me_teams")
 
 
 @login_required
