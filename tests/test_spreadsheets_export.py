@@ -288,3 +288,18 @@ def test_masked_text_masks_numbers_even_inside_longer_digit_runs() -> None:
     assert masked_text("ID510104197512300043") == "ID5101**********0043"
     assert masked_text("8613812345678") == "86138****5678"
     assert masked_text("订单 2026-001，合同 12.5 万元") == "订单 2026-001，合同 12.5 万元"
+
+
+def test_masked_text_masks_numbers_written_with_spaces_or_dashes() -> None:
+    assert masked_text("电话 138-0000-1234 或 139 8765 4321") == (
+        "电话 138****1234 或 139****4321"
+    )
+    assert masked_text("身份证 510104 19900101 123X") == "身份证 5101**********123X"
+
+
+def test_exports_are_limited_to_thirty_an_hour_per_person(alice: User) -> None:
+    client = client_for(alice)
+    statuses = [client.get("/sheets/export/demands.xlsx").status_code for _ in range(31)]
+    assert statuses[:30] == [200] * 30
+    assert statuses[30] == 403
+    assert AuditEvent.objects.filter(action="sheets.export").count() == 30

@@ -39,14 +39,14 @@ from kejiyun.matching.selectors import experts_for_demand, results_for_demand, t
 from kejiyun.plans.selectors import plan_actions_due
 from kejiyun.talent.models import TalentProfile
 
-# What the enterprise sees of its case's timeline: the steps, not staff working notes.
+# What the enterprise sees of its case's timeline: the steps and the outcome, not staff
+# working notes nor which experts declined and why.
 ENTERPRISE_EVENT_KINDS = (
     CaseEvent.Kind.OPENED,
     CaseEvent.Kind.TRANSITION,
     CaseEvent.Kind.OUTCOME,
     CaseEvent.Kind.CONFIRMED,
     CaseEvent.Kind.DISPUTED,
-    CaseEvent.Kind.DOCKING_REPLY,
 )
 
 

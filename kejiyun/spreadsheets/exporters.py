@@ -26,15 +26,20 @@ MAX_EXPORT_ROWS = 100_000
 
 # Anything shaped like a mobile or an identity number inside free text is masked too, even
 # inside a longer run of digits ("8613812345678"): masking too much beats leaking a number.
-_MOBILE_IN_TEXT = re.compile(r"1[3-9]\d{9}")
-_ID_IN_TEXT = re.compile(r"\d{17}[\dXx]")
+# Written with spaces or dashes ("138 0000 1234", "138-0000-1234") they are found as well.
+_MOBILE_IN_TEXT = re.compile(r"1[3-9]\d(?:[ -]?\d{4}){2}")
+_ID_IN_TEXT = re.compile(r"\d{6}[ -]?\d{8}[ -]?\d{3}[\dXx]")
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"[ -]", "", text)
 
 
 def masked_text(value: str) -> str:
     """Free text with mobile and identity numbers in it masked (identity numbers first: one
     holds a mobile-shaped run of digits)."""
-    value = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0)), value)
-    return _MOBILE_IN_TEXT.sub(lambda m: mask_mobile(m.group(0)), value)
+    value = _ID_IN_TEXT.sub(lambda m: mask_id_number(_digits(m.group(0))), value)
+    return _MOBILE_IN_TEXT.sub(lambda m: mask_mobile(_digits(m.group(0))), value)
 
 
 def _local(moment: datetime | None) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from kejiyun.accounts.models import User
 from kejiyun.core.decorators import staff_required
+from kejiyun.core.ratelimit import rate_limit_exceeded
 from kejiyun.spreadsheets.exporters import EXPORT_LISTS
 from kejiyun.spreadsheets.forms import ConfirmForm, UploadForm
 from kejiyun.spreadsheets.importers import (
@@ -107,6 +108,9 @@ def import_confirm(request: HttpRequest, batch_id: int) -> HttpResponse:
 @staff_required
 def export_download(request: HttpRequest, name: str) -> FileResponse:
     user: User = request.user  # type: ignore[assignment]
+    # Bulk personal data leaves only at a human pace (SECURITY.md: exports are limited).
+    if rate_limit_exceeded(key=f"sheets-export:{user.pk}", limit=30, window_seconds=3600):
+        raise PermissionDenied("导出过于频繁，请一小时后再试。")
     export = list_export(name=name, user=user)
     return FileResponse(
         export.file, as_attachment=True, filename=export.filename, content_type=XLSX_TYPE

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from kejiyun.core.masking import mask_id_number
 from kejiyun.talent.models import Discipline, Industry, Resource, TalentProfile, Team, TechResult
 
 
@@ -11,8 +12,13 @@ class TalentProfileAdmin(admin.ModelAdmin):
     raw_id_fields = ["user", "region", "verified_by"]
     autocomplete_fields = ["disciplines", "industries"]
     filter_horizontal = ["regions_served"]
-    readonly_fields = ["verified", "verified_by", "verified_at", "version"]
+    readonly_fields = ["verified", "verified_by", "verified_at", "version", "id_number_masked"]
+    exclude = ["id_number"]
     list_select_related = ["user", "region"]
+
+    @admin.display(description="身份证号")
+    def id_number_masked(self, obj: TalentProfile) -> str:
+        return mask_id_number(obj.id_number) if obj.id_number else "—"
 
 
 @admin.register(Discipline)

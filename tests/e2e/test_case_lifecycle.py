@@ -4,10 +4,11 @@ confirms the outcome and rates the service; both timelines show each event."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from kejiyun.accounts.models import Role, User
 from kejiyun.cases.models import Case, DockingRequest, Step
@@ -18,8 +19,18 @@ from tests.conftest import PASSWORD, make_enterprise, make_staff
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def sign_in(browser: Browser, base: str, login: str) -> Page:
+@pytest.fixture
+def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
+    """Browser contexts opened by the test, closed before the live server goes away."""
+    opened: list[BrowserContext] = []
+    yield opened
+    for context in opened:
+        context.close()
+
+
+def sign_in(browser: Browser, base: str, login: str, opened: list[BrowserContext]) -> Page:
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    opened.append(context)
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.goto(f"{base}/accounts/login/")
@@ -36,7 +47,11 @@ def move_to(page: Page, step: str) -> None:
 
 
 def test_a_demand_goes_from_publication_to_a_rated_outcome_in_the_browser(
-    page: Page, browser: Browser, live_server: object, tmp_path: Path
+    page: Page,
+    browser: Browser,
+    live_server: object,
+    tmp_path: Path,
+    contexts: list[BrowserContext],
 ) -> None:
     base = str(live_server)
     org = make_enterprise("锦江茶业有限公司", "510104", "MA6100001")
@@ -92,7 +107,7 @@ def test_a_demand_goes_from_publication_to_a_rated_outcome_in_the_browser(
     assert demand.status == Demand.Status.SUBMITTED
 
     # County staff accept it: the case opens at their centre, owned by them.
-    alice = sign_in(browser, base, "alice")
+    alice = sign_in(browser, base, "alice", contexts)
     alice.goto(f"{base}/demands/staff/review/")
     alice.get_by_role("link", name="茶园茶小绿叶蝉绿色防控").click()
     alice.get_by_role("button", name="受理").click()
@@ -114,7 +129,7 @@ def test_a_demand_goes_from_publication_to_a_rated_outcome_in_the_browser(
     assert DockingRequest.objects.get(case=case).expert == tina
 
     # The expert accepts in their own browser.
-    expert = sign_in(browser, base, "tina")
+    expert = sign_in(browser, base, "tina", contexts)
     expert.goto(f"{base}/cases/dockings/")
     expert.get_by_role("link", name="茶园茶小绿叶蝉绿色防控").click()
     expert.get_by_label("接受").check()
