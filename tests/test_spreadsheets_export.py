@@ -291,9 +291,7 @@ def test_masked_text_masks_numbers_even_inside_longer_digit_runs() -> None:
 
 
 def test_masked_text_masks_numbers_written_with_spaces_or_dashes() -> None:
-    assert masked_text("电话 138-0000-1234 或 139 8765 4321") == (
-        "电话 138****1234 或 139****4321"
-    )
+    assert masked_text("电话 138-0000-1234 或 139 8765 4321") == ("电话 138****1234 或 139****4321")
     assert masked_text("身份证 510104 19900101 123X") == "身份证 5101**********123X"
 
 
