@@ -131,3 +131,19 @@ def test_the_case_page_lists_experts_teams_and_results_while_matching(
     assert f'data-expert="{tina.pk}"' in html
     assert f'data-team="{studio.pk}"' in html
     assert "科创工作室" in html
+
+
+def test_the_staff_demand_page_lists_studios_and_results_with_reasons(
+    alice: User, tea_company: Organisation
+):
+    tina = tea_expert()
+    studio = tea_studio(tina)
+    result = tech_result_create(
+        profile=tina,
+        data=ResultData(kind="variety", title="川茶绿色防控示范技术", fields="茶学、绿色防控"),
+    )
+    demand = tea_demand(tea_company)
+    html = client_for(alice).get(f"/demands/staff/{demand.pk}/").content.decode()
+    assert f'data-team="{studio.pk}"' in html
+    assert f'data-result="{result.pk}"' in html
+    assert "推荐科技成果" in html

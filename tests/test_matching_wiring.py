@@ -296,8 +296,9 @@ def test_the_demand_pages_query_count_does_not_grow_with_the_number_of_experts(
             response = client.get(f"/demands/staff/{demand.pk}/")
         assert response.content.decode().count('data-expert="') == 4 * (n + 1)
         counts.append(len(ctx.captured_queries))
-    # session, user, centre, centre region, the demand, the index stamp, the experts
-    assert counts == [7, 7]
+    # session, user, centre, centre region, the demand, the three index stamps (experts,
+    # teams, results), the experts (no teams or results exist: nothing more to load)
+    assert counts == [9, 9]
 
 
 def test_adapters_put_the_right_fields_into_profiles_and_queries(

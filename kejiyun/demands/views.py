@@ -38,7 +38,7 @@ from kejiyun.demands.services import (
     demand_update,
     demand_withdraw,
 )
-from kejiyun.matching.selectors import experts_for_demand
+from kejiyun.matching.selectors import experts_for_demand, results_for_demand, teams_for_demand
 
 View = Callable[..., HttpResponse]
 
@@ -256,6 +256,8 @@ def _render_staff_detail(
     request: HttpRequest, demand: Demand, return_form: ReturnForm, status: int = 200
 ) -> HttpResponse:
     matches = experts_for_demand(demand=demand, top_k=10)
+    team_matches = teams_for_demand(demand=demand, top_k=5)
+    result_matches = results_for_demand(demand=demand, top_k=5)
     reviewable = demand.status == Demand.Status.SUBMITTED
     return render(
         request,
@@ -263,6 +265,8 @@ def _render_staff_detail(
         {
             "demand": demand,
             "matches": matches,
+            "team_matches": team_matches,
+            "result_matches": result_matches,
             "return_form": return_form,
             "reviewable": reviewable,
             # The history matters while deciding; other statuses keep the page's query count.
