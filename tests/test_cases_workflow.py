@@ -543,3 +543,13 @@ def test_an_expert_cannot_answer_a_docking_request_after_the_case_ended(alice: U
         services.docking_respond(docking=docking, actor=expert.user, accept=True)
     docking.refresh_from_db()
     assert docking.status == DockingRequest.Status.SENT
+
+
+def test_supervisors_find_cases_nobody_owns(alice: User, bob: User):
+    owned = make_case(alice, serial="1")
+    unowned = make_case(None, county="510107", serial="2", title="无人承办")  # 武侯区: no staff
+    assert unowned.owner is None
+    assert list(work_queue(user=bob, mine_only=False, unowned_only=True)) == [unowned]
+    html = client_for(bob).get("/cases/?scope=unowned").content.decode()
+    assert "无人承办" in html
+    assert owned.demand.title not in html

@@ -13,6 +13,7 @@ from django.core.management import call_command
 
 from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.accounts.validators import is_valid_mobile, is_valid_uscc
+from kejiyun.cases.models import Case, Step
 from kejiyun.core import demo_vocab as vocab
 from kejiyun.core.demo import (
     BASE_MOMENT,
@@ -403,6 +404,18 @@ def test_the_command_prints_the_counts_the_demo_password_and_the_login_usernames
     assert "workers: demo_w_000001 … demo_w_000020" in text
     assert "enterprises: demo_e_000001 … demo_e_000020" in text
     assert "citizens: demo_c_000001 … demo_c_000020" in text
+    # Demo cases went through the real services: every one has its opening event, a closed
+    # one has an outcome, and a second run opens none.
+    opened = Case.objects.count()
+    assert f"{opened} cases (" in text
+    assert opened > 50
+    assert Case.objects.filter(events__kind="opened").distinct().count() == opened
+    assert not Case.objects.filter(step=Step.CLOSED, outcome="").exists()
+    assert set(Case.objects.values_list("step", flat=True)) >= {"intake", "docking", "closed"}
+    out = StringIO()
+    call_command("seed_demo", "--scale", "small", "--seed", "1", stdout=out)
+    assert "0 cases (0 closed)" in out.getvalue()
+    assert Case.objects.count() == opened
 
 
 @pytest.mark.django_db

@@ -17,13 +17,14 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
 from kejiyun.cases import services
 from kejiyun.cases.models import Step
+from kejiyun.core.demo import demo_login_usernames
 from kejiyun.demands.models import Demand
-from kejiyun.regions.models import ServiceCentre
 from kejiyun.talent.models import TalentProfile
 
 # Where a demo case ends up, with weights.
@@ -64,39 +65,53 @@ class DemoCases:
 
 
 def demo_cases_seed(*, seed: int, limit: int, now: datetime | None = None) -> DemoCases:
-    """Open up to `limit` demo cases for published demands in Chengdu and for the demo
-    enterprises that can log in, and take each to a step chosen by the seed."""
+    """Open up to `limit` demo cases for published demands in Chengdu and of the demo
+    enterprises that can log in, and take each to a step chosen by the seed. Docking
+    requests go to the demo workers who can log in about half the time."""
     now = now or timezone.now()
     rng = random.Random(seed * 7919 + 17)
     province = settings.DEPLOYMENT_PROVINCE
-    demands = list(
-        Demand.objects.filter(
-            status=Demand.Status.PUBLISHED,
-            case__isnull=True,
-            region__path__startswith=f"{province}/{province[:2]}01",
+    chengdu = f"{province}/{province[:2]}01"
+    logins = set(demo_login_usernames(scale="large"))
+    login_orgs = list(
+        User.objects.filter(username__in=logins, role=Role.ENTERPRISE).values_list(
+            "organisation_id", flat=True
         )
-        .select_related("region", "organisation")
+    )
+    demands = list(
+        Demand.objects.filter(status=Demand.Status.PUBLISHED, case__isnull=True)
+        .filter(Q(region__path__startswith=chengdu) | Q(organisation_id__in=login_orgs))
+        .select_related("region", "region__parent", "organisation")
         .order_by("id")[:limit]
     )
-    staff_by_centre: dict[int, User] = {
-        u.centre_id: u  # type: ignore[misc]
-        for u in User.objects.filter(role=Role.STAFF, centre__isnull=False).order_by("-id")
+    staff = list(User.objects.filter(role=Role.STAFF, centre__isnull=False).order_by("-id"))
+    staff_by_region: dict[str, User] = {
+        u.centre.region_id: u  # type: ignore[union-attr]
+        for u in staff
     }
-    city_staff = (
-        User.objects.filter(role=Role.STAFF, centre__region__code=f"{province[:2]}0100")
+    login_experts = list(
+        TalentProfile.objects.filter(user__username__in=logins)
+        .select_related("user")
         .order_by("id")
-        .first()
     )
     experts = list(
-        TalentProfile.objects.filter(region__path__startswith=f"{province}/{province[:2]}01")
+        TalentProfile.objects.filter(region__path__startswith=chengdu)
         .select_related("user")
         .order_by("id")[:200]
     )
     opened = closed = 0
     for demand in demands:
         target = rng.choices([t for t, _ in _TARGETS], weights=[w for _, w in _TARGETS])[0]
+        # The county's staff, else the city's, else the province's act on the case.
+        county = demand.region
+        actor = (
+            staff_by_region.get(county.code)
+            or staff_by_region.get(county.parent_id or "")
+            or staff_by_region.get(province)
+        )
+        pool = login_experts if login_experts and rng.random() < 0.5 else experts
         with transaction.atomic():
-            if _walk(rng, demand, target, now, staff_by_centre, city_staff, experts):
+            if actor is not None and _walk(rng, demand, target, now, actor, pool):
                 opened += 1
                 closed += target in (Step.CLOSED, Step.UNSOLVABLE)
     return DemoCases(opened=opened, closed=closed)
@@ -107,8 +122,7 @@ def _walk(
     demand: Demand,
     target: str,
     now: datetime,
-    staff_by_centre: dict[int, User],
-    city_staff: User | None,
+    actor: User,
     experts: list[TalentProfile],
 ) -> bool:
     hours = settings.CASE_STEP_DUE_HOURS
@@ -128,11 +142,6 @@ def _walk(
     start = now - current_age - sum(spent, timedelta())
     start = max(start, demand.created_at + timedelta(hours=rng.uniform(2, 48)))
     clock = start
-    centre = ServiceCentre.objects.filter(region_id=demand.region_id).first()
-    centre_staff = staff_by_centre.get(centre.pk) if centre is not None else None
-    actor = centre_staff or city_staff
-    if actor is None:
-        return False
     case = services.case_open(demand=demand, actor=actor, now=clock)
     enterprise = (
         User.objects.filter(organisation_id=demand.organisation_id, role=Role.ENTERPRISE)

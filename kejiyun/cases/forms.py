@@ -114,7 +114,9 @@ class QueueFilterForm(BootstrapFormMixin, forms.Form):
     industry = forms.CharField(label="行业", required=False, max_length=64)
     county = forms.CharField(label="区县代码", required=False, max_length=12)
     scope = forms.ChoiceField(
-        label="范围", required=False, choices=[("mine", "我的"), ("all", "辖区全部")]
+        label="范围",
+        required=False,
+        choices=[("mine", "我的"), ("all", "辖区全部"), ("unowned", "待指派")],
     )
 
 

@@ -93,6 +93,7 @@ def work_queue(
     *,
     user: User,
     mine_only: bool = True,
+    unowned_only: bool = False,
     step: str = "",
     industry: str = "",
     county: str = "",
@@ -100,14 +101,16 @@ def work_queue(
 ) -> QuerySet[Case]:
     """Open cases for the staff work queue: overdue first, then due soon.
 
-    `mine_only` keeps the cases the user owns; otherwise every open case whose handling
-    centre lies in the user's jurisdiction. Filters: step, industry (substring of the
-    demand's industry), county (region code).
+    `mine_only` keeps the cases the user owns, `unowned_only` those nobody owns (a centre
+    without staff, waiting to be assigned); otherwise every open case of the jurisdiction.
+    Filters: step, industry (substring of the demand's industry), county (region code).
     """
     now = now or timezone.now()
     qs = cases_for_staff(user=user).exclude(step__in=list(TERMINAL))
     if mine_only:
         qs = qs.filter(owner=user)
+    elif unowned_only:
+        qs = qs.filter(owner__isnull=True)
     if step in OPEN_STEPS:
         qs = qs.filter(step=step)
     if industry:

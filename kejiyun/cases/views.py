@@ -65,7 +65,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     data = filters.cleaned_data if filters.is_valid() else {}
     cases = work_queue(
         user=user,
-        mine_only=data.get("scope", "mine") != "all",
+        mine_only=data.get("scope") in ("", None, "mine"),
+        unowned_only=data.get("scope") == "unowned",
         step=data.get("step", ""),
         industry=(data.get("industry") or "").strip(),
         county=(data.get("county") or "").strip(),
