@@ -141,6 +141,12 @@ def client_for(user: User) -> Client:
     return client
 
 
+def _transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return marker is not None and bool(marker.kwargs.get("transaction"))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run browser tests last: their transactional teardown empties the test database."""
-    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+    """Run transactional tests (browser tests, races) last: their teardown empties the test
+    database, regions included."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None or _transactional(item))
