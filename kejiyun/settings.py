@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import dj_database_url
@@ -17,6 +18,27 @@ _DEV_SECRET = "insecure-development-key-only-for-debug-and-tests"  # noqa: S105
 SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET if (DEBUG or TESTING) else None)
 if not (DEBUG or TESTING) and (SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 32):
     raise EnvError("SECRET_KEY must be set to a random value of at least 32 characters")
+
+# Personal data at rest (SECURITY.md item 16, kejiyun/core/crypto.py): AES-256-GCM keys as
+# "v1:<base64 of 32 bytes>,v2:…" (the last seals, all open) and a separate base64 key for
+# the keyed lookup hash. Development and tests derive both from SECRET_KEY when unset.
+FIELD_ENCRYPTION_KEYS = env_str("FIELD_ENCRYPTION_KEYS", "" if (DEBUG or TESTING) else None)
+FIELD_LOOKUP_KEY = env_str("FIELD_LOOKUP_KEY", "" if (DEBUG or TESTING) else None)
+
+
+def _b64_length(value: str) -> int:
+    try:
+        return len(base64.b64decode(value, validate=True))
+    except ValueError:
+        return -1
+
+
+for _entry in filter(None, (e.strip() for e in FIELD_ENCRYPTION_KEYS.split(","))):
+    _version, _, _key = _entry.partition(":")
+    if not _version or _b64_length(_key) != 32:
+        raise EnvError("FIELD_ENCRYPTION_KEYS entries must look like v1:<base64 of 32 bytes>")
+if FIELD_LOOKUP_KEY and _b64_length(FIELD_LOOKUP_KEY) < 32:
+    raise EnvError("FIELD_LOOKUP_KEY must be the base64 of at least 32 random bytes")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG or TESTING else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

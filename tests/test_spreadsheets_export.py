@@ -18,10 +18,11 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from kejiyun.accounts.models import Organisation, User
 from kejiyun.audit.models import AuditEvent
 from kejiyun.cases.models import Case, Outcome, Step
+from kejiyun.core.crypto import seal
 from kejiyun.demands.models import Demand
 from kejiyun.regions.models import ServiceCentre
 from kejiyun.spreadsheets.exporters import masked_text
-from kejiyun.talent.models import TalentProfile
+from kejiyun.talent.models import ID_NUMBER_PURPOSE, TalentProfile
 from tests.conftest import client_for, make_enterprise, make_worker
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +58,7 @@ def add_records(county: str, label: str, serial: str, mobile: str, id_number: st
         step_started_at=timezone.now(),
     )
     profile = make_worker(f"{label}专家", county, mobile)
-    profile.id_number = id_number
+    profile.id_number_sealed = seal(id_number, purpose=ID_NUMBER_PURPOSE)
     profile.capability = f"可电话联系 {mobile}"
     profile.save()
 

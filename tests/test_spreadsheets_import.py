@@ -22,12 +22,14 @@ from django.utils import timezone
 from openpyxl import Workbook, load_workbook  # type: ignore[import-untyped]
 
 from kejiyun.accounts.models import Organisation, Role, User
+from kejiyun.accounts.validators import id_number_check_character
 from kejiyun.audit.models import AuditEvent
+from kejiyun.core.crypto import lookup_hash, unseal
 from kejiyun.demands.models import Demand
 from kejiyun.spreadsheets import services
 from kejiyun.spreadsheets.models import ImportBatch
 from kejiyun.spreadsheets.services import import_batch_apply
-from kejiyun.talent.models import TalentProfile
+from kejiyun.talent.models import ID_NUMBER_PURPOSE, TalentProfile
 from tests.conftest import client_for, make_enterprise, make_uscc, make_worker
 
 pytestmark = pytest.mark.django_db
@@ -281,7 +283,8 @@ def test_import_valid_rows_writes_only_the_valid_ones(alice: User) -> None:
 
     batch.refresh_from_db()
     assert batch.applied_at is not None
-    assert batch.rows == []  # the stored personal data is gone once applied
+    assert batch.stored_rows() == []  # the stored personal data is gone once applied
+    assert batch.rows_sealed == ""
     assert batch.result == {"created": 2, "skipped": 0, "invalid": 1}
     event = AuditEvent.objects.get(action="sheets.import")
     assert (event.user_id, event.object_type, event.object_id, event.detail) == (
@@ -471,11 +474,13 @@ def test_workers_are_created_with_an_unusable_password_and_a_profile(alice: User
         profile.fields,
         profile.keywords,
         profile.capability,
-        profile.id_number,
+        unseal(profile.id_number_sealed, purpose=ID_NUMBER_PURPOSE),
         profile.verified,
     ) == ("510104", "四川大学", "教授", "机器视觉", "缺陷检测", "图像检测", ID_NUMBER, False)
+    assert ID_NUMBER not in profile.id_number_sealed  # stored sealed
+    assert profile.id_number_hash == lookup_hash(ID_NUMBER, purpose=ID_NUMBER_PURPOSE)
     li = User.objects.get(mobile="13800005678")
-    assert li.talent_profile.id_number == ""
+    assert (li.talent_profile.id_number_sealed, li.talent_profile.id_number_hash) == ("", "")
     event = AuditEvent.objects.get(action="sheets.import")
     assert (event.object_type, event.detail) == ("talent_profile", {"created": 2, "skipped": 0})
     assert "1380000" not in str(event.detail)
@@ -692,8 +697,9 @@ def test_rows_of_batches_left_unconfirmed_for_a_day_are_purged(
     assert services.import_batches_purge() == 0
     old.refresh_from_db()
     recent.refresh_from_db()
-    assert (old.rows, old.row_count) == ([], 1)
-    assert recent.rows == [
+    assert (old.stored_rows(), old.row_count) == ([], 1)
+    assert "13800001234" not in recent.rows_sealed  # sealed at rest
+    assert recent.stored_rows() == [
         {
             "row": 2,
             "values": dict(
@@ -748,6 +754,11 @@ def test_non_staff_get_refused_on_every_sheets_url_and_nothing_changes(
     assert snapshot() == before
 
 
+def valid_id_number(n: int) -> str:
+    first17 = f"51010419900101{n:03d}"
+    return first17 + id_number_check_character(first17)
+
+
 @pytest.mark.parametrize("kind", ["demands", "workers"])
 def test_the_report_page_uses_a_fixed_number_of_queries(alice: User, kind: str) -> None:
     client = client_for(alice)
@@ -759,7 +770,9 @@ def test_the_report_page_uses_a_fixed_number_of_queries(alice: User, kind: str) 
         ]
     else:
         small = [worker_row()]
-        large = [worker_row(mobile=f"1380000{n:04d}", id_number="") for n in range(30)]
+        large = [
+            worker_row(mobile=f"1380000{n:04d}", id_number=valid_id_number(n)) for n in range(30)
+        ]
     counts = []
     for rows in (small, large):
         batch = upload_batch(

@@ -122,7 +122,7 @@ WORKERS = ExportList(
         ExportColumn("编号", lambda p: p.pk),
         ExportColumn("姓名", lambda p: p.user.display_name),
         ExportColumn("手机号", lambda p: mask_mobile(p.user.mobile or "")),
-        ExportColumn("身份证号", lambda p: mask_id_number(p.id_number)),
+        ExportColumn("身份证号", lambda p: p.id_number_masked()),
         ExportColumn("所在区县", lambda p: _region(p.region)),
         ExportColumn("工作单位", lambda p: p.employer),
         ExportColumn("职称", lambda p: p.title),

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from kejiyun.core.crypto import unseal
 
 
 class ImportKind(models.TextChoices):
@@ -15,11 +19,15 @@ class ImportKind(models.TextChoices):
     WORKERS = "workers", "科技工作者"
 
 
+ROWS_PURPOSE = "sheets.import_batch.rows"
+
+
 class ImportBatch(models.Model):
     """One uploaded .xlsx file, parsed and kept server-side until its uploader confirms it.
 
     The rows are stored as parsed (header → text) so the confirm step never trusts the
-    client. They hold personal data and are emptied once the batch is applied.
+    client. They hold personal data (phones, ID numbers), so they are stored sealed
+    (kejiyun/core/crypto.py) and emptied once the batch is applied or expires.
     """
 
     kind = models.CharField("类型", max_length=16, choices=ImportKind.choices)
@@ -31,7 +39,7 @@ class ImportBatch(models.Model):
     )
     sha256 = models.CharField("文件 SHA-256", max_length=64, db_index=True)
     filename = models.CharField("文件名", max_length=200, blank=True)
-    rows = models.JSONField("数据行", default=list, blank=True)
+    rows_sealed = models.TextField("数据行（加密）", blank=True)
     row_count = models.PositiveIntegerField("行数", default=0)
     created_at = models.DateTimeField("上传时间", default=timezone.now)
     applied_at = models.DateTimeField("导入时间", null=True, blank=True)
@@ -52,6 +60,13 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+    def stored_rows(self) -> list[dict[str, Any]]:
+        """The parsed rows, [{"row": n, "values": {header: text}}]; [] once emptied."""
+        if not self.rows_sealed:
+            return []
+        rows: list[dict[str, Any]] = json.loads(unseal(self.rows_sealed, purpose=ROWS_PURPOSE))
+        return rows
 
     @property
     def is_applied(self) -> bool:

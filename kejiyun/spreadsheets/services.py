@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -15,9 +16,10 @@ from django.utils import timezone
 
 from kejiyun.accounts.models import User
 from kejiyun.audit.services import audit_record
+from kejiyun.core.crypto import seal
 from kejiyun.spreadsheets.exporters import MAX_EXPORT_ROWS, get_export_list
 from kejiyun.spreadsheets.importers import get_importer, import_batch_report
-from kejiyun.spreadsheets.models import ImportBatch
+from kejiyun.spreadsheets.models import ROWS_PURPOSE, ImportBatch
 from kejiyun.spreadsheets.workbooks import read_rows, write_export
 
 
@@ -31,7 +33,10 @@ def import_batch_create(*, kind: str, user: User, data: bytes, filename: str) ->
         user=user,
         sha256=hashlib.sha256(data).hexdigest(),
         filename=filename[:200],
-        rows=[{"row": row.number, "values": row.values} for row in rows],
+        rows_sealed=seal(
+            json.dumps([{"row": row.number, "values": row.values} for row in rows]),
+            purpose=ROWS_PURPOSE,
+        ),
         row_count=len(rows),
     )
 
@@ -80,7 +85,7 @@ def import_batch_apply(*, batch: ImportBatch, actor: User, valid_rows_only: bool
     try:
         with transaction.atomic():
             claimed = ImportBatch.objects.filter(pk=batch.pk, applied_at__isnull=True).update(
-                applied_at=now, rows=[], result=asdict(result)
+                applied_at=now, rows_sealed="", result=asdict(result)
             )
             if claimed != 1:
                 raise ValidationError("该文件已经导入过，不能重复确认。", code="batch_applied")
@@ -108,8 +113,8 @@ def import_batches_purge(*, now: datetime | None = None) -> int:
     cutoff = (now or timezone.now()) - ImportBatch.LIFETIME
     return (
         ImportBatch.objects.filter(applied_at__isnull=True, created_at__lt=cutoff)
-        .exclude(rows=[])
-        .update(rows=[])
+        .exclude(rows_sealed="")
+        .update(rows_sealed="")
     )
 
 

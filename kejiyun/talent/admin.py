@@ -1,6 +1,5 @@
 from django.contrib import admin
 
-from kejiyun.core.masking import mask_id_number
 from kejiyun.talent.models import Discipline, Industry, Resource, TalentProfile, Team, TechResult
 
 
@@ -12,13 +11,13 @@ class TalentProfileAdmin(admin.ModelAdmin):
     raw_id_fields = ["user", "region", "verified_by"]
     autocomplete_fields = ["disciplines", "industries"]
     filter_horizontal = ["regions_served"]
-    readonly_fields = ["verified", "verified_by", "verified_at", "version", "id_number_masked"]
-    exclude = ["id_number"]
+    readonly_fields = ["verified", "verified_by", "verified_at", "version", "id_number_shown"]
+    exclude = ["id_number_sealed", "id_number_hash"]
     list_select_related = ["user", "region"]
 
     @admin.display(description="身份证号")
-    def id_number_masked(self, obj: TalentProfile) -> str:
-        return mask_id_number(obj.id_number) if obj.id_number else "—"
+    def id_number_shown(self, obj: TalentProfile) -> str:
+        return obj.id_number_masked() or "—"
 
 
 @admin.register(Discipline)

@@ -6,7 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation
-from kejiyun.accounts.validators import validate_id_number
+from kejiyun.core.crypto import unseal
+from kejiyun.core.masking import mask_id_number
 from kejiyun.regions.models import Region
 
 
@@ -96,6 +97,9 @@ class ServiceMode(models.IntegerChoices):
 SERVICE_MODES_ALL = sum(ServiceMode.values)
 
 
+ID_NUMBER_PURPOSE = "talent.id_number"
+
+
 class TalentProfile(models.Model):
     """An S&T worker's public profile: what they can do (科技所能)."""
 
@@ -113,10 +117,10 @@ class TalentProfile(models.Model):
     fields = models.CharField("专业领域", max_length=200, blank=True)
     keywords = models.CharField("关键词", max_length=300, blank=True)
     capability = models.TextField("能力描述", blank=True)
-    # Resident identity number, taken in on paper forms only; always shown masked.
-    id_number = models.CharField(
-        "身份证号", max_length=18, blank=True, validators=[validate_id_number]
-    )
+    # Resident identity number, taken in on paper forms only: stored sealed (AES-GCM, see
+    # kejiyun/core/crypto.py) with a keyed hash for exact lookups, and only ever shown masked.
+    id_number_sealed = models.TextField("身份证号（加密）", blank=True)
+    id_number_hash = models.CharField("身份证号查找码", max_length=64, blank=True, db_index=True)
     disciplines = models.ManyToManyField(
         Discipline, verbose_name="学科", blank=True, related_name="talent_profiles"
     )
@@ -171,6 +175,10 @@ class TalentProfile(models.Model):
     def service_mode_labels(self) -> list[str]:
         labels = dict(ServiceMode.choices)
         return [str(labels[mode]) for mode in self.service_mode_values]
+
+    def id_number_masked(self) -> str:
+        """The ID number as staff may see it (5101**********1234), or ""."""
+        return mask_id_number(unseal(self.id_number_sealed, purpose=ID_NUMBER_PURPOSE))
 
     def completeness(self) -> int:
         """Share of the profile's descriptive parts that are filled in, 0-100.

@@ -38,7 +38,7 @@ def get_importer(kind: str) -> Importer:
 
 def import_batch_report(*, batch: ImportBatch, user: User) -> ImportReport:
     """Check every stored row of `batch` against the database as it is now (no writes)."""
-    rows = [SheetRow(number=item["row"], values=item["values"]) for item in batch.rows]
+    rows = [SheetRow(number=item["row"], values=item["values"]) for item in batch.stored_rows()]
     return ImportReport(get_importer(batch.kind).check(rows, user=user))
 
 

@@ -16,12 +16,13 @@ from kejiyun.accounts.validators import (
     validate_id_number,
     validate_mobile,
 )
+from kejiyun.core.crypto import lookup_hash, seal
 from kejiyun.matching.services import EXPERTS, index_change_record
 from kejiyun.regions.models import Region
 from kejiyun.spreadsheets.importers.base import RowOutcome, RowReader
 from kejiyun.spreadsheets.selectors import counties_for_import
 from kejiyun.spreadsheets.workbooks import Column, SheetRow
-from kejiyun.talent.models import TalentProfile
+from kejiyun.talent.models import ID_NUMBER_PURPOSE, TalentProfile
 
 NAME = Column("姓名", required=True, note="40字以内。", example="张三", width=12)
 MOBILE = Column(
@@ -90,6 +91,17 @@ class WorkerImporter:
                 "username", flat=True
             )
         )
+        id_hashes = {
+            lookup_hash(n, purpose=ID_NUMBER_PURPOSE)
+            for n in (normalise_id_number(row.get(ID_NUMBER.header)) for row in rows)
+            if n
+        }
+        # Registered ID numbers are found by their keyed hash: the numbers are sealed.
+        id_owner = dict(
+            TalentProfile.objects.filter(id_number_hash__in=id_hashes).values_list(
+                "id_number_hash", "user__mobile"
+            )
+        )
         seen_mobiles: dict[str, int] = {}
         seen_ids: dict[str, int] = {}
         outcomes = []
@@ -102,8 +114,11 @@ class WorkerImporter:
             if id_number and reader.validated(
                 ID_NUMBER, value=id_number, validator=validate_id_number
             ):
+                owner = id_owner.get(lookup_hash(id_number, purpose=ID_NUMBER_PURPOSE))
                 if id_number in seen_ids:
                     reader.error(ID_NUMBER.header, f"与第{seen_ids[id_number]}行重复")
+                elif owner is not None and owner != mobile:
+                    reader.error(ID_NUMBER.header, "该身份证号已登记在另一位科技工作者名下")
                 else:
                     seen_ids[id_number] = row.number
             code = row.get(COUNTY.header)
@@ -164,7 +179,8 @@ class WorkerImporter:
             fields=record.fields,
             keywords=record.keywords,
             capability=record.capability,
-            id_number=record.id_number,
+            id_number_sealed=seal(record.id_number, purpose=ID_NUMBER_PURPOSE),
+            id_number_hash=lookup_hash(record.id_number, purpose=ID_NUMBER_PURPOSE),
         )
         profile.full_clean(exclude=["user"])
         profile.save()
