@@ -25,6 +25,7 @@ from kejiyun.regions.selectors import jurisdiction_filter
 _CASE_RELATED = (
     "demand",
     "demand__organisation",
+    "demand__region",
     "region",
     "region__parent",
     "centre",

@@ -28,6 +28,7 @@ from kejiyun.cases.selectors import (
     access_case_for_enterprise,
     access_docking_for_expert,
     case_timeline,
+    cases_for_staff,
     cases_of_organisation,
     dockings_for_expert,
     staff_owners_for,
@@ -35,7 +36,12 @@ from kejiyun.cases.selectors import (
 )
 from kejiyun.cases.transitions import staff_moves
 from kejiyun.core.decorators import staff_required
-from kejiyun.matching.selectors import experts_for_demand, results_for_demand, teams_for_demand
+from kejiyun.matching.selectors import (
+    docking_plan,
+    experts_for_demand,
+    results_for_demand,
+    teams_for_demand,
+)
 from kejiyun.plans.selectors import plan_actions_due
 from kejiyun.talent.models import TalentProfile
 
@@ -395,6 +401,47 @@ def docking_send(request: HttpRequest, case_id: int) -> HttpResponse:
         ),
         f"已向 {expert.user.display_name} 发送对接请求。",
     )
+
+
+@staff_required
+def docking_plan_view(request: HttpRequest) -> HttpResponse:
+    """Batch docking (批量对接): one proposed expert per case waiting in matching, within every
+    expert's free capacity; staff tick the proposals to send."""
+    user = _user(request)
+    if request.method == "POST":
+        pairs = _planned_pairs(request.POST.getlist("pair"))
+        if not pairs:
+            messages.error(request, "请至少勾选一条推荐。")
+            return redirect("cases:docking_plan")
+        sent, refused = 0, []
+        for case_id, expert_pk in pairs:
+            case = cases_for_staff(user=user).filter(pk=case_id).first()
+            expert = TalentProfile.objects.select_related("user").filter(pk=expert_pk).first()
+            if case is None or expert is None:
+                refused.append(f"案例 #{case_id}：不存在或不在您的辖区内")
+                continue
+            try:
+                services.docking_send(case=case, expert=expert, actor=user)
+            except services.CaseError as exc:
+                refused.append(f"案例 #{case_id}：{exc.messages[0]}")
+            else:
+                sent += 1
+        if sent:
+            messages.success(request, f"已发送 {sent} 条对接请求。")
+        for problem in refused:
+            messages.error(request, problem)
+        return redirect("cases:docking_plan")
+    return render(request, "cases/docking_plan.html", {"plan": docking_plan(user=user)})
+
+
+def _planned_pairs(raw: list[str]) -> list[tuple[int, int]]:
+    """ "case:expert" values as id pairs; anything malformed or out of range is dropped."""
+    pairs: list[tuple[int, int]] = []
+    for value in raw[:200]:
+        left, _, right = value.partition(":")
+        if left.isdigit() and right.isdigit() and 0 < int(left) < 2**63 and 0 < int(right) < 2**63:
+            pairs.append((int(left), int(right)))
+    return list(dict.fromkeys(pairs))
 
 
 # --- the enterprise -----------------------------------------------------------------------

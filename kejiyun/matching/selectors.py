@@ -8,19 +8,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from kejiyun.accounts.models import User
+from kejiyun.cases.models import Case, DockingRequest, Step
+from kejiyun.cases.selectors import work_queue
+from kejiyun.cases.services import may_act
 from kejiyun.demands.models import Demand
 from kejiyun.demands.selectors import demands_published
 from kejiyun.matching.adapters import (
     RESULT_KIND,
     TEAM_KINDS,
     demand_to_query,
+    expert_id,
     pk_of,
     region_tier_label,
     talent_profile_to_query,
 )
 from kejiyun.matching.index import demands_engine, experts_engine, results_engine, teams_engine
+from kejiyun.matching.stats import ExpertStats, expert_stats
 from kejiyun.talent.models import TalentProfile, Team, TechResult
-from kejiyun_match import Result
+from kejiyun_match import AssignmentProblem, Result, assign
 
 # Demands are indexed whatever their status; ask the engine for more than needed so that
 # enough published ones remain after the status filter.
@@ -139,3 +145,80 @@ def results_for_demand(*, demand: Demand, top_k: int = 5) -> list[ResultMatchRow
         for r in results
         if pk_of(r.id) in found
     ]
+
+
+# --- Batch docking plan: many cases at once, within every expert's capacity ---------------
+
+
+@dataclass(frozen=True)
+class PlannedDocking(_Reasons):
+    """One expert proposed for one case by the batch assignment."""
+
+    case: Case
+    profile: TalentProfile
+
+
+@dataclass(frozen=True)
+class DockingPlan:
+    proposals: list[PlannedDocking]
+    cases_considered: int
+    cases_without_expert: int
+
+
+def docking_plan(*, user: User, limit: int = 40, candidates: int = 10) -> DockingPlan:
+    """Propose one expert for each case waiting in the matching step that the user may act
+    on, maximising total fit with `kejiyun_match.assign` so that no expert gets more cases
+    than their free capacity (capacity minus accepted open dockings), conflicts of interest
+    and experts already asked are never proposed, and busy experts cost a little more
+    (fair exposure: the same few do not take everything)."""
+    cases = [
+        case
+        for case in work_queue(user=user, mine_only=False, step=Step.MATCHING)[:limit]
+        if may_act(user, case)
+    ]
+    engine = experts_engine()
+    asked = set(DockingRequest.objects.filter(case__in=cases).values_list("case_id", "expert_id"))
+    scores: dict[str, dict[str, float]] = {}
+    results: dict[tuple[str, str], Result] = {}
+    for case in cases:
+        row: dict[str, float] = {}
+        for result in engine.search(demand_to_query(case.demand), top_k=candidates):
+            expert_pk = pk_of(result.id)
+            if result.explanation.conflict or (case.pk, expert_pk) in asked:
+                continue
+            row[result.id] = result.score
+            results[(str(case.pk), result.id)] = result
+        scores[str(case.pk)] = row
+    expert_ids = {eid for row in scores.values() for eid in row}
+    profiles = TalentProfile.objects.select_related("user", "region").in_bulk(
+        [pk_of(eid) for eid in expert_ids]
+    )
+    stats = expert_stats(list(profiles))
+    load = {expert_id(pk): stats.get(pk, ExpertStats()).load for pk in profiles}
+    capacity = {
+        expert_id(pk): max(0, (tp.capacity or 0) - load[expert_id(pk)])
+        for pk, tp in profiles.items()
+        if tp.user.is_active
+    }
+    chosen = assign(
+        AssignmentProblem(
+            scores=scores,
+            required={case_key: 1 for case_key in scores},
+            capacity=capacity,
+            prior_load=load,
+        )
+    )
+    by_pk = {str(case.pk): case for case in cases}
+    proposals = [
+        PlannedDocking(
+            result=results[(a.item_id, a.expert_id)],
+            case=by_pk[a.item_id],
+            profile=profiles[pk_of(a.expert_id)],
+        )
+        for a in sorted(chosen, key=lambda a: (by_pk[a.item_id].due_at is None, a.item_id))
+    ]
+    return DockingPlan(
+        proposals=proposals,
+        cases_considered=len(cases),
+        cases_without_expert=len(cases) - len(proposals),
+    )

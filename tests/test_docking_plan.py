@@ -1,0 +1,110 @@
+"""Batch docking (批量对接): proposals respect every expert's free capacity, never propose a
+conflict of interest or an expert already asked, and staff send the ones they tick."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from kejiyun.accounts.models import Organisation, User
+from kejiyun.cases import services
+from kejiyun.cases.models import Case, DockingRequest, Step
+from kejiyun.matching.index import match_index_reset
+from kejiyun.matching.selectors import docking_plan
+from tests.conftest import client_for, make_enterprise
+from tests.test_matching_wiring import tea_demand, tea_expert
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _match_index(settings: Any, tmp_path: Path) -> Iterator[Path]:
+    settings.MATCH_EMBEDDER = "none"
+    settings.MATCH_INDEX_DIR = tmp_path / "match-index"
+    match_index_reset()
+    yield settings.MATCH_INDEX_DIR
+    match_index_reset()
+
+
+@pytest.fixture
+def tea_company() -> Organisation:
+    return make_enterprise("锦江茶业有限公司", "510104", "MA6100001")
+
+
+def matching_case(actor: User, org: Organisation, n: int) -> Case:
+    demand = tea_demand(org, title=f"茶叶病虫害绿色防控技术（{n}期）")
+    case = services.case_open(demand=demand, actor=actor)
+    for step in (Step.DIAGNOSIS, Step.MATCHING):
+        services.case_transition(case=case, to_step=step, actor=actor)
+    return case
+
+
+def test_no_expert_is_proposed_for_more_cases_than_their_free_capacity(
+    alice: User, tea_company: Organisation
+):
+    tina = tea_expert()
+    tina.capacity = 2
+    tina.save()
+    nina = tea_expert("nina", "13900000005", county="510822")  # further away: ranks lower
+    nina.capacity = 1
+    nina.save()
+    cases = [matching_case(alice, tea_company, n) for n in range(4)]
+    plan = docking_plan(user=alice)
+    per_expert: dict[int, int] = {}
+    for p in plan.proposals:
+        per_expert[p.profile.pk] = per_expert.get(p.profile.pk, 0) + 1
+    assert per_expert == {tina.pk: 2, nina.pk: 1}
+    assert (plan.cases_considered, plan.cases_without_expert) == (4, 1)
+    assert {p.case.pk for p in plan.proposals} <= {c.pk for c in cases}
+
+
+def test_conflicts_and_experts_already_asked_are_never_proposed(
+    alice: User, tea_company: Organisation
+):
+    insider = tea_expert(employer=tea_company.name)
+    outsider = tea_expert("nina", "13900000005")
+    case = matching_case(alice, tea_company, 1)
+    plan = docking_plan(user=alice)
+    assert [(p.case, p.profile) for p in plan.proposals] == [(case, outsider)]
+    services.docking_send(case=case, expert=outsider, actor=alice)
+    assert docking_plan(user=alice).proposals == []  # now in docking: nothing to propose
+    assert insider.pk not in DockingRequest.objects.values_list("expert_id", flat=True)
+
+
+def test_staff_send_the_ticked_proposals_and_only_for_their_own_cases(
+    alice: User, charlie: User, tea_company: Organisation
+):
+    tina = tea_expert()
+    case = matching_case(alice, tea_company, 1)
+    client = client_for(alice)
+    page = client.get("/cases/dockings/plan/").content.decode()
+    assert f'value="{case.pk}:{tina.pk}"' in page
+    # Charlie (another city's county) cannot send for Alice's case, whatever he posts.
+    client_for(charlie).post("/cases/dockings/plan/", {"pair": [f"{case.pk}:{tina.pk}"]})
+    assert DockingRequest.objects.count() == 0
+    response = client.post(
+        "/cases/dockings/plan/", {"pair": [f"{case.pk}:{tina.pk}", "x:y", "1:"]}, follow=True
+    )
+    assert "已发送 1 条对接请求" in response.content.decode()
+    assert DockingRequest.objects.get().expert == tina
+    assert Case.objects.get(pk=case.pk).step == Step.DOCKING
+
+
+def test_the_plan_page_uses_a_fixed_number_of_queries(alice: User, tea_company: Organisation):
+    for i in range(3):
+        tea_expert(f"e{i}", f"1390000010{i}")
+    client = client_for(alice)
+    counts = []
+    for n in (2, 6):
+        while Case.objects.count() < n:
+            matching_case(alice, tea_company, Case.objects.count())
+        client.get("/cases/dockings/plan/")  # builds the index after new rows
+        with CaptureQueriesContext(connection) as ctx:
+            client.get("/cases/dockings/plan/")
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
