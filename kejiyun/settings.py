@@ -33,12 +33,16 @@ def _b64_length(value: str) -> int:
         return -1
 
 
-for _entry in filter(None, (e.strip() for e in FIELD_ENCRYPTION_KEYS.split(","))):
+_field_keys = [e.strip() for e in FIELD_ENCRYPTION_KEYS.split(",") if e.strip()]
+for _entry in _field_keys:
     _version, _, _key = _entry.partition(":")
-    if not _version or _b64_length(_key) != 32:
+    if not _version or _version == "dev" or _b64_length(_key) != 32:
         raise EnvError("FIELD_ENCRYPTION_KEYS entries must look like v1:<base64 of 32 bytes>")
 if FIELD_LOOKUP_KEY and _b64_length(FIELD_LOOKUP_KEY) < 32:
     raise EnvError("FIELD_LOOKUP_KEY must be the base64 of at least 32 random bytes")
+if not (DEBUG or TESTING) and (not _field_keys or not FIELD_LOOKUP_KEY):
+    # Set but empty is not set: production never falls back to keys derived from SECRET_KEY.
+    raise EnvError("FIELD_ENCRYPTION_KEYS and FIELD_LOOKUP_KEY must hold real keys in production")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG or TESTING else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

@@ -4,10 +4,12 @@ conflict of interest or an expert already asked, and staff send the ones they ti
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -108,3 +110,25 @@ def test_the_plan_page_uses_a_fixed_number_of_queries(alice: User, tea_company: 
             client.get("/cases/dockings/plan/")
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_escalated_cases_do_not_crowd_out_the_ones_county_staff_may_act_on(
+    alice: User, bob: User, tea_company: Organisation
+):
+    tina = tea_expert()
+    with time_machine.travel("2026-06-01 09:00:00+08:00", tick=False) as clock:
+        gone = matching_case(alice, tea_company, 1)
+        clock.shift(timedelta(days=8))
+        assert services.case_escalate(case=Case.objects.get(pk=gone.pk))
+        mine = matching_case(alice, tea_company, 2)
+        plan = docking_plan(user=alice, limit=1)
+    assert [(p.case, p.profile) for p in plan.proposals] == [(mine, tina)]
+
+
+def test_malformed_pairs_are_ignored_not_a_server_error(alice: User, tea_company: Organisation):
+    tea_expert()
+    matching_case(alice, tea_company, 1)
+    for junk in ("²:1", "٣:٤", "1:2:3", "-1:2", "9" * 40 + ":1", ""):
+        response = client_for(alice).post("/cases/dockings/plan/", {"pair": [junk]}, follow=True)
+        assert response.status_code == 200
+    assert DockingRequest.objects.count() == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -158,4 +159,25 @@ def test_a_change_that_commits_after_a_later_one_is_still_applied(tea_company: O
     nina.capability = "从事生猪规模化养殖。"
     nina.save()
     IndexChange.objects.create(id=5_000, kind=EXPERTS, object_id=nina.pk)  # the late commit
+    assert names(demand) == ["tina"]
+
+
+def test_a_new_process_re_reads_changes_from_when_the_saved_rows_were_read(
+    tea_company: Organisation, _match_index: Path
+):
+    """A slow build saves long after it read the rows: the saved index remembers the read
+    time, not the save time, so a change that committed late during the build is applied."""
+    tina = tea_expert()
+    nina = tea_expert("nina", "13900000005")
+    demand = tea_demand(tea_company)
+    IndexChange.objects.create(id=10_000, kind=EXPERTS, object_id=tina.pk)
+    call_command("rebuild_match_index", stdout=io.StringIO())
+    nina.fields, nina.keywords = "畜牧学", "生猪、养殖"
+    nina.capability = "从事生猪规模化养殖。"
+    nina.save()
+    IndexChange.objects.create(id=5_000, kind=EXPERTS, object_id=nina.pk)
+    for saved in _match_index.iterdir():  # as if the save had finished ten minutes later
+        later = saved.stat().st_mtime + 600
+        os.utime(saved, (later, later))
+    match_index_reset()
     assert names(demand) == ["tina"]

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import base64
 import io
+import os
+import subprocess
+import sys
 
 import pytest
 from django.core.management import call_command
@@ -108,3 +111,26 @@ def test_an_id_number_already_registered_to_another_worker_is_a_row_error(alice:
     html = client.get(f"/sheets/import/batches/{second.pk}/").content.decode()
     assert "该身份证号已登记在另一位科技工作者名下" in html
     assert TalentProfile.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("keys", "lookup"),
+    [("", ""), (",", KEY2), (" ", KEY2), (f"v1:{KEY1}", ""), (f"dev:{KEY1}", KEY2)],
+)
+def test_production_refuses_to_start_without_real_keys(keys: str, lookup: str) -> None:
+    env = {
+        "PATH": os.environ["PATH"],
+        "SECRET_KEY": "x" * 50,
+        "ALLOWED_HOSTS": "kejiyun.example.cn",
+        "FIELD_ENCRYPTION_KEYS": keys,
+        "FIELD_LOOKUP_KEY": lookup,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", "import kejiyun.settings"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "FIELD_" in done.stderr

@@ -19,7 +19,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -774,13 +774,17 @@ def docking_send(
     if DockingRequest.objects.filter(case=case, expert=expert).exists():
         raise CaseError("已向这位专家发送过对接请求。", code="already_sent")
     with transaction.atomic():
-        docking = DockingRequest.objects.create(
-            case=case,
-            expert=expert,
-            sent_by=actor,
-            message=message.strip()[:1000],
-            created_at=now or timezone.now(),
-        )
+        try:
+            with transaction.atomic():  # a savepoint: a double click loses the race cleanly
+                docking = DockingRequest.objects.create(
+                    case=case,
+                    expert=expert,
+                    sent_by=actor,
+                    message=message.strip()[:1000],
+                    created_at=now or timezone.now(),
+                )
+        except IntegrityError:
+            raise CaseError("已向这位专家发送过对接请求。", code="already_sent") from None
         _event(
             case,
             kind=CaseEvent.Kind.DOCKING,

@@ -7,6 +7,7 @@ was loaded) answers 409 with the page re-drawn from the current state.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -434,13 +435,17 @@ def docking_plan_view(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/docking_plan.html", {"plan": docking_plan(user=user)})
 
 
+# ASCII digits only (str.isdigit() also accepts "²" and "٣"), below the bigint range.
+_PAIR = re.compile(r"([0-9]{1,18}):([0-9]{1,18})")
+
+
 def _planned_pairs(raw: list[str]) -> list[tuple[int, int]]:
     """ "case:expert" values as id pairs; anything malformed or out of range is dropped."""
     pairs: list[tuple[int, int]] = []
     for value in raw[:200]:
-        left, _, right = value.partition(":")
-        if left.isdigit() and right.isdigit() and 0 < int(left) < 2**63 and 0 < int(right) < 2**63:
-            pairs.append((int(left), int(right)))
+        match = _PAIR.fullmatch(value)
+        if match is not None and int(match[1]) > 0 and int(match[2]) > 0:
+            pairs.append((int(match[1]), int(match[2])))
     return list(dict.fromkeys(pairs))
 
 

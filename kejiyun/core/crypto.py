@@ -60,8 +60,11 @@ def parse_keys(raw: str) -> list[tuple[str, bytes]]:
 
 def _keys() -> list[tuple[str, bytes]]:
     raw = getattr(settings, "FIELD_ENCRYPTION_KEYS", "")
-    if raw:
-        return parse_keys(raw)
+    keys = parse_keys(raw) if raw.strip(" ,") else []
+    if keys:
+        return keys
+    if raw.strip(" ,"):
+        raise ValueError("FIELD_ENCRYPTION_KEYS holds no key")
     return [(DERIVED_VERSION, _derive(b"kejiyun field encryption"))]
 
 

@@ -241,13 +241,19 @@ def _latest_saved(kind: str) -> tuple[Path, Stamp] | None:
     return path, stamp
 
 
-def _save(kind: str, stamp: Stamp, engine: Engine) -> Path:
+# Written beside a saved index: when the rows it holds were last read (the build's start or
+# the last replay), so a process that opens it re-reads changes from a little before then.
+_READ_AT = "kejiyun-read-at"
+
+
+def _save(kind: str, stamp: Stamp, engine: Engine, *, read_at: float) -> Path:
     """Save beside, then rename into place; remove older saves of this kind."""
     target = _saved_dir(kind, stamp)
     base = index_dir()
     base.mkdir(parents=True, exist_ok=True)
     partial = base / f".partial-{kind}-{uuid.uuid4().hex}"
     engine.save(partial)
+    (partial / _READ_AT).write_text(repr(read_at), encoding="utf-8")
     if target.exists():
         shutil.rmtree(target, ignore_errors=True)
     try:
@@ -259,6 +265,14 @@ def _save(kind: str, stamp: Stamp, engine: Engine) -> Path:
         if old != target and m and m["kind"] == kind and m["emb"] == _embedder_name():
             shutil.rmtree(old, ignore_errors=True)
     return target
+
+
+def _read_at(path: Path) -> float:
+    """When a saved index's rows were read; an index without the note counts as old."""
+    try:
+        return float((path / _READ_AT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0.0
 
 
 def _replay(kind: str, built: _Built, stamp: Stamp) -> bool:
@@ -322,13 +336,13 @@ def _fresh(kind: str, stamp: Stamp, *, force: bool) -> _Built:
             except (OSError, ValueError):
                 pass  # unreadable or built otherwise: build afresh below
             else:
-                mtime = path.stat().st_mtime
-                built = _Built(engine, saved_stamp, mtime, replayed_at=mtime)
+                read_at = _read_at(path)
+                built = _Built(engine, saved_stamp, read_at, replayed_at=read_at)
                 if _replay(kind, built, stamp):
                     return built
     started = time.time()  # before reading rows: a change during the build is read again
     engine = _build(kind)
-    _save(kind, stamp, engine)
+    _save(kind, stamp, engine, read_at=started)
     return _Built(engine, stamp, started, replayed_at=started)
 
 
@@ -378,7 +392,7 @@ def match_index_sync() -> dict[str, int]:
             _engines[kind] = built
             saved = _latest_saved(kind)
             if saved is None or saved[1].slug != stamp.slug:
-                _save(kind, stamp, built.engine)
+                _save(kind, stamp, built.engine, read_at=built.replayed_at)
             applied[kind] = 0 if old is None else max(0, stamp.cursor - old.cursor)
     return applied
 

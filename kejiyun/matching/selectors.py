@@ -171,11 +171,11 @@ def docking_plan(*, user: User, limit: int = 40, candidates: int = 10) -> Dockin
     than their free capacity (capacity minus accepted open dockings), conflicts of interest
     and experts already asked are never proposed, and busy experts cost a little more
     (fair exposure: the same few do not take everything)."""
-    cases = [
-        case
-        for case in work_queue(user=user, mine_only=False, step=Step.MATCHING)[:limit]
-        if may_act(user, case)
-    ]
+    queue = work_queue(user=user, mine_only=False, step=Step.MATCHING)
+    if not user.sees_everything and user.centre is not None:
+        # Only cases whose handling centre the user may act for (not those escalated away).
+        queue = queue.filter(centre__region__path__startswith=user.centre.region.path)
+    cases = [case for case in queue[:limit] if may_act(user, case)]
     engine = experts_engine()
     asked = set(DockingRequest.objects.filter(case__in=cases).values_list("case_id", "expert_id"))
     scores: dict[str, dict[str, float]] = {}
@@ -215,7 +215,7 @@ def docking_plan(*, user: User, limit: int = 40, candidates: int = 10) -> Dockin
             case=by_pk[a.item_id],
             profile=profiles[pk_of(a.expert_id)],
         )
-        for a in sorted(chosen, key=lambda a: (by_pk[a.item_id].due_at is None, a.item_id))
+        for a in sorted(chosen, key=lambda a: cases.index(by_pk[a.item_id]))
     ]
     return DockingPlan(
         proposals=proposals,

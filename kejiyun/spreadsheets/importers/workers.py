@@ -114,10 +114,10 @@ class WorkerImporter:
             if id_number and reader.validated(
                 ID_NUMBER, value=id_number, validator=validate_id_number
             ):
-                owner = id_owner.get(lookup_hash(id_number, purpose=ID_NUMBER_PURPOSE))
+                id_hash = lookup_hash(id_number, purpose=ID_NUMBER_PURPOSE)
                 if id_number in seen_ids:
                     reader.error(ID_NUMBER.header, f"与第{seen_ids[id_number]}行重复")
-                elif owner is not None and owner != mobile:
+                elif id_hash in id_owner and id_owner[id_hash] != mobile:
                     reader.error(ID_NUMBER.header, "该身份证号已登记在另一位科技工作者名下")
                 else:
                     seen_ids[id_number] = row.number
