@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 import dj_database_url
 
+from kejiyun.core.crypto import parse_keys, parse_lookup_key
 from kejiyun.env import EnvError, env_bool, env_int, env_list, env_region_code, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -24,22 +24,12 @@ if not (DEBUG or TESTING) and (SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 32
 # the keyed lookup hash. Development and tests derive both from SECRET_KEY when unset.
 FIELD_ENCRYPTION_KEYS = env_str("FIELD_ENCRYPTION_KEYS", "" if (DEBUG or TESTING) else None)
 FIELD_LOOKUP_KEY = env_str("FIELD_LOOKUP_KEY", "" if (DEBUG or TESTING) else None)
-
-
-def _b64_length(value: str) -> int:
-    try:
-        return len(base64.b64decode(value, validate=True))
-    except ValueError:
-        return -1
-
-
-_field_keys = [e.strip() for e in FIELD_ENCRYPTION_KEYS.split(",") if e.strip()]
-for _entry in _field_keys:
-    _version, _, _key = _entry.partition(":")
-    if not _version or _version == "dev" or _b64_length(_key) != 32:
-        raise EnvError("FIELD_ENCRYPTION_KEYS entries must look like v1:<base64 of 32 bytes>")
-if FIELD_LOOKUP_KEY and _b64_length(FIELD_LOOKUP_KEY) < 32:
-    raise EnvError("FIELD_LOOKUP_KEY must be the base64 of at least 32 random bytes")
+try:
+    _field_keys = parse_keys(FIELD_ENCRYPTION_KEYS)
+    if FIELD_LOOKUP_KEY:
+        parse_lookup_key(FIELD_LOOKUP_KEY)
+except ValueError as _error:
+    raise EnvError(str(_error)) from None
 if not (DEBUG or TESTING) and (not _field_keys or not FIELD_LOOKUP_KEY):
     # Set but empty is not set: production never falls back to keys derived from SECRET_KEY.
     raise EnvError("FIELD_ENCRYPTION_KEYS and FIELD_LOOKUP_KEY must hold real keys in production")

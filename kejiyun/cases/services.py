@@ -44,6 +44,7 @@ from kejiyun.matching.services import DEMANDS, EXPERTS, index_change_record
 from kejiyun.notifications.models import Channel
 from kejiyun.notifications.services import outbox_enqueue
 from kejiyun.regions.models import ServiceCentre
+from kejiyun.regions.selectors import region_in_jurisdiction
 from kejiyun.talent.models import TalentProfile
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -171,27 +172,23 @@ def least_loaded_staff(centre: ServiceCentre) -> User | None:
     )
 
 
-def centre_in_jurisdiction(user: User, centre: ServiceCentre) -> bool:
-    if user.sees_everything:
-        return True
-    if not user.is_centre_staff:
-        return False
-    jurisdiction = user.centre.region  # type: ignore[union-attr]
-    return centre.region.path.startswith(jurisdiction.path)
-
-
 def may_act(user: User, case: Case) -> bool:
     """Staff may act on a case their jurisdiction holds the handling centre of.
 
     County staff lose the right to act (but may still read) once their case has escalated
     to the city; city and province staff act on everything handled below them.
     """
-    return centre_in_jurisdiction(user, case.centre)
+    return region_in_jurisdiction(user, case.centre.region)
 
 
 def _require_staff_actor(user: User, case: Case) -> None:
     if not may_act(user, case):
         raise CaseError("该案例已由上级中心承办，您只能查看。", code="not_handler")
+
+
+def _require_enterprise_actor(user: User, case: Case) -> None:
+    if user.role != Role.ENTERPRISE or user.organisation_id != case.demand.organisation_id:
+        raise CaseError("这一步只能由需求企业确认。", code="enterprise_only")
 
 
 def _require_open(case: Case) -> None:
@@ -253,10 +250,10 @@ def case_assign(
     _require_open(case)
     if owner.role != Role.STAFF or owner.centre_id is None or not owner.is_active:
         raise CaseError("只能指派给服务中心工作人员。", code="owner_not_staff")
-    if not centre_in_jurisdiction(actor, owner.centre):  # type: ignore[arg-type]
+    if not region_in_jurisdiction(actor, owner.centre.region):  # type: ignore[union-attr]
         raise CaseError("只能指派给本辖区的工作人员。", code="owner_outside")
     # The new owner must be able to see the case: their centre's region holds its county.
-    if not case.region.path.startswith(owner.centre.region.path):  # type: ignore[union-attr]
+    if not owner.centre.region.contains(case.region):  # type: ignore[union-attr]
         raise CaseError(
             "只能转交给该案例所在区县、所属市或省级服务中心的工作人员。", code="owner_cannot_see"
         )
@@ -336,8 +333,8 @@ def case_transition(
         )
     if move.by == STAFF:
         _require_staff_actor(actor, case)
-    elif actor.role != Role.ENTERPRISE or actor.organisation_id != case.demand.organisation_id:
-        raise CaseError("这一步只能由需求企业确认。", code="enterprise_only")
+    else:
+        _require_enterprise_actor(actor, case)
     if move.needs_reason and not reason:
         raise CaseError("请填写原因。", code="reason_required")
     if to_step == Step.ACCEPTANCE and case.outcome == Outcome.NONE:
@@ -496,8 +493,7 @@ def case_confirm(
         raise CaseError("请给出 1 到 5 分的评分。", code="rating_range")
     if case.step != Step.ACCEPTANCE:
         raise CaseError("该案例不在待确认状态。", code="wrong_step")
-    if actor.role != Role.ENTERPRISE or actor.organisation_id != case.demand.organisation_id:
-        raise CaseError("这一步只能由需求企业确认。", code="enterprise_only")
+    _require_enterprise_actor(actor, case)
     with transaction.atomic():
         _claim_version(
             case,
@@ -531,8 +527,7 @@ def case_dispute(
         raise CaseError("请说明对结果的异议。", code="reason_required")
     if case.step != Step.ACCEPTANCE:
         raise CaseError("该案例不在待确认状态。", code="wrong_step")
-    if actor.role != Role.ENTERPRISE or actor.organisation_id != case.demand.organisation_id:
-        raise CaseError("这一步只能由需求企业确认。", code="enterprise_only")
+    _require_enterprise_actor(actor, case)
     with transaction.atomic():
         _event(case, kind=CaseEvent.Kind.DISPUTED, actor=actor, reason=reason, now=now)
         _claim_version(

@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -44,7 +45,7 @@ from kejiyun.matching.selectors import (
     teams_for_demand,
 )
 from kejiyun.plans.selectors import plan_actions_due
-from kejiyun.talent.models import TalentProfile
+from kejiyun.talent.selectors import dockable_expert
 
 # What the enterprise sees of its case's timeline: the steps and the outcome, not staff
 # working notes nor which experts declined and why.
@@ -165,28 +166,40 @@ def detail(request: HttpRequest, case_id: int) -> HttpResponse:
     return render(request, "cases/detail.html", _detail_context(request, case))
 
 
-def _act(
+def _run(
     request: HttpRequest,
-    case: Case,
     action: Callable[[], object],
     success: str,
+    *,
+    stale_page: Callable[[str], HttpResponse],
+    done_url: str,
 ) -> HttpResponse:
-    """Run a case service; a refusal becomes a message (nothing changed), a stale edit a 409."""
+    """Run a case service; a refusal becomes a message (nothing changed), a stale edit the
+    page re-drawn from the current state with 409."""
     try:
         action()
     except services.StaleCase as exc:
-        fresh = Case.objects.select_related(*case_related()).get(pk=case.pk)
-        ctx = _detail_context(request, fresh, error=exc.messages[0])
-        return render(request, "cases/detail.html", ctx, status=409)
+        return stale_page(exc.messages[0])
     except services.CaseError as exc:
         messages.error(request, exc.messages[0])
     else:
         messages.success(request, success)
-    return redirect("cases:detail", case.pk)
+    return redirect(done_url)
 
 
-def case_related() -> tuple[str, ...]:
-    return ("demand", "demand__organisation", "region", "centre", "centre__region", "owner")
+def _act(
+    request: HttpRequest, case: Case, action: Callable[[], object], success: str
+) -> HttpResponse:
+    """A staff action on the case page."""
+
+    def stale(error: str) -> HttpResponse:
+        fresh = access_case(_user(request), case.pk)
+        ctx = _detail_context(request, fresh, error=error)
+        return render(request, "cases/detail.html", ctx, status=409)
+
+    return _run(
+        request, action, success, stale_page=stale, done_url=reverse("cases:detail", args=[case.pk])
+    )
 
 
 def _bad_form(request: HttpRequest, case: Case, form: Any) -> HttpResponse:
@@ -388,9 +401,7 @@ def docking_send(request: HttpRequest, case_id: int) -> HttpResponse:
     form = f.DockingSendForm(request.POST)
     if not form.is_valid():
         return _bad_form(request, case, form)
-    expert = (
-        TalentProfile.objects.select_related("user").filter(pk=form.cleaned_data["expert"]).first()
-    )
+    expert = dockable_expert(form.cleaned_data["expert"])
     if expert is None:
         messages.error(request, "专家不存在。")
         return redirect("cases:detail", case.pk)
@@ -417,7 +428,7 @@ def docking_plan_view(request: HttpRequest) -> HttpResponse:
         sent, refused = 0, []
         for case_id, expert_pk in pairs:
             case = cases_for_staff(user=user).filter(pk=case_id).first()
-            expert = TalentProfile.objects.select_related("user").filter(pk=expert_pk).first()
+            expert = dockable_expert(expert_pk)
             if case is None or expert is None:
                 refused.append(f"案例 #{case_id}：不存在或不在您的辖区内")
                 continue
@@ -482,21 +493,20 @@ def enterprise_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 def _enterprise_act(
     request: HttpRequest, case: Case, action: Callable[[], object], success: str
 ) -> HttpResponse:
-    try:
-        action()
-    except services.StaleCase as exc:
+    """An action of the enterprise on its own case page."""
+
+    def stale(error: str) -> HttpResponse:
         fresh = access_case_for_enterprise(_user(request), case.pk)
-        return render(
-            request,
-            "cases/enterprise_detail.html",
-            _enterprise_context(fresh, error=exc.messages[0]),
-            status=409,
-        )
-    except services.CaseError as exc:
-        messages.error(request, exc.messages[0])
-    else:
-        messages.success(request, success)
-    return redirect("cases:enterprise_detail", case.pk)
+        ctx = _enterprise_context(fresh, error=error)
+        return render(request, "cases/enterprise_detail.html", ctx, status=409)
+
+    return _run(
+        request,
+        action,
+        success,
+        stale_page=stale,
+        done_url=reverse("cases:enterprise_detail", args=[case.pk]),
+    )
 
 
 @login_required

@@ -18,6 +18,7 @@ SECRET_KEY; production refuses to start without them (kejiyun/settings.py).
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -36,43 +37,57 @@ class SealError(ValueError):
     """A sealed value that cannot be opened: unknown key version, tampered or misplaced."""
 
 
-def _derive(info: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(
-        settings.SECRET_KEY.encode()
-    )
+@functools.lru_cache(maxsize=8)
+def _derive(secret: str, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret.encode())
 
 
-def parse_keys(raw: str) -> list[tuple[str, bytes]]:
-    """`"v1:<base64>,v2:<base64>"` as [(version, key)]; each key must be 32 bytes."""
+@functools.lru_cache(maxsize=8)
+def parse_keys(raw: str) -> tuple[tuple[str, bytes], ...]:
+    """`"v1:<base64>,v2:<base64>"` as ((version, key), …); each key must be 32 bytes and the
+    version must not be the development one. Empty entries are skipped."""
     keys: list[tuple[str, bytes]] = []
     for part in (p.strip() for p in raw.split(",")):
         if not part:
             continue
         version, sep, encoded = part.partition(":")
-        if not sep or not version or ":" in encoded:
+        if not sep or not version or version == DERIVED_VERSION or ":" in encoded:
             raise ValueError("FIELD_ENCRYPTION_KEYS entries look like v1:<base64 of 32 bytes>")
-        key = base64.b64decode(encoded, validate=True)
-        if len(key) != 32:
+        if len(_b64(encoded)) != 32:
             raise ValueError(f"encryption key {version} must be 32 bytes")
-        keys.append((version, key))
-    return keys
+        keys.append((version, _b64(encoded)))
+    return tuple(keys)
 
 
-def _keys() -> list[tuple[str, bytes]]:
-    raw = getattr(settings, "FIELD_ENCRYPTION_KEYS", "")
-    keys = parse_keys(raw) if raw.strip(" ,") else []
+def parse_lookup_key(raw: str) -> bytes:
+    """The base64 lookup key; at least 32 bytes."""
+    key = _b64(raw)
+    if len(key) < 32:
+        raise ValueError("FIELD_LOOKUP_KEY must be the base64 of at least 32 random bytes")
+    return key
+
+
+def _b64(value: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except ValueError:
+        return b""
+
+
+def _keys() -> tuple[tuple[str, bytes], ...]:
+    """The configured keys (parsed once per value of the setting), or in development and
+    tests one derived from SECRET_KEY. Settings refuse an empty list in production."""
+    keys = parse_keys(getattr(settings, "FIELD_ENCRYPTION_KEYS", ""))
     if keys:
         return keys
-    if raw.strip(" ,"):
-        raise ValueError("FIELD_ENCRYPTION_KEYS holds no key")
-    return [(DERIVED_VERSION, _derive(b"kejiyun field encryption"))]
+    return ((DERIVED_VERSION, _derive(settings.SECRET_KEY, b"kejiyun field encryption")),)
 
 
 def _lookup_key() -> bytes:
     raw = getattr(settings, "FIELD_LOOKUP_KEY", "")
     if raw:
-        return base64.b64decode(raw, validate=True)
-    return _derive(b"kejiyun field lookup")
+        return parse_lookup_key(raw)
+    return _derive(settings.SECRET_KEY, b"kejiyun field lookup")
 
 
 def seal(value: str, *, purpose: str) -> str:

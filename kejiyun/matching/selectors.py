@@ -11,7 +11,6 @@ from dataclasses import dataclass, replace
 from kejiyun.accounts.models import User
 from kejiyun.cases.models import Case, DockingRequest, Step
 from kejiyun.cases.selectors import work_queue
-from kejiyun.cases.services import may_act
 from kejiyun.demands.models import Demand
 from kejiyun.demands.selectors import demands_published
 from kejiyun.matching.adapters import (
@@ -25,6 +24,7 @@ from kejiyun.matching.adapters import (
 )
 from kejiyun.matching.index import demands_engine, experts_engine, results_engine, teams_engine
 from kejiyun.matching.stats import ExpertStats, expert_stats
+from kejiyun.regions.selectors import jurisdiction_filter
 from kejiyun.talent.models import TalentProfile, Team, TechResult
 from kejiyun_match import AssignmentProblem, Result, assign
 
@@ -171,11 +171,14 @@ def docking_plan(*, user: User, limit: int = 40, candidates: int = 10) -> Dockin
     than their free capacity (capacity minus accepted open dockings), conflicts of interest
     and experts already asked are never proposed, and busy experts cost a little more
     (fair exposure: the same few do not take everything)."""
-    queue = work_queue(user=user, mine_only=False, step=Step.MATCHING)
-    if not user.sees_everything and user.centre is not None:
-        # Only cases whose handling centre the user may act for (not those escalated away).
-        queue = queue.filter(centre__region__path__startswith=user.centre.region.path)
-    cases = [case for case in queue[:limit] if may_act(user, case)]
+    # Only cases whose handling centre the user acts for (not those escalated away): the
+    # same rule as `may_act`, applied in SQL before the limit.
+    queue = jurisdiction_filter(
+        work_queue(user=user, mine_only=False, step=Step.MATCHING),
+        user=user,
+        region_field="centre__region",
+    )
+    cases = list(queue[:limit])
     engine = experts_engine()
     asked = set(DockingRequest.objects.filter(case__in=cases).values_list("case_id", "expert_id"))
     scores: dict[str, dict[str, float]] = {}
@@ -208,14 +211,15 @@ def docking_plan(*, user: User, limit: int = 40, candidates: int = 10) -> Dockin
             prior_load=load,
         )
     )
-    by_pk = {str(case.pk): case for case in cases}
-    proposals = [
+    chosen_for = {a.item_id: a.expert_id for a in chosen}  # one expert per case
+    proposals = [  # in queue order: overdue first
         PlannedDocking(
-            result=results[(a.item_id, a.expert_id)],
-            case=by_pk[a.item_id],
-            profile=profiles[pk_of(a.expert_id)],
+            result=results[(str(case.pk), chosen_for[str(case.pk)])],
+            case=case,
+            profile=profiles[pk_of(chosen_for[str(case.pk)])],
         )
-        for a in sorted(chosen, key=lambda a: cases.index(by_pk[a.item_id]))
+        for case in cases
+        if str(case.pk) in chosen_for
     ]
     return DockingPlan(
         proposals=proposals,

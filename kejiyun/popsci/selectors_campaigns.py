@@ -26,6 +26,7 @@ from kejiyun.regions.selectors import (
     region_subtree,
     user_jurisdiction,
 )
+from kejiyun.regions.selectors import region_in_jurisdiction as staff_may_see_region
 
 DEFAULT_CONSENT_VERSION = "2026-11"
 
@@ -133,12 +134,10 @@ def access_campaign(user: User, campaign_id: int) -> Campaign:
 
 
 def region_in_jurisdiction(*, user: User, region: Region) -> bool:
+    """Campaigns stay inside the deployment province, even for administrators."""
     if user.sees_everything:
         return region.path.startswith(f"{settings.DEPLOYMENT_PROVINCE}/")
-    if not user.is_centre_staff:
-        return False
-    jurisdiction = user_jurisdiction(user)
-    return jurisdiction is not None and jurisdiction.contains(region)
+    return staff_may_see_region(user, region)
 
 
 def campaign_regions_for_staff(*, user: User) -> QuerySet[Region]:

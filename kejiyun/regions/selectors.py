@@ -48,6 +48,15 @@ def user_jurisdiction(user: User) -> Region | None:
     return user.centre.region  # type: ignore[union-attr]
 
 
+def region_in_jurisdiction(user: User, region: Region) -> bool:
+    """Whether `region` lies in what `user` may see as staff (one object, where
+    `jurisdiction_filter` scopes a queryset). Administrators see everything."""
+    if user.sees_everything:
+        return True
+    jurisdiction = user_jurisdiction(user) if user.is_centre_staff else None
+    return jurisdiction is not None and jurisdiction.contains(region)
+
+
 def jurisdiction_filter(queryset: QuerySet[M], *, user: User, region_field: str) -> QuerySet[M]:
     """Limit `queryset` to rows whose `region_field` lies in the user's jurisdiction.
 

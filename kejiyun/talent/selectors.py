@@ -204,3 +204,9 @@ def counties_for_staff(*, user: User, province_code: str) -> QuerySet[Region]:
 def talent_by_mobile(*, mobile: str) -> TalentProfile | None:
     """The worker registered with exactly this mobile number, if any."""
     return TalentProfile.objects.select_related("user").filter(user__mobile=mobile).first()
+
+
+def dockable_expert(profile_id: int) -> TalentProfile | None:
+    """An S&T worker staff may send a docking request to (any in the platform: experts are
+    found across jurisdictions); None for an unknown id. The case services check the rest."""
+    return TalentProfile.objects.select_related("user").filter(pk=profile_id).first()

@@ -21,6 +21,7 @@ from kejiyun.matching.services import EXPERTS, RESULTS, TEAMS, index_change_reco
 from kejiyun.notifications.models import Channel
 from kejiyun.notifications.services import outbox_enqueue
 from kejiyun.regions.models import Region
+from kejiyun.regions.selectors import region_in_jurisdiction
 from kejiyun.talent.models import (
     SERVICE_MODES_ALL,
     Discipline,
@@ -385,16 +386,8 @@ class ResourceData:
     experts: Sequence[TalentProfile] = field(default_factory=tuple)
 
 
-def _staff_may_use(user: User, region: Region) -> bool:
-    if user.sees_everything:
-        return True
-    if not user.is_centre_staff or user.centre is None:
-        return False
-    return user.centre.region.contains(region)
-
-
 def _save_resource(*, resource: Resource, data: ResourceData, actor: User) -> Resource:
-    if not _staff_may_use(actor, data.region):
+    if not region_in_jurisdiction(actor, data.region):
         raise PermissionDenied("只能登记本辖区内的资源。")
     if data.region.level != Region.Level.COUNTY:
         raise ValidationError("请选择区县。", code="region")

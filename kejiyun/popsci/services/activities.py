@@ -21,22 +21,13 @@ from django.utils import timezone
 
 from kejiyun.popsci.models import Activity, ActivitySignup, Segment
 from kejiyun.regions.models import Region, ServiceCentre
-from kejiyun.regions.selectors import user_jurisdiction
+from kejiyun.regions.selectors import region_in_jurisdiction
 
 if TYPE_CHECKING:
     from kejiyun.accounts.models import User
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 CODE_LENGTH = 6
-
-
-def _staff_may_use(user: User, region: Region) -> bool:
-    if user.sees_everything:
-        return True
-    if not user.is_centre_staff:
-        return False
-    jurisdiction = user_jurisdiction(user)
-    return jurisdiction is not None and jurisdiction.contains(region)
 
 
 def _centre_for(user: User, region: Region) -> ServiceCentre:
@@ -63,7 +54,7 @@ def activity_create(
     description: str = "",
 ) -> Activity:
     """Create an activity in the staff member's jurisdiction; refuse anything else."""
-    if not _staff_may_use(user, region):
+    if not region_in_jurisdiction(user, region):
         raise PermissionDenied("只能在本辖区内创建活动。")
     if ends_at <= starts_at:
         raise ValidationError("结束时间必须晚于开始时间。", code="ends_before_start")
@@ -133,7 +124,7 @@ def activity_check_in(
 ) -> ActivitySignup:
     """Check a sign-up in, by id (the list) or by the citizen's code. The caller has
     checked that `activity` is in the staff member's jurisdiction."""
-    if not _staff_may_use(staff, activity.region):
+    if not region_in_jurisdiction(staff, activity.region):
         raise PermissionDenied("只能为本辖区的活动签到。")
     signups = ActivitySignup.objects.filter(activity=activity).select_related("user")
     signup: ActivitySignup | None

@@ -38,7 +38,7 @@ from kejiyun.popsci.models import (
     Topic,
 )
 from kejiyun.regions.models import Region
-from kejiyun.regions.selectors import user_jurisdiction
+from kejiyun.regions.selectors import region_in_jurisdiction, user_jurisdiction
 
 Status = Article.Status
 
@@ -122,16 +122,14 @@ def upload_check(*, file: UploadedFile, kind: UploadKind, label: str) -> str:
 
 
 def _jurisdiction_allows(user: User, region: Region | None) -> bool:
+    """Content for a region needs that region in the jurisdiction; content for everyone
+    (no region) needs the province."""
+    if region is not None:
+        return region_in_jurisdiction(user, region)
     if user.sees_everything:
         return True
-    if not user.is_centre_staff:
-        return False
-    home = user_jurisdiction(user)
-    if home is None:
-        return False
-    if region is None:
-        return home.level == Region.Level.PROVINCE
-    return home.contains(region)
+    home = user_jurisdiction(user) if user.is_centre_staff else None
+    return home is not None and home.level == Region.Level.PROVINCE
 
 
 def content_check_editor(*, user: User, article: Article) -> None:
