@@ -1,4 +1,4 @@
-"""The one settings module, driven by environment variables (see kejiyun.env)."""
+"""The one settings module, driven by environment variables (see kejiyun.common.env)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import dj_database_url
 
-from kejiyun.core.crypto import parse_keys, parse_lookup_key
-from kejiyun.env import EnvError, env_bool, env_int, env_list, env_region_code, env_str
+from kejiyun.common.crypto import parse_keys, parse_lookup_key
+from kejiyun.common.env import EnvError, env_bool, env_int, env_list, env_region_code, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -19,7 +19,7 @@ SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET if (DEBUG or TESTING) else None)
 if not (DEBUG or TESTING) and (SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 32):
     raise EnvError("SECRET_KEY must be set to a random value of at least 32 characters")
 
-# Personal data at rest (SECURITY.md item 16, kejiyun/core/crypto.py): AES-256-GCM keys as
+# Personal data at rest (SECURITY.md item 16, kejiyun/common/crypto.py): AES-256-GCM keys as
 # "v1:<base64 of 32 bytes>,v2:…" (the last seals, all open) and a separate base64 key for
 # the keyed lookup hash. Development and tests derive both from SECRET_KEY when unset.
 FIELD_ENCRYPTION_KEYS = env_str("FIELD_ENCRYPTION_KEYS", "" if (DEBUG or TESTING) else None)
@@ -48,7 +48,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "kejiyun.core",
+    "kejiyun.site",
+    "kejiyun.demo",
     "kejiyun.regions",
     "kejiyun.accounts",
     "kejiyun.talent",
@@ -68,12 +69,12 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "kejiyun.core.middleware.ChosenLanguageMiddleware",
+    "kejiyun.common.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "kejiyun.core.middleware.SessionLimitsMiddleware",
+    "kejiyun.common.middleware.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -91,7 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "kejiyun.core.context_processors.platform",
+                "kejiyun.site.context_processors.platform",
             ],
         },
     },
@@ -165,8 +166,8 @@ CASE_DUE_SOON_HOURS = 48
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["kejiyun.accounts.backends.UsernameOrMobileBackend"]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:dashboard"
-LOGOUT_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "site:dashboard"
+LOGOUT_REDIRECT_URL = "site:home"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -8,7 +8,7 @@ admin.site.site_title = "科技云"
 admin.site.index_title = "平台管理"
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("", include("kejiyun.core.urls")),
+    path("", include("kejiyun.site.urls")),
     path("accounts/", include("kejiyun.accounts.urls")),
     path("centres/", include("kejiyun.regions.urls")),
     path("talent/", include("kejiyun.talent.urls")),

@@ -13,7 +13,7 @@ from kejiyun.accounts.validators import (
     validate_mobile,
     validate_uscc,
 )
-from kejiyun.core.masking import mask_id_number, mask_mobile
+from kejiyun.common.masking import mask_id_number, mask_mobile
 
 # Codes printed on real business licences (public registry data).
 REAL_USCC = [

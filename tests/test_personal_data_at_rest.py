@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import override_settings
 
 from kejiyun.accounts.models import User
-from kejiyun.core.crypto import SealError, lookup_hash, parse_keys, seal, unseal
+from kejiyun.common.crypto import SealError, lookup_hash, parse_keys, seal, unseal
 from kejiyun.spreadsheets.models import ImportBatch
 from kejiyun.talent.models import ID_NUMBER_PURPOSE, TalentProfile
 from tests.conftest import client_for

@@ -14,8 +14,9 @@ from django.core.management import call_command
 from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.accounts.validators import is_valid_mobile, is_valid_uscc
 from kejiyun.cases.models import Case, Step
-from kejiyun.core import demo_vocab as vocab
-from kejiyun.core.demo import (
+from kejiyun.demands.models import Demand
+from kejiyun.demo import vocab
+from kejiyun.demo.seed import (
     BASE_MOMENT,
     DEMO_PASSWORD,
     DemoError,
@@ -26,7 +27,6 @@ from kejiyun.core.demo import (
     demo_seed,
     province_region_rows,
 )
-from kejiyun.demands.models import Demand
 from kejiyun.popsci.models import Article, CitizenProfile, ConsentRecord, Segment, Topic
 from kejiyun.popsci.selectors_campaigns import current_consent_version
 from kejiyun.regions.models import Region

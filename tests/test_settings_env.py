@@ -1,6 +1,6 @@
 import pytest
 
-from kejiyun import env
+from kejiyun.common import env
 
 
 def test_booleans_are_parsed_strictly(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,7 +18,7 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from kejiyun.accounts.models import Organisation, User
 from kejiyun.audit.models import AuditEvent
 from kejiyun.cases.models import Case, Outcome, Step
-from kejiyun.core.crypto import seal
+from kejiyun.common.crypto import seal
 from kejiyun.demands.models import Demand
 from kejiyun.regions.models import ServiceCentre
 from kejiyun.spreadsheets.exporters import masked_text

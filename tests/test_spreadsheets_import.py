@@ -24,7 +24,7 @@ from openpyxl import Workbook, load_workbook  # type: ignore[import-untyped]
 from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.accounts.validators import id_number_check_character
 from kejiyun.audit.models import AuditEvent
-from kejiyun.core.crypto import lookup_hash, unseal
+from kejiyun.common.crypto import lookup_hash, unseal
 from kejiyun.demands.models import Demand
 from kejiyun.spreadsheets import services
 from kejiyun.spreadsheets.models import ImportBatch

@@ -18,8 +18,8 @@ from kejiyun.accounts.validators import (
     validate_mobile,
     validate_uscc,
 )
-from kejiyun.core.forms import BootstrapFormMixin
-from kejiyun.core.ratelimit import client_ip
+from kejiyun.common.forms import BootstrapFormMixin
+from kejiyun.common.ratelimit import client_ip
 from kejiyun.popsci.models import AgeBand, Segment
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import counties_of_province

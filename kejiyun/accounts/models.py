@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from kejiyun.accounts.validators import validate_mobile, validate_uscc
-from kejiyun.core.masking import mask_mobile
+from kejiyun.common.masking import mask_mobile
 from kejiyun.regions.models import Region, ServiceCentre
 
 

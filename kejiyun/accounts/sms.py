@@ -14,7 +14,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from kejiyun.accounts.models import SmsMessage
-from kejiyun.core.masking import mask_mobile
+from kejiyun.common.masking import mask_mobile
 
 logger = logging.getLogger(__name__)
 

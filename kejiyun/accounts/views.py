@@ -16,6 +16,7 @@ from kejiyun.accounts.forms import (
     SmsCodeRequestForm,
     WorkerRegistrationForm,
 )
+from kejiyun.accounts.guards import staff_required
 from kejiyun.accounts.models import Organisation, User
 from kejiyun.accounts.selectors import access_organisation, organisations_for_staff
 from kejiyun.accounts.services import (
@@ -25,8 +26,7 @@ from kejiyun.accounts.services import (
     user_register,
     user_reset_password,
 )
-from kejiyun.core.decorators import staff_required
-from kejiyun.core.ratelimit import client_ip, rate_limit_exceeded
+from kejiyun.common.ratelimit import client_ip, rate_limit_exceeded
 from kejiyun.demands.selectors import demands_of_organisation
 
 SMS_CODES_PER_IP_PER_HOUR = 20
@@ -81,7 +81,7 @@ def register(request: HttpRequest, kind: str) -> HttpResponse:
         else:
             login(request, user, backend="kejiyun.accounts.backends.UsernameOrMobileBackend")
             messages.success(request, f"注册成功，欢迎您，{user.display_name}！")
-            return redirect("core:dashboard")
+            return redirect("site:dashboard")
     status = 400 if request.method == "POST" else 200
     return render(
         request,

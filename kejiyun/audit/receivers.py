@@ -9,7 +9,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from kejiyun.audit.services import audit_record
-from kejiyun.core.ratelimit import client_ip
+from kejiyun.common.ratelimit import client_ip
 
 
 @receiver(user_logged_in, dispatch_uid="audit_login")

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from kejiyun.accounts.models import User
 from kejiyun.cases.models import OPEN_STEPS, Step
-from kejiyun.core.forms import BootstrapFormMixin
+from kejiyun.common.forms import BootstrapFormMixin
 
 
 def _owner_label(user: User) -> str:

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from kejiyun.accounts.guards import staff_required
 from kejiyun.accounts.models import User
 from kejiyun.cases import forms as f
 from kejiyun.cases import services
@@ -37,7 +38,6 @@ from kejiyun.cases.selectors import (
     work_queue,
 )
 from kejiyun.cases.transitions import staff_moves
-from kejiyun.core.decorators import staff_required
 from kejiyun.matching.selectors import (
     docking_plan,
     experts_for_demand,

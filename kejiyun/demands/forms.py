@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from kejiyun.accounts.forms import CountyChoiceField
-from kejiyun.core.forms import BootstrapFormMixin
+from kejiyun.common.forms import BootstrapFormMixin
 from kejiyun.demands.models import Demand
 from kejiyun.demands.review import GUIDANCE
 from kejiyun.demands.services import DemandInput

@@ -13,8 +13,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kejiyun.accounts.guards import staff_required
 from kejiyun.accounts.models import Role, User
-from kejiyun.core.decorators import staff_required
 from kejiyun.demands.forms import DemandForm, ReturnForm, demand_form_initial
 from kejiyun.demands.models import Demand
 from kejiyun.demands.review import GUIDANCE, completeness_problems

@@ -8,7 +8,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from kejiyun.accounts.models import User
-from kejiyun.core.forms import BootstrapFormMixin
+from kejiyun.common.forms import BootstrapFormMixin
 from kejiyun.plans.models import PlanNeed
 
 

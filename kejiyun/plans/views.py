@@ -13,8 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from kejiyun.accounts.guards import staff_required
 from kejiyun.accounts.models import User
-from kejiyun.core.decorators import staff_required
 from kejiyun.plans.forms import ActionForm, FollowUpForm, NeedForm, ReassignForm, VersionForm
 from kejiyun.plans.models import ServicePlan
 from kejiyun.plans.selectors import (

@@ -8,7 +8,7 @@ from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
 
-from kejiyun.core.forms import BootstrapFormMixin
+from kejiyun.common.forms import BootstrapFormMixin
 from kejiyun.notifications.models import Channel
 from kejiyun.popsci.models import AgeBand, Article, Segment, Topic
 from kejiyun.popsci.selectors import articles_published

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from kejiyun.accounts.models import User
-from kejiyun.core.forms import BootstrapFormMixin
+from kejiyun.common.forms import BootstrapFormMixin
 from kejiyun.popsci.models import Article, Season, Segment, Topic
 from kejiyun.popsci.services.content import (
     MAX_LESSONS,

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from kejiyun.core.forms import BootstrapFormMixin
+from kejiyun.common.forms import BootstrapFormMixin
 from kejiyun.popsci.models import Segment
 from kejiyun.regions.models import Region
 

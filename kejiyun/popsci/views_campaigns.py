@@ -10,8 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kejiyun.accounts.guards import staff_required
 from kejiyun.accounts.models import Role, User
-from kejiyun.core.decorators import staff_required
 from kejiyun.popsci.forms_campaigns import AudienceForm, CampaignForm, PreferenceForm
 from kejiyun.popsci.models import AgeBand, CitizenProfile, ConsentRecord, Segment, Topic
 from kejiyun.popsci.selectors_campaigns import (

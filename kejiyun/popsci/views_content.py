@@ -22,8 +22,8 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from kejiyun.accounts.guards import reviewer_required, staff_required
 from kejiyun.accounts.models import User
-from kejiyun.core.decorators import reviewer_required, staff_required
 from kejiyun.popsci.forms_content import (
     ContentForm,
     LessonFormSet,

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from kejiyun.core.decorators import staff_required
+from kejiyun.accounts.guards import staff_required
 from kejiyun.popsci.forms_outreach import ActivityForm, CheckInCodeForm, FeedbackForm
 from kejiyun.popsci.models import Campaign, Topic
 from kejiyun.popsci.selectors_outreach import (

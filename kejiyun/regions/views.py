@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from kejiyun.accounts.guards import staff_required
 from kejiyun.accounts.models import User
-from kejiyun.core.decorators import staff_required
 from kejiyun.regions.selectors import centres_in_jurisdiction
 
 

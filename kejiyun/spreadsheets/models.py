@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from kejiyun.core.crypto import unseal
+from kejiyun.common.crypto import unseal
 
 
 class ImportKind(models.TextChoices):

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from kejiyun.accounts.models import User
 from kejiyun.audit.services import audit_record
-from kejiyun.core.crypto import seal
+from kejiyun.common.crypto import seal
 from kejiyun.spreadsheets.exporters import MAX_EXPORT_ROWS, get_export_list
 from kejiyun.spreadsheets.importers import get_importer, import_batch_report
 from kejiyun.spreadsheets.models import ROWS_PURPOSE, ImportBatch

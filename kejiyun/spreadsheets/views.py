@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
+from kejiyun.accounts.guards import staff_required
 from kejiyun.accounts.models import User
-from kejiyun.core.decorators import staff_required
-from kejiyun.core.ratelimit import rate_limit_exceeded
+from kejiyun.common.ratelimit import rate_limit_exceeded
 from kejiyun.spreadsheets.exporters import EXPORT_LISTS
 from kejiyun.spreadsheets.forms import ConfirmForm, UploadForm
 from kejiyun.spreadsheets.importers import (

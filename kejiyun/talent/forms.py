@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 
 from kejiyun.accounts.models import Organisation
 from kejiyun.accounts.validators import is_valid_mobile, normalise_mobile, normalise_uscc
-from kejiyun.core.forms import BootstrapFormMixin
+from kejiyun.common.forms import BootstrapFormMixin
 from kejiyun.regions.models import Region
 from kejiyun.talent.models import Resource, ServiceMode, TalentProfile, Team, TechResult
 from kejiyun.talent.selectors import disciplines_by_codes, industries_by_codes, talent_by_mobile

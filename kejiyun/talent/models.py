@@ -6,8 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation
-from kejiyun.core.crypto import unseal
-from kejiyun.core.masking import mask_id_number
+from kejiyun.common.crypto import unseal
+from kejiyun.common.masking import mask_id_number
 from kejiyun.regions.models import Region
 
 
@@ -118,7 +118,7 @@ class TalentProfile(models.Model):
     keywords = models.CharField("关键词", max_length=300, blank=True)
     capability = models.TextField("能力描述", blank=True)
     # Resident identity number, taken in on paper forms only: stored sealed (AES-GCM, see
-    # kejiyun/core/crypto.py) with a keyed hash for exact lookups, and only ever shown masked.
+    # kejiyun/common/crypto.py) with a keyed hash for exact lookups, and only ever shown masked.
     id_number_sealed = models.TextField("身份证号（加密）", blank=True)
     id_number_hash = models.CharField("身份证号查找码", max_length=64, blank=True, db_index=True)
     disciplines = models.ManyToManyField(

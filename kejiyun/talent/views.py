@@ -15,10 +15,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from kejiyun.accounts.guards import staff_required
 from kejiyun.accounts.models import User
 from kejiyun.accounts.selectors import organisations_for_staff
-from kejiyun.core.decorators import staff_required
-from kejiyun.core.ratelimit import rate_limit_exceeded
+from kejiyun.common.ratelimit import rate_limit_exceeded
 from kejiyun.regions.selectors import counties_of_province
 from kejiyun.talent.forms import MemberForm, ProfileForm, ResourceForm, ResultForm, TeamForm
 from kejiyun.talent.models import TalentProfile

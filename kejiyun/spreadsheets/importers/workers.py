@@ -16,7 +16,7 @@ from kejiyun.accounts.validators import (
     validate_id_number,
     validate_mobile,
 )
-from kejiyun.core.crypto import lookup_hash, seal
+from kejiyun.common.crypto import lookup_hash, seal
 from kejiyun.matching.services import EXPERTS, index_change_record
 from kejiyun.regions.models import Region
 from kejiyun.spreadsheets.importers.base import RowOutcome, RowReader

@@ -14,10 +14,10 @@ from django.views.decorators.cache import never_cache
 from kejiyun.accounts.models import Role, User
 from kejiyun.cases.models import Step
 from kejiyun.cases.selectors import cases_of_organisation, queue_counts
-from kejiyun.core.selectors import jurisdiction_counts, platform_counts
 from kejiyun.demands.selectors import demands_of_organisation, demands_published
 from kejiyun.matching.selectors import demands_for_expert
 from kejiyun.popsci.selectors import articles_published
+from kejiyun.site.selectors import jurisdiction_counts, platform_counts
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ def home(request: HttpRequest) -> HttpResponse:
     counts = platform_counts(province_code=settings.DEPLOYMENT_PROVINCE)
     return render(
         request,
-        "core/home.html",
+        "site/home.html",
         {
             "counts": counts,
             "latest_demands": list(demands_published()[:6]),
@@ -89,26 +89,26 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             if region and not recommended
             else []
         )
-        template = "core/dashboard_worker.html"
+        template = "site/dashboard_worker.html"
     elif user.role == Role.ENTERPRISE and user.organisation_id:
         context["organisation"] = user.organisation
         context["demands"] = list(demands_of_organisation(organisation=user.organisation)[:20])  # type: ignore[arg-type]
         context["cases_to_confirm"] = list(
             cases_of_organisation(user=user).filter(step=Step.ACCEPTANCE)[:10]
         )
-        template = "core/dashboard_enterprise.html"
+        template = "site/dashboard_enterprise.html"
     elif user.role == Role.CITIZEN:
         context["articles"] = list(articles_published(region=user.region)[:10])
-        template = "core/dashboard_citizen.html"
+        template = "site/dashboard_citizen.html"
     elif user.is_centre_staff or user.sees_everything:
         context["centre"] = user.centre
         context["counts"] = jurisdiction_counts(user=user)
         context["queue"] = queue_counts(user=user)
-        template = "core/dashboard_staff.html"
+        template = "site/dashboard_staff.html"
     else:
-        template = "core/dashboard_reviewer.html"
+        template = "site/dashboard_reviewer.html"
     return render(request, template, context)
 
 
 def privacy(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/privacy.html")
+    return render(request, "site/privacy.html")

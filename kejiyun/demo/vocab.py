@@ -3,7 +3,7 @@
 Everything here is plain data written for this project: names, employers, professional
 fields with their keywords and capability sentences, enterprise naming parts, demand
 templates and science-popularisation themes, all set in Sichuan. The generator in
-`kejiyun.core.demo` combines them with a seeded random number generator.
+`kejiyun.demo.seed` combines them with a seeded random number generator.
 
 Placeholders used in templates:
   capability sentences: {k1} {k2} {k3} {k4} (keywords), {field}, {years}, {count}, {served},

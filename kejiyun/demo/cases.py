@@ -23,8 +23,8 @@ from django.utils import timezone
 from kejiyun.accounts.models import Role, User
 from kejiyun.cases import services
 from kejiyun.cases.models import Step
-from kejiyun.core.demo import demo_login_usernames
 from kejiyun.demands.models import Demand
+from kejiyun.demo.seed import demo_login_usernames
 from kejiyun.talent.models import TalentProfile
 
 # Where a demo case ends up, with weights.

@@ -3,8 +3,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kejiyun.cases.demo import demo_cases_seed
-from kejiyun.core.demo import (
+from kejiyun.demo.cases import demo_cases_seed
+from kejiyun.demo.seed import (
     CITIZEN_PREFIX,
     DEMO_PASSWORD,
     ENTERPRISE_PREFIX,

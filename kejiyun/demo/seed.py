@@ -28,8 +28,8 @@ from django.db import models, transaction
 
 from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.accounts.validators import USCC_ALPHABET, uscc_check_character
-from kejiyun.core import demo_vocab as vocab
 from kejiyun.demands.models import Demand
+from kejiyun.demo import vocab
 from kejiyun.popsci.models import AgeBand, Article, CitizenProfile, ConsentRecord, Segment, Topic
 from kejiyun.popsci.selectors_campaigns import current_consent_version, interest_mask
 from kejiyun.regions.models import Region, ServiceCentre
