@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "kejiyun.cases",
     "kejiyun.plans",
     "kejiyun.spreadsheets",
+    "kejiyun.matchlog",
     "kejiyun.matching",
     "kejiyun.popsci",
     "kejiyun.performance",

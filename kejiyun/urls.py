@@ -10,11 +10,11 @@ admin.site.index_title = "平台管理"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("kejiyun.site.urls")),
     path("accounts/", include("kejiyun.accounts.urls")),
-    path("centres/", include("kejiyun.regions.urls")),
     path("talent/", include("kejiyun.talent.urls")),
     path("demands/", include("kejiyun.demands.urls")),
     path("cases/", include("kejiyun.cases.urls")),
     path("plans/", include("kejiyun.plans.urls")),
+    path("matching/", include("kejiyun.matching.urls")),
     path("sheets/", include("kejiyun.spreadsheets.urls")),
     path("popsci/", include("kejiyun.popsci.urls")),
     path("notifications/", include("kejiyun.notifications.urls")),

@@ -134,11 +134,16 @@ def test_the_staff_detail_shows_the_review_panel_and_keeps_the_ranked_experts(
     assert 'data-testid="review-panel"' in html
     assert f"疑似重复：与需求 #{original.pk}《原需求》相似度 0.91" in html
     assert f'href="/demands/staff/{original.pk}/"' in html
-    assert 'data-testid="matched-experts"' in html
+    assert f'hx-get="/matching/demands/{submitted.pk}/"' in html  # the ranked experts' slot
     assert "烘干后茶叶碎末率高达12%" in html
     published = client_for(alice).get(f"/demands/staff/{original.pk}/").content.decode()
     assert 'data-testid="review-panel"' not in published
-    assert 'data-testid="matched-experts"' in published
+    assert f'hx-get="/matching/demands/{original.pk}/"' in published
+    for demand in (submitted, original):
+        ranked = client_for(alice).get(
+            f"/matching/demands/{demand.pk}/", headers={"HX-Request": "true"}
+        )
+        assert 'data-testid="matched-experts"' in ranked.content.decode()
 
 
 # --- Accepting ---------------------------------------------------------------------------

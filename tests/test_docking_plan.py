@@ -84,13 +84,13 @@ def test_staff_send_the_ticked_proposals_and_only_for_their_own_cases(
     tina = tea_expert()
     case = matching_case(alice, tea_company, 1)
     client = client_for(alice)
-    page = client.get("/cases/dockings/plan/").content.decode()
+    page = client.get("/matching/docking-plan/").content.decode()
     assert f'value="{case.pk}:{tina.pk}"' in page
     # Charlie (another city's county) cannot send for Alice's case, whatever he posts.
-    client_for(charlie).post("/cases/dockings/plan/", {"pair": [f"{case.pk}:{tina.pk}"]})
+    client_for(charlie).post("/matching/docking-plan/", {"pair": [f"{case.pk}:{tina.pk}"]})
     assert DockingRequest.objects.count() == 0
     response = client.post(
-        "/cases/dockings/plan/", {"pair": [f"{case.pk}:{tina.pk}", "x:y", "1:"]}, follow=True
+        "/matching/docking-plan/", {"pair": [f"{case.pk}:{tina.pk}", "x:y", "1:"]}, follow=True
     )
     assert "已发送 1 条对接请求" in response.content.decode()
     assert DockingRequest.objects.get().expert == tina
@@ -105,9 +105,9 @@ def test_the_plan_page_uses_a_fixed_number_of_queries(alice: User, tea_company: 
     for n in (2, 6):
         while Case.objects.count() < n:
             matching_case(alice, tea_company, Case.objects.count())
-        client.get("/cases/dockings/plan/")  # builds the index after new rows
+        client.get("/matching/docking-plan/")  # builds the index after new rows
         with CaptureQueriesContext(connection) as ctx:
-            client.get("/cases/dockings/plan/")
+            client.get("/matching/docking-plan/")
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
 
@@ -129,6 +129,6 @@ def test_malformed_pairs_are_ignored_not_a_server_error(alice: User, tea_company
     tea_expert()
     matching_case(alice, tea_company, 1)
     for junk in ("²:1", "٣:٤", "1:2:3", "-1:2", "9" * 40 + ":1", ""):
-        response = client_for(alice).post("/cases/dockings/plan/", {"pair": [junk]}, follow=True)
+        response = client_for(alice).post("/matching/docking-plan/", {"pair": [junk]}, follow=True)
         assert response.status_code == 200
     assert DockingRequest.objects.count() == 0

@@ -124,10 +124,16 @@ def test_the_case_page_lists_experts_teams_and_results_while_matching(
     case = case_services.case_open(demand=tea_demand(tea_company), actor=alice)
     client = client_for(alice)
     html = client.get(f"/cases/{case.pk}/").content.decode()
-    assert 'data-testid="matched-experts"' not in html  # not yet: the case is in intake
+    assert 'data-testid="matches-slot"' not in html  # not yet: the case is in intake
+    slot = client.get(f"/matching/cases/{case.pk}/", headers={"HX-Request": "true"})
+    assert 'data-testid="matched-experts"' not in slot.content.decode()
     for step in (Step.DIAGNOSIS, Step.MATCHING):
         case_services.case_transition(case=case, to_step=step, actor=alice)
     html = client.get(f"/cases/{case.pk}/").content.decode()
+    assert f'hx-get="/matching/cases/{case.pk}/"' in html
+    html = client.get(
+        f"/matching/cases/{case.pk}/", headers={"HX-Request": "true"}
+    ).content.decode()
     assert f'data-expert="{tina.pk}"' in html
     assert f'data-team="{studio.pk}"' in html
     assert "科创工作室" in html
@@ -143,7 +149,7 @@ def test_the_staff_demand_page_lists_studios_and_results_with_reasons(
         data=ResultData(kind="variety", title="川茶绿色防控示范技术", fields="茶学、绿色防控"),
     )
     demand = tea_demand(tea_company)
-    html = client_for(alice).get(f"/demands/staff/{demand.pk}/").content.decode()
+    html = client_for(alice).get(f"/matching/demands/{demand.pk}/").content.decode()
     assert f'data-team="{studio.pk}"' in html
     assert f'data-result="{result.pk}"' in html
     assert "推荐科技成果" in html

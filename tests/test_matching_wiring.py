@@ -116,7 +116,7 @@ def test_a_tea_demand_ranks_the_tea_expert_above_the_pig_expert_and_shows_the_ma
     tea = tea_expert()
     demand = tea_demand(tea_company)
 
-    response = client_for(alice).get(f"/demands/staff/{demand.pk}/")
+    response = client_for(alice).get(f"/matching/demands/{demand.pk}/")
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -176,7 +176,7 @@ def test_an_expert_of_the_demanding_organisation_is_flagged_as_a_conflict(
     outsider = tea_expert()
     demand = tea_demand(tea_company)
 
-    html = client_for(alice).get(f"/demands/staff/{demand.pk}/").content.decode()
+    html = client_for(alice).get(f"/matching/demands/{demand.pk}/").content.decode()
 
     assert "利益冲突：与需求方为同一单位" in expert_item(html, insider)
     assert "利益冲突" not in expert_item(html, outsider)
@@ -190,13 +190,14 @@ def test_county_staff_of_another_county_get_a_404_and_nothing_changes(
     demand = tea_demand(tea_company)
     before = list(Demand.objects.values())
 
-    response = client_for(charlie).get(f"/demands/staff/{demand.pk}/")
-
-    assert response.status_code == 404
+    for url in (f"/demands/staff/{demand.pk}/", f"/matching/demands/{demand.pk}/"):
+        assert client_for(charlie).get(url).status_code == 404, url
     assert list(Demand.objects.values()) == before
     assert not _match_index.exists()  # refused before any matching ran
     assert client_for(bob).get(f"/demands/staff/{demand.pk}/").status_code == 200
+    assert client_for(bob).get(f"/matching/demands/{demand.pk}/").status_code == 200
     assert client_for(alice).get("/demands/staff/999999/").status_code == 404
+    assert client_for(alice).get("/matching/demands/999999/").status_code == 404
 
 
 def test_a_worker_who_is_not_staff_gets_a_404_on_the_demand_page(
@@ -205,6 +206,7 @@ def test_a_worker_who_is_not_staff_gets_a_404_on_the_demand_page(
     worker = tea_expert()
     demand = tea_demand(tea_company)
     assert client_for(worker.user).get(f"/demands/staff/{demand.pk}/").status_code == 404
+    assert client_for(worker.user).get(f"/matching/demands/{demand.pk}/").status_code == 404
 
 
 def test_the_worker_dashboard_lists_the_matching_demand_first(
@@ -291,9 +293,9 @@ def test_the_demand_pages_query_count_does_not_grow_with_the_number_of_experts(
     for n in range(2):
         for i in range(4):
             tea_expert(f"t{n}{i}", f"1390000{n}{i:03d}")
-        client.get(f"/demands/staff/{demand.pk}/")  # builds the index after the new rows
+        client.get(f"/matching/demands/{demand.pk}/")  # builds the index after the new rows
         with CaptureQueriesContext(connection) as ctx:
-            response = client.get(f"/demands/staff/{demand.pk}/")
+            response = client.get(f"/matching/demands/{demand.pk}/", headers={"HX-Request": "true"})
         assert response.content.decode().count('data-expert="') == 4 * (n + 1)
         counts.append(len(ctx.captured_queries))
     # session, user, centre, centre region, the demand, the three index stamps (experts,

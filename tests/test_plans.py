@@ -19,8 +19,8 @@ from kejiyun.plans.services import (
     plan_action_add,
     plan_need_add,
     plan_open,
+    worker_verify,
 )
-from kejiyun.talent.services import talent_verify
 from tests.conftest import client_for, make_staff, make_worker
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,7 @@ def snapshot() -> tuple[object, ...]:
 @pytest.fixture
 def plan(alice: User) -> ServicePlan:
     profile = make_worker("wang", "510104", "13900000101")
-    return talent_verify(profile=profile, actor=alice)
+    return worker_verify(profile=profile, actor=alice)
 
 
 def test_opening_a_plan_notifies_the_owner_once_and_is_idempotent(alice: User) -> None:
@@ -137,7 +137,7 @@ def test_county_staff_cannot_see_or_edit_another_countys_plan_and_nothing_change
     alice: User, charlie: User, bob: User
 ) -> None:
     profile = make_worker("qing", "510822", "13900000201")
-    plan = talent_verify(profile=profile, actor=charlie)
+    plan = worker_verify(profile=profile, actor=charlie)
     before = snapshot()
     client = client_for(alice)
     url = f"/plans/{plan.pk}/"

@@ -315,7 +315,7 @@ def test_staff_verify_opens_exactly_one_plan_owned_by_staff_of_the_workers_count
     ServicePlan.objects.create(profile=busy, centre=alice.centre, owner=alice)  # type: ignore[misc]
     profile = make_worker("wang", "510104", "13900000101")
     client = client_for(bob)
-    response = client.post(f"/talent/staff/{profile.pk}/verify/")
+    response = client.post(f"/plans/verify/{profile.pk}/")
     assert response.status_code == 302
     profile.refresh_from_db()
     assert (profile.verified, profile.verified_by_id) == (True, bob.pk)
@@ -325,7 +325,7 @@ def test_staff_verify_opens_exactly_one_plan_owned_by_staff_of_the_workers_count
     assert plan.owner_id == colleague.pk  # alice already owns a plan
     assert plan.version == 1
     first_verified_at = profile.verified_at
-    assert client_for(alice).post(f"/talent/staff/{profile.pk}/verify/").status_code == 302
+    assert client_for(alice).post(f"/plans/verify/{profile.pk}/").status_code == 302
     profile.refresh_from_db()
     assert ServicePlan.objects.filter(profile=profile).count() == 1
     assert (profile.verified_by_id, profile.verified_at) == (bob.pk, first_verified_at)
@@ -340,15 +340,15 @@ def test_county_staff_cannot_see_or_verify_another_countys_worker_and_nothing_ch
     before = profile_snapshot()
     client = client_for(alice)
     assert client.get(f"/talent/staff/{profile.pk}/").status_code == 404
-    assert client.post(f"/talent/staff/{profile.pk}/verify/").status_code == 404
+    assert client.post(f"/plans/verify/{profile.pk}/").status_code == 404
     assert profile_snapshot() == before
-    assert client_for(charlie).post(f"/talent/staff/{profile.pk}/verify/").status_code == 302
+    assert client_for(charlie).post(f"/plans/verify/{profile.pk}/").status_code == 302
     assert ServicePlan.objects.filter(profile=profile).count() == 1
 
 
 def test_verify_answers_only_post(alice: User) -> None:
     profile = make_worker("wang", "510104", "13900000101")
-    assert client_for(alice).get(f"/talent/staff/{profile.pk}/verify/").status_code == 405
+    assert client_for(alice).get(f"/plans/verify/{profile.pk}/").status_code == 405
     profile.refresh_from_db()
     assert profile.verified is False
 
@@ -526,7 +526,7 @@ def test_staff_in_another_city_get_404_on_every_staff_url_of_a_worker_team_and_r
     client = client_for(charlie)
     for method, url in (
         ("get", f"/talent/staff/{profile.pk}/"),
-        ("post", f"/talent/staff/{profile.pk}/verify/"),
+        ("post", f"/plans/verify/{profile.pk}/"),
         ("get", f"/talent/staff/teams/{team.pk}/"),
         ("get", f"/talent/staff/resources/{res.pk}/"),
         ("get", f"/talent/staff/resources/{res.pk}/edit/"),
@@ -546,6 +546,6 @@ def test_staff_in_another_city_get_404_on_every_staff_url_of_a_worker_team_and_r
 
 
 def talent_verify_for_test(profile: TalentProfile, actor: User) -> ServicePlan:
-    from kejiyun.talent.services import talent_verify
+    from kejiyun.plans.services import worker_verify
 
-    return talent_verify(profile=profile, actor=actor)
+    return worker_verify(profile=profile, actor=actor)

@@ -6,10 +6,10 @@ import hashlib
 import json
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from kejiyun.accounts.models import User
 from kejiyun.audit.models import AuditEvent
 
 
@@ -39,7 +39,7 @@ def audit_hash(event: AuditEvent) -> str:
 def audit_record(
     *,
     action: str,
-    user: User | None = None,
+    user: AbstractBaseUser | None = None,
     ip: str | None = None,
     object_type: str = "",
     object_id: str = "",
@@ -49,7 +49,7 @@ def audit_record(
     """Append one event to the chain. `detail` must never hold personal data."""
     event = AuditEvent(
         created_at=timezone.now(),
-        user=user if user is not None and user.pk is not None else None,
+        user_id=user.pk if user is not None else None,
         ip=ip or None,
         action=action,
         object_type=object_type,

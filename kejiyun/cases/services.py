@@ -40,7 +40,7 @@ from kejiyun.cases.models import (
 )
 from kejiyun.cases.transitions import ENTERPRISE, STAFF, move_for
 from kejiyun.demands.models import Demand
-from kejiyun.matching.services import DEMANDS, EXPERTS, index_change_record
+from kejiyun.matchlog.services import DEMANDS, EXPERTS, index_change_record
 from kejiyun.notifications.models import Channel
 from kejiyun.notifications.services import outbox_enqueue
 from kejiyun.regions.models import ServiceCentre

@@ -27,7 +27,6 @@ urlpatterns = [
     path("mine/<int:case_id>/", views.enterprise_detail, name="enterprise_detail"),
     path("mine/<int:case_id>/confirm/", views.enterprise_confirm, name="enterprise_confirm"),
     path("mine/<int:case_id>/dispute/", views.enterprise_dispute, name="enterprise_dispute"),
-    path("dockings/plan/", views.docking_plan_view, name="docking_plan"),
     path("dockings/", views.dockings, name="dockings"),
     path("dockings/<int:docking_id>/", views.docking_reply, name="docking_reply"),
 ]

@@ -7,7 +7,6 @@ was loaded) answers 409 with the page re-drawn from the current state.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -31,19 +30,12 @@ from kejiyun.cases.selectors import (
     access_case_for_enterprise,
     access_docking_for_expert,
     case_timeline,
-    cases_for_staff,
     cases_of_organisation,
     dockings_for_expert,
     staff_owners_for,
     work_queue,
 )
 from kejiyun.cases.transitions import staff_moves
-from kejiyun.matching.selectors import (
-    docking_plan,
-    experts_for_demand,
-    results_for_demand,
-    teams_for_demand,
-)
 from kejiyun.plans.selectors import plan_actions_due
 from kejiyun.talent.selectors import dockable_expert
 
@@ -128,10 +120,6 @@ def bulk_reassign(request: HttpRequest) -> HttpResponse:
 def _detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, Any]:
     user = _user(request)
     may_act = services.may_act(user, case)
-    matching = may_act and case.step in (Step.MATCHING, Step.DOCKING)
-    matches = experts_for_demand(demand=case.demand, top_k=8) if matching else []
-    teams = teams_for_demand(demand=case.demand, top_k=5) if matching else []
-    results = results_for_demand(demand=case.demand, top_k=5) if matching else []
     initial = {"version": case.version}
     return {
         "case": case,
@@ -143,9 +131,8 @@ def _detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str,
         "visits": case.visits.select_related("author")[:50],
         "attachments": case.attachments.all()[:50],
         "dockings": case.dockings.select_related("expert__user"),
-        "matches": matches,
-        "team_matches": teams,
-        "result_matches": results,
+        # The ranked experts, teams and results load from matching into a slot on the page.
+        "matching": may_act and case.step in (Step.MATCHING, Step.DOCKING),
         "now": timezone.now(),
         "steps": [s for s in Step if s not in (Step.WITHDRAWN, Step.UNSOLVABLE)],
         "step_index": case.step_index(),
@@ -413,51 +400,6 @@ def docking_send(request: HttpRequest, case_id: int) -> HttpResponse:
         ),
         f"已向 {expert.user.display_name} 发送对接请求。",
     )
-
-
-@staff_required
-def docking_plan_view(request: HttpRequest) -> HttpResponse:
-    """Batch docking (批量对接): one proposed expert per case waiting in matching, within every
-    expert's free capacity; staff tick the proposals to send."""
-    user = _user(request)
-    if request.method == "POST":
-        pairs = _planned_pairs(request.POST.getlist("pair"))
-        if not pairs:
-            messages.error(request, "请至少勾选一条推荐。")
-            return redirect("cases:docking_plan")
-        sent, refused = 0, []
-        for case_id, expert_pk in pairs:
-            case = cases_for_staff(user=user).filter(pk=case_id).first()
-            expert = dockable_expert(expert_pk)
-            if case is None or expert is None:
-                refused.append(f"案例 #{case_id}：不存在或不在您的辖区内")
-                continue
-            try:
-                services.docking_send(case=case, expert=expert, actor=user)
-            except services.CaseError as exc:
-                refused.append(f"案例 #{case_id}：{exc.messages[0]}")
-            else:
-                sent += 1
-        if sent:
-            messages.success(request, f"已发送 {sent} 条对接请求。")
-        for problem in refused:
-            messages.error(request, problem)
-        return redirect("cases:docking_plan")
-    return render(request, "cases/docking_plan.html", {"plan": docking_plan(user=user)})
-
-
-# ASCII digits only (str.isdigit() also accepts "²" and "٣"), below the bigint range.
-_PAIR = re.compile(r"([0-9]{1,18}):([0-9]{1,18})")
-
-
-def _planned_pairs(raw: list[str]) -> list[tuple[int, int]]:
-    """ "case:expert" values as id pairs; anything malformed or out of range is dropped."""
-    pairs: list[tuple[int, int]] = []
-    for value in raw[:200]:
-        match = _PAIR.fullmatch(value)
-        if match is not None and int(match[1]) > 0 and int(match[2]) > 0:
-            pairs.append((int(match[1]), int(match[2])))
-    return list(dict.fromkeys(pairs))
 
 
 # --- the enterprise -----------------------------------------------------------------------

@@ -30,7 +30,7 @@ from kejiyun.demands.review import (
     completeness_problems,
     review_flags,
 )
-from kejiyun.matching.services import DEMANDS, index_change_record
+from kejiyun.matchlog.services import DEMANDS, index_change_record
 from kejiyun.notifications.services import outbox_enqueue
 from kejiyun.regions.models import Region
 

@@ -38,7 +38,6 @@ from kejiyun.demands.services import (
     demand_update,
     demand_withdraw,
 )
-from kejiyun.matching.selectors import experts_for_demand, results_for_demand, teams_for_demand
 
 View = Callable[..., HttpResponse]
 
@@ -255,18 +254,12 @@ def staff_review_queue(request: HttpRequest) -> HttpResponse:
 def _render_staff_detail(
     request: HttpRequest, demand: Demand, return_form: ReturnForm, status: int = 200
 ) -> HttpResponse:
-    matches = experts_for_demand(demand=demand, top_k=10)
-    team_matches = teams_for_demand(demand=demand, top_k=5)
-    result_matches = results_for_demand(demand=demand, top_k=5)
     reviewable = demand.status == Demand.Status.SUBMITTED
     return render(
         request,
         "demands/staff_detail.html",
         {
             "demand": demand,
-            "matches": matches,
-            "team_matches": team_matches,
-            "result_matches": result_matches,
             "return_form": return_form,
             "reviewable": reviewable,
             # The history matters while deciding; other statuses keep the page's query count.
@@ -278,8 +271,8 @@ def _render_staff_detail(
 
 @staff_required
 def staff_demand_detail(request: HttpRequest, demand_id: int) -> HttpResponse:
-    """One demand in the staff member's jurisdiction, with the experts ranked for it and, while
-    it waits for review, the accept / return panel."""
+    """One demand in the staff member's jurisdiction and, while it waits for review, the
+    accept / return panel. The experts ranked for it load from matching into the page."""
     user: User = request.user  # type: ignore[assignment]
     demand = access_demand(user, demand_id)
     return _render_staff_detail(request, demand, ReturnForm())

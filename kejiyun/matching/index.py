@@ -4,7 +4,7 @@ Each engine is built on first use and saved under `settings.MATCH_INDEX_DIR`; th
 process opens the newest saved index, so a web worker starts fast.
 
 Freshness: services that change a profile or a demand write an `IndexChange` row in the
-same transaction (`kejiyun.matching.services.index_change_record`) — an outbox for the
+same transaction (`kejiyun.matchlog.services.index_change_record`) — an outbox for the
 index. Before answering, an engine compares its stamp (table row count, highest id, last
 change-log id applied) with the database in one query, replays newer log rows (re-reading
 each changed row, or deleting it when it is gone), and checks that its size and highest id
@@ -50,8 +50,8 @@ from kejiyun.matching.adapters import (
     team_id,
     team_to_match,
 )
-from kejiyun.matching.models import IndexChange
 from kejiyun.matching.stats import expert_feedback, expert_stats
+from kejiyun.matchlog.models import IndexChange
 from kejiyun.talent.models import TalentProfile, Team, TechResult
 from kejiyun_match import E5Embedder, Embedder, Engine, HashEmbedder, Profile
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from kejiyun.matching.index import match_index_sync
-from kejiyun.matching.services import index_changes_prune
+from kejiyun.matchlog.services import index_changes_prune
 
 
 @shared_task(name="matching.sync_index", ignore_result=True)  # type: ignore[untyped-decorator]

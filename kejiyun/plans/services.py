@@ -24,6 +24,7 @@ from kejiyun.plans.selectors import owner_candidates, plans_for_staff
 from kejiyun.regions.models import Region, ServiceCentre
 from kejiyun.talent.models import TalentProfile
 from kejiyun.talent.selectors import talent_for_staff
+from kejiyun.talent.services import talent_verify
 
 STALE_MESSAGE = "该计划已被他人修改，请刷新后再试。"
 
@@ -99,6 +100,14 @@ def plan_open(*, profile: TalentProfile, actor: User) -> ServicePlan:
         return ServicePlan.objects.get(profile=profile)
     _notify_owner(plan, reassigned=False)
     return plan
+
+
+@transaction.atomic
+def worker_verify(*, profile: TalentProfile, actor: User) -> ServicePlan:
+    """Staff verify a worker: the profile is marked verified and the worker's 一人一策 plan
+    is opened, both or neither. Staff outside the worker's jurisdiction are refused."""
+    talent_verify(profile=profile, actor=actor)
+    return plan_open(profile=profile, actor=actor)
 
 
 @transaction.atomic

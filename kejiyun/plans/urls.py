@@ -18,4 +18,5 @@ urlpatterns = [
     ),
     path("<int:plan_id>/followups/", views.plan_followup_add_view, name="followup_add"),
     path("<int:plan_id>/reassign/", views.plan_reassign_view, name="reassign"),
+    path("verify/<int:profile_id>/", views.worker_verify_view, name="verify_worker"),
 ]

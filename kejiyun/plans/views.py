@@ -33,8 +33,9 @@ from kejiyun.plans.services import (
     plan_need_add,
     plan_need_meet,
     plan_reassign,
+    worker_verify,
 )
-from kejiyun.talent.selectors import counties_for_staff
+from kejiyun.talent.selectors import access_talent, counties_for_staff
 
 
 def _error_text(exc: ValidationError | PermissionDenied) -> str:
@@ -262,3 +263,19 @@ def plan_mine(request: HttpRequest) -> HttpResponse:
         "plans/mine.html",
         {"plan": plan, "page": plan_page(plan=plan) if plan else None},
     )
+
+
+@staff_required
+@require_POST
+def worker_verify_view(request: HttpRequest, profile_id: int) -> HttpResponse:
+    """Staff verify a worker on the worker's page; the worker's plan opens with it."""
+    user: User = request.user  # type: ignore[assignment]
+    profile = access_talent(user, profile_id)
+    try:
+        plan = worker_verify(profile=profile, actor=user)
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("talent:staff_detail", profile_id=profile.pk)
+    owner = plan.owner.display_name if plan.owner else "（暂无负责人）"
+    messages.success(request, f"已核验，并建立一人一策服务计划，负责人：{owner}。")
+    return redirect("talent:staff_detail", profile_id=profile.pk)

@@ -8,16 +8,30 @@ exactly one place that decides what a staff member may see.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import Protocol, TypeVar
 
 from django.db.models import Model, Q, QuerySet
 
 from kejiyun.regions.models import Region, ServiceCentre
 
-if TYPE_CHECKING:
-    from kejiyun.accounts.models import User
-
 M = TypeVar("M", bound=Model)
+
+
+class StaffMember(Protocol):
+    """What jurisdiction needs to know of a user. Regions sit below accounts, so they name
+    the few attributes they read instead of the User model (which has all of them)."""
+
+    @property
+    def centre_id(self) -> int | None: ...
+
+    @property
+    def centre(self) -> ServiceCentre | None: ...
+
+    @property
+    def is_centre_staff(self) -> bool: ...
+
+    @property
+    def sees_everything(self) -> bool: ...
 
 
 def region_subtree(region: Region) -> QuerySet[Region]:
@@ -37,7 +51,7 @@ def counties_of_province(province_code: str) -> QuerySet[Region]:
     )
 
 
-def user_jurisdiction(user: User) -> Region | None:
+def user_jurisdiction(user: StaffMember) -> Region | None:
     """The region a staff member may see, or None for someone who sees no staff data.
 
     Administrators see everything: their jurisdiction is reported as None and
@@ -45,10 +59,11 @@ def user_jurisdiction(user: User) -> Region | None:
     """
     if user.centre_id is None:
         return None
-    return user.centre.region  # type: ignore[union-attr]
+    centre = user.centre
+    return centre.region if centre is not None else None
 
 
-def region_in_jurisdiction(user: User, region: Region) -> bool:
+def region_in_jurisdiction(user: StaffMember, region: Region) -> bool:
     """Whether `region` lies in what `user` may see as staff (one object, where
     `jurisdiction_filter` scopes a queryset). Administrators see everything."""
     if user.sees_everything:
@@ -57,7 +72,9 @@ def region_in_jurisdiction(user: User, region: Region) -> bool:
     return jurisdiction is not None and jurisdiction.contains(region)
 
 
-def jurisdiction_filter(queryset: QuerySet[M], *, user: User, region_field: str) -> QuerySet[M]:
+def jurisdiction_filter(
+    queryset: QuerySet[M], *, user: StaffMember, region_field: str
+) -> QuerySet[M]:
     """Limit `queryset` to rows whose `region_field` lies in the user's jurisdiction.
 
     Anyone who is neither an administrator nor bound to a centre gets an empty queryset.
@@ -70,7 +87,7 @@ def jurisdiction_filter(queryset: QuerySet[M], *, user: User, region_field: str)
     return queryset.filter(Q(**{f"{region_field}__path__startswith": region.path}))
 
 
-def centres_in_jurisdiction(*, user: User) -> QuerySet[ServiceCentre]:
+def centres_in_jurisdiction(*, user: StaffMember) -> QuerySet[ServiceCentre]:
     return jurisdiction_filter(
         ServiceCentre.objects.select_related("region", "region__parent"),
         user=user,

@@ -11,12 +11,14 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from kejiyun.accounts.guards import staff_required
 from kejiyun.accounts.models import Role, User
 from kejiyun.cases.models import Step
 from kejiyun.cases.selectors import cases_of_organisation, queue_counts
 from kejiyun.demands.selectors import demands_of_organisation, demands_published
 from kejiyun.matching.selectors import demands_for_expert
 from kejiyun.popsci.selectors import articles_published
+from kejiyun.regions.selectors import centres_in_jurisdiction
 from kejiyun.site.selectors import jurisdiction_counts, platform_counts
 
 logger = logging.getLogger(__name__)
@@ -112,3 +114,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def privacy(request: HttpRequest) -> HttpResponse:
     return render(request, "site/privacy.html")
+
+
+@staff_required
+def staff_centres(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    centres = list(centres_in_jurisdiction(user=user).order_by("region_id"))
+    return render(request, "site/staff_centres.html", {"centres": centres})

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation
 from kejiyun.audit.services import audit_record
-from kejiyun.matching.services import EXPERTS, RESULTS, TEAMS, index_change_record
+from kejiyun.matchlog.services import EXPERTS, RESULTS, TEAMS, index_change_record
 from kejiyun.notifications.models import Channel
 from kejiyun.notifications.services import outbox_enqueue
 from kejiyun.regions.models import Region
@@ -36,7 +36,6 @@ from kejiyun.talent.selectors import talent_for_staff
 
 if TYPE_CHECKING:
     from kejiyun.accounts.models import User
-    from kejiyun.plans.models import ServicePlan
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DISCIPLINES_FILE = DATA_DIR / "nsfc_application_codes_2019.csv"
@@ -187,11 +186,10 @@ def talent_profile_update(
 
 
 @transaction.atomic
-def talent_verify(*, profile: TalentProfile, actor: User) -> ServicePlan:
-    """Mark the worker verified (once; the first verifier is kept) and open their 一人一策
-    service plan. Staff outside the worker's jurisdiction are refused."""
-    from kejiyun.plans.services import plan_open
-
+def talent_verify(*, profile: TalentProfile, actor: User) -> TalentProfile:
+    """Mark the worker verified (once; the first verifier is kept). Staff outside the
+    worker's jurisdiction are refused. `plans.services.worker_verify` is the staff action:
+    it calls this and opens the worker's 一人一策 plan in the same transaction."""
     if not talent_for_staff(user=actor).filter(pk=profile.pk).exists():
         raise PermissionDenied("该科技工作者不在您的辖区内。")
     TalentProfile.objects.filter(pk=profile.pk, verified=False).update(
@@ -205,7 +203,7 @@ def talent_verify(*, profile: TalentProfile, actor: User) -> ServicePlan:
     audit_record(
         action="talent.verify", user=actor, object_type="talent", object_id=str(profile.pk)
     )
-    return plan_open(profile=profile, actor=actor)
+    return profile
 
 
 # --- Results -----------------------------------------------------------------------------

@@ -22,7 +22,6 @@ urlpatterns = [
     ),
     path("staff/", views.staff_talent, name="staff_list"),
     path("staff/<int:profile_id>/", views.staff_talent_detail, name="staff_detail"),
-    path("staff/<int:profile_id>/verify/", views.staff_talent_verify, name="staff_verify"),
     path("staff/teams/", views.staff_teams, name="staff_teams"),
     path("staff/teams/<int:team_id>/", views.staff_team_detail, name="staff_team_detail"),
     path("staff/resources/", views.staff_resources, name="staff_resources"),

@@ -47,7 +47,6 @@ from kejiyun.talent.services import (
     resource_create,
     resource_update,
     talent_profile_update,
-    talent_verify,
     team_create,
     team_member_add,
     team_member_leave,
@@ -304,21 +303,6 @@ def staff_talent_detail(request: HttpRequest, profile_id: int) -> HttpResponse:
             "plan": plan,
         },
     )
-
-
-@staff_required
-@require_POST
-def staff_talent_verify(request: HttpRequest, profile_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    profile = access_talent(user, profile_id)
-    try:
-        plan = talent_verify(profile=profile, actor=user)
-    except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _error_text(exc))
-        return redirect("talent:staff_detail", profile_id=profile.pk)
-    owner = plan.owner.display_name if plan.owner else "（暂无负责人）"
-    messages.success(request, f"已核验，并建立一人一策服务计划，负责人：{owner}。")
-    return redirect("talent:staff_detail", profile_id=profile.pk)
 
 
 # --- Staff: teams and studios ------------------------------------------------------------

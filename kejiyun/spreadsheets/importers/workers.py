@@ -17,7 +17,7 @@ from kejiyun.accounts.validators import (
     validate_mobile,
 )
 from kejiyun.common.crypto import lookup_hash, seal
-from kejiyun.matching.services import EXPERTS, index_change_record
+from kejiyun.matchlog.services import EXPERTS, index_change_record
 from kejiyun.regions.models import Region
 from kejiyun.spreadsheets.importers.base import RowOutcome, RowReader
 from kejiyun.spreadsheets.selectors import counties_for_import

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from kejiyun.matching.models import IndexChange
+from kejiyun.matchlog.models import IndexChange
 
 EXPERTS = IndexChange.Kind.EXPERTS
 DEMANDS = IndexChange.Kind.DEMANDS

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from kejiyun.matching import views
+
+app_name = "matching"
+
+urlpatterns = [
+    path("demands/<int:demand_id>/", views.demand_matches, name="demand_matches"),
+    path("cases/<int:case_id>/", views.case_matches, name="case_matches"),
+    path("docking-plan/", views.docking_plan_view, name="docking_plan"),
+]
