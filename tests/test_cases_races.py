@@ -1,4 +1,5 @@
-"""Concurrent edits of one case never lose an update (SECURITY.md item 23), on PostgreSQL.
+"""Concurrent edits of one case never lose an update (docs/requirements/security.md item 23),
+on PostgreSQL.
 
 Eight threads, each with its own database connection, make 1,000 edit attempts between
 them, each from the version it has just read. Every attempt either lands (the version moves

@@ -1,4 +1,5 @@
-"""Lock-out after repeated failures, and session time limits (SECURITY.md items 2, 3, 5)."""
+"""Lock-out after repeated failures, and session time limits
+(docs/requirements/security.md items 2, 3, 5)."""
 
 import pytest
 import time_machine

@@ -1,5 +1,5 @@
-"""ID numbers are encrypted at rest (SECURITY.md item 16): sealed with AES-GCM under a
-versioned key, found through a keyed hash, and absent in plain from rows and dumps."""
+"""ID numbers are encrypted at rest (docs/requirements/security.md item 16): sealed with AES-GCM
+under a versioned key, found through a keyed hash, and absent in plain from rows and dumps."""
 
 from __future__ import annotations
 

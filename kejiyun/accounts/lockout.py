@@ -1,6 +1,6 @@
-"""Login lock-out (SECURITY.md item 2): the 6th failed sign-in within 15 minutes is
-refused even with the right password, and the account unlocks 30 minutes after the last
-failure. Failures are counted per login name (mobile or username), whatever the address."""
+"""Login lock-out (docs/requirements/security.md item 2): the 6th failed sign-in within 15
+minutes is refused even with the right password, and the account unlocks 30 minutes after
+the last failure. Failures are counted per login name (mobile or username), whatever the address."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Append-only audit log (SECURITY.md items 11, 12, 14).
+"""Append-only audit log (docs/requirements/security.md items 11, 12, 14).
 
 Each row carries the hash of the row before it, so an edited or deleted row breaks the chain
 (`audit_verify`). On PostgreSQL a trigger refuses UPDATE and DELETE outright. `detail` never

@@ -1,4 +1,5 @@
-"""Auth signal receivers: thin wrappers that write one audit row each (SECURITY.md item 11)."""
+"""Auth signal receivers: thin wrappers that write one audit row each
+(docs/requirements/security.md item 11)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Personal data at rest (SECURITY.md item 16): AES-256-GCM with versioned keys, and a keyed
-hash for exact lookups.
+"""Personal data at rest (docs/requirements/security.md item 16): AES-256-GCM with versioned
+keys, and a keyed hash for exact lookups.
 
 A sealed value is ``"<key version>:<base64(nonce ‖ ciphertext ‖ tag)>"``. The associated
 data is the value's purpose (for example ``"talent.id_number"``), so a ciphertext copied

@@ -35,7 +35,8 @@ class ChosenLanguageMiddleware:
 
 
 class SessionLimitsMiddleware:
-    """End a session after 30 minutes idle or 12 hours in all (SECURITY.md item 3).
+    """End a session after 30 minutes idle or 12 hours in all
+    (docs/requirements/security.md item 3).
 
     The last-seen time is written at most once a minute, so a busy page does not write
     the session on every request.

@@ -36,7 +36,8 @@ from kejiyun.regions.models import Region
 
 S = Demand.Status
 
-# Every allowed status move (STYLE rule 5). Anything else is refused by `demand_transition`.
+# Every allowed status move (docs/requirements/style.md rule 5). Anything else is refused
+# by `demand_transition`.
 DEMAND_MOVES: dict[str, frozenset[str]] = {
     # The enterprise submits; the automatic check sends an incomplete one straight back.
     S.DRAFT: frozenset({S.SUBMITTED, S.RETURNED, S.WITHDRAWN}),

@@ -1,4 +1,5 @@
-"""Notification channels: one interface, one adapter per channel (STYLE rule 19).
+"""Notification channels: one interface, one adapter per channel
+(docs/requirements/style.md rule 19).
 
 Every adapter has the same `send(message)` method and raises on failure; the outbox
 dispatcher catches the exception, records a retry and never leaks the message's personal

@@ -2,9 +2,9 @@
 
 An audience is a set of citizen profiles chosen by region subtree, segment (occupation), age
 band and interest, and ALWAYS limited to citizens whose targeting consent is for the current
-policy version (SECURITY.md item 18). The region test is a prefix of `region_code` (GB/T 2260
-codes nest: 51 province, 5101 city, 510104 county, 510104017 township), so a count over ten
-million profiles is one indexed range scan.
+policy version (docs/requirements/security.md item 18). The region test is a prefix of
+`region_code` (GB/T 2260 codes nest: 51 province, 5101 city, 510104 county, 510104017
+township), so a count over ten million profiles is one indexed range scan.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""Exports of staff lists: one registry entry per list, all with the same shape (STYLE
-rule 19). Each entry names the staff selector that scopes the list page, so an export holds
-exactly the rows its page would show. Personal data leaves only masked."""
+"""Exports of staff lists: one registry entry per list, all with the same shape
+(docs/requirements/style.md rule 19). Each entry names the staff selector that scopes the
+list page, so an export holds exactly the rows its page would show. Personal data leaves only
+masked."""
 
 from __future__ import annotations
 

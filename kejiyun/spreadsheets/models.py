@@ -27,7 +27,7 @@ class ImportBatch(models.Model):
 
     The rows are stored as parsed (header → text) so the confirm step never trusts the
     client. They hold personal data (phones, ID numbers), so they are stored sealed
-    (kejiyun/core/crypto.py) and emptied once the batch is applied or expires.
+    (kejiyun/common/crypto.py) and emptied once the batch is applied or expires.
     """
 
     kind = models.CharField("类型", max_length=16, choices=ImportKind.choices)

@@ -108,7 +108,7 @@ def import_confirm(request: HttpRequest, batch_id: int) -> HttpResponse:
 @staff_required
 def export_download(request: HttpRequest, name: str) -> FileResponse:
     user: User = request.user  # type: ignore[assignment]
-    # Bulk personal data leaves only at a human pace (SECURITY.md: exports are limited).
+    # Bulk personal data leaves only at a human pace (docs/requirements/security.md item 21).
     if rate_limit_exceeded(key=f"sheets-export:{user.pk}", limit=30, window_seconds=3600):
         raise PermissionDenied("导出过于频繁，请一小时后再试。")
     export = list_export(name=name, user=user)

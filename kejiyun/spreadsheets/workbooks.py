@@ -78,7 +78,8 @@ def cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-# An .xlsx is a zip archive: a few megabytes can unpack to gigabytes (SECURITY.md item 20).
+# An .xlsx is a zip archive: a few megabytes can unpack to gigabytes
+# (docs/requirements/security.md item 20).
 # 5,000 rows of the templates unpack to well under 10 MB; allow generous room, no more.
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100

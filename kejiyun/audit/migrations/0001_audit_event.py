@@ -1,4 +1,5 @@
-"""The audit log table; on PostgreSQL a trigger refuses UPDATE and DELETE (SECURITY.md item 12).
+"""The audit log table; on PostgreSQL a trigger refuses UPDATE and DELETE
+(docs/requirements/security.md item 12).
 
 SQLite has no such trigger: there the hash chain (`audit_verify`) detects an altered row.
 The SQL is re-runnable (CREATE OR REPLACE, DROP ... IF EXISTS).

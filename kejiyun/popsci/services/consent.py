@@ -1,10 +1,10 @@
 """Writes for a citizen's targeting profile and their separate, versioned consent.
 
 Consent to targeted content (精准推送) is separate from the account's privacy consent
-(SECURITY.md item 18, PIPL §§15, 24): granting and withdrawing are one action each, each
-writes an immutable `ConsentRecord` and updates the profile in the same transaction, and
-consent to an older policy version counts as no consent. Withdrawal takes effect at the next
-send, because every audience is selected at send time.
+(docs/requirements/security.md item 18, PIPL §§15, 24): granting and withdrawing are one action
+each, each writes an immutable `ConsentRecord` and updates the profile in the same
+transaction, and consent to an older policy version counts as no consent. Withdrawal takes
+effect at the next send, because every audience is selected at send time.
 """
 
 from __future__ import annotations

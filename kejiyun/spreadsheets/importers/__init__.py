@@ -1,5 +1,5 @@
 """Spreadsheet importers: one module per kind of record, all with the `Importer` interface
-(STYLE rule 19). `IMPORTERS` maps the kind in the URL to its importer."""
+(docs/requirements/style.md rule 19). `IMPORTERS` maps the kind in the URL to its importer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-# The resident identity number, stored sealed with a keyed lookup hash (SECURITY.md item 16).
+# The resident identity number, stored sealed with a keyed lookup hash
+# (docs/requirements/security.md item 16).
 
 from django.db import migrations, models
 
