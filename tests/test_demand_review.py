@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.cases.models import Case
+from kejiyun.cases.services import CaseError, case_open_from_demand
 from kejiyun.demands.models import Demand, DemandEvent
 from kejiyun.demands.services import (
     DEMAND_MOVES,
     DemandError,
-    demand_accept,
     demand_flags_refresh,
     demand_return,
     demand_transition,
@@ -153,7 +153,7 @@ def test_accepting_publishes_the_demand_and_opens_exactly_one_case(
     alice: User, submitted: Demand
 ) -> None:
     client = client_for(alice)
-    response = client.post(f"/demands/staff/{submitted.pk}/accept/")
+    response = client.post(f"/cases/open/{submitted.pk}/")
     case = Case.objects.get()
     assert response.status_code == 302
     assert response["Location"] == f"/cases/{case.pk}/"
@@ -169,7 +169,7 @@ def test_accepting_publishes_the_demand_and_opens_exactly_one_case(
     ) == [(Demand.Status.SUBMITTED, Demand.Status.PUBLISHED, alice.pk, False)]
     # Accepting again is refused and opens no second case.
     before = snapshot()
-    again = client.post(f"/demands/staff/{submitted.pk}/accept/", follow=True)
+    again = client.post(f"/cases/open/{submitted.pk}/", follow=True)
     assert "只有待审核的需求可以受理；该需求当前状态为「已发布」。" in again.content.decode()
     assert snapshot() == before
     assert Case.objects.count() == 1
@@ -178,7 +178,7 @@ def test_accepting_publishes_the_demand_and_opens_exactly_one_case(
 def test_city_staff_accept_a_demand_of_a_county_in_their_city(
     bob: User, alice: User, submitted: Demand
 ) -> None:
-    case = demand_accept(demand=submitted, actor=bob)
+    case = case_open_from_demand(demand=submitted, actor=bob)
     assert case.centre.region_id == "510104"  # routed to the enterprise's county centre
     assert case.owner_id == alice.pk  # the county centre's staff member, not Bob
     assert Case.objects.count() == 1
@@ -190,7 +190,7 @@ def test_county_staff_cannot_accept_or_return_another_countys_demand_and_nothing
     before = snapshot()
     client = client_for(charlie)
     assert client.get(f"/demands/staff/{submitted.pk}/").status_code == 404
-    assert client.post(f"/demands/staff/{submitted.pk}/accept/").status_code == 404
+    assert client.post(f"/cases/open/{submitted.pk}/").status_code == 404
     assert (
         client.post(f"/demands/staff/{submitted.pk}/return/", {"reasons": "不清楚"}).status_code
         == 404
@@ -203,12 +203,12 @@ def test_non_staff_cannot_accept_or_return_and_nothing_changes(
 ) -> None:
     before = snapshot()
     for client in (client_for(erin), client_for(dora)):
-        assert client.post(f"/demands/staff/{submitted.pk}/accept/").status_code == 404
+        assert client.post(f"/cases/open/{submitted.pk}/").status_code == 404
         assert (
             client.post(f"/demands/staff/{submitted.pk}/return/", {"reasons": "x"}).status_code
             == 404
         )
-    anonymous = Client().post(f"/demands/staff/{submitted.pk}/accept/")
+    anonymous = Client().post(f"/cases/open/{submitted.pk}/")
     assert anonymous.status_code == 302
     assert snapshot() == before
 
@@ -218,18 +218,18 @@ def test_accepting_a_draft_is_refused_and_nothing_changes(
 ) -> None:
     draft = make_demand(jinjiang, "草稿需求", status=Demand.Status.DRAFT, submitted_at=None)
     before = snapshot()
-    response = client_for(alice).post(f"/demands/staff/{draft.pk}/accept/", follow=True)
+    response = client_for(alice).post(f"/cases/open/{draft.pk}/", follow=True)
     assert response.status_code == 200
     assert "只有待审核的需求可以受理；该需求当前状态为「草稿」。" in response.content.decode()
     assert snapshot() == before
-    with pytest.raises(DemandError, match="只有待审核的需求可以受理"):
-        demand_accept(demand=draft, actor=alice)
+    with pytest.raises(CaseError, match="只有待审核的需求可以受理"):
+        case_open_from_demand(demand=draft, actor=alice)
     assert snapshot() == before
 
 
 def test_a_get_request_cannot_accept(alice: User, submitted: Demand) -> None:
     before = snapshot()
-    assert client_for(alice).get(f"/demands/staff/{submitted.pk}/accept/").status_code == 405
+    assert client_for(alice).get(f"/cases/open/{submitted.pk}/").status_code == 405
     assert snapshot() == before
 
 
@@ -327,8 +327,8 @@ def test_a_move_from_a_stale_status_is_refused(jinjiang: Organisation, alice: Us
     demand = make_demand(jinjiang, "需求")
     Demand.objects.filter(pk=demand.pk).update(status=Demand.Status.WITHDRAWN)
     before = snapshot()
-    with pytest.raises(DemandError):
-        demand_accept(demand=demand, actor=alice)  # the in-memory copy still says submitted
+    with pytest.raises(CaseError):
+        case_open_from_demand(demand=demand, actor=alice)  # the in-memory copy still says submitted
     assert snapshot() == before
 
 

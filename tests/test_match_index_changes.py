@@ -16,8 +16,8 @@ from kejiyun.cases import services as case_services
 from kejiyun.cases.models import Step
 from kejiyun.matching import index
 from kejiyun.matching.index import experts_engine, match_index_reset, match_index_sync
-from kejiyun.matchlog.models import IndexChange
 from kejiyun.matching.selectors import experts_for_demand
+from kejiyun.matchlog.models import IndexChange
 from kejiyun.matchlog.services import EXPERTS, index_change_record, index_changes_prune
 from tests.conftest import make_enterprise
 from tests.test_matching_wiring import tea_demand, tea_expert

@@ -40,6 +40,7 @@ from kejiyun.cases.models import (
 )
 from kejiyun.cases.transitions import ENTERPRISE, STAFF, move_for
 from kejiyun.demands.models import Demand
+from kejiyun.demands.services import DemandError, demand_publish, demand_transition
 from kejiyun.matchlog.services import DEMANDS, EXPERTS, index_change_record
 from kejiyun.notifications.models import Channel
 from kejiyun.notifications.services import outbox_enqueue
@@ -242,6 +243,19 @@ def case_open(*, demand: Demand, actor: User | None, now: datetime | None = None
     return case
 
 
+def case_open_from_demand(*, demand: Demand, actor: User) -> Case:
+    """Staff accept a submitted demand: it is published and its case opened, routed to the
+    enterprise's county centre with an owner, both or neither. This is the one place that
+    ties the two together; ending the case closes the demand (`case_transition`)."""
+    with transaction.atomic():
+        try:
+            demand_publish(demand=demand, actor=actor)
+        except DemandError as error:
+            raise CaseError(str(error), code="demand_state") from error
+        # Leaving the block with a CaseError rolls the acceptance back as well.
+        return case_open(demand=demand, actor=actor)
+
+
 def case_assign(
     *, case: Case, owner: User, actor: User, expected_version: int | None = None
 ) -> Case:
@@ -375,8 +389,6 @@ def case_transition(
             )
             index_change_record(kind=DEMANDS, object_ids=[case.demand_id])
             # The demand follows its case through its own transition table.
-            from kejiyun.demands.services import DemandError, demand_transition
-
             try:
                 demand_transition(
                     demand=case.demand,

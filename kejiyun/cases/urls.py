@@ -7,6 +7,7 @@ app_name = "cases"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("reassign/", views.bulk_reassign, name="bulk_reassign"),
+    path("open/<int:demand_id>/", views.open_from_demand, name="open_from_demand"),
     path("<int:case_id>/", views.detail, name="detail"),
     path("<int:case_id>/transition/", views.transition, name="transition"),
     path("<int:case_id>/pause/", views.pause, name="pause"),

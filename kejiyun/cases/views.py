@@ -36,6 +36,7 @@ from kejiyun.cases.selectors import (
     work_queue,
 )
 from kejiyun.cases.transitions import staff_moves
+from kejiyun.demands.selectors import access_demand
 from kejiyun.plans.selectors import plan_actions_due
 from kejiyun.talent.selectors import dockable_expert
 
@@ -112,6 +113,25 @@ def bulk_reassign(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, f"已转交 {moved} 个案例。")
     return redirect("cases:queue")
+
+
+# --- staff: accepting a demand opens its case -----------------------------------------------
+
+
+@staff_required
+@require_POST
+def open_from_demand(request: HttpRequest, demand_id: int) -> HttpResponse:
+    """Accept a submitted demand from its review panel: it is published and its case opened."""
+    user = _user(request)
+    demand = access_demand(user, demand_id)
+    try:
+        case = services.case_open_from_demand(demand=demand, actor=user)
+    except services.CaseError as error:
+        messages.error(request, error.messages[0])
+        return redirect("demands:staff_detail", demand.pk)
+    owner = case.owner.display_name if case.owner else "待指派"
+    messages.success(request, f"已受理并立案（案例 #{case.pk}），承办人：{owner}。")
+    return redirect("cases:detail", case.pk)
 
 
 # --- staff: the case page -----------------------------------------------------------------

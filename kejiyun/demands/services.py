@@ -20,8 +20,6 @@ from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.audit.services import audit_record
-from kejiyun.cases.models import Case
-from kejiyun.cases.services import CaseError, case_open
 from kejiyun.demands.models import Demand, DemandEvent
 from kejiyun.demands.review import (
     Candidate,
@@ -314,9 +312,10 @@ def demand_flags_refresh(*, demand: Demand) -> list[str]:
 ONLY_SUBMITTED: frozenset[str] = frozenset({S.SUBMITTED})
 
 
-def demand_accept(*, demand: Demand, actor: User) -> Case:
-    """Staff accept a submitted demand: it is published and becomes a case, routed to the
-    enterprise's county centre with an owner (by `case_open`, in this transaction)."""
+def demand_publish(*, demand: Demand, actor: User) -> Demand:
+    """Staff accept a submitted demand: it is published. Acceptance also opens the demand's
+    case; `cases.services.case_open_from_demand` does both in one transaction and is what
+    the staff action calls."""
     with transaction.atomic():
         demand_transition(
             demand=demand,
@@ -330,11 +329,7 @@ def demand_accept(*, demand: Demand, actor: User) -> Case:
         audit_record(
             action="demand.accept", user=actor, object_type="demand", object_id=str(demand.pk)
         )
-        try:
-            return case_open(demand=demand, actor=actor)
-        except CaseError as error:
-            # Leaving the block with the error rolls the acceptance back as well.
-            raise DemandError("；".join(error.messages)) from error
+    return demand
 
 
 def _enterprise_recipients(demand: Demand) -> list[User]:

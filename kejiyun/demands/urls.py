@@ -15,6 +15,5 @@ urlpatterns = [
     path("staff/", views.staff_demands, name="staff_list"),
     path("staff/review/", views.staff_review_queue, name="staff_review_queue"),
     path("staff/<int:demand_id>/", views.staff_demand_detail, name="staff_detail"),
-    path("staff/<int:demand_id>/accept/", views.staff_accept, name="staff_accept"),
     path("staff/<int:demand_id>/return/", views.staff_return, name="staff_return"),
 ]

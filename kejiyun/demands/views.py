@@ -30,7 +30,6 @@ from kejiyun.demands.services import (
     EDITABLE,
     WITHDRAWABLE,
     DemandError,
-    demand_accept,
     demand_create,
     demand_return,
     demand_submit,
@@ -276,21 +275,6 @@ def staff_demand_detail(request: HttpRequest, demand_id: int) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     demand = access_demand(user, demand_id)
     return _render_staff_detail(request, demand, ReturnForm())
-
-
-@staff_required
-@require_POST
-def staff_accept(request: HttpRequest, demand_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    demand = access_demand(user, demand_id)
-    try:
-        case = demand_accept(demand=demand, actor=user)
-    except DemandError as error:
-        messages.error(request, str(error))
-        return redirect("demands:staff_detail", demand.pk)
-    owner = case.owner.display_name if case.owner else "待指派"
-    messages.success(request, f"已受理并立案（案例 #{case.pk}），承办人：{owner}。")
-    return redirect("cases:detail", case.pk)
 
 
 @staff_required
