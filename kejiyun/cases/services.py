@@ -17,10 +17,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -39,6 +38,9 @@ from kejiyun.cases.models import (
     Step,
 )
 from kejiyun.cases.transitions import ENTERPRISE, STAFF, move_for
+from kejiyun.common.errors import ServiceError, Stale
+from kejiyun.common.uploads import JPEG, MIB, OFFICE_ZIP, PDF, PNG, upload_check
+from kejiyun.common.versioning import claim_version
 from kejiyun.demands.models import Demand
 from kejiyun.demands.services import DemandError, demand_publish, demand_transition
 from kejiyun.matchlog.services import DEMANDS, EXPERTS, index_change_record
@@ -48,24 +50,18 @@ from kejiyun.regions.models import ServiceCentre
 from kejiyun.regions.selectors import region_in_jurisdiction
 from kejiyun.talent.models import TalentProfile
 
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-ALLOWED_ATTACHMENT_MAGIC: dict[bytes, str] = {
-    b"%PDF": "PDF",
-    b"\x89PNG": "PNG",
-    b"\xff\xd8\xff": "JPEG",
-    b"PK\x03\x04": "Office/ZIP",
-}
+MAX_ATTACHMENT_BYTES = 10 * MIB
+ATTACHMENT_TYPES = (PDF, PNG, JPEG, OFFICE_ZIP)
 
 
-class CaseError(ValidationError):
+class CaseError(ServiceError):
     """A move or edit the case's state does not allow; nothing was written."""
 
 
-class StaleCase(CaseError):
+class StaleCase(Stale, CaseError):
     """Someone changed the case after this page was loaded."""
 
-    def __init__(self) -> None:
-        super().__init__("该案例已被他人修改，请刷新页面后再操作。", code="stale")
+    message_text = "该案例已被他人修改，请刷新页面后再操作。"
 
 
 @dataclass(frozen=True)
@@ -90,22 +86,6 @@ def step_due_at(step: str, start: datetime) -> datetime | None:
 
 def _case_url(case: Case) -> str:
     return reverse("cases:detail", args=[case.pk])
-
-
-def _claim_version(case: Case, expected_version: int | None, **fields: object) -> None:
-    """Write `fields` and bump the version if the row still has the version the caller saw.
-
-    Updates `case` in memory to match. Raises StaleCase if someone else got there first.
-    """
-    version = case.version if expected_version is None else expected_version
-    updated = Case.objects.filter(pk=case.pk, version=version).update(
-        version=F("version") + 1, **fields
-    )
-    if updated != 1:
-        raise StaleCase()
-    for name, value in fields.items():
-        setattr(case, name, value)
-    case.version = version + 1
 
 
 def _event(
@@ -274,7 +254,7 @@ def case_assign(
     if owner.pk == case.owner_id and owner.centre_id == case.centre_id:
         raise CaseError("该案例已由此人负责。", code="same_owner")
     with transaction.atomic():
-        _claim_version(case, expected_version, owner=owner, centre=owner.centre)
+        claim_version(case, expected_version, stale=StaleCase, owner=owner, centre=owner.centre)
         _event(
             case,
             kind=CaseEvent.Kind.ASSIGNED,
@@ -369,7 +349,7 @@ def case_transition(
         fields["outcome_reason"] = reason
     from_step = case.step
     with transaction.atomic():
-        _claim_version(case, expected_version, **fields)
+        claim_version(case, expected_version, stale=StaleCase, **fields)
         _event(
             case,
             kind=CaseEvent.Kind.TRANSITION,
@@ -460,7 +440,7 @@ def case_outcome_record(
         }
     )
     with transaction.atomic():
-        _claim_version(case, expected_version, **fields)
+        claim_version(case, expected_version, stale=StaleCase, **fields)
         if outcome.solved and outcome.evidence is not None:
             case.evidence.save(outcome.evidence.name or "evidence", outcome.evidence, save=False)
             Case.objects.filter(pk=case.pk).update(evidence=case.evidence.name)
@@ -507,9 +487,10 @@ def case_confirm(
         raise CaseError("该案例不在待确认状态。", code="wrong_step")
     _require_enterprise_actor(actor, case)
     with transaction.atomic():
-        _claim_version(
+        claim_version(
             case,
             expected_version,
+            stale=StaleCase,
             rating=rating,
             rating_comment=comment.strip()[:1000],
             confirmed_at=now,
@@ -542,9 +523,10 @@ def case_dispute(
     _require_enterprise_actor(actor, case)
     with transaction.atomic():
         _event(case, kind=CaseEvent.Kind.DISPUTED, actor=actor, reason=reason, now=now)
-        _claim_version(
+        claim_version(
             case,
             expected_version,
+            stale=StaleCase,
             outcome=Outcome.NONE,
             outcome_reason="",
             contract_number="",
@@ -577,7 +559,9 @@ def case_pause(
     if case.paused_at is not None:
         raise CaseError("该案例已在暂停计时中。", code="already_paused")
     with transaction.atomic():
-        _claim_version(case, expected_version, paused_at=now, pause_reason=reason[:200])
+        claim_version(
+            case, expected_version, stale=StaleCase, paused_at=now, pause_reason=reason[:200]
+        )
         _event(case, kind=CaseEvent.Kind.PAUSED, actor=actor, reason=reason, now=now)
     return case
 
@@ -598,7 +582,9 @@ def case_resume(
     paused_for = now - case.paused_at
     due_at = case.due_at + paused_for if case.due_at is not None else None
     with transaction.atomic():
-        _claim_version(case, expected_version, paused_at=None, pause_reason="", due_at=due_at)
+        claim_version(
+            case, expected_version, stale=StaleCase, paused_at=None, pause_reason="", due_at=due_at
+        )
         _event(
             case,
             kind=CaseEvent.Kind.RESUMED,
@@ -637,9 +623,10 @@ def case_escalate(*, case: Case, now: datetime | None = None) -> bool:
     from_centre = case.centre
     try:
         with transaction.atomic():
-            _claim_version(
+            claim_version(
                 case,
                 case.version,
+                stale=StaleCase,
                 centre=centre,
                 owner=owner,
                 due_at=step_due_at(case.step, now),
@@ -693,15 +680,15 @@ def cases_escalate_overdue(*, now: datetime | None = None, limit: int = 1000) ->
 
 def check_upload(upload: UploadedFile) -> str:
     """Refuse files that are too big or not a PDF, image or Office document (by content)."""
-    if upload.size is None or upload.size > MAX_ATTACHMENT_BYTES:
-        raise CaseError("附件不能超过 10 MB。", code="too_big")
-    upload.seek(0)
-    head = upload.read(8)
-    upload.seek(0)
-    for magic, kind in ALLOWED_ATTACHMENT_MAGIC.items():
-        if head.startswith(magic):
-            return kind
-    raise CaseError("只能上传 PDF、图片（PNG/JPEG）或 Office 文档。", code="bad_type")
+    kind = upload_check(
+        upload,
+        allowed=ATTACHMENT_TYPES,
+        max_bytes=MAX_ATTACHMENT_BYTES,
+        too_big="附件不能超过 10 MB。",
+        bad_type="只能上传 PDF、图片（PNG/JPEG）或 Office 文档。",
+        error=CaseError,
+    )
+    return kind.name
 
 
 def case_note_add(*, case: Case, actor: User, body: str) -> CaseNote:

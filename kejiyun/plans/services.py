@@ -11,13 +11,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
+from kejiyun.common.errors import NotPermitted, ServiceError, Stale
+from kejiyun.common.versioning import claim_version
 from kejiyun.notifications.services import outbox_enqueue
 from kejiyun.plans.models import PlanAction, PlanFollowUp, PlanNeed, ServicePlan
 from kejiyun.plans.selectors import owner_candidates, plans_for_staff
@@ -29,30 +30,24 @@ from kejiyun.talent.services import talent_verify
 STALE_MESSAGE = "该计划已被他人修改，请刷新后再试。"
 
 
-class StalePlan(ValidationError):
+class PlanError(ServiceError):
+    """A refused change to a plan; nothing was written."""
+
+
+class StalePlan(Stale, PlanError):
     """The plan changed since the page was rendered."""
 
-    def __init__(self) -> None:
-        super().__init__(STALE_MESSAGE, code="stale")
+    message_text = STALE_MESSAGE
 
 
 def _require_plan_access(plan: ServicePlan, actor: User) -> None:
     if not plans_for_staff(user=actor).filter(pk=plan.pk).exists():
-        raise PermissionDenied("该计划不在您的辖区内。")
+        raise NotPermitted("该计划不在您的辖区内。")
 
 
 def _claim(plan: ServicePlan, expected_version: int, **changes: Any) -> None:
     """Bump the plan's version if it is still `expected_version`; otherwise StalePlan."""
-    now = timezone.now()
-    updated = ServicePlan.objects.filter(pk=plan.pk, version=expected_version).update(
-        version=F("version") + 1, updated_at=now, **changes
-    )
-    if updated == 0:
-        raise StalePlan()
-    plan.version = expected_version + 1
-    plan.updated_at = now
-    for name, value in changes.items():
-        setattr(plan, name, value)
+    claim_version(plan, expected_version, stale=StalePlan, updated_at=timezone.now(), **changes)
 
 
 def _notify_owner(plan: ServicePlan, *, reassigned: bool) -> None:
@@ -85,13 +80,13 @@ def plan_open(*, profile: TalentProfile, actor: User) -> ServicePlan:
     """The worker's plan, opened on first call at the centre of the worker's county and
     owned by its least-loaded staff member. Calling it again returns the same plan."""
     if not talent_for_staff(user=actor).filter(pk=profile.pk).exists():
-        raise PermissionDenied("该科技工作者不在您的辖区内。")
+        raise NotPermitted("该科技工作者不在您的辖区内。")
     existing = ServicePlan.objects.filter(profile=profile).first()
     if existing is not None:
         return existing
     centre = ServiceCentre.objects.filter(region=profile.region).first()
     if centre is None:
-        raise ValidationError("该科技工作者所在区县没有服务中心。", code="no_centre")
+        raise PlanError("该科技工作者所在区县没有服务中心。", code="no_centre")
     owner = _default_owner(centre)
     try:
         with transaction.atomic():  # a savepoint: a lost race returns the winner's plan
@@ -116,9 +111,9 @@ def plan_need_add(
 ) -> PlanNeed:
     _require_plan_access(plan, actor)
     if kind not in PlanNeed.Kind.values:
-        raise ValidationError("需求类型不正确。", code="kind")
+        raise PlanError("需求类型不正确。", code="kind")
     if not description.strip():
-        raise ValidationError("请填写需求说明。", code="description")
+        raise PlanError("请填写需求说明。", code="description")
     _claim(plan, expected_version)
     return PlanNeed.objects.create(
         plan=plan, kind=kind, description=description.strip(), created_by=actor
@@ -148,9 +143,9 @@ def plan_action_add(
 ) -> PlanAction:
     _require_plan_access(plan, actor)
     if need is not None and need.plan_id != plan.pk:
-        raise ValidationError("所选需求不属于该计划。", code="need")
+        raise PlanError("所选需求不属于该计划。", code="need")
     if not title.strip():
-        raise ValidationError("请填写事项。", code="title")
+        raise PlanError("请填写事项。", code="title")
     _claim(plan, expected_version)
     return PlanAction.objects.create(plan=plan, need=need, title=title.strip(), due_on=due_on)
 
@@ -178,9 +173,9 @@ def plan_followup_add(
 ) -> PlanFollowUp:
     _require_plan_access(plan, actor)
     if not note.strip():
-        raise ValidationError("请填写跟进情况。", code="note")
+        raise PlanError("请填写跟进情况。", code="note")
     if happened_on > timezone.localdate():
-        raise ValidationError("跟进日期不能晚于今天。", code="happened_on")
+        raise PlanError("跟进日期不能晚于今天。", code="happened_on")
     _claim(plan, expected_version)
     return PlanFollowUp.objects.create(
         plan=plan, author=actor, happened_on=happened_on, note=note.strip()
@@ -206,9 +201,9 @@ def plan_reassign(
     and covers the worker's county (so the new owner can see the plan)."""
     _require_plan_access(plan, actor)
     if not may_reassign(actor):
-        raise PermissionDenied("只有市级、省级服务中心可以转交计划。")
+        raise NotPermitted("只有市级、省级服务中心可以转交计划。")
     if not owner_candidates(plan=plan, user=actor).filter(pk=owner.pk).exists():
-        raise ValidationError("所选负责人不在您的辖区内，或无法负责该科技工作者。", code="owner")
+        raise PlanError("所选负责人不在您的辖区内，或无法负责该科技工作者。", code="owner")
     _claim(plan, expected_version, owner=owner, centre=owner.centre)
     _notify_owner(plan, reassigned=True)
     return plan

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -17,6 +16,8 @@ from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation
 from kejiyun.audit.services import audit_record
+from kejiyun.common.errors import NotPermitted, ServiceError, Stale
+from kejiyun.common.versioning import claim_version
 from kejiyun.matchlog.services import EXPERTS, RESULTS, TEAMS, index_change_record
 from kejiyun.notifications.models import Channel
 from kejiyun.notifications.services import outbox_enqueue
@@ -45,11 +46,14 @@ INDUSTRIES_FILE = DATA_DIR / "gbt4754_2017_industry.csv"
 T = TypeVar("T", Discipline, Industry)
 
 
-class StaleProfile(ValidationError):
+class TalentError(ServiceError):
+    """A refused change to a profile, result, team or resource; nothing was written."""
+
+
+class StaleProfile(Stale, TalentError):
     """The profile changed since the page was rendered."""
 
-    def __init__(self) -> None:
-        super().__init__("档案已被他人修改，请刷新后再试。", code="stale")
+    message_text = "档案已被他人修改，请刷新后再试。"
 
 
 # --- Classifications ---------------------------------------------------------------------
@@ -148,7 +152,7 @@ def service_modes_mask(modes: Sequence[int]) -> int:
     """The bitmask for a list of ServiceMode values; an unknown value is refused."""
     unknown = [m for m in modes if m not in ServiceMode.values]
     if unknown:
-        raise ValidationError("服务方式不正确。", code="service_modes")
+        raise TalentError("服务方式不正确。", code="service_modes")
     mask = 0
     for mode in modes:
         mask |= int(mode)
@@ -162,10 +166,13 @@ def talent_profile_update(
     """Save the worker's own edits; a page rendered before someone else's save is refused."""
     mask = service_modes_mask(data.service_modes)
     if not 0 <= mask <= SERVICE_MODES_ALL:
-        raise ValidationError("服务方式不正确。", code="service_modes")
+        raise TalentError("服务方式不正确。", code="service_modes")
     if not 0 <= data.capacity <= 50:
-        raise ValidationError("可同时承接的项目数应在0到50之间。", code="capacity")
-    updated = TalentProfile.objects.filter(pk=profile.pk, version=expected_version).update(
+        raise TalentError("可同时承接的项目数应在0到50之间。", code="capacity")
+    claim_version(
+        profile,
+        expected_version,
+        stale=StaleProfile,
         employer=data.employer,
         title=data.title,
         fields=data.fields,
@@ -173,11 +180,7 @@ def talent_profile_update(
         capability=data.capability,
         service_modes=mask,
         capacity=data.capacity,
-        version=F("version") + 1,
     )
-    if updated == 0:
-        raise StaleProfile()
-    profile.refresh_from_db()
     profile.disciplines.set(data.disciplines)
     profile.industries.set(data.industries)
     profile.regions_served.set(data.regions_served)
@@ -191,7 +194,7 @@ def talent_verify(*, profile: TalentProfile, actor: User) -> TalentProfile:
     worker's jurisdiction are refused. `plans.services.worker_verify` is the staff action:
     it calls this and opens the worker's 一人一策 plan in the same transaction."""
     if not talent_for_staff(user=actor).filter(pk=profile.pk).exists():
-        raise PermissionDenied("该科技工作者不在您的辖区内。")
+        raise NotPermitted("该科技工作者不在您的辖区内。")
     TalentProfile.objects.filter(pk=profile.pk, verified=False).update(
         verified=True,
         verified_by=actor,
@@ -223,7 +226,7 @@ class ResultData:
 
 def _checked_result(result: TechResult, data: ResultData) -> TechResult:
     if not data.for_transfer and data.transfer_mode:
-        raise ValidationError("未勾选“可转化”时不能选择转化方式。", code="transfer_mode")
+        raise TalentError("未勾选“可转化”时不能选择转化方式。", code="transfer_mode")
     for name in (
         "kind",
         "title",
@@ -244,7 +247,7 @@ def tech_result_create(
 ) -> TechResult:
     """A result of the worker, or of a team the worker leads."""
     if team is not None and team.lead_id != profile.pk:
-        raise PermissionDenied("只能为自己负责的团队登记成果。")
+        raise NotPermitted("只能为自己负责的团队登记成果。")
     result = TechResult(owner_profile=None if team else profile, owner_team=team)
     result = _checked_result(result, data)
     with transaction.atomic():
@@ -294,7 +297,7 @@ class TeamData:
 
 def _check_team(team: Team) -> Team:
     if team.region.level != Region.Level.COUNTY:
-        raise ValidationError("请选择区县。", code="region")
+        raise TalentError("请选择区县。", code="region")
     team.full_clean()
     return team
 
@@ -358,13 +361,13 @@ def team_member_add(*, team: Team, member: TalentProfile) -> None:
 def team_member_leave(*, team: Team, member: TalentProfile) -> None:
     """A member leaves a team (the lead cannot: they would have to hand it over first)."""
     if member.pk == team.lead_id:
-        raise ValidationError("负责人不能退出自己负责的团队。", code="lead")
+        raise TalentError("负责人不能退出自己负责的团队。", code="lead")
     team.members.remove(member)
 
 
 def team_member_remove(*, team: Team, member: TalentProfile) -> None:
     if member.pk == team.lead_id:
-        raise ValidationError("不能移除团队负责人。", code="lead")
+        raise TalentError("不能移除团队负责人。", code="lead")
     team.members.remove(member)
 
 
@@ -386,16 +389,16 @@ class ResourceData:
 
 def _save_resource(*, resource: Resource, data: ResourceData, actor: User) -> Resource:
     if not region_in_jurisdiction(actor, data.region):
-        raise PermissionDenied("只能登记本辖区内的资源。")
+        raise NotPermitted("只能登记本辖区内的资源。")
     if data.region.level != Region.Level.COUNTY:
-        raise ValidationError("请选择区县。", code="region")
+        raise TalentError("请选择区县。", code="region")
     if data.host_organisation is None and not data.host_name.strip():
-        raise ValidationError("请选择依托单位或填写依托单位名称。", code="host")
+        raise TalentError("请选择依托单位或填写依托单位名称。", code="host")
     for name in ("kind", "name", "region", "host_name", "address", "fields", "capacity"):
         setattr(resource, name, getattr(data, name))
     expert_ids = {e.pk for e in data.experts}
     if talent_for_staff(user=actor).filter(pk__in=expert_ids).count() != len(expert_ids):
-        raise PermissionDenied("只能关联本辖区内的科技工作者。")
+        raise NotPermitted("只能关联本辖区内的科技工作者。")
     resource.host_organisation = data.host_organisation
     resource.full_clean()
     resource.save()
