@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "kejiyun.demo",
     "kejiyun.regions",
     "kejiyun.accounts",
+    "kejiyun.registration",
     "kejiyun.talent",
     "kejiyun.demands",
     "kejiyun.cases",
