@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "kejiyun.demo",
     "kejiyun.regions",
     "kejiyun.accounts",
+    "kejiyun.registration",
     "kejiyun.talent",
     "kejiyun.demands",
     "kejiyun.cases",

@@ -9,6 +9,10 @@ admin.site.index_title = "平台管理"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("kejiyun.site.urls")),
+    # Sign-up (registration) and the staff organisation page (demands) keep the accounts
+    # paths they always had; both apps sit above accounts, so they are mounted here.
+    path("accounts/register/", include("kejiyun.registration.urls")),
+    path("accounts/staff/organisations/", include("kejiyun.demands.organisation_urls")),
     path("accounts/", include("kejiyun.accounts.urls")),
     path("talent/", include("kejiyun.talent.urls")),
     path("demands/", include("kejiyun.demands.urls")),

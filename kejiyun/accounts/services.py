@@ -1,11 +1,11 @@
-"""Writes for accounts and organisations: registration, SMS codes, password reset."""
+"""Writes for accounts and organisations: SMS codes, the user side of a self-registration,
+password reset, staff accounts. The sign-up itself is `kejiyun.registration.services`."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -16,9 +16,7 @@ from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation, Role, SmsCode, User
 from kejiyun.accounts.sms import get_sms_backend
-from kejiyun.popsci.models import AgeBand, CitizenProfile, Segment
 from kejiyun.regions.models import Region
-from kejiyun.talent.models import TalentProfile
 
 
 class SmsThrottled(Exception):
@@ -97,79 +95,66 @@ def _new_username(mobile: str) -> str:
     return f"m{mobile}"
 
 
-@dataclass(frozen=True)
-class Registration:
-    role: str
-    display_name: str
-    mobile: str
-    password: str
-    sms_code: str
-    region: Region
-    employer: str = ""
-    title: str = ""
-    organisation_name: str = ""
-    uscc: str = ""
-    industry: str = ""
-    occupation: str = ""
-    age_band: str = ""
+def user_registration_check(
+    *, role: str, region: Region, mobile: str, uscc: str, sms_code: str
+) -> SmsCode:
+    """Everything accounts checks before a self-registration; returns the matching SMS code.
 
-
-def user_register(*, registration: Registration) -> User:
-    """Create a self-registered S&T worker, enterprise user or citizen.
-
-    Everything is checked first; the SMS code is then claimed inside the same transaction
-    as the writes, so a failure anywhere creates nothing and leaves the code usable.
+    Call it outside any transaction (a wrong code must stay counted), then claim the code
+    with `user_create_self_registered` inside the transaction that writes the registration.
     """
-    r = registration
-    if r.role not in (Role.WORKER, Role.ENTERPRISE, Role.CITIZEN):
+    if role not in (Role.WORKER, Role.ENTERPRISE, Role.CITIZEN):
         raise ValidationError("该角色不能自行注册。", code="role_not_allowed")
-    if r.region.level not in (Region.Level.COUNTY, Region.Level.TOWNSHIP):
+    if region.level not in (Region.Level.COUNTY, Region.Level.TOWNSHIP):
         raise ValidationError("请选择到区县一级。", code="region_level")
-    if User.objects.filter(mobile=r.mobile).exists():
+    if User.objects.filter(mobile=mobile).exists():
         raise ValidationError("该手机号已注册，请直接登录或找回密码。", code="mobile_taken")
-    if r.role == Role.ENTERPRISE and Organisation.objects.filter(uscc=r.uscc).exists():
+    if role == Role.ENTERPRISE and Organisation.objects.filter(uscc=uscc).exists():
         raise ValidationError(
             "该统一社会信用代码已注册，请联系本企业已注册的账号或当地服务中心。",
             code="uscc_taken",
         )
-    sms_code = sms_code_check(mobile=r.mobile, purpose=SmsCode.Purpose.REGISTER, code=r.sms_code)
-    with transaction.atomic():
-        return _user_create_registered(registration=r, sms_code=sms_code)
+    return sms_code_check(mobile=mobile, purpose=SmsCode.Purpose.REGISTER, code=sms_code)
 
 
-def _user_create_registered(*, registration: Registration, sms_code: SmsCode) -> User:
-    r = registration
+def user_create_self_registered(
+    *,
+    role: str,
+    display_name: str,
+    mobile: str,
+    password: str,
+    region: Region,
+    sms_code: SmsCode,
+    organisation_name: str = "",
+    uscc: str = "",
+    industry: str = "",
+) -> User:
+    """Write the accounts side of a self-registration checked by `user_registration_check`.
+
+    Creates the enterprise's `Organisation` (role enterprise), claims the SMS code and saves
+    the `User`. Runs inside the caller's transaction, which also writes the role's profile.
+    """
     organisation = None
-    if r.role == Role.ENTERPRISE:
+    if role == Role.ENTERPRISE:
         organisation = Organisation.objects.create(
             kind=Organisation.Kind.ENTERPRISE,
-            name=r.organisation_name,
-            uscc=r.uscc,
-            region=r.region,
-            industry=r.industry,
+            name=organisation_name,
+            uscc=uscc,
+            region=region,
+            industry=industry,
         )
     sms_code_claim(sms_code=sms_code)
     user = User(
-        username=_new_username(r.mobile),
-        display_name=r.display_name,
-        mobile=r.mobile,
-        role=r.role,
-        region=r.region,
+        username=_new_username(mobile),
+        display_name=display_name,
+        mobile=mobile,
+        role=role,
+        region=region,
         organisation=organisation,
     )
-    user.set_password(r.password)
+    user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()
-    if r.role == Role.WORKER:
-        TalentProfile.objects.create(user=user, region=r.region, employer=r.employer, title=r.title)
-    elif r.role == Role.CITIZEN:
-        CitizenProfile.objects.create(
-            user=user,
-            region=r.region,
-            region_code=r.region.code,
-            occupation=r.occupation or Segment.OTHER,
-            age_band=r.age_band or AgeBand.AGE_18_35,
-        )
     return user
 
 

@@ -17,8 +17,6 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("register/", views.register_choose, name="register"),
-    path("register/<slug:kind>/", views.register, name="register_kind"),
     path("sms-code/", views.sms_code_request, name="sms_code"),
     path("password/reset/", views.password_reset, name="password_reset"),
     path(
@@ -39,9 +37,4 @@ urlpatterns = [
     ),
     path("profile/", views.profile, name="profile"),
     path("staff/organisations/", views.staff_organisations, name="staff_organisations"),
-    path(
-        "staff/organisations/<int:organisation_id>/",
-        views.staff_organisation_detail,
-        name="staff_organisation_detail",
-    ),
 ]

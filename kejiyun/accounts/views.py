@@ -1,94 +1,21 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kejiyun.accounts.forms import (
-    CitizenRegistrationForm,
-    EnterpriseRegistrationForm,
-    PasswordResetForm,
-    SmsCodeRequestForm,
-    WorkerRegistrationForm,
-)
+from kejiyun.accounts.forms import PasswordResetForm, SmsCodeRequestForm
 from kejiyun.accounts.guards import staff_required
 from kejiyun.accounts.models import Organisation, User
-from kejiyun.accounts.selectors import access_organisation, organisations_for_staff
-from kejiyun.accounts.services import (
-    Registration,
-    SmsThrottled,
-    sms_code_send,
-    user_register,
-    user_reset_password,
-)
+from kejiyun.accounts.selectors import organisations_for_staff
+from kejiyun.accounts.services import SmsThrottled, sms_code_send, user_reset_password
 from kejiyun.common.ratelimit import client_ip, rate_limit_exceeded
-from kejiyun.demands.selectors import demands_of_organisation
 
 SMS_CODES_PER_IP_PER_HOUR = 20
-
-REGISTRATION_FORMS = {
-    "worker": (WorkerRegistrationForm, "科技工作者注册"),
-    "enterprise": (EnterpriseRegistrationForm, "企业注册"),
-    "citizen": (CitizenRegistrationForm, "公众注册"),
-}
-
-
-def register_choose(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/register_choose.html")
-
-
-@require_http_methods(["GET", "POST"])
-def register(request: HttpRequest, kind: str) -> HttpResponse:
-    if kind not in REGISTRATION_FORMS:
-        raise Http404("没有这种注册类型")
-    form_class, heading = REGISTRATION_FORMS[kind]
-    form = form_class(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            user = user_register(
-                registration=Registration(
-                    role=form.role,
-                    display_name=data["display_name"].strip(),
-                    mobile=data["mobile"],
-                    password=data["password1"],
-                    sms_code=data["sms_code"],
-                    region=data["region"],
-                    employer=data.get("employer", ""),
-                    title=data.get("title", ""),
-                    organisation_name=data.get("organisation_name", ""),
-                    uscc=data.get("uscc", ""),
-                    industry=data.get("industry", ""),
-                    occupation=data.get("occupation", ""),
-                    age_band=data.get("age_band", ""),
-                )
-            )
-        except ValidationError as exc:
-            field = {
-                "mobile_taken": "mobile",
-                "uscc_taken": "uscc",
-                "bad_sms_code": "sms_code",
-                "sms_code_locked": "sms_code",
-                "sms_code_used": "sms_code",
-                "region_level": "region",
-            }.get(exc.code or "")
-            form.add_error(field, exc)
-        else:
-            login(request, user, backend="kejiyun.accounts.backends.UsernameOrMobileBackend")
-            messages.success(request, f"注册成功，欢迎您，{user.display_name}！")
-            return redirect("site:dashboard")
-    status = 400 if request.method == "POST" else 200
-    return render(
-        request,
-        "accounts/register.html",
-        {"form": form, "heading": heading, "kind": kind},
-        status=status,
-    )
 
 
 @require_POST
@@ -154,17 +81,4 @@ def staff_organisations(request: HttpRequest) -> HttpResponse:
         request,
         "accounts/staff_organisations.html",
         {"page": page, "kind": kind, "kinds": Organisation.Kind.choices},
-    )
-
-
-@staff_required
-def staff_organisation_detail(request: HttpRequest, organisation_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
-    organisation = access_organisation(user, organisation_id)
-    members = list(organisation.members.order_by("id"))
-    demands = list(demands_of_organisation(organisation=organisation)[:50])
-    return render(
-        request,
-        "accounts/staff_organisation_detail.html",
-        {"organisation": organisation, "members": members, "demands": demands},
     )

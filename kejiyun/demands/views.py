@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kejiyun.accounts.guards import staff_required
 from kejiyun.accounts.models import Role, User
+from kejiyun.accounts.selectors import access_organisation
 from kejiyun.demands.forms import DemandForm, ReturnForm, demand_form_initial
 from kejiyun.demands.models import Demand
 from kejiyun.demands.review import GUIDANCE, completeness_problems
@@ -292,3 +293,17 @@ def staff_return(request: HttpRequest, demand_id: int) -> HttpResponse:
         return redirect("demands:staff_detail", demand.pk)
     messages.success(request, "已退回企业修改，并已通过站内信通知企业。")
     return redirect("demands:staff_review_queue")
+
+
+@staff_required
+def staff_organisation_detail(request: HttpRequest, organisation_id: int) -> HttpResponse:
+    """An organisation in the staff member's jurisdiction, its contacts and its demands."""
+    user: User = request.user  # type: ignore[assignment]
+    organisation = access_organisation(user, organisation_id)
+    members = list(organisation.members.order_by("id"))
+    demands = list(demands_of_organisation(organisation=organisation)[:50])
+    return render(
+        request,
+        "demands/staff_organisation_detail.html",
+        {"organisation": organisation, "members": members, "demands": demands},
+    )
