@@ -9,14 +9,18 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation, Role, SmsCode, User
 from kejiyun.accounts.sms import get_sms_backend
+from kejiyun.common.errors import ServiceError
 from kejiyun.regions.models import Region
+
+
+class AccountError(ServiceError):
+    """A refused account write (registration, SMS code, password); nothing was changed."""
 
 
 class SmsThrottled(Exception):
@@ -70,11 +74,11 @@ def sms_code_check(*, mobile: str, purpose: str, code: str) -> SmsCode:
         .order_by("-created_at", "-id")
         .first()
     )
-    error = ValidationError("短信验证码不正确或已过期，请重新获取。", code="bad_sms_code")
+    error = AccountError("短信验证码不正确或已过期，请重新获取。", code="bad_sms_code")
     if latest is None or not latest.is_usable(now):
         raise error
     if latest.attempts >= settings.SMS_CODE_MAX_ATTEMPTS:
-        raise ValidationError("验证码尝试次数过多，请重新获取。", code="sms_code_locked")
+        raise AccountError("验证码尝试次数过多，请重新获取。", code="sms_code_locked")
     wanted = _code_hash(mobile=mobile, purpose=purpose, code=code.strip())
     if not hmac.compare_digest(wanted, latest.code_hash):
         SmsCode.objects.filter(pk=latest.pk).update(attempts=F("attempts") + 1)
@@ -88,7 +92,7 @@ def sms_code_claim(*, sms_code: SmsCode) -> None:
         used_at=timezone.now()
     )
     if claimed != 1:
-        raise ValidationError("短信验证码已被使用，请重新获取。", code="sms_code_used")
+        raise AccountError("短信验证码已被使用，请重新获取。", code="sms_code_used")
 
 
 def _new_username(mobile: str) -> str:
@@ -104,13 +108,13 @@ def user_registration_check(
     with `user_create_self_registered` inside the transaction that writes the registration.
     """
     if role not in (Role.WORKER, Role.ENTERPRISE, Role.CITIZEN):
-        raise ValidationError("该角色不能自行注册。", code="role_not_allowed")
+        raise AccountError("该角色不能自行注册。", code="role_not_allowed")
     if region.level not in (Region.Level.COUNTY, Region.Level.TOWNSHIP):
-        raise ValidationError("请选择到区县一级。", code="region_level")
+        raise AccountError("请选择到区县一级。", code="region_level")
     if User.objects.filter(mobile=mobile).exists():
-        raise ValidationError("该手机号已注册，请直接登录或找回密码。", code="mobile_taken")
+        raise AccountError("该手机号已注册，请直接登录或找回密码。", code="mobile_taken")
     if role == Role.ENTERPRISE and Organisation.objects.filter(uscc=uscc).exists():
-        raise ValidationError(
+        raise AccountError(
             "该统一社会信用代码已注册，请联系本企业已注册的账号或当地服务中心。",
             code="uscc_taken",
         )
@@ -161,7 +165,7 @@ def user_create_self_registered(
 def user_reset_password(*, mobile: str, sms_code: str, password: str) -> User:
     user = User.objects.filter(mobile=mobile).first()
     if user is None:
-        raise ValidationError("短信验证码不正确或已过期，请重新获取。", code="bad_sms_code")
+        raise AccountError("短信验证码不正确或已过期，请重新获取。", code="bad_sms_code")
     checked = sms_code_check(mobile=mobile, purpose=SmsCode.Purpose.RESET, code=sms_code)
     with transaction.atomic():
         sms_code_claim(sms_code=checked)

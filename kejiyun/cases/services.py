@@ -231,7 +231,7 @@ def case_open_from_demand(*, demand: Demand, actor: User) -> Case:
         try:
             demand_publish(demand=demand, actor=actor)
         except DemandError as error:
-            raise CaseError(str(error), code="demand_state") from error
+            raise CaseError(error.messages[0], code="demand_state") from error
         # Leaving the block with a CaseError rolls the acceptance back as well.
         return case_open(demand=demand, actor=actor)
 
@@ -379,7 +379,7 @@ def case_transition(
                     reason=f"服务案例：{Step(to_step).label}",
                 )
             except DemandError as exc:
-                raise CaseError(str(exc), code="demand_state") from exc
+                raise CaseError(exc.messages[0], code="demand_state") from exc
         if move.by == ENTERPRISE and case.owner is not None:
             _notify(
                 case.owner,

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.audit.services import audit_record
+from kejiyun.common.errors import ServiceError
 from kejiyun.demands.models import Demand, DemandEvent
 from kejiyun.demands.review import (
     Candidate,
@@ -58,8 +59,8 @@ DUPLICATE_CANDIDATES_CAP = 2000
 DUPLICATE_WINDOW = timedelta(days=365)
 
 
-class DemandError(Exception):
-    """A refused write; `str(error)` is the Chinese message for the user. Nothing was changed."""
+class DemandError(ServiceError):
+    """A refused write to a demand; `messages[0]` is the message. Nothing was changed."""
 
 
 @dataclass(frozen=True)

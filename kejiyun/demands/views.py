@@ -125,7 +125,7 @@ def _after_save(request: HttpRequest, demand: Demand, user: User, *, submit: boo
     try:
         result = demand_submit(demand=demand, actor=user)
     except DemandError as error:
-        messages.error(request, str(error))
+        messages.error(request, error.messages[0])
         return redirect("demands:mine_detail", demand.pk)
     if result.submitted:
         messages.success(request, "已提交审核。服务中心受理后，将为您立案并指定专人跟进。")
@@ -175,7 +175,7 @@ def mine_edit(request: HttpRequest, demand_id: int) -> HttpResponse:
         try:
             demand_update(demand=demand, actor=user, data=form.demand_input())
         except DemandError as error:
-            messages.error(request, str(error))
+            messages.error(request, error.messages[0])
             return redirect("demands:mine_detail", demand.pk)
         return _after_save(request, demand, user, submit=_wants_submit(request))
     return _render_form(request, DemandForm(initial=demand_form_initial(demand)), demand)
@@ -214,7 +214,7 @@ def mine_withdraw(request: HttpRequest, demand_id: int) -> HttpResponse:
     try:
         demand_withdraw(demand=demand, actor=user)
     except DemandError as error:
-        messages.error(request, str(error))
+        messages.error(request, error.messages[0])
     else:
         messages.success(request, "需求已撤回。")
     return redirect("demands:mine_detail", demand.pk)
@@ -289,7 +289,7 @@ def staff_return(request: HttpRequest, demand_id: int) -> HttpResponse:
     try:
         demand_return(demand=demand, actor=user, reasons=form.cleaned_data["reasons"])
     except DemandError as error:
-        messages.error(request, str(error))
+        messages.error(request, error.messages[0])
         return redirect("demands:staff_detail", demand.pk)
     messages.success(request, "已退回企业修改，并已通过站内信通知企业。")
     return redirect("demands:staff_review_queue")

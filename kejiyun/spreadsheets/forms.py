@@ -8,7 +8,7 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
 from kejiyun.common.forms import BootstrapFormMixin
-from kejiyun.spreadsheets.workbooks import MAX_UPLOAD_BYTES, XLSX_MAGIC
+from kejiyun.spreadsheets.workbooks import MAX_UPLOAD_BYTES, TOO_BIG, xlsx_check
 
 
 class UploadForm(BootstrapFormMixin, forms.Form):
@@ -26,14 +26,9 @@ class UploadForm(BootstrapFormMixin, forms.Form):
         """The file's bytes, once its size and its first bytes say it may be an .xlsx."""
         upload: UploadedFile = self.cleaned_data["file"]
         if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("文件超过5MB，请分批导入。", code="too_large")
+            raise forms.ValidationError(TOO_BIG, code="too_big")
         data: bytes = upload.read(MAX_UPLOAD_BYTES + 1)
-        if len(data) > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("文件超过5MB，请分批导入。", code="too_large")
-        if not data.startswith(XLSX_MAGIC):
-            raise forms.ValidationError(
-                "只支持 Excel .xlsx 文件，请使用平台提供的模板。", code="not_xlsx"
-            )
+        xlsx_check(data)  # a SheetError is a ValidationError: the form shows it
         return data
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

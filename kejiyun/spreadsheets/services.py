@@ -10,17 +10,18 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import IO
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kejiyun.accounts.models import User
 from kejiyun.audit.services import audit_record
 from kejiyun.common.crypto import seal
+from kejiyun.common.errors import NotPermitted
 from kejiyun.spreadsheets.exporters import MAX_EXPORT_ROWS, get_export_list
 from kejiyun.spreadsheets.importers import get_importer, import_batch_report
 from kejiyun.spreadsheets.models import ROWS_PURPOSE, ImportBatch
-from kejiyun.spreadsheets.workbooks import read_rows, write_export
+from kejiyun.spreadsheets.workbooks import SheetError, read_rows, write_export
 
 
 def import_batch_create(*, kind: str, user: User, data: bytes, filename: str) -> ImportBatch:
@@ -41,11 +42,11 @@ def import_batch_create(*, kind: str, user: User, data: bytes, filename: str) ->
     )
 
 
-def _conflict() -> ValidationError:
+def _conflict() -> SheetError:
     """Someone registered one of the batch's records between the check and the write (the
     model validation or a unique index notices). The whole import is rolled back, the
     batch's claim included."""
-    return ValidationError(
+    return SheetError(
         "导入时数据已被他人修改，未导入任何数据，请稍后重试。", code="batch_conflict"
     )
 
@@ -65,15 +66,15 @@ def import_batch_apply(*, batch: ImportBatch, actor: User, valid_rows_only: bool
     errors writes nothing unless `valid_rows_only` is set.
     """
     if batch.user_id != actor.pk:
-        raise PermissionDenied("只有上传该文件的人可以确认导入。")
+        raise NotPermitted("只有上传该文件的人可以确认导入。")
     if batch.is_applied:
-        raise ValidationError("该文件已经导入过，不能重复确认。", code="batch_applied")
+        raise SheetError("该文件已经导入过，不能重复确认。", code="batch_applied")
     if batch.is_expired():
-        raise ValidationError("上传已超过24小时，请重新上传文件。", code="batch_expired")
+        raise SheetError("上传已超过24小时，请重新上传文件。", code="batch_expired")
     importer = get_importer(batch.kind)
     report = import_batch_report(batch=batch, user=actor)
     if report.has_errors and not valid_rows_only:
-        raise ValidationError(
+        raise SheetError(
             "文件中有错误，未导入任何数据。请修改后重新上传，或选择“仅导入有效行”。",
             code="batch_has_errors",
         )
@@ -88,7 +89,7 @@ def import_batch_apply(*, batch: ImportBatch, actor: User, valid_rows_only: bool
                 applied_at=now, rows_sealed="", result=asdict(result)
             )
             if claimed != 1:
-                raise ValidationError("该文件已经导入过，不能重复确认。", code="batch_applied")
+                raise SheetError("该文件已经导入过，不能重复确认。", code="batch_applied")
             for outcome in new:
                 try:
                     importer.create(outcome.record, actor=actor)

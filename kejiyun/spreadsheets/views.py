@@ -61,7 +61,7 @@ def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
                 filename=form.filename,
             )
         except SheetError as exc:
-            form.add_error("file", str(exc))
+            form.add_error("file", exc.messages[0])
         else:
             return redirect("spreadsheets:batch", batch_id=batch.pk)
     return render(request, "spreadsheets/import_upload.html", {"importer": importer, "form": form})

@@ -20,7 +20,11 @@ from openpyxl.styles import Font, PatternFill  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 from openpyxl.worksheet.datavalidation import DataValidation  # type: ignore[import-untyped]
 
-XLSX_MAGIC = b"PK\x03\x04"
+from kejiyun.common.errors import ServiceError
+from kejiyun.common.uploads import OFFICE_ZIP, bytes_check
+
+TOO_BIG = "文件超过5MB，请分批导入。"
+NOT_XLSX = "只支持 Excel .xlsx 文件，请使用平台提供的模板。"
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_IMPORT_ROWS = 5000
 INSTRUCTIONS_SHEET = "填写说明"
@@ -28,8 +32,21 @@ INSTRUCTIONS_SHEET = "填写说明"
 TEMPLATE_ROWS = MAX_IMPORT_ROWS + 1
 
 
-class SheetError(Exception):
-    """The file as a whole cannot be read; the message is shown to the user as is."""
+def xlsx_check(data: bytes) -> None:
+    """Refuse a file over MAX_UPLOAD_BYTES or not a ZIP archive (what .xlsx is); what is
+    inside is checked when it is opened (size unpacked, then openpyxl)."""
+    bytes_check(
+        data,
+        allowed=(OFFICE_ZIP,),
+        max_bytes=MAX_UPLOAD_BYTES,
+        too_big=TOO_BIG,
+        bad_type=NOT_XLSX,
+        error=SheetError,
+    )
+
+
+class SheetError(ServiceError):
+    """The file as a whole cannot be read or applied; `messages[0]` is shown to the user."""
 
 
 @dataclass(frozen=True)
@@ -104,10 +121,7 @@ def read_rows(data: bytes, *, sheet_title: str, columns: Sequence[Column]) -> li
     The sheet named `sheet_title` is read (the first sheet if there is none by that name);
     row 1 holds the headers, a trailing * on a header is ignored, and blank rows are skipped.
     """
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise SheetError("文件超过5MB，请分批导入。")
-    if not data.startswith(XLSX_MAGIC):
-        raise SheetError("只支持 Excel .xlsx 文件，请使用平台提供的模板。")
+    xlsx_check(data)
     _refuse_zip_bomb(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

@@ -15,10 +15,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from kejiyun.common.errors import NotPermitted
+from kejiyun.popsci.errors import PopsciError
 from kejiyun.popsci.models import Activity, ActivitySignup, Segment
 from kejiyun.regions.models import Region, ServiceCentre
 from kejiyun.regions.selectors import region_in_jurisdiction
@@ -36,7 +37,7 @@ def _centre_for(user: User, region: Region) -> ServiceCentre:
     codes = region.ancestor_codes
     centre = ServiceCentre.objects.filter(region_id__in=codes).order_by("-region__path").first()
     if centre is None:
-        raise ValidationError("该地区没有服务中心。", code="no_centre")
+        raise PopsciError("该地区没有服务中心。", code="no_centre")
     return centre
 
 
@@ -55,14 +56,14 @@ def activity_create(
 ) -> Activity:
     """Create an activity in the staff member's jurisdiction; refuse anything else."""
     if not region_in_jurisdiction(user, region):
-        raise PermissionDenied("只能在本辖区内创建活动。")
+        raise NotPermitted("只能在本辖区内创建活动。")
     if ends_at <= starts_at:
-        raise ValidationError("结束时间必须晚于开始时间。", code="ends_before_start")
+        raise PopsciError("结束时间必须晚于开始时间。", code="ends_before_start")
     if capacity < 1:
-        raise ValidationError("名额至少为1人。", code="capacity")
+        raise PopsciError("名额至少为1人。", code="capacity")
     unknown = set(segments) - set(Segment.values)
     if unknown:
-        raise ValidationError("面向人群不正确。", code="segments")
+        raise PopsciError("面向人群不正确。", code="segments")
     activity = Activity(
         title=title,
         description=description,
@@ -86,24 +87,24 @@ def activity_signup(
     """Sign a citizen up; raises ValidationError when full, closed or already signed up."""
     now = now or timezone.now()
     if activity.starts_at <= now:
-        raise ValidationError("活动已开始，报名已截止。", code="closed")
+        raise PopsciError("活动已开始，报名已截止。", code="closed")
     try:
         with transaction.atomic():
             locked = Activity.objects.select_for_update().get(pk=activity.pk)
             if ActivitySignup.objects.filter(activity=locked, user=user).exists():
-                raise ValidationError("您已报名该活动。", code="duplicate")
+                raise PopsciError("您已报名该活动。", code="duplicate")
             if ActivitySignup.objects.filter(activity=locked).count() >= locked.capacity:
-                raise ValidationError("名额已满，报名未成功。", code="full")
+                raise PopsciError("名额已满，报名未成功。", code="full")
             return ActivitySignup.objects.create(activity=locked, user=user, created_at=now)
     except IntegrityError:
-        raise ValidationError("您已报名该活动。", code="duplicate") from None
+        raise PopsciError("您已报名该活动。", code="duplicate") from None
 
 
 def activity_signup_cancel(*, activity: Activity, user: User, now: datetime | None = None) -> bool:
     """Cancel a sign-up before the activity starts; True when one was removed."""
     now = now or timezone.now()
     if activity.starts_at <= now:
-        raise ValidationError("活动已开始，不能取消报名。", code="closed")
+        raise PopsciError("活动已开始，不能取消报名。", code="closed")
     deleted, _ = ActivitySignup.objects.filter(
         activity=activity, user=user, checked_in_at__isnull=True
     ).delete()
@@ -125,7 +126,7 @@ def activity_check_in(
     """Check a sign-up in, by id (the list) or by the citizen's code. The caller has
     checked that `activity` is in the staff member's jurisdiction."""
     if not region_in_jurisdiction(staff, activity.region):
-        raise PermissionDenied("只能为本辖区的活动签到。")
+        raise NotPermitted("只能为本辖区的活动签到。")
     signups = ActivitySignup.objects.filter(activity=activity).select_related("user")
     signup: ActivitySignup | None
     if signup_id is not None:
@@ -134,13 +135,13 @@ def activity_check_in(
         wanted = code.strip().upper()
         signup = next((s for s in signups if hmac.compare_digest(signup_code(s), wanted)), None)
     if signup is None:
-        raise ValidationError("没有找到该报名（签到码不正确）。", code="unknown")
+        raise PopsciError("没有找到该报名（签到码不正确）。", code="unknown")
     now = timezone.now()
     claimed = ActivitySignup.objects.filter(pk=signup.pk, checked_in_at__isnull=True).update(
         checked_in_at=now, checked_in_by=staff
     )
     if not claimed:
-        raise ValidationError(f"{signup.user} 已签到。", code="already")
+        raise PopsciError(f"{signup.user} 已签到。", code="already")
     signup.refresh_from_db()
     return signup
 
@@ -156,12 +157,12 @@ def activity_feedback(
     """Record a participant's rating (1-5) and comment once the activity has ended."""
     now = now or timezone.now()
     if now < activity.ends_at:
-        raise ValidationError("活动结束后才能评价。", code="not_ended")
+        raise PopsciError("活动结束后才能评价。", code="not_ended")
     if not 1 <= rating <= 5:
-        raise ValidationError("评分应为1到5分。", code="rating")
+        raise PopsciError("评分应为1到5分。", code="rating")
     updated = ActivitySignup.objects.filter(activity=activity, user=user).update(
         rating=rating, feedback=comment[:500]
     )
     if not updated:
-        raise ValidationError("只有报名参加的人可以评价。", code="not_signed_up")
+        raise PopsciError("只有报名参加的人可以评价。", code="not_signed_up")
     return ActivitySignup.objects.get(activity=activity, user=user)

@@ -22,6 +22,7 @@ from kejiyun.accounts.models import User
 from kejiyun.audit.services import audit_record
 from kejiyun.notifications.models import Channel
 from kejiyun.notifications.services import OutboxDraft, outbox_enqueue_many
+from kejiyun.popsci.errors import PopsciError
 from kejiyun.popsci.models import (
     AgeBand,
     Article,
@@ -51,7 +52,7 @@ def campaign_idempotency_key(*, campaign_id: int, citizen_id: int) -> str:
 def _check_choices(values: Sequence[str], allowed: Sequence[str], label: str) -> list[str]:
     bad = [v for v in values if v not in allowed]
     if bad:
-        raise ValidationError(f"{label}选项不正确。", code="bad_choice")
+        raise PopsciError(f"{label}选项不正确。", code="bad_choice")
     return [v for v in allowed if v in set(values)]
 
 
@@ -77,19 +78,19 @@ def campaign_create(
     """Create a campaign for centre staff; the target region must lie in their jurisdiction
     and the content must be published. Nothing is saved when a check fails."""
     if not (user.is_centre_staff or user.sees_everything):
-        raise ValidationError("只有服务中心工作人员可以创建推送。", code="not_staff")
+        raise PopsciError("只有服务中心工作人员可以创建推送。", code="not_staff")
     if not region_in_jurisdiction(user=user, region=region):
-        raise ValidationError("目标地区不在您的辖区内。", code="region_outside_jurisdiction")
+        raise PopsciError("目标地区不在您的辖区内。", code="region_outside_jurisdiction")
     if article.status != Article.Status.PUBLISHED:
-        raise ValidationError("只能推送已审核发布的内容。", code="article_not_published")
+        raise PopsciError("只能推送已审核发布的内容。", code="article_not_published")
     if channel not in Channel.values:
-        raise ValidationError("推送渠道不正确。", code="bad_channel")
+        raise PopsciError("推送渠道不正确。", code="bad_channel")
     moment = now or timezone.now()
     if scheduled_at is not None and scheduled_at <= moment:
-        raise ValidationError("计划发送时间必须晚于现在。", code="schedule_in_past")
+        raise PopsciError("计划发送时间必须晚于现在。", code="schedule_in_past")
     title = title.strip()
     if not title:
-        raise ValidationError("请填写推送名称。", code="title_required")
+        raise PopsciError("请填写推送名称。", code="title_required")
     return Campaign.objects.create(
         title=title[:120],
         article=article,
@@ -132,7 +133,7 @@ def campaign_send(*, campaign: Campaign, now: datetime | None = None) -> Campaig
         article = locked.article
         if article.status != Article.Status.PUBLISHED:
             # Content archived or withdrawn for edits after the campaign was created.
-            raise ValidationError(
+            raise PopsciError(
                 "推送内容已下架或撤回修改，重新审核发布后才能发送。", code="article_not_published"
             )
         url = reverse("popsci:detail", args=[article.pk]) + f"?campaign={locked.pk}"

@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
 from kejiyun.audit.services import audit_record
 from kejiyun.notifications.services import outbox_cancel_pending
+from kejiyun.popsci.errors import PopsciError
 from kejiyun.popsci.models import AgeBand, CitizenProfile, ConsentRecord, Segment, Topic
 from kejiyun.popsci.selectors_campaigns import current_consent_version, interest_mask
 from kejiyun.regions.models import Region
@@ -31,7 +31,7 @@ def citizen_profile_for(*, user: User) -> CitizenProfile:
     if profile is not None:
         return profile
     if user.role != Role.CITIZEN or user.region is None:
-        raise ValidationError("只有公众用户可以设置科普偏好。", code="not_citizen")
+        raise PopsciError("只有公众用户可以设置科普偏好。", code="not_citizen")
     return CitizenProfile.objects.create(
         user=user,
         region=user.region,
@@ -54,14 +54,14 @@ def citizen_profile_update(
     """Change what a citizen is targeted by. Consent is not touched here."""
     in_province = region.path.startswith(f"{settings.DEPLOYMENT_PROVINCE}/")
     if region.level not in (Region.Level.COUNTY, Region.Level.TOWNSHIP) or not in_province:
-        raise ValidationError("请选择本省的区县或乡镇（街道）。", code="region_level")
+        raise PopsciError("请选择本省的区县或乡镇（街道）。", code="region_level")
     if occupation not in Segment.values:
-        raise ValidationError("职业不正确。", code="bad_occupation")
+        raise PopsciError("职业不正确。", code="bad_occupation")
     if age_band not in AgeBand.values:
-        raise ValidationError("年龄段不正确。", code="bad_age_band")
+        raise PopsciError("年龄段不正确。", code="bad_age_band")
     unknown = [t for t in interests if t not in Topic.values]
     if unknown:
-        raise ValidationError("兴趣主题不正确。", code="bad_interest")
+        raise PopsciError("兴趣主题不正确。", code="bad_interest")
     chosen = [t for t in Topic.values if t in set(interests)]  # canonical order, no duplicates
     profile.region = region
     profile.region_code = region.code

@@ -21,13 +21,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
 from kejiyun.audit.services import audit_record
+from kejiyun.common.errors import NotPermitted
+from kejiyun.popsci.errors import PopsciError
 from kejiyun.popsci.models import (
     Article,
     ContentVersion,
@@ -107,7 +109,7 @@ def upload_check(*, file: UploadedFile, kind: UploadKind, label: str) -> str:
     """
     limit = _max_bytes(kind)
     if file.size is None or file.size > limit:
-        raise ValidationError(
+        raise PopsciError(
             f"{label}过大：不能超过 {limit // (1024 * 1024)} MB。", code="upload_too_large"
         )
     file.seek(0)
@@ -117,7 +119,7 @@ def upload_check(*, file: UploadedFile, kind: UploadKind, label: str) -> str:
     allowed = {"image": {"jpg", "png"}, "video": {"mp4"}}[kind]
     if ext not in allowed:
         wanted = "JPEG 或 PNG 图片" if kind == "image" else "MP4 视频"
-        raise ValidationError(f"{label}格式不正确：请上传 {wanted}。", code="upload_bad_type")
+        raise PopsciError(f"{label}格式不正确：请上传 {wanted}。", code="upload_bad_type")
     return ext
 
 
@@ -139,7 +141,7 @@ def content_check_editor(*, user: User, article: Article) -> None:
     home = user_jurisdiction(user) if user.is_centre_staff else None
     centre = article.centre
     if home is None or centre is None or not home.contains(centre.region):
-        raise PermissionDenied("您无权管理这条内容。")
+        raise NotPermitted("您无权管理这条内容。")
 
 
 def _check_fields(
@@ -167,7 +169,7 @@ def _check_fields(
     if any(s not in Season.values for s in seasons):
         errors["seasons"] = "适用季节不正确。"
     if errors:
-        raise ValidationError(errors)
+        raise PopsciError(errors)
 
 
 def _check_region(user: User, region: Region | None) -> None:
@@ -177,27 +179,27 @@ def _check_region(user: User, region: Region | None) -> None:
             if region is None
             else "适用地区必须在您的辖区之内。"
         )
-        raise ValidationError({"region": message})
+        raise PopsciError({"region": message})
 
 
 def _check_question(q: QuestionInput, number: int) -> None:
     prefix = f"第{number}题："
     if not q.text.strip():
-        raise ValidationError(prefix + "请填写题目。", code="quiz_no_text")
+        raise PopsciError(prefix + "请填写题目。", code="quiz_no_text")
     if len(q.text) > 300 or len(q.explanation) > 300:
-        raise ValidationError(prefix + "题目和解析不能超过300个字。", code="quiz_too_long")
+        raise PopsciError(prefix + "题目和解析不能超过300个字。", code="quiz_too_long")
     options = [o.strip() for o in q.options]
     if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS or not all(options):
-        raise ValidationError(
+        raise PopsciError(
             prefix + f"需要 {MIN_OPTIONS} 到 {MAX_OPTIONS} 个非空选项。", code="quiz_options"
         )
     if not 0 <= q.answer < len(options):
-        raise ValidationError(prefix + "正确答案必须是其中一个选项。", code="quiz_answer")
+        raise PopsciError(prefix + "正确答案必须是其中一个选项。", code="quiz_answer")
 
 
 def _check_editable(article: Article) -> None:
     if article.status not in EDITABLE_STATUSES:
-        raise ValidationError(
+        raise PopsciError(
             f"“{article.get_status_display()}”状态的内容不能修改；已发布的内容请先撤回修改。",
             code="not_editable",
         )
@@ -226,7 +228,7 @@ def _checked_uploads(
         except ValidationError as exc:
             errors[field] = exc.error_list
     if errors:
-        raise ValidationError(errors)
+        raise PopsciError(errors)
     return checked
 
 
@@ -250,7 +252,7 @@ def content_create(
 ) -> Article:
     """A draft by a centre staff member (or an administrator), owned by their centre."""
     if not (user.is_centre_staff or user.sees_everything):
-        raise PermissionDenied("只有服务中心工作人员可以创建科普内容。")
+        raise NotPermitted("只有服务中心工作人员可以创建科普内容。")
     _check_fields(
         kind=kind, title=title, topic=topic, summary=summary, segments=segments, seasons=seasons
     )
@@ -324,14 +326,14 @@ def lessons_replace(*, course: Article, user: User, lessons: Sequence[LessonInpu
     """Set a course's lessons, in the given order."""
     content_check_editor(user=user, article=course)
     if course.kind != Article.Kind.COURSE:
-        raise ValidationError("只有课程可以设置章节。", code="not_course")
+        raise PopsciError("只有课程可以设置章节。", code="not_course")
     if len(lessons) > MAX_LESSONS:
-        raise ValidationError(f"课程最多 {MAX_LESSONS} 个章节。", code="too_many_lessons")
+        raise PopsciError(f"课程最多 {MAX_LESSONS} 个章节。", code="too_many_lessons")
     for number, lesson in enumerate(lessons, start=1):
         if not lesson.title.strip() or not lesson.body.strip():
-            raise ValidationError(f"第{number}节：请填写标题和内容。", code="lesson_empty")
+            raise PopsciError(f"第{number}节：请填写标题和内容。", code="lesson_empty")
         if len(lesson.title) > 120:
-            raise ValidationError(f"第{number}节：标题不能超过120个字。", code="lesson_title")
+            raise PopsciError(f"第{number}节：标题不能超过120个字。", code="lesson_title")
     with transaction.atomic():
         _check_editable(Article.objects.select_for_update().get(pk=course.pk))
         Lesson.objects.filter(course=course).delete()
@@ -347,7 +349,7 @@ def quiz_questions_replace(
     """Set the quiz of draft or returned content (at most five questions)."""
     content_check_editor(user=user, article=article)
     if len(questions) > MAX_QUESTIONS:
-        raise ValidationError(f"测验最多 {MAX_QUESTIONS} 道题。", code="too_many_questions")
+        raise PopsciError(f"测验最多 {MAX_QUESTIONS} 道题。", code="too_many_questions")
     for number, q in enumerate(questions, start=1):
         _check_question(q, number)
     with transaction.atomic():
@@ -382,7 +384,7 @@ def quiz_question_add(
         _check_editable(Article.objects.select_for_update().get(pk=article.pk))
         count = QuizQuestion.objects.filter(article=article).count()
         if count >= MAX_QUESTIONS:
-            raise ValidationError(f"测验最多 {MAX_QUESTIONS} 道题。", code="too_many_questions")
+            raise PopsciError(f"测验最多 {MAX_QUESTIONS} 道题。", code="too_many_questions")
         _check_question(q, count + 1)
         return QuizQuestion.objects.create(
             article=article,
@@ -405,7 +407,7 @@ def content_transition(
     two concurrent moves from the same status cannot both succeed."""
     current = article.status
     if to not in TRANSITIONS.get(current, frozenset()):
-        raise ValidationError(
+        raise PopsciError(
             f"不能把“{Status(current).label}”的内容改为“{Status(to).label}”。"
             if to in Status.values
             else "目标状态不存在。",
@@ -414,7 +416,7 @@ def content_transition(
     values = {"status": to, **(updates or {})}
     moved = Article.objects.filter(pk=article.pk, status=current).update(**values)
     if moved != 1:
-        raise ValidationError("内容状态已被他人更改，请刷新后重试。", code="stale_status")
+        raise PopsciError("内容状态已被他人更改，请刷新后重试。", code="stale_status")
     for name, value in values.items():
         setattr(article, name, value)
     return article
@@ -452,15 +454,15 @@ def content_submit(*, article: Article, user: User) -> Article:
     content_check_editor(user=user, article=article)
     problems = content_problems(article)
     if problems:
-        raise ValidationError(problems, code="incomplete")
+        raise PopsciError(problems, code="incomplete")
     return content_transition(article=article, to=Status.IN_REVIEW)
 
 
 def _check_reviewer(*, reviewer: User, article: Article) -> None:
     if reviewer.role != Role.REVIEWER:
-        raise PermissionDenied("只有评审专家可以进行科学性审核。")
+        raise NotPermitted("只有评审专家可以进行科学性审核。")
     if article.author_id is not None and article.author_id == reviewer.pk:
-        raise PermissionDenied("不能审核自己撰写的内容。")
+        raise NotPermitted("不能审核自己撰写的内容。")
 
 
 def content_snapshot(article: Article) -> dict[str, Any]:
@@ -497,7 +499,7 @@ def content_approve(*, article: Article, reviewer: User, note: str = "") -> Cont
     """Publish content under review and freeze it as version `article.version + 1`."""
     _check_reviewer(reviewer=reviewer, article=article)
     if len(note) > 500:
-        raise ValidationError("审核意见不能超过500个字。", code="note_too_long")
+        raise PopsciError("审核意见不能超过500个字。", code="note_too_long")
     with transaction.atomic():
         locked = Article.objects.select_for_update().get(pk=article.pk)
         now = timezone.now()
@@ -537,9 +539,9 @@ def content_return(*, article: Article, reviewer: User, note: str) -> Article:
     _check_reviewer(reviewer=reviewer, article=article)
     note = note.strip()
     if not note:
-        raise ValidationError("退回修改时必须填写审核意见。", code="note_required")
+        raise PopsciError("退回修改时必须填写审核意见。", code="note_required")
     if len(note) > 500:
-        raise ValidationError("审核意见不能超过500个字。", code="note_too_long")
+        raise PopsciError("审核意见不能超过500个字。", code="note_too_long")
     with transaction.atomic():
         content_transition(
             article=article,

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from kejiyun.accounts.models import User
+from kejiyun.common.errors import NotPermitted
+from kejiyun.popsci.errors import PopsciError
 from kejiyun.popsci.models import Article, Campaign, Delivery, QuizAttempt, ReadEvent
 from kejiyun.popsci.selectors_content import latest_delivery_campaign
 
@@ -23,7 +25,7 @@ DEVICE_MAX_LENGTH = 64
 
 def _check_published(article: Article) -> None:
     if article.status != Article.Status.PUBLISHED:
-        raise ValidationError("内容不存在或尚未发布。", code="not_published")
+        raise PopsciError("内容不存在或尚未发布。", code="not_published")
 
 
 def _deliveries(*, user: User, article: Article, campaign: Campaign | None) -> QuerySet[Delivery]:
@@ -44,9 +46,9 @@ def read_open(
     """
     _check_published(article)
     if not user.is_authenticated:
-        raise PermissionDenied("请先登录。")
+        raise NotPermitted("请先登录。")
     if campaign is not None and campaign.article_id != article.pk:
-        raise ValidationError("推送活动与内容不符。", code="campaign_mismatch")
+        raise PopsciError("推送活动与内容不符。", code="campaign_mismatch")
     if campaign is None:
         campaign = latest_delivery_campaign(user=user, article=article)
     now = timezone.now()
@@ -67,7 +69,7 @@ def read_finish(*, read_event: ReadEvent, user: User) -> ReadEvent:
     """Mark the user's own reading session read to the end. Idempotent: the first finish
     time stands. Someone else's session is refused and left unchanged."""
     if read_event.user_id != user.pk:
-        raise PermissionDenied("只能标记自己的阅读记录。")
+        raise NotPermitted("只能标记自己的阅读记录。")
     now = timezone.now()
     claimed = ReadEvent.objects.filter(
         pk=read_event.pk, user_id=user.pk, finished_at__isnull=True
@@ -98,17 +100,17 @@ def quiz_submit(
     question order). One attempt per phase per user; a second is refused."""
     _check_published(article)
     if not user.is_authenticated:
-        raise PermissionDenied("请先登录。")
+        raise NotPermitted("请先登录。")
     if phase not in QuizAttempt.Phase.values:
-        raise ValidationError("测验阶段不正确。", code="bad_phase")
+        raise PopsciError("测验阶段不正确。", code="bad_phase")
     questions = list(article.questions.order_by("order", "id"))
     if not questions:
-        raise ValidationError("这条内容没有测验。", code="no_quiz")
+        raise PopsciError("这条内容没有测验。", code="no_quiz")
     if len(answers) != len(questions):
-        raise ValidationError("请回答全部题目后再提交。", code="incomplete_answers")
+        raise PopsciError("请回答全部题目后再提交。", code="incomplete_answers")
     for q, a in zip(questions, answers, strict=True):
         if not isinstance(a, int) or isinstance(a, bool) or not 0 <= a < len(q.options):
-            raise ValidationError("答案不正确，请重新选择。", code="bad_answer")
+            raise PopsciError("答案不正确，请重新选择。", code="bad_answer")
     duplicate = ValidationError(
         f"您已提交过{QuizAttempt.Phase(phase).label}测验，每个阶段只能作答一次。",
         code="already_submitted",
