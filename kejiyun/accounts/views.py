@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kejiyun.accounts.forms import PasswordResetForm, SmsCodeRequestForm
-from kejiyun.accounts.guards import staff_required
-from kejiyun.accounts.models import Organisation, User
+from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
+from kejiyun.accounts.models import Organisation
 from kejiyun.accounts.selectors import organisations_for_staff
 from kejiyun.accounts.services import SmsThrottled, sms_code_send, user_reset_password
 from kejiyun.common.ratelimit import client_ip, rate_limit_exceeded
@@ -65,13 +65,13 @@ def password_reset(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "accounts/profile.html")
 
 
 @staff_required
-def staff_organisations(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def staff_organisations(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     kind = request.GET.get("kind", "")
     if kind not in Organisation.Kind.values:
         kind = ""

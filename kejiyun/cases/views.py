@@ -20,8 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from kejiyun.accounts.guards import staff_required
-from kejiyun.accounts.models import User
+from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
 from kejiyun.cases import forms as f
 from kejiyun.cases import services
 from kejiyun.cases.models import Case, CaseAttachment, CaseEvent, Step
@@ -51,17 +50,13 @@ ENTERPRISE_EVENT_KINDS = (
 )
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 # --- staff: work queue ----------------------------------------------------------------------
 
 
 @staff_required
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedRequest) -> HttpResponse:
     """My cases and plan actions, overdue first, then due soon; filters; bulk reassignment."""
-    user = _user(request)
+    user = request.user
     filters = f.QueueFilterForm(request.GET or None)
     data = filters.cleaned_data if filters.is_valid() else {}
     cases = work_queue(
@@ -99,8 +94,8 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_POST
-def bulk_reassign(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def bulk_reassign(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     form = f.BulkReassignForm(request.POST, owners=staff_owners_for(user=user))
     ids = form.case_ids()
     if not form.is_valid() or not ids:
@@ -120,9 +115,9 @@ def bulk_reassign(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_POST
-def open_from_demand(request: HttpRequest, demand_id: int) -> HttpResponse:
+def open_from_demand(request: AuthenticatedRequest, demand_id: int) -> HttpResponse:
     """Accept a submitted demand from its review panel: it is published and its case opened."""
-    user = _user(request)
+    user = request.user
     demand = access_demand(user, demand_id)
     try:
         case = services.case_open_from_demand(demand=demand, actor=user)
@@ -137,8 +132,8 @@ def open_from_demand(request: HttpRequest, demand_id: int) -> HttpResponse:
 # --- staff: the case page -----------------------------------------------------------------
 
 
-def _detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, Any]:
-    user = _user(request)
+def _detail_context(request: AuthenticatedRequest, case: Case, **forms: Any) -> dict[str, Any]:
+    user = request.user
     may_act = services.may_act(user, case)
     initial = {"version": case.version}
     return {
@@ -168,8 +163,8 @@ def _detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str,
 
 
 @staff_required
-def detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = access_case(_user(request), case_id)
+def detail(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
+    case = access_case(request.user, case_id)
     return render(request, "cases/detail.html", _detail_context(request, case))
 
 
@@ -195,12 +190,12 @@ def _run(
 
 
 def _act(
-    request: HttpRequest, case: Case, action: Callable[[], object], success: str
+    request: AuthenticatedRequest, case: Case, action: Callable[[], object], success: str
 ) -> HttpResponse:
     """A staff action on the case page."""
 
     def stale(error: str) -> HttpResponse:
-        fresh = access_case(_user(request), case.pk)
+        fresh = access_case(request.user, case.pk)
         ctx = _detail_context(request, fresh, error=error)
         return render(request, "cases/detail.html", ctx, status=409)
 
@@ -217,8 +212,8 @@ def _bad_form(request: HttpRequest, case: Case, form: Any) -> HttpResponse:
 
 @staff_required
 @require_POST
-def transition(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = _user(request)
+def transition(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
+    user = request.user
     case = access_case(user, case_id)
     form = f.TransitionForm(request.POST)
     if not form.is_valid():
@@ -240,8 +235,8 @@ def transition(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def pause(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = _user(request)
+def pause(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
+    user = request.user
     case = access_case(user, case_id)
     form = f.PauseForm(request.POST)
     if not form.is_valid():
@@ -261,8 +256,8 @@ def pause(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def resume(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = _user(request)
+def resume(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
+    user = request.user
     case = access_case(user, case_id)
     form = f.VersionedForm(request.POST)
     if not form.is_valid():
@@ -279,8 +274,8 @@ def resume(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def outcome(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = _user(request)
+def outcome(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
+    user = request.user
     case = access_case(user, case_id)
     form = f.OutcomeForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -305,8 +300,8 @@ def outcome(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def assign(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = _user(request)
+def assign(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
+    user = request.user
     case = access_case(user, case_id)
     form = f.AssignForm(request.POST, owners=staff_owners_for(user=user, case=case))
     if not form.is_valid():
@@ -326,8 +321,8 @@ def assign(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def note(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = _user(request)
+def note(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
+    user = request.user
     case = access_case(user, case_id)
     form = f.NoteForm(request.POST)
     if not form.is_valid():
@@ -342,8 +337,8 @@ def note(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def visit(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = _user(request)
+def visit(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
+    user = request.user
     case = access_case(user, case_id)
     form = f.VisitForm(request.POST)
     if not form.is_valid():
@@ -366,8 +361,8 @@ def visit(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def attachment(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = _user(request)
+def attachment(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
+    user = request.user
     case = access_case(user, case_id)
     form = f.AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -383,8 +378,10 @@ def attachment(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @staff_required
-def attachment_download(request: HttpRequest, case_id: int, attachment_id: int) -> FileResponse:
-    case = access_case(_user(request), case_id)
+def attachment_download(
+    request: AuthenticatedRequest, case_id: int, attachment_id: int
+) -> FileResponse:
+    case = access_case(request.user, case_id)
     try:
         item = case.attachments.get(pk=attachment_id)
     except CaseAttachment.DoesNotExist:
@@ -393,8 +390,8 @@ def attachment_download(request: HttpRequest, case_id: int, attachment_id: int) 
 
 
 @staff_required
-def evidence_download(request: HttpRequest, case_id: int) -> FileResponse:
-    case = access_case(_user(request), case_id)
+def evidence_download(request: AuthenticatedRequest, case_id: int) -> FileResponse:
+    case = access_case(request.user, case_id)
     if not case.evidence:
         raise Http404("没有佐证材料")
     return FileResponse(case.evidence.open("rb"), as_attachment=True, filename=case.evidence.name)
@@ -402,8 +399,8 @@ def evidence_download(request: HttpRequest, case_id: int) -> FileResponse:
 
 @staff_required
 @require_POST
-def docking_send(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = _user(request)
+def docking_send(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
+    user = request.user
     case = access_case(user, case_id)
     form = f.DockingSendForm(request.POST)
     if not form.is_valid():
@@ -426,10 +423,8 @@ def docking_send(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @login_required
-def enterprise_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(cases_of_organisation(user=_user(request)), 20).get_page(
-        request.GET.get("page")
-    )
+def enterprise_list(request: AuthenticatedRequest) -> HttpResponse:
+    page = Paginator(cases_of_organisation(user=request.user), 20).get_page(request.GET.get("page"))
     return render(request, "cases/enterprise_list.html", {"page": page})
 
 
@@ -447,18 +442,18 @@ def _enterprise_context(case: Case, **extra: Any) -> dict[str, Any]:
 
 
 @login_required
-def enterprise_detail(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = access_case_for_enterprise(_user(request), case_id)
+def enterprise_detail(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
+    case = access_case_for_enterprise(request.user, case_id)
     return render(request, "cases/enterprise_detail.html", _enterprise_context(case))
 
 
 def _enterprise_act(
-    request: HttpRequest, case: Case, action: Callable[[], object], success: str
+    request: AuthenticatedRequest, case: Case, action: Callable[[], object], success: str
 ) -> HttpResponse:
     """An action of the enterprise on its own case page."""
 
     def stale(error: str) -> HttpResponse:
-        fresh = access_case_for_enterprise(_user(request), case.pk)
+        fresh = access_case_for_enterprise(request.user, case.pk)
         ctx = _enterprise_context(fresh, error=error)
         return render(request, "cases/enterprise_detail.html", ctx, status=409)
 
@@ -473,8 +468,8 @@ def _enterprise_act(
 
 @login_required
 @require_POST
-def enterprise_confirm(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = _user(request)
+def enterprise_confirm(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
+    user = request.user
     case = access_case_for_enterprise(user, case_id)
     form = f.ConfirmForm(request.POST)
     if not form.is_valid():
@@ -497,8 +492,8 @@ def enterprise_confirm(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def enterprise_dispute(request: HttpRequest, case_id: int) -> HttpResponse:
-    user = _user(request)
+def enterprise_dispute(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
+    user = request.user
     case = access_case_for_enterprise(user, case_id)
     form = f.DisputeForm(request.POST)
     if not form.is_valid():
@@ -521,14 +516,14 @@ def enterprise_dispute(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @login_required
-def dockings(request: HttpRequest) -> HttpResponse:
-    page = Paginator(dockings_for_expert(user=_user(request)), 20).get_page(request.GET.get("page"))
+def dockings(request: AuthenticatedRequest) -> HttpResponse:
+    page = Paginator(dockings_for_expert(user=request.user), 20).get_page(request.GET.get("page"))
     return render(request, "cases/dockings.html", {"page": page})
 
 
 @login_required
-def docking_reply(request: HttpRequest, docking_id: int) -> HttpResponse:
-    user = _user(request)
+def docking_reply(request: AuthenticatedRequest, docking_id: int) -> HttpResponse:
+    user = request.user
     docking = access_docking_for_expert(user, docking_id)
     form = f.DockingReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -1,20 +1,15 @@
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kejiyun.accounts.guards import staff_required
-from kejiyun.accounts.models import Role, User
+from kejiyun.accounts.guards import AuthenticatedRequest, enterprise_required, staff_required
+from kejiyun.accounts.models import User
 from kejiyun.accounts.selectors import access_organisation
 from kejiyun.demands.forms import DemandForm, ReturnForm, demand_form_initial
 from kejiyun.demands.models import Demand
@@ -38,24 +33,6 @@ from kejiyun.demands.services import (
     demand_update,
     demand_withdraw,
 )
-
-View = Callable[..., HttpResponse]
-
-
-def enterprise_required(view: View) -> View:
-    """Enterprise users bound to an organisation only; anonymous users get the login page,
-    everyone else a 404."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if getattr(user, "role", None) != Role.ENTERPRISE or not user.organisation_id:
-            raise Http404("页面不存在")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _case_url(demand: Demand) -> str:
@@ -88,8 +65,8 @@ def hall(request: HttpRequest) -> HttpResponse:
 
 
 @enterprise_required
-def mine(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def mine(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     qs = demands_of_organisation(organisation=user.organisation)  # type: ignore[arg-type]
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     rows = [(d, _case_url(d)) for d in page]
@@ -136,8 +113,8 @@ def _after_save(request: HttpRequest, demand: Demand, user: User, *, submit: boo
 
 @enterprise_required
 @require_http_methods(["GET", "POST"])
-def mine_new(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def mine_new(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     organisation = user.organisation
     assert organisation is not None  # enterprise_required
     if request.method == "POST":
@@ -159,8 +136,8 @@ def mine_new(request: HttpRequest) -> HttpResponse:
 
 @enterprise_required
 @require_http_methods(["GET", "POST"])
-def mine_edit(request: HttpRequest, demand_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def mine_edit(request: AuthenticatedRequest, demand_id: int) -> HttpResponse:
+    user = request.user
     demand = access_own_demand(user, demand_id)
     if demand.status not in EDITABLE:
         messages.error(
@@ -182,8 +159,8 @@ def mine_edit(request: HttpRequest, demand_id: int) -> HttpResponse:
 
 
 @enterprise_required
-def mine_detail(request: HttpRequest, demand_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def mine_detail(request: AuthenticatedRequest, demand_id: int) -> HttpResponse:
+    user = request.user
     demand = access_own_demand(user, demand_id)
     return render(
         request,
@@ -200,16 +177,16 @@ def mine_detail(request: HttpRequest, demand_id: int) -> HttpResponse:
 
 @enterprise_required
 @require_POST
-def mine_submit(request: HttpRequest, demand_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def mine_submit(request: AuthenticatedRequest, demand_id: int) -> HttpResponse:
+    user = request.user
     demand = access_own_demand(user, demand_id)
     return _after_save(request, demand, user, submit=True)
 
 
 @enterprise_required
 @require_POST
-def mine_withdraw(request: HttpRequest, demand_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def mine_withdraw(request: AuthenticatedRequest, demand_id: int) -> HttpResponse:
+    user = request.user
     demand = access_own_demand(user, demand_id)
     try:
         demand_withdraw(demand=demand, actor=user)
@@ -224,8 +201,8 @@ def mine_withdraw(request: HttpRequest, demand_id: int) -> HttpResponse:
 
 
 @staff_required
-def staff_demands(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def staff_demands(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     status = request.GET.get("status", "")
     if status not in Demand.Status.values:
         status = ""
@@ -244,9 +221,9 @@ def staff_demands(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def staff_review_queue(request: HttpRequest) -> HttpResponse:
+def staff_review_queue(request: AuthenticatedRequest) -> HttpResponse:
     """Submitted demands in the jurisdiction waiting for review, flagged ones first."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     page = Paginator(demands_review_queue(user=user), 25).get_page(request.GET.get("page"))
     return render(request, "demands/staff_review_queue.html", {"page": page})
 
@@ -270,18 +247,18 @@ def _render_staff_detail(
 
 
 @staff_required
-def staff_demand_detail(request: HttpRequest, demand_id: int) -> HttpResponse:
+def staff_demand_detail(request: AuthenticatedRequest, demand_id: int) -> HttpResponse:
     """One demand in the staff member's jurisdiction and, while it waits for review, the
     accept / return panel. The experts ranked for it load from matching into the page."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     demand = access_demand(user, demand_id)
     return _render_staff_detail(request, demand, ReturnForm())
 
 
 @staff_required
 @require_POST
-def staff_return(request: HttpRequest, demand_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def staff_return(request: AuthenticatedRequest, demand_id: int) -> HttpResponse:
+    user = request.user
     demand = access_demand(user, demand_id)
     form = ReturnForm(request.POST)
     if not form.is_valid():
@@ -296,9 +273,9 @@ def staff_return(request: HttpRequest, demand_id: int) -> HttpResponse:
 
 
 @staff_required
-def staff_organisation_detail(request: HttpRequest, organisation_id: int) -> HttpResponse:
+def staff_organisation_detail(request: AuthenticatedRequest, organisation_id: int) -> HttpResponse:
     """An organisation in the staff member's jurisdiction, its contacts and its demands."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     organisation = access_organisation(user, organisation_id)
     members = list(organisation.members.order_by("id"))
     demands = list(demands_of_organisation(organisation=organisation)[:50])

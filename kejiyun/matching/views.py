@@ -14,8 +14,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from kejiyun.accounts.guards import staff_required
-from kejiyun.accounts.models import User
+from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
 from kejiyun.cases.models import Step
 from kejiyun.cases.selectors import access_case, cases_for_staff
 from kejiyun.cases.services import CaseError, docking_send, may_act
@@ -37,9 +36,9 @@ def _fragment_or_page(
 
 
 @staff_required
-def demand_matches(request: HttpRequest, demand_id: int) -> HttpResponse:
+def demand_matches(request: AuthenticatedRequest, demand_id: int) -> HttpResponse:
     """Experts, teams and results ranked for a demand in the staff member's jurisdiction."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     demand = access_demand(user, demand_id)
     context: dict[str, object] = {
         "demand": demand,
@@ -53,10 +52,10 @@ def demand_matches(request: HttpRequest, demand_id: int) -> HttpResponse:
 
 
 @staff_required
-def case_matches(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_matches(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     """Experts (with a docking form each), teams and results for a case the staff member
     handles while it is in matching or docking; nothing otherwise."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     case = access_case(user, case_id)
     ranking = may_act(user, case) and case.step in (Step.MATCHING, Step.DOCKING)
     demand = case.demand
@@ -72,10 +71,10 @@ def case_matches(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @staff_required
-def docking_plan_view(request: HttpRequest) -> HttpResponse:
+def docking_plan_view(request: AuthenticatedRequest) -> HttpResponse:
     """Batch docking (批量对接): one proposed expert per case waiting in matching, within every
     expert's free capacity; staff tick the proposals to send."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     if request.method == "POST":
         pairs = _planned_pairs(request.POST.getlist("pair"))
         if not pairs:

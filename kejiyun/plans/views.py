@@ -8,13 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from kejiyun.accounts.guards import staff_required
-from kejiyun.accounts.models import User
+from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
 from kejiyun.plans.forms import ActionForm, FollowUpForm, NeedForm, ReassignForm, VersionForm
 from kejiyun.plans.models import ServicePlan
 from kejiyun.plans.selectors import (
@@ -45,8 +44,8 @@ def _error_text(exc: ValidationError | PermissionDenied) -> str:
 
 
 @staff_required
-def plan_list(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def plan_list(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     qs = plans_for_staff(user=user).order_by("-created_at", "-id")
     owner = request.GET.get("owner", "")
     if owner == "me":
@@ -75,9 +74,9 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 
 
 def _render_plan(
-    request: HttpRequest, plan: ServicePlan, *, status: int = 200, **forms: object
+    request: AuthenticatedRequest, plan: ServicePlan, *, status: int = 200, **forms: object
 ) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     content = plan_page(plan=plan)
     reassignable = may_reassign(user)
     context: dict[str, object] = {
@@ -103,16 +102,19 @@ def _render_plan(
 
 
 @staff_required
-def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def plan_detail(request: AuthenticatedRequest, plan_id: int) -> HttpResponse:
+    user = request.user
     return _render_plan(request, access_plan(user, plan_id))
 
 
 def _refused(
-    request: HttpRequest, plan_id: int, exc: ValidationError | PermissionDenied, **forms: object
+    request: AuthenticatedRequest,
+    plan_id: int,
+    exc: ValidationError | PermissionDenied,
+    **forms: object,
 ) -> HttpResponse:
     """Re-render the plan as it is now, with the error; 409 for a stale page."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     plan = access_plan(user, plan_id)
     status = 409 if isinstance(exc, StalePlan) else 400
     if isinstance(exc, PermissionDenied):
@@ -123,8 +125,8 @@ def _refused(
 
 @staff_required
 @require_POST
-def plan_need_add_view(request: HttpRequest, plan_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def plan_need_add_view(request: AuthenticatedRequest, plan_id: int) -> HttpResponse:
+    user = request.user
     plan = access_plan(user, plan_id)
     form = NeedForm(request.POST)
     if not form.is_valid():
@@ -145,8 +147,8 @@ def plan_need_add_view(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def plan_need_meet_view(request: HttpRequest, plan_id: int, need_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def plan_need_meet_view(request: AuthenticatedRequest, plan_id: int, need_id: int) -> HttpResponse:
+    user = request.user
     plan = access_plan(user, plan_id)
     need = plan.needs.filter(pk=need_id).first()
     form = VersionForm(request.POST)
@@ -164,8 +166,8 @@ def plan_need_meet_view(request: HttpRequest, plan_id: int, need_id: int) -> Htt
 
 @staff_required
 @require_POST
-def plan_action_add_view(request: HttpRequest, plan_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def plan_action_add_view(request: AuthenticatedRequest, plan_id: int) -> HttpResponse:
+    user = request.user
     plan = access_plan(user, plan_id)
     form = ActionForm(request.POST, needs=plan.needs.all())
     if not form.is_valid():
@@ -187,8 +189,10 @@ def plan_action_add_view(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def plan_action_complete_view(request: HttpRequest, plan_id: int, action_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def plan_action_complete_view(
+    request: AuthenticatedRequest, plan_id: int, action_id: int
+) -> HttpResponse:
+    user = request.user
     plan = access_plan(user, plan_id)
     action = plan.actions.filter(pk=action_id).first()
     if action is None:
@@ -208,8 +212,8 @@ def plan_action_complete_view(request: HttpRequest, plan_id: int, action_id: int
 
 @staff_required
 @require_POST
-def plan_followup_add_view(request: HttpRequest, plan_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def plan_followup_add_view(request: AuthenticatedRequest, plan_id: int) -> HttpResponse:
+    user = request.user
     plan = access_plan(user, plan_id)
     form = FollowUpForm(request.POST)
     if not form.is_valid():
@@ -230,8 +234,8 @@ def plan_followup_add_view(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def plan_reassign_view(request: HttpRequest, plan_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def plan_reassign_view(request: AuthenticatedRequest, plan_id: int) -> HttpResponse:
+    user = request.user
     plan = access_plan(user, plan_id)
     if not may_reassign(user):
         raise Http404("页面不存在")
@@ -252,9 +256,9 @@ def plan_reassign_view(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 
 @login_required
-def plan_mine(request: HttpRequest) -> HttpResponse:
+def plan_mine(request: AuthenticatedRequest) -> HttpResponse:
     """The worker's own plan, read-only."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     if getattr(user, "talent_profile", None) is None:
         raise Http404("您还没有科技工作者档案")
     plan = plan_of_worker(user=user)
@@ -267,9 +271,9 @@ def plan_mine(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_POST
-def worker_verify_view(request: HttpRequest, profile_id: int) -> HttpResponse:
+def worker_verify_view(request: AuthenticatedRequest, profile_id: int) -> HttpResponse:
     """Staff verify a worker on the worker's page; the worker's plan opens with it."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     profile = access_talent(user, profile_id)
     try:
         plan = worker_verify(profile=profile, actor=user)

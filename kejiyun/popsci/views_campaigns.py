@@ -6,12 +6,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kejiyun.accounts.guards import staff_required
-from kejiyun.accounts.models import Role, User
+from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
+from kejiyun.accounts.models import Role
 from kejiyun.popsci.forms_campaigns import AudienceForm, CampaignForm, PreferenceForm
 from kejiyun.popsci.models import AgeBand, CitizenProfile, ConsentRecord, Segment, Topic
 from kejiyun.popsci.selectors_campaigns import (
@@ -34,8 +34,8 @@ from kejiyun.popsci.services.consent import (
 # --- Citizens ----------------------------------------------------------------------------
 
 
-def _own_profile(request: HttpRequest) -> CitizenProfile:
-    user: User = request.user  # type: ignore[assignment]
+def _own_profile(request: AuthenticatedRequest) -> CitizenProfile:
+    user = request.user
     if user.role != Role.CITIZEN:
         raise Http404("页面不存在")
     try:
@@ -46,7 +46,7 @@ def _own_profile(request: HttpRequest) -> CitizenProfile:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def my_preferences(request: HttpRequest) -> HttpResponse:
+def my_preferences(request: AuthenticatedRequest) -> HttpResponse:
     """我的科普偏好: where I live, what I do, what interests me; consent is separate."""
     profile = _own_profile(request)
     if request.method == "POST":
@@ -94,7 +94,7 @@ def my_preferences(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def consent_grant(request: HttpRequest) -> HttpResponse:
+def consent_grant(request: AuthenticatedRequest) -> HttpResponse:
     citizen_consent_grant(profile=_own_profile(request))
     messages.success(request, "您已同意接收精准科普推送，可随时一键撤回。")
     return redirect("popsci:me")
@@ -102,7 +102,7 @@ def consent_grant(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def consent_withdraw(request: HttpRequest) -> HttpResponse:
+def consent_withdraw(request: AuthenticatedRequest) -> HttpResponse:
     citizen_consent_withdraw(profile=_own_profile(request))
     messages.success(
         request, "已撤回同意，之后的精准推送将不再发送给您；您仍可浏览本地区科普内容。"
@@ -115,16 +115,16 @@ def consent_withdraw(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_GET
-def campaign_list(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def campaign_list(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     page = Paginator(campaigns_for_staff(user=user), 25).get_page(request.GET.get("page"))
     return render(request, "popsci/campaigns/list.html", {"page": page})
 
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def campaign_new(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def campaign_new(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     regions = campaign_regions_for_staff(user=user)
     if request.method == "POST":
         form = CampaignForm(request.POST, regions=regions)
@@ -154,9 +154,9 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_GET
-def campaign_audience_size(request: HttpRequest) -> HttpResponse:
+def campaign_audience_size(request: AuthenticatedRequest) -> HttpResponse:
     """htmx fragment: how many citizens the criteria reach right now."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     form = AudienceForm(request.GET, regions=campaign_regions_for_staff(user=user))
     size: int | None = None
     if form.is_valid() and form.cleaned_data["region"] is not None:
@@ -172,8 +172,8 @@ def campaign_audience_size(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_GET
-def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def campaign_detail(request: AuthenticatedRequest, campaign_id: int) -> HttpResponse:
+    user = request.user
     campaign = access_campaign(user, campaign_id)
     return render(
         request,
@@ -192,8 +192,8 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def campaign_send_now(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def campaign_send_now(request: AuthenticatedRequest, campaign_id: int) -> HttpResponse:
+    user = request.user
     campaign = access_campaign(user, campaign_id)
     try:
         result = campaign_send(campaign=campaign)

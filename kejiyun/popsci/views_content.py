@@ -22,8 +22,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from kejiyun.accounts.guards import reviewer_required, staff_required
-from kejiyun.accounts.models import User
+from kejiyun.accounts.guards import AuthenticatedRequest, reviewer_required, staff_required
 from kejiyun.popsci.forms_content import (
     ContentForm,
     LessonFormSet,
@@ -74,17 +73,13 @@ def _is_id(raw: str) -> bool:
     return raw.isascii() and raw.isdigit() and len(raw) <= 18
 
 
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 # --- Staff --------------------------------------------------------------------------------
 
 
 @staff_required
-def manage_list(request: HttpRequest) -> HttpResponse:
+def manage_list(request: AuthenticatedRequest) -> HttpResponse:
     status = request.GET.get("status", "")
-    qs = content_for_staff(user=_user(request))
+    qs = content_for_staff(user=request.user)
     if status in Article.Status.values:
         qs = qs.filter(status=status)
     else:
@@ -111,10 +106,10 @@ def _apply_form_errors(form: ContentForm, exc: ValidationError) -> None:
 
 
 def _content_form_page(
-    request: HttpRequest, article: Article | None
+    request: AuthenticatedRequest, article: Article | None
 ) -> tuple[bool, HttpResponse | None, dict[str, Any]]:
     """Bind, validate and save the content form with its quiz and lessons."""
-    user = _user(request)
+    user = request.user
     if request.method == "POST":
         form = ContentForm(request.POST, request.FILES, user=user)
         questions = QuestionFormSet(request.POST, prefix="q")
@@ -159,7 +154,7 @@ def _content_form_page(
 
 
 @staff_required
-def manage_new(request: HttpRequest) -> HttpResponse:
+def manage_new(request: AuthenticatedRequest) -> HttpResponse:
     done, response, context = _content_form_page(request, None)
     if done and response is not None:
         return response
@@ -169,8 +164,8 @@ def manage_new(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def manage_edit(request: HttpRequest, article_id: int) -> HttpResponse:
-    article = access_content(_user(request), article_id)
+def manage_edit(request: AuthenticatedRequest, article_id: int) -> HttpResponse:
+    article = access_content(request.user, article_id)
     if article.status not in EDITABLE_STATUSES:
         messages.error(request, "只有草稿或退回修改的内容可以编辑；已发布的内容请先撤回修改。")
         return redirect("popsci:content_manage_detail", article.pk)
@@ -181,8 +176,8 @@ def manage_edit(request: HttpRequest, article_id: int) -> HttpResponse:
 
 
 @staff_required
-def manage_detail(request: HttpRequest, article_id: int) -> HttpResponse:
-    access_content(_user(request), article_id)
+def manage_detail(request: AuthenticatedRequest, article_id: int) -> HttpResponse:
+    access_content(request.user, article_id)
     article = content_with_parts(article_id)
     allowed = TRANSITIONS[article.status]
     return render(
@@ -204,10 +199,10 @@ def manage_detail(request: HttpRequest, article_id: int) -> HttpResponse:
 def _staff_action(action: Callable[..., Article], success: str) -> View:
     @staff_required
     @require_POST
-    def view(request: HttpRequest, article_id: int) -> HttpResponse:
-        article = access_content(_user(request), article_id)
+    def view(request: AuthenticatedRequest, article_id: int) -> HttpResponse:
+        article = access_content(request.user, article_id)
         try:
-            action(article=article, user=_user(request))
+            action(article=article, user=request.user)
         except ValidationError as exc:
             for message in exc.messages:
                 messages.error(request, message)
@@ -227,14 +222,14 @@ manage_withdraw = _staff_action(content_withdraw, "已撤回修改：内容已�
 
 
 @reviewer_required
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(content_review_queue(), 25).get_page(request.GET.get("page"))
     return render(request, "popsci/content/review_queue.html", {"page": page})
 
 
 @reviewer_required
-def review(request: HttpRequest, article_id: int) -> HttpResponse:
-    reviewer = _user(request)
+def review(request: AuthenticatedRequest, article_id: int) -> HttpResponse:
+    reviewer = request.user
     article = content_with_parts(access_review(reviewer, article_id).pk)
     status = 200
     form = ReviewForm(request.POST or None)
@@ -295,7 +290,7 @@ def _with_device_cookie(response: HttpResponse, device: str, new: bool) -> HttpR
 
 
 def _render_read(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     article: Article,
     *,
     event: ReadEvent | None,
@@ -305,7 +300,7 @@ def _render_read(
     user = request.user
     attempts: dict[str, QuizAttempt] = {}
     if user.is_authenticated:
-        attempts = quiz_attempts_of(user=_user(request), article=article)
+        attempts = quiz_attempts_of(user=request.user, article=article)
     has_quiz = bool(article.questions.all())
     is_course = article.kind == Article.Kind.COURSE
     before = attempts.get(QuizAttempt.Phase.BEFORE)
@@ -326,13 +321,13 @@ def _render_read(
     return render(request, "popsci/content/read.html", context, status=status)
 
 
-def content_read(request: HttpRequest, article_id: int) -> HttpResponse:
+def content_read(request: AuthenticatedRequest, article_id: int) -> HttpResponse:
     """The reading page: published content only; a signed-in reader's session is recorded."""
     article = access_readable_content(article_id)
     device, new = _device_id(request)
     event = None
     if request.user.is_authenticated:
-        user = _user(request)
+        user = request.user
         raw = request.GET.get("campaign", "")
         campaign = (
             campaign_delivered_to(user=user, article=article, campaign_id=int(raw))
@@ -343,17 +338,17 @@ def content_read(request: HttpRequest, article_id: int) -> HttpResponse:
     return _with_device_cookie(_render_read(request, article, event=event), device, new)
 
 
-def _own_event(request: HttpRequest, article: Article) -> ReadEvent | None:
+def _own_event(request: AuthenticatedRequest, article: Article) -> ReadEvent | None:
     raw = request.POST.get("event", "")
     if not _is_id(raw):
         return None
-    event = access_read_event(_user(request), int(raw))
+    event = access_read_event(request.user, int(raw))
     return event if event.article_id == article.pk else None
 
 
 @login_required
 @require_POST
-def content_quiz(request: HttpRequest, article_id: int) -> HttpResponse:
+def content_quiz(request: AuthenticatedRequest, article_id: int) -> HttpResponse:
     article = access_readable_content(article_id)
     answers: list[int] = []
     for question in article.questions.all():
@@ -363,7 +358,7 @@ def content_quiz(request: HttpRequest, article_id: int) -> HttpResponse:
     phase = request.POST.get("phase", QuizAttempt.Phase.AFTER)
     event = _own_event(request, article)
     try:
-        attempt = quiz_submit(article=article, user=_user(request), answers=answers, phase=phase)
+        attempt = quiz_submit(article=article, user=request.user, answers=answers, phase=phase)
     except ValidationError as exc:
         return _render_read(request, article, event=event, status=400, quiz_error=exc.messages[0])
     messages.success(
@@ -375,9 +370,9 @@ def content_quiz(request: HttpRequest, article_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def content_read_finish(request: HttpRequest, read_event_id: int) -> HttpResponse:
-    event = access_read_event(_user(request), read_event_id)
-    read_finish(read_event=event, user=_user(request))
+def content_read_finish(request: AuthenticatedRequest, read_event_id: int) -> HttpResponse:
+    event = access_read_event(request.user, read_event_id)
+    read_finish(read_event=event, user=request.user)
     if request.headers.get("HX-Request"):
         return render(request, "popsci/content/_read_finished.html", {"event": event})
     article = access_readable_content(event.article_id)

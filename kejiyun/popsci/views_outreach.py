@@ -6,13 +6,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from kejiyun.accounts.guards import staff_required
+from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
 from kejiyun.popsci.forms_outreach import ActivityForm, CheckInCodeForm, FeedbackForm
 from kejiyun.popsci.models import Campaign, Topic
 from kejiyun.popsci.selectors_outreach import (
@@ -59,8 +59,8 @@ def _error_text(exc: ValidationError | PermissionDenied) -> str:
 
 
 @login_required
-def feed(request: HttpRequest) -> HttpResponse:
-    profile = citizen_profile_of(request.user)  # type: ignore[arg-type]
+def feed(request: AuthenticatedRequest) -> HttpResponse:
+    profile = citizen_profile_of(request.user)
     if profile is None:
         return render(request, "popsci/outreach/feed.html", {"profile": None})
     ranked = feed_for_citizen(profile=profile)
@@ -76,23 +76,23 @@ def feed(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def outcomes(request: HttpRequest) -> HttpResponse:
+def outcomes(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
-    articles = articles_for_staff_outcomes(user=user)  # type: ignore[arg-type]
+    articles = articles_for_staff_outcomes(user=user)
     article_list = list(articles[:100])
     campaigns = list(
         jurisdiction_filter(
             Campaign.objects.select_related("article", "region"),
-            user=user,  # type: ignore[arg-type]
+            user=user,
             region_field="region",
         ).order_by("-created_at", "-id")[:100]
     )
-    region = user_jurisdiction(user) if user.is_centre_staff else None  # type: ignore[union-attr,arg-type]
+    region = user_jurisdiction(user) if user.is_centre_staff else None
     if region is None:
         region = Region.objects.filter(level=Region.Level.PROVINCE).order_by("code").first()
     by_article = outcomes_by_article(article_list)
     by_campaign = outcomes_by_campaign(campaigns)
-    flagged = flagged_reads_for_staff(user=user, articles=articles)  # type: ignore[arg-type]
+    flagged = flagged_reads_for_staff(user=user, articles=articles)
     return render(
         request,
         "popsci/outreach/outcomes.html",
@@ -111,14 +111,14 @@ def outcomes(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def activities(request: HttpRequest) -> HttpResponse:
-    profile = citizen_profile_of(request.user)  # type: ignore[arg-type]
-    region = profile.region if profile is not None else request.user.region  # type: ignore[union-attr]
+def activities(request: AuthenticatedRequest) -> HttpResponse:
+    profile = citizen_profile_of(request.user)
+    region = profile.region if profile is not None else request.user.region
     items = list(activities_upcoming_for_citizen(region=region)) if region is not None else []
     mine = set(
-        request.user.activity_signups.filter(  # type: ignore[union-attr]
-            activity__in=[a.pk for a in items]
-        ).values_list("activity_id", flat=True)
+        request.user.activity_signups.filter(activity__in=[a.pk for a in items]).values_list(
+            "activity_id", flat=True
+        )
     )
     return render(
         request,
@@ -128,9 +128,9 @@ def activities(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
-    activity = access_activity_for_citizen(user=request.user, activity_id=activity_id)  # type: ignore[arg-type]
-    signup = activity.signups.filter(user=request.user).first()  # type: ignore[misc]
+def activity_detail(request: AuthenticatedRequest, activity_id: int) -> HttpResponse:
+    activity = access_activity_for_citizen(user=request.user, activity_id=activity_id)
+    signup = activity.signups.filter(user=request.user).first()
     now = timezone.now()
     return render(
         request,
@@ -149,10 +149,10 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def activity_signup_view(request: HttpRequest, activity_id: int) -> HttpResponse:
-    activity = access_activity_for_citizen(user=request.user, activity_id=activity_id)  # type: ignore[arg-type]
+def activity_signup_view(request: AuthenticatedRequest, activity_id: int) -> HttpResponse:
+    activity = access_activity_for_citizen(user=request.user, activity_id=activity_id)
     try:
-        activity_signup(activity=activity, user=request.user)  # type: ignore[arg-type]
+        activity_signup(activity=activity, user=request.user)
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     else:
@@ -162,10 +162,10 @@ def activity_signup_view(request: HttpRequest, activity_id: int) -> HttpResponse
 
 @login_required
 @require_POST
-def activity_cancel_view(request: HttpRequest, activity_id: int) -> HttpResponse:
-    activity = access_activity_for_citizen(user=request.user, activity_id=activity_id)  # type: ignore[arg-type]
+def activity_cancel_view(request: AuthenticatedRequest, activity_id: int) -> HttpResponse:
+    activity = access_activity_for_citizen(user=request.user, activity_id=activity_id)
     try:
-        removed = activity_signup_cancel(activity=activity, user=request.user)  # type: ignore[arg-type]
+        removed = activity_signup_cancel(activity=activity, user=request.user)
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     else:
@@ -175,8 +175,8 @@ def activity_cancel_view(request: HttpRequest, activity_id: int) -> HttpResponse
 
 @login_required
 @require_POST
-def activity_feedback_view(request: HttpRequest, activity_id: int) -> HttpResponse:
-    activity = access_activity_for_citizen(user=request.user, activity_id=activity_id)  # type: ignore[arg-type]
+def activity_feedback_view(request: AuthenticatedRequest, activity_id: int) -> HttpResponse:
+    activity = access_activity_for_citizen(user=request.user, activity_id=activity_id)
     form = FeedbackForm(request.POST)
     if not form.is_valid():
         messages.error(request, "请选择1到5分的评分。")
@@ -184,7 +184,7 @@ def activity_feedback_view(request: HttpRequest, activity_id: int) -> HttpRespon
     try:
         activity_feedback(
             activity=activity,
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             rating=form.cleaned_data["rating"],
             comment=form.cleaned_data["comment"],
         )
@@ -199,19 +199,19 @@ def activity_feedback_view(request: HttpRequest, activity_id: int) -> HttpRespon
 
 
 @staff_required
-def staff_activities(request: HttpRequest) -> HttpResponse:
-    items = activities_for_staff(user=request.user)[:200]  # type: ignore[arg-type]
+def staff_activities(request: AuthenticatedRequest) -> HttpResponse:
+    items = activities_for_staff(user=request.user)[:200]
     return render(request, "popsci/outreach/staff_activities.html", {"items": items})
 
 
 @staff_required
-def activity_create_view(request: HttpRequest) -> HttpResponse:
-    regions = regions_for_staff_activities(user=request.user)  # type: ignore[arg-type]
+def activity_create_view(request: AuthenticatedRequest) -> HttpResponse:
+    regions = regions_for_staff_activities(user=request.user)
     form = ActivityForm(request.POST or None, regions=regions)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            activity = activity_create(user=request.user, **data)  # type: ignore[arg-type]
+            activity = activity_create(user=request.user, **data)
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, _error_text(exc))
         else:
@@ -221,8 +221,8 @@ def activity_create_view(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def activity_checkin(request: HttpRequest, activity_id: int) -> HttpResponse:
-    activity = access_activity_for_staff(user=request.user, activity_id=activity_id)  # type: ignore[arg-type]
+def activity_checkin(request: AuthenticatedRequest, activity_id: int) -> HttpResponse:
+    activity = access_activity_for_staff(user=request.user, activity_id=activity_id)
     code_form = CheckInCodeForm()
     if request.method == "POST":
         signup_id: int | None = None
@@ -240,7 +240,7 @@ def activity_checkin(request: HttpRequest, activity_id: int) -> HttpResponse:
             try:
                 signup = activity_check_in(
                     activity=activity,
-                    staff=request.user,  # type: ignore[arg-type]
+                    staff=request.user,
                     signup_id=signup_id,
                     code=code,
                 )

@@ -11,8 +11,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from kejiyun.accounts.guards import staff_required
-from kejiyun.accounts.models import Role, User
+from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
+from kejiyun.accounts.models import Role
 from kejiyun.cases.models import Step
 from kejiyun.cases.selectors import cases_of_organisation, queue_counts
 from kejiyun.demands.selectors import demands_of_organisation, demands_published
@@ -75,8 +75,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     context: dict[str, object] = {"role": user.role}
     if user.role == Role.WORKER:
         profile = getattr(user, "talent_profile", None)
@@ -117,7 +117,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def staff_centres(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def staff_centres(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     centres = list(centres_in_jurisdiction(user=user).order_by("region_id"))
     return render(request, "site/staff_centres.html", {"centres": centres})

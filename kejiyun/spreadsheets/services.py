@@ -46,9 +46,7 @@ def _conflict() -> SheetError:
     """Someone registered one of the batch's records between the check and the write (the
     model validation or a unique index notices). The whole import is rolled back, the
     batch's claim included."""
-    return SheetError(
-        "导入时数据已被他人修改，未导入任何数据，请稍后重试。", code="batch_conflict"
-    )
+    return SheetError("导入时数据已被他人修改，未导入任何数据，请稍后重试。", code="batch_conflict")
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from kejiyun.accounts.guards import staff_required
-from kejiyun.accounts.models import User
+from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
 from kejiyun.common.ratelimit import rate_limit_exceeded
 from kejiyun.spreadsheets.exporters import EXPORT_LISTS
 from kejiyun.spreadsheets.forms import ConfirmForm, UploadForm
@@ -28,7 +27,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @staff_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "spreadsheets/index.html",
@@ -37,7 +36,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def template_download(request: HttpRequest, kind: str) -> HttpResponse:
+def template_download(request: AuthenticatedRequest, kind: str) -> HttpResponse:
     importer = get_importer(kind)
     data = template_workbook(sheet_title=importer.sheet_title, columns=importer.columns)
     disposition = content_disposition_header(
@@ -48,8 +47,8 @@ def template_download(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @staff_required
-def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def import_upload(request: AuthenticatedRequest, kind: str) -> HttpResponse:
+    user = request.user
     importer = get_importer(kind)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -68,8 +67,8 @@ def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @staff_required
-def import_report(request: HttpRequest, batch_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def import_report(request: AuthenticatedRequest, batch_id: int) -> HttpResponse:
+    user = request.user
     batch = access_import_batch(user, batch_id)
     importer = get_importer(batch.kind)
     report = None if batch.is_applied else import_batch_report(batch=batch, user=user)
@@ -88,8 +87,8 @@ def import_report(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def import_confirm(request: HttpRequest, batch_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def import_confirm(request: AuthenticatedRequest, batch_id: int) -> HttpResponse:
+    user = request.user
     batch = access_import_batch(user, batch_id)
     form = ConfirmForm(request.POST)
     form.is_valid()
@@ -106,8 +105,8 @@ def import_confirm(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 
 @staff_required
-def export_download(request: HttpRequest, name: str) -> FileResponse:
-    user: User = request.user  # type: ignore[assignment]
+def export_download(request: AuthenticatedRequest, name: str) -> FileResponse:
+    user = request.user
     # Bulk personal data leaves only at a human pace (docs/requirements/security.md item 21).
     if rate_limit_exceeded(key=f"sheets-export:{user.pk}", limit=30, window_seconds=3600):
         raise PermissionDenied("导出过于频繁，请一小时后再试。")

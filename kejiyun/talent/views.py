@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from kejiyun.accounts.guards import staff_required
+from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
 from kejiyun.accounts.models import User
 from kejiyun.accounts.selectors import organisations_for_staff
 from kejiyun.common.ratelimit import rate_limit_exceeded
@@ -81,15 +81,15 @@ def directory(request: HttpRequest) -> HttpResponse:
 # --- The worker's own pages --------------------------------------------------------------
 
 
-def _own_profile(request: HttpRequest) -> TalentProfile:
-    profile = talent_profile_of(request.user)  # type: ignore[arg-type]
+def _own_profile(request: AuthenticatedRequest) -> TalentProfile:
+    profile = talent_profile_of(request.user)
     if profile is None:
         raise Http404("您还没有科技工作者档案")
     return profile
 
 
 @login_required
-def me(request: HttpRequest) -> HttpResponse:
+def me(request: AuthenticatedRequest) -> HttpResponse:
     """The worker edits their own profile; a stale page is refused with 409."""
     profile = _own_profile(request)
     regions = regions_servable(province_code=settings.DEPLOYMENT_PROVINCE)
@@ -117,7 +117,7 @@ def me(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def me_results(request: HttpRequest) -> HttpResponse:
+def me_results(request: AuthenticatedRequest) -> HttpResponse:
     profile = _own_profile(request)
     teams = list(profile.teams_led.all())
     form = ResultForm(request.POST or None, teams=teams)
@@ -136,7 +136,7 @@ def me_results(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def me_result_edit(request: HttpRequest, result_id: int) -> HttpResponse:
+def me_result_edit(request: AuthenticatedRequest, result_id: int) -> HttpResponse:
     profile = _own_profile(request)
     result = access_result_for_worker(profile=profile, result_id=result_id)
     if request.method == "POST":
@@ -156,7 +156,7 @@ def me_result_edit(request: HttpRequest, result_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def me_result_delete(request: HttpRequest, result_id: int) -> HttpResponse:
+def me_result_delete(request: AuthenticatedRequest, result_id: int) -> HttpResponse:
     profile = _own_profile(request)
     result = access_result_for_worker(profile=profile, result_id=result_id)
     tech_result_delete(result=result)
@@ -165,14 +165,14 @@ def me_result_delete(request: HttpRequest, result_id: int) -> HttpResponse:
 
 
 @login_required
-def me_teams(request: HttpRequest) -> HttpResponse:
+def me_teams(request: AuthenticatedRequest) -> HttpResponse:
     profile = _own_profile(request)
     teams = list(teams_of_worker(profile=profile))
     return render(request, "talent/me_teams.html", {"profile": profile, "teams": teams})
 
 
 @login_required
-def me_team_new(request: HttpRequest) -> HttpResponse:
+def me_team_new(request: AuthenticatedRequest) -> HttpResponse:
     profile = _own_profile(request)
     counties = counties_of_province(settings.DEPLOYMENT_PROVINCE)
     form = TeamForm(request.POST or None, counties=counties, initial={"region": profile.region_id})
@@ -188,7 +188,7 @@ def me_team_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def me_team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
+def me_team_edit(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
     profile = _own_profile(request)
     team = access_team_for_lead(profile=profile, team_id=team_id)
     counties = counties_of_province(settings.DEPLOYMENT_PROVINCE)
@@ -218,7 +218,7 @@ def me_team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def me_team_member_add(request: HttpRequest, team_id: int) -> HttpResponse:
+def me_team_member_add(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
     profile = _own_profile(request)
     team = access_team_for_lead(profile=profile, team_id=team_id)
     if rate_limit_exceeded(key=f"team-member:{profile.pk}", limit=20, window_seconds=3600):
@@ -236,7 +236,7 @@ def me_team_member_add(request: HttpRequest, team_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def me_team_leave(request: HttpRequest, team_id: int) -> HttpResponse:
+def me_team_leave(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
     profile = _own_profile(request)
     team = access_team_of_member(profile=profile, team_id=team_id)
     try:
@@ -250,7 +250,9 @@ def me_team_leave(request: HttpRequest, team_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def me_team_member_remove(request: HttpRequest, team_id: int, member_id: int) -> HttpResponse:
+def me_team_member_remove(
+    request: AuthenticatedRequest, team_id: int, member_id: int
+) -> HttpResponse:
     profile = _own_profile(request)
     team = access_team_for_lead(profile=profile, team_id=team_id)
     member = team_members(team=team).filter(pk=member_id).first()
@@ -269,8 +271,8 @@ def me_team_member_remove(request: HttpRequest, team_id: int, member_id: int) ->
 
 
 @staff_required
-def staff_talent(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def staff_talent(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     qs = talent_for_staff(user=user).order_by("region_id", "id")
     verified = request.GET.get("verified", "")
     if verified == "yes":
@@ -289,8 +291,8 @@ def staff_talent(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def staff_talent_detail(request: HttpRequest, profile_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def staff_talent_detail(request: AuthenticatedRequest, profile_id: int) -> HttpResponse:
+    user = request.user
     profile = talent_profile_full(profile_id=access_talent(user, profile_id).pk)
     plan = getattr(profile, "service_plan", None) if profile.verified else None
     return render(
@@ -309,8 +311,8 @@ def staff_talent_detail(request: HttpRequest, profile_id: int) -> HttpResponse:
 
 
 @staff_required
-def staff_teams(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def staff_teams(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     qs = teams_for_staff(user=user)
     kind = request.GET.get("kind", "")
     if kind in ("team", "studio"):
@@ -326,8 +328,8 @@ def staff_teams(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def staff_team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def staff_team_detail(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
+    user = request.user
     team = access_team(user, team_id)
     return render(
         request,
@@ -344,8 +346,8 @@ def staff_team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
 
 
 @staff_required
-def staff_resources(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def staff_resources(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     qs = resources_for_staff(user=user)
     kind = request.GET.get("kind", "")
     if kind in ("workstation", "courtyard", "popsci_base"):
@@ -361,8 +363,8 @@ def staff_resources(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def staff_resource_detail(request: HttpRequest, resource_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def staff_resource_detail(request: AuthenticatedRequest, resource_id: int) -> HttpResponse:
+    user = request.user
     resource = access_resource(user, resource_id)
     return render(
         request,
@@ -381,8 +383,8 @@ def _resource_form(request: HttpRequest, user: User, **kwargs: Any) -> ResourceF
 
 
 @staff_required
-def staff_resource_new(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def staff_resource_new(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
     form = _resource_form(request, user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -396,8 +398,8 @@ def staff_resource_new(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def staff_resource_edit(request: HttpRequest, resource_id: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def staff_resource_edit(request: AuthenticatedRequest, resource_id: int) -> HttpResponse:
+    user = request.user
     resource = access_resource(user, resource_id)
     if request.method == "POST":
         form = _resource_form(request, user)
