@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -139,11 +139,38 @@ class Case(models.Model):
     def is_paused(self) -> bool:
         return self.paused_at is not None
 
+    # What "running", "overdue" and "due soon" mean, for queries; every query uses these.
+    # `is_running` / `is_overdue` below say the same of one loaded row (a test holds the two
+    # forms to each other).
+
+    @staticmethod
+    def running_q() -> Q:
+        """Open, with the centre's clock running: not paused and not waiting on the
+        enterprise (a case waiting for the enterprise to confirm never escalates)."""
+        return (
+            ~Q(step__in=list(TERMINAL))
+            & Q(paused_at__isnull=True)
+            & ~Q(step__in=list(WAITING_ON_ENTERPRISE))
+        )
+
+    @staticmethod
+    def overdue_q(now: datetime) -> Q:
+        """Running and past its step's due time."""
+        return Case.running_q() & Q(due_at__lt=now)
+
+    @staticmethod
+    def due_soon_q(now: datetime) -> Q:
+        """Running and due within `CASE_DUE_SOON_HOURS`, not yet overdue."""
+        soon = now + timedelta(hours=settings.CASE_DUE_SOON_HOURS)
+        return Case.running_q() & Q(due_at__gte=now, due_at__lt=soon)
+
+    @property
+    def is_running(self) -> bool:
+        return self.is_open and not self.is_paused and self.step not in WAITING_ON_ENTERPRISE
+
     def is_overdue(self, now: datetime | None = None) -> bool:
         """Past its step's due time with the clock running (a paused case is never overdue)."""
-        if not self.is_open or self.is_paused or self.due_at is None:
-            return False
-        if self.step in WAITING_ON_ENTERPRISE:
+        if not self.is_running or self.due_at is None:
             return False
         return self.due_at < (now or timezone.now())
 

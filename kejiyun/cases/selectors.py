@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.db.models import Case as When_
-from django.db.models import Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Count, IntegerField, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -15,7 +14,6 @@ from kejiyun.accounts.models import Role, User
 from kejiyun.cases.models import (
     OPEN_STEPS,
     TERMINAL,
-    WAITING_ON_ENTERPRISE,
     Case,
     CaseEvent,
     DockingRequest,
@@ -77,14 +75,12 @@ def _with_urgency(qs: QuerySet[Case], now: datetime) -> QuerySet[Case]:
 
     A paused case is never overdue or due soon: its clock is stopped.
     """
-    soon = now + timedelta(hours=settings.CASE_DUE_SOON_HOURS)
     return qs.annotate(
         urgency=When_(
-            When(paused_at__isnull=False, then=Value(3)),
-            When(step__in=list(WAITING_ON_ENTERPRISE), then=Value(3)),
-            When(due_at__lt=now, then=Value(0)),
-            When(due_at__lt=soon, then=Value(1)),
-            default=Value(2),
+            When(Case.overdue_q(now), then=Value(0)),
+            When(Case.due_soon_q(now), then=Value(1)),
+            When(Case.running_q(), then=Value(2)),
+            default=Value(3),
             output_field=IntegerField(),
         )
     ).order_by("urgency", "due_at", "id")
@@ -159,16 +155,14 @@ class QueueCounts:
 def queue_counts(*, user: User, now: datetime | None = None) -> QueueCounts:
     """How many open cases the user owns, and how many of them are overdue or due soon."""
     now = now or timezone.now()
-    soon = now + timedelta(hours=settings.CASE_DUE_SOON_HOURS)
-    running = Q(paused_at__isnull=True) & ~Q(step__in=list(WAITING_ON_ENTERPRISE))
     counts = (
         Case.objects.filter(owner=user)
         .exclude(step__in=list(TERMINAL))
         .aggregate(
             open=Count("id"),
-            overdue=Count("id", filter=running & Q(due_at__lt=now)),
-            due_soon=Count("id", filter=running & Q(due_at__gte=now, due_at__lt=soon)),
-            paused=Count("id", filter=~running),
+            overdue=Count("id", filter=Case.overdue_q(now)),
+            due_soon=Count("id", filter=Case.due_soon_q(now)),
+            paused=Count("id", filter=~Case.running_q()),
         )
     )
     return QueueCounts(**counts)

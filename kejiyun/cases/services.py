@@ -27,7 +27,6 @@ from kejiyun.accounts.models import Role, User
 from kejiyun.audit.services import audit_record
 from kejiyun.cases.models import (
     TERMINAL,
-    WAITING_ON_ENTERPRISE,
     Case,
     CaseAttachment,
     CaseEvent,
@@ -47,7 +46,7 @@ from kejiyun.matchlog.services import DEMANDS, EXPERTS, index_change_record
 from kejiyun.notifications.models import Channel
 from kejiyun.notifications.services import outbox_enqueue
 from kejiyun.regions.models import ServiceCentre
-from kejiyun.regions.selectors import region_in_jurisdiction
+from kejiyun.regions.selectors import centre_serving, region_in_jurisdiction
 from kejiyun.talent.models import TalentProfile
 
 MAX_ATTACHMENT_BYTES = 10 * MIB
@@ -190,11 +189,7 @@ def case_open(*, demand: Demand, actor: User | None, now: datetime | None = None
     existing = Case.objects.filter(demand=demand).first()
     if existing is not None:
         return existing
-    region = demand.region
-    centre = ServiceCentre.objects.filter(region=region).first()
-    if centre is None and region.parent_id is not None:
-        # A township-level demand: the county above it.
-        centre = ServiceCentre.objects.filter(region_id=region.parent_id).first()
+    centre = centre_serving(demand.region)
     if centre is None:
         raise CaseError("该需求所在区县没有服务中心，无法立案。", code="no_centre")
     owner = actor if actor is not None and actor.centre_id == centre.pk else None
@@ -665,8 +660,7 @@ def cases_escalate_overdue(*, now: datetime | None = None, limit: int = 1000) ->
     """Escalate every overdue, running case below the province; returns how many moved."""
     now = now or timezone.now()
     overdue = (
-        Case.objects.filter(due_at__lt=now, paused_at__isnull=True)
-        .exclude(step__in=[*TERMINAL, *WAITING_ON_ENTERPRISE])
+        Case.objects.filter(Case.overdue_q(now))
         .exclude(centre__region__parent__isnull=True)
         .exclude(centre__region__level="province")
         .select_related("centre__region", "demand")

@@ -23,6 +23,7 @@ from kejiyun.notifications.services import outbox_enqueue
 from kejiyun.plans.models import PlanAction, PlanFollowUp, PlanNeed, ServicePlan
 from kejiyun.plans.selectors import owner_candidates, plans_for_staff
 from kejiyun.regions.models import Region, ServiceCentre
+from kejiyun.regions.selectors import centre_serving
 from kejiyun.talent.models import TalentProfile
 from kejiyun.talent.selectors import talent_for_staff
 from kejiyun.talent.services import talent_verify
@@ -84,7 +85,7 @@ def plan_open(*, profile: TalentProfile, actor: User) -> ServicePlan:
     existing = ServicePlan.objects.filter(profile=profile).first()
     if existing is not None:
         return existing
-    centre = ServiceCentre.objects.filter(region=profile.region).first()
+    centre = centre_serving(profile.region)
     if centre is None:
         raise PlanError("该科技工作者所在区县没有服务中心。", code="no_centre")
     owner = _default_owner(centre)

@@ -51,6 +51,17 @@ def counties_of_province(province_code: str) -> QuerySet[Region]:
     )
 
 
+def centre_serving(region: Region) -> ServiceCentre | None:
+    """The service centre that serves `region`: its own, else the nearest one above it (a
+    township is served by its county's centre). None where no centre serves the region."""
+    return (
+        ServiceCentre.objects.filter(region_id__in=region.ancestor_codes)
+        .select_related("region")
+        .order_by("-region__path")
+        .first()
+    )
+
+
 def user_jurisdiction(user: StaffMember) -> Region | None:
     """The region a staff member may see, or None for someone who sees no staff data.
 

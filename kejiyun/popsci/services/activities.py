@@ -22,7 +22,7 @@ from kejiyun.common.errors import NotPermitted
 from kejiyun.popsci.errors import PopsciError
 from kejiyun.popsci.models import Activity, ActivitySignup, Segment
 from kejiyun.regions.models import Region, ServiceCentre
-from kejiyun.regions.selectors import region_in_jurisdiction
+from kejiyun.regions.selectors import centre_serving, region_in_jurisdiction
 
 if TYPE_CHECKING:
     from kejiyun.accounts.models import User
@@ -34,8 +34,7 @@ CODE_LENGTH = 6
 def _centre_for(user: User, region: Region) -> ServiceCentre:
     if user.centre_id is not None:
         return user.centre  # type: ignore[return-value]
-    codes = region.ancestor_codes
-    centre = ServiceCentre.objects.filter(region_id__in=codes).order_by("-region__path").first()
+    centre = centre_serving(region)
     if centre is None:
         raise PopsciError("该地区没有服务中心。", code="no_centre")
     return centre
