@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation, Role, SmsCode, User
-from kejiyun.accounts.sms import get_sms_backend
+from kejiyun.notifications.sms import get_sms_backend
 from kejiyun.popsci.models import AgeBand, CitizenProfile, Segment
 from kejiyun.regions.models import Region
 from kejiyun.talent.models import TalentProfile
