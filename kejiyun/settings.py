@@ -185,7 +185,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-SMS_BACKEND = env_str("SMS_BACKEND", "kejiyun.accounts.sms.OutboxBackend")
+SMS_BACKEND = env_str("SMS_BACKEND", "kejiyun.notifications.sms.OutboxBackend")
 SMS_CODE_TTL_SECONDS = env_int("SMS_CODE_TTL_SECONDS", 600)
 SMS_CODE_MAX_ATTEMPTS = 5
 SMS_CODE_RESEND_SECONDS = 60

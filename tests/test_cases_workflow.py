@@ -456,7 +456,7 @@ def test_bulk_reassignment_of_a_case_outside_the_jurisdiction_changes_nothing(
 
 
 def test_escalation_notifications_are_sent_exactly_once_under_retry(alice: User, bob: User):
-    from kejiyun.notifications.services import outbox_dispatch
+    from kejiyun.notifications.dispatch import outbox_dispatch
 
     with time_machine.travel("2026-06-01 09:00:00+08:00", tick=False) as clock:
         case = make_case(alice)

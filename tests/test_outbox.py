@@ -12,17 +12,11 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 
-from kejiyun.accounts.models import Role, SmsMessage, User
+from kejiyun.accounts.models import Role, User
 from kejiyun.notifications import channels
-from kejiyun.notifications.models import Channel, InboxItem, OutboxMessage
-from kejiyun.notifications.services import (
-    MAX_ATTEMPTS,
-    OutboxDraft,
-    backoff_delay,
-    outbox_dispatch,
-    outbox_enqueue,
-    outbox_enqueue_many,
-)
+from kejiyun.notifications.dispatch import MAX_ATTEMPTS, backoff_delay, outbox_dispatch
+from kejiyun.notifications.models import Channel, InboxItem, OutboxMessage, SmsMessage
+from kejiyun.notifications.services import OutboxDraft, outbox_enqueue, outbox_enqueue_many
 from tests.conftest import PASSWORD, client_for
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from kejiyun.accounts.models import User
+from kejiyun.notifications.dispatch import outbox_dispatch
 from kejiyun.notifications.models import Channel, InboxItem, OutboxMessage
-from kejiyun.notifications.services import outbox_dispatch
 from kejiyun.popsci.models import Campaign, CitizenProfile, Delivery, ReadEvent
 from kejiyun.popsci.selectors_outreach import feed_context
 from kejiyun.popsci.services.campaigns import campaign_create, campaign_send, campaigns_send_due

@@ -4,7 +4,8 @@ import pytest
 import time_machine
 from django.test import Client
 
-from kejiyun.accounts.models import Organisation, Role, SmsCode, SmsMessage, User
+from kejiyun.accounts.models import Organisation, Role, SmsCode, User
+from kejiyun.notifications.models import SmsMessage
 from kejiyun.talent.models import TalentProfile
 from tests.conftest import PASSWORD, make_uscc
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from kejiyun.accounts.models import LoginFailure, Organisation, SmsCode, SmsMessage, User
+from kejiyun.accounts.models import LoginFailure, Organisation, SmsCode, User
 
 
 @admin.register(User)
@@ -54,13 +54,6 @@ class SmsCodeAdmin(admin.ModelAdmin):
         "attempts",
         "used_at",
     ]
-
-
-@admin.register(SmsMessage)
-class SmsMessageAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "body"]
-    search_fields = ["mobile"]
-    readonly_fields = ["mobile", "body", "created_at"]
 
 
 @admin.register(LoginFailure)

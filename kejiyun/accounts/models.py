@@ -160,22 +160,6 @@ class SmsCode(models.Model):
         return self.used_at is None and self.expires_at > moment  # type: ignore[operator]
 
 
-class SmsMessage(models.Model):
-    """The outbox of the default SMS backend: messages are recorded here, not sent."""
-
-    mobile = models.CharField("手机号", max_length=11)
-    body = models.CharField("内容", max_length=500)
-    created_at = models.DateTimeField("时间", default=timezone.now, db_index=True)
-
-    class Meta:
-        verbose_name = "短信发件箱"
-        verbose_name_plural = "短信发件箱"
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M}"
-
-
 class LoginFailure(models.Model):
     """A failed sign-in, kept in the database so lock-outs survive a Redis outage.
 

@@ -14,8 +14,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation, Role, SmsCode, User
-from kejiyun.accounts.sms import get_sms_backend
 from kejiyun.common.errors import ServiceError
+from kejiyun.notifications.sms import get_sms_backend
 from kejiyun.regions.models import Region
 
 

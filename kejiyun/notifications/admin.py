@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from kejiyun.notifications.models import InboxItem, OutboxMessage
+from kejiyun.notifications.models import InboxItem, OutboxMessage, SmsMessage
 
 
 @admin.register(OutboxMessage)
@@ -32,3 +32,10 @@ class InboxItemAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+@admin.register(SmsMessage)
+class SmsMessageAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "body"]
+    search_fields = ["mobile"]
+    readonly_fields = ["mobile", "body", "created_at"]

@@ -4,8 +4,8 @@
 Every adapter has the same `send(message)` method and raises on failure; the outbox
 dispatcher catches the exception, records a retry and never leaks the message's personal
 data into `last_error`. The default adapters touch no network: in-app writes an inbox row,
-SMS goes through the accounts' pluggable SMS backend, WeChat logs the template message with
-the openid masked (a real WeChat gateway is another class with the same method).
+SMS goes through the pluggable SMS backend (`notifications/sms.py`), WeChat logs the template
+message with the openid masked (a real WeChat gateway is another class with the same method).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from kejiyun.accounts.sms import get_sms_backend
 from kejiyun.notifications.models import Channel, InboxItem, OutboxMessage
+from kejiyun.notifications.sms import get_sms_backend
 
 logger = logging.getLogger(__name__)
 

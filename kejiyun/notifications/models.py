@@ -11,6 +11,26 @@ class Channel(models.TextChoices):
     WECHAT = "wechat", "微信模板消息"
 
 
+class SmsMessage(models.Model):
+    """The outbox of the default SMS backend: messages are recorded here, not sent.
+
+    The table keeps its old name from when the model lived in accounts.
+    """
+
+    mobile = models.CharField("手机号", max_length=11)
+    body = models.CharField("内容", max_length=500)
+    created_at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+
+    class Meta:
+        db_table = "accounts_smsmessage"
+        verbose_name = "短信发件箱"
+        verbose_name_plural = "短信发件箱"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M}"
+
+
 class InboxItem(models.Model):
     """A message in a user's in-app inbox (站内信)."""
 

@@ -1,37 +1,28 @@
 """Writes for notifications: the transactional outbox and the in-app inbox.
 
 A message is written to the outbox in the same transaction as the change that caused it
-(`outbox_enqueue`), so a rolled-back change sends nothing. After commit a dispatch task is
-queued; the dispatcher (`outbox_dispatch`, also run by cron via `manage.py dispatch_outbox`)
-claims due rows with a conditional UPDATE, so two dispatchers never send one message, and a
-failed send is retried with exponential backoff until MAX_ATTEMPTS.
-
-Delivery is at least once only in one corner: a dispatcher that dies after handing a message
-to an external gateway and before marking it sent leaves it 'sending'; after CLAIM_TIMEOUT the
-row is reclaimed and sent again. In-app messages are written in the same transaction as the
-'sent' mark, so they are exactly once.
+(`outbox_enqueue`), so a rolled-back change sends nothing. After commit one dispatch task is
+queued per transaction; the dispatcher itself lives in `dispatch.py` (`outbox_dispatch`, also
+run by cron via `manage.py dispatch_outbox`).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from kejiyun.accounts.models import User
-from kejiyun.notifications.channels import ChannelError, channel_adapter
 from kejiyun.notifications.models import Channel, InboxItem, OutboxMessage
+from kejiyun.notifications.tasks import dispatch_outbox
 
 logger = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 5
-BACKOFF_BASE = timedelta(minutes=1)
-CLAIM_TIMEOUT = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -47,35 +38,52 @@ class OutboxDraft:
     url: str = ""
 
 
-@dataclass(frozen=True)
-class DispatchResult:
-    claimed: int = 0
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    reclaimed: int = 0
-
-
-def backoff_delay(attempts: int) -> timedelta:
-    """Wait before the next try after `attempts` failures: 1, 2, 4, 8 … minutes."""
-    return BACKOFF_BASE * (1 << max(attempts - 1, 0))
-
-
-def _dispatch_soon() -> None:
-    """Queue one dispatch after the current transaction commits (once per transaction)."""
-    pending = getattr(connection, "run_on_commit", [])
-    if connection.in_atomic_block and any(entry[1] is _queue_dispatch for entry in pending):
-        return
-    transaction.on_commit(_queue_dispatch)
-
-
 def _queue_dispatch() -> None:
-    from kejiyun.notifications.tasks import dispatch_outbox
+    """Queue the dispatch task.
 
+    The task object is imported from `tasks.py` (which imports only `dispatch.py`, never this
+    module), rather than sent by name with `send_task`: `delay()` honours
+    CELERY_TASK_ALWAYS_EAGER, so without Redis the messages are still sent in-process right
+    after commit, while `send_task` would leave them on the in-memory broker until cron.
+    """
     try:
         dispatch_outbox.delay()
     except Exception:  # a broker that is down must not fail the request; cron picks it up
         logger.warning("could not queue dispatch_outbox; the cron command will send it")
+
+
+class _DispatchAfterCommit:
+    """The on-commit callback of one transaction: queues one dispatch when it runs."""
+
+    def __init__(self) -> None:
+        self.ran = False
+
+    def __call__(self) -> None:
+        self.ran = True
+        _queue_dispatch()
+
+
+_scheduled = threading.local()
+
+
+def _dispatch_soon() -> None:
+    """Queue one dispatch after the current transaction commits (once per transaction).
+
+    The callback registered for this thread's open transaction is remembered through a weak
+    reference only. Django holds the callback until the transaction (or the savepoint it was
+    registered in) commits or rolls back, then drops it, so the weak reference is dead (or
+    the callback has run) by the time a later transaction enqueues again: that one registers
+    a callback of its own. Outside a transaction `on_commit` runs the callback at once.
+    Worst case (a runtime without reference counting keeps a dropped callback alive for a
+    while) a message waits for the next scheduled dispatch or cron run.
+    """
+    ref: weakref.ref[_DispatchAfterCommit] | None = getattr(_scheduled, "callback", None)
+    pending = ref() if ref is not None else None
+    if pending is not None and not pending.ran:
+        return
+    callback = _DispatchAfterCommit()
+    _scheduled.callback = weakref.ref(callback)
+    transaction.on_commit(callback)
 
 
 def _validate_channel(channel: str) -> None:
@@ -86,7 +94,7 @@ def _validate_channel(channel: str) -> None:
 def outbox_enqueue(
     *,
     channel: str,
-    recipient: User | None = None,
+    recipient: AbstractBaseUser | None = None,
     address: str = "",
     title: str,
     body: str,
@@ -105,7 +113,7 @@ def outbox_enqueue(
         with transaction.atomic():  # a savepoint: a lost race does not break the caller
             message = OutboxMessage.objects.create(
                 channel=channel,
-                recipient=recipient,
+                recipient_id=recipient.pk if recipient is not None else None,
                 address=address,
                 title=title[:120],
                 body=body,
@@ -165,117 +173,18 @@ def outbox_cancel_pending(*, recipient_id: int, key_prefix: str, reason: str) ->
     ).update(status=OutboxMessage.Status.FAILED, last_error=reason[:300], claimed_at=None)
 
 
-def _reclaim_stuck(now: datetime) -> int:
-    """Rows left 'sending' by a dispatcher that died count as a failed attempt."""
-    stuck = OutboxMessage.objects.filter(
-        status=OutboxMessage.Status.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT
-    )
-    failed = stuck.filter(attempts__gte=MAX_ATTEMPTS - 1).update(
-        status=OutboxMessage.Status.FAILED,
-        attempts=F("attempts") + 1,
-        last_error="claim expired",
-        claimed_at=None,
-    )
-    retried = stuck.update(
-        status=OutboxMessage.Status.PENDING,
-        attempts=F("attempts") + 1,
-        last_error="claim expired",
-        next_attempt_at=now,
-        claimed_at=None,
-    )
-    return failed + retried
-
-
-def _claim_due(*, now: datetime, limit: int) -> list[int]:
-    """Claim up to `limit` due messages. Each claim is a conditional UPDATE
-    (pending → sending); a row another dispatcher claimed first updates nothing here."""
-    candidates = list(
-        OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "id")
-        .values_list("id", flat=True)[:limit]
-    )
-    return [
-        pk
-        for pk in candidates
-        if OutboxMessage.objects.filter(pk=pk, status=OutboxMessage.Status.PENDING).update(
-            status=OutboxMessage.Status.SENDING, claimed_at=now
-        )
-        == 1
-    ]
-
-
-def _safe_error(exc: Exception) -> str:
-    """Exception class, plus the text only for ChannelError (written to carry no personal data)."""
-    if isinstance(exc, ChannelError):
-        return f"ChannelError: {exc}"[:300]
-    return type(exc).__name__[:300]
-
-
-class _ClaimLost(Exception):
-    """Another dispatcher reclaimed the row while this one was sending it."""
-
-
-def outbox_dispatch(*, limit: int = 500, now: datetime | None = None) -> DispatchResult:
-    """Send due messages once each. Safe to run twice, and concurrently."""
-    moment = now or timezone.now()
-    reclaimed = _reclaim_stuck(moment)
-    claimed = _claim_due(now=moment, limit=limit)
-    sent = retried = failed = 0
-    messages = OutboxMessage.objects.filter(pk__in=claimed).order_by("id")
-    for message in messages:
-        try:
-            with transaction.atomic():
-                channel_adapter(message.channel).send(message)
-                # Mark sent only while the claim is still ours: if the row was reclaimed
-                # meanwhile, roll back (an in-app message is then not written twice).
-                marked = OutboxMessage.objects.filter(
-                    pk=message.pk,
-                    status=OutboxMessage.Status.SENDING,
-                    claimed_at=message.claimed_at,
-                ).update(status=OutboxMessage.Status.SENT, sent_at=moment, last_error="")
-                if marked != 1:
-                    raise _ClaimLost
-            sent += 1
-        except _ClaimLost:
-            logger.warning("outbox message %s: claim lost to another dispatcher", message.pk)
-        except Exception as exc:
-            attempts = message.attempts + 1
-            final = attempts >= MAX_ATTEMPTS
-            OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.SENDING).update(
-                status=OutboxMessage.Status.FAILED if final else OutboxMessage.Status.PENDING,
-                attempts=attempts,
-                last_error=_safe_error(exc),
-                next_attempt_at=moment + backoff_delay(attempts),
-                claimed_at=None,
-            )
-            logger.warning(
-                "outbox message %s: attempt %s failed (%s)%s",
-                message.pk,
-                attempts,
-                type(exc).__name__,
-                "; giving up" if final else "",
-            )
-            if final:
-                failed += 1
-            else:
-                retried += 1
-    return DispatchResult(
-        claimed=len(claimed), sent=sent, retried=retried, failed=failed, reclaimed=reclaimed
-    )
-
-
 # --- Inbox ----------------------------------------------------------------------------------
 
 
-def inbox_mark_read(*, user: User, item_id: int, now: datetime | None = None) -> bool:
+def inbox_mark_read(*, user: AbstractBaseUser, item_id: int, now: datetime | None = None) -> bool:
     """Mark one of the user's own inbox items read; another user's item changes nothing."""
-    updated = InboxItem.objects.filter(pk=item_id, user=user, read_at__isnull=True).update(
+    updated = InboxItem.objects.filter(pk=item_id, user_id=user.pk, read_at__isnull=True).update(
         read_at=now or timezone.now()
     )
     return updated == 1
 
 
-def inbox_mark_all_read(*, user: User, now: datetime | None = None) -> int:
-    return InboxItem.objects.filter(user=user, read_at__isnull=True).update(
+def inbox_mark_all_read(*, user: AbstractBaseUser, now: datetime | None = None) -> int:
+    return InboxItem.objects.filter(user_id=user.pk, read_at__isnull=True).update(
         read_at=now or timezone.now()
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -9,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from kejiyun.accounts.models import User
 from kejiyun.notifications.selectors import inbox_for_user, inbox_unread_count
 from kejiyun.notifications.services import inbox_mark_all_read, inbox_mark_read
 
@@ -17,7 +17,7 @@ from kejiyun.notifications.services import inbox_mark_all_read, inbox_mark_read
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user: AbstractBaseUser = request.user  # type: ignore[assignment]
     page = Paginator(inbox_for_user(user=user), 20).get_page(request.GET.get("page"))
     return render(
         request,
@@ -30,7 +30,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_POST
 def mark_read(request: HttpRequest, item_id: int) -> HttpResponse:
     """Mark one of my messages read, then follow its link if asked to (same host only)."""
-    user: User = request.user  # type: ignore[assignment]
+    user: AbstractBaseUser = request.user  # type: ignore[assignment]
     inbox_mark_read(user=user, item_id=item_id)
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(
@@ -43,6 +43,6 @@ def mark_read(request: HttpRequest, item_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def mark_all_read(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user: AbstractBaseUser = request.user  # type: ignore[assignment]
     inbox_mark_all_read(user=user)
     return redirect("notifications:inbox")

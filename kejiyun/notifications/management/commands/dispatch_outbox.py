@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from kejiyun.notifications.services import outbox_dispatch
+from kejiyun.notifications.dispatch import outbox_dispatch_all
 
 
 class Command(BaseCommand):
@@ -18,14 +18,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         limit: int = options["limit"]
-        totals = {"claimed": 0, "sent": 0, "retried": 0, "failed": 0, "reclaimed": 0}
-        while True:
-            result = outbox_dispatch(limit=limit)
-            for key in totals:
-                totals[key] += getattr(result, key)
-            if result.claimed < limit:
-                break
+        totals = outbox_dispatch_all(batch=limit)
         self.stdout.write(
-            f"outbox: {totals['sent']} sent, {totals['retried']} to retry, "
-            f"{totals['failed']} failed, {totals['reclaimed']} reclaimed"
+            f"outbox: {totals.sent} sent, {totals.retried} to retry, "
+            f"{totals.failed} failed, {totals.reclaimed} reclaimed"
         )

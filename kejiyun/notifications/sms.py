@@ -13,8 +13,8 @@ from typing import Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from kejiyun.accounts.models import SmsMessage
 from kejiyun.common.masking import mask_mobile
+from kejiyun.notifications.models import SmsMessage
 
 logger = logging.getLogger(__name__)
 
