@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,10 +15,18 @@ from kejiyun.notifications.selectors import inbox_for_user, inbox_unread_count
 from kejiyun.notifications.services import inbox_mark_all_read, inbox_mark_read
 
 
+def _signed_in(request: HttpRequest) -> AbstractBaseUser:
+    """The signed-in user of a view behind `login_required` (notifications sit below
+    accounts, so they see Django's base user, not the platform's User)."""
+    if not isinstance(request.user, AbstractBaseUser):
+        raise PermissionDenied
+    return request.user
+
+
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    user: AbstractBaseUser = request.user  # type: ignore[assignment]
+    user = _signed_in(request)
     page = Paginator(inbox_for_user(user=user), 20).get_page(request.GET.get("page"))
     return render(
         request,
@@ -30,7 +39,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_POST
 def mark_read(request: HttpRequest, item_id: int) -> HttpResponse:
     """Mark one of my messages read, then follow its link if asked to (same host only)."""
-    user: AbstractBaseUser = request.user  # type: ignore[assignment]
+    user = _signed_in(request)
     inbox_mark_read(user=user, item_id=item_id)
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(
@@ -43,6 +52,6 @@ def mark_read(request: HttpRequest, item_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def mark_all_read(request: HttpRequest) -> HttpResponse:
-    user: AbstractBaseUser = request.user  # type: ignore[assignment]
+    user = _signed_in(request)
     inbox_mark_all_read(user=user)
     return redirect("notifications:inbox")
