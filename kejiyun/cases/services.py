@@ -36,7 +36,7 @@ from kejiyun.cases.models import (
     Outcome,
     Step,
 )
-from kejiyun.cases.transitions import ENTERPRISE, STAFF, move_for
+from kejiyun.cases.transitions import CASE_MOVES, ENTERPRISE, STAFF
 from kejiyun.common.errors import ServiceError, Stale
 from kejiyun.common.uploads import JPEG, MIB, OFFICE_ZIP, PDF, PNG, upload_check
 from kejiyun.common.versioning import claim_version
@@ -312,9 +312,34 @@ def case_transition(
     now: datetime | None = None,
 ) -> Case:
     """Move a case to `to_step` if the transition table allows it for this actor."""
-    now = now or timezone.now()
+    return _case_move(
+        case=case,
+        to_step=to_step,
+        actor=actor,
+        reason=reason,
+        expected_version=expected_version,
+        now=now or timezone.now(),
+    )
+
+
+def _case_move(
+    *,
+    case: Case,
+    to_step: str,
+    actor: User,
+    reason: str,
+    expected_version: int | None,
+    now: datetime,
+    changes: dict[str, object] | None = None,
+    event_kind: str = CaseEvent.Kind.TRANSITION,
+    event_reason: str = "",
+) -> Case:
+    """The one write of a case's step: the move must be in `CASE_MOVES` for this actor, the
+    version claimed, `changes` written with the step, and one event row added (of
+    `event_kind`, with `event_reason` or else the reason). Refused moves change nothing."""
     reason = reason.strip()
-    move = move_for(case.step, to_step)
+    changes = changes or {}
+    move = CASE_MOVES.find(case.step, to_step)
     if move is None:
         target = Step(to_step).label if to_step in Step.values else to_step
         raise CaseError(
@@ -326,11 +351,13 @@ def case_transition(
         _require_enterprise_actor(actor, case)
     if move.needs_reason and not reason:
         raise CaseError("请填写原因。", code="reason_required")
-    if to_step == Step.ACCEPTANCE and case.outcome == Outcome.NONE:
+    outcome = changes.get("outcome", case.outcome)
+    if to_step == Step.ACCEPTANCE and outcome == Outcome.NONE:
         raise CaseError("请先登记办理结果再提交验收。", code="outcome_required")
-    if to_step == Step.CLOSED and case.outcome == Outcome.NONE:
+    if to_step == Step.CLOSED and outcome == Outcome.NONE:
         raise CaseError("案例须有办理结果才能结案。", code="outcome_required")
     fields: dict[str, object] = {
+        **changes,
         "step": to_step,
         "step_started_at": now,
         "due_at": step_due_at(to_step, now),
@@ -347,11 +374,11 @@ def case_transition(
         claim_version(case, expected_version, stale=StaleCase, **fields)
         _event(
             case,
-            kind=CaseEvent.Kind.TRANSITION,
+            kind=event_kind,
             actor=actor,
             from_step=from_step,
             to_step=to_step,
-            reason=reason,
+            reason=event_reason or reason,
             now=now,
         )
         if to_step in TERMINAL:
@@ -424,36 +451,29 @@ def case_outcome_record(
         if not reason:
             raise CaseError("未解决的案例须说明原因。", code="reason_required")
         fields = {"outcome": Outcome.NOT_SOLVED, "outcome_reason": reason}
-    fields.update(
-        {
-            "outcome_recorded_at": now,
-            "step": Step.ACCEPTANCE,
-            "step_started_at": now,
-            "due_at": step_due_at(Step.ACCEPTANCE, now),
-            "paused_at": None,
-            "pause_reason": "",
-        }
+    fields["outcome_recorded_at"] = now
+    label = Outcome(str(fields["outcome"])).label
+    detail = (
+        f"{label}：合同 {fields['contract_number']}，{fields['contract_amount']} 万元"
+        if outcome.solved
+        else f"{label}：{fields['outcome_reason']}"
     )
     with transaction.atomic():
-        claim_version(case, expected_version, stale=StaleCase, **fields)
+        # Recording the outcome is the move delivery → acceptance, through the table.
+        _case_move(
+            case=case,
+            to_step=Step.ACCEPTANCE,
+            actor=actor,
+            reason="",
+            expected_version=expected_version,
+            now=now,
+            changes=fields,
+            event_kind=CaseEvent.Kind.OUTCOME,
+            event_reason=detail,
+        )
         if outcome.solved and outcome.evidence is not None:
             case.evidence.save(outcome.evidence.name or "evidence", outcome.evidence, save=False)
             Case.objects.filter(pk=case.pk).update(evidence=case.evidence.name)
-        label = Outcome(str(fields["outcome"])).label
-        detail = (
-            f"{label}：合同 {fields['contract_number']}，{fields['contract_amount']} 万元"
-            if outcome.solved
-            else f"{label}：{fields['outcome_reason']}"
-        )
-        _event(
-            case,
-            kind=CaseEvent.Kind.OUTCOME,
-            actor=actor,
-            from_step=Step.DELIVERY,
-            to_step=Step.ACCEPTANCE,
-            reason=detail,
-            now=now,
-        )
         for user in _enterprise_users(case):
             _notify(
                 user,

@@ -7,71 +7,38 @@ back from acceptance (by disputing it). Side exits need a reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from kejiyun.cases.models import Step
+from kejiyun.common.workflow import Move, MoveTable
 
 STAFF = "staff"
 ENTERPRISE = "enterprise"
 
-
-@dataclass(frozen=True)
-class Move:
-    to: str
-    by: str
-    needs_reason: bool = False
-
-
-TRANSITIONS: dict[str, tuple[Move, ...]] = {
-    Step.INTAKE: (
-        Move(Step.DIAGNOSIS, STAFF),
-        Move(Step.WITHDRAWN, STAFF, needs_reason=True),
-        Move(Step.UNSOLVABLE, STAFF, needs_reason=True),
-    ),
-    Step.DIAGNOSIS: (
-        Move(Step.MATCHING, STAFF),
-        Move(Step.WITHDRAWN, STAFF, needs_reason=True),
-        Move(Step.UNSOLVABLE, STAFF, needs_reason=True),
-    ),
-    Step.MATCHING: (
-        Move(Step.DOCKING, STAFF),
-        Move(Step.WITHDRAWN, STAFF, needs_reason=True),
-        Move(Step.UNSOLVABLE, STAFF, needs_reason=True),
-    ),
-    Step.DOCKING: (
-        Move(Step.AGREEMENT, STAFF),
+S = Step
+CASE_MOVES = MoveTable(
+    Step.values,
+    [
+        Move(S.INTAKE, S.DIAGNOSIS, STAFF),
+        Move(S.INTAKE, S.WITHDRAWN, STAFF, needs_reason=True),
+        Move(S.INTAKE, S.UNSOLVABLE, STAFF, needs_reason=True),
+        Move(S.DIAGNOSIS, S.MATCHING, STAFF),
+        Move(S.DIAGNOSIS, S.WITHDRAWN, STAFF, needs_reason=True),
+        Move(S.DIAGNOSIS, S.UNSOLVABLE, STAFF, needs_reason=True),
+        Move(S.MATCHING, S.DOCKING, STAFF),
+        Move(S.MATCHING, S.WITHDRAWN, STAFF, needs_reason=True),
+        Move(S.MATCHING, S.UNSOLVABLE, STAFF, needs_reason=True),
+        Move(S.DOCKING, S.AGREEMENT, STAFF),
         # The docking came to nothing: look for other experts.
-        Move(Step.MATCHING, STAFF, needs_reason=True),
-        Move(Step.WITHDRAWN, STAFF, needs_reason=True),
-        Move(Step.UNSOLVABLE, STAFF, needs_reason=True),
-    ),
-    Step.AGREEMENT: (
-        Move(Step.DELIVERY, STAFF),
-        Move(Step.WITHDRAWN, STAFF, needs_reason=True),
-        Move(Step.UNSOLVABLE, STAFF, needs_reason=True),
-    ),
-    # Leaving delivery records the outcome (case_outcome_record), which moves to acceptance.
-    Step.DELIVERY: (
-        Move(Step.ACCEPTANCE, STAFF),
-        Move(Step.WITHDRAWN, STAFF, needs_reason=True),
-    ),
-    Step.ACCEPTANCE: (
-        Move(Step.CLOSED, ENTERPRISE),
-        Move(Step.DELIVERY, ENTERPRISE, needs_reason=True),
-    ),
-    Step.CLOSED: (),
-    Step.WITHDRAWN: (),
-    Step.UNSOLVABLE: (),
-}
-
-
-def move_for(from_step: str, to_step: str) -> Move | None:
-    """The allowed move from one step to another, or None if the table has none."""
-    for move in TRANSITIONS.get(from_step, ()):
-        if move.to == to_step:
-            return move
-    return None
-
-
-def staff_moves(from_step: str) -> tuple[Move, ...]:
-    return tuple(m for m in TRANSITIONS.get(from_step, ()) if m.by == STAFF)
+        Move(S.DOCKING, S.MATCHING, STAFF, needs_reason=True),
+        Move(S.DOCKING, S.WITHDRAWN, STAFF, needs_reason=True),
+        Move(S.DOCKING, S.UNSOLVABLE, STAFF, needs_reason=True),
+        Move(S.AGREEMENT, S.DELIVERY, STAFF),
+        Move(S.AGREEMENT, S.WITHDRAWN, STAFF, needs_reason=True),
+        Move(S.AGREEMENT, S.UNSOLVABLE, STAFF, needs_reason=True),
+        # Leaving delivery records the outcome (case_outcome_record), which moves to
+        # acceptance through this same table.
+        Move(S.DELIVERY, S.ACCEPTANCE, STAFF),
+        Move(S.DELIVERY, S.WITHDRAWN, STAFF, needs_reason=True),
+        Move(S.ACCEPTANCE, S.CLOSED, ENTERPRISE),
+        Move(S.ACCEPTANCE, S.DELIVERY, ENTERPRISE, needs_reason=True),
+    ],
+)

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
 from kejiyun.cases import forms as f
 from kejiyun.cases import services
-from kejiyun.cases.models import Case, CaseAttachment, CaseEvent, Step
+from kejiyun.cases.models import MAIN_LINE, Case, CaseAttachment, CaseEvent, Step
 from kejiyun.cases.selectors import (
     access_case,
     access_case_for_enterprise,
@@ -34,7 +34,7 @@ from kejiyun.cases.selectors import (
     staff_owners_for,
     work_queue,
 )
-from kejiyun.cases.transitions import staff_moves
+from kejiyun.cases.transitions import CASE_MOVES, STAFF
 from kejiyun.demands.selectors import access_demand
 from kejiyun.plans.selectors import plan_actions_due
 from kejiyun.talent.selectors import dockable_expert
@@ -140,7 +140,7 @@ def _detail_context(request: AuthenticatedRequest, case: Case, **forms: Any) -> 
         "case": case,
         "demand": case.demand,
         "may_act": may_act,
-        "moves": staff_moves(case.step) if may_act else (),
+        "moves": CASE_MOVES.moves_from(case.step, by=STAFF) if may_act else (),
         "timeline": case_timeline(case=case),
         "notes": case.notes.select_related("author")[:50],
         "visits": case.visits.select_related("author")[:50],
@@ -149,7 +149,7 @@ def _detail_context(request: AuthenticatedRequest, case: Case, **forms: Any) -> 
         # The ranked experts, teams and results load from matching into a slot on the page.
         "matching": may_act and case.step in (Step.MATCHING, Step.DOCKING),
         "now": timezone.now(),
-        "steps": [s for s in Step if s not in (Step.WITHDRAWN, Step.UNSOLVABLE)],
+        "steps": MAIN_LINE,
         "step_index": case.step_index(),
         "pause_form": forms.get("pause_form") or f.PauseForm(initial=initial),
         "outcome_form": forms.get("outcome_form") or f.OutcomeForm(initial=initial),
@@ -433,7 +433,7 @@ def _enterprise_context(case: Case, **extra: Any) -> dict[str, Any]:
     return {
         "case": case,
         "timeline": case_timeline(case=case).filter(kind__in=ENTERPRISE_EVENT_KINDS),
-        "steps": [s for s in Step if s not in (Step.WITHDRAWN, Step.UNSOLVABLE)],
+        "steps": MAIN_LINE,
         "step_index": case.step_index(),
         "confirm_form": extra.get("confirm_form") or f.ConfirmForm(initial=initial),
         "dispute_form": extra.get("dispute_form") or f.DisputeForm(initial=initial),

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
 from kejiyun.cases import services
-from kejiyun.cases.models import Step
+from kejiyun.cases.models import MAIN_LINE, Step
 from kejiyun.demands.models import Demand
 from kejiyun.demo.seed import demo_login_usernames
 from kejiyun.talent.models import TalentProfile
@@ -38,16 +38,6 @@ _TARGETS: tuple[tuple[str, int], ...] = (
     (Step.ACCEPTANCE, 6),
     (Step.CLOSED, 14),
     (Step.UNSOLVABLE, 4),
-)
-_MAIN = (
-    Step.INTAKE,
-    Step.DIAGNOSIS,
-    Step.MATCHING,
-    Step.DOCKING,
-    Step.AGREEMENT,
-    Step.DELIVERY,
-    Step.ACCEPTANCE,
-    Step.CLOSED,
 )
 _UNSOLVABLE_REASONS = (
     "企业所需检测设备省内暂无，已推荐至国家级平台",
@@ -126,10 +116,9 @@ def _walk(
     experts: list[TalentProfile],
 ) -> bool:
     hours = settings.CASE_STEP_DUE_HOURS
-    if target == Step.UNSOLVABLE:
-        path = [Step.INTAKE, Step.DIAGNOSIS, Step.MATCHING]
-    else:
-        path = list(_MAIN[: _MAIN.index(target) + 1])
+    # An unsolvable case is given up during matching; others walk the main line to target.
+    end = Step.MATCHING if target == Step.UNSOLVABLE else target
+    path: list[str] = list(MAIN_LINE[: MAIN_LINE.index(end) + 1])
     # Time spent in each finished step; the current one started a little while ago (a fifth
     # of the open cases are past their due time).
     spent = [timedelta(hours=hours[s] * rng.uniform(0.2, 0.8)) for s in path[:-1]]
