@@ -35,7 +35,7 @@ def test_a_login_writes_exactly_one_complete_row(dora: User) -> None:
     assert response.status_code == 302
     event = only_event()
     assert (event.action, event.user_id, event.ip, event.outcome) == (
-        "login",
+        "account.login",
         dora.pk,
         "127.0.0.1",
         "ok",
@@ -50,7 +50,7 @@ def test_a_failed_login_writes_one_refused_row_without_the_typed_name(dora: User
     assert response.status_code == 200
     event = only_event()
     assert (event.action, event.user_id, event.ip, event.outcome) == (
-        "login_failed",
+        "account.login_failed",
         None,
         "127.0.0.1",
         "refused",
@@ -73,7 +73,7 @@ def test_a_logout_writes_exactly_one_complete_row(dora: User) -> None:
     event = AuditEvent.objects.order_by("-id").first()
     assert event is not None
     assert (event.action, event.user_id, event.ip, event.outcome) == (
-        "logout",
+        "account.logout",
         dora.pk,
         "127.0.0.1",
         "ok",
@@ -87,7 +87,7 @@ def test_approving_content_writes_one_content_approve_row(alice: User) -> None:
 
     content_approve(article=article, reviewer=reviewer)
 
-    [event] = AuditEvent.objects.filter(action="content_approve")
+    [event] = AuditEvent.objects.filter(action="content.approve")
     assert (event.user_id, event.object_type, event.object_id, event.outcome) == (
         reviewer.pk,
         "article",
@@ -104,20 +104,22 @@ def test_withdrawing_consent_writes_one_row() -> None:
 
     citizen_consent_withdraw(profile=profile)
 
-    [event] = AuditEvent.objects.filter(action="consent_withdraw")
+    [event] = AuditEvent.objects.filter(action="consent.withdraw")
     assert (event.user_id, event.object_type, event.object_id, event.outcome) == (
         user.pk,
         "citizen_profile",
         str(profile.pk),
         "ok",
     )
-    assert AuditEvent.objects.filter(action="consent_grant").count() == 1
+    assert AuditEvent.objects.filter(action="consent.grant").count() == 1
 
 
 def test_the_chain_verifies_intact_after_several_events(dora: User) -> None:
-    audit_record(action="login", user=dora, ip="127.0.0.1")
-    audit_record(action="login_failed", ip="::1", outcome="refused", detail={"b": 1, "a": [2]})
-    audit_record(action="logout", user=dora, ip="127.0.0.1")
+    audit_record(action="account.login", user=dora, ip="127.0.0.1")
+    audit_record(
+        action="account.login_failed", ip="::1", outcome="refused", detail={"b": 1, "a": [2]}
+    )
+    audit_record(action="account.logout", user=dora, ip="127.0.0.1")
 
     events = list(AuditEvent.objects.order_by("id"))
     assert [e.prev_hash for e in events] == ["", events[0].hash, events[1].hash]
@@ -129,9 +131,9 @@ def test_the_chain_verifies_intact_after_several_events(dora: User) -> None:
     connection.vendor == "postgresql", reason="PostgreSQL refuses the update outright"
 )
 def test_a_row_edited_behind_the_services_back_is_detected(dora: User) -> None:
-    audit_record(action="login", user=dora, ip="127.0.0.1")
-    tampered = audit_record(action="content_approve", user=dora, detail={"version": 1})
-    audit_record(action="logout", user=dora, ip="127.0.0.1")
+    audit_record(action="account.login", user=dora, ip="127.0.0.1")
+    tampered = audit_record(action="content.approve", user=dora, detail={"version": 1})
+    audit_record(action="account.logout", user=dora, ip="127.0.0.1")
 
     AuditEvent.objects.filter(pk=tampered.pk).update(detail={"version": 2})
 
@@ -142,7 +144,7 @@ def test_a_row_edited_behind_the_services_back_is_detected(dora: User) -> None:
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL only")
 def test_postgresql_refuses_to_update_or_delete_an_audit_row(dora: User) -> None:
-    event = audit_record(action="login", user=dora, ip="127.0.0.1")
+    event = audit_record(action="account.login", user=dora, ip="127.0.0.1")
 
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditEvent.objects.filter(pk=event.pk).update(detail={"version": 2})
@@ -158,9 +160,9 @@ def test_deleting_a_user_leaves_their_audit_rows_intact() -> None:
     user = User.objects.create_user(
         username="erin", password=PASSWORD, display_name="Erin", role=Role.CITIZEN
     )
-    audit_record(action="login", user=user, ip="127.0.0.1")
+    audit_record(action="account.login", user=user, ip="127.0.0.1")
     user_id = user.pk
     user.delete()
-    event = AuditEvent.objects.get(action="login")
+    event = AuditEvent.objects.get(action="account.login")
     assert event.user_id == user_id
     assert audit_verify() == []

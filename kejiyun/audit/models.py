@@ -12,6 +12,25 @@ from django.db import models
 from django.utils import timezone
 
 
+class AuditAction(models.TextChoices):
+    """Every action the audit log records, named `<subject>.<verb>`. Which writes are audited
+    is a rule (CONTRIBUTING.md, "Audit log or event table"); a new one adds its name here."""
+
+    LOGIN = "account.login", "登录"
+    LOGIN_FAILED = "account.login_failed", "登录失败"
+    LOGOUT = "account.logout", "退出"
+    TALENT_VERIFY = "talent.verify", "核验科技工作者"
+    DEMAND_ACCEPT = "demand.accept", "受理需求"
+    CASE_ASSIGN = "case.assign", "指派案例"
+    CONTENT_APPROVE = "content.approve", "审核通过科普内容"
+    CONTENT_RETURN = "content.return", "退回科普内容"
+    CONSENT_GRANT = "consent.grant", "同意定向推送"
+    CONSENT_WITHDRAW = "consent.withdraw", "撤回定向推送同意"
+    CAMPAIGN_SEND = "campaign.send", "发送科普推送"
+    SHEETS_IMPORT = "sheets.import", "导入表格"
+    SHEETS_EXPORT = "sheets.export", "导出表格"
+
+
 class AuditEvent(models.Model):
     class Outcome(models.TextChoices):
         OK = "ok", "成功"
@@ -31,7 +50,7 @@ class AuditEvent(models.Model):
         related_name="+",
     )
     ip = models.GenericIPAddressField("IP 地址", null=True, blank=True)
-    action = models.CharField("操作", max_length=40, db_index=True)
+    action = models.CharField("操作", max_length=40, choices=AuditAction.choices, db_index=True)
     object_type = models.CharField("对象类型", max_length=40, blank=True)
     object_id = models.CharField("对象编号", max_length=40, blank=True)
     outcome = models.CharField("结果", max_length=10, choices=Outcome.choices, default=Outcome.OK)

@@ -9,13 +9,14 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from kejiyun.audit.models import AuditAction
 from kejiyun.audit.services import audit_record
 from kejiyun.common.ratelimit import client_ip
 
 
 @receiver(user_logged_in, dispatch_uid="audit_login")
 def _on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    audit_record(action="login", user=user, ip=client_ip(request))
+    audit_record(action=AuditAction.LOGIN, user=user, ip=client_ip(request))
 
 
 @receiver(user_login_failed, dispatch_uid="audit_login_failed")
@@ -24,7 +25,7 @@ def _on_login_failed(
 ) -> None:
     # Never the typed login name: it may be a phone number.
     audit_record(
-        action="login_failed",
+        action=AuditAction.LOGIN_FAILED,
         ip=client_ip(request),
         outcome="refused",
         detail={"reason": "bad_credentials"},
@@ -33,4 +34,4 @@ def _on_login_failed(
 
 @receiver(user_logged_out, dispatch_uid="audit_logout")
 def _on_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    audit_record(action="logout", user=user, ip=client_ip(request))
+    audit_record(action=AuditAction.LOGOUT, user=user, ip=client_ip(request))

@@ -10,7 +10,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from kejiyun.audit.models import AuditEvent
+from kejiyun.audit.models import AuditAction, AuditEvent
 
 
 def _canonical(event: AuditEvent) -> str:
@@ -38,7 +38,7 @@ def audit_hash(event: AuditEvent) -> str:
 
 def audit_record(
     *,
-    action: str,
+    action: AuditAction,
     user: AbstractBaseUser | None = None,
     ip: str | None = None,
     object_type: str = "",

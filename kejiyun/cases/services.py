@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
+from kejiyun.audit.models import AuditAction
 from kejiyun.audit.services import audit_record
 from kejiyun.cases.models import (
     TERMINAL,
@@ -257,7 +258,7 @@ def case_assign(
             reason=f"转交 {owner.display_name}（{owner.centre}）",
         )
         audit_record(
-            action="case.assign",
+            action=AuditAction.CASE_ASSIGN,
             user=actor,
             object_type="case",
             object_id=str(case.pk),

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation, Role, User
+from kejiyun.audit.models import AuditAction
 from kejiyun.audit.services import audit_record
 from kejiyun.common.errors import ServiceError
 from kejiyun.demands.models import Demand, DemandEvent
@@ -328,7 +329,10 @@ def demand_publish(*, demand: Demand, actor: User) -> Demand:
             refusal="只有待审核的需求可以受理；该需求当前状态为「{status}」。",
         )
         audit_record(
-            action="demand.accept", user=actor, object_type="demand", object_id=str(demand.pk)
+            action=AuditAction.DEMAND_ACCEPT,
+            user=actor,
+            object_type="demand",
+            object_id=str(demand.pk),
         )
     return demand
 

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kejiyun.accounts.models import User
+from kejiyun.audit.models import AuditAction
 from kejiyun.audit.services import audit_record
 from kejiyun.common.crypto import seal
 from kejiyun.common.errors import NotPermitted
@@ -94,7 +95,7 @@ def import_batch_apply(*, batch: ImportBatch, actor: User, valid_rows_only: bool
                 except ValidationError as exc:
                     raise _conflict() from exc
             audit_record(
-                action="sheets.import",
+                action=AuditAction.SHEETS_IMPORT,
                 user=actor,
                 object_type=importer.object_type,
                 object_id=str(batch.pk),
@@ -162,7 +163,7 @@ def list_export(*, name: str, user: User) -> ExportFile:
         raise
     target.seek(0)
     audit_record(
-        action="sheets.export",
+        action=AuditAction.SHEETS_EXPORT,
         user=user,
         object_type=name,
         detail={"list": name, "rows": counted, "truncated": truncated},

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation
+from kejiyun.audit.models import AuditAction
 from kejiyun.audit.services import audit_record
 from kejiyun.common.errors import NotPermitted, ServiceError, Stale
 from kejiyun.common.versioning import claim_version
@@ -204,7 +205,10 @@ def talent_verify(*, profile: TalentProfile, actor: User) -> TalentProfile:
     profile.refresh_from_db()
     index_change_record(kind=EXPERTS, object_ids=[profile.pk])
     audit_record(
-        action="talent.verify", user=actor, object_type="talent", object_id=str(profile.pk)
+        action=AuditAction.TALENT_VERIFY,
+        user=actor,
+        object_type="talent",
+        object_id=str(profile.pk),
     )
     return profile
 

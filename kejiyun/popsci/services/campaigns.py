@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kejiyun.accounts.models import User
+from kejiyun.audit.models import AuditAction
 from kejiyun.audit.services import audit_record
 from kejiyun.notifications.models import Channel
 from kejiyun.notifications.services import OutboxDraft, outbox_enqueue_many
@@ -183,7 +184,7 @@ def campaign_send(*, campaign: Campaign, now: datetime | None = None) -> Campaig
         locked.audience_size = len(audience_ids)
         locked.save(update_fields=["status", "sent_at", "audience_size"])
         audit_record(
-            action="campaign_send",
+            action=AuditAction.CAMPAIGN_SEND,
             user=locked.created_by,
             object_type="campaign",
             object_id=str(locked.pk),

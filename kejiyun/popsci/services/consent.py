@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
+from kejiyun.audit.models import AuditAction
 from kejiyun.audit.services import audit_record
 from kejiyun.notifications.services import outbox_cancel_pending
 from kejiyun.popsci.errors import PopsciError
@@ -105,7 +106,7 @@ def _consent_set(*, profile: CitizenProfile, granted: bool, now: datetime | None
                 recipient_id=locked.user_id, key_prefix="campaign:", reason="consent withdrawn"
             )
         audit_record(
-            action="consent_grant" if granted else "consent_withdraw",
+            action=AuditAction.CONSENT_GRANT if granted else AuditAction.CONSENT_WITHDRAW,
             user=locked.user,
             object_type="citizen_profile",
             object_id=str(locked.pk),

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
+from kejiyun.audit.models import AuditAction
 from kejiyun.audit.services import audit_record
 from kejiyun.common.errors import NotPermitted
 from kejiyun.popsci.errors import PopsciError
@@ -524,7 +525,7 @@ def content_approve(*, article: Article, reviewer: User, note: str = "") -> Cont
             published_at=now,
         )
         audit_record(
-            action="content_approve",
+            action=AuditAction.CONTENT_APPROVE,
             user=reviewer,
             object_type="article",
             object_id=str(locked.pk),
@@ -549,7 +550,7 @@ def content_return(*, article: Article, reviewer: User, note: str) -> Article:
             updates={"reviewer": reviewer, "review_note": note},
         )
         audit_record(
-            action="content_return",
+            action=AuditAction.CONTENT_RETURN,
             user=reviewer,
             object_type="article",
             object_id=str(article.pk),
