@@ -22,6 +22,7 @@ from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.audit.models import AuditAction
 from kejiyun.audit.services import audit_record
 from kejiyun.common.errors import ServiceError
+from kejiyun.common.workflow import Move, MoveTable
 from kejiyun.demands.models import Demand, DemandEvent
 from kejiyun.demands.review import (
     Candidate,
@@ -36,19 +37,33 @@ from kejiyun.regions.models import Region
 
 S = Demand.Status
 
-# Every allowed status move (docs/requirements/style.md rule 5). Anything else is refused
-# by `demand_transition`.
-DEMAND_MOVES: dict[str, frozenset[str]] = {
-    # The enterprise submits; the automatic check sends an incomplete one straight back.
-    S.DRAFT: frozenset({S.SUBMITTED, S.RETURNED, S.WITHDRAWN}),
-    S.RETURNED: frozenset({S.SUBMITTED, S.RETURNED, S.WITHDRAWN}),
-    # Staff accept (a case is opened) or send back; the enterprise may still withdraw.
-    S.SUBMITTED: frozenset({S.PUBLISHED, S.RETURNED, S.WITHDRAWN}),
-    # Once accepted, the demand follows its case: closed or withdrawn with it.
-    S.PUBLISHED: frozenset({S.CLOSED, S.WITHDRAWN}),
-    S.CLOSED: frozenset(),
-    S.WITHDRAWN: frozenset(),
-}
+ENTERPRISE = "enterprise"
+STAFF = "staff"
+CHECK = "automatic check"
+CASE = "case"
+
+# Every allowed status move, and who makes it (docs/requirements/style.md rule 5). Anything
+# else is refused by `demand_transition`.
+DEMAND_MOVES = MoveTable(
+    Demand.Status.values,
+    [
+        # The enterprise submits (staff do it for a paper demand imported from Excel); the
+        # automatic check sends an incomplete one straight back.
+        Move(S.DRAFT, S.SUBMITTED, ENTERPRISE),
+        Move(S.DRAFT, S.RETURNED, CHECK, needs_reason=True),
+        Move(S.DRAFT, S.WITHDRAWN, ENTERPRISE),
+        Move(S.RETURNED, S.SUBMITTED, ENTERPRISE),
+        Move(S.RETURNED, S.RETURNED, CHECK, needs_reason=True),
+        Move(S.RETURNED, S.WITHDRAWN, ENTERPRISE),
+        # Staff accept (its case is opened) or send back; the enterprise may still withdraw.
+        Move(S.SUBMITTED, S.PUBLISHED, STAFF),
+        Move(S.SUBMITTED, S.RETURNED, STAFF, needs_reason=True),
+        Move(S.SUBMITTED, S.WITHDRAWN, ENTERPRISE),
+        # Once accepted, the demand follows its case: closed or withdrawn with it.
+        Move(S.PUBLISHED, S.CLOSED, CASE, needs_reason=True),
+        Move(S.PUBLISHED, S.WITHDRAWN, CASE, needs_reason=True),
+    ],
+)
 
 # The enterprise may change the text only while no one is reviewing or working on it.
 EDITABLE: frozenset[str] = frozenset({S.DRAFT, S.RETURNED})
@@ -118,10 +133,13 @@ def demand_transition(
         raise DemandError("需求不存在。")
     if only_from is not None and current not in only_from:
         raise DemandError(refusal.format(status=_status_label(current)))
-    if to_status not in DEMAND_MOVES.get(current, frozenset()):
+    move = DEMAND_MOVES.find(current, to_status)
+    if move is None:
         raise DemandError(
             f"当前状态为「{_status_label(current)}」，不能改为「{_status_label(to_status)}」。"
         )
+    if move.needs_reason and not reason.strip():
+        raise DemandError("请填写原因。")
     values = {"status": to_status, **(changes or {})}
     with transaction.atomic():
         claimed = Demand.objects.filter(pk=demand.pk, status=current).update(**values)
