@@ -12,12 +12,16 @@ from django.test.utils import CaptureQueriesContext
 
 from kejiyun.accounts.models import User
 from kejiyun.notifications.models import OutboxMessage
-from kejiyun.plans.models import PlanAction, PlanFollowUp, PlanNeed, ServicePlan
+from kejiyun.plans.models import PlanAction, PlanEvent, PlanFollowUp, PlanNeed, ServicePlan
 from kejiyun.plans.selectors import plan_actions_due
 from kejiyun.plans.services import (
+    NEED_MOVES,
+    PlanError,
     StalePlan,
     plan_action_add,
     plan_need_add,
+    plan_need_transition,
+    plan_reassign,
     plan_open,
     worker_verify,
 )
@@ -190,6 +194,47 @@ def test_county_staff_cannot_reassign_and_nothing_changes(alice: User, plan: Ser
     assert response.status_code == 404
     assert snapshot() == before
     assert "转交计划" not in client_for(alice).get(f"/plans/{plan.pk}/").content.decode()
+
+
+def test_every_plan_move_writes_one_event_with_actor_and_reason(
+    alice: User, bob: User, plan: ServicePlan
+) -> None:
+    need = plan_need_add(
+        plan=plan, actor=alice, expected_version=1, kind="project", description="申报省重点研发项目"
+    )
+    action = plan_action_add(
+        plan=plan, actor=alice, expected_version=2, title="联系科技厅", due_on=TODAY
+    )
+    plan_need_transition(need=need, to_status=PlanNeed.Status.MET, actor=alice, expected_version=3)
+    client_for(alice).post(f"/plans/{plan.pk}/actions/{action.pk}/done/", {"version": 4})
+    plan_reassign(plan=plan, owner=bob, actor=bob, expected_version=5)
+    events = list(
+        PlanEvent.objects.filter(plan=plan).values_list(
+            "kind", "actor__username", "from_status", "to_status", "reason"
+        )
+    )
+    assert events == [
+        ("opened", "alice", "", "", "锦江区科技服务中心"),
+        ("need_moved", "alice", "open", "met", "申报省重点研发项目"),
+        ("action_done", "alice", "", "", "联系科技厅"),
+        ("reassigned", "bob", "", "", "Alice → Bob"),
+    ]
+    page = client_for(bob).get(f"/plans/{plan.pk}/").content.decode()
+    assert 'data-testid="plan-events"' in page and "Alice → Bob" in page
+
+
+def test_a_need_move_outside_the_table_is_refused_and_writes_nothing(
+    alice: User, plan: ServicePlan
+) -> None:
+    need = plan_need_add(
+        plan=plan, actor=alice, expected_version=1, kind="training", description="培训"
+    )
+    plan_need_transition(need=need, to_status="met", actor=alice, expected_version=2)
+    assert NEED_MOVES["met"] == frozenset()
+    before = snapshot(), list(PlanEvent.objects.values())
+    with pytest.raises(PlanError, match="不能这样更改"):
+        plan_need_transition(need=need, to_status="open", actor=alice, expected_version=3)
+    assert (snapshot(), list(PlanEvent.objects.values())) == before
 
 
 def test_plan_actions_due_lists_open_actions_overdue_first_then_by_due_date(

@@ -177,3 +177,38 @@ class PlanFollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.happened_on:%Y-%m-%d}"
+
+
+class PlanEvent(models.Model):
+    """One immutable line of the plan's history: who changed what, and why."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", "建立计划"
+        NEED_MOVED = "need_moved", "需求状态变更"
+        ACTION_DONE = "action_done", "事项完成"
+        REASSIGNED = "reassigned", "转交"
+
+    plan = models.ForeignKey(
+        ServicePlan, verbose_name="服务计划", on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField("类型", max_length=12, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    from_status = models.CharField("原状态", max_length=8, blank=True)
+    to_status = models.CharField("新状态", max_length=8, blank=True)
+    reason = models.TextField("说明", blank=True)
+    created_at = models.DateTimeField("时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "计划记录"
+        verbose_name_plural = "计划记录"
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"

@@ -9,7 +9,7 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
 from kejiyun.accounts.models import Role, User
-from kejiyun.plans.models import PlanAction, PlanFollowUp, PlanNeed, ServicePlan
+from kejiyun.plans.models import PlanAction, PlanEvent, PlanFollowUp, PlanNeed, ServicePlan
 from kejiyun.regions.selectors import centres_in_jurisdiction, jurisdiction_filter
 
 
@@ -73,16 +73,18 @@ class PlanPage:
     needs: list[PlanNeed]
     actions: list[PlanAction]
     followups: list[PlanFollowUp]
+    events: list[PlanEvent]
 
 
 def plan_page(*, plan: ServicePlan) -> PlanPage:
-    """Everything the plan page lists, in three queries."""
+    """Everything the plan page lists, in four queries."""
     return PlanPage(
         needs=list(plan.needs.select_related("created_by").order_by("status", "id")),
         actions=list(
             plan.actions.select_related("need", "done_by").order_by(_open_first(), "due_on", "id")
         ),
         followups=list(plan.followups.select_related("author").order_by("-happened_on", "-id")),
+        events=list(plan.events.select_related("actor").order_by("-created_at", "-id")[:50]),
     )
 
 

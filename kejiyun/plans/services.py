@@ -19,8 +19,9 @@ from django.utils import timezone
 from kejiyun.accounts.models import Role, User
 from kejiyun.common.errors import NotPermitted, ServiceError, Stale
 from kejiyun.common.versioning import claim_version
+from kejiyun.common.workflow import Move, MoveTable
 from kejiyun.notifications.services import outbox_enqueue
-from kejiyun.plans.models import PlanAction, PlanFollowUp, PlanNeed, ServicePlan
+from kejiyun.plans.models import PlanAction, PlanEvent, PlanFollowUp, PlanNeed, ServicePlan
 from kejiyun.plans.selectors import owner_candidates, plans_for_staff
 from kejiyun.regions.models import Region, ServiceCentre
 from kejiyun.regions.selectors import centre_serving
@@ -29,6 +30,15 @@ from kejiyun.talent.selectors import talent_for_staff
 from kejiyun.talent.services import talent_verify
 
 STALE_MESSAGE = "该计划已被他人修改，请刷新后再试。"
+
+
+STAFF = "staff"
+
+# A need is open until staff mark it met (docs/requirements/style.md rule 5).
+NEED_MOVES = MoveTable(
+    PlanNeed.Status.values,
+    [Move(PlanNeed.Status.OPEN, PlanNeed.Status.MET, STAFF)],
+)
 
 
 class PlanError(ServiceError):
@@ -49,6 +59,25 @@ def _require_plan_access(plan: ServicePlan, actor: User) -> None:
 def _claim(plan: ServicePlan, expected_version: int, **changes: Any) -> None:
     """Bump the plan's version if it is still `expected_version`; otherwise StalePlan."""
     claim_version(plan, expected_version, stale=StalePlan, updated_at=timezone.now(), **changes)
+
+
+def _event(
+    plan: ServicePlan,
+    *,
+    kind: str,
+    actor: User | None,
+    reason: str = "",
+    from_status: str = "",
+    to_status: str = "",
+) -> PlanEvent:
+    return PlanEvent.objects.create(
+        plan=plan,
+        kind=kind,
+        actor=actor,
+        reason=reason,
+        from_status=from_status,
+        to_status=to_status,
+    )
 
 
 def _notify_owner(plan: ServicePlan, *, reassigned: bool) -> None:
@@ -92,6 +121,7 @@ def plan_open(*, profile: TalentProfile, actor: User) -> ServicePlan:
     try:
         with transaction.atomic():  # a savepoint: a lost race returns the winner's plan
             plan = ServicePlan.objects.create(profile=profile, centre=centre, owner=owner)
+            _event(plan, kind=PlanEvent.Kind.OPENED, actor=actor, reason=centre.name)
     except IntegrityError:
         return ServicePlan.objects.get(profile=profile)
     _notify_owner(plan, reassigned=False)
@@ -122,14 +152,39 @@ def plan_need_add(
 
 
 @transaction.atomic
-def plan_need_meet(*, need: PlanNeed, actor: User, expected_version: int) -> PlanNeed:
-    """Mark a need as met."""
+def plan_need_transition(
+    *, need: PlanNeed, to_status: str, actor: User, expected_version: int, reason: str = ""
+) -> PlanNeed:
+    """Move a need to `to_status` if `NEED_MOVES` allows it; the plan's version is claimed,
+    the status moved with a conditional UPDATE on the status read, and one event written."""
     plan = need.plan
     _require_plan_access(plan, actor)
+    move = NEED_MOVES.find(need.status, to_status)
+    if move is None:
+        raise PlanError("该需求的状态不能这样更改。", code="illegal_transition")
+    if move.needs_reason and not reason.strip():
+        raise PlanError("请填写原因。", code="reason_required")
     _claim(plan, expected_version)
-    PlanNeed.objects.filter(pk=need.pk).update(status=PlanNeed.Status.MET)
-    need.status = PlanNeed.Status.MET
+    moved = PlanNeed.objects.filter(pk=need.pk, status=need.status).update(status=to_status)
+    if moved != 1:
+        raise StalePlan()
+    _event(
+        plan,
+        kind=PlanEvent.Kind.NEED_MOVED,
+        actor=actor,
+        from_status=need.status,
+        to_status=to_status,
+        reason=reason.strip() or need.description[:60],
+    )
+    need.status = to_status
     return need
+
+
+def plan_need_meet(*, need: PlanNeed, actor: User, expected_version: int) -> PlanNeed:
+    """Mark a need as met."""
+    return plan_need_transition(
+        need=need, to_status=PlanNeed.Status.MET, actor=actor, expected_version=expected_version
+    )
 
 
 @transaction.atomic
@@ -165,6 +220,7 @@ def plan_action_complete(*, action: PlanAction, actor: User, expected_version: i
         raise StalePlan()
     action.done_at = now
     action.done_by = actor
+    _event(plan, kind=PlanEvent.Kind.ACTION_DONE, actor=actor, reason=action.title)
     return action
 
 
@@ -205,6 +261,13 @@ def plan_reassign(
         raise NotPermitted("只有市级、省级服务中心可以转交计划。")
     if not owner_candidates(plan=plan, user=actor).filter(pk=owner.pk).exists():
         raise PlanError("所选负责人不在您的辖区内，或无法负责该科技工作者。", code="owner")
+    before = plan.owner.display_name if plan.owner else "—"
     _claim(plan, expected_version, owner=owner, centre=owner.centre)
+    _event(
+        plan,
+        kind=PlanEvent.Kind.REASSIGNED,
+        actor=actor,
+        reason=f"{before} → {owner.display_name}",
+    )
     _notify_owner(plan, reassigned=True)
     return plan
