@@ -35,6 +35,7 @@ from kejiyun.cases.selectors import (
     work_queue,
 )
 from kejiyun.cases.transitions import CASE_MOVES, STAFF
+from kejiyun.common.refusals import run_service
 from kejiyun.demands.selectors import access_demand
 from kejiyun.plans.selectors import plan_actions_due
 from kejiyun.talent.selectors import dockable_expert
@@ -168,39 +169,22 @@ def detail(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     return render(request, "cases/detail.html", _detail_context(request, case))
 
 
-def _run(
-    request: HttpRequest,
-    action: Callable[[], object],
-    success: str,
-    *,
-    stale_page: Callable[[str], HttpResponse],
-    done_url: str,
-) -> HttpResponse:
-    """Run a case service; a refusal becomes a message (nothing changed), a stale edit the
-    page re-drawn from the current state with 409."""
-    try:
-        action()
-    except services.StaleCase as exc:
-        return stale_page(exc.messages[0])
-    except services.CaseError as exc:
-        messages.error(request, exc.messages[0])
-    else:
-        messages.success(request, success)
-    return redirect(done_url)
-
-
 def _act(
     request: AuthenticatedRequest, case: Case, action: Callable[[], object], success: str
 ) -> HttpResponse:
     """A staff action on the case page."""
 
-    def stale(error: str) -> HttpResponse:
+    def redraw(error: str, status: int) -> HttpResponse:
         fresh = access_case(request.user, case.pk)
         ctx = _detail_context(request, fresh, error=error)
-        return render(request, "cases/detail.html", ctx, status=409)
+        return render(request, "cases/detail.html", ctx, status=status)
 
-    return _run(
-        request, action, success, stale_page=stale, done_url=reverse("cases:detail", args=[case.pk])
+    return run_service(
+        request,
+        action,
+        success=success,
+        done_url=reverse("cases:detail", args=[case.pk]),
+        redraw=redraw,
     )
 
 
@@ -452,17 +436,17 @@ def _enterprise_act(
 ) -> HttpResponse:
     """An action of the enterprise on its own case page."""
 
-    def stale(error: str) -> HttpResponse:
+    def redraw(error: str, status: int) -> HttpResponse:
         fresh = access_case_for_enterprise(request.user, case.pk)
         ctx = _enterprise_context(fresh, error=error)
-        return render(request, "cases/enterprise_detail.html", ctx, status=409)
+        return render(request, "cases/enterprise_detail.html", ctx, status=status)
 
-    return _run(
+    return run_service(
         request,
         action,
-        success,
-        stale_page=stale,
+        success=success,
         done_url=reverse("cases:enterprise_detail", args=[case.pk]),
+        redraw=redraw,
     )
 
 

@@ -3,6 +3,8 @@ from a stale page answers 409 with the StalePlan message and changes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,10 +12,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
+from kejiyun.common.refusals import refusal_text, run_service
 from kejiyun.plans.forms import ActionForm, FollowUpForm, NeedForm, ReassignForm, VersionForm
 from kejiyun.plans.models import ServicePlan
 from kejiyun.plans.selectors import (
@@ -24,7 +28,6 @@ from kejiyun.plans.selectors import (
     plans_for_staff,
 )
 from kejiyun.plans.services import (
-    StalePlan,
     may_reassign,
     plan_action_add,
     plan_action_complete,
@@ -35,12 +38,6 @@ from kejiyun.plans.services import (
     worker_verify,
 )
 from kejiyun.talent.selectors import access_talent, counties_for_staff
-
-
-def _error_text(exc: ValidationError | PermissionDenied) -> str:
-    if isinstance(exc, ValidationError):
-        return "；".join(exc.messages)
-    return str(exc) or "无权操作。"
 
 
 @staff_required
@@ -107,20 +104,24 @@ def plan_detail(request: AuthenticatedRequest, plan_id: int) -> HttpResponse:
     return _render_plan(request, access_plan(user, plan_id))
 
 
-def _refused(
-    request: AuthenticatedRequest,
-    plan_id: int,
-    exc: ValidationError | PermissionDenied,
-    **forms: object,
+def _run(
+    request: AuthenticatedRequest, plan: ServicePlan, action: Callable[[], object], success: str
 ) -> HttpResponse:
-    """Re-render the plan as it is now, with the error; 409 for a stale page."""
-    user = request.user
-    plan = access_plan(user, plan_id)
-    status = 409 if isinstance(exc, StalePlan) else 400
-    if isinstance(exc, PermissionDenied):
-        status = 403
-    messages.error(request, _error_text(exc))
-    return _render_plan(request, plan, status=status, **forms)
+    """Run a plan write; a refusal re-draws the plan as it is now with the message (409 for a
+    stale page, 403 for no permission, 400 otherwise) and changes nothing."""
+
+    def redraw(error: str, status: int) -> HttpResponse:
+        messages.error(request, error)
+        return _render_plan(request, access_plan(request.user, plan.pk), status=status)
+
+    return run_service(
+        request,
+        action,
+        success=success,
+        done_url=reverse("plans:detail", args=[plan.pk]),
+        redraw=redraw,
+        redraw_every_refusal=True,
+    )
 
 
 @staff_required
@@ -131,18 +132,18 @@ def plan_need_add_view(request: AuthenticatedRequest, plan_id: int) -> HttpRespo
     form = NeedForm(request.POST)
     if not form.is_valid():
         return _render_plan(request, plan, status=400, need_form=form)
-    try:
-        plan_need_add(
+    return _run(
+        request,
+        plan,
+        lambda: plan_need_add(
             plan=plan,
             actor=user,
             expected_version=form.cleaned_data["version"],
             kind=form.cleaned_data["kind"],
             description=form.cleaned_data["description"],
-        )
-    except (ValidationError, PermissionDenied) as exc:
-        return _refused(request, plan_id, exc)
-    messages.success(request, "需求已登记。")
-    return redirect("plans:detail", plan_id=plan.pk)
+        ),
+        "需求已登记。",
+    )
 
 
 @staff_required
@@ -156,12 +157,14 @@ def plan_need_meet_view(request: AuthenticatedRequest, plan_id: int, need_id: in
         raise Http404("需求不存在")
     if not form.is_valid():
         return _render_plan(request, plan, status=400)
-    try:
-        plan_need_meet(need=need, actor=user, expected_version=form.cleaned_data["version"])
-    except (ValidationError, PermissionDenied) as exc:
-        return _refused(request, plan_id, exc)
-    messages.success(request, "需求已标记为已满足。")
-    return redirect("plans:detail", plan_id=plan.pk)
+    return _run(
+        request,
+        plan,
+        lambda: plan_need_meet(
+            need=need, actor=user, expected_version=form.cleaned_data["version"]
+        ),
+        "需求已标记为已满足。",
+    )
 
 
 @staff_required
@@ -172,19 +175,19 @@ def plan_action_add_view(request: AuthenticatedRequest, plan_id: int) -> HttpRes
     form = ActionForm(request.POST, needs=plan.needs.all())
     if not form.is_valid():
         return _render_plan(request, plan, status=400, action_form=form)
-    try:
-        plan_action_add(
+    return _run(
+        request,
+        plan,
+        lambda: plan_action_add(
             plan=plan,
             actor=user,
             expected_version=form.cleaned_data["version"],
             title=form.cleaned_data["title"],
             due_on=form.cleaned_data["due_on"],
             need=form.cleaned_data["need"],
-        )
-    except (ValidationError, PermissionDenied) as exc:
-        return _refused(request, plan_id, exc)
-    messages.success(request, "事项已添加。")
-    return redirect("plans:detail", plan_id=plan.pk)
+        ),
+        "事项已添加。",
+    )
 
 
 @staff_required
@@ -200,14 +203,14 @@ def plan_action_complete_view(
     form = VersionForm(request.POST)
     if not form.is_valid():
         return _render_plan(request, plan, status=400)
-    try:
-        plan_action_complete(
+    return _run(
+        request,
+        plan,
+        lambda: plan_action_complete(
             action=action, actor=user, expected_version=form.cleaned_data["version"]
-        )
-    except (ValidationError, PermissionDenied) as exc:
-        return _refused(request, plan_id, exc)
-    messages.success(request, "事项已完成。")
-    return redirect("plans:detail", plan_id=plan.pk)
+        ),
+        "事项已完成。",
+    )
 
 
 @staff_required
@@ -218,18 +221,18 @@ def plan_followup_add_view(request: AuthenticatedRequest, plan_id: int) -> HttpR
     form = FollowUpForm(request.POST)
     if not form.is_valid():
         return _render_plan(request, plan, status=400, followup_form=form)
-    try:
-        plan_followup_add(
+    return _run(
+        request,
+        plan,
+        lambda: plan_followup_add(
             plan=plan,
             actor=user,
             expected_version=form.cleaned_data["version"],
             happened_on=form.cleaned_data["happened_on"],
             note=form.cleaned_data["note"],
-        )
-    except (ValidationError, PermissionDenied) as exc:
-        return _refused(request, plan_id, exc)
-    messages.success(request, "跟进记录已保存。")
-    return redirect("plans:detail", plan_id=plan.pk)
+        ),
+        "跟进记录已保存。",
+    )
 
 
 @staff_required
@@ -242,17 +245,17 @@ def plan_reassign_view(request: AuthenticatedRequest, plan_id: int) -> HttpRespo
     form = ReassignForm(request.POST, candidates=owner_candidates(plan=plan, user=user))
     if not form.is_valid():
         return _render_plan(request, plan, status=400, reassign_form=form)
-    try:
-        plan_reassign(
+    return _run(
+        request,
+        plan,
+        lambda: plan_reassign(
             plan=plan,
             owner=form.cleaned_data["owner"],
             actor=user,
             expected_version=form.cleaned_data["version"],
-        )
-    except (ValidationError, PermissionDenied) as exc:
-        return _refused(request, plan_id, exc)
-    messages.success(request, "计划已转交。")
-    return redirect("plans:detail", plan_id=plan.pk)
+        ),
+        "计划已转交。",
+    )
 
 
 @login_required
@@ -278,7 +281,7 @@ def worker_verify_view(request: AuthenticatedRequest, profile_id: int) -> HttpRe
     try:
         plan = worker_verify(profile=profile, actor=user)
     except (ValidationError, PermissionDenied) as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, refusal_text(exc))
         return redirect("talent:staff_detail", profile_id=profile.pk)
     owner = plan.owner.display_name if plan.owner else "（暂无负责人）"
     messages.success(request, f"已核验，并建立一人一策服务计划，负责人：{owner}。")

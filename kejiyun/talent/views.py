@@ -18,7 +18,9 @@ from django.views.decorators.http import require_POST
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
 from kejiyun.accounts.models import User
 from kejiyun.accounts.selectors import organisations_for_staff
+from kejiyun.common.errors import ServiceError
 from kejiyun.common.ratelimit import rate_limit_exceeded
+from kejiyun.common.refusals import refusal_status, refusal_text
 from kejiyun.regions.selectors import counties_of_province
 from kejiyun.talent.forms import MemberForm, ProfileForm, ResourceForm, ResultForm, TeamForm
 from kejiyun.talent.models import TalentProfile
@@ -43,7 +45,6 @@ from kejiyun.talent.selectors import (
     teams_of_worker,
 )
 from kejiyun.talent.services import (
-    StaleProfile,
     resource_create,
     resource_update,
     talent_profile_update,
@@ -56,12 +57,6 @@ from kejiyun.talent.services import (
     tech_result_delete,
     tech_result_update,
 )
-
-
-def _error_text(exc: ValidationError | PermissionDenied) -> str:
-    if isinstance(exc, ValidationError):
-        return "；".join(exc.messages)
-    return str(exc) or "无权操作。"
 
 
 def directory(request: HttpRequest) -> HttpResponse:
@@ -103,11 +98,9 @@ def me(request: AuthenticatedRequest) -> HttpResponse:
                     data=form.to_data(),
                     expected_version=form.cleaned_data["version"],
                 )
-            except StaleProfile as exc:
-                form.add_error(None, _error_text(exc))
-                status = 409
-            except ValidationError as exc:
-                form.add_error(None, _error_text(exc))
+            except ServiceError as exc:
+                form.add_error(None, refusal_text(exc))
+                status = refusal_status(exc, otherwise=200)
             else:
                 messages.success(request, "档案已保存。")
                 return redirect("talent:me")
@@ -125,7 +118,7 @@ def me_results(request: AuthenticatedRequest) -> HttpResponse:
         try:
             tech_result_create(profile=profile, data=form.to_data(), team=form.team())
         except (ValidationError, PermissionDenied) as exc:
-            form.add_error(None, _error_text(exc))
+            form.add_error(None, refusal_text(exc))
         else:
             messages.success(request, "成果已登记。")
             return redirect("talent:me_results")
@@ -145,7 +138,7 @@ def me_result_edit(request: AuthenticatedRequest, result_id: int) -> HttpRespons
             try:
                 tech_result_update(result=result, data=form.to_data())
             except ValidationError as exc:
-                form.add_error(None, _error_text(exc))
+                form.add_error(None, refusal_text(exc))
             else:
                 messages.success(request, "成果已保存。")
                 return redirect("talent:me_results")
@@ -180,7 +173,7 @@ def me_team_new(request: AuthenticatedRequest) -> HttpResponse:
         try:
             team = team_create(lead=profile, data=form.to_data())
         except ValidationError as exc:
-            form.add_error(None, _error_text(exc))
+            form.add_error(None, refusal_text(exc))
         else:
             messages.success(request, f"“{team.name}”已创建。")
             return redirect("talent:me_team_edit", team_id=team.pk)
@@ -198,7 +191,7 @@ def me_team_edit(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
             try:
                 team_update(team=team, data=form.to_data(host_organisation=team.host_organisation))
             except ValidationError as exc:
-                form.add_error(None, _error_text(exc))
+                form.add_error(None, refusal_text(exc))
             else:
                 messages.success(request, "已保存。")
                 return redirect("talent:me_team_edit", team_id=team.pk)
@@ -242,7 +235,7 @@ def me_team_leave(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
     try:
         team_member_leave(team=team, member=profile)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, refusal_text(exc))
     else:
         messages.success(request, f"已退出“{team.name}”。")
     return redirect("talent:me_teams")
@@ -261,7 +254,7 @@ def me_team_member_remove(
     try:
         team_member_remove(team=team, member=member)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, refusal_text(exc))
     else:
         messages.info(request, "成员已移除。")
     return redirect("talent:me_team_edit", team_id=team.pk)
@@ -390,7 +383,7 @@ def staff_resource_new(request: AuthenticatedRequest) -> HttpResponse:
         try:
             resource = resource_create(data=form.to_data(), actor=user)
         except (ValidationError, PermissionDenied) as exc:
-            form.add_error(None, _error_text(exc))
+            form.add_error(None, refusal_text(exc))
         else:
             messages.success(request, f"“{resource.name}”已登记。")
             return redirect("talent:staff_resource_detail", resource_id=resource.pk)
@@ -407,7 +400,7 @@ def staff_resource_edit(request: AuthenticatedRequest, resource_id: int) -> Http
             try:
                 resource_update(resource=resource, data=form.to_data(), actor=user)
             except (ValidationError, PermissionDenied) as exc:
-                form.add_error(None, _error_text(exc))
+                form.add_error(None, refusal_text(exc))
             else:
                 messages.success(request, "已保存。")
                 return redirect("talent:staff_resource_detail", resource_id=resource.pk)
