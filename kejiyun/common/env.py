@@ -48,6 +48,24 @@ def env_int(name: str, default: int) -> int:
         raise EnvError(f"environment variable {name} must be an integer, got {raw!r}") from None
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise EnvError(f"environment variable {name} must be a number, got {raw!r}") from None
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (compared in lower case)."""
+    value = env_str(name, default).strip().lower()
+    if value not in choices:
+        raise EnvError(f"environment variable {name} must be one of {', '.join(choices)}")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:

@@ -109,8 +109,8 @@ _engines: dict[str, _Built] = {}
 
 
 def _embedder_name() -> str:
-    name = str(getattr(settings, "MATCH_EMBEDDER", "none") or "none").lower()
-    if name not in {"none", "e5", "hash"}:
+    name = str(settings.MATCH_EMBEDDER).lower()
+    if name not in {"none", "e5", "hash"}:  # settings check the environment; tests override
         raise ValueError(f"MATCH_EMBEDDER must be none, e5 or hash, not {name!r}")
     return name
 
@@ -125,8 +125,7 @@ def _embedder() -> Embedder | None:
 
 
 def index_dir() -> Path:
-    default = Path(settings.BASE_DIR) / "var" / "match-index"
-    return Path(getattr(settings, "MATCH_INDEX_DIR", default))
+    return Path(settings.MATCH_INDEX_DIR)
 
 
 def current_stamp(kind: str) -> Stamp:
