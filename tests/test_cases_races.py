@@ -13,8 +13,10 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from kejiyun.cases import services
+from kejiyun.cases.clock.services import case_pause, case_resume
+from kejiyun.cases.errors import CaseError, StaleCase
 from kejiyun.cases.models import Case, CaseEvent
+from kejiyun.cases.workflow.services import case_open
 from kejiyun.demands.models import Demand
 from kejiyun.regions.services import regions_load, service_centres_ensure
 from tests.conftest import make_enterprise, make_staff
@@ -38,7 +40,7 @@ def test_a_thousand_racing_edits_of_one_case_lose_no_update() -> None:
         category=Demand.Category.PROBLEM,
         status=Demand.Status.PUBLISHED,
     )
-    case = services.case_open(demand=demand, actor=alice)
+    case = case_open(demand=demand, actor=alice)
     landed: list[int] = []
     stale: list[int] = []
     errors: list[BaseException] = []
@@ -51,14 +53,14 @@ def test_a_thousand_racing_edits_of_one_case_lose_no_update() -> None:
                 seen = Case.objects.select_related("centre__region", "demand").get(pk=case.pk)
                 try:
                     if seen.paused_at is None:
-                        services.case_pause(
+                        case_pause(
                             case=seen, actor=alice, reason="等企业", expected_version=seen.version
                         )
                     else:
-                        services.case_resume(case=seen, actor=alice, expected_version=seen.version)
-                except services.StaleCase:
+                        case_resume(case=seen, actor=alice, expected_version=seen.version)
+                except StaleCase:
                     stale.append(1)
-                except services.CaseError:
+                except CaseError:
                     # Read "not paused" just before another thread paused it, or the other
                     # way round: a refusal that changed nothing.
                     stale.append(1)

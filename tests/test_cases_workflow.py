@@ -15,9 +15,26 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
-from kejiyun.cases import services
+from kejiyun.cases.clock.services import (
+    case_escalate,
+    case_pause,
+    case_resume,
+    cases_escalate_overdue,
+)
+from kejiyun.cases.dockings.services import docking_respond, docking_send
+from kejiyun.cases.errors import CaseError, StaleCase
 from kejiyun.cases.models import Case, CaseEvent, DockingRequest, Outcome, Step
-from kejiyun.cases.selectors import work_queue
+from kejiyun.cases.workflow.selectors import work_queue
+from kejiyun.cases.workflow.services import (
+    OutcomeInput,
+    case_assign,
+    case_confirm,
+    case_dispute,
+    case_open,
+    case_outcome_record,
+    case_transition,
+    cases_reassign,
+)
 from kejiyun.demands.models import Demand
 from kejiyun.notifications.models import OutboxMessage
 from tests.conftest import PASSWORD, client_for, make_enterprise, make_staff, make_worker
@@ -54,19 +71,19 @@ def make_case(
         industry="茶叶种植",
         status=Demand.Status.PUBLISHED,
     )
-    return services.case_open(demand=demand, actor=actor)
+    return case_open(demand=demand, actor=actor)
 
 
 def walk_to(case: Case, step: str, actor: User) -> Case:
     for target in (Step.DIAGNOSIS, Step.MATCHING, Step.DOCKING, Step.AGREEMENT, Step.DELIVERY):
         if case.step == step:
             break
-        services.case_transition(case=case, to_step=target, actor=actor)
+        case_transition(case=case, to_step=target, actor=actor)
     return case
 
 
-def solved(evidence: bytes = PDF) -> services.OutcomeInput:
-    return services.OutcomeInput(
+def solved(evidence: bytes = PDF) -> OutcomeInput:
+    return OutcomeInput(
         solved=True,
         contract_number="HT-2026-001",
         contract_amount=Decimal("12.50"),
@@ -83,7 +100,7 @@ def test_an_accepted_demand_opens_one_case_at_the_county_centre_owned_by_its_sta
     assert case.due_at == case.step_started_at + timedelta(hours=48)
     assert list(case.events.values_list("kind", "to_step")) == [("opened", "intake")]
     # Opening it again returns the same case.
-    assert services.case_open(demand=case.demand, actor=alice).pk == case.pk
+    assert case_open(demand=case.demand, actor=alice).pk == case.pk
     assert Case.objects.count() == 1
 
 
@@ -100,8 +117,8 @@ def test_a_case_accepted_by_city_staff_goes_to_the_least_loaded_county_staff(bob
 def test_illegal_transitions_are_refused_and_change_nothing(alice: User):
     case = make_case(alice)
     for target in (Step.MATCHING, Step.DELIVERY, Step.CLOSED, Step.ACCEPTANCE, "nonsense"):
-        with pytest.raises(services.CaseError):
-            services.case_transition(case=case, to_step=target, actor=alice)
+        with pytest.raises(CaseError):
+            case_transition(case=case, to_step=target, actor=alice)
     fresh = Case.objects.get(pk=case.pk)
     assert (fresh.step, fresh.version) == (Step.INTAKE, 1)
     assert fresh.events.count() == 1
@@ -109,9 +126,9 @@ def test_illegal_transitions_are_refused_and_change_nothing(alice: User):
 
 def test_side_exits_need_a_reason(alice: User):
     case = make_case(alice)
-    with pytest.raises(services.CaseError, match="原因"):
-        services.case_transition(case=case, to_step=Step.UNSOLVABLE, actor=alice, reason=" ")
-    services.case_transition(
+    with pytest.raises(CaseError, match="原因"):
+        case_transition(case=case, to_step=Step.UNSOLVABLE, actor=alice, reason=" ")
+    case_transition(
         case=case, to_step=Step.UNSOLVABLE, actor=alice, reason="企业所需设备国内无供应"
     )
     fresh = Case.objects.get(pk=case.pk)
@@ -119,8 +136,8 @@ def test_side_exits_need_a_reason(alice: User):
     assert fresh.outcome == Outcome.NOT_SOLVED
     assert fresh.closed_at is not None
     assert Demand.objects.get(pk=case.demand_id).status == Demand.Status.CLOSED
-    with pytest.raises(services.CaseError):
-        services.case_transition(case=fresh, to_step=Step.DIAGNOSIS, actor=alice)
+    with pytest.raises(CaseError):
+        case_transition(case=fresh, to_step=Step.DIAGNOSIS, actor=alice)
 
 
 def test_the_whole_path_to_a_confirmed_and_rated_outcome_is_on_the_timeline(alice: User):
@@ -128,15 +145,15 @@ def test_the_whole_path_to_a_confirmed_and_rated_outcome_is_on_the_timeline(alic
     erin = make_enterprise_user(case.demand.organisation)
     walk_to(case, Step.DELIVERY, alice)
     # Staff cannot skip the outcome into acceptance, nor close the case themselves.
-    with pytest.raises(services.CaseError):
-        services.case_transition(case=case, to_step=Step.ACCEPTANCE, actor=alice)
-    services.case_outcome_record(case=case, outcome=solved(), actor=alice)
+    with pytest.raises(CaseError):
+        case_transition(case=case, to_step=Step.ACCEPTANCE, actor=alice)
+    case_outcome_record(case=case, outcome=solved(), actor=alice)
     assert case.step == Step.ACCEPTANCE
-    with pytest.raises(services.CaseError, match="企业"):
-        services.case_transition(case=case, to_step=Step.CLOSED, actor=alice)
-    with pytest.raises(services.CaseError, match="1 到 5"):
-        services.case_confirm(case=case, actor=erin, rating=6)
-    services.case_confirm(case=case, actor=erin, rating=5, comment="专家很专业")
+    with pytest.raises(CaseError, match="企业"):
+        case_transition(case=case, to_step=Step.CLOSED, actor=alice)
+    with pytest.raises(CaseError, match="1 到 5"):
+        case_confirm(case=case, actor=erin, rating=6)
+    case_confirm(case=case, actor=erin, rating=5, comment="专家很专业")
     fresh = Case.objects.get(pk=case.pk)
     assert fresh.step == Step.CLOSED
     assert (fresh.outcome, fresh.contract_number, fresh.rating) == ("solved", "HT-2026-001", 5)
@@ -163,15 +180,15 @@ def test_the_whole_path_to_a_confirmed_and_rated_outcome_is_on_the_timeline(alic
 def test_a_solved_outcome_needs_contract_amount_and_evidence(alice: User):
     case = walk_to(make_case(alice), Step.DELIVERY, alice)
     bad = [
-        services.OutcomeInput(solved=True, contract_amount=Decimal(1), evidence=solved().evidence),
-        services.OutcomeInput(solved=True, contract_number="HT-1", evidence=solved().evidence),
-        services.OutcomeInput(solved=True, contract_number="HT-1", contract_amount=Decimal(1)),
-        services.OutcomeInput(solved=False, reason="  "),
+        OutcomeInput(solved=True, contract_amount=Decimal(1), evidence=solved().evidence),
+        OutcomeInput(solved=True, contract_number="HT-1", evidence=solved().evidence),
+        OutcomeInput(solved=True, contract_number="HT-1", contract_amount=Decimal(1)),
+        OutcomeInput(solved=False, reason="  "),
         solved(evidence=b"MZ\x90\x00 not a document"),
     ]
     for outcome in bad:
-        with pytest.raises(services.CaseError):
-            services.case_outcome_record(case=case, outcome=outcome, actor=alice)
+        with pytest.raises(CaseError):
+            case_outcome_record(case=case, outcome=outcome, actor=alice)
     fresh = Case.objects.get(pk=case.pk)
     assert (fresh.step, fresh.outcome, fresh.evidence.name) == (Step.DELIVERY, "", "")
 
@@ -179,10 +196,10 @@ def test_a_solved_outcome_needs_contract_amount_and_evidence(alice: User):
 def test_the_enterprise_can_dispute_the_outcome_which_goes_back_to_delivery(alice: User):
     case = walk_to(make_case(alice), Step.DELIVERY, alice)
     erin = make_enterprise_user(case.demand.organisation)
-    services.case_outcome_record(
-        case=case, outcome=services.OutcomeInput(solved=False, reason="专家未到场"), actor=alice
+    case_outcome_record(
+        case=case, outcome=OutcomeInput(solved=False, reason="专家未到场"), actor=alice
     )
-    services.case_dispute(case=case, actor=erin, reason="专家来过两次，问题还在")
+    case_dispute(case=case, actor=erin, reason="专家来过两次，问题还在")
     fresh = Case.objects.get(pk=case.pk)
     assert (fresh.step, fresh.outcome) == (Step.DELIVERY, "")
     assert fresh.events.filter(kind="disputed").count() == 1
@@ -190,10 +207,10 @@ def test_the_enterprise_can_dispute_the_outcome_which_goes_back_to_delivery(alic
 
 def test_another_enterprise_cannot_confirm_the_case(alice: User):
     case = walk_to(make_case(alice), Step.DELIVERY, alice)
-    services.case_outcome_record(case=case, outcome=solved(), actor=alice)
+    case_outcome_record(case=case, outcome=solved(), actor=alice)
     stranger = make_enterprise_user(make_enterprise("别家公司", "510104", "9"), "mallory")
-    with pytest.raises(services.CaseError):
-        services.case_confirm(case=case, actor=stranger, rating=1)
+    with pytest.raises(CaseError):
+        case_confirm(case=case, actor=stranger, rating=1)
     response = client_for(stranger).post(
         f"/cases/mine/{case.pk}/confirm/", {"rating": "1", "version": case.version}
     )
@@ -227,8 +244,8 @@ def test_the_escalation_command_moves_an_overdue_case_to_the_city_and_notifies(
         assert OutboxMessage.objects.filter(recipient=bob).count() == 1
         # County staff still see it but may no longer act on it.
         assert client_for(alice).get(f"/cases/{case.pk}/").status_code == 200
-        with pytest.raises(services.CaseError):
-            services.case_transition(case=fresh, to_step=Step.DIAGNOSIS, actor=alice)
+        with pytest.raises(CaseError):
+            case_transition(case=fresh, to_step=Step.DIAGNOSIS, actor=alice)
 
 
 def test_an_overdue_city_case_escalates_to_the_province_and_stops_there(
@@ -238,7 +255,7 @@ def test_an_overdue_city_case_escalates_to_the_province_and_stops_there(
         case = make_case(alice)
         for _ in range(3):
             clock.shift(timedelta(hours=49))
-            services.cases_escalate_overdue()
+            cases_escalate_overdue()
         fresh = Case.objects.get(pk=case.pk)
         assert (fresh.centre.region_id, fresh.owner, fresh.escalations) == ("510000", pat, 2)
 
@@ -248,11 +265,11 @@ def test_pausing_stops_the_clock_and_resuming_moves_the_due_time_on(alice: User,
         case = make_case(alice)
         due = case.due_at
         clock.shift(timedelta(hours=10))
-        services.case_pause(case=case, actor=alice, reason="等企业提供土壤检测报告")
+        case_pause(case=case, actor=alice, reason="等企业提供土壤检测报告")
         clock.shift(timedelta(days=5))
         assert not Case.objects.get(pk=case.pk).is_overdue()
-        assert services.cases_escalate_overdue() == 0
-        services.case_resume(case=case, actor=alice)
+        assert cases_escalate_overdue() == 0
+        case_resume(case=case, actor=alice)
         fresh = Case.objects.get(pk=case.pk)
         assert fresh.due_at == due + timedelta(days=5)
         assert fresh.centre.region_id == "510104"
@@ -294,8 +311,8 @@ def test_a_stale_edit_is_refused_with_409_and_changes_nothing(alice: User):
     assert "已被他人修改" in stale.content.decode()
     fresh = Case.objects.get(pk=case.pk)
     assert (fresh.step, fresh.version, fresh.paused_at) == (Step.DIAGNOSIS, 2, None)
-    with pytest.raises(services.StaleCase):
-        services.case_transition(case=fresh, to_step=Step.MATCHING, actor=alice, expected_version=1)
+    with pytest.raises(StaleCase):
+        case_transition(case=fresh, to_step=Step.MATCHING, actor=alice, expected_version=1)
 
 
 def test_staff_move_a_case_through_the_pages(alice: User):
@@ -352,16 +369,16 @@ def test_an_attachment_must_be_a_document(alice: User):
 def test_staff_send_a_docking_request_that_lands_on_the_timeline(alice: User):
     case = walk_to(make_case(alice), Step.MATCHING, alice)
     expert = make_worker("wang", "510104", "13800138000")
-    services.docking_send(case=case, expert=expert, actor=alice, message="请联系企业")
+    docking_send(case=case, expert=expert, actor=alice, message="请联系企业")
     fresh = Case.objects.get(pk=case.pk)
     assert fresh.step == Step.DOCKING
     assert list(fresh.events.values_list("kind", flat=True))[-2:] == ["docking", "transition"]
     assert OutboxMessage.objects.filter(recipient=expert.user, channel="inapp").count() == 1
-    with pytest.raises(services.CaseError, match="已向这位专家"):
-        services.docking_send(case=fresh, expert=expert, actor=alice)
+    with pytest.raises(CaseError, match="已向这位专家"):
+        docking_send(case=fresh, expert=expert, actor=alice)
     docking = DockingRequest.objects.get()
-    with pytest.raises(services.CaseError, match="原因"):
-        services.docking_respond(docking=docking, actor=expert.user, accept=False)
+    with pytest.raises(CaseError, match="原因"):
+        docking_respond(docking=docking, actor=expert.user, accept=False)
     response = client_for(expert.user).post(
         f"/cases/dockings/{docking.pk}/", {"accept": "0", "reason": "近期在外地"}
     )
@@ -382,7 +399,7 @@ def test_the_work_queue_puts_overdue_first_then_due_soon(alice: User):
         clock.shift(timedelta(hours=20))
         later = walk_to(make_case(alice, serial="3", title="新需求"), Step.DIAGNOSIS, alice)
         paused = make_case(alice, serial="4", title="暂停的需求")
-        services.case_pause(case=paused, actor=alice, reason="等企业")
+        case_pause(case=paused, actor=alice, reason="等企业")
         order = list(work_queue(user=alice).values_list("pk", flat=True))
         assert order == [late.pk, soon.pk, later.pk, paused.pk]
         page = client_for(alice).get("/cases/").content.decode()
@@ -422,7 +439,7 @@ def test_enterprise_case_list_uses_a_fixed_number_of_queries(alice: User):
             category="problem",
             status="published",
         )
-        services.case_open(demand=demand, actor=alice)
+        case_open(demand=demand, actor=alice)
     with CaptureQueriesContext(connection) as ctx:
         page = client.get("/cases/mine/")
     assert len(ctx.captured_queries) == few
@@ -433,8 +450,8 @@ def test_only_city_or_province_staff_reassign_in_bulk(alice: User, bob: User):
     one = make_case(alice, serial="1")
     two = make_case(alice, serial="2", title="二")
     colleague = make_staff("carol", "510104")
-    with pytest.raises(services.CaseError):
-        services.cases_reassign(case_ids=[one.pk, two.pk], owner=colleague, actor=alice)
+    with pytest.raises(CaseError):
+        cases_reassign(case_ids=[one.pk, two.pk], owner=colleague, actor=alice)
     response = client_for(bob).post(
         "/cases/reassign/", {"cases": [one.pk, two.pk], "owner": colleague.pk}
     )
@@ -449,8 +466,8 @@ def test_bulk_reassignment_of_a_case_outside_the_jurisdiction_changes_nothing(
     mine = make_case(alice, serial="1")
     theirs = make_case(charlie, county="510822", serial="2", title="外市需求")
     colleague = make_staff("carol", "510104")
-    with pytest.raises(services.CaseError):
-        services.cases_reassign(case_ids=[mine.pk, theirs.pk], owner=colleague, actor=bob)
+    with pytest.raises(CaseError):
+        cases_reassign(case_ids=[mine.pk, theirs.pk], owner=colleague, actor=bob)
     assert Case.objects.get(pk=mine.pk).owner == alice
     assert Case.objects.get(pk=theirs.pk).owner == charlie
 
@@ -461,8 +478,8 @@ def test_escalation_notifications_are_sent_exactly_once_under_retry(alice: User,
     with time_machine.travel("2026-06-01 09:00:00+08:00", tick=False) as clock:
         case = make_case(alice)
         clock.shift(timedelta(hours=49))
-        services.case_escalate(case=Case.objects.get(pk=case.pk))
-        services.case_escalate(case=case)  # an old copy of the row: refused as stale
+        case_escalate(case=Case.objects.get(pk=case.pk))
+        case_escalate(case=case)  # an old copy of the row: refused as stale
         outbox_dispatch()
         outbox_dispatch()
     assert bob.inbox.count() == 1  # type: ignore[attr-defined]
@@ -471,14 +488,14 @@ def test_escalation_notifications_are_sent_exactly_once_under_retry(alice: User,
 def test_a_case_cannot_be_handed_to_staff_who_could_not_see_it(alice: User, bob: User):
     case = make_case(alice)
     walt = make_staff("walt", "510107")  # 武侯区: same city, another county
-    with pytest.raises(services.CaseError, match="所在区县"):
-        services.case_assign(case=case, owner=walt, actor=bob)
+    with pytest.raises(CaseError, match="所在区县"):
+        case_assign(case=case, owner=walt, actor=bob)
     response = client_for(bob).post("/cases/reassign/", {"cases": [case.pk], "owner": walt.pk})
     assert response.status_code == 302
     fresh = Case.objects.get(pk=case.pk)
     assert (fresh.owner, fresh.version, fresh.events.count()) == (alice, 1, 1)
     # Staff of the case's county, city or province can take it.
-    services.case_assign(case=fresh, owner=bob, actor=bob)
+    case_assign(case=fresh, owner=bob, actor=bob)
     assert Case.objects.get(pk=case.pk).owner == bob
 
 
@@ -487,7 +504,7 @@ def test_bulk_reassignment_redirects_only_to_the_queue_and_counts_real_moves(
 ):
     one = make_case(alice, serial="1")
     carol = make_staff("carol", "510104")
-    services.case_assign(case=one, owner=carol, actor=bob)
+    case_assign(case=one, owner=carol, actor=bob)
     two = make_case(alice, serial="2", title="二")
     response = client_for(bob).post(
         "/cases/reassign/",
@@ -516,9 +533,9 @@ def test_a_docking_request_to_an_expert_of_the_demanding_enterprise_is_refused(a
 def test_a_case_waiting_for_the_enterprise_to_confirm_does_not_escalate(alice: User, bob: User):
     with time_machine.travel("2026-06-01 09:00:00+08:00", tick=False) as clock:
         case = walk_to(make_case(alice), Step.DELIVERY, alice)
-        services.case_outcome_record(case=case, outcome=solved(), actor=alice)
+        case_outcome_record(case=case, outcome=solved(), actor=alice)
         clock.shift(timedelta(days=40))
-        assert services.cases_escalate_overdue() == 0
+        assert cases_escalate_overdue() == 0
         fresh = Case.objects.get(pk=case.pk)
         assert (fresh.centre.region_id, fresh.escalations) == ("510104", 0)
         assert not fresh.is_overdue()
@@ -527,8 +544,8 @@ def test_a_case_waiting_for_the_enterprise_to_confirm_does_not_escalate(alice: U
 def test_a_disputed_outcome_leaves_no_old_evidence_behind(alice: User):
     case = walk_to(make_case(alice), Step.DELIVERY, alice)
     erin = make_enterprise_user(case.demand.organisation)
-    services.case_outcome_record(case=case, outcome=solved(), actor=alice)
-    services.case_dispute(case=case, actor=erin, reason="合同未履行")
+    case_outcome_record(case=case, outcome=solved(), actor=alice)
+    case_dispute(case=case, actor=erin, reason="合同未履行")
     fresh = Case.objects.get(pk=case.pk)
     assert (fresh.evidence.name, fresh.contract_number, fresh.contract_amount) == ("", "", None)
 
@@ -536,11 +553,11 @@ def test_a_disputed_outcome_leaves_no_old_evidence_behind(alice: User):
 def test_an_expert_cannot_answer_a_docking_request_after_the_case_ended(alice: User):
     case = walk_to(make_case(alice), Step.MATCHING, alice)
     expert = make_worker("wang", "510104", "13800138000")
-    docking = services.docking_send(case=case, expert=expert, actor=alice)
-    services.case_transition(case=case, to_step=Step.WITHDRAWN, actor=alice, reason="企业撤回")
+    docking = docking_send(case=case, expert=expert, actor=alice)
+    case_transition(case=case, to_step=Step.WITHDRAWN, actor=alice, reason="企业撤回")
     docking.refresh_from_db()
-    with pytest.raises(services.CaseError, match="已经结束"):
-        services.docking_respond(docking=docking, actor=expert.user, accept=True)
+    with pytest.raises(CaseError, match="已经结束"):
+        docking_respond(docking=docking, actor=expert.user, accept=True)
     docking.refresh_from_db()
     assert docking.status == DockingRequest.Status.SENT
 

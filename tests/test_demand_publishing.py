@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kejiyun.accounts.models import Organisation, Role, User
-from kejiyun.cases.services import case_open
+from kejiyun.cases.workflow.services import case_open
 from kejiyun.demands.models import Demand, DemandEvent
 from kejiyun.demands.review import (
     GUIDANCE,

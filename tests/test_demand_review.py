@@ -12,8 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation, Role, User
+from kejiyun.cases.errors import CaseError
 from kejiyun.cases.models import Case
-from kejiyun.cases.services import CaseError, case_open_from_demand
+from kejiyun.cases.workflow.services import case_open_from_demand
 from kejiyun.demands.models import Demand, DemandEvent
 from kejiyun.demands.services import (
     DEMAND_MOVES,

@@ -14,8 +14,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from kejiyun.accounts.models import Organisation, User
-from kejiyun.cases import services
+from kejiyun.cases.clock.services import case_escalate
+from kejiyun.cases.dockings.services import docking_send
 from kejiyun.cases.models import Case, DockingRequest, Step
+from kejiyun.cases.workflow.services import case_open, case_transition
 from kejiyun.matching.index import match_index_reset
 from kejiyun.matching.selectors import docking_plan
 from tests.conftest import client_for, make_enterprise
@@ -40,9 +42,9 @@ def tea_company() -> Organisation:
 
 def matching_case(actor: User, org: Organisation, n: int) -> Case:
     demand = tea_demand(org, title=f"茶叶病虫害绿色防控技术（{n}期）")
-    case = services.case_open(demand=demand, actor=actor)
+    case = case_open(demand=demand, actor=actor)
     for step in (Step.DIAGNOSIS, Step.MATCHING):
-        services.case_transition(case=case, to_step=step, actor=actor)
+        case_transition(case=case, to_step=step, actor=actor)
     return case
 
 
@@ -73,7 +75,7 @@ def test_conflicts_and_experts_already_asked_are_never_proposed(
     case = matching_case(alice, tea_company, 1)
     plan = docking_plan(user=alice)
     assert [(p.case, p.profile) for p in plan.proposals] == [(case, outsider)]
-    services.docking_send(case=case, expert=outsider, actor=alice)
+    docking_send(case=case, expert=outsider, actor=alice)
     assert docking_plan(user=alice).proposals == []  # now in docking: nothing to propose
     assert insider.pk not in DockingRequest.objects.values_list("expert_id", flat=True)
 
@@ -119,7 +121,7 @@ def test_escalated_cases_do_not_crowd_out_the_ones_county_staff_may_act_on(
     with time_machine.travel("2026-06-01 09:00:00+08:00", tick=False) as clock:
         gone = matching_case(alice, tea_company, 1)
         clock.shift(timedelta(days=8))
-        assert services.case_escalate(case=Case.objects.get(pk=gone.pk))
+        assert case_escalate(case=Case.objects.get(pk=gone.pk))
         mine = matching_case(alice, tea_company, 2)
         plan = docking_plan(user=alice, limit=1)
     assert [(p.case, p.profile) for p in plan.proposals] == [(mine, tina)]

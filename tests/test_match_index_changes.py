@@ -12,8 +12,9 @@ import pytest
 from django.core.management import call_command
 
 from kejiyun.accounts.models import Organisation, User
-from kejiyun.cases import services as case_services
+from kejiyun.cases.dockings.services import docking_respond, docking_send
 from kejiyun.cases.models import Step
+from kejiyun.cases.workflow.services import case_open, case_transition
 from kejiyun.matching import index
 from kejiyun.matching.index import experts_engine, match_index_reset, match_index_sync
 from kejiyun.matching.selectors import experts_for_demand
@@ -116,15 +117,13 @@ def test_an_expert_who_declined_a_kind_of_demand_ranks_lower_for_it(
     tina = tea_expert()
     nina = tea_expert("nina", "13900000005")
     first = tea_demand(tea_company)
-    case = case_services.case_open(demand=first, actor=alice)
+    case = case_open(demand=first, actor=alice)
     for step in (Step.DIAGNOSIS, Step.MATCHING):
-        case_services.case_transition(case=case, to_step=step, actor=alice)
+        case_transition(case=case, to_step=step, actor=alice)
     before = names(tea_demand(tea_company, title="茶叶病虫害绿色防控技术（二期）"))
     declined = tina if before[0] == "tina" else nina
-    docking = case_services.docking_send(case=case, expert=declined, actor=alice)
-    case_services.docking_respond(
-        docking=docking, actor=declined.user, accept=False, reason="不做病虫害"
-    )
+    docking = docking_send(case=case, expert=declined, actor=alice)
+    docking_respond(docking=docking, actor=declined.user, accept=False, reason="不做病虫害")
     second = tea_demand(tea_company, title="茶叶病虫害绿色防控技术（三期）")
     after = names(second)
     assert after[-1] == declined.user.username

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from kejiyun.accounts.models import Organisation, User
-from kejiyun.cases import services as case_services
 from kejiyun.cases.models import Step
+from kejiyun.cases.workflow.services import case_open, case_transition
 from kejiyun.matching.index import match_index_reset
 from kejiyun.matching.selectors import results_for_demand, teams_for_demand
 from kejiyun.regions.models import Region
@@ -121,14 +121,14 @@ def test_the_case_page_lists_experts_teams_and_results_while_matching(
 ):
     tina = tea_expert()
     studio = tea_studio(tina)
-    case = case_services.case_open(demand=tea_demand(tea_company), actor=alice)
+    case = case_open(demand=tea_demand(tea_company), actor=alice)
     client = client_for(alice)
     html = client.get(f"/cases/{case.pk}/").content.decode()
     assert 'data-testid="matches-slot"' not in html  # not yet: the case is in intake
     slot = client.get(f"/matching/cases/{case.pk}/", headers={"HX-Request": "true"})
     assert 'data-testid="matched-experts"' not in slot.content.decode()
     for step in (Step.DIAGNOSIS, Step.MATCHING):
-        case_services.case_transition(case=case, to_step=step, actor=alice)
+        case_transition(case=case, to_step=step, actor=alice)
     html = client.get(f"/cases/{case.pk}/").content.decode()
     assert f'hx-get="/matching/cases/{case.pk}/"' in html
     html = client.get(

@@ -21,8 +21,8 @@ from kejiyun.plans.services import (
     plan_action_add,
     plan_need_add,
     plan_need_transition,
-    plan_reassign,
     plan_open,
+    plan_reassign,
     worker_verify,
 )
 from tests.conftest import client_for, make_staff, make_worker

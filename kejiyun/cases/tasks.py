@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from kejiyun.cases.services import cases_escalate_overdue
+from kejiyun.cases.clock.services import cases_escalate_overdue
 
 
 @shared_task(name="cases.escalate_overdue", ignore_result=True)  # type: ignore[untyped-decorator]

@@ -334,8 +334,8 @@ ONLY_SUBMITTED: frozenset[str] = frozenset({S.SUBMITTED})
 
 def demand_publish(*, demand: Demand, actor: User) -> Demand:
     """Staff accept a submitted demand: it is published. Acceptance also opens the demand's
-    case; `cases.services.case_open_from_demand` does both in one transaction and is what
-    the staff action calls."""
+    case; `cases.workflow.services.case_open_from_demand` does both in one transaction and is
+    what the staff action calls."""
     with transaction.atomic():
         demand_transition(
             demand=demand,

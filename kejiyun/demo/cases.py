@@ -1,10 +1,11 @@
 """Demo cases: published demo demands taken through the real services to varied steps.
 
 Deterministic for a seed; idempotent (demands that already have a case are left alone).
-Every step, docking and outcome goes through `kejiyun.cases.services` with a controlled
-clock, so the timelines, owners and due times look like the real thing: most cases are
-within their time, some are overdue, a few are paused waiting on the enterprise, and some are
-closed with an outcome the enterprise confirmed and rated.
+Every step, docking and outcome goes through the case services (`kejiyun.cases.workflow`,
+`.clock` and `.dockings`) with a controlled clock, so the timelines, owners and due times
+look like the real thing: most cases are within their time, some are overdue, a few are
+paused waiting on the enterprise, and some are closed with an outcome the enterprise
+confirmed and rated.
 """
 
 from __future__ import annotations
@@ -21,8 +22,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
-from kejiyun.cases import services
+from kejiyun.cases.clock.services import case_pause
+from kejiyun.cases.dockings.services import docking_respond, docking_send
 from kejiyun.cases.models import MAIN_LINE, Step
+from kejiyun.cases.workflow.services import (
+    OutcomeInput,
+    case_confirm,
+    case_open,
+    case_outcome_record,
+    case_transition,
+)
 from kejiyun.demands.models import Demand
 from kejiyun.demo.seed import demo_login_usernames
 from kejiyun.talent.models import TalentProfile
@@ -131,7 +140,7 @@ def _walk(
     start = now - current_age - sum(spent, timedelta())
     start = max(start, demand.created_at + timedelta(hours=rng.uniform(2, 48)))
     clock = start
-    case = services.case_open(demand=demand, actor=actor, now=clock)
+    case = case_open(demand=demand, actor=actor, now=clock)
     enterprise = (
         User.objects.filter(organisation_id=demand.organisation_id, role=Role.ENTERPRISE)
         .order_by("id")
@@ -142,9 +151,9 @@ def _walk(
         clock = min(clock + next(steps_left, timedelta(hours=1)), now)
         if step == Step.DOCKING and experts:
             expert = experts[rng.randrange(len(experts))]
-            services.docking_send(case=case, expert=expert, actor=actor, now=clock)
+            docking_send(case=case, expert=expert, actor=actor, now=clock)
             if rng.random() < 0.8:
-                services.docking_respond(
+                docking_respond(
                     docking=case.dockings.get(expert=expert),
                     actor=expert.user,
                     accept=True,
@@ -152,12 +161,12 @@ def _walk(
                 )
             continue
         if step == Step.ACCEPTANCE:
-            services.case_outcome_record(case=case, outcome=_outcome(rng), actor=actor, now=clock)
+            case_outcome_record(case=case, outcome=_outcome(rng), actor=actor, now=clock)
             continue
         if step == Step.CLOSED:
             if enterprise is None:
                 return True  # nobody to confirm: the case waits in acceptance
-            services.case_confirm(
+            case_confirm(
                 case=case,
                 actor=enterprise,
                 rating=rng.choices([5, 4, 3, 2], weights=[6, 3, 1, 0.3])[0],
@@ -165,9 +174,9 @@ def _walk(
                 now=clock,
             )
             continue
-        services.case_transition(case=case, to_step=step, actor=actor, now=clock)
+        case_transition(case=case, to_step=step, actor=actor, now=clock)
     if target == Step.UNSOLVABLE:
-        services.case_transition(
+        case_transition(
             case=case,
             to_step=Step.UNSOLVABLE,
             actor=actor,
@@ -175,17 +184,17 @@ def _walk(
             now=min(clock + timedelta(days=3), now),
         )
     elif case.is_open and rng.random() < 0.08:
-        services.case_pause(case=case, actor=actor, reason="等待企业补充资料", now=now)
+        case_pause(case=case, actor=actor, reason="等待企业补充资料", now=now)
     return True
 
 
-def _outcome(rng: random.Random) -> services.OutcomeInput:
+def _outcome(rng: random.Random) -> OutcomeInput:
     if rng.random() < 0.85:
         serial = rng.randrange(10_000, 99_999)
-        return services.OutcomeInput(
+        return OutcomeInput(
             solved=True,
             contract_number=f"SC-JS-{serial}",
             contract_amount=Decimal(rng.randrange(2, 300)) / Decimal(2),
             evidence=SimpleUploadedFile(f"contract-{serial}.pdf", _EVIDENCE),
         )
-    return services.OutcomeInput(solved=False, reason="试验效果未达到企业的目标指标")
+    return OutcomeInput(solved=False, reason="试验效果未达到企业的目标指标")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from kejiyun.accounts.models import User
 from kejiyun.cases.models import Case, DockingRequest, Step
-from kejiyun.cases.selectors import work_queue
+from kejiyun.cases.workflow.selectors import work_queue
 from kejiyun.demands.models import Demand
 from kejiyun.demands.selectors import demands_published
 from kejiyun.matching.adapters import (

@@ -15,9 +15,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
+from kejiyun.cases.dockings.services import docking_send
+from kejiyun.cases.errors import CaseError
 from kejiyun.cases.models import Step
-from kejiyun.cases.selectors import access_case, cases_for_staff
-from kejiyun.cases.services import CaseError, docking_send, may_act
+from kejiyun.cases.rules import may_act
+from kejiyun.cases.workflow.selectors import access_case, cases_for_staff
 from kejiyun.demands.selectors import access_demand
 from kejiyun.matching.selectors import (
     docking_plan,

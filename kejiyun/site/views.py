@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
 from kejiyun.accounts.models import Role
 from kejiyun.cases.models import Step
-from kejiyun.cases.selectors import cases_of_organisation, queue_counts
+from kejiyun.cases.workflow.selectors import cases_of_organisation, queue_counts
 from kejiyun.demands.selectors import demands_of_organisation, demands_published
 from kejiyun.matching.selectors import demands_for_expert
 from kejiyun.popsci.selectors import articles_published

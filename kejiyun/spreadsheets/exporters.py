@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from kejiyun.accounts.models import User
 from kejiyun.accounts.selectors import organisations_for_staff
-from kejiyun.cases.selectors import cases_for_staff
+from kejiyun.cases.workflow.selectors import cases_for_staff
 from kejiyun.common.masking import mask_id_number, mask_mobile
 from kejiyun.demands.selectors import demands_for_staff
 from kejiyun.talent.selectors import talent_for_staff

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from kejiyun.cases.services import cases_escalate_overdue
+from kejiyun.cases.clock.services import cases_escalate_overdue
 
 
 class Command(BaseCommand):

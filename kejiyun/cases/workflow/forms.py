@@ -1,4 +1,5 @@
-"""Input forms for case pages. They check and normalise; the services decide."""
+"""Input forms of the case pages (the queue, the staff case page and its actions, the
+enterprise's confirmation). They check and normalise; the services decide."""
 
 from __future__ import annotations
 
@@ -135,18 +136,3 @@ class DisputeForm(VersionedForm):
     reason = forms.CharField(
         label="异议说明", max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
     )
-
-
-class DockingSendForm(BootstrapFormMixin, forms.Form):
-    expert = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    message = forms.CharField(label="留言", required=False, max_length=1000)
-
-
-class DockingReplyForm(BootstrapFormMixin, forms.Form):
-    accept = forms.TypedChoiceField(
-        label="答复",
-        choices=[("1", "接受"), ("0", "婉拒")],
-        coerce=lambda v: v == "1",
-        widget=forms.RadioSelect,
-    )
-    reason = forms.CharField(label="婉拒原因", required=False, max_length=200)

@@ -1,4 +1,5 @@
-"""Case pages: the staff work queue and case page, the enterprise's view, the expert's replies.
+"""Case pages: the staff work queue, accepting a demand, the case page and its actions (steps,
+the clock's pause and resume, outcome, reassignment, the record), the enterprise's pages.
 
 Thin views: a form checks the input, a service acts, and a refused action comes back as a
 Chinese message with nothing changed. A stale edit (someone changed the case since the page
@@ -21,24 +22,24 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
-from kejiyun.cases import forms as f
-from kejiyun.cases import services
+from kejiyun.cases.clock import services as clock
+from kejiyun.cases.errors import CaseError
 from kejiyun.cases.models import MAIN_LINE, Case, CaseAttachment, CaseEvent, Step
-from kejiyun.cases.selectors import (
+from kejiyun.cases.rules import may_act
+from kejiyun.cases.workflow import forms as f
+from kejiyun.cases.workflow import services
+from kejiyun.cases.workflow.selectors import (
     access_case,
     access_case_for_enterprise,
-    access_docking_for_expert,
     case_timeline,
     cases_of_organisation,
-    dockings_for_expert,
     staff_owners_for,
     work_queue,
 )
-from kejiyun.cases.transitions import CASE_MOVES, STAFF
+from kejiyun.cases.workflow.transitions import CASE_MOVES, STAFF
 from kejiyun.common.refusals import run_service
 from kejiyun.demands.selectors import access_demand
 from kejiyun.plans.selectors import plan_actions_due
-from kejiyun.talent.selectors import dockable_expert
 
 # What the enterprise sees of its case's timeline: the steps and the outcome, not staff
 # working notes nor which experts declined and why.
@@ -104,7 +105,7 @@ def bulk_reassign(request: AuthenticatedRequest) -> HttpResponse:
         return redirect("cases:queue")
     try:
         moved = services.cases_reassign(case_ids=ids, owner=form.cleaned_data["owner"], actor=user)
-    except services.CaseError as exc:
+    except CaseError as exc:
         messages.error(request, exc.messages[0])
     else:
         messages.success(request, f"已转交 {moved} 个案例。")
@@ -122,7 +123,7 @@ def open_from_demand(request: AuthenticatedRequest, demand_id: int) -> HttpRespo
     demand = access_demand(user, demand_id)
     try:
         case = services.case_open_from_demand(demand=demand, actor=user)
-    except services.CaseError as error:
+    except CaseError as error:
         messages.error(request, error.messages[0])
         return redirect("demands:staff_detail", demand.pk)
     owner = case.owner.display_name if case.owner else "待指派"
@@ -135,20 +136,20 @@ def open_from_demand(request: AuthenticatedRequest, demand_id: int) -> HttpRespo
 
 def _detail_context(request: AuthenticatedRequest, case: Case, **forms: Any) -> dict[str, Any]:
     user = request.user
-    may_act = services.may_act(user, case)
+    acting = may_act(user, case)
     initial = {"version": case.version}
     return {
         "case": case,
         "demand": case.demand,
-        "may_act": may_act,
-        "moves": CASE_MOVES.moves_from(case.step, by=STAFF) if may_act else (),
+        "may_act": acting,
+        "moves": CASE_MOVES.moves_from(case.step, by=STAFF) if acting else (),
         "timeline": case_timeline(case=case),
         "notes": case.notes.select_related("author")[:50],
         "visits": case.visits.select_related("author")[:50],
         "attachments": case.attachments.all()[:50],
         "dockings": case.dockings.select_related("expert__user"),
         # The ranked experts, teams and results load from matching into a slot on the page.
-        "matching": may_act and case.step in (Step.MATCHING, Step.DOCKING),
+        "matching": acting and case.step in (Step.MATCHING, Step.DOCKING),
         "now": timezone.now(),
         "steps": MAIN_LINE,
         "step_index": case.step_index(),
@@ -169,10 +170,11 @@ def detail(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     return render(request, "cases/detail.html", _detail_context(request, case))
 
 
-def _act(
+def case_page_act(
     request: AuthenticatedRequest, case: Case, action: Callable[[], object], success: str
 ) -> HttpResponse:
-    """A staff action on the case page."""
+    """A staff action on the case page: done, back to the page; refused, the page re-drawn
+    with the message (409 when stale)."""
 
     def redraw(error: str, status: int) -> HttpResponse:
         fresh = access_case(request.user, case.pk)
@@ -188,7 +190,8 @@ def _act(
     )
 
 
-def _bad_form(request: HttpRequest, case: Case, form: Any) -> HttpResponse:
+def case_page_bad_form(request: HttpRequest, case: Case, form: Any) -> HttpResponse:
+    """An action's form did not check out: its errors as a message, back to the case page."""
     errors = "；".join(str(e) for errs in form.errors.values() for e in errs)
     messages.error(request, errors or "输入有误，请检查。")
     return redirect("cases:detail", case.pk)
@@ -201,9 +204,9 @@ def transition(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     case = access_case(user, case_id)
     form = f.TransitionForm(request.POST)
     if not form.is_valid():
-        return _bad_form(request, case, form)
+        return case_page_bad_form(request, case, form)
     to_step = form.cleaned_data["to_step"]
-    return _act(
+    return case_page_act(
         request,
         case,
         lambda: services.case_transition(
@@ -224,11 +227,11 @@ def pause(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     case = access_case(user, case_id)
     form = f.PauseForm(request.POST)
     if not form.is_valid():
-        return _bad_form(request, case, form)
-    return _act(
+        return case_page_bad_form(request, case, form)
+    return case_page_act(
         request,
         case,
-        lambda: services.case_pause(
+        lambda: clock.case_pause(
             case=case,
             actor=user,
             reason=form.cleaned_data["reason"],
@@ -245,11 +248,11 @@ def resume(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     case = access_case(user, case_id)
     form = f.VersionedForm(request.POST)
     if not form.is_valid():
-        return _bad_form(request, case, form)
-    return _act(
+        return case_page_bad_form(request, case, form)
+    return case_page_act(
         request,
         case,
-        lambda: services.case_resume(
+        lambda: clock.case_resume(
             case=case, actor=user, expected_version=form.cleaned_data["version"]
         ),
         "已恢复计时，时限已顺延。",
@@ -263,7 +266,7 @@ def outcome(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     case = access_case(user, case_id)
     form = f.OutcomeForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _bad_form(request, case, form)
+        return case_page_bad_form(request, case, form)
     data = form.cleaned_data
     result = services.OutcomeInput(
         solved=data["solved"],
@@ -272,7 +275,7 @@ def outcome(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
         evidence=data["evidence"],
         reason=data["reason"],
     )
-    return _act(
+    return case_page_act(
         request,
         case,
         lambda: services.case_outcome_record(
@@ -289,8 +292,8 @@ def assign(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     case = access_case(user, case_id)
     form = f.AssignForm(request.POST, owners=staff_owners_for(user=user, case=case))
     if not form.is_valid():
-        return _bad_form(request, case, form)
-    return _act(
+        return case_page_bad_form(request, case, form)
+    return case_page_act(
         request,
         case,
         lambda: services.case_assign(
@@ -310,8 +313,8 @@ def note(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     case = access_case(user, case_id)
     form = f.NoteForm(request.POST)
     if not form.is_valid():
-        return _bad_form(request, case, form)
-    return _act(
+        return case_page_bad_form(request, case, form)
+    return case_page_act(
         request,
         case,
         lambda: services.case_note_add(case=case, actor=user, body=form.cleaned_data["body"]),
@@ -326,9 +329,9 @@ def visit(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     case = access_case(user, case_id)
     form = f.VisitForm(request.POST)
     if not form.is_valid():
-        return _bad_form(request, case, form)
+        return case_page_bad_form(request, case, form)
     d = form.cleaned_data
-    return _act(
+    return case_page_act(
         request,
         case,
         lambda: services.case_visit_add(
@@ -350,8 +353,8 @@ def attachment(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     case = access_case(user, case_id)
     form = f.AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _bad_form(request, case, form)
-    return _act(
+        return case_page_bad_form(request, case, form)
+    return case_page_act(
         request,
         case,
         lambda: services.case_attachment_add(
@@ -379,28 +382,6 @@ def evidence_download(request: AuthenticatedRequest, case_id: int) -> FileRespon
     if not case.evidence:
         raise Http404("没有佐证材料")
     return FileResponse(case.evidence.open("rb"), as_attachment=True, filename=case.evidence.name)
-
-
-@staff_required
-@require_POST
-def docking_send(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
-    user = request.user
-    case = access_case(user, case_id)
-    form = f.DockingSendForm(request.POST)
-    if not form.is_valid():
-        return _bad_form(request, case, form)
-    expert = dockable_expert(form.cleaned_data["expert"])
-    if expert is None:
-        messages.error(request, "专家不存在。")
-        return redirect("cases:detail", case.pk)
-    return _act(
-        request,
-        case,
-        lambda: services.docking_send(
-            case=case, expert=expert, actor=user, message=form.cleaned_data["message"]
-        ),
-        f"已向 {expert.user.display_name} 发送对接请求。",
-    )
 
 
 # --- the enterprise -----------------------------------------------------------------------
@@ -494,33 +475,3 @@ def enterprise_dispute(request: AuthenticatedRequest, case_id: int) -> HttpRespo
         ),
         "已提交异议，服务中心将继续办理。",
     )
-
-
-# --- the S&T worker: docking requests --------------------------------------------------------
-
-
-@login_required
-def dockings(request: AuthenticatedRequest) -> HttpResponse:
-    page = Paginator(dockings_for_expert(user=request.user), 20).get_page(request.GET.get("page"))
-    return render(request, "cases/dockings.html", {"page": page})
-
-
-@login_required
-def docking_reply(request: AuthenticatedRequest, docking_id: int) -> HttpResponse:
-    user = request.user
-    docking = access_docking_for_expert(user, docking_id)
-    form = f.DockingReplyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.docking_respond(
-                docking=docking,
-                actor=user,
-                accept=form.cleaned_data["accept"],
-                reason=form.cleaned_data["reason"],
-            )
-        except services.CaseError as exc:
-            form.add_error(None, exc.messages[0])
-        else:
-            messages.success(request, "已答复，服务中心会与您联系。")
-            return redirect("cases:dockings")
-    return render(request, "cases/docking_reply.html", {"docking": docking, "form": form})

@@ -1,4 +1,5 @@
-"""Reads for 一单一策 cases: who may see which case, the work queue, the timeline."""
+"""Reads of the 一单一策 workflow: who may see which case (staff by jurisdiction, the
+enterprise its own), the work queue and its counts, the timeline, who a case may go to."""
 
 from __future__ import annotations
 
@@ -11,13 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
-from kejiyun.cases.models import (
-    OPEN_STEPS,
-    TERMINAL,
-    Case,
-    CaseEvent,
-    DockingRequest,
-)
+from kejiyun.cases.models import OPEN_STEPS, TERMINAL, Case, CaseEvent
 from kejiyun.regions.selectors import jurisdiction_filter
 
 _CASE_RELATED = (
@@ -36,7 +31,7 @@ def cases_for_staff(*, user: User) -> QuerySet[Case]:
     """Cases of enterprises in the user's jurisdiction (by the enterprise's county).
 
     County staff keep seeing their county's cases after escalation (read only: see
-    `services.may_act`).
+    `cases.rules.may_act`).
     """
     qs = Case.objects.select_related(*_CASE_RELATED)
     return jurisdiction_filter(qs, user=user, region_field="region")
@@ -126,22 +121,6 @@ def staff_owners_for(*, user: User, case: Case | None = None) -> QuerySet[User]:
     return jurisdiction_filter(
         qs.select_related("centre", "centre__region"), user=user, region_field="centre__region"
     ).order_by("centre__region__code", "display_name", "id")
-
-
-def dockings_for_expert(*, user: User) -> QuerySet[DockingRequest]:
-    """Docking requests sent to the signed-in S&T worker, unanswered first."""
-    return (
-        DockingRequest.objects.filter(expert__user=user)
-        .select_related("case", "case__demand", "case__demand__organisation", "case__region")
-        .order_by("-status", "-created_at")
-    )
-
-
-def access_docking_for_expert(user: User, docking_id: int) -> DockingRequest:
-    try:
-        return dockings_for_expert(user=user).get(pk=docking_id)
-    except DockingRequest.DoesNotExist:
-        raise Http404("对接请求不存在") from None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,49 @@
+"""Who acts on a case: the actor checks every write makes first, and which staff member a
+case is given to when it arrives at a centre (opened there or escalated to it)."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+
+from kejiyun.accounts.models import Role, User
+from kejiyun.cases.errors import CaseError
+from kejiyun.cases.models import TERMINAL, Case
+from kejiyun.regions.models import ServiceCentre
+from kejiyun.regions.selectors import region_in_jurisdiction
+
+
+def may_act(user: User, case: Case) -> bool:
+    """Staff may act on a case their jurisdiction holds the handling centre of.
+
+    County staff lose the right to act (but may still read) once their case has escalated
+    to the city; city and province staff act on everything handled below them.
+    """
+    return region_in_jurisdiction(user, case.centre.region)
+
+
+def require_staff_actor(user: User, case: Case) -> None:
+    """Refuse a staff write by someone who may not act on the case (`may_act`)."""
+    if not may_act(user, case):
+        raise CaseError("该案例已由上级中心承办，您只能查看。", code="not_handler")
+
+
+def require_enterprise_actor(user: User, case: Case) -> None:
+    """Refuse an enterprise write by anyone but a user of the demand's organisation."""
+    if user.role != Role.ENTERPRISE or user.organisation_id != case.demand.organisation_id:
+        raise CaseError("这一步只能由需求企业确认。", code="enterprise_only")
+
+
+def require_open(case: Case) -> None:
+    """Refuse a write to a case that has ended."""
+    if case.step in TERMINAL:
+        raise CaseError("该案例已结束，不能再修改。", code="closed")
+
+
+def least_loaded_staff(centre: ServiceCentre) -> User | None:
+    """The active staff member of `centre` with the fewest open cases (ties: lowest id)."""
+    return (
+        User.objects.filter(centre=centre, role=Role.STAFF, is_active=True)
+        .annotate(open_cases=Count("owned_cases", filter=~Q(owned_cases__step__in=list(TERMINAL))))
+        .order_by("open_cases", "id")
+        .first()
+    )
