@@ -5,14 +5,14 @@ from __future__ import annotations
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from kejiyun.accounts.models import Role, User
-from kejiyun.popsci.models import Article, CitizenProfile, Topic
-from kejiyun.popsci.services.content import (
+from kejiyun.popsci.content.services import (
     QuestionInput,
     content_approve,
     content_create,
     content_submit,
     quiz_questions_replace,
 )
+from kejiyun.popsci.models import Article, CitizenProfile, Topic
 from kejiyun.regions.models import Region
 from tests.conftest import PASSWORD
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from kejiyun.accounts.models import User
 from kejiyun.popsci.models import Activity, ActivitySignup
-from kejiyun.popsci.services.activities import (
+from kejiyun.popsci.outreach.services import (
     activity_check_in,
     activity_create,
     activity_feedback,

@@ -27,15 +27,19 @@ from kejiyun.popsci.models import (
     Segment,
     Topic,
 )
-from kejiyun.popsci.selectors_campaigns import (
+from kejiyun.popsci.targeting.selectors import (
     audience_count,
     audience_queryset,
     campaign_regions_for_staff,
     current_consent_version,
     region_code_prefix,
 )
-from kejiyun.popsci.services.campaigns import campaign_create, campaign_send
-from kejiyun.popsci.services.consent import citizen_consent_grant, citizen_consent_withdraw
+from kejiyun.popsci.targeting.services import (
+    campaign_create,
+    campaign_send,
+    citizen_consent_grant,
+    citizen_consent_withdraw,
+)
 from kejiyun.regions.models import Region
 from tests.conftest import PASSWORD, client_for
 

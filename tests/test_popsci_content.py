@@ -14,9 +14,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from kejiyun.accounts.models import User
-from kejiyun.popsci.models import Article, ContentVersion, Lesson, QuizQuestion, Topic
-from kejiyun.popsci.selectors_content import content_for_staff, content_readable
-from kejiyun.popsci.services.content import (
+from kejiyun.popsci.content.selectors import content_for_staff, content_readable
+from kejiyun.popsci.content.services import (
     TRANSITIONS,
     LessonInput,
     QuestionInput,
@@ -31,6 +30,7 @@ from kejiyun.popsci.services.content import (
     quiz_question_add,
     quiz_questions_replace,
 )
+from kejiyun.popsci.models import Article, ContentVersion, Lesson, QuizQuestion, Topic
 from kejiyun.regions.models import Region
 from tests.conftest import client_for
 from tests.popsci_content_helpers import (

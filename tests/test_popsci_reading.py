@@ -13,15 +13,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from kejiyun.accounts.models import User
-from kejiyun.popsci.models import Article, Campaign, Delivery, QuizAttempt, ReadEvent
-from kejiyun.popsci.services.content import (
+from kejiyun.popsci.content.services import (
     LessonInput,
     content_approve,
     content_submit,
     lessons_replace,
     quiz_questions_replace,
+    quiz_submit,
+    read_finish,
+    read_open,
 )
-from kejiyun.popsci.services.reading import quiz_submit, read_finish, read_open
+from kejiyun.popsci.models import Article, Campaign, Delivery, QuizAttempt, ReadEvent
 from tests.conftest import client_for
 from tests.popsci_content_helpers import (
     MP4,

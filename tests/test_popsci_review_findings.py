@@ -10,10 +10,10 @@ from django.utils import timezone
 from kejiyun.accounts.models import User
 from kejiyun.notifications.dispatch import outbox_dispatch
 from kejiyun.notifications.models import Channel, InboxItem, OutboxMessage
+from kejiyun.popsci.content.services import content_archive, content_withdraw
 from kejiyun.popsci.models import Campaign, CitizenProfile, Delivery, ReadEvent
-from kejiyun.popsci.selectors_outreach import feed_context
-from kejiyun.popsci.services.campaigns import campaign_create, campaign_send, campaigns_send_due
-from kejiyun.popsci.services.content import content_archive, content_withdraw
+from kejiyun.popsci.targeting.selectors import feed_context
+from kejiyun.popsci.targeting.services import campaign_create, campaign_send, campaigns_send_due
 from kejiyun.regions.models import Region
 from tests.conftest import client_for
 from tests.outreach_factories import make_citizen

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from kejiyun.popsci.services.outcomes import reads_flag_bots
+from kejiyun.popsci.content.services import reads_flag_bots
 
 
 class Command(BaseCommand):

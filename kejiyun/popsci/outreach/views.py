@@ -1,4 +1,4 @@
-"""Views for the personal feed, outcomes and activities. Thin: selectors read, services
+"""Views for outcomes and activities. Thin: selectors read, services
 write, every staff object comes from a jurisdiction-scoped `access_*` helper."""
 
 from __future__ import annotations
@@ -8,26 +8,26 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
-from kejiyun.popsci.forms_outreach import ActivityForm, CheckInCodeForm, FeedbackForm
-from kejiyun.popsci.models import Campaign, Topic
-from kejiyun.popsci.selectors_outreach import (
+from kejiyun.popsci.models import Campaign
+from kejiyun.popsci.outreach.forms import ActivityForm, CheckInCodeForm, FeedbackForm
+from kejiyun.popsci.outreach.selectors import (
     access_activity_for_citizen,
     access_activity_for_staff,
     activities_for_staff,
     activities_upcoming_for_citizen,
     activity_signups,
     articles_for_staff_outcomes,
-    citizen_profile_of,
-    feed_for_citizen,
     flagged_reads_for_staff,
+    outcomes_by_article,
+    outcomes_by_campaign,
+    outcomes_for,
     regions_for_staff_activities,
 )
-from kejiyun.popsci.services.activities import (
+from kejiyun.popsci.outreach.services import (
     activity_check_in,
     activity_create,
     activity_feedback,
@@ -35,41 +35,15 @@ from kejiyun.popsci.services.activities import (
     activity_signup_cancel,
     signup_code,
 )
-from kejiyun.popsci.services.outcomes import (
-    outcomes_by_article,
-    outcomes_by_campaign,
-    outcomes_for,
-)
+from kejiyun.popsci.targeting.selectors import citizen_profile_of
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import jurisdiction_filter, user_jurisdiction
-
-
-def read_url(article_id: int) -> str:
-    """The reading page, where reading and quiz answers are recorded."""
-    return reverse("popsci:content_read", args=[article_id])
 
 
 def _error_text(exc: ValidationError | PermissionDenied) -> str:
     if isinstance(exc, ValidationError):
         return "；".join(exc.messages)
     return str(exc) or "无权操作。"
-
-
-# --- Feed --------------------------------------------------------------------------------
-
-
-@login_required
-def feed(request: AuthenticatedRequest) -> HttpResponse:
-    profile = citizen_profile_of(request.user)
-    if profile is None:
-        return render(request, "popsci/outreach/feed.html", {"profile": None})
-    ranked = feed_for_citizen(profile=profile)
-    labels = dict(Topic.choices)
-    entries = [
-        {"ranked": r, "url": read_url(r.item.id), "topic": labels.get(r.item.topic, "")}
-        for r in ranked
-    ]
-    return render(request, "popsci/outreach/feed.html", {"profile": profile, "entries": entries})
 
 
 # --- Outcomes ----------------------------------------------------------------------------

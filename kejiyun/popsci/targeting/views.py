@@ -1,4 +1,5 @@
-"""Pages for consent and preferences (citizens) and for campaigns (centre staff)."""
+"""Pages for preferences, consent and the personal feed (citizens) and for campaigns
+(centre staff)."""
 
 from __future__ import annotations
 
@@ -8,28 +9,38 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
 from kejiyun.accounts.models import Role
-from kejiyun.popsci.forms_campaigns import AudienceForm, CampaignForm, PreferenceForm
 from kejiyun.popsci.models import AgeBand, CitizenProfile, ConsentRecord, Segment, Topic
-from kejiyun.popsci.selectors_campaigns import (
+from kejiyun.popsci.targeting.forms import AudienceForm, CampaignForm, PreferenceForm
+from kejiyun.popsci.targeting.selectors import (
     access_campaign,
     audience_count,
     campaign_regions_for_staff,
     campaign_stats,
     campaigns_for_staff,
+    citizen_profile_of,
     consent_is_current,
     current_consent_version,
+    feed_for_citizen,
 )
-from kejiyun.popsci.services.campaigns import campaign_create, campaign_send
-from kejiyun.popsci.services.consent import (
+from kejiyun.popsci.targeting.services import (
+    campaign_create,
+    campaign_send,
     citizen_consent_grant,
     citizen_consent_withdraw,
     citizen_profile_for,
     citizen_profile_update,
 )
+
+
+def read_url(article_id: int) -> str:
+    """The reading page, where reading and quiz answers are recorded."""
+    return reverse("popsci:content_read", args=[article_id])
+
 
 # --- Citizens ----------------------------------------------------------------------------
 
@@ -108,6 +119,20 @@ def consent_withdraw(request: AuthenticatedRequest) -> HttpResponse:
         request, "已撤回同意，之后的精准推送将不再发送给您；您仍可浏览本地区科普内容。"
     )
     return redirect("popsci:me")
+
+
+@login_required
+def feed(request: AuthenticatedRequest) -> HttpResponse:
+    profile = citizen_profile_of(request.user)
+    if profile is None:
+        return render(request, "popsci/outreach/feed.html", {"profile": None})
+    ranked = feed_for_citizen(profile=profile)
+    labels = dict(Topic.choices)
+    entries = [
+        {"ranked": r, "url": read_url(r.item.id), "topic": labels.get(r.item.topic, "")}
+        for r in ranked
+    ]
+    return render(request, "popsci/outreach/feed.html", {"profile": profile, "entries": entries})
 
 
 # --- Staff -------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Writes for science content (科普内容): drafting by centre staff, science review (科学性审核)
-by a reviewer, publication as an immutable version, archiving and withdrawal for edits.
+by a reviewer, publication as an immutable version, archiving and withdrawal for edits; and
+the reading of published content: reading sessions, read-to-end, quiz answers, and the
+flagging of bot-like reads.
 
 The workflow is the table `TRANSITIONS`; `content_transition` is the only function that
 changes `Article.status` and refuses any move the table does not list, changing nothing.
@@ -11,6 +13,11 @@ changes `Article.status` and refuses any move the table does not list, changing 
 
 Staff edit only draft or returned content. To change published content they withdraw it
 (hidden until reviewed again); the next approval publishes version + 1.
+
+Reading only records. When the reader is a citizen who received the content through a
+campaign, the delivery's `opened_at` / `read_to_end_at` are set once, by a conditional
+update where still empty. Bot-like reading is judged by the rule in bots.py, over
+`ReadEvent` (`reads_flag_bots`).
 """
 
 from __future__ import annotations
@@ -18,24 +25,33 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
 from kejiyun.audit.models import AuditAction
 from kejiyun.audit.services import audit_record
 from kejiyun.common.errors import NotPermitted
+from kejiyun.popsci.content.bots import ReadRow, bot_reasons
+from kejiyun.popsci.content.selectors import latest_delivery_campaign
 from kejiyun.popsci.errors import PopsciError
 from kejiyun.popsci.models import (
     Article,
+    Campaign,
     ContentVersion,
+    Delivery,
     Lesson,
+    QuizAttempt,
     QuizQuestion,
+    ReadEvent,
     Season,
     Segment,
     Topic,
@@ -55,6 +71,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 EDITABLE_STATUSES = frozenset({Status.DRAFT, Status.RETURNED})
+DEVICE_MAX_LENGTH = 64
 MAX_QUESTIONS = 5
 MIN_OPTIONS = 2
 MAX_OPTIONS = 6
@@ -568,3 +585,150 @@ def content_withdraw(*, article: Article, user: User) -> Article:
     """撤回修改: published content goes back to draft, hidden until it is reviewed again."""
     content_check_editor(user=user, article=article)
     return content_transition(article=article, to=Status.DRAFT)
+
+
+# --- Reading ------------------------------------------------------------------------------
+
+
+def _check_published(article: Article) -> None:
+    if article.status != Article.Status.PUBLISHED:
+        raise PopsciError("内容不存在或尚未发布。", code="not_published")
+
+
+def _deliveries(*, user: User, article: Article, campaign: Campaign | None) -> QuerySet[Delivery]:
+    qs = Delivery.objects.filter(citizen__user_id=user.pk, campaign__article_id=article.pk)
+    if campaign is not None:
+        qs = qs.filter(campaign_id=campaign.pk)
+    return qs
+
+
+def read_open(
+    *, article: Article, user: User, device: str, campaign: Campaign | None = None
+) -> ReadEvent:
+    """Record that `user` opened published `article` on `device`.
+
+    Without a campaign, the session is credited to the latest campaign that delivered this
+    content to the user, if any. Every delivery of it to the user not yet opened is marked
+    opened now.
+    """
+    _check_published(article)
+    if not user.is_authenticated:
+        raise NotPermitted("请先登录。")
+    if campaign is not None and campaign.article_id != article.pk:
+        raise PopsciError("推送活动与内容不符。", code="campaign_mismatch")
+    if campaign is None:
+        campaign = latest_delivery_campaign(user=user, article=article)
+    now = timezone.now()
+    event = ReadEvent.objects.create(
+        article=article,
+        user=user,
+        campaign=campaign,
+        device=device[:DEVICE_MAX_LENGTH],
+        opened_at=now,
+    )
+    _deliveries(user=user, article=article, campaign=campaign).filter(
+        opened_at__isnull=True
+    ).update(opened_at=now)
+    return event
+
+
+def read_finish(*, read_event: ReadEvent, user: User) -> ReadEvent:
+    """Mark the user's own reading session read to the end. Idempotent: the first finish
+    time stands. Someone else's session is refused and left unchanged."""
+    if read_event.user_id != user.pk:
+        raise NotPermitted("只能标记自己的阅读记录。")
+    now = timezone.now()
+    claimed = ReadEvent.objects.filter(
+        pk=read_event.pk, user_id=user.pk, finished_at__isnull=True
+    ).update(finished_at=now)
+    read_event.refresh_from_db(fields=["finished_at"])
+    if claimed and read_event.campaign_id is not None:
+        deliveries = Delivery.objects.filter(
+            citizen__user_id=user.pk, campaign_id=read_event.campaign_id
+        )
+        deliveries.filter(opened_at__isnull=True).update(opened_at=read_event.opened_at)
+        deliveries.filter(read_to_end_at__isnull=True).update(read_to_end_at=now)
+    return read_event
+
+
+def quiz_score(*, correct_answers: Sequence[int], answers: Sequence[int]) -> int:
+    """How many answers match, position by position."""
+    return sum(1 for want, got in zip(correct_answers, answers, strict=True) if want == got)
+
+
+def quiz_submit(
+    *,
+    article: Article,
+    user: User,
+    answers: list[int],
+    phase: str = QuizAttempt.Phase.AFTER,
+) -> QuizAttempt:
+    """Score and record the user's answers (0-based option indexes, one per question, in
+    question order). One attempt per phase per user; a second is refused."""
+    _check_published(article)
+    if not user.is_authenticated:
+        raise NotPermitted("请先登录。")
+    if phase not in QuizAttempt.Phase.values:
+        raise PopsciError("测验阶段不正确。", code="bad_phase")
+    questions = list(article.questions.order_by("order", "id"))
+    if not questions:
+        raise PopsciError("这条内容没有测验。", code="no_quiz")
+    if len(answers) != len(questions):
+        raise PopsciError("请回答全部题目后再提交。", code="incomplete_answers")
+    for q, a in zip(questions, answers, strict=True):
+        if not isinstance(a, int) or isinstance(a, bool) or not 0 <= a < len(q.options):
+            raise PopsciError("答案不正确，请重新选择。", code="bad_answer")
+    duplicate = ValidationError(
+        f"您已提交过{QuizAttempt.Phase(phase).label}测验，每个阶段只能作答一次。",
+        code="already_submitted",
+    )
+    if QuizAttempt.objects.filter(article=article, user_id=user.pk, phase=phase).exists():
+        raise duplicate
+    correct = quiz_score(correct_answers=[q.answer for q in questions], answers=answers)
+    try:
+        with transaction.atomic():
+            return QuizAttempt.objects.create(
+                article=article,
+                user=user,
+                phase=phase,
+                answers=list(answers),
+                correct=correct,
+                total=len(questions),
+            )
+    except IntegrityError:
+        raise duplicate from None
+
+
+# --- Bot-like reading ---------------------------------------------------------------------
+
+
+def reads_flag_bots(*, since: datetime, now: datetime | None = None) -> int:
+    """Apply the bot rule (bots.py) to reads opened in [since, now]; return how many reads were
+    newly flagged or got a new reason."""
+    now = now or timezone.now()
+    rows = (
+        ReadEvent.objects.filter(opened_at__gte=since, opened_at__lte=now)
+        .annotate(body_chars=Length("article__body"))
+        .values_list(
+            "id",
+            "user_id",
+            "article_id",
+            "device",
+            "opened_at",
+            "finished_at",
+            "body_chars",
+            "flag_reason",
+        )
+    )
+    reads = [ReadRow(*row) for row in rows]
+    reasons = bot_reasons(reads)
+    changed = []
+    for r in reads:
+        if r.id not in reasons:
+            continue
+        existing = [p for p in r.reason.split("；") if p]
+        merged = existing + [p for p in reasons[r.id] if p not in existing]
+        if merged != existing or not existing:
+            changed.append(ReadEvent(id=r.id, flagged=True, flag_reason="；".join(merged)[:120]))
+    ReadEvent.objects.bulk_update(changed, ["flagged", "flag_reason"], batch_size=500)
+    return len(changed)

@@ -1,4 +1,5 @@
-"""Pages for science content: staff drafting, the reviewers' queue, and the reading page.
+"""Pages for science content: the public list, staff drafting, the reviewers' queue, and
+the reading page.
 
 Views check input with forms, find objects through `access_*` selectors and write through
 services; nothing here decides a rule.
@@ -17,13 +18,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from kejiyun.accounts.guards import AuthenticatedRequest, reviewer_required, staff_required
-from kejiyun.popsci.forms_content import (
+from kejiyun.popsci.content.forms import (
     ContentForm,
     LessonFormSet,
     QuestionFormSet,
@@ -31,12 +32,13 @@ from kejiyun.popsci.forms_content import (
     lesson_initial,
     question_initial,
 )
-from kejiyun.popsci.models import Article, QuizAttempt, ReadEvent
-from kejiyun.popsci.selectors_content import (
+from kejiyun.popsci.content.selectors import (
     access_content,
     access_read_event,
     access_readable_content,
     access_review,
+    article_published,
+    articles_published,
     campaign_delivered_to,
     content_for_staff,
     content_labels,
@@ -45,7 +47,7 @@ from kejiyun.popsci.selectors_content import (
     quiz_attempts_of,
     quiz_feedback,
 )
-from kejiyun.popsci.services.content import (
+from kejiyun.popsci.content.services import (
     EDITABLE_STATUSES,
     TRANSITIONS,
     content_approve,
@@ -58,8 +60,11 @@ from kejiyun.popsci.services.content import (
     content_withdraw,
     lessons_replace,
     quiz_questions_replace,
+    quiz_submit,
+    read_finish,
+    read_open,
 )
-from kejiyun.popsci.services.reading import quiz_submit, read_finish, read_open
+from kejiyun.popsci.models import Article, QuizAttempt, ReadEvent, Topic
 
 View = Callable[..., HttpResponseBase]
 
@@ -71,6 +76,29 @@ _DEVICE_RE = re.compile(r"^[0-9a-f]{32}$")
 def _is_id(raw: str) -> bool:
     """ASCII digits that int() accepts (str.isdigit() also accepts "²")."""
     return raw.isascii() and raw.isdigit() and len(raw) <= 18
+
+
+# --- The public list ----------------------------------------------------------------------
+
+
+def article_list(request: HttpRequest) -> HttpResponse:
+    topic = request.GET.get("topic", "")
+    qs = articles_published()
+    if topic in Topic.values:
+        qs = qs.filter(topic=topic)
+    else:
+        topic = ""
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    return render(
+        request, "popsci/list.html", {"page": page, "topic": topic, "topics": Topic.choices}
+    )
+
+
+def article_detail(request: HttpRequest, article_id: int) -> HttpResponse:
+    article = article_published(article_id)
+    if article is None:
+        raise Http404("文章不存在或尚未发布")
+    return render(request, "popsci/detail.html", {"article": article})
 
 
 # --- Staff --------------------------------------------------------------------------------
