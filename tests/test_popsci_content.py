@@ -16,7 +16,6 @@ from django.test.utils import CaptureQueriesContext
 from kejiyun.accounts.models import User
 from kejiyun.popsci.content.selectors import content_for_staff, content_readable
 from kejiyun.popsci.content.services import (
-    TRANSITIONS,
     LessonInput,
     QuestionInput,
     content_approve,
@@ -30,7 +29,15 @@ from kejiyun.popsci.content.services import (
     quiz_question_add,
     quiz_questions_replace,
 )
-from kejiyun.popsci.models import Article, ContentVersion, Lesson, QuizQuestion, Topic
+from kejiyun.popsci.content.transitions import CONTENT_MOVES
+from kejiyun.popsci.models import (
+    Article,
+    ContentEvent,
+    ContentVersion,
+    Lesson,
+    QuizQuestion,
+    Topic,
+)
 from kejiyun.regions.models import Region
 from tests.conftest import client_for
 from tests.popsci_content_helpers import (
@@ -70,6 +77,7 @@ def everything() -> tuple[object, ...]:
         list(ContentVersion.objects.order_by("pk").values()),
         list(QuizQuestion.objects.order_by("pk").values()),
         list(Lesson.objects.order_by("pk").values()),
+        list(ContentEvent.objects.order_by("pk").values()),
     )
 
 
@@ -127,7 +135,7 @@ def test_unknown_topic_segment_or_season_is_refused(alice: User) -> None:
 # --- The transition table -----------------------------------------------------------------
 
 
-ILLEGAL = [(a, b) for a in S.values for b in S.values if b not in TRANSITIONS[a]]
+ILLEGAL = [(a, b) for a in S.values for b in S.values if b not in CONTENT_MOVES[a]]
 
 
 @pytest.mark.parametrize(("start", "target"), ILLEGAL)
@@ -137,14 +145,71 @@ def test_an_illegal_transition_is_refused_and_changes_nothing(
     article = article_in(start, alice)
     before = everything()
     with pytest.raises(ValidationError) as exc:
-        content_transition(article=article, to=target, updates={"title": "被篡改"})
+        content_transition(
+            article=article, to=target, actor=alice, reason="试试", updates={"title": "被篡改"}
+        )
     assert exc.value.code == "illegal_transition"
     assert everything() == before
+    assert ContentEvent.objects.count() == 0
     assert article.status == start
 
 
 def test_every_status_appears_in_the_transition_table() -> None:
-    assert set(TRANSITIONS) == set(S.values)
+    assert set(CONTENT_MOVES) == set(S.values)
+
+
+def test_a_legal_move_writes_exactly_one_event_with_actor_from_to_and_reason(
+    alice: User,
+) -> None:
+    article = article_in(S.PUBLISHED, alice)
+    content_transition(article=article, to=S.ARCHIVED, actor=alice, reason=" 内容过时 ")
+    assert row(article)["status"] == S.ARCHIVED
+    assert list(
+        ContentEvent.objects.values_list(
+            "article_id", "actor_id", "from_status", "to_status", "reason"
+        )
+    ) == [(article.pk, alice.pk, S.PUBLISHED, S.ARCHIVED, "内容过时")]
+
+
+def test_a_move_that_needs_a_reason_is_refused_without_one(alice: User, rita: User) -> None:
+    assert CONTENT_MOVES.find(S.IN_REVIEW, S.RETURNED).needs_reason  # type: ignore[union-attr]
+    article = article_in(S.IN_REVIEW, alice)
+    before = everything()
+    with pytest.raises(ValidationError) as exc:
+        content_transition(article=article, to=S.RETURNED, actor=rita, reason="   ")
+    assert exc.value.code == "reason_required"
+    assert everything() == before
+
+
+def test_a_move_is_refused_to_an_actor_the_table_does_not_name(alice: User, rita: User) -> None:
+    in_review = article_in(S.IN_REVIEW, alice)
+    published = article_in(S.PUBLISHED, alice)
+    before = everything()
+    with pytest.raises(PermissionDenied):
+        content_transition(article=in_review, to=S.PUBLISHED, actor=alice, reason="")
+    with pytest.raises(PermissionDenied):
+        content_transition(article=published, to=S.ARCHIVED, actor=rita, reason="")
+    assert everything() == before
+
+
+def test_the_whole_review_cycle_leaves_one_event_per_move(alice: User, rita: User) -> None:
+    article = make_draft(alice)
+    content_submit(article=article, user=alice)
+    content_return(article=article, reviewer=rita, note="第二段数据有误")
+    content_submit(article=article, user=alice)
+    content_approve(article=article, reviewer=rita, note="科学准确")
+    content_withdraw(article=article, user=alice)
+    assert list(
+        ContentEvent.objects.filter(article=article).values_list(
+            "actor_id", "from_status", "to_status", "reason"
+        )
+    ) == [
+        (alice.pk, S.DRAFT, S.IN_REVIEW, ""),
+        (rita.pk, S.IN_REVIEW, S.RETURNED, "第二段数据有误"),
+        (alice.pk, S.RETURNED, S.IN_REVIEW, ""),
+        (rita.pk, S.IN_REVIEW, S.PUBLISHED, "科学准确"),
+        (alice.pk, S.PUBLISHED, S.DRAFT, ""),
+    ]
 
 
 def test_a_stale_object_cannot_move_a_row_that_already_moved(alice: User) -> None:
@@ -152,9 +217,10 @@ def test_a_stale_object_cannot_move_a_row_that_already_moved(alice: User) -> Non
     stale = Article.objects.get(pk=article.pk)
     content_submit(article=article, user=alice)
     with pytest.raises(ValidationError) as exc:
-        content_transition(article=stale, to=S.IN_REVIEW)
+        content_transition(article=stale, to=S.IN_REVIEW, actor=alice, reason="")
     assert exc.value.code == "stale_status"
     assert row(article)["status"] == S.IN_REVIEW
+    assert ContentEvent.objects.filter(article=article).count() == 1
 
 
 def test_submit_needs_a_title_and_a_body(alice: User) -> None:
@@ -532,7 +598,7 @@ def test_a_quiz_question_with_one_option_is_shown_as_an_error_and_nothing_saved(
     )
     assert response.status_code == 200
     assert "需要 2 到 6 个选项。" in response.content.decode()
-    assert everything() == ([], [], [], [])
+    assert everything() == ([], [], [], [], [])
 
 
 def test_a_fake_image_upload_is_shown_as_an_error_and_nothing_saved(
@@ -542,7 +608,7 @@ def test_a_fake_image_upload_is_shown_as_an_error_and_nothing_saved(
     response = client_for(alice).post("/popsci/manage/new/", form_data(image=fake))
     assert response.status_code == 200
     assert "配图格式不正确：请上传 JPEG 或 PNG 图片。" in response.content.decode()
-    assert everything() == ([], [], [], [])
+    assert everything() == ([], [], [], [], [])
     assert files_in(_media) == []
 
 
@@ -621,6 +687,16 @@ def test_published_content_cannot_be_edited_until_withdrawn(alice: User, rita: U
     client.post(f"/popsci/manage/{article.pk}/withdraw/")
     assert row(article)["status"] == S.DRAFT
     assert client.get(f"/popsci/manage/{article.pk}/edit/").status_code == 200
+
+
+def test_the_staff_content_page_shows_the_status_history(alice: User, rita: User) -> None:
+    article = make_draft(alice)
+    content_submit(article=article, user=alice)
+    content_return(article=article, reviewer=rita, note="第二段数据有误")
+    page = client_for(alice).get(f"/popsci/manage/{article.pk}/").content.decode()
+    history = page[page.index("状态记录") :]
+    assert f"草稿 → 待审核 · {alice.display_name}" in history
+    assert f"待审核 → 退回修改 · {rita.display_name} · 第二段数据有误" in history
 
 
 def test_an_illegal_action_through_the_page_changes_nothing(alice: User) -> None:

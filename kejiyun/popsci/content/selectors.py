@@ -19,6 +19,7 @@ from kejiyun.popsci.content.bots import ACCOUNT_REASONS
 from kejiyun.popsci.models import (
     Article,
     Campaign,
+    ContentEvent,
     Delivery,
     Lesson,
     QuizAttempt,
@@ -104,6 +105,15 @@ def content_with_parts(article_id: int) -> Article:
     already have checked access (staff preview, reviewer page)."""
     return _with_parts(Article.objects.select_related("region", "centre", "author")).get(
         pk=article_id
+    )
+
+
+def content_events(article: Article) -> QuerySet[ContentEvent]:
+    """The content's status history, oldest first, with who made each move."""
+    return (
+        ContentEvent.objects.filter(article=article)
+        .select_related("actor")
+        .order_by("created_at", "id")
     )
 
 

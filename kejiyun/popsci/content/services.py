@@ -3,13 +3,10 @@ by a reviewer, publication as an immutable version, archiving and withdrawal for
 the reading of published content: reading sessions, read-to-end, quiz answers, and the
 flagging of bot-like reads.
 
-The workflow is the table `TRANSITIONS`; `content_transition` is the only function that
-changes `Article.status` and refuses any move the table does not list, changing nothing.
-
-    draft ──submit──▶ in_review ──approve──▶ published ──archive──▶ archived
-      ▲                  │                      │
-      │               return (note)             └──withdraw (撤回修改)──▶ draft
-      └── returned ◀─────┘       returned ──submit──▶ in_review
+The workflow is the table `CONTENT_MOVES` (transitions.py); `content_transition` is the
+only function that changes `Article.status`. It refuses any move the table does not list for
+the actor, changing nothing, and writes a `ContentEvent` (actor, from, to, reason) with
+every move it makes.
 
 Staff edit only draft or returned content. To change published content they withdraw it
 (hidden until reviewed again); the next approval publishes version + 1.
@@ -42,10 +39,12 @@ from kejiyun.audit.services import audit_record
 from kejiyun.common.errors import NotPermitted
 from kejiyun.popsci.content.bots import ReadRow, bot_reasons
 from kejiyun.popsci.content.selectors import latest_delivery_campaign
+from kejiyun.popsci.content.transitions import CONTENT_MOVES, REVIEWER
 from kejiyun.popsci.errors import PopsciError
 from kejiyun.popsci.models import (
     Article,
     Campaign,
+    ContentEvent,
     ContentVersion,
     Delivery,
     Lesson,
@@ -60,15 +59,6 @@ from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import region_in_jurisdiction, user_jurisdiction
 
 Status = Article.Status
-
-# Allowed moves: from status → the statuses it may move to.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.DRAFT: frozenset({Status.IN_REVIEW}),
-    Status.RETURNED: frozenset({Status.IN_REVIEW}),
-    Status.IN_REVIEW: frozenset({Status.PUBLISHED, Status.RETURNED}),
-    Status.PUBLISHED: frozenset({Status.ARCHIVED, Status.DRAFT}),
-    Status.ARCHIVED: frozenset(),
-}
 
 EDITABLE_STATUSES = frozenset({Status.DRAFT, Status.RETURNED})
 DEVICE_MAX_LENGTH = 64
@@ -160,6 +150,13 @@ def content_check_editor(*, user: User, article: Article) -> None:
     centre = article.centre
     if home is None or centre is None or not home.contains(centre.region):
         raise NotPermitted("您无权管理这条内容。")
+
+
+def _check_reviewer(*, reviewer: User, article: Article) -> None:
+    if reviewer.role != Role.REVIEWER:
+        raise NotPermitted("只有评审专家可以进行科学性审核。")
+    if article.author_id is not None and article.author_id == reviewer.pk:
+        raise NotPermitted("不能审核自己撰写的内容。")
 
 
 def _check_fields(
@@ -418,23 +415,43 @@ def quiz_question_add(
 
 
 def content_transition(
-    *, article: Article, to: str, updates: dict[str, Any] | None = None
+    *,
+    article: Article,
+    to: str,
+    actor: User,
+    reason: str,
+    updates: dict[str, Any] | None = None,
 ) -> Article:
-    """Move `article` to status `to` if `TRANSITIONS` allows it, with `updates` applied in
-    the same conditional UPDATE. A refused move raises ValidationError and changes nothing;
-    two concurrent moves from the same status cannot both succeed."""
+    """Move `article` to status `to` if `CONTENT_MOVES` allows it for this actor, with
+    `updates` applied in the same conditional UPDATE on the status read, and one
+    `ContentEvent` written in the same transaction. A move that `needs_reason` needs a
+    non-empty `reason`. A refused move raises PopsciError (NotPermitted when the actor may not
+    make it) and changes nothing; two concurrent moves from the same status cannot both
+    succeed."""
     current = article.status
-    if to not in TRANSITIONS.get(current, frozenset()):
+    reason = reason.strip()
+    move = CONTENT_MOVES.find(current, to)
+    if move is None:
         raise PopsciError(
             f"不能把“{Status(current).label}”的内容改为“{Status(to).label}”。"
             if to in Status.values
             else "目标状态不存在。",
             code="illegal_transition",
         )
+    if move.by == REVIEWER:
+        _check_reviewer(reviewer=actor, article=article)
+    else:
+        content_check_editor(user=actor, article=article)
+    if move.needs_reason and not reason:
+        raise PopsciError("请填写原因。", code="reason_required")
     values = {"status": to, **(updates or {})}
-    moved = Article.objects.filter(pk=article.pk, status=current).update(**values)
-    if moved != 1:
-        raise PopsciError("内容状态已被他人更改，请刷新后重试。", code="stale_status")
+    with transaction.atomic():
+        moved = Article.objects.filter(pk=article.pk, status=current).update(**values)
+        if moved != 1:
+            raise PopsciError("内容状态已被他人更改，请刷新后重试。", code="stale_status")
+        ContentEvent.objects.create(
+            article_id=article.pk, actor=actor, from_status=current, to_status=to, reason=reason
+        )
     for name, value in values.items():
         setattr(article, name, value)
     return article
@@ -473,14 +490,7 @@ def content_submit(*, article: Article, user: User) -> Article:
     problems = content_problems(article)
     if problems:
         raise PopsciError(problems, code="incomplete")
-    return content_transition(article=article, to=Status.IN_REVIEW)
-
-
-def _check_reviewer(*, reviewer: User, article: Article) -> None:
-    if reviewer.role != Role.REVIEWER:
-        raise NotPermitted("只有评审专家可以进行科学性审核。")
-    if article.author_id is not None and article.author_id == reviewer.pk:
-        raise NotPermitted("不能审核自己撰写的内容。")
+    return content_transition(article=article, to=Status.IN_REVIEW, actor=user, reason="")
 
 
 def content_snapshot(article: Article) -> dict[str, Any]:
@@ -525,6 +535,8 @@ def content_approve(*, article: Article, reviewer: User, note: str = "") -> Cont
         content_transition(
             article=locked,
             to=Status.PUBLISHED,
+            actor=reviewer,
+            reason=note,
             updates={
                 "version": number,
                 "published_at": now,
@@ -564,6 +576,8 @@ def content_return(*, article: Article, reviewer: User, note: str) -> Article:
         content_transition(
             article=article,
             to=Status.RETURNED,
+            actor=reviewer,
+            reason=note,
             updates={"reviewer": reviewer, "review_note": note},
         )
         audit_record(
@@ -578,13 +592,13 @@ def content_return(*, article: Article, reviewer: User, note: str) -> Article:
 def content_archive(*, article: Article, user: User) -> Article:
     """Take published content down (下架); it is hidden everywhere."""
     content_check_editor(user=user, article=article)
-    return content_transition(article=article, to=Status.ARCHIVED)
+    return content_transition(article=article, to=Status.ARCHIVED, actor=user, reason="")
 
 
 def content_withdraw(*, article: Article, user: User) -> Article:
     """撤回修改: published content goes back to draft, hidden until it is reviewed again."""
     content_check_editor(user=user, article=article)
-    return content_transition(article=article, to=Status.DRAFT)
+    return content_transition(article=article, to=Status.DRAFT, actor=user, reason="")
 
 
 # --- Reading ------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from kejiyun.popsci.content.selectors import (
     article_published,
     articles_published,
     campaign_delivered_to,
+    content_events,
     content_for_staff,
     content_labels,
     content_review_queue,
@@ -49,7 +50,6 @@ from kejiyun.popsci.content.selectors import (
 )
 from kejiyun.popsci.content.services import (
     EDITABLE_STATUSES,
-    TRANSITIONS,
     content_approve,
     content_archive,
     content_create,
@@ -64,6 +64,7 @@ from kejiyun.popsci.content.services import (
     read_finish,
     read_open,
 )
+from kejiyun.popsci.content.transitions import CONTENT_MOVES
 from kejiyun.popsci.models import Article, QuizAttempt, ReadEvent, Topic
 
 View = Callable[..., HttpResponseBase]
@@ -207,7 +208,7 @@ def manage_edit(request: AuthenticatedRequest, article_id: int) -> HttpResponse:
 def manage_detail(request: AuthenticatedRequest, article_id: int) -> HttpResponse:
     access_content(request.user, article_id)
     article = content_with_parts(article_id)
-    allowed = TRANSITIONS[article.status]
+    allowed = CONTENT_MOVES[article.status]
     return render(
         request,
         "popsci/content/manage_detail.html",
@@ -219,6 +220,7 @@ def manage_detail(request: AuthenticatedRequest, article_id: int) -> HttpRespons
             "can_withdraw": article.status == Article.Status.PUBLISHED,
             "problems": content_problems(article) if article.status in EDITABLE_STATUSES else [],
             "versions": article.versions.select_related("reviewer").order_by("-number"),
+            "events": content_events(article),
             "labels": content_labels(article),
         },
     )
