@@ -83,9 +83,9 @@ def test_a_logout_writes_exactly_one_complete_row(dora: User) -> None:
 def test_approving_content_writes_one_content_approve_row(alice: User) -> None:
     reviewer = make_reviewer()
     article = make_draft(alice)
-    content_submit(article=article, user=alice)
+    content_submit(article=article, actor=alice)
 
-    content_approve(article=article, reviewer=reviewer)
+    content_approve(article=article, actor=reviewer)
 
     [event] = AuditEvent.objects.filter(action="content.approve")
     assert (event.user_id, event.object_type, event.object_id, event.outcome) == (

@@ -194,11 +194,11 @@ def test_a_move_is_refused_to_an_actor_the_table_does_not_name(alice: User, rita
 
 def test_the_whole_review_cycle_leaves_one_event_per_move(alice: User, rita: User) -> None:
     article = make_draft(alice)
-    content_submit(article=article, user=alice)
-    content_return(article=article, reviewer=rita, note="第二段数据有误")
-    content_submit(article=article, user=alice)
-    content_approve(article=article, reviewer=rita, note="科学准确")
-    content_withdraw(article=article, user=alice)
+    content_submit(article=article, actor=alice)
+    content_return(article=article, actor=rita, note="第二段数据有误")
+    content_submit(article=article, actor=alice)
+    content_approve(article=article, actor=rita, note="科学准确")
+    content_withdraw(article=article, actor=alice)
     assert list(
         ContentEvent.objects.filter(article=article).values_list(
             "actor_id", "from_status", "to_status", "reason"
@@ -215,7 +215,7 @@ def test_the_whole_review_cycle_leaves_one_event_per_move(alice: User, rita: Use
 def test_a_stale_object_cannot_move_a_row_that_already_moved(alice: User) -> None:
     article = make_draft(alice)
     stale = Article.objects.get(pk=article.pk)
-    content_submit(article=article, user=alice)
+    content_submit(article=article, actor=alice)
     with pytest.raises(ValidationError) as exc:
         content_transition(article=stale, to=S.IN_REVIEW, actor=alice, reason="")
     assert exc.value.code == "stale_status"
@@ -227,7 +227,7 @@ def test_submit_needs_a_title_and_a_body(alice: User) -> None:
     article = make_draft(alice, body="   ")
     before = everything()
     with pytest.raises(ValidationError) as exc:
-        content_submit(article=article, user=alice)
+        content_submit(article=article, actor=alice)
     assert "请填写正文。" in exc.value.messages
     assert everything() == before
 
@@ -238,7 +238,7 @@ def test_submit_refuses_a_broken_quiz_question(alice: User) -> None:
     QuizQuestion.objects.create(article=article, text="答案越界", options=["是", "否"], answer=5)
     before = everything()
     with pytest.raises(ValidationError) as exc:
-        content_submit(article=article, user=alice)
+        content_submit(article=article, actor=alice)
     assert any("第1题" in m for m in exc.value.messages)
     assert any("第2题" in m for m in exc.value.messages)
     assert everything() == before
@@ -248,11 +248,11 @@ def test_a_video_needs_its_file_and_a_course_needs_a_lesson(alice: User) -> None
     video = make_draft(alice, kind=Article.Kind.VIDEO)
     course = make_draft(alice, kind=Article.Kind.COURSE)
     with pytest.raises(ValidationError, match="视频文件"):
-        content_submit(article=video, user=alice)
+        content_submit(article=video, actor=alice)
     with pytest.raises(ValidationError, match="章节"):
-        content_submit(article=course, user=alice)
-    lessons_replace(course=course, user=alice, lessons=[LessonInput(title="第一课", body="内容")])
-    content_submit(article=course, user=alice)
+        content_submit(article=course, actor=alice)
+    lessons_replace(course=course, actor=alice, lessons=[LessonInput(title="第一课", body="内容")])
+    content_submit(article=course, actor=alice)
     assert row(course)["status"] == S.IN_REVIEW
     assert row(video)["status"] == S.DRAFT
 
@@ -272,14 +272,14 @@ def test_a_quiz_question_needs_two_to_six_options_and_a_valid_answer(
     alice: User, question: QuestionInput
 ) -> None:
     article = make_draft(alice)
-    quiz_questions_replace(article=article, user=alice, questions=QUESTIONS[:1])
+    quiz_questions_replace(article=article, actor=alice, questions=QUESTIONS[:1])
     before = everything()
     with pytest.raises(ValidationError):
-        quiz_questions_replace(article=article, user=alice, questions=[question])
+        quiz_questions_replace(article=article, actor=alice, questions=[question])
     with pytest.raises(ValidationError):
         quiz_question_add(
             article=article,
-            user=alice,
+            actor=alice,
             text=question.text,
             options=question.options,
             answer=question.answer,
@@ -290,7 +290,7 @@ def test_a_quiz_question_needs_two_to_six_options_and_a_valid_answer(
 def test_a_quiz_has_at_most_five_questions(alice: User) -> None:
     article = make_draft(alice)
     with pytest.raises(ValidationError):
-        quiz_questions_replace(article=article, user=alice, questions=QUESTIONS * 2)
+        quiz_questions_replace(article=article, actor=alice, questions=QUESTIONS * 2)
     assert QuizQuestion.objects.count() == 0
 
 
@@ -301,9 +301,9 @@ def test_approval_publishes_exactly_one_version_with_the_right_snapshot(
     alice: User, rita: User
 ) -> None:
     article = make_draft(alice, segments=["farmer"], seasons=["flood_season"], summary="避险要点")
-    quiz_questions_replace(article=article, user=alice, questions=QUESTIONS)
-    content_submit(article=article, user=alice)
-    version = content_approve(article=article, reviewer=rita, note="科学准确")
+    quiz_questions_replace(article=article, actor=alice, questions=QUESTIONS)
+    content_submit(article=article, actor=alice)
+    version = content_approve(article=article, actor=rita, note="科学准确")
     assert ContentVersion.objects.count() == 1
     assert version.number == 1
     assert version.reviewer == rita
@@ -336,7 +336,7 @@ def test_approving_twice_is_refused_and_makes_no_second_version(alice: User, rit
     article = make_published(alice, rita)
     before = everything()
     with pytest.raises(ValidationError):
-        content_approve(article=article, reviewer=rita)
+        content_approve(article=article, actor=rita)
     assert everything() == before
 
 
@@ -344,20 +344,20 @@ def test_withdrawn_and_reapproved_content_gets_version_two_and_keeps_version_one
     alice: User, rita: User
 ) -> None:
     article = make_published(alice, rita)
-    content_withdraw(article=article, user=alice)
+    content_withdraw(article=article, actor=alice)
     assert row(article)["status"] == S.DRAFT
     assert not content_readable().filter(pk=article.pk).exists()
     content_update(
         article=article,
-        user=alice,
+        actor=alice,
         kind=article.kind,
         title="汛期地质灾害避险指南（修订）",
         topic=article.topic,
         body="新的正文",
         region=article.region,
     )
-    content_submit(article=article, user=alice)
-    v2 = content_approve(article=article, reviewer=rita)
+    content_submit(article=article, actor=alice)
+    v2 = content_approve(article=article, actor=rita)
     assert v2.number == 2
     assert row(article)["version"] == 2
     v1 = ContentVersion.objects.get(article=article, number=1)
@@ -368,23 +368,23 @@ def test_withdrawn_and_reapproved_content_gets_version_two_and_keeps_version_one
 
 def test_a_reviewer_cannot_review_content_they_wrote(alice: User, rita: User) -> None:
     article = make_draft(alice)
-    content_submit(article=article, user=alice)
+    content_submit(article=article, actor=alice)
     Article.objects.filter(pk=article.pk).update(author=rita)
     article.refresh_from_db()
     before = everything()
     with pytest.raises(PermissionDenied, match="自己"):
-        content_approve(article=article, reviewer=rita)
+        content_approve(article=article, actor=rita)
     with pytest.raises(PermissionDenied, match="自己"):
-        content_return(article=article, reviewer=rita, note="不行")
+        content_return(article=article, actor=rita, note="不行")
     assert everything() == before
 
 
 def test_only_reviewers_review(alice: User, bob: User) -> None:
     article = make_draft(alice)
-    content_submit(article=article, user=alice)
+    content_submit(article=article, actor=alice)
     before = everything()
     with pytest.raises(PermissionDenied):
-        content_approve(article=article, reviewer=bob)
+        content_approve(article=article, actor=bob)
     assert everything() == before
 
 
@@ -392,42 +392,42 @@ def test_returning_needs_a_note_and_returned_content_can_be_fixed_and_resubmitte
     alice: User, rita: User
 ) -> None:
     article = make_draft(alice)
-    content_submit(article=article, user=alice)
+    content_submit(article=article, actor=alice)
     before = everything()
     with pytest.raises(ValidationError, match="审核意见"):
-        content_return(article=article, reviewer=rita, note="  ")
+        content_return(article=article, actor=rita, note="  ")
     assert everything() == before
-    content_return(article=article, reviewer=rita, note="第二段数据有误")
+    content_return(article=article, actor=rita, note="第二段数据有误")
     fresh = row(article)
     assert fresh["status"] == S.RETURNED
     assert fresh["review_note"] == "第二段数据有误"
     assert ContentVersion.objects.count() == 0
-    content_submit(article=article, user=alice)
+    content_submit(article=article, actor=alice)
     assert row(article)["status"] == S.IN_REVIEW
 
 
 def test_staff_cannot_edit_content_under_review_or_published(alice: User, rita: User) -> None:
     in_review = make_draft(alice)
-    content_submit(article=in_review, user=alice)
+    content_submit(article=in_review, actor=alice)
     published = make_published(alice, rita, title="已发布")
     for article in (in_review, published):
         before = everything()
         with pytest.raises(ValidationError):
             content_update(
-                article=article, user=alice, kind="article", title="改", topic="health", body="x"
+                article=article, actor=alice, kind="article", title="改", topic="health", body="x"
             )
         with pytest.raises(ValidationError):
-            quiz_questions_replace(article=article, user=alice, questions=QUESTIONS[:1])
+            quiz_questions_replace(article=article, actor=alice, questions=QUESTIONS[:1])
         assert everything() == before
 
 
 def test_archived_content_is_hidden_and_final(alice: User, rita: User) -> None:
     article = make_published(alice, rita)
-    content_archive(article=article, user=alice)
+    content_archive(article=article, actor=alice)
     assert row(article)["status"] == S.ARCHIVED
     assert not content_readable().filter(pk=article.pk).exists()
     with pytest.raises(ValidationError):
-        content_withdraw(article=article, user=alice)
+        content_withdraw(article=article, actor=alice)
 
 
 def test_staff_of_another_county_cannot_manage_alices_content(
@@ -437,13 +437,13 @@ def test_staff_of_another_county_cannot_manage_alices_content(
     published = make_published(alice, rita, title="已发布")
     before = everything()
     with pytest.raises(PermissionDenied):
-        content_submit(article=draft, user=charlie)
+        content_submit(article=draft, actor=charlie)
     with pytest.raises(PermissionDenied):
-        content_update(article=draft, user=charlie, kind="article", title="x", topic="health")
+        content_update(article=draft, actor=charlie, kind="article", title="x", topic="health")
     with pytest.raises(PermissionDenied):
-        content_archive(article=published, user=charlie)
+        content_archive(article=published, actor=charlie)
     with pytest.raises(PermissionDenied):
-        content_withdraw(article=published, user=charlie)
+        content_withdraw(article=published, actor=charlie)
     assert everything() == before
 
 
@@ -497,7 +497,7 @@ def test_a_bad_upload_on_edit_leaves_the_draft_unchanged(alice: User, _media: Pa
     with pytest.raises(ValidationError):
         content_update(
             article=article,
-            user=alice,
+            actor=alice,
             kind="article",
             title="新标题",
             topic="health",
@@ -525,7 +525,7 @@ def test_good_uploads_are_stored_under_a_generated_name_with_the_proved_type(
     assert article.video.name.startswith("popsci/video/")
     assert article.video.name.endswith(".mp4")
     assert len(files_in(_media)) == 3
-    content_submit(article=article, user=alice)
+    content_submit(article=article, actor=alice)
 
 
 # --- Staff and reviewer pages -------------------------------------------------------------
@@ -691,8 +691,8 @@ def test_published_content_cannot_be_edited_until_withdrawn(alice: User, rita: U
 
 def test_the_staff_content_page_shows_the_status_history(alice: User, rita: User) -> None:
     article = make_draft(alice)
-    content_submit(article=article, user=alice)
-    content_return(article=article, reviewer=rita, note="第二段数据有误")
+    content_submit(article=article, actor=alice)
+    content_return(article=article, actor=rita, note="第二段数据有误")
     page = client_for(alice).get(f"/popsci/manage/{article.pk}/").content.decode()
     history = page[page.index("状态记录") :]
     assert f"草稿 → 待审核 · {alice.display_name}" in history
@@ -709,7 +709,7 @@ def test_an_illegal_action_through_the_page_changes_nothing(alice: User) -> None
 
 def test_the_reviewer_queue_lists_content_in_review_only(alice: User, rita: User) -> None:
     waiting = make_draft(alice, title="待审的文章")
-    content_submit(article=waiting, user=alice)
+    content_submit(article=waiting, actor=alice)
     make_draft(alice, title="还是草稿")
     page = client_for(rita).get("/popsci/review/").content.decode()
     assert "待审的文章" in page
@@ -720,7 +720,7 @@ def test_the_reviewer_queue_lists_content_in_review_only(alice: User, rita: User
 
 def test_a_reviewer_approves_through_the_page(alice: User, rita: User) -> None:
     article = make_draft(alice)
-    content_submit(article=article, user=alice)
+    content_submit(article=article, actor=alice)
     client = client_for(rita)
     assert "遇到山体滑坡" in client.get(f"/popsci/review/{article.pk}/").content.decode()
     response = client.post(f"/popsci/review/{article.pk}/", {"decision": "approve", "note": ""})
@@ -732,7 +732,7 @@ def test_a_reviewer_approves_through_the_page(alice: User, rita: User) -> None:
 
 def test_returning_without_a_note_through_the_page_changes_nothing(alice: User, rita: User) -> None:
     article = make_draft(alice)
-    content_submit(article=article, user=alice)
+    content_submit(article=article, actor=alice)
     before = everything()
     response = client_for(rita).post(
         f"/popsci/review/{article.pk}/", {"decision": "return", "note": ""}
@@ -746,7 +746,7 @@ def test_a_reviewer_cannot_approve_their_own_content_through_the_page(
     alice: User, rita: User
 ) -> None:
     article = make_draft(alice)
-    content_submit(article=article, user=alice)
+    content_submit(article=article, actor=alice)
     Article.objects.filter(pk=article.pk).update(author=rita)
     before = everything()
     response = client_for(rita).post(
@@ -759,12 +759,12 @@ def test_a_reviewer_cannot_approve_their_own_content_through_the_page(
 
 def test_the_review_queue_runs_a_fixed_number_of_queries(alice: User, rita: User) -> None:
     client = client_for(rita)
-    content_submit(article=make_draft(alice, title="待审1"), user=alice)
+    content_submit(article=make_draft(alice, title="待审1"), actor=alice)
     client.get("/popsci/review/")
     with CaptureQueriesContext(connection) as few:
         client.get("/popsci/review/")
     for i in range(2, 7):
-        content_submit(article=make_draft(alice, title=f"待审{i}"), user=alice)
+        content_submit(article=make_draft(alice, title=f"待审{i}"), actor=alice)
     with CaptureQueriesContext(connection) as many:
         html = client.get("/popsci/review/").content.decode()
     assert "待审6" in html

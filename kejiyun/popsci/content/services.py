@@ -252,7 +252,7 @@ def _checked_uploads(
 
 def content_create(
     *,
-    user: User,
+    actor: User,
     kind: str,
     title: str,
     topic: str,
@@ -266,12 +266,12 @@ def content_create(
     video: UploadedFile | None = None,
 ) -> Article:
     """A draft by a centre staff member (or an administrator), owned by their centre."""
-    if not (user.is_centre_staff or user.sees_everything):
+    if not (actor.is_centre_staff or actor.sees_everything):
         raise NotPermitted("只有服务中心工作人员可以创建科普内容。")
     _check_fields(
         kind=kind, title=title, topic=topic, summary=summary, segments=segments, seasons=seasons
     )
-    _check_region(user, region)
+    _check_region(actor, region)
     uploads = _checked_uploads(image=image, poster=poster, video=video)
     article = Article(
         kind=kind,
@@ -282,8 +282,8 @@ def content_create(
         segments=list(dict.fromkeys(segments)),
         seasons=list(dict.fromkeys(seasons)),
         region=region,
-        author=user,
-        centre=user.centre if user.is_centre_staff else None,
+        author=actor,
+        centre=actor.centre if actor.is_centre_staff else None,
         status=Status.DRAFT,
     )
     for field, file, ext in uploads:
@@ -295,7 +295,7 @@ def content_create(
 def content_update(
     *,
     article: Article,
-    user: User,
+    actor: User,
     kind: str,
     title: str,
     topic: str,
@@ -309,11 +309,11 @@ def content_update(
     video: UploadedFile | None = None,
 ) -> Article:
     """Edit draft or returned content. A file left as None keeps the current one."""
-    content_check_editor(user=user, article=article)
+    content_check_editor(user=actor, article=article)
     _check_fields(
         kind=kind, title=title, topic=topic, summary=summary, segments=segments, seasons=seasons
     )
-    _check_region(user, region)
+    _check_region(actor, region)
     uploads = _checked_uploads(image=image, poster=poster, video=video)
     with transaction.atomic():
         locked = Article.objects.select_for_update().get(pk=article.pk)
@@ -337,9 +337,11 @@ def content_update(
     return article
 
 
-def lessons_replace(*, course: Article, user: User, lessons: Sequence[LessonInput]) -> list[Lesson]:
+def lessons_replace(
+    *, course: Article, actor: User, lessons: Sequence[LessonInput]
+) -> list[Lesson]:
     """Set a course's lessons, in the given order."""
-    content_check_editor(user=user, article=course)
+    content_check_editor(user=actor, article=course)
     if course.kind != Article.Kind.COURSE:
         raise PopsciError("只有课程可以设置章节。", code="not_course")
     if len(lessons) > MAX_LESSONS:
@@ -359,10 +361,10 @@ def lessons_replace(*, course: Article, user: User, lessons: Sequence[LessonInpu
 
 
 def quiz_questions_replace(
-    *, article: Article, user: User, questions: Sequence[QuestionInput]
+    *, article: Article, actor: User, questions: Sequence[QuestionInput]
 ) -> list[QuizQuestion]:
     """Set the quiz of draft or returned content (at most five questions)."""
-    content_check_editor(user=user, article=article)
+    content_check_editor(user=actor, article=article)
     if len(questions) > MAX_QUESTIONS:
         raise PopsciError(f"测验最多 {MAX_QUESTIONS} 道题。", code="too_many_questions")
     for number, q in enumerate(questions, start=1):
@@ -386,14 +388,14 @@ def quiz_questions_replace(
 def quiz_question_add(
     *,
     article: Article,
-    user: User,
+    actor: User,
     text: str,
     options: Sequence[str],
     answer: int,
     explanation: str = "",
 ) -> QuizQuestion:
     """Append one question to the quiz of draft or returned content."""
-    content_check_editor(user=user, article=article)
+    content_check_editor(user=actor, article=article)
     q = QuestionInput(text=text, options=tuple(options), answer=answer, explanation=explanation)
     with transaction.atomic():
         _check_editable(Article.objects.select_for_update().get(pk=article.pk))
@@ -484,13 +486,13 @@ def content_problems(article: Article) -> list[str]:
     return problems
 
 
-def content_submit(*, article: Article, user: User) -> Article:
+def content_submit(*, article: Article, actor: User) -> Article:
     """Send draft or returned content to science review."""
-    content_check_editor(user=user, article=article)
+    content_check_editor(user=actor, article=article)
     problems = content_problems(article)
     if problems:
         raise PopsciError(problems, code="incomplete")
-    return content_transition(article=article, to=Status.IN_REVIEW, actor=user, reason="")
+    return content_transition(article=article, to=Status.IN_REVIEW, actor=actor, reason="")
 
 
 def content_snapshot(article: Article) -> dict[str, Any]:
@@ -523,9 +525,9 @@ def content_snapshot(article: Article) -> dict[str, Any]:
     }
 
 
-def content_approve(*, article: Article, reviewer: User, note: str = "") -> ContentVersion:
+def content_approve(*, article: Article, actor: User, note: str = "") -> ContentVersion:
     """Publish content under review and freeze it as version `article.version + 1`."""
-    _check_reviewer(reviewer=reviewer, article=article)
+    _check_reviewer(reviewer=actor, article=article)
     if len(note) > 500:
         raise PopsciError("审核意见不能超过500个字。", code="note_too_long")
     with transaction.atomic():
@@ -535,12 +537,12 @@ def content_approve(*, article: Article, reviewer: User, note: str = "") -> Cont
         content_transition(
             article=locked,
             to=Status.PUBLISHED,
-            actor=reviewer,
+            actor=actor,
             reason=note,
             updates={
                 "version": number,
                 "published_at": now,
-                "reviewer": reviewer,
+                "reviewer": actor,
                 "review_note": note.strip(),
             },
         )
@@ -550,12 +552,12 @@ def content_approve(*, article: Article, reviewer: User, note: str = "") -> Cont
             title=locked.title,
             body=locked.body,
             snapshot=content_snapshot(locked),
-            reviewer=reviewer,
+            reviewer=actor,
             published_at=now,
         )
         audit_record(
             action=AuditAction.CONTENT_APPROVE,
-            user=reviewer,
+            user=actor,
             object_type="article",
             object_id=str(locked.pk),
             detail={"version": number},
@@ -564,9 +566,9 @@ def content_approve(*, article: Article, reviewer: User, note: str = "") -> Cont
     return version
 
 
-def content_return(*, article: Article, reviewer: User, note: str) -> Article:
+def content_return(*, article: Article, actor: User, note: str) -> Article:
     """Send content under review back to its authors with a required note."""
-    _check_reviewer(reviewer=reviewer, article=article)
+    _check_reviewer(reviewer=actor, article=article)
     note = note.strip()
     if not note:
         raise PopsciError("退回修改时必须填写审核意见。", code="note_required")
@@ -576,29 +578,29 @@ def content_return(*, article: Article, reviewer: User, note: str) -> Article:
         content_transition(
             article=article,
             to=Status.RETURNED,
-            actor=reviewer,
+            actor=actor,
             reason=note,
-            updates={"reviewer": reviewer, "review_note": note},
+            updates={"reviewer": actor, "review_note": note},
         )
         audit_record(
             action=AuditAction.CONTENT_RETURN,
-            user=reviewer,
+            user=actor,
             object_type="article",
             object_id=str(article.pk),
         )
     return article
 
 
-def content_archive(*, article: Article, user: User) -> Article:
+def content_archive(*, article: Article, actor: User) -> Article:
     """Take published content down (下架); it is hidden everywhere."""
-    content_check_editor(user=user, article=article)
-    return content_transition(article=article, to=Status.ARCHIVED, actor=user, reason="")
+    content_check_editor(user=actor, article=article)
+    return content_transition(article=article, to=Status.ARCHIVED, actor=actor, reason="")
 
 
-def content_withdraw(*, article: Article, user: User) -> Article:
+def content_withdraw(*, article: Article, actor: User) -> Article:
     """撤回修改: published content goes back to draft, hidden until it is reviewed again."""
-    content_check_editor(user=user, article=article)
-    return content_transition(article=article, to=Status.DRAFT, actor=user, reason="")
+    content_check_editor(user=actor, article=article)
+    return content_transition(article=article, to=Status.DRAFT, actor=actor, reason="")
 
 
 # --- Reading ------------------------------------------------------------------------------
@@ -617,48 +619,48 @@ def _deliveries(*, user: User, article: Article, campaign: Campaign | None) -> Q
 
 
 def read_open(
-    *, article: Article, user: User, device: str, campaign: Campaign | None = None
+    *, article: Article, actor: User, device: str, campaign: Campaign | None = None
 ) -> ReadEvent:
-    """Record that `user` opened published `article` on `device`.
+    """Record that `actor` (the reader) opened published `article` on `device`.
 
     Without a campaign, the session is credited to the latest campaign that delivered this
-    content to the user, if any. Every delivery of it to the user not yet opened is marked
+    content to the reader, if any. Every delivery of it to the reader not yet opened is marked
     opened now.
     """
     _check_published(article)
-    if not user.is_authenticated:
+    if not actor.is_authenticated:
         raise NotPermitted("请先登录。")
     if campaign is not None and campaign.article_id != article.pk:
         raise PopsciError("推送活动与内容不符。", code="campaign_mismatch")
     if campaign is None:
-        campaign = latest_delivery_campaign(user=user, article=article)
+        campaign = latest_delivery_campaign(user=actor, article=article)
     now = timezone.now()
     event = ReadEvent.objects.create(
         article=article,
-        user=user,
+        user=actor,
         campaign=campaign,
         device=device[:DEVICE_MAX_LENGTH],
         opened_at=now,
     )
-    _deliveries(user=user, article=article, campaign=campaign).filter(
+    _deliveries(user=actor, article=article, campaign=campaign).filter(
         opened_at__isnull=True
     ).update(opened_at=now)
     return event
 
 
-def read_finish(*, read_event: ReadEvent, user: User) -> ReadEvent:
-    """Mark the user's own reading session read to the end. Idempotent: the first finish
+def read_finish(*, read_event: ReadEvent, actor: User) -> ReadEvent:
+    """Mark the actor's own reading session read to the end. Idempotent: the first finish
     time stands. Someone else's session is refused and left unchanged."""
-    if read_event.user_id != user.pk:
+    if read_event.user_id != actor.pk:
         raise NotPermitted("只能标记自己的阅读记录。")
     now = timezone.now()
     claimed = ReadEvent.objects.filter(
-        pk=read_event.pk, user_id=user.pk, finished_at__isnull=True
+        pk=read_event.pk, user_id=actor.pk, finished_at__isnull=True
     ).update(finished_at=now)
     read_event.refresh_from_db(fields=["finished_at"])
     if claimed and read_event.campaign_id is not None:
         deliveries = Delivery.objects.filter(
-            citizen__user_id=user.pk, campaign_id=read_event.campaign_id
+            citizen__user_id=actor.pk, campaign_id=read_event.campaign_id
         )
         deliveries.filter(opened_at__isnull=True).update(opened_at=read_event.opened_at)
         deliveries.filter(read_to_end_at__isnull=True).update(read_to_end_at=now)
@@ -673,14 +675,14 @@ def quiz_score(*, correct_answers: Sequence[int], answers: Sequence[int]) -> int
 def quiz_submit(
     *,
     article: Article,
-    user: User,
+    actor: User,
     answers: list[int],
     phase: str = QuizAttempt.Phase.AFTER,
 ) -> QuizAttempt:
-    """Score and record the user's answers (0-based option indexes, one per question, in
+    """Score and record the actor's answers (0-based option indexes, one per question, in
     question order). One attempt per phase per user; a second is refused."""
     _check_published(article)
-    if not user.is_authenticated:
+    if not actor.is_authenticated:
         raise NotPermitted("请先登录。")
     if phase not in QuizAttempt.Phase.values:
         raise PopsciError("测验阶段不正确。", code="bad_phase")
@@ -692,18 +694,18 @@ def quiz_submit(
     for q, a in zip(questions, answers, strict=True):
         if not isinstance(a, int) or isinstance(a, bool) or not 0 <= a < len(q.options):
             raise PopsciError("答案不正确，请重新选择。", code="bad_answer")
-    duplicate = ValidationError(
+    duplicate = PopsciError(
         f"您已提交过{QuizAttempt.Phase(phase).label}测验，每个阶段只能作答一次。",
         code="already_submitted",
     )
-    if QuizAttempt.objects.filter(article=article, user_id=user.pk, phase=phase).exists():
+    if QuizAttempt.objects.filter(article=article, user_id=actor.pk, phase=phase).exists():
         raise duplicate
     correct = quiz_score(correct_answers=[q.answer for q in questions], answers=answers)
     try:
         with transaction.atomic():
             return QuizAttempt.objects.create(
                 article=article,
-                user=user,
+                user=actor,
                 phase=phase,
                 answers=list(answers),
                 correct=correct,

@@ -187,7 +187,7 @@ def _centre_for(user: User) -> ServiceCentre:
 
 def campaign_create(
     *,
-    user: User,
+    actor: User,
     title: str,
     article: Article,
     channel: str,
@@ -200,9 +200,9 @@ def campaign_create(
 ) -> Campaign:
     """Create a campaign for centre staff; the target region must lie in their jurisdiction
     and the content must be published. Nothing is saved when a check fails."""
-    if not (user.is_centre_staff or user.sees_everything):
+    if not (actor.is_centre_staff or actor.sees_everything):
         raise PopsciError("只有服务中心工作人员可以创建推送。", code="not_staff")
-    if not region_in_jurisdiction(user=user, region=region):
+    if not region_in_jurisdiction(user=actor, region=region):
         raise PopsciError("目标地区不在您的辖区内。", code="region_outside_jurisdiction")
     if article.status != Article.Status.PUBLISHED:
         raise PopsciError("只能推送已审核发布的内容。", code="article_not_published")
@@ -222,8 +222,8 @@ def campaign_create(
         segments=_check_choices(segments, Segment.values, "人群"),
         age_bands=_check_choices(age_bands, AgeBand.values, "年龄段"),
         interests=_check_choices(interests, Topic.values, "兴趣"),
-        centre=_centre_for(user),
-        created_by=user,
+        centre=_centre_for(actor),
+        created_by=actor,
         status=Campaign.Status.SCHEDULED if scheduled_at else Campaign.Status.DRAFT,
         scheduled_at=scheduled_at,
         created_at=moment,
@@ -243,9 +243,14 @@ def _address(channel: str, profile: CitizenProfile) -> tuple[bool, str]:
     return False, ""
 
 
-def campaign_send(*, campaign: Campaign, now: datetime | None = None) -> CampaignSendResult:
+def campaign_send(
+    *, campaign: Campaign, actor: User | None, now: datetime | None = None
+) -> CampaignSendResult:
     """Deliver the campaign to its current audience; recipients already delivered are skipped.
-    Refused (ValidationError, nothing sent) when its content is no longer published."""
+    Refused (ValidationError, nothing sent) when its content is no longer published.
+
+    `actor` is the person who pressed send, named in the audit row; None means the system
+    (the scheduled sender), and the audit row then has no user and says it was scheduled."""
     moment = now or timezone.now()
     with transaction.atomic():
         locked = (
@@ -305,12 +310,15 @@ def campaign_send(*, campaign: Campaign, now: datetime | None = None) -> Campaig
         locked.sent_at = locked.sent_at or moment
         locked.audience_size = len(audience_ids)
         locked.save(update_fields=["status", "sent_at", "audience_size"])
+        detail: dict[str, object] = {"new_deliveries": new_deliveries}
+        if actor is None:
+            detail["scheduled"] = True
         audit_record(
             action=AuditAction.CAMPAIGN_SEND,
-            user=locked.created_by,
+            user=actor,
             object_type="campaign",
             object_id=str(locked.pk),
-            detail={"new_deliveries": new_deliveries},
+            detail=detail,
         )
     campaign.status, campaign.sent_at = locked.status, locked.sent_at
     campaign.audience_size = locked.audience_size
@@ -320,7 +328,8 @@ def campaign_send(*, campaign: Campaign, now: datetime | None = None) -> Campaig
 
 
 def campaigns_send_due(*, now: datetime | None = None) -> list[CampaignSendResult]:
-    """Send every scheduled campaign whose time has come (run by `send_due_campaigns`)."""
+    """Send every scheduled campaign whose time has come, as the system (no actor); run by
+    the `send_due_campaigns` command and the `popsci.send_due_campaigns` task."""
     moment = now or timezone.now()
     due = Campaign.objects.filter(
         status=Campaign.Status.SCHEDULED,
@@ -330,7 +339,7 @@ def campaigns_send_due(*, now: datetime | None = None) -> list[CampaignSendResul
     results = []
     for campaign in due:
         try:
-            results.append(campaign_send(campaign=campaign, now=moment))
+            results.append(campaign_send(campaign=campaign, actor=None, now=moment))
         except ValidationError:  # content taken down since the query; stays scheduled
             continue
     return results

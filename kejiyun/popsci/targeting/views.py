@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,6 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
 from kejiyun.accounts.models import Role
+from kejiyun.common.errors import ServiceError
+from kejiyun.common.refusals import refusal_text
+from kejiyun.popsci.errors import PopsciError
 from kejiyun.popsci.models import AgeBand, CitizenProfile, ConsentRecord, Segment, Topic
 from kejiyun.popsci.targeting.forms import AudienceForm, CampaignForm, PreferenceForm
 from kejiyun.popsci.targeting.selectors import (
@@ -51,7 +53,7 @@ def _own_profile(request: AuthenticatedRequest) -> CitizenProfile:
         raise Http404("页面不存在")
     try:
         return citizen_profile_for(user=user)
-    except ValidationError:
+    except PopsciError:  # not a citizen with a region: no such page
         raise Http404("页面不存在") from None
 
 
@@ -73,8 +75,8 @@ def my_preferences(request: AuthenticatedRequest) -> HttpResponse:
                     interests=data["interests"],
                     crops=data["crops"],
                 )
-            except ValidationError as exc:
-                form.add_error(None, exc)
+            except ServiceError as error:
+                form.add_error(None, refusal_text(error))
             else:
                 messages.success(request, "科普偏好已保存。")
                 return redirect("popsci:me")
@@ -157,7 +159,7 @@ def campaign_new(request: AuthenticatedRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 campaign = campaign_create(
-                    user=user,
+                    actor=user,
                     title=data["title"],
                     article=data["article"],
                     channel=data["channel"],
@@ -167,8 +169,8 @@ def campaign_new(request: AuthenticatedRequest) -> HttpResponse:
                     interests=data["interests"],
                     scheduled_at=data["scheduled_at"],
                 )
-            except ValidationError as exc:
-                form.add_error(None, exc)
+            except ServiceError as error:
+                form.add_error(None, refusal_text(error))
             else:
                 messages.success(request, "推送已创建。")
                 return redirect("popsci:campaign_detail", campaign_id=campaign.pk)
@@ -221,9 +223,9 @@ def campaign_send_now(request: AuthenticatedRequest, campaign_id: int) -> HttpRe
     user = request.user
     campaign = access_campaign(user, campaign_id)
     try:
-        result = campaign_send(campaign=campaign)
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
+        result = campaign_send(campaign=campaign, actor=user)
+    except ServiceError as error:
+        messages.error(request, refusal_text(error))
         return redirect("popsci:campaign_detail", campaign_id=campaign.pk)
     messages.success(
         request,
