@@ -49,6 +49,10 @@ REGULAR_MAX_CV = 0.1
 GROUP_MIN_ACCOUNTS = 5
 GROUP_MIN_JACCARD = 0.5
 
+# Each run (the hourly task, the command by default) judges the reads opened in the last
+# this many hours, so a device or a group is seen across the day boundary.
+BOT_WINDOW_HOURS = 48
+
 
 def _min_read_seconds() -> float:
     return float(getattr(settings, "POPSCI_MIN_READ_SECONDS", 8))
