@@ -21,7 +21,7 @@ Measured, each the median and p95 of --runs runs (default 9) after one warm-up r
 - audience COUNT with the typical filters (farmers, aged 36-59 and 60+, current consent)
   for a county (青川县 510822), a city (成都市 510100) and the province (510000), and for the
   county with an interest filter too — through `audience_queryset` in
-  kejiyun/popsci/selectors_campaigns.py, the function campaigns use;
+  kejiyun/popsci/targeting/selectors.py, the function campaigns use;
 - recipient selection: every id of the county audience, streamed from a server-side cursor
   in batches of 2,000 (`.values_list("id").iterator(chunk_size=2000)`);
 - anchor: the same province count with index scans switched off (a full parallel
@@ -220,7 +220,7 @@ def vacuum_analyze() -> None:
 
 
 def consent_version() -> str:
-    from kejiyun.popsci.selectors_campaigns import current_consent_version
+    from kejiyun.popsci.targeting.selectors import current_consent_version
 
     return current_consent_version()
 
@@ -272,7 +272,7 @@ def main() -> None:
     from django.db import connection
 
     from kejiyun.popsci.models import CitizenProfile
-    from kejiyun.popsci.selectors_campaigns import audience_queryset
+    from kejiyun.popsci.targeting.selectors import audience_queryset
     from kejiyun.regions.models import Region
 
     if not Region.objects.filter(code=COUNTY).exists():

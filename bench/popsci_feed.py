@@ -1,7 +1,7 @@
 """Personal-feed ranking quality, offline, on a simulated Sichuan population (no database).
 
-Everything is built directly on the dataclasses of `kejiyun/popsci/feed.py`, seeded, so every
-run gives the same figures.
+Everything is built directly on the dataclasses of `kejiyun/popsci/targeting/feed.py`, seeded,
+so every run gives the same figures.
 
 Population (N citizens, default 20,000): a region that is one of Sichuan's real township codes
 (90%) or county codes (10%) from kejiyun/regions/data/regions.csv, uniformly; an age band
@@ -54,11 +54,11 @@ from typing import Any
 import numpy as np
 
 from bench.common import ROOT, median
-from kejiyun.popsci.feed import FeedContext, FeedItem, rank_feed, score_item
+from kejiyun.popsci.targeting.feed import FeedContext, FeedItem, rank_feed, score_item
 
 SEED = 20261129
 PROVINCE = "510000"
-FEED_CANDIDATES = 300  # as kejiyun.popsci.selectors_outreach.FEED_CANDIDATES
+FEED_CANDIDATES = 300  # as kejiyun.popsci.targeting.selectors.FEED_CANDIDATES
 MONTHS = {7: "July (flood season, summer holiday)", 3: "March (spring planting)"}
 K = 10
 

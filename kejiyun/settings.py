@@ -158,6 +158,8 @@ CELERY_BEAT_SCHEDULE = {
     "escalate-overdue-cases": {"task": "cases.escalate_overdue", "schedule": 15 * 60.0},
     "sync-match-index": {"task": "matching.sync_index", "schedule": 5 * 60.0},
     "purge-import-batches": {"task": "spreadsheets.purge_batches", "schedule": 60 * 60.0},
+    "send-due-campaigns": {"task": "popsci.send_due_campaigns", "schedule": 5 * 60.0},
+    "flag-bot-reads": {"task": "popsci.flag_bot_reads", "schedule": 60 * 60.0},
 }
 
 # --- 一单一策 cases ------------------------------------------------------------------------

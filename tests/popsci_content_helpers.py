@@ -5,14 +5,14 @@ from __future__ import annotations
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from kejiyun.accounts.models import Role, User
-from kejiyun.popsci.models import Article, CitizenProfile, Topic
-from kejiyun.popsci.services.content import (
+from kejiyun.popsci.content.services import (
     QuestionInput,
     content_approve,
     content_create,
     content_submit,
     quiz_questions_replace,
 )
+from kejiyun.popsci.models import Article, CitizenProfile, Topic
 from kejiyun.regions.models import Region
 from tests.conftest import PASSWORD
 
@@ -70,7 +70,7 @@ def make_draft(author: User, *, title: str = "汛期地质灾害避险指南", *
         "region": Region.objects.get(code="510104"),
     }
     fields.update(kwargs)
-    return content_create(user=author, title=title, **fields)  # type: ignore[arg-type]
+    return content_create(actor=author, title=title, **fields)  # type: ignore[arg-type]
 
 
 def make_published(
@@ -78,8 +78,8 @@ def make_published(
 ) -> Article:
     article = make_draft(author, **kw)
     if with_quiz:
-        quiz_questions_replace(article=article, user=author, questions=QUESTIONS)
-    content_submit(article=article, user=author)
-    content_approve(article=article, reviewer=reviewer)
+        quiz_questions_replace(article=article, actor=author, questions=QUESTIONS)
+    content_submit(article=article, actor=author)
+    content_approve(article=article, actor=reviewer)
     article.refresh_from_db()
     return article

@@ -13,9 +13,9 @@ from django.test import Client
 from kejiyun.accounts.models import Role, User
 from kejiyun.audit.models import AuditEvent
 from kejiyun.audit.services import audit_record, audit_verify
+from kejiyun.popsci.content.services import content_approve, content_submit
 from kejiyun.popsci.models import CitizenProfile
-from kejiyun.popsci.services.consent import citizen_consent_grant, citizen_consent_withdraw
-from kejiyun.popsci.services.content import content_approve, content_submit
+from kejiyun.popsci.targeting.services import citizen_consent_grant, citizen_consent_withdraw
 from tests.conftest import DORA_MOBILE, PASSWORD
 from tests.popsci_content_helpers import make_citizen, make_draft, make_reviewer
 
@@ -83,9 +83,9 @@ def test_a_logout_writes_exactly_one_complete_row(dora: User) -> None:
 def test_approving_content_writes_one_content_approve_row(alice: User) -> None:
     reviewer = make_reviewer()
     article = make_draft(alice)
-    content_submit(article=article, user=alice)
+    content_submit(article=article, actor=alice)
 
-    content_approve(article=article, reviewer=reviewer)
+    content_approve(article=article, actor=reviewer)
 
     [event] = AuditEvent.objects.filter(action="content.approve")
     assert (event.user_id, event.object_type, event.object_id, event.outcome) == (

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from kejiyun.accounts.models import User
 from kejiyun.popsci.models import Activity, ActivitySignup
-from kejiyun.popsci.services.activities import (
+from kejiyun.popsci.outreach.services import (
     activity_check_in,
     activity_create,
     activity_feedback,
@@ -40,7 +40,7 @@ def create(user: User, region_code: str = "510104", capacity: int = 2, **kw: obj
         "resource": "科普共享基地",
     }
     values.update(kw)
-    return activity_create(user=user, **values)  # type: ignore[arg-type]
+    return activity_create(actor=user, **values)  # type: ignore[arg-type]
 
 
 def snapshot() -> tuple[object, ...]:
@@ -100,10 +100,10 @@ def test_citizens_cannot_open_the_staff_pages() -> None:
 def test_capacity_is_enforced_with_a_clear_message(alice: User) -> None:
     activity = create(alice, capacity=2)
     a, b, c = (make_citizen(n, "510104") for n in ("ann", "ben", "cai"))
-    activity_signup(activity=activity, user=a)
-    activity_signup(activity=activity, user=b)
+    activity_signup(activity=activity, actor=a)
+    activity_signup(activity=activity, actor=b)
     with pytest.raises(ValidationError, match="名额已满"):
-        activity_signup(activity=activity, user=c)
+        activity_signup(activity=activity, actor=c)
     assert ActivitySignup.objects.filter(activity=activity).count() == 2
 
     client = client_for(c)
@@ -115,9 +115,9 @@ def test_capacity_is_enforced_with_a_clear_message(alice: User) -> None:
 def test_signing_up_twice_is_refused(alice: User) -> None:
     activity = create(alice, capacity=5)
     ann = make_citizen("ann", "510104")
-    activity_signup(activity=activity, user=ann)
+    activity_signup(activity=activity, actor=ann)
     with pytest.raises(ValidationError, match="已报名"):
-        activity_signup(activity=activity, user=ann)
+        activity_signup(activity=activity, actor=ann)
     assert ActivitySignup.objects.filter(activity=activity).count() == 1
 
 
@@ -128,8 +128,8 @@ def test_a_cancelled_place_can_be_taken_by_someone_else(alice: User) -> None:
     assert ActivitySignup.objects.get(activity=activity).user == ann
     client_for(ann).post(f"/popsci/activities/{activity.pk}/cancel/")
     assert not ActivitySignup.objects.filter(activity=activity).exists()
-    activity_signup(activity=activity, user=ben)
-    assert activity_signup_cancel(activity=activity, user=ann) is False
+    activity_signup(activity=activity, actor=ben)
+    assert activity_signup_cancel(activity=activity, actor=ann) is False
 
 
 def test_citizens_see_upcoming_activities_of_their_own_area_only(
@@ -154,8 +154,8 @@ def test_citizens_see_upcoming_activities_of_their_own_area_only(
 def test_staff_check_in_by_list_and_by_code(alice: User, bob: User) -> None:
     activity = create(alice, capacity=5)
     ann, ben = make_citizen("ann", "510104"), make_citizen("ben", "510104")
-    s_ann = activity_signup(activity=activity, user=ann)
-    s_ben = activity_signup(activity=activity, user=ben)
+    s_ann = activity_signup(activity=activity, actor=ann)
+    s_ben = activity_signup(activity=activity, actor=ben)
 
     # The citizen sees their code on the activity page.
     code = signup_code(s_ben)
@@ -175,15 +175,15 @@ def test_staff_check_in_by_list_and_by_code(alice: User, bob: User) -> None:
     assert s_ben.checked_in_by == bob
 
     with pytest.raises(ValidationError, match="已签到"):
-        activity_check_in(activity=activity, staff=alice, signup_id=s_ann.pk)
+        activity_check_in(activity=activity, actor=alice, signup_id=s_ann.pk)
     with pytest.raises(ValidationError, match="签到码不正确"):
-        activity_check_in(activity=activity, staff=alice, code="ZZZZZZ")
+        activity_check_in(activity=activity, actor=alice, code="ZZZZZZ")
 
 
 def test_check_in_is_for_staff_of_the_jurisdiction_only(alice: User, charlie: User) -> None:
     activity = create(alice, capacity=5)
     ann = make_citizen("ann", "510104")
-    signup = activity_signup(activity=activity, user=ann)
+    signup = activity_signup(activity=activity, actor=ann)
     before = snapshot()
     url = f"/popsci/activities/{activity.pk}/check-in/"
     assert client_for(charlie).get(url).status_code == 404
@@ -191,22 +191,22 @@ def test_check_in_is_for_staff_of_the_jurisdiction_only(alice: User, charlie: Us
     assert client_for(ann).post(url, {"signup": signup.pk}).status_code == 404
     assert Client().post(url, {"signup": signup.pk}).status_code == 302  # to the login page
     with pytest.raises(PermissionDenied):
-        activity_check_in(activity=activity, staff=charlie, signup_id=signup.pk)
+        activity_check_in(activity=activity, actor=charlie, signup_id=signup.pk)
     assert snapshot() == before
 
 
 def test_feedback_after_the_activity_from_participants(alice: User) -> None:
     activity = create(alice, capacity=5)
     ann, ben = make_citizen("ann", "510104"), make_citizen("ben", "510104")
-    activity_signup(activity=activity, user=ann)
+    activity_signup(activity=activity, actor=ann)
     with pytest.raises(ValidationError, match="活动结束后"):
-        activity_feedback(activity=activity, user=ann, rating=5)
+        activity_feedback(activity=activity, actor=ann, rating=5)
     later = activity.ends_at + timedelta(minutes=1)
     with pytest.raises(ValidationError, match="1到5"):
-        activity_feedback(activity=activity, user=ann, rating=6, now=later)
+        activity_feedback(activity=activity, actor=ann, rating=6, now=later)
     with pytest.raises(ValidationError, match="报名参加"):
-        activity_feedback(activity=activity, user=ben, rating=4, now=later)
-    signup = activity_feedback(activity=activity, user=ann, rating=4, comment="很实用", now=later)
+        activity_feedback(activity=activity, actor=ben, rating=4, now=later)
+    signup = activity_feedback(activity=activity, actor=ann, rating=4, comment="很实用", now=later)
     assert (signup.rating, signup.feedback) == (4, "很实用")
 
 
@@ -214,5 +214,5 @@ def test_sign_up_closes_when_the_activity_starts(alice: User) -> None:
     activity = create(alice, capacity=5)
     ann = make_citizen("ann", "510104")
     with pytest.raises(ValidationError, match="报名已截止"):
-        activity_signup(activity=activity, user=ann, now=activity.starts_at)
+        activity_signup(activity=activity, actor=ann, now=activity.starts_at)
     assert not ActivitySignup.objects.exists()

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kejiyun.accounts.models import Role, User
+from kejiyun.audit.models import AuditAction, AuditEvent
 from kejiyun.notifications.models import Channel, InboxItem, OutboxMessage
 from kejiyun.popsci.models import (
     TOPIC_BITS,
@@ -27,15 +28,20 @@ from kejiyun.popsci.models import (
     Segment,
     Topic,
 )
-from kejiyun.popsci.selectors_campaigns import (
+from kejiyun.popsci.targeting.selectors import (
     audience_count,
     audience_queryset,
     campaign_regions_for_staff,
     current_consent_version,
     region_code_prefix,
 )
-from kejiyun.popsci.services.campaigns import campaign_create, campaign_send
-from kejiyun.popsci.services.consent import citizen_consent_grant, citizen_consent_withdraw
+from kejiyun.popsci.targeting.services import (
+    campaign_create,
+    campaign_send,
+    campaigns_send_due,
+    citizen_consent_grant,
+    citizen_consent_withdraw,
+)
 from kejiyun.regions.models import Region
 from tests.conftest import PASSWORD, client_for
 
@@ -197,15 +203,15 @@ def test_a_citizen_who_withdrew_consent_is_absent_from_the_next_campaign(alice: 
     erin = make_citizen("erin", "510104017")
     article = published_article()
     first = campaign_create(
-        user=alice, title="春耕", article=article, channel=Channel.IN_APP, region=region("510104")
+        actor=alice, title="春耕", article=article, channel=Channel.IN_APP, region=region("510104")
     )
-    campaign_send(campaign=first)
+    campaign_send(campaign=first, actor=alice)
 
     citizen_consent_withdraw(profile=dora)
     second = campaign_create(
-        user=alice, title="秋收", article=article, channel=Channel.IN_APP, region=region("510104")
+        actor=alice, title="秋收", article=article, channel=Channel.IN_APP, region=region("510104")
     )
-    result = campaign_send(campaign=second)
+    result = campaign_send(campaign=second, actor=alice)
 
     assert set(first.deliveries.values_list("citizen_id", flat=True)) == {dora.pk, erin.pk}
     assert list(second.deliveries.values_list("citizen_id", flat=True)) == [erin.pk]
@@ -226,7 +232,7 @@ def test_sending_twice_gives_the_same_deliveries_and_outbox_messages(
 ) -> None:
     citizens = [make_citizen(f"c{i}", "510104") for i in range(3)]
     campaign = campaign_create(
-        user=alice,
+        actor=alice,
         title="春耕",
         article=published_article(),
         channel=Channel.IN_APP,
@@ -234,11 +240,11 @@ def test_sending_twice_gives_the_same_deliveries_and_outbox_messages(
     )
 
     with django_capture_on_commit_callbacks(execute=True):
-        first = campaign_send(campaign=campaign, now=NOW)
+        first = campaign_send(campaign=campaign, actor=alice, now=NOW)
     deliveries = sorted(Delivery.objects.values_list("pk", "citizen_id"))
     messages = sorted(OutboxMessage.objects.values_list("pk", "idempotency_key", "status"))
     with django_capture_on_commit_callbacks(execute=True):
-        second = campaign_send(campaign=campaign, now=NOW + timedelta(hours=1))
+        second = campaign_send(campaign=campaign, actor=alice, now=NOW + timedelta(hours=1))
 
     campaign.refresh_from_db()
     assert (first.new_deliveries, second.new_deliveries) == (3, 0)
@@ -256,14 +262,14 @@ def test_sms_recipients_without_a_mobile_are_skipped_and_counted(alice: User) ->
     with_mobile = make_citizen("dora", "510104", mobile="13712345678")
     make_citizen("erin", "510104")
     campaign = campaign_create(
-        user=alice,
+        actor=alice,
         title="防汛",
         article=published_article(),
         channel=Channel.SMS,
         region=region("510104"),
     )
 
-    result = campaign_send(campaign=campaign)
+    result = campaign_send(campaign=campaign, actor=alice)
 
     assert (result.audience, result.new_deliveries, result.unreachable) == (2, 1, 1)
     assert list(Delivery.objects.values_list("citizen_id", flat=True)) == [with_mobile.pk]
@@ -275,7 +281,7 @@ def test_a_citizen_in_another_county_does_not_receive_the_campaign(alice: User) 
     make_citizen("erin", "510104", occupation=Segment.STUDENT)
     outsider = make_citizen("fred", "510105", occupation=Segment.FARMER)
     campaign = campaign_create(
-        user=alice,
+        actor=alice,
         title="农技",
         article=published_article(),
         channel=Channel.IN_APP,
@@ -283,7 +289,7 @@ def test_a_citizen_in_another_county_does_not_receive_the_campaign(alice: User) 
         segments=[Segment.FARMER],
     )
 
-    campaign_send(campaign=campaign)
+    campaign_send(campaign=campaign, actor=alice)
 
     assert list(Delivery.objects.values_list("citizen__user__username", flat=True)) == ["dora"]
     assert not InboxItem.objects.filter(user=outsider.user).exists()
@@ -294,7 +300,7 @@ def test_staff_of_another_county_cannot_create_a_campaign_for_alices_county(
 ) -> None:
     with pytest.raises(ValidationError) as refused:
         campaign_create(
-            user=charlie,
+            actor=charlie,
             title="越权",
             article=published_article(),
             channel=Channel.IN_APP,
@@ -309,7 +315,7 @@ def test_a_campaign_can_only_carry_published_content(alice: User) -> None:
     draft = Article.objects.create(title="未审", body="…", topic=Topic.HEALTH)
     with pytest.raises(ValidationError) as refused:
         campaign_create(
-            user=alice, title="x", article=draft, channel=Channel.IN_APP, region=region("510104")
+            actor=alice, title="x", article=draft, channel=Channel.IN_APP, region=region("510104")
         )
 
     assert refused.value.code == "article_not_published"
@@ -322,7 +328,7 @@ def test_scheduled_campaigns_are_sent_by_the_command_when_due(
     time_machine.move_to(NOW, tick=False)
     make_citizen("dora", "510104")
     due = campaign_create(
-        user=alice,
+        actor=alice,
         title="到期",
         article=published_article(),
         channel=Channel.IN_APP,
@@ -330,7 +336,7 @@ def test_scheduled_campaigns_are_sent_by_the_command_when_due(
         scheduled_at=NOW + timedelta(minutes=5),
     )
     later = campaign_create(
-        user=alice,
+        actor=alice,
         title="未到期",
         article=published_article("另一篇"),
         channel=Channel.IN_APP,
@@ -347,6 +353,55 @@ def test_scheduled_campaigns_are_sent_by_the_command_when_due(
     assert (due.status, later.status) == ("sent", "scheduled")
     assert Delivery.objects.filter(campaign=due).count() == 1
     assert Delivery.objects.filter(campaign=later).count() == 0
+
+
+def test_the_audit_row_of_a_send_names_the_person_who_pressed_send_not_the_creator(
+    alice: User, bob: User
+) -> None:
+    make_citizen("dora", "510104")
+    campaign = campaign_create(
+        actor=alice,
+        title="锦江春耕",
+        article=published_article(),
+        channel=Channel.IN_APP,
+        region=region("510104"),
+    )
+
+    response = client_for(bob).post(f"/popsci/campaigns/{campaign.pk}/send/")
+
+    assert response.status_code == 302
+    [event] = AuditEvent.objects.filter(action=AuditAction.CAMPAIGN_SEND)
+    assert (event.user_id, event.object_type, event.object_id, event.detail) == (
+        bob.pk,
+        "campaign",
+        str(campaign.pk),
+        {"new_deliveries": 1},
+    )
+
+
+def test_the_audit_row_of_a_scheduled_send_names_no_person_and_says_it_was_scheduled(
+    alice: User, time_machine: Any
+) -> None:
+    time_machine.move_to(NOW, tick=False)
+    make_citizen("dora", "510104")
+    campaign = campaign_create(
+        actor=alice,
+        title="到期",
+        article=published_article(),
+        channel=Channel.IN_APP,
+        region=region("510104"),
+        scheduled_at=NOW + timedelta(minutes=5),
+    )
+
+    [result] = campaigns_send_due(now=NOW + timedelta(minutes=10))
+
+    assert result.new_deliveries == 1
+    [event] = AuditEvent.objects.filter(action=AuditAction.CAMPAIGN_SEND)
+    assert (event.user_id, event.object_id, event.detail) == (
+        None,
+        str(campaign.pk),
+        {"new_deliveries": 1, "scheduled": True},
+    )
 
 
 def test_the_region_picker_offers_townships_only_to_county_staff(
@@ -444,7 +499,7 @@ def test_the_form_offers_only_published_content(alice: User) -> None:
 def test_charlie_cannot_see_or_send_alices_campaigns(alice: User, bob: User, charlie: User) -> None:
     make_citizen("dora", "510104")
     campaign = campaign_create(
-        user=alice,
+        actor=alice,
         title="锦江春耕",
         article=published_article(),
         channel=Channel.IN_APP,
@@ -481,13 +536,13 @@ def test_the_campaign_list_runs_a_fixed_number_of_queries(
     for staff, code in ((alice, "510104"), (charlie, "510822")):
         for i in range(3):
             campaign = campaign_create(
-                user=staff,
+                actor=staff,
                 title=f"推送{code}-{i}",
                 article=article,
                 channel=Channel.IN_APP,
                 region=region(code),
             )
-            campaign_send(campaign=campaign)
+            campaign_send(campaign=campaign, actor=staff)
     client = client_for(pat)
     client.get("/popsci/campaigns/")  # warm the session and the cache
 

@@ -7,8 +7,8 @@ from django.test import Client, override_settings
 
 from kejiyun.accounts.models import Role, User
 from kejiyun.popsci.models import TOPIC_BITS, CitizenProfile, ConsentRecord, Topic
-from kejiyun.popsci.selectors_campaigns import consent_is_current
-from kejiyun.popsci.services.consent import citizen_consent_grant, citizen_profile_for
+from kejiyun.popsci.targeting.selectors import consent_is_current
+from kejiyun.popsci.targeting.services import citizen_consent_grant, citizen_profile_for
 from tests.conftest import PASSWORD, client_for
 
 pytestmark = pytest.mark.django_db

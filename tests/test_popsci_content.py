@@ -14,10 +14,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from kejiyun.accounts.models import User
-from kejiyun.popsci.models import Article, ContentVersion, Lesson, QuizQuestion, Topic
-from kejiyun.popsci.selectors_content import content_for_staff, content_readable
-from kejiyun.popsci.services.content import (
-    TRANSITIONS,
+from kejiyun.popsci.content.selectors import content_for_staff, content_readable
+from kejiyun.popsci.content.services import (
     LessonInput,
     QuestionInput,
     content_approve,
@@ -30,6 +28,15 @@ from kejiyun.popsci.services.content import (
     lessons_replace,
     quiz_question_add,
     quiz_questions_replace,
+)
+from kejiyun.popsci.content.transitions import CONTENT_MOVES
+from kejiyun.popsci.models import (
+    Article,
+    ContentEvent,
+    ContentVersion,
+    Lesson,
+    QuizQuestion,
+    Topic,
 )
 from kejiyun.regions.models import Region
 from tests.conftest import client_for
@@ -70,6 +77,7 @@ def everything() -> tuple[object, ...]:
         list(ContentVersion.objects.order_by("pk").values()),
         list(QuizQuestion.objects.order_by("pk").values()),
         list(Lesson.objects.order_by("pk").values()),
+        list(ContentEvent.objects.order_by("pk").values()),
     )
 
 
@@ -127,7 +135,7 @@ def test_unknown_topic_segment_or_season_is_refused(alice: User) -> None:
 # --- The transition table -----------------------------------------------------------------
 
 
-ILLEGAL = [(a, b) for a in S.values for b in S.values if b not in TRANSITIONS[a]]
+ILLEGAL = [(a, b) for a in S.values for b in S.values if b not in CONTENT_MOVES[a]]
 
 
 @pytest.mark.parametrize(("start", "target"), ILLEGAL)
@@ -137,31 +145,89 @@ def test_an_illegal_transition_is_refused_and_changes_nothing(
     article = article_in(start, alice)
     before = everything()
     with pytest.raises(ValidationError) as exc:
-        content_transition(article=article, to=target, updates={"title": "被篡改"})
+        content_transition(
+            article=article, to=target, actor=alice, reason="试试", updates={"title": "被篡改"}
+        )
     assert exc.value.code == "illegal_transition"
     assert everything() == before
+    assert ContentEvent.objects.count() == 0
     assert article.status == start
 
 
 def test_every_status_appears_in_the_transition_table() -> None:
-    assert set(TRANSITIONS) == set(S.values)
+    assert set(CONTENT_MOVES) == set(S.values)
+
+
+def test_a_legal_move_writes_exactly_one_event_with_actor_from_to_and_reason(
+    alice: User,
+) -> None:
+    article = article_in(S.PUBLISHED, alice)
+    content_transition(article=article, to=S.ARCHIVED, actor=alice, reason=" 内容过时 ")
+    assert row(article)["status"] == S.ARCHIVED
+    assert list(
+        ContentEvent.objects.values_list(
+            "article_id", "actor_id", "from_status", "to_status", "reason"
+        )
+    ) == [(article.pk, alice.pk, S.PUBLISHED, S.ARCHIVED, "内容过时")]
+
+
+def test_a_move_that_needs_a_reason_is_refused_without_one(alice: User, rita: User) -> None:
+    assert CONTENT_MOVES.find(S.IN_REVIEW, S.RETURNED).needs_reason  # type: ignore[union-attr]
+    article = article_in(S.IN_REVIEW, alice)
+    before = everything()
+    with pytest.raises(ValidationError) as exc:
+        content_transition(article=article, to=S.RETURNED, actor=rita, reason="   ")
+    assert exc.value.code == "reason_required"
+    assert everything() == before
+
+
+def test_a_move_is_refused_to_an_actor_the_table_does_not_name(alice: User, rita: User) -> None:
+    in_review = article_in(S.IN_REVIEW, alice)
+    published = article_in(S.PUBLISHED, alice)
+    before = everything()
+    with pytest.raises(PermissionDenied):
+        content_transition(article=in_review, to=S.PUBLISHED, actor=alice, reason="")
+    with pytest.raises(PermissionDenied):
+        content_transition(article=published, to=S.ARCHIVED, actor=rita, reason="")
+    assert everything() == before
+
+
+def test_the_whole_review_cycle_leaves_one_event_per_move(alice: User, rita: User) -> None:
+    article = make_draft(alice)
+    content_submit(article=article, actor=alice)
+    content_return(article=article, actor=rita, note="第二段数据有误")
+    content_submit(article=article, actor=alice)
+    content_approve(article=article, actor=rita, note="科学准确")
+    content_withdraw(article=article, actor=alice)
+    assert list(
+        ContentEvent.objects.filter(article=article).values_list(
+            "actor_id", "from_status", "to_status", "reason"
+        )
+    ) == [
+        (alice.pk, S.DRAFT, S.IN_REVIEW, ""),
+        (rita.pk, S.IN_REVIEW, S.RETURNED, "第二段数据有误"),
+        (alice.pk, S.RETURNED, S.IN_REVIEW, ""),
+        (rita.pk, S.IN_REVIEW, S.PUBLISHED, "科学准确"),
+        (alice.pk, S.PUBLISHED, S.DRAFT, ""),
+    ]
 
 
 def test_a_stale_object_cannot_move_a_row_that_already_moved(alice: User) -> None:
     article = make_draft(alice)
     stale = Article.objects.get(pk=article.pk)
-    content_submit(article=article, user=alice)
+    content_submit(article=article, actor=alice)
     with pytest.raises(ValidationError) as exc:
-        content_transition(article=stale, to=S.IN_REVIEW)
+        content_transition(article=stale, to=S.IN_REVIEW, actor=alice, reason="")
     assert exc.value.code == "stale_status"
     assert row(article)["status"] == S.IN_REVIEW
+    assert ContentEvent.objects.filter(article=article).count() == 1
 
 
 def test_submit_needs_a_title_and_a_body(alice: User) -> None:
     article = make_draft(alice, body="   ")
     before = everything()
     with pytest.raises(ValidationError) as exc:
-        content_submit(article=article, user=alice)
+        content_submit(article=article, actor=alice)
     assert "请填写正文。" in exc.value.messages
     assert everything() == before
 
@@ -172,7 +238,7 @@ def test_submit_refuses_a_broken_quiz_question(alice: User) -> None:
     QuizQuestion.objects.create(article=article, text="答案越界", options=["是", "否"], answer=5)
     before = everything()
     with pytest.raises(ValidationError) as exc:
-        content_submit(article=article, user=alice)
+        content_submit(article=article, actor=alice)
     assert any("第1题" in m for m in exc.value.messages)
     assert any("第2题" in m for m in exc.value.messages)
     assert everything() == before
@@ -182,11 +248,11 @@ def test_a_video_needs_its_file_and_a_course_needs_a_lesson(alice: User) -> None
     video = make_draft(alice, kind=Article.Kind.VIDEO)
     course = make_draft(alice, kind=Article.Kind.COURSE)
     with pytest.raises(ValidationError, match="视频文件"):
-        content_submit(article=video, user=alice)
+        content_submit(article=video, actor=alice)
     with pytest.raises(ValidationError, match="章节"):
-        content_submit(article=course, user=alice)
-    lessons_replace(course=course, user=alice, lessons=[LessonInput(title="第一课", body="内容")])
-    content_submit(article=course, user=alice)
+        content_submit(article=course, actor=alice)
+    lessons_replace(course=course, actor=alice, lessons=[LessonInput(title="第一课", body="内容")])
+    content_submit(article=course, actor=alice)
     assert row(course)["status"] == S.IN_REVIEW
     assert row(video)["status"] == S.DRAFT
 
@@ -206,14 +272,14 @@ def test_a_quiz_question_needs_two_to_six_options_and_a_valid_answer(
     alice: User, question: QuestionInput
 ) -> None:
     article = make_draft(alice)
-    quiz_questions_replace(article=article, user=alice, questions=QUESTIONS[:1])
+    quiz_questions_replace(article=article, actor=alice, questions=QUESTIONS[:1])
     before = everything()
     with pytest.raises(ValidationError):
-        quiz_questions_replace(article=article, user=alice, questions=[question])
+        quiz_questions_replace(article=article, actor=alice, questions=[question])
     with pytest.raises(ValidationError):
         quiz_question_add(
             article=article,
-            user=alice,
+            actor=alice,
             text=question.text,
             options=question.options,
             answer=question.answer,
@@ -224,7 +290,7 @@ def test_a_quiz_question_needs_two_to_six_options_and_a_valid_answer(
 def test_a_quiz_has_at_most_five_questions(alice: User) -> None:
     article = make_draft(alice)
     with pytest.raises(ValidationError):
-        quiz_questions_replace(article=article, user=alice, questions=QUESTIONS * 2)
+        quiz_questions_replace(article=article, actor=alice, questions=QUESTIONS * 2)
     assert QuizQuestion.objects.count() == 0
 
 
@@ -235,9 +301,9 @@ def test_approval_publishes_exactly_one_version_with_the_right_snapshot(
     alice: User, rita: User
 ) -> None:
     article = make_draft(alice, segments=["farmer"], seasons=["flood_season"], summary="避险要点")
-    quiz_questions_replace(article=article, user=alice, questions=QUESTIONS)
-    content_submit(article=article, user=alice)
-    version = content_approve(article=article, reviewer=rita, note="科学准确")
+    quiz_questions_replace(article=article, actor=alice, questions=QUESTIONS)
+    content_submit(article=article, actor=alice)
+    version = content_approve(article=article, actor=rita, note="科学准确")
     assert ContentVersion.objects.count() == 1
     assert version.number == 1
     assert version.reviewer == rita
@@ -270,7 +336,7 @@ def test_approving_twice_is_refused_and_makes_no_second_version(alice: User, rit
     article = make_published(alice, rita)
     before = everything()
     with pytest.raises(ValidationError):
-        content_approve(article=article, reviewer=rita)
+        content_approve(article=article, actor=rita)
     assert everything() == before
 
 
@@ -278,20 +344,20 @@ def test_withdrawn_and_reapproved_content_gets_version_two_and_keeps_version_one
     alice: User, rita: User
 ) -> None:
     article = make_published(alice, rita)
-    content_withdraw(article=article, user=alice)
+    content_withdraw(article=article, actor=alice)
     assert row(article)["status"] == S.DRAFT
     assert not content_readable().filter(pk=article.pk).exists()
     content_update(
         article=article,
-        user=alice,
+        actor=alice,
         kind=article.kind,
         title="汛期地质灾害避险指南（修订）",
         topic=article.topic,
         body="新的正文",
         region=article.region,
     )
-    content_submit(article=article, user=alice)
-    v2 = content_approve(article=article, reviewer=rita)
+    content_submit(article=article, actor=alice)
+    v2 = content_approve(article=article, actor=rita)
     assert v2.number == 2
     assert row(article)["version"] == 2
     v1 = ContentVersion.objects.get(article=article, number=1)
@@ -302,23 +368,23 @@ def test_withdrawn_and_reapproved_content_gets_version_two_and_keeps_version_one
 
 def test_a_reviewer_cannot_review_content_they_wrote(alice: User, rita: User) -> None:
     article = make_draft(alice)
-    content_submit(article=article, user=alice)
+    content_submit(article=article, actor=alice)
     Article.objects.filter(pk=article.pk).update(author=rita)
     article.refresh_from_db()
     before = everything()
     with pytest.raises(PermissionDenied, match="自己"):
-        content_approve(article=article, reviewer=rita)
+        content_approve(article=article, actor=rita)
     with pytest.raises(PermissionDenied, match="自己"):
-        content_return(article=article, reviewer=rita, note="不行")
+        content_return(article=article, actor=rita, note="不行")
     assert everything() == before
 
 
 def test_only_reviewers_review(alice: User, bob: User) -> None:
     article = make_draft(alice)
-    content_submit(article=article, user=alice)
+    content_submit(article=article, actor=alice)
     before = everything()
     with pytest.raises(PermissionDenied):
-        content_approve(article=article, reviewer=bob)
+        content_approve(article=article, actor=bob)
     assert everything() == before
 
 
@@ -326,42 +392,42 @@ def test_returning_needs_a_note_and_returned_content_can_be_fixed_and_resubmitte
     alice: User, rita: User
 ) -> None:
     article = make_draft(alice)
-    content_submit(article=article, user=alice)
+    content_submit(article=article, actor=alice)
     before = everything()
     with pytest.raises(ValidationError, match="审核意见"):
-        content_return(article=article, reviewer=rita, note="  ")
+        content_return(article=article, actor=rita, note="  ")
     assert everything() == before
-    content_return(article=article, reviewer=rita, note="第二段数据有误")
+    content_return(article=article, actor=rita, note="第二段数据有误")
     fresh = row(article)
     assert fresh["status"] == S.RETURNED
     assert fresh["review_note"] == "第二段数据有误"
     assert ContentVersion.objects.count() == 0
-    content_submit(article=article, user=alice)
+    content_submit(article=article, actor=alice)
     assert row(article)["status"] == S.IN_REVIEW
 
 
 def test_staff_cannot_edit_content_under_review_or_published(alice: User, rita: User) -> None:
     in_review = make_draft(alice)
-    content_submit(article=in_review, user=alice)
+    content_submit(article=in_review, actor=alice)
     published = make_published(alice, rita, title="已发布")
     for article in (in_review, published):
         before = everything()
         with pytest.raises(ValidationError):
             content_update(
-                article=article, user=alice, kind="article", title="改", topic="health", body="x"
+                article=article, actor=alice, kind="article", title="改", topic="health", body="x"
             )
         with pytest.raises(ValidationError):
-            quiz_questions_replace(article=article, user=alice, questions=QUESTIONS[:1])
+            quiz_questions_replace(article=article, actor=alice, questions=QUESTIONS[:1])
         assert everything() == before
 
 
 def test_archived_content_is_hidden_and_final(alice: User, rita: User) -> None:
     article = make_published(alice, rita)
-    content_archive(article=article, user=alice)
+    content_archive(article=article, actor=alice)
     assert row(article)["status"] == S.ARCHIVED
     assert not content_readable().filter(pk=article.pk).exists()
     with pytest.raises(ValidationError):
-        content_withdraw(article=article, user=alice)
+        content_withdraw(article=article, actor=alice)
 
 
 def test_staff_of_another_county_cannot_manage_alices_content(
@@ -371,13 +437,13 @@ def test_staff_of_another_county_cannot_manage_alices_content(
     published = make_published(alice, rita, title="已发布")
     before = everything()
     with pytest.raises(PermissionDenied):
-        content_submit(article=draft, user=charlie)
+        content_submit(article=draft, actor=charlie)
     with pytest.raises(PermissionDenied):
-        content_update(article=draft, user=charlie, kind="article", title="x", topic="health")
+        content_update(article=draft, actor=charlie, kind="article", title="x", topic="health")
     with pytest.raises(PermissionDenied):
-        content_archive(article=published, user=charlie)
+        content_archive(article=published, actor=charlie)
     with pytest.raises(PermissionDenied):
-        content_withdraw(article=published, user=charlie)
+        content_withdraw(article=published, actor=charlie)
     assert everything() == before
 
 
@@ -431,7 +497,7 @@ def test_a_bad_upload_on_edit_leaves_the_draft_unchanged(alice: User, _media: Pa
     with pytest.raises(ValidationError):
         content_update(
             article=article,
-            user=alice,
+            actor=alice,
             kind="article",
             title="新标题",
             topic="health",
@@ -459,7 +525,7 @@ def test_good_uploads_are_stored_under_a_generated_name_with_the_proved_type(
     assert article.video.name.startswith("popsci/video/")
     assert article.video.name.endswith(".mp4")
     assert len(files_in(_media)) == 3
-    content_submit(article=article, user=alice)
+    content_submit(article=article, actor=alice)
 
 
 # --- Staff and reviewer pages -------------------------------------------------------------
@@ -532,7 +598,7 @@ def test_a_quiz_question_with_one_option_is_shown_as_an_error_and_nothing_saved(
     )
     assert response.status_code == 200
     assert "需要 2 到 6 个选项。" in response.content.decode()
-    assert everything() == ([], [], [], [])
+    assert everything() == ([], [], [], [], [])
 
 
 def test_a_fake_image_upload_is_shown_as_an_error_and_nothing_saved(
@@ -542,7 +608,7 @@ def test_a_fake_image_upload_is_shown_as_an_error_and_nothing_saved(
     response = client_for(alice).post("/popsci/manage/new/", form_data(image=fake))
     assert response.status_code == 200
     assert "配图格式不正确：请上传 JPEG 或 PNG 图片。" in response.content.decode()
-    assert everything() == ([], [], [], [])
+    assert everything() == ([], [], [], [], [])
     assert files_in(_media) == []
 
 
@@ -623,6 +689,16 @@ def test_published_content_cannot_be_edited_until_withdrawn(alice: User, rita: U
     assert client.get(f"/popsci/manage/{article.pk}/edit/").status_code == 200
 
 
+def test_the_staff_content_page_shows_the_status_history(alice: User, rita: User) -> None:
+    article = make_draft(alice)
+    content_submit(article=article, actor=alice)
+    content_return(article=article, actor=rita, note="第二段数据有误")
+    page = client_for(alice).get(f"/popsci/manage/{article.pk}/").content.decode()
+    history = page[page.index("状态记录") :]
+    assert f"草稿 → 待审核 · {alice.display_name}" in history
+    assert f"待审核 → 退回修改 · {rita.display_name} · 第二段数据有误" in history
+
+
 def test_an_illegal_action_through_the_page_changes_nothing(alice: User) -> None:
     draft = make_draft(alice)
     before = everything()
@@ -633,7 +709,7 @@ def test_an_illegal_action_through_the_page_changes_nothing(alice: User) -> None
 
 def test_the_reviewer_queue_lists_content_in_review_only(alice: User, rita: User) -> None:
     waiting = make_draft(alice, title="待审的文章")
-    content_submit(article=waiting, user=alice)
+    content_submit(article=waiting, actor=alice)
     make_draft(alice, title="还是草稿")
     page = client_for(rita).get("/popsci/review/").content.decode()
     assert "待审的文章" in page
@@ -644,7 +720,7 @@ def test_the_reviewer_queue_lists_content_in_review_only(alice: User, rita: User
 
 def test_a_reviewer_approves_through_the_page(alice: User, rita: User) -> None:
     article = make_draft(alice)
-    content_submit(article=article, user=alice)
+    content_submit(article=article, actor=alice)
     client = client_for(rita)
     assert "遇到山体滑坡" in client.get(f"/popsci/review/{article.pk}/").content.decode()
     response = client.post(f"/popsci/review/{article.pk}/", {"decision": "approve", "note": ""})
@@ -656,7 +732,7 @@ def test_a_reviewer_approves_through_the_page(alice: User, rita: User) -> None:
 
 def test_returning_without_a_note_through_the_page_changes_nothing(alice: User, rita: User) -> None:
     article = make_draft(alice)
-    content_submit(article=article, user=alice)
+    content_submit(article=article, actor=alice)
     before = everything()
     response = client_for(rita).post(
         f"/popsci/review/{article.pk}/", {"decision": "return", "note": ""}
@@ -670,7 +746,7 @@ def test_a_reviewer_cannot_approve_their_own_content_through_the_page(
     alice: User, rita: User
 ) -> None:
     article = make_draft(alice)
-    content_submit(article=article, user=alice)
+    content_submit(article=article, actor=alice)
     Article.objects.filter(pk=article.pk).update(author=rita)
     before = everything()
     response = client_for(rita).post(
@@ -683,12 +759,12 @@ def test_a_reviewer_cannot_approve_their_own_content_through_the_page(
 
 def test_the_review_queue_runs_a_fixed_number_of_queries(alice: User, rita: User) -> None:
     client = client_for(rita)
-    content_submit(article=make_draft(alice, title="待审1"), user=alice)
+    content_submit(article=make_draft(alice, title="待审1"), actor=alice)
     client.get("/popsci/review/")
     with CaptureQueriesContext(connection) as few:
         client.get("/popsci/review/")
     for i in range(2, 7):
-        content_submit(article=make_draft(alice, title=f"待审{i}"), user=alice)
+        content_submit(article=make_draft(alice, title=f"待审{i}"), actor=alice)
     with CaptureQueriesContext(connection) as many:
         html = client.get("/popsci/review/").content.decode()
     assert "待审6" in html

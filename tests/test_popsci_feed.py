@@ -8,15 +8,15 @@ import pytest
 from django.test import Client
 
 from kejiyun.accounts.models import User
-from kejiyun.popsci.feed import (
+from kejiyun.popsci.models import SEASON_MONTHS, Article, CitizenProfile, ReadEvent
+from kejiyun.popsci.targeting.feed import (
     MAX_PER_TOPIC,
     FeedContext,
     FeedItem,
     rank_feed,
     score_item,
 )
-from kejiyun.popsci.models import SEASON_MONTHS, Article, CitizenProfile, ReadEvent
-from kejiyun.popsci.selectors_outreach import feed_for_citizen
+from kejiyun.popsci.targeting.selectors import feed_for_citizen
 from tests.conftest import client_for
 from tests.outreach_factories import make_citizen, publish
 

@@ -10,6 +10,8 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 
 from kejiyun.accounts.models import User
+from kejiyun.popsci.content.bots import REASON_DEVICE, REASON_FAST, REASON_REGULAR
+from kejiyun.popsci.content.services import reads_flag_bots
 from kejiyun.popsci.models import (
     Activity,
     ActivitySignup,
@@ -19,14 +21,7 @@ from kejiyun.popsci.models import (
     QuizAttempt,
     ReadEvent,
 )
-from kejiyun.popsci.services.outcomes import (
-    REASON_DEVICE,
-    REASON_FAST,
-    REASON_REGULAR,
-    outcomes_by_article,
-    outcomes_for,
-    reads_flag_bots,
-)
+from kejiyun.popsci.outreach.selectors import outcomes_by_article, outcomes_for
 from kejiyun.regions.models import Region, ServiceCentre
 from tests.conftest import client_for
 from tests.outreach_factories import make_citizen, publish

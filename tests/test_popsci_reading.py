@@ -13,15 +13,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from kejiyun.accounts.models import User
-from kejiyun.popsci.models import Article, Campaign, Delivery, QuizAttempt, ReadEvent
-from kejiyun.popsci.services.content import (
+from kejiyun.popsci.content.services import (
     LessonInput,
     content_approve,
     content_submit,
     lessons_replace,
     quiz_questions_replace,
+    quiz_submit,
+    read_finish,
+    read_open,
 )
-from kejiyun.popsci.services.reading import quiz_submit, read_finish, read_open
+from kejiyun.popsci.models import Article, Campaign, Delivery, QuizAttempt, ReadEvent
 from tests.conftest import client_for
 from tests.popsci_content_helpers import (
     MP4,
@@ -94,7 +96,7 @@ def unpublished(alice: User) -> list[Article]:
 
 
 def test_opening_records_a_session_with_the_device(article: Article, dora: User) -> None:
-    event = read_open(article=article, user=dora, device="d" * 80)
+    event = read_open(article=article, actor=dora, device="d" * 80)
     assert event.article == article
     assert event.user == dora
     assert event.device == "d" * 64
@@ -106,21 +108,21 @@ def test_opening_records_a_session_with_the_device(article: Article, dora: User)
 def test_unpublished_content_cannot_be_opened_or_answered(alice: User, dora: User) -> None:
     for a in unpublished(alice):
         with pytest.raises(ValidationError):
-            read_open(article=a, user=dora, device="x")
+            read_open(article=a, actor=dora, device="x")
         with pytest.raises(ValidationError):
-            quiz_submit(article=a, user=dora, answers=[1, 1, 1])
+            quiz_submit(article=a, actor=dora, answers=[1, 1, 1])
     assert ReadEvent.objects.count() == 0
     assert QuizAttempt.objects.count() == 0
 
 
 def test_finishing_is_idempotent_and_keeps_the_first_time(article: Article, dora: User) -> None:
     with time_machine.travel("2026-07-01 09:00:00+08:00", tick=False) as clock:
-        event = read_open(article=article, user=dora, device="dev1")
+        event = read_open(article=article, actor=dora, device="dev1")
         clock.shift(120)
-        read_finish(read_event=event, user=dora)
+        read_finish(read_event=event, actor=dora)
         first = ReadEvent.objects.get(pk=event.pk).finished_at
         clock.shift(600)
-        again = read_finish(read_event=event, user=dora)
+        again = read_finish(read_event=event, actor=dora)
     assert first is not None
     assert again.finished_at == first
     assert ReadEvent.objects.get(pk=event.pk).finished_at == first
@@ -128,20 +130,20 @@ def test_finishing_is_idempotent_and_keeps_the_first_time(article: Article, dora
 
 
 def test_only_the_reader_can_finish_their_session(article: Article, dora: User, evan: User) -> None:
-    event = read_open(article=article, user=dora, device="dev1")
+    event = read_open(article=article, actor=dora, device="dev1")
     with pytest.raises(PermissionDenied):
-        read_finish(read_event=event, user=evan)
+        read_finish(read_event=event, actor=evan)
     assert ReadEvent.objects.get(pk=event.pk).finished_at is None
 
 
 def test_quiz_is_scored_and_taken_once_per_phase(article: Article, dora: User) -> None:
-    attempt = quiz_submit(article=article, user=dora, answers=[1, 0, 1], phase="after")
+    attempt = quiz_submit(article=article, actor=dora, answers=[1, 0, 1], phase="after")
     assert (attempt.correct, attempt.total) == (2, 3)
     assert attempt.answers == [1, 0, 1]
     with pytest.raises(ValidationError, match="只能作答一次"):
-        quiz_submit(article=article, user=dora, answers=[1, 1, 1], phase="after")
+        quiz_submit(article=article, actor=dora, answers=[1, 1, 1], phase="after")
     assert QuizAttempt.objects.get().correct == 2
-    before = quiz_submit(article=article, user=dora, answers=[0, 0, 0], phase="before")
+    before = quiz_submit(article=article, actor=dora, answers=[0, 0, 0], phase="before")
     assert (before.correct, before.total) == (0, 3)
     assert QuizAttempt.objects.count() == 2
 
@@ -154,7 +156,7 @@ def test_incomplete_or_impossible_answers_are_refused(
     article: Article, dora: User, answers: list[int], phase: str
 ) -> None:
     with pytest.raises(ValidationError):
-        quiz_submit(article=article, user=dora, answers=answers, phase=phase)
+        quiz_submit(article=article, actor=dora, answers=answers, phase=phase)
     assert QuizAttempt.objects.count() == 0
 
 
@@ -163,19 +165,19 @@ def test_reading_marks_the_campaign_delivery_once(
 ) -> None:
     campaign = make_campaign(article, alice, [dora])
     with time_machine.travel("2026-07-01 09:00:00+08:00", tick=False) as clock:
-        event = read_open(article=article, user=dora, device="dev1")
+        event = read_open(article=article, actor=dora, device="dev1")
         assert event.campaign == campaign
         opened = Delivery.objects.get(citizen__user=dora).opened_at
         clock.shift(300)
-        second = read_open(article=article, user=dora, device="dev1", campaign=campaign)
-        read_finish(read_event=second, user=dora)
+        second = read_open(article=article, actor=dora, device="dev1", campaign=campaign)
+        read_finish(read_event=second, actor=dora)
         clock.shift(300)
-        read_finish(read_event=event, user=dora)
+        read_finish(read_event=event, actor=dora)
     delivery = Delivery.objects.get(citizen__user=dora)
     assert delivery.opened_at == opened
     assert str(delivery.opened_at) == "2026-07-01 01:00:00+00:00"
     assert str(delivery.read_to_end_at) == "2026-07-01 01:05:00+00:00"
-    other = read_open(article=article, user=evan, device="dev2")
+    other = read_open(article=article, actor=evan, device="dev2")
     assert other.campaign is None
     assert Delivery.objects.count() == 1
 
@@ -185,7 +187,7 @@ def test_a_campaign_for_other_content_is_refused(alice: User, rita: User, dora: 
     second = make_published(alice, rita, title="第二篇")
     campaign = make_campaign(first, alice, [dora])
     with pytest.raises(ValidationError):
-        read_open(article=second, user=dora, device="d", campaign=campaign)
+        read_open(article=second, actor=dora, device="d", campaign=campaign)
     assert ReadEvent.objects.count() == 0
     assert Delivery.objects.get().opened_at is None
 
@@ -252,7 +254,7 @@ def test_i_have_finished_reading_is_recorded_once_through_htmx(
 
 
 def test_nobody_can_finish_someone_elses_reading(article: Article, dora: User, evan: User) -> None:
-    event = read_open(article=article, user=dora, device="dev1")
+    event = read_open(article=article, actor=dora, device="dev1")
     response = client_for(evan).post(f"/popsci/read/event/{event.pk}/finish/")
     assert response.status_code == 404
     assert Client().post(f"/popsci/read/event/{event.pk}/finish/").status_code == 302
@@ -313,15 +315,15 @@ def test_a_course_shows_its_lessons_and_a_pre_test(alice: User, rita: User, dora
     course = make_draft(alice, kind="course", title="防汛课程")
     lessons_replace(
         course=course,
-        user=alice,
+        actor=alice,
         lessons=[
             LessonInput(title="识别预警", body="看天看水"),
             LessonInput(title="撤离", body="往高处"),
         ],
     )
-    quiz_questions_replace(article=course, user=alice, questions=QUESTIONS)
-    content_submit(article=course, user=alice)
-    content_approve(article=course, reviewer=rita)
+    quiz_questions_replace(article=course, actor=alice, questions=QUESTIONS)
+    content_submit(article=course, actor=alice)
+    content_approve(article=course, actor=rita)
     client = client_for(dora)
     html = client.get(f"/popsci/read/{course.pk}/").content.decode()
     assert "识别预警" in html

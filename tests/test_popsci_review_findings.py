@@ -10,10 +10,10 @@ from django.utils import timezone
 from kejiyun.accounts.models import User
 from kejiyun.notifications.dispatch import outbox_dispatch
 from kejiyun.notifications.models import Channel, InboxItem, OutboxMessage
+from kejiyun.popsci.content.services import content_archive, content_withdraw
 from kejiyun.popsci.models import Campaign, CitizenProfile, Delivery, ReadEvent
-from kejiyun.popsci.selectors_outreach import feed_context
-from kejiyun.popsci.services.campaigns import campaign_create, campaign_send, campaigns_send_due
-from kejiyun.popsci.services.content import content_archive, content_withdraw
+from kejiyun.popsci.targeting.selectors import feed_context
+from kejiyun.popsci.targeting.services import campaign_create, campaign_send, campaigns_send_due
 from kejiyun.regions.models import Region
 from tests.conftest import client_for
 from tests.outreach_factories import make_citizen
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 def _campaign_for(alice: User, *, scheduled: bool = False) -> Campaign:
     article = make_published(alice, make_reviewer())
     return campaign_create(
-        user=alice,
+        actor=alice,
         title="汛期避险",
         article=article,
         channel=Channel.IN_APP,
@@ -42,7 +42,7 @@ def test_a_campaign_whose_content_was_archived_after_creation_delivers_nothing(
 ) -> None:
     make_citizen("dora", "510104")
     campaign = _campaign_for(alice)
-    content_archive(article=campaign.article, user=alice)
+    content_archive(article=campaign.article, actor=alice)
 
     response = client_for(alice).post(f"/popsci/campaigns/{campaign.pk}/send/")
 
@@ -58,7 +58,7 @@ def test_a_scheduled_campaign_whose_content_was_withdrawn_for_edits_is_not_sent_
 ) -> None:
     make_citizen("dora", "510104")
     campaign = _campaign_for(alice, scheduled=True)
-    content_withdraw(article=campaign.article, user=alice)
+    content_withdraw(article=campaign.article, actor=alice)
 
     results = campaigns_send_due(now=timezone.now() + timedelta(hours=2))
 
@@ -73,7 +73,7 @@ def test_a_campaign_with_published_content_is_still_sent(alice: User) -> None:
     make_citizen("dora", "510104")
     campaign = _campaign_for(alice)
 
-    result = campaign_send(campaign=campaign)
+    result = campaign_send(campaign=campaign, actor=alice)
 
     assert result.new_deliveries == 1
     assert OutboxMessage.objects.count() == 1
@@ -134,7 +134,7 @@ def test_a_campaign_message_still_in_the_outbox_is_not_sent_after_consent_is_wit
 ) -> None:
     dora = make_citizen("dora", "510104")
     campaign = _campaign_for(alice)
-    campaign_send(campaign=campaign)
+    campaign_send(campaign=campaign, actor=alice)
     assert OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).count() == 1
 
     client_for(dora).post("/popsci/me/consent/withdraw/")

@@ -28,7 +28,7 @@ from kejiyun.demo.seed import (
     province_region_rows,
 )
 from kejiyun.popsci.models import Article, CitizenProfile, ConsentRecord, Segment, Topic
-from kejiyun.popsci.selectors_campaigns import current_consent_version
+from kejiyun.popsci.targeting.selectors import current_consent_version
 from kejiyun.regions.models import Region
 from kejiyun.talent.models import TalentProfile
 

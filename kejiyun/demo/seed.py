@@ -31,7 +31,7 @@ from kejiyun.accounts.validators import USCC_ALPHABET, uscc_check_character
 from kejiyun.demands.models import Demand
 from kejiyun.demo import vocab
 from kejiyun.popsci.models import AgeBand, Article, CitizenProfile, ConsentRecord, Segment, Topic
-from kejiyun.popsci.selectors_campaigns import current_consent_version, interest_mask
+from kejiyun.popsci.targeting.selectors import current_consent_version, interest_mask
 from kejiyun.regions.models import Region, ServiceCentre
 from kejiyun.regions.selectors import province_regions
 from kejiyun.regions.services import regions_load, service_centres_ensure

@@ -6,10 +6,22 @@ from kejiyun.popsci.models import (
     Campaign,
     CitizenProfile,
     ConsentRecord,
+    ContentEvent,
     ContentVersion,
     QuizQuestion,
     ReadEvent,
 )
+
+
+class ContentEventInline(admin.TabularInline):
+    model = ContentEvent
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "from_status", "to_status", "actor", "reason"]
+    readonly_fields = ["created_at", "from_status", "to_status", "actor", "reason"]
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
 
 
 @admin.register(Article)
@@ -21,6 +33,7 @@ class ArticleAdmin(admin.ModelAdmin):
     list_select_related = ["region"]
     # Publication goes through science review (科学性审核) only, never the admin.
     readonly_fields = ["status", "published_at", "version", "reviewer", "review_note"]
+    inlines = [ContentEventInline]
 
 
 @admin.register(ContentVersion)

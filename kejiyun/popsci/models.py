@@ -176,6 +176,35 @@ class ContentVersion(models.Model):
         return f"{self.title} v{self.number}"
 
 
+class ContentEvent(models.Model):
+    """One immutable line of a piece of content's history: who moved it from which status to
+    which, and why (the review note of a return or an approval)."""
+
+    article = models.ForeignKey(
+        Article, verbose_name="科普内容", on_delete=models.CASCADE, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    from_status = models.CharField("原状态", max_length=16, choices=Article.Status.choices)
+    to_status = models.CharField("新状态", max_length=16, choices=Article.Status.choices)
+    reason = models.TextField("说明", blank=True)
+    created_at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "内容状态变更"
+        verbose_name_plural = "内容状态变更"
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status}→{self.to_status}"
+
+
 class Lesson(models.Model):
     """One lesson of a course, in order."""
 

@@ -1,14 +1,10 @@
 from django.urls import include, path
 
-from kejiyun.popsci import views
-
 app_name = "popsci"
 
+# Each feature keeps its own URL module, all under the one app namespace "popsci".
 urlpatterns = [
-    path("", views.article_list, name="list"),
-    path("<int:article_id>/", views.article_detail, name="detail"),
-    # Each feature keeps its own URL module (same app namespace "popsci").
-    path("", include("kejiyun.popsci.urls_content")),
-    path("", include("kejiyun.popsci.urls_campaigns")),
-    path("", include("kejiyun.popsci.urls_outreach")),
+    path("", include("kejiyun.popsci.content.urls")),
+    path("", include("kejiyun.popsci.targeting.urls")),
+    path("", include("kejiyun.popsci.outreach.urls")),
 ]

@@ -17,7 +17,7 @@ from kejiyun.cases.models import Step
 from kejiyun.cases.workflow.selectors import cases_of_organisation, queue_counts
 from kejiyun.demands.selectors import demands_of_organisation, demands_published
 from kejiyun.matching.selectors import demands_for_expert
-from kejiyun.popsci.selectors import articles_published
+from kejiyun.popsci.content.selectors import articles_published
 from kejiyun.regions.selectors import centres_in_jurisdiction
 from kejiyun.site.selectors import jurisdiction_counts, platform_counts
 

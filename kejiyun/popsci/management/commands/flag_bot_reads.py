@@ -6,7 +6,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from kejiyun.popsci.services.outcomes import reads_flag_bots
+from kejiyun.popsci.content.bots import BOT_WINDOW_HOURS
+from kejiyun.popsci.content.services import reads_flag_bots
 
 
 class Command(BaseCommand):
@@ -14,7 +15,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--hours", type=int, default=48, help="look at reads opened in the last N hours"
+            "--hours",
+            type=int,
+            default=BOT_WINDOW_HOURS,
+            help="look at reads opened in the last N hours",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from kejiyun.popsci.services.campaigns import campaigns_send_due
+from kejiyun.popsci.targeting.services import campaigns_send_due
 
 
 class Command(BaseCommand):

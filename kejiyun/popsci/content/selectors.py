@@ -1,20 +1,25 @@
-"""Reads for content management, science review and the reading page.
+"""Reads for science content: the public list, content management, science review, the
+reading page, and the accounts the bot rule marked.
 
-Only `content_readable` and `access_readable_content` feed public pages, and both return
-published content only: draft, in-review, returned and archived content is never shown.
+Only `articles_published`, `content_readable` and their `access_*`/single-item helpers feed
+public pages, and they return published content only: draft, in-review, returned and
+archived content is never shown.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from kejiyun.accounts.models import Role, User
+from kejiyun.popsci.content.bots import ACCOUNT_REASONS
 from kejiyun.popsci.models import (
     Article,
     Campaign,
+    ContentEvent,
     Delivery,
     Lesson,
     QuizAttempt,
@@ -23,8 +28,22 @@ from kejiyun.popsci.models import (
     Season,
     Segment,
 )
-from kejiyun.popsci.selectors import articles_published
+from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import jurisdiction_filter
+
+
+def articles_published(*, region: Region | None = None) -> QuerySet[Article]:
+    """Published articles; with a region, those for the whole province or for a region
+    that contains it (a township resident sees the county's and the city's articles)."""
+    qs = Article.objects.filter(status=Article.Status.PUBLISHED).select_related("region")
+    if region is not None:
+        ancestor_codes = region.ancestor_codes
+        qs = qs.filter(Q(region__isnull=True) | Q(region_id__in=ancestor_codes))
+    return qs
+
+
+def article_published(article_id: int) -> Article | None:
+    return articles_published().filter(pk=article_id).first()
 
 
 def content_for_staff(*, user: User) -> QuerySet[Article]:
@@ -86,6 +105,15 @@ def content_with_parts(article_id: int) -> Article:
     already have checked access (staff preview, reviewer page)."""
     return _with_parts(Article.objects.select_related("region", "centre", "author")).get(
         pk=article_id
+    )
+
+
+def content_events(article: Article) -> QuerySet[ContentEvent]:
+    """The content's status history, oldest first, with who made each move."""
+    return (
+        ContentEvent.objects.filter(article=article)
+        .select_related("actor")
+        .order_by("created_at", "id")
     )
 
 
@@ -192,3 +220,11 @@ def content_labels(article: Article) -> ContentLabels:
         segments=[segment_names.get(s, s) for s in article.segments],
         seasons=[season_names.get(s, s) for s in article.seasons],
     )
+
+
+def bot_account_ids() -> QuerySet[ReadEvent, Any]:
+    """Subquery of user ids flagged as bot accounts (reasons (b) and (c) of bots.py)."""
+    q = Q()
+    for reason in ACCOUNT_REASONS:
+        q |= Q(flag_reason__contains=reason)
+    return ReadEvent.objects.filter(q, flagged=True).values("user_id")

@@ -1,11 +1,14 @@
-"""Content pages: staff drafting (/popsci/manage/…), science review (/popsci/review/…)
-and reading (/popsci/read/…). Included by popsci/urls.py under the "popsci" namespace."""
+"""Content pages: the public list (/popsci/, /popsci/<id>/), staff drafting
+(/popsci/manage/…), science review (/popsci/review/…) and reading (/popsci/read/…).
+Included by popsci/urls.py under the "popsci" namespace."""
 
 from django.urls import URLPattern, path
 
-from kejiyun.popsci import views_content as v
+from kejiyun.popsci.content import views as v
 
 urlpatterns: list[URLPattern] = [
+    path("", v.article_list, name="list"),
+    path("<int:article_id>/", v.article_detail, name="detail"),
     path("manage/", v.manage_list, name="content_manage"),
     path("manage/new/", v.manage_new, name="content_new"),
     path("manage/<int:article_id>/", v.manage_detail, name="content_manage_detail"),

@@ -1,16 +1,20 @@
 """Writes for science content (科普内容): drafting by centre staff, science review (科学性审核)
-by a reviewer, publication as an immutable version, archiving and withdrawal for edits.
+by a reviewer, publication as an immutable version, archiving and withdrawal for edits; and
+the reading of published content: reading sessions, read-to-end, quiz answers, and the
+flagging of bot-like reads.
 
-The workflow is the table `TRANSITIONS`; `content_transition` is the only function that
-changes `Article.status` and refuses any move the table does not list, changing nothing.
-
-    draft ──submit──▶ in_review ──approve──▶ published ──archive──▶ archived
-      ▲                  │                      │
-      │               return (note)             └──withdraw (撤回修改)──▶ draft
-      └── returned ◀─────┘       returned ──submit──▶ in_review
+The workflow is the table `CONTENT_MOVES` (transitions.py); `content_transition` is the
+only function that changes `Article.status`. It refuses any move the table does not list for
+the actor, changing nothing, and writes a `ContentEvent` (actor, from, to, reason) with
+every move it makes.
 
 Staff edit only draft or returned content. To change published content they withdraw it
 (hidden until reviewed again); the next approval publishes version + 1.
+
+Reading only records. When the reader is a citizen who received the content through a
+campaign, the delivery's `opened_at` / `read_to_end_at` are set once, by a conditional
+update where still empty. Bot-like reading is judged by the rule in bots.py, over
+`ReadEvent` (`reads_flag_bots`).
 """
 
 from __future__ import annotations
@@ -18,24 +22,35 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
 from kejiyun.audit.models import AuditAction
 from kejiyun.audit.services import audit_record
 from kejiyun.common.errors import NotPermitted
+from kejiyun.popsci.content.bots import ReadRow, bot_reasons
+from kejiyun.popsci.content.selectors import latest_delivery_campaign
+from kejiyun.popsci.content.transitions import CONTENT_MOVES, REVIEWER
 from kejiyun.popsci.errors import PopsciError
 from kejiyun.popsci.models import (
     Article,
+    Campaign,
+    ContentEvent,
     ContentVersion,
+    Delivery,
     Lesson,
+    QuizAttempt,
     QuizQuestion,
+    ReadEvent,
     Season,
     Segment,
     Topic,
@@ -45,16 +60,8 @@ from kejiyun.regions.selectors import region_in_jurisdiction, user_jurisdiction
 
 Status = Article.Status
 
-# Allowed moves: from status → the statuses it may move to.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.DRAFT: frozenset({Status.IN_REVIEW}),
-    Status.RETURNED: frozenset({Status.IN_REVIEW}),
-    Status.IN_REVIEW: frozenset({Status.PUBLISHED, Status.RETURNED}),
-    Status.PUBLISHED: frozenset({Status.ARCHIVED, Status.DRAFT}),
-    Status.ARCHIVED: frozenset(),
-}
-
 EDITABLE_STATUSES = frozenset({Status.DRAFT, Status.RETURNED})
+DEVICE_MAX_LENGTH = 64
 MAX_QUESTIONS = 5
 MIN_OPTIONS = 2
 MAX_OPTIONS = 6
@@ -143,6 +150,13 @@ def content_check_editor(*, user: User, article: Article) -> None:
     centre = article.centre
     if home is None or centre is None or not home.contains(centre.region):
         raise NotPermitted("您无权管理这条内容。")
+
+
+def _check_reviewer(*, reviewer: User, article: Article) -> None:
+    if reviewer.role != Role.REVIEWER:
+        raise NotPermitted("只有评审专家可以进行科学性审核。")
+    if article.author_id is not None and article.author_id == reviewer.pk:
+        raise NotPermitted("不能审核自己撰写的内容。")
 
 
 def _check_fields(
@@ -238,7 +252,7 @@ def _checked_uploads(
 
 def content_create(
     *,
-    user: User,
+    actor: User,
     kind: str,
     title: str,
     topic: str,
@@ -252,12 +266,12 @@ def content_create(
     video: UploadedFile | None = None,
 ) -> Article:
     """A draft by a centre staff member (or an administrator), owned by their centre."""
-    if not (user.is_centre_staff or user.sees_everything):
+    if not (actor.is_centre_staff or actor.sees_everything):
         raise NotPermitted("只有服务中心工作人员可以创建科普内容。")
     _check_fields(
         kind=kind, title=title, topic=topic, summary=summary, segments=segments, seasons=seasons
     )
-    _check_region(user, region)
+    _check_region(actor, region)
     uploads = _checked_uploads(image=image, poster=poster, video=video)
     article = Article(
         kind=kind,
@@ -268,8 +282,8 @@ def content_create(
         segments=list(dict.fromkeys(segments)),
         seasons=list(dict.fromkeys(seasons)),
         region=region,
-        author=user,
-        centre=user.centre if user.is_centre_staff else None,
+        author=actor,
+        centre=actor.centre if actor.is_centre_staff else None,
         status=Status.DRAFT,
     )
     for field, file, ext in uploads:
@@ -281,7 +295,7 @@ def content_create(
 def content_update(
     *,
     article: Article,
-    user: User,
+    actor: User,
     kind: str,
     title: str,
     topic: str,
@@ -295,11 +309,11 @@ def content_update(
     video: UploadedFile | None = None,
 ) -> Article:
     """Edit draft or returned content. A file left as None keeps the current one."""
-    content_check_editor(user=user, article=article)
+    content_check_editor(user=actor, article=article)
     _check_fields(
         kind=kind, title=title, topic=topic, summary=summary, segments=segments, seasons=seasons
     )
-    _check_region(user, region)
+    _check_region(actor, region)
     uploads = _checked_uploads(image=image, poster=poster, video=video)
     with transaction.atomic():
         locked = Article.objects.select_for_update().get(pk=article.pk)
@@ -323,9 +337,11 @@ def content_update(
     return article
 
 
-def lessons_replace(*, course: Article, user: User, lessons: Sequence[LessonInput]) -> list[Lesson]:
+def lessons_replace(
+    *, course: Article, actor: User, lessons: Sequence[LessonInput]
+) -> list[Lesson]:
     """Set a course's lessons, in the given order."""
-    content_check_editor(user=user, article=course)
+    content_check_editor(user=actor, article=course)
     if course.kind != Article.Kind.COURSE:
         raise PopsciError("只有课程可以设置章节。", code="not_course")
     if len(lessons) > MAX_LESSONS:
@@ -345,10 +361,10 @@ def lessons_replace(*, course: Article, user: User, lessons: Sequence[LessonInpu
 
 
 def quiz_questions_replace(
-    *, article: Article, user: User, questions: Sequence[QuestionInput]
+    *, article: Article, actor: User, questions: Sequence[QuestionInput]
 ) -> list[QuizQuestion]:
     """Set the quiz of draft or returned content (at most five questions)."""
-    content_check_editor(user=user, article=article)
+    content_check_editor(user=actor, article=article)
     if len(questions) > MAX_QUESTIONS:
         raise PopsciError(f"测验最多 {MAX_QUESTIONS} 道题。", code="too_many_questions")
     for number, q in enumerate(questions, start=1):
@@ -372,14 +388,14 @@ def quiz_questions_replace(
 def quiz_question_add(
     *,
     article: Article,
-    user: User,
+    actor: User,
     text: str,
     options: Sequence[str],
     answer: int,
     explanation: str = "",
 ) -> QuizQuestion:
     """Append one question to the quiz of draft or returned content."""
-    content_check_editor(user=user, article=article)
+    content_check_editor(user=actor, article=article)
     q = QuestionInput(text=text, options=tuple(options), answer=answer, explanation=explanation)
     with transaction.atomic():
         _check_editable(Article.objects.select_for_update().get(pk=article.pk))
@@ -401,23 +417,43 @@ def quiz_question_add(
 
 
 def content_transition(
-    *, article: Article, to: str, updates: dict[str, Any] | None = None
+    *,
+    article: Article,
+    to: str,
+    actor: User,
+    reason: str,
+    updates: dict[str, Any] | None = None,
 ) -> Article:
-    """Move `article` to status `to` if `TRANSITIONS` allows it, with `updates` applied in
-    the same conditional UPDATE. A refused move raises ValidationError and changes nothing;
-    two concurrent moves from the same status cannot both succeed."""
+    """Move `article` to status `to` if `CONTENT_MOVES` allows it for this actor, with
+    `updates` applied in the same conditional UPDATE on the status read, and one
+    `ContentEvent` written in the same transaction. A move that `needs_reason` needs a
+    non-empty `reason`. A refused move raises PopsciError (NotPermitted when the actor may not
+    make it) and changes nothing; two concurrent moves from the same status cannot both
+    succeed."""
     current = article.status
-    if to not in TRANSITIONS.get(current, frozenset()):
+    reason = reason.strip()
+    move = CONTENT_MOVES.find(current, to)
+    if move is None:
         raise PopsciError(
             f"不能把“{Status(current).label}”的内容改为“{Status(to).label}”。"
             if to in Status.values
             else "目标状态不存在。",
             code="illegal_transition",
         )
+    if move.by == REVIEWER:
+        _check_reviewer(reviewer=actor, article=article)
+    else:
+        content_check_editor(user=actor, article=article)
+    if move.needs_reason and not reason:
+        raise PopsciError("请填写原因。", code="reason_required")
     values = {"status": to, **(updates or {})}
-    moved = Article.objects.filter(pk=article.pk, status=current).update(**values)
-    if moved != 1:
-        raise PopsciError("内容状态已被他人更改，请刷新后重试。", code="stale_status")
+    with transaction.atomic():
+        moved = Article.objects.filter(pk=article.pk, status=current).update(**values)
+        if moved != 1:
+            raise PopsciError("内容状态已被他人更改，请刷新后重试。", code="stale_status")
+        ContentEvent.objects.create(
+            article_id=article.pk, actor=actor, from_status=current, to_status=to, reason=reason
+        )
     for name, value in values.items():
         setattr(article, name, value)
     return article
@@ -450,20 +486,13 @@ def content_problems(article: Article) -> list[str]:
     return problems
 
 
-def content_submit(*, article: Article, user: User) -> Article:
+def content_submit(*, article: Article, actor: User) -> Article:
     """Send draft or returned content to science review."""
-    content_check_editor(user=user, article=article)
+    content_check_editor(user=actor, article=article)
     problems = content_problems(article)
     if problems:
         raise PopsciError(problems, code="incomplete")
-    return content_transition(article=article, to=Status.IN_REVIEW)
-
-
-def _check_reviewer(*, reviewer: User, article: Article) -> None:
-    if reviewer.role != Role.REVIEWER:
-        raise NotPermitted("只有评审专家可以进行科学性审核。")
-    if article.author_id is not None and article.author_id == reviewer.pk:
-        raise NotPermitted("不能审核自己撰写的内容。")
+    return content_transition(article=article, to=Status.IN_REVIEW, actor=actor, reason="")
 
 
 def content_snapshot(article: Article) -> dict[str, Any]:
@@ -496,9 +525,9 @@ def content_snapshot(article: Article) -> dict[str, Any]:
     }
 
 
-def content_approve(*, article: Article, reviewer: User, note: str = "") -> ContentVersion:
+def content_approve(*, article: Article, actor: User, note: str = "") -> ContentVersion:
     """Publish content under review and freeze it as version `article.version + 1`."""
-    _check_reviewer(reviewer=reviewer, article=article)
+    _check_reviewer(reviewer=actor, article=article)
     if len(note) > 500:
         raise PopsciError("审核意见不能超过500个字。", code="note_too_long")
     with transaction.atomic():
@@ -508,10 +537,12 @@ def content_approve(*, article: Article, reviewer: User, note: str = "") -> Cont
         content_transition(
             article=locked,
             to=Status.PUBLISHED,
+            actor=actor,
+            reason=note,
             updates={
                 "version": number,
                 "published_at": now,
-                "reviewer": reviewer,
+                "reviewer": actor,
                 "review_note": note.strip(),
             },
         )
@@ -521,12 +552,12 @@ def content_approve(*, article: Article, reviewer: User, note: str = "") -> Cont
             title=locked.title,
             body=locked.body,
             snapshot=content_snapshot(locked),
-            reviewer=reviewer,
+            reviewer=actor,
             published_at=now,
         )
         audit_record(
             action=AuditAction.CONTENT_APPROVE,
-            user=reviewer,
+            user=actor,
             object_type="article",
             object_id=str(locked.pk),
             detail={"version": number},
@@ -535,9 +566,9 @@ def content_approve(*, article: Article, reviewer: User, note: str = "") -> Cont
     return version
 
 
-def content_return(*, article: Article, reviewer: User, note: str) -> Article:
+def content_return(*, article: Article, actor: User, note: str) -> Article:
     """Send content under review back to its authors with a required note."""
-    _check_reviewer(reviewer=reviewer, article=article)
+    _check_reviewer(reviewer=actor, article=article)
     note = note.strip()
     if not note:
         raise PopsciError("退回修改时必须填写审核意见。", code="note_required")
@@ -547,24 +578,173 @@ def content_return(*, article: Article, reviewer: User, note: str) -> Article:
         content_transition(
             article=article,
             to=Status.RETURNED,
-            updates={"reviewer": reviewer, "review_note": note},
+            actor=actor,
+            reason=note,
+            updates={"reviewer": actor, "review_note": note},
         )
         audit_record(
             action=AuditAction.CONTENT_RETURN,
-            user=reviewer,
+            user=actor,
             object_type="article",
             object_id=str(article.pk),
         )
     return article
 
 
-def content_archive(*, article: Article, user: User) -> Article:
+def content_archive(*, article: Article, actor: User) -> Article:
     """Take published content down (下架); it is hidden everywhere."""
-    content_check_editor(user=user, article=article)
-    return content_transition(article=article, to=Status.ARCHIVED)
+    content_check_editor(user=actor, article=article)
+    return content_transition(article=article, to=Status.ARCHIVED, actor=actor, reason="")
 
 
-def content_withdraw(*, article: Article, user: User) -> Article:
+def content_withdraw(*, article: Article, actor: User) -> Article:
     """撤回修改: published content goes back to draft, hidden until it is reviewed again."""
-    content_check_editor(user=user, article=article)
-    return content_transition(article=article, to=Status.DRAFT)
+    content_check_editor(user=actor, article=article)
+    return content_transition(article=article, to=Status.DRAFT, actor=actor, reason="")
+
+
+# --- Reading ------------------------------------------------------------------------------
+
+
+def _check_published(article: Article) -> None:
+    if article.status != Article.Status.PUBLISHED:
+        raise PopsciError("内容不存在或尚未发布。", code="not_published")
+
+
+def _deliveries(*, user: User, article: Article, campaign: Campaign | None) -> QuerySet[Delivery]:
+    qs = Delivery.objects.filter(citizen__user_id=user.pk, campaign__article_id=article.pk)
+    if campaign is not None:
+        qs = qs.filter(campaign_id=campaign.pk)
+    return qs
+
+
+def read_open(
+    *, article: Article, actor: User, device: str, campaign: Campaign | None = None
+) -> ReadEvent:
+    """Record that `actor` (the reader) opened published `article` on `device`.
+
+    Without a campaign, the session is credited to the latest campaign that delivered this
+    content to the reader, if any. Every delivery of it to the reader not yet opened is marked
+    opened now.
+    """
+    _check_published(article)
+    if not actor.is_authenticated:
+        raise NotPermitted("请先登录。")
+    if campaign is not None and campaign.article_id != article.pk:
+        raise PopsciError("推送活动与内容不符。", code="campaign_mismatch")
+    if campaign is None:
+        campaign = latest_delivery_campaign(user=actor, article=article)
+    now = timezone.now()
+    event = ReadEvent.objects.create(
+        article=article,
+        user=actor,
+        campaign=campaign,
+        device=device[:DEVICE_MAX_LENGTH],
+        opened_at=now,
+    )
+    _deliveries(user=actor, article=article, campaign=campaign).filter(
+        opened_at__isnull=True
+    ).update(opened_at=now)
+    return event
+
+
+def read_finish(*, read_event: ReadEvent, actor: User) -> ReadEvent:
+    """Mark the actor's own reading session read to the end. Idempotent: the first finish
+    time stands. Someone else's session is refused and left unchanged."""
+    if read_event.user_id != actor.pk:
+        raise NotPermitted("只能标记自己的阅读记录。")
+    now = timezone.now()
+    claimed = ReadEvent.objects.filter(
+        pk=read_event.pk, user_id=actor.pk, finished_at__isnull=True
+    ).update(finished_at=now)
+    read_event.refresh_from_db(fields=["finished_at"])
+    if claimed and read_event.campaign_id is not None:
+        deliveries = Delivery.objects.filter(
+            citizen__user_id=actor.pk, campaign_id=read_event.campaign_id
+        )
+        deliveries.filter(opened_at__isnull=True).update(opened_at=read_event.opened_at)
+        deliveries.filter(read_to_end_at__isnull=True).update(read_to_end_at=now)
+    return read_event
+
+
+def quiz_score(*, correct_answers: Sequence[int], answers: Sequence[int]) -> int:
+    """How many answers match, position by position."""
+    return sum(1 for want, got in zip(correct_answers, answers, strict=True) if want == got)
+
+
+def quiz_submit(
+    *,
+    article: Article,
+    actor: User,
+    answers: list[int],
+    phase: str = QuizAttempt.Phase.AFTER,
+) -> QuizAttempt:
+    """Score and record the actor's answers (0-based option indexes, one per question, in
+    question order). One attempt per phase per user; a second is refused."""
+    _check_published(article)
+    if not actor.is_authenticated:
+        raise NotPermitted("请先登录。")
+    if phase not in QuizAttempt.Phase.values:
+        raise PopsciError("测验阶段不正确。", code="bad_phase")
+    questions = list(article.questions.order_by("order", "id"))
+    if not questions:
+        raise PopsciError("这条内容没有测验。", code="no_quiz")
+    if len(answers) != len(questions):
+        raise PopsciError("请回答全部题目后再提交。", code="incomplete_answers")
+    for q, a in zip(questions, answers, strict=True):
+        if not isinstance(a, int) or isinstance(a, bool) or not 0 <= a < len(q.options):
+            raise PopsciError("答案不正确，请重新选择。", code="bad_answer")
+    duplicate = PopsciError(
+        f"您已提交过{QuizAttempt.Phase(phase).label}测验，每个阶段只能作答一次。",
+        code="already_submitted",
+    )
+    if QuizAttempt.objects.filter(article=article, user_id=actor.pk, phase=phase).exists():
+        raise duplicate
+    correct = quiz_score(correct_answers=[q.answer for q in questions], answers=answers)
+    try:
+        with transaction.atomic():
+            return QuizAttempt.objects.create(
+                article=article,
+                user=actor,
+                phase=phase,
+                answers=list(answers),
+                correct=correct,
+                total=len(questions),
+            )
+    except IntegrityError:
+        raise duplicate from None
+
+
+# --- Bot-like reading ---------------------------------------------------------------------
+
+
+def reads_flag_bots(*, since: datetime, now: datetime | None = None) -> int:
+    """Apply the bot rule (bots.py) to reads opened in [since, now]; return how many reads were
+    newly flagged or got a new reason."""
+    now = now or timezone.now()
+    rows = (
+        ReadEvent.objects.filter(opened_at__gte=since, opened_at__lte=now)
+        .annotate(body_chars=Length("article__body"))
+        .values_list(
+            "id",
+            "user_id",
+            "article_id",
+            "device",
+            "opened_at",
+            "finished_at",
+            "body_chars",
+            "flag_reason",
+        )
+    )
+    reads = [ReadRow(*row) for row in rows]
+    reasons = bot_reasons(reads)
+    changed = []
+    for r in reads:
+        if r.id not in reasons:
+            continue
+        existing = [p for p in r.reason.split("；") if p]
+        merged = existing + [p for p in reasons[r.id] if p not in existing]
+        if merged != existing or not existing:
+            changed.append(ReadEvent(id=r.id, flagged=True, flag_reason="；".join(merged)[:120]))
+    ReadEvent.objects.bulk_update(changed, ["flagged", "flag_reason"], batch_size=500)
+    return len(changed)

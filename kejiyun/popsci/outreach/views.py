@@ -1,4 +1,4 @@
-"""Views for the personal feed, outcomes and activities. Thin: selectors read, services
+"""Views for outcomes and activities. Thin: selectors read, services
 write, every staff object comes from a jurisdiction-scoped `access_*` helper."""
 
 from __future__ import annotations
@@ -13,21 +13,24 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
-from kejiyun.popsci.forms_outreach import ActivityForm, CheckInCodeForm, FeedbackForm
-from kejiyun.popsci.models import Campaign, Topic
-from kejiyun.popsci.selectors_outreach import (
+from kejiyun.common.errors import ServiceError
+from kejiyun.common.refusals import refusal_text, run_service
+from kejiyun.popsci.models import Activity, Campaign
+from kejiyun.popsci.outreach.forms import ActivityForm, CheckInCodeForm, FeedbackForm
+from kejiyun.popsci.outreach.selectors import (
     access_activity_for_citizen,
     access_activity_for_staff,
     activities_for_staff,
     activities_upcoming_for_citizen,
     activity_signups,
     articles_for_staff_outcomes,
-    citizen_profile_of,
-    feed_for_citizen,
     flagged_reads_for_staff,
+    outcomes_by_article,
+    outcomes_by_campaign,
+    outcomes_for,
     regions_for_staff_activities,
 )
-from kejiyun.popsci.services.activities import (
+from kejiyun.popsci.outreach.services import (
     activity_check_in,
     activity_create,
     activity_feedback,
@@ -35,42 +38,9 @@ from kejiyun.popsci.services.activities import (
     activity_signup_cancel,
     signup_code,
 )
-from kejiyun.popsci.services.outcomes import (
-    outcomes_by_article,
-    outcomes_by_campaign,
-    outcomes_for,
-)
+from kejiyun.popsci.targeting.selectors import citizen_profile_of
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import jurisdiction_filter, user_jurisdiction
-
-
-def read_url(article_id: int) -> str:
-    """The reading page, where reading and quiz answers are recorded."""
-    return reverse("popsci:content_read", args=[article_id])
-
-
-def _error_text(exc: ValidationError | PermissionDenied) -> str:
-    if isinstance(exc, ValidationError):
-        return "；".join(exc.messages)
-    return str(exc) or "无权操作。"
-
-
-# --- Feed --------------------------------------------------------------------------------
-
-
-@login_required
-def feed(request: AuthenticatedRequest) -> HttpResponse:
-    profile = citizen_profile_of(request.user)
-    if profile is None:
-        return render(request, "popsci/outreach/feed.html", {"profile": None})
-    ranked = feed_for_citizen(profile=profile)
-    labels = dict(Topic.choices)
-    entries = [
-        {"ranked": r, "url": read_url(r.item.id), "topic": labels.get(r.item.topic, "")}
-        for r in ranked
-    ]
-    return render(request, "popsci/outreach/feed.html", {"profile": profile, "entries": entries})
-
 
 # --- Outcomes ----------------------------------------------------------------------------
 
@@ -108,6 +78,10 @@ def outcomes(request: AuthenticatedRequest) -> HttpResponse:
 
 
 # --- Activities: citizens ----------------------------------------------------------------
+
+
+def _detail_url(activity: Activity) -> str:
+    return reverse("popsci:activity_detail", kwargs={"activity_id": activity.pk})
 
 
 @login_required
@@ -151,13 +125,12 @@ def activity_detail(request: AuthenticatedRequest, activity_id: int) -> HttpResp
 @require_POST
 def activity_signup_view(request: AuthenticatedRequest, activity_id: int) -> HttpResponse:
     activity = access_activity_for_citizen(user=request.user, activity_id=activity_id)
-    try:
-        activity_signup(activity=activity, user=request.user)
-    except ValidationError as exc:
-        messages.error(request, _error_text(exc))
-    else:
-        messages.success(request, "报名成功，请按时参加。")
-    return redirect("popsci:activity_detail", activity_id=activity.pk)
+    return run_service(
+        request,
+        lambda: activity_signup(activity=activity, actor=request.user),
+        success="报名成功，请按时参加。",
+        done_url=_detail_url(activity),
+    )
 
 
 @login_required
@@ -165,9 +138,9 @@ def activity_signup_view(request: AuthenticatedRequest, activity_id: int) -> Htt
 def activity_cancel_view(request: AuthenticatedRequest, activity_id: int) -> HttpResponse:
     activity = access_activity_for_citizen(user=request.user, activity_id=activity_id)
     try:
-        removed = activity_signup_cancel(activity=activity, user=request.user)
-    except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        removed = activity_signup_cancel(activity=activity, actor=request.user)
+    except ServiceError as error:
+        messages.error(request, refusal_text(error))
     else:
         messages.info(request, "已取消报名。" if removed else "您没有可取消的报名。")
     return redirect("popsci:activity_detail", activity_id=activity.pk)
@@ -181,18 +154,17 @@ def activity_feedback_view(request: AuthenticatedRequest, activity_id: int) -> H
     if not form.is_valid():
         messages.error(request, "请选择1到5分的评分。")
         return redirect("popsci:activity_detail", activity_id=activity.pk)
-    try:
-        activity_feedback(
+    return run_service(
+        request,
+        lambda: activity_feedback(
             activity=activity,
-            user=request.user,
+            actor=request.user,
             rating=form.cleaned_data["rating"],
             comment=form.cleaned_data["comment"],
-        )
-    except ValidationError as exc:
-        messages.error(request, _error_text(exc))
-    else:
-        messages.success(request, "感谢您的评价。")
-    return redirect("popsci:activity_detail", activity_id=activity.pk)
+        ),
+        success="感谢您的评价。",
+        done_url=_detail_url(activity),
+    )
 
 
 # --- Activities: staff -------------------------------------------------------------------
@@ -211,9 +183,9 @@ def activity_create_view(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            activity = activity_create(user=request.user, **data)
-        except (ValidationError, PermissionDenied) as exc:
-            form.add_error(None, _error_text(exc))
+            activity = activity_create(actor=request.user, **data)
+        except (ValidationError, PermissionDenied) as error:  # full_clean() may refuse too
+            form.add_error(None, refusal_text(error))
         else:
             messages.success(request, f"活动“{activity.title}”已创建。")
             return redirect("popsci:activity_checkin", activity_id=activity.pk)
@@ -240,12 +212,12 @@ def activity_checkin(request: AuthenticatedRequest, activity_id: int) -> HttpRes
             try:
                 signup = activity_check_in(
                     activity=activity,
-                    staff=request.user,
+                    actor=request.user,
                     signup_id=signup_id,
                     code=code,
                 )
-            except (ValidationError, PermissionDenied) as exc:
-                messages.error(request, _error_text(exc))
+            except (ServiceError, PermissionDenied) as error:
+                messages.error(request, refusal_text(error))
             else:
                 messages.success(request, f"{signup.user} 签到成功。")
                 return redirect("popsci:activity_checkin", activity_id=activity.pk)

@@ -1,4 +1,5 @@
-"""Pages for science content: staff drafting, the reviewers' queue, and the reading page.
+"""Pages for science content: the public list, staff drafting, the reviewers' queue, and
+the reading page.
 
 Views check input with forms, find objects through `access_*` selectors and write through
 services; nothing here decides a rule.
@@ -17,13 +18,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from kejiyun.accounts.guards import AuthenticatedRequest, reviewer_required, staff_required
-from kejiyun.popsci.forms_content import (
+from kejiyun.common.errors import ServiceError
+from kejiyun.common.refusals import refusal_status, refusal_text
+from kejiyun.popsci.content.forms import (
     ContentForm,
     LessonFormSet,
     QuestionFormSet,
@@ -31,13 +34,15 @@ from kejiyun.popsci.forms_content import (
     lesson_initial,
     question_initial,
 )
-from kejiyun.popsci.models import Article, QuizAttempt, ReadEvent
-from kejiyun.popsci.selectors_content import (
+from kejiyun.popsci.content.selectors import (
     access_content,
     access_read_event,
     access_readable_content,
     access_review,
+    article_published,
+    articles_published,
     campaign_delivered_to,
+    content_events,
     content_for_staff,
     content_labels,
     content_review_queue,
@@ -45,9 +50,8 @@ from kejiyun.popsci.selectors_content import (
     quiz_attempts_of,
     quiz_feedback,
 )
-from kejiyun.popsci.services.content import (
+from kejiyun.popsci.content.services import (
     EDITABLE_STATUSES,
-    TRANSITIONS,
     content_approve,
     content_archive,
     content_create,
@@ -58,8 +62,12 @@ from kejiyun.popsci.services.content import (
     content_withdraw,
     lessons_replace,
     quiz_questions_replace,
+    quiz_submit,
+    read_finish,
+    read_open,
 )
-from kejiyun.popsci.services.reading import quiz_submit, read_finish, read_open
+from kejiyun.popsci.content.transitions import CONTENT_MOVES
+from kejiyun.popsci.models import Article, QuizAttempt, ReadEvent, Topic
 
 View = Callable[..., HttpResponseBase]
 
@@ -71,6 +79,29 @@ _DEVICE_RE = re.compile(r"^[0-9a-f]{32}$")
 def _is_id(raw: str) -> bool:
     """ASCII digits that int() accepts (str.isdigit() also accepts "²")."""
     return raw.isascii() and raw.isdigit() and len(raw) <= 18
+
+
+# --- The public list ----------------------------------------------------------------------
+
+
+def article_list(request: HttpRequest) -> HttpResponse:
+    topic = request.GET.get("topic", "")
+    qs = articles_published()
+    if topic in Topic.values:
+        qs = qs.filter(topic=topic)
+    else:
+        topic = ""
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    return render(
+        request, "popsci/list.html", {"page": page, "topic": topic, "topics": Topic.choices}
+    )
+
+
+def article_detail(request: HttpRequest, article_id: int) -> HttpResponse:
+    article = article_published(article_id)
+    if article is None:
+        raise Http404("文章不存在或尚未发布")
+    return render(request, "popsci/detail.html", {"article": article})
 
 
 # --- Staff --------------------------------------------------------------------------------
@@ -134,14 +165,14 @@ def _content_form_page(
             try:
                 with transaction.atomic():
                     if article is None:
-                        article = content_create(user=user, **fields)
+                        article = content_create(actor=user, **fields)
                     else:
-                        article = content_update(article=article, user=user, **fields)
-                    quiz_questions_replace(article=article, user=user, questions=quiz)
+                        article = content_update(article=article, actor=user, **fields)
+                    quiz_questions_replace(article=article, actor=user, questions=quiz)
                     if article.kind == Article.Kind.COURSE:
-                        lessons_replace(course=article, user=user, lessons=course_lessons)
-            except ValidationError as exc:
-                _apply_form_errors(form, exc)
+                        lessons_replace(course=article, actor=user, lessons=course_lessons)
+            except ServiceError as error:
+                _apply_form_errors(form, error)
             else:
                 messages.success(request, "已保存草稿。")
                 return True, redirect("popsci:content_manage_detail", article.pk), {}
@@ -179,7 +210,7 @@ def manage_edit(request: AuthenticatedRequest, article_id: int) -> HttpResponse:
 def manage_detail(request: AuthenticatedRequest, article_id: int) -> HttpResponse:
     access_content(request.user, article_id)
     article = content_with_parts(article_id)
-    allowed = TRANSITIONS[article.status]
+    allowed = CONTENT_MOVES[article.status]
     return render(
         request,
         "popsci/content/manage_detail.html",
@@ -191,6 +222,7 @@ def manage_detail(request: AuthenticatedRequest, article_id: int) -> HttpRespons
             "can_withdraw": article.status == Article.Status.PUBLISHED,
             "problems": content_problems(article) if article.status in EDITABLE_STATUSES else [],
             "versions": article.versions.select_related("reviewer").order_by("-number"),
+            "events": content_events(article),
             "labels": content_labels(article),
         },
     )
@@ -202,10 +234,11 @@ def _staff_action(action: Callable[..., Article], success: str) -> View:
     def view(request: AuthenticatedRequest, article_id: int) -> HttpResponse:
         article = access_content(request.user, article_id)
         try:
-            action(article=article, user=request.user)
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
+            action(article=article, actor=request.user)
+        except ServiceError as error:
+            # Not run_service: a refused submit lists every missing part, one message each.
+            for text in error.messages:
+                messages.error(request, text)
         else:
             messages.success(request, success)
         return redirect("popsci:content_manage_detail", article.pk)
@@ -237,17 +270,14 @@ def review(request: AuthenticatedRequest, article_id: int) -> HttpResponse:
         note = form.cleaned_data["note"]
         try:
             if form.cleaned_data["decision"] == "approve":
-                version = content_approve(article=article, reviewer=reviewer, note=note)
+                version = content_approve(article=article, actor=reviewer, note=note)
                 messages.success(request, f"已通过审核并发布第 {version.number} 版。")
             else:
-                content_return(article=article, reviewer=reviewer, note=note)
+                content_return(article=article, actor=reviewer, note=note)
                 messages.success(request, "已退回修改。")
-        except PermissionDenied as exc:
-            form.add_error(None, str(exc) or "您无权审核这条内容。")
-            status = 403
-        except ValidationError as exc:
-            form.add_error(None, exc)
-            status = 400
+        except (ServiceError, PermissionDenied) as error:
+            form.add_error(None, refusal_text(error))
+            status = refusal_status(error)  # 403 when the reviewer may not review it
         else:
             return redirect("popsci:content_review_queue")
     elif request.method == "POST":
@@ -334,7 +364,7 @@ def content_read(request: AuthenticatedRequest, article_id: int) -> HttpResponse
             if _is_id(raw)
             else None
         )
-        event = read_open(article=article, user=user, device=device, campaign=campaign)
+        event = read_open(article=article, actor=user, device=device, campaign=campaign)
     return _with_device_cookie(_render_read(request, article, event=event), device, new)
 
 
@@ -358,9 +388,15 @@ def content_quiz(request: AuthenticatedRequest, article_id: int) -> HttpResponse
     phase = request.POST.get("phase", QuizAttempt.Phase.AFTER)
     event = _own_event(request, article)
     try:
-        attempt = quiz_submit(article=article, user=request.user, answers=answers, phase=phase)
-    except ValidationError as exc:
-        return _render_read(request, article, event=event, status=400, quiz_error=exc.messages[0])
+        attempt = quiz_submit(article=article, actor=request.user, answers=answers, phase=phase)
+    except ServiceError as error:
+        return _render_read(
+            request,
+            article,
+            event=event,
+            status=refusal_status(error),
+            quiz_error=refusal_text(error),
+        )
     messages.success(
         request,
         f"已提交{attempt.get_phase_display()}测验：答对 {attempt.correct}/{attempt.total} 题。",
@@ -372,7 +408,7 @@ def content_quiz(request: AuthenticatedRequest, article_id: int) -> HttpResponse
 @require_POST
 def content_read_finish(request: AuthenticatedRequest, read_event_id: int) -> HttpResponse:
     event = access_read_event(request.user, read_event_id)
-    read_finish(read_event=event, user=request.user)
+    read_finish(read_event=event, actor=request.user)
     if request.headers.get("HX-Request"):
         return render(request, "popsci/content/_read_finished.html", {"event": event})
     article = access_readable_content(event.article_id)

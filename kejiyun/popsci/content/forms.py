@@ -10,14 +10,14 @@ from django.db.models import QuerySet
 
 from kejiyun.accounts.models import User
 from kejiyun.common.forms import BootstrapFormMixin
-from kejiyun.popsci.models import Article, Season, Segment, Topic
-from kejiyun.popsci.services.content import (
+from kejiyun.popsci.content.services import (
     MAX_LESSONS,
     MAX_OPTIONS,
     MAX_QUESTIONS,
     LessonInput,
     QuestionInput,
 )
+from kejiyun.popsci.models import Article, Season, Segment, Topic
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import region_subtree, user_jurisdiction
 

@@ -10,8 +10,8 @@ from django.db.models import QuerySet
 
 from kejiyun.common.forms import BootstrapFormMixin
 from kejiyun.notifications.models import Channel
+from kejiyun.popsci.content.selectors import articles_published
 from kejiyun.popsci.models import AgeBand, Article, Segment, Topic
-from kejiyun.popsci.selectors import articles_published
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import province_regions
 

@@ -2,7 +2,7 @@
 
 `rank_feed(context, items)` takes a citizen's context and candidate content, both plain
 dataclasses, and returns the content ranked for that citizen. The selector
-`kejiyun.popsci.selectors_outreach.feed_for_citizen` loads the candidates and calls it.
+`kejiyun.popsci.targeting.selectors.feed_for_citizen` loads the candidates and calls it.
 
 Hard rules (an item failing one is never shown)
 -----------------------------------------------

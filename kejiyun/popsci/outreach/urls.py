@@ -1,9 +1,8 @@
 from django.urls import path
 
-from kejiyun.popsci import views_outreach as views
+from kejiyun.popsci.outreach import views
 
 urlpatterns = [
-    path("feed/", views.feed, name="feed"),
     path("outcomes/", views.outcomes, name="outcomes"),
     path("activities/", views.activities, name="activities"),
     path("activities/<int:activity_id>/", views.activity_detail, name="activity_detail"),

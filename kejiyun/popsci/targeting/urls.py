@@ -1,9 +1,10 @@
 from django.urls import path
 
-from kejiyun.popsci import views_campaigns as views
+from kejiyun.popsci.targeting import views
 
 urlpatterns = [
     path("me/", views.my_preferences, name="me"),
+    path("feed/", views.feed, name="feed"),
     path("me/consent/", views.consent_grant, name="consent_grant"),
     path("me/consent/withdraw/", views.consent_withdraw, name="consent_withdraw"),
     path("campaigns/", views.campaign_list, name="campaign_list"),

@@ -1,35 +1,48 @@
-"""Pages for consent and preferences (citizens) and for campaigns (centre staff)."""
+"""Pages for preferences, consent and the personal feed (citizens) and for campaigns
+(centre staff)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
 from kejiyun.accounts.models import Role
-from kejiyun.popsci.forms_campaigns import AudienceForm, CampaignForm, PreferenceForm
+from kejiyun.common.errors import ServiceError
+from kejiyun.common.refusals import refusal_text
+from kejiyun.popsci.errors import PopsciError
 from kejiyun.popsci.models import AgeBand, CitizenProfile, ConsentRecord, Segment, Topic
-from kejiyun.popsci.selectors_campaigns import (
+from kejiyun.popsci.targeting.forms import AudienceForm, CampaignForm, PreferenceForm
+from kejiyun.popsci.targeting.selectors import (
     access_campaign,
     audience_count,
     campaign_regions_for_staff,
     campaign_stats,
     campaigns_for_staff,
+    citizen_profile_of,
     consent_is_current,
     current_consent_version,
+    feed_for_citizen,
 )
-from kejiyun.popsci.services.campaigns import campaign_create, campaign_send
-from kejiyun.popsci.services.consent import (
+from kejiyun.popsci.targeting.services import (
+    campaign_create,
+    campaign_send,
     citizen_consent_grant,
     citizen_consent_withdraw,
     citizen_profile_for,
     citizen_profile_update,
 )
+
+
+def read_url(article_id: int) -> str:
+    """The reading page, where reading and quiz answers are recorded."""
+    return reverse("popsci:content_read", args=[article_id])
+
 
 # --- Citizens ----------------------------------------------------------------------------
 
@@ -40,7 +53,7 @@ def _own_profile(request: AuthenticatedRequest) -> CitizenProfile:
         raise Http404("页面不存在")
     try:
         return citizen_profile_for(user=user)
-    except ValidationError:
+    except PopsciError:  # not a citizen with a region: no such page
         raise Http404("页面不存在") from None
 
 
@@ -62,8 +75,8 @@ def my_preferences(request: AuthenticatedRequest) -> HttpResponse:
                     interests=data["interests"],
                     crops=data["crops"],
                 )
-            except ValidationError as exc:
-                form.add_error(None, exc)
+            except ServiceError as error:
+                form.add_error(None, refusal_text(error))
             else:
                 messages.success(request, "科普偏好已保存。")
                 return redirect("popsci:me")
@@ -110,6 +123,20 @@ def consent_withdraw(request: AuthenticatedRequest) -> HttpResponse:
     return redirect("popsci:me")
 
 
+@login_required
+def feed(request: AuthenticatedRequest) -> HttpResponse:
+    profile = citizen_profile_of(request.user)
+    if profile is None:
+        return render(request, "popsci/outreach/feed.html", {"profile": None})
+    ranked = feed_for_citizen(profile=profile)
+    labels = dict(Topic.choices)
+    entries = [
+        {"ranked": r, "url": read_url(r.item.id), "topic": labels.get(r.item.topic, "")}
+        for r in ranked
+    ]
+    return render(request, "popsci/outreach/feed.html", {"profile": profile, "entries": entries})
+
+
 # --- Staff -------------------------------------------------------------------------------
 
 
@@ -132,7 +159,7 @@ def campaign_new(request: AuthenticatedRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 campaign = campaign_create(
-                    user=user,
+                    actor=user,
                     title=data["title"],
                     article=data["article"],
                     channel=data["channel"],
@@ -142,8 +169,8 @@ def campaign_new(request: AuthenticatedRequest) -> HttpResponse:
                     interests=data["interests"],
                     scheduled_at=data["scheduled_at"],
                 )
-            except ValidationError as exc:
-                form.add_error(None, exc)
+            except ServiceError as error:
+                form.add_error(None, refusal_text(error))
             else:
                 messages.success(request, "推送已创建。")
                 return redirect("popsci:campaign_detail", campaign_id=campaign.pk)
@@ -196,9 +223,9 @@ def campaign_send_now(request: AuthenticatedRequest, campaign_id: int) -> HttpRe
     user = request.user
     campaign = access_campaign(user, campaign_id)
     try:
-        result = campaign_send(campaign=campaign)
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
+        result = campaign_send(campaign=campaign, actor=user)
+    except ServiceError as error:
+        messages.error(request, refusal_text(error))
         return redirect("popsci:campaign_detail", campaign_id=campaign.pk)
     messages.success(
         request,

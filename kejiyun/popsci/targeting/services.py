@@ -1,4 +1,11 @@
-"""Writes for campaigns (精准推送): create, send, send the scheduled ones.
+"""Writes for targeting (精准推送): a citizen's targeting profile and their separate,
+versioned consent; campaigns (create, send, send the scheduled ones).
+
+Consent to targeted content is separate from the account's privacy consent
+(docs/requirements/security.md item 18, PIPL §§15, 24): granting and withdrawing are one action
+each, each writes an immutable `ConsentRecord` and updates the profile in the same
+transaction, and consent to an older policy version counts as no consent. Withdrawal takes
+effect at the next send, because every audience is selected at send time.
 
 Sending is idempotent: each recipient gets one `Delivery` row (unique per campaign and
 citizen) and one outbox message whose idempotency key names the campaign and the citizen, so
@@ -18,23 +25,138 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from kejiyun.accounts.models import User
+from kejiyun.accounts.models import Role, User
 from kejiyun.audit.models import AuditAction
 from kejiyun.audit.services import audit_record
 from kejiyun.notifications.models import Channel
-from kejiyun.notifications.services import OutboxDraft, outbox_enqueue_many
+from kejiyun.notifications.services import OutboxDraft, outbox_cancel_pending, outbox_enqueue_many
 from kejiyun.popsci.errors import PopsciError
 from kejiyun.popsci.models import (
     AgeBand,
     Article,
     Campaign,
     CitizenProfile,
+    ConsentRecord,
     Delivery,
     Segment,
     Topic,
 )
-from kejiyun.popsci.selectors_campaigns import campaign_audience, region_in_jurisdiction
+from kejiyun.popsci.targeting.selectors import (
+    campaign_audience,
+    current_consent_version,
+    interest_mask,
+    region_in_jurisdiction,
+)
 from kejiyun.regions.models import Region, ServiceCentre
+
+# --- Targeting profile and consent ----------------------------------------------------------
+
+
+def citizen_profile_for(*, user: User) -> CitizenProfile:
+    """The citizen's profile, created with defaults for a citizen who has none yet."""
+    profile = CitizenProfile.objects.filter(user=user).select_related("region").first()
+    if profile is not None:
+        return profile
+    if user.role != Role.CITIZEN or user.region is None:
+        raise PopsciError("只有公众用户可以设置科普偏好。", code="not_citizen")
+    return CitizenProfile.objects.create(
+        user=user,
+        region=user.region,
+        region_code=user.region.code,
+        occupation=Segment.OTHER,
+        age_band=AgeBand.AGE_18_35,
+    )
+
+
+def citizen_profile_update(
+    *,
+    profile: CitizenProfile,
+    region: Region,
+    occupation: str,
+    age_band: str,
+    interests: Sequence[str],
+    crops: str = "",
+    now: datetime | None = None,
+) -> CitizenProfile:
+    """Change what a citizen is targeted by. Consent is not touched here."""
+    in_province = region.path.startswith(f"{settings.DEPLOYMENT_PROVINCE}/")
+    if region.level not in (Region.Level.COUNTY, Region.Level.TOWNSHIP) or not in_province:
+        raise PopsciError("请选择本省的区县或乡镇（街道）。", code="region_level")
+    if occupation not in Segment.values:
+        raise PopsciError("职业不正确。", code="bad_occupation")
+    if age_band not in AgeBand.values:
+        raise PopsciError("年龄段不正确。", code="bad_age_band")
+    unknown = [t for t in interests if t not in Topic.values]
+    if unknown:
+        raise PopsciError("兴趣主题不正确。", code="bad_interest")
+    chosen = [t for t in Topic.values if t in set(interests)]  # canonical order, no duplicates
+    profile.region = region
+    profile.region_code = region.code
+    profile.occupation = occupation
+    profile.age_band = age_band
+    profile.interests = chosen
+    profile.interest_bits = interest_mask(chosen)
+    profile.crops = crops.strip()[:100]
+    profile.updated_at = now or timezone.now()
+    profile.save(
+        update_fields=[
+            "region",
+            "region_code",
+            "occupation",
+            "age_band",
+            "interests",
+            "interest_bits",
+            "crops",
+            "updated_at",
+        ]
+    )
+    return profile
+
+
+def _consent_set(*, profile: CitizenProfile, granted: bool, now: datetime | None) -> ConsentRecord:
+    moment = now or timezone.now()
+    version = current_consent_version()
+    with transaction.atomic():
+        locked = CitizenProfile.objects.select_for_update().get(pk=profile.pk)
+        record = ConsentRecord.objects.create(
+            citizen=locked, version=version, granted=granted, created_at=moment
+        )
+        CitizenProfile.objects.filter(pk=locked.pk).update(
+            targeting_consent=granted,
+            consent_version=version if granted else "",
+            updated_at=moment,
+        )
+        if not granted and locked.user_id is not None:
+            # Campaign messages still waiting in the outbox are not sent after withdrawal.
+            outbox_cancel_pending(
+                recipient_id=locked.user_id, key_prefix="campaign:", reason="consent withdrawn"
+            )
+        audit_record(
+            action=AuditAction.CONSENT_GRANT if granted else AuditAction.CONSENT_WITHDRAW,
+            user=locked.user,
+            object_type="citizen_profile",
+            object_id=str(locked.pk),
+            detail={"version": version},
+        )
+    profile.targeting_consent = granted
+    profile.consent_version = version if granted else ""
+    profile.updated_at = moment
+    return record
+
+
+def citizen_consent_grant(*, profile: CitizenProfile, now: datetime | None = None) -> ConsentRecord:
+    """Consent to targeted content under the current policy version."""
+    return _consent_set(profile=profile, granted=True, now=now)
+
+
+def citizen_consent_withdraw(
+    *, profile: CitizenProfile, now: datetime | None = None
+) -> ConsentRecord:
+    """Withdraw consent; the citizen is left out of every later send."""
+    return _consent_set(profile=profile, granted=False, now=now)
+
+
+# --- Campaigns ------------------------------------------------------------------------------
 
 BATCH_SIZE = 2000
 
@@ -65,7 +187,7 @@ def _centre_for(user: User) -> ServiceCentre:
 
 def campaign_create(
     *,
-    user: User,
+    actor: User,
     title: str,
     article: Article,
     channel: str,
@@ -78,9 +200,9 @@ def campaign_create(
 ) -> Campaign:
     """Create a campaign for centre staff; the target region must lie in their jurisdiction
     and the content must be published. Nothing is saved when a check fails."""
-    if not (user.is_centre_staff or user.sees_everything):
+    if not (actor.is_centre_staff or actor.sees_everything):
         raise PopsciError("只有服务中心工作人员可以创建推送。", code="not_staff")
-    if not region_in_jurisdiction(user=user, region=region):
+    if not region_in_jurisdiction(user=actor, region=region):
         raise PopsciError("目标地区不在您的辖区内。", code="region_outside_jurisdiction")
     if article.status != Article.Status.PUBLISHED:
         raise PopsciError("只能推送已审核发布的内容。", code="article_not_published")
@@ -100,8 +222,8 @@ def campaign_create(
         segments=_check_choices(segments, Segment.values, "人群"),
         age_bands=_check_choices(age_bands, AgeBand.values, "年龄段"),
         interests=_check_choices(interests, Topic.values, "兴趣"),
-        centre=_centre_for(user),
-        created_by=user,
+        centre=_centre_for(actor),
+        created_by=actor,
         status=Campaign.Status.SCHEDULED if scheduled_at else Campaign.Status.DRAFT,
         scheduled_at=scheduled_at,
         created_at=moment,
@@ -121,9 +243,14 @@ def _address(channel: str, profile: CitizenProfile) -> tuple[bool, str]:
     return False, ""
 
 
-def campaign_send(*, campaign: Campaign, now: datetime | None = None) -> CampaignSendResult:
+def campaign_send(
+    *, campaign: Campaign, actor: User | None, now: datetime | None = None
+) -> CampaignSendResult:
     """Deliver the campaign to its current audience; recipients already delivered are skipped.
-    Refused (ValidationError, nothing sent) when its content is no longer published."""
+    Refused (ValidationError, nothing sent) when its content is no longer published.
+
+    `actor` is the person who pressed send, named in the audit row; None means the system
+    (the scheduled sender), and the audit row then has no user and says it was scheduled."""
     moment = now or timezone.now()
     with transaction.atomic():
         locked = (
@@ -183,12 +310,15 @@ def campaign_send(*, campaign: Campaign, now: datetime | None = None) -> Campaig
         locked.sent_at = locked.sent_at or moment
         locked.audience_size = len(audience_ids)
         locked.save(update_fields=["status", "sent_at", "audience_size"])
+        detail: dict[str, object] = {"new_deliveries": new_deliveries}
+        if actor is None:
+            detail["scheduled"] = True
         audit_record(
             action=AuditAction.CAMPAIGN_SEND,
-            user=locked.created_by,
+            user=actor,
             object_type="campaign",
             object_id=str(locked.pk),
-            detail={"new_deliveries": new_deliveries},
+            detail=detail,
         )
     campaign.status, campaign.sent_at = locked.status, locked.sent_at
     campaign.audience_size = locked.audience_size
@@ -198,7 +328,8 @@ def campaign_send(*, campaign: Campaign, now: datetime | None = None) -> Campaig
 
 
 def campaigns_send_due(*, now: datetime | None = None) -> list[CampaignSendResult]:
-    """Send every scheduled campaign whose time has come (run by `send_due_campaigns`)."""
+    """Send every scheduled campaign whose time has come, as the system (no actor); run by
+    the `send_due_campaigns` command and the `popsci.send_due_campaigns` task."""
     moment = now or timezone.now()
     due = Campaign.objects.filter(
         status=Campaign.Status.SCHEDULED,
@@ -208,7 +339,7 @@ def campaigns_send_due(*, now: datetime | None = None) -> list[CampaignSendResul
     results = []
     for campaign in due:
         try:
-            results.append(campaign_send(campaign=campaign, now=moment))
+            results.append(campaign_send(campaign=campaign, actor=None, now=moment))
         except ValidationError:  # content taken down since the query; stays scheduled
             continue
     return results

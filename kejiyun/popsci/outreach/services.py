@@ -42,7 +42,7 @@ def _centre_for(user: User, region: Region) -> ServiceCentre:
 
 def activity_create(
     *,
-    user: User,
+    actor: User,
     title: str,
     region: Region,
     place: str,
@@ -54,7 +54,7 @@ def activity_create(
     description: str = "",
 ) -> Activity:
     """Create an activity in the staff member's jurisdiction; refuse anything else."""
-    if not region_in_jurisdiction(user, region):
+    if not region_in_jurisdiction(actor, region):
         raise NotPermitted("只能在本辖区内创建活动。")
     if ends_at <= starts_at:
         raise PopsciError("结束时间必须晚于开始时间。", code="ends_before_start")
@@ -73,7 +73,7 @@ def activity_create(
         capacity=capacity,
         segments=list(segments),
         resource=resource,
-        centre=_centre_for(user, region),
+        centre=_centre_for(actor, region),
     )
     activity.full_clean()
     activity.save()
@@ -81,7 +81,7 @@ def activity_create(
 
 
 def activity_signup(
-    *, activity: Activity, user: User, now: datetime | None = None
+    *, activity: Activity, actor: User, now: datetime | None = None
 ) -> ActivitySignup:
     """Sign a citizen up; raises ValidationError when full, closed or already signed up."""
     now = now or timezone.now()
@@ -90,22 +90,22 @@ def activity_signup(
     try:
         with transaction.atomic():
             locked = Activity.objects.select_for_update().get(pk=activity.pk)
-            if ActivitySignup.objects.filter(activity=locked, user=user).exists():
+            if ActivitySignup.objects.filter(activity=locked, user=actor).exists():
                 raise PopsciError("您已报名该活动。", code="duplicate")
             if ActivitySignup.objects.filter(activity=locked).count() >= locked.capacity:
                 raise PopsciError("名额已满，报名未成功。", code="full")
-            return ActivitySignup.objects.create(activity=locked, user=user, created_at=now)
+            return ActivitySignup.objects.create(activity=locked, user=actor, created_at=now)
     except IntegrityError:
         raise PopsciError("您已报名该活动。", code="duplicate") from None
 
 
-def activity_signup_cancel(*, activity: Activity, user: User, now: datetime | None = None) -> bool:
+def activity_signup_cancel(*, activity: Activity, actor: User, now: datetime | None = None) -> bool:
     """Cancel a sign-up before the activity starts; True when one was removed."""
     now = now or timezone.now()
     if activity.starts_at <= now:
         raise PopsciError("活动已开始，不能取消报名。", code="closed")
     deleted, _ = ActivitySignup.objects.filter(
-        activity=activity, user=user, checked_in_at__isnull=True
+        activity=activity, user=actor, checked_in_at__isnull=True
     ).delete()
     return deleted > 0
 
@@ -120,11 +120,11 @@ def signup_code(signup: ActivitySignup) -> str:
 
 
 def activity_check_in(
-    *, activity: Activity, staff: User, signup_id: int | None = None, code: str = ""
+    *, activity: Activity, actor: User, signup_id: int | None = None, code: str = ""
 ) -> ActivitySignup:
     """Check a sign-up in, by id (the list) or by the citizen's code. The caller has
     checked that `activity` is in the staff member's jurisdiction."""
-    if not region_in_jurisdiction(staff, activity.region):
+    if not region_in_jurisdiction(actor, activity.region):
         raise NotPermitted("只能为本辖区的活动签到。")
     signups = ActivitySignup.objects.filter(activity=activity).select_related("user")
     signup: ActivitySignup | None
@@ -137,7 +137,7 @@ def activity_check_in(
         raise PopsciError("没有找到该报名（签到码不正确）。", code="unknown")
     now = timezone.now()
     claimed = ActivitySignup.objects.filter(pk=signup.pk, checked_in_at__isnull=True).update(
-        checked_in_at=now, checked_in_by=staff
+        checked_in_at=now, checked_in_by=actor
     )
     if not claimed:
         raise PopsciError(f"{signup.user} 已签到。", code="already")
@@ -148,7 +148,7 @@ def activity_check_in(
 def activity_feedback(
     *,
     activity: Activity,
-    user: User,
+    actor: User,
     rating: int,
     comment: str = "",
     now: datetime | None = None,
@@ -159,9 +159,9 @@ def activity_feedback(
         raise PopsciError("活动结束后才能评价。", code="not_ended")
     if not 1 <= rating <= 5:
         raise PopsciError("评分应为1到5分。", code="rating")
-    updated = ActivitySignup.objects.filter(activity=activity, user=user).update(
+    updated = ActivitySignup.objects.filter(activity=activity, user=actor).update(
         rating=rating, feedback=comment[:500]
     )
     if not updated:
         raise PopsciError("只有报名参加的人可以评价。", code="not_signed_up")
-    return ActivitySignup.objects.get(activity=activity, user=user)
+    return ActivitySignup.objects.get(activity=activity, user=actor)

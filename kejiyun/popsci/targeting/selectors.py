@@ -1,4 +1,5 @@
-"""Reads for targeting and campaigns: audiences, campaign lists, the region picker.
+"""Reads for targeting: citizen profiles and consent, audiences, campaign lists, the region
+picker, and the personal feed.
 
 An audience is a set of citizen profiles chosen by region subtree, segment (occupation), age
 band and interest, and ALWAYS limited to citizens whose targeting consent is for the current
@@ -11,14 +12,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from kejiyun.accounts.models import User
 from kejiyun.notifications.models import OutboxMessage
-from kejiyun.popsci.models import TOPIC_BITS, Campaign, CitizenProfile
+from kejiyun.popsci.content.selectors import articles_published
+from kejiyun.popsci.models import (
+    SEASON_MONTHS,
+    TOPIC_BITS,
+    Article,
+    Campaign,
+    CitizenProfile,
+    ReadEvent,
+)
+from kejiyun.popsci.targeting.feed import FeedContext, FeedItem, RankedItem, rank_feed
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import (
     jurisdiction_filter,
@@ -29,6 +41,9 @@ from kejiyun.regions.selectors import (
 from kejiyun.regions.selectors import region_in_jurisdiction as staff_may_see_region
 
 DEFAULT_CONSENT_VERSION = "2026-11"
+
+# The feed ranks at most this many of the newest candidates.
+FEED_CANDIDATES = 300
 
 _PREFIX_LENGTH: dict[str, int] = {
     Region.Level.PROVINCE: 2,
@@ -44,6 +59,12 @@ def current_consent_version() -> str:
 def consent_is_current(profile: CitizenProfile) -> bool:
     """Consent counts only for the current policy version."""
     return profile.targeting_consent and profile.consent_version == current_consent_version()
+
+
+def citizen_profile_of(user: User) -> CitizenProfile | None:
+    if not user.is_authenticated:
+        return None
+    return CitizenProfile.objects.select_related("region").filter(user=user).first()
 
 
 def interest_mask(interests: Iterable[str]) -> int:
@@ -184,3 +205,58 @@ def campaign_stats(campaign: Campaign) -> CampaignStats:
         read_to_end=deliveries["read"],
         outbox={status: outbox.get(status, 0) for status in OutboxMessage.Status.values},
     )
+
+
+# --- The personal feed ----------------------------------------------------------------------
+
+
+def feed_context(
+    *, profile: CitizenProfile, now: datetime, read_ids: frozenset[int] = frozenset()
+) -> FeedContext:
+    return FeedContext(
+        region_path=tuple(profile.region.ancestor_codes),
+        occupation=profile.occupation,
+        age_band=profile.age_band,
+        interests=frozenset(profile.interests or ()),
+        month=timezone.localtime(now).month,
+        now=now,
+        season_months={str(k): v for k, v in SEASON_MONTHS.items()},
+        read_ids=read_ids,
+        consent=consent_is_current(profile),  # consent to an older policy version is none
+    )
+
+
+def feed_item_of(article: Article) -> FeedItem:
+    return FeedItem(
+        id=article.pk,
+        topic=article.topic,
+        segments=tuple(article.segments or ()),
+        seasons=tuple(article.seasons or ()),
+        region_code=article.region_id,
+        region_level=article.region.level if article.region is not None else None,
+        published_at=article.published_at,
+        status=article.status,
+        title=article.title,
+    )
+
+
+def feed_for_citizen(
+    *, profile: CitizenProfile, now: datetime | None = None, limit: int = 30
+) -> list[RankedItem]:
+    """The citizen's ranked feed (2 queries). "Already read" means read to the end."""
+    now = now or timezone.now()
+    read_ids: frozenset[int] = frozenset()
+    if profile.user_id is not None:
+        read_ids = frozenset(
+            ReadEvent.objects.filter(user_id=profile.user_id, finished_at__isnull=False)
+            .values_list("article_id", flat=True)
+            .distinct()
+        )
+    candidates = (
+        articles_published(region=profile.region)
+        .filter(published_at__lte=now)
+        .exclude(pk__in=read_ids)
+        .order_by("-published_at", "-id")[:FEED_CANDIDATES]
+    )
+    ctx = feed_context(profile=profile, now=now, read_ids=read_ids)
+    return rank_feed(ctx, (feed_item_of(a) for a in candidates), limit=limit)

@@ -1,29 +1,5 @@
-"""Outcomes of science popularisation, measured by understanding and attendance, with
-bot-like reading left out.
-
-The bot rule (`reads_flag_bots`)
---------------------------------
-A read (`ReadEvent`) opened in the window [since, now] is flagged when any of these holds;
-`flag_reason` lists every reason that applied, separated by "；".
-
-(a) 读完过快 — read to the end implausibly fast: `finished_at − opened_at` is below
-    max(POPSCI_MIN_READ_SECONDS, characters in the body / POPSCI_MAX_CHARS_PER_SECOND),
-    defaults 8 s and 40 characters a second (a fast skim; people read Chinese at about
-    5-10 characters a second).
-(b) 同一设备多账号 — one device behind many accounts: the read's device identifier was
-    used by more than POPSCI_MAX_ACCOUNTS_PER_DEVICE (3) accounts within some 24-hour
-    window containing the read. Reads without a device identifier never match.
-(c) 多账号机械规律阅读 — machine-regular reading by a group: an account is *regular* when
-    it has at least 5 reads in the window and the gaps between its consecutive reads have
-    a coefficient of variation (standard deviation / mean) below 0.1. A regular account is
-    flagged — all its reads in the window — when at least 4 other regular accounts read
-    largely the same items (Jaccard similarity of the item sets ≥ 0.5), i.e. a group of
-    ≥ 5 accounts. A lone person reading at a steady pace is never flagged by (c).
-
-Accounts with a read flagged under (b) or (c) are *bot accounts*: every read, delivery,
-quiz answer and activity sign-up of theirs is left out of the outcome figures. A read
-flagged only under (a) is left out on its own; the account still counts for its other
-reads. Running the rule twice flags nothing new (reasons are merged, not repeated).
+"""Reads for outreach (精准科普 outreach): activities, and the outcomes of science
+popularisation, measured by understanding and attendance, with bot-like reading left out.
 
 Outcome figures (`outcomes_for`, `outcomes_by_article`, `outcomes_by_campaign`)
 ------------------------------------------------------------------------------
@@ -37,24 +13,27 @@ lives) or a service centre (content, campaigns and activities it runs):
 - attendance: checked-in / signed-up (region and centre scopes; activities are not tied to
   content or campaigns);
 - flagged reads: reads in the scope that the rule flagged, for staff review.
+
+Every read, delivery, quiz answer and sign-up of a bot account (the bot rule in
+`kejiyun.popsci.content.bots`) is left out; a read flagged only as too fast is left out on
+its own.
 """
 
 from __future__ import annotations
 
-import itertools
-import statistics
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import Length
+from django.http import Http404
 from django.utils import timezone
 
+from kejiyun.popsci.content.selectors import bot_account_ids
 from kejiyun.popsci.models import (
+    Activity,
     ActivitySignup,
     Article,
     Campaign,
@@ -62,160 +41,80 @@ from kejiyun.popsci.models import (
     QuizAttempt,
     ReadEvent,
 )
+from kejiyun.popsci.targeting.selectors import citizen_profile_of
 from kejiyun.regions.models import Region, ServiceCentre
+from kejiyun.regions.selectors import jurisdiction_filter, user_jurisdiction
 
-REASON_FAST = "读完过快"
-REASON_DEVICE = "同一设备多账号"
-REASON_REGULAR = "多账号机械规律阅读"
-ACCOUNT_REASONS = (REASON_DEVICE, REASON_REGULAR)
+if TYPE_CHECKING:
+    from kejiyun.accounts.models import User
 
-DEVICE_WINDOW = timedelta(hours=24)
-REGULAR_MIN_READS = 5
-REGULAR_MAX_CV = 0.1
-GROUP_MIN_ACCOUNTS = 5
-GROUP_MIN_JACCARD = 0.5
+# --- Activities --------------------------------------------------------------------------
 
 
-def _min_read_seconds() -> float:
-    return float(getattr(settings, "POPSCI_MIN_READ_SECONDS", 8))
+def _citizen_activity_filter(region: Region) -> Q:
+    """Activities held on the citizen's path up to the province, or anywhere in their
+    county (a township resident sees the county's activities and their neighbours')."""
+    codes = region.ancestor_codes
+    county_path = "/".join(codes[:3]) + "/" if len(codes) >= 3 else region.path
+    return Q(region_id__in=codes) | Q(region__path__startswith=county_path)
 
 
-def _max_chars_per_second() -> float:
-    return float(getattr(settings, "POPSCI_MAX_CHARS_PER_SECOND", 40))
-
-
-def _max_accounts_per_device() -> int:
-    return int(getattr(settings, "POPSCI_MAX_ACCOUNTS_PER_DEVICE", 3))
-
-
-@dataclass(frozen=True)
-class _Read:
-    id: int
-    user_id: int
-    article_id: int
-    device: str
-    opened_at: datetime
-    finished_at: datetime | None
-    body_chars: int
-    reason: str
-
-
-def _fast_read_ids(reads: Iterable[_Read]) -> set[int]:
-    floor, cps = _min_read_seconds(), _max_chars_per_second()
-    out = set()
-    for r in reads:
-        if r.finished_at is None:
-            continue
-        needed = max(floor, r.body_chars / cps)
-        if (r.finished_at - r.opened_at).total_seconds() < needed:
-            out.add(r.id)
-    return out
-
-
-def _shared_device_read_ids(reads: Iterable[_Read]) -> set[int]:
-    limit = _max_accounts_per_device()
-    by_device: dict[str, list[_Read]] = defaultdict(list)
-    for r in reads:
-        if r.device:
-            by_device[r.device].append(r)
-    out: set[int] = set()
-    for device_reads in by_device.values():
-        device_reads.sort(key=lambda r: r.opened_at)
-        if len({r.user_id for r in device_reads}) <= limit:
-            continue
-        end = 0
-        for start, first in enumerate(device_reads):
-            while (
-                end < len(device_reads)
-                and device_reads[end].opened_at - first.opened_at <= DEVICE_WINDOW
-            ):
-                end += 1
-            window = device_reads[start:end]
-            if len({r.user_id for r in window}) > limit:
-                out.update(r.id for r in window)
-    return out
-
-
-def _is_regular(times: list[datetime]) -> bool:
-    if len(times) < REGULAR_MIN_READS:
-        return False
-    times = sorted(times)
-    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
-    mean = statistics.fmean(gaps)
-    if mean <= 0:
-        return True  # all at the same instant: no person reads like that
-    return statistics.pstdev(gaps) / mean < REGULAR_MAX_CV
-
-
-def _regular_group_read_ids(reads: Iterable[_Read]) -> set[int]:
-    by_user: dict[int, list[_Read]] = defaultdict(list)
-    for r in reads:
-        by_user[r.user_id].append(r)
-    regular = {
-        uid: frozenset(r.article_id for r in rs)
-        for uid, rs in by_user.items()
-        if _is_regular([r.opened_at for r in rs])
-    }
-    out: set[int] = set()
-    for uid, items in regular.items():
-        peers = sum(
-            1
-            for other, theirs in regular.items()
-            if other != uid and len(items & theirs) / len(items | theirs) >= GROUP_MIN_JACCARD
-        )
-        if peers + 1 >= GROUP_MIN_ACCOUNTS:
-            out.update(r.id for r in by_user[uid])
-    return out
-
-
-def reads_flag_bots(*, since: datetime, now: datetime | None = None) -> int:
-    """Apply the bot rule to reads opened in [since, now]; return how many reads were
-    newly flagged or got a new reason."""
+def activities_upcoming_for_citizen(
+    *, region: Region, now: datetime | None = None
+) -> QuerySet[Activity]:
     now = now or timezone.now()
-    rows = (
-        ReadEvent.objects.filter(opened_at__gte=since, opened_at__lte=now)
-        .annotate(body_chars=Length("article__body"))
-        .values_list(
-            "id",
-            "user_id",
-            "article_id",
-            "device",
-            "opened_at",
-            "finished_at",
-            "body_chars",
-            "flag_reason",
-        )
+    return (
+        Activity.objects.filter(_citizen_activity_filter(region), ends_at__gt=now)
+        .select_related("region", "centre")
+        .order_by("starts_at", "id")
     )
-    reads = [_Read(*row) for row in rows]
-    reasons: dict[int, list[str]] = defaultdict(list)
-    for reason, ids in (
-        (REASON_FAST, _fast_read_ids(reads)),
-        (REASON_DEVICE, _shared_device_read_ids(reads)),
-        (REASON_REGULAR, _regular_group_read_ids(reads)),
-    ):
-        for read_id in ids:
-            reasons[read_id].append(reason)
-    changed = []
-    for r in reads:
-        if r.id not in reasons:
-            continue
-        existing = [p for p in r.reason.split("；") if p]
-        merged = existing + [p for p in reasons[r.id] if p not in existing]
-        if merged != existing or not existing:
-            changed.append(ReadEvent(id=r.id, flagged=True, flag_reason="；".join(merged)[:120]))
-    ReadEvent.objects.bulk_update(changed, ["flagged", "flag_reason"], batch_size=500)
-    return len(changed)
 
 
-def bot_account_ids() -> QuerySet[ReadEvent, Any]:
-    """Subquery of user ids flagged as bot accounts (reasons (b) and (c))."""
-    q = Q()
-    for reason in ACCOUNT_REASONS:
-        q |= Q(flag_reason__contains=reason)
-    return ReadEvent.objects.filter(q, flagged=True).values("user_id")
+def access_activity_for_citizen(*, user: User, activity_id: int) -> Activity:
+    """An activity the citizen may see and sign up for, or 404."""
+    profile = citizen_profile_of(user)
+    region = profile.region if profile is not None else user.region
+    if region is None:
+        raise Http404("活动不存在")
+    activity = (
+        Activity.objects.filter(_citizen_activity_filter(region), pk=activity_id)
+        .select_related("region", "centre")
+        .first()
+    )
+    if activity is None:
+        raise Http404("活动不存在")
+    return activity
 
 
-# --- Outcome figures ---------------------------------------------------------------------
+def activities_for_staff(*, user: User) -> QuerySet[Activity]:
+    return jurisdiction_filter(
+        Activity.objects.select_related("region", "centre"), user=user, region_field="region"
+    ).order_by("-starts_at", "-id")
+
+
+def access_activity_for_staff(*, user: User, activity_id: int) -> Activity:
+    activity = activities_for_staff(user=user).filter(pk=activity_id).first()
+    if activity is None:
+        raise Http404("活动不存在")
+    return activity
+
+
+def activity_signups(*, activity: Activity) -> QuerySet[ActivitySignup]:
+    return activity.signups.select_related("user").order_by("created_at", "id")
+
+
+def regions_for_staff_activities(*, user: User) -> QuerySet[Region]:
+    """Regions a staff member may hold an activity in: their jurisdiction, city and below."""
+    qs = Region.objects.exclude(level=Region.Level.PROVINCE).order_by("path")
+    if user.sees_everything:
+        return qs
+    region = user_jurisdiction(user) if user.is_centre_staff else None
+    if region is None:
+        return qs.none()
+    return qs.filter(path__startswith=region.path)
+
+
+# --- Outcomes ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -409,3 +308,24 @@ def outcomes_for(
             signups=Q(activity__centre=centre),
         )
     return _outcome(_compute(scope).get(None), has_attendance=True)
+
+
+def articles_for_staff_outcomes(*, user: User) -> QuerySet[Article]:
+    """Published content of centres in the staff member's jurisdiction, or targeted at a
+    region in it."""
+    base = Article.objects.filter(status=Article.Status.PUBLISHED)
+    by_centre = jurisdiction_filter(base, user=user, region_field="centre__region")
+    by_region = jurisdiction_filter(base, user=user, region_field="region")
+    return (
+        base.filter(Q(pk__in=by_centre.values("pk")) | Q(pk__in=by_region.values("pk")))
+        .select_related("region")
+        .order_by("-published_at", "-id")
+    )
+
+
+def flagged_reads_for_staff(*, user: User, articles: QuerySet[Article]) -> QuerySet[ReadEvent]:
+    return (
+        ReadEvent.objects.filter(flagged=True, article__in=articles.values("pk"))
+        .select_related("article", "user")
+        .order_by("-opened_at", "-id")
+    )
