@@ -55,15 +55,15 @@ BOT_WINDOW_HOURS = 48
 
 
 def _min_read_seconds() -> float:
-    return float(getattr(settings, "POPSCI_MIN_READ_SECONDS", 8))
+    return float(settings.POPSCI_MIN_READ_SECONDS)
 
 
 def _max_chars_per_second() -> float:
-    return float(getattr(settings, "POPSCI_MAX_CHARS_PER_SECOND", 40))
+    return float(settings.POPSCI_MAX_CHARS_PER_SECOND)
 
 
 def _max_accounts_per_device() -> int:
-    return int(getattr(settings, "POPSCI_MAX_ACCOUNTS_PER_DEVICE", 3))
+    return int(settings.POPSCI_MAX_ACCOUNTS_PER_DEVICE)
 
 
 @dataclass(frozen=True)

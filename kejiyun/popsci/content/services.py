@@ -37,6 +37,7 @@ from kejiyun.accounts.models import Role, User
 from kejiyun.audit.models import AuditAction
 from kejiyun.audit.services import audit_record
 from kejiyun.common.errors import NotPermitted
+from kejiyun.common.uploads import JPEG, MIB, MP4, PNG, FileType, upload_check
 from kejiyun.popsci.content.bots import ReadRow, bot_reasons
 from kejiyun.popsci.content.selectors import latest_delivery_campaign
 from kejiyun.popsci.content.transitions import CONTENT_MOVES, REVIEWER
@@ -67,8 +68,6 @@ MIN_OPTIONS = 2
 MAX_OPTIONS = 6
 MAX_LESSONS = 30
 
-DEFAULT_MAX_IMAGE_BYTES = 5 * 1024 * 1024
-DEFAULT_MAX_VIDEO_BYTES = 200 * 1024 * 1024
 
 UploadKind = Literal["image", "video"]
 
@@ -92,43 +91,24 @@ class LessonInput:
 # --- Checks -------------------------------------------------------------------------------
 
 
-def _max_bytes(kind: UploadKind) -> int:
-    if kind == "image":
-        return int(getattr(settings, "POPSCI_MAX_IMAGE_BYTES", DEFAULT_MAX_IMAGE_BYTES))
-    return int(getattr(settings, "POPSCI_MAX_VIDEO_BYTES", DEFAULT_MAX_VIDEO_BYTES))
+# What each kind of media may be, by the bytes of the file.
+MEDIA_TYPES: dict[str, tuple[FileType, ...]] = {"image": (JPEG, PNG), "video": (MP4,)}
 
 
-def _sniff(head: bytes) -> str | None:
-    """The file extension that the first bytes prove, or None."""
-    if head[:3] == b"\xff\xd8\xff":
-        return "jpg"
-    if head[:4] == b"\x89PNG":
-        return "png"
-    if head[4:8] == b"ftyp":
-        return "mp4"
-    return None
-
-
-def upload_check(*, file: UploadedFile, kind: UploadKind, label: str) -> str:
-    """Check an upload's size and, by its first bytes, its type; return the extension.
-
-    Images must be JPEG or PNG, videos MP4. The client's file name and content type are
-    never trusted.
-    """
-    limit = _max_bytes(kind)
-    if file.size is None or file.size > limit:
-        raise PopsciError(
-            f"{label}过大：不能超过 {limit // (1024 * 1024)} MB。", code="upload_too_large"
-        )
-    file.seek(0)
-    head = file.read(12)
-    file.seek(0)
-    ext = _sniff(head)
-    allowed = {"image": {"jpg", "png"}, "video": {"mp4"}}[kind]
-    if ext not in allowed:
-        wanted = "JPEG 或 PNG 图片" if kind == "image" else "MP4 视频"
-        raise PopsciError(f"{label}格式不正确：请上传 {wanted}。", code="upload_bad_type")
-    return ext
+def media_check(*, file: UploadedFile, kind: UploadKind, label: str) -> str:
+    """Check a media upload's size and, by its bytes, its type (`kejiyun.common.uploads`);
+    return the extension to store it under. Images must be JPEG or PNG, videos MP4."""
+    limit = settings.POPSCI_MAX_IMAGE_BYTES if kind == "image" else settings.POPSCI_MAX_VIDEO_BYTES
+    wanted = "JPEG 或 PNG 图片" if kind == "image" else "MP4 视频"
+    found = upload_check(
+        file,
+        allowed=MEDIA_TYPES[kind],
+        max_bytes=limit,
+        too_big=f"{label}过大：不能超过 {limit // MIB} MB。",
+        bad_type=f"{label}格式不正确：请上传 {wanted}。",
+        error=PopsciError,
+    )
+    return found.extension
 
 
 def _jurisdiction_allows(user: User, region: Region | None) -> bool:
@@ -231,15 +211,16 @@ def _checked_uploads(
     """Check every upload before anything is written; all or nothing."""
     checked: list[tuple[str, UploadedFile, str]] = []
     errors: dict[str, list[ValidationError]] = {}
-    for field, file, kind, label in (
+    uploads: tuple[tuple[str, UploadedFile | None, UploadKind, str], ...] = (
         ("image", image, "image", "配图"),
         ("poster", poster, "image", "封面图"),
         ("video", video, "video", "视频"),
-    ):
+    )
+    for field, file, kind, label in uploads:
         if file is None:
             continue
         try:
-            checked.append((field, file, upload_check(file=file, kind=kind, label=label)))  # type: ignore[arg-type]
+            checked.append((field, file, media_check(file=file, kind=kind, label=label)))
         except ValidationError as exc:
             errors[field] = exc.error_list
     if errors:

@@ -40,8 +40,6 @@ from kejiyun.regions.selectors import (
 )
 from kejiyun.regions.selectors import region_in_jurisdiction as staff_may_see_region
 
-DEFAULT_CONSENT_VERSION = "2026-11"
-
 # The feed ranks at most this many of the newest candidates.
 FEED_CANDIDATES = 300
 
@@ -53,7 +51,7 @@ _PREFIX_LENGTH: dict[str, int] = {
 
 
 def current_consent_version() -> str:
-    return str(getattr(settings, "POPSCI_CONSENT_VERSION", DEFAULT_CONSENT_VERSION))
+    return str(settings.POPSCI_CONSENT_VERSION)
 
 
 def consent_is_current(profile: CitizenProfile) -> bool:
