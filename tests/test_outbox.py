@@ -16,7 +16,12 @@ from kejiyun.accounts.models import Role, User
 from kejiyun.notifications import channels
 from kejiyun.notifications.dispatch import MAX_ATTEMPTS, backoff_delay, outbox_dispatch
 from kejiyun.notifications.models import Channel, InboxItem, OutboxMessage, SmsMessage
-from kejiyun.notifications.services import OutboxDraft, outbox_enqueue, outbox_enqueue_many
+from kejiyun.notifications.services import (
+    OutboxDraft,
+    outbox_cancel_pending,
+    outbox_enqueue,
+    outbox_enqueue_many,
+)
 from tests.conftest import PASSWORD, client_for
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +70,7 @@ def enqueue(user: User, key: str = "k1", channel: str = Channel.IN_APP) -> Outbo
         body="请关注天气预报。",
         url="/popsci/1/",
         idempotency_key=key,
+        source="test",
     )
 
 
@@ -117,6 +123,7 @@ def test_many_messages_in_one_transaction_queue_a_single_dispatch(
                     title="批量",
                     body="…",
                     idempotency_key=f"bulk{i}",
+                    source="test",
                     recipient_id=dora.pk,
                 )
                 for i in range(2)
@@ -134,7 +141,9 @@ def test_a_duplicate_idempotency_key_creates_nothing_and_returns_the_first_messa
     second = enqueue(dora, key="case:1:escalated")
     new = outbox_enqueue_many(
         drafts=[
-            OutboxDraft(channel=Channel.IN_APP, title="x", body="y", idempotency_key=key)
+            OutboxDraft(
+                channel=Channel.IN_APP, title="x", body="y", idempotency_key=key, source="test"
+            )
             for key in ("case:1:escalated", "case:2:escalated")
         ]
     )
@@ -258,7 +267,9 @@ def test_a_message_stuck_in_sending_is_reclaimed_after_ten_minutes(dora: User) -
 
 def test_sms_goes_through_the_sms_backend_and_needs_a_number(dora: User) -> None:
     enqueue(dora, key="sms1", channel=Channel.SMS)
-    outbox_enqueue(channel=Channel.SMS, title="t", body="b", idempotency_key="sms2", address="")
+    outbox_enqueue(
+        channel=Channel.SMS, title="t", body="b", idempotency_key="sms2", address="", source="test"
+    )
 
     result = outbox_dispatch(now=NOW)
 
@@ -280,6 +291,7 @@ def test_wechat_console_backend_logs_the_openid_masked(
         title="汛期防灾提醒",
         body="…",
         idempotency_key="wx1",
+        source="test",
     )
     with caplog.at_level("INFO"):
         result = outbox_dispatch(now=NOW)
@@ -291,7 +303,7 @@ def test_wechat_console_backend_logs_the_openid_masked(
 
 def test_an_unknown_channel_is_refused_at_enqueue(dora: User) -> None:
     with pytest.raises(ValueError, match="unknown channel"):
-        outbox_enqueue(channel="fax", title="t", body="b", idempotency_key="x")
+        outbox_enqueue(channel="fax", title="t", body="b", idempotency_key="x", source="test")
     assert OutboxMessage.objects.count() == 0
 
 
@@ -366,3 +378,25 @@ def test_a_dispatcher_that_lost_its_claim_rolls_back_and_sends_nothing(
     later = outbox_dispatch(now=NOW + timedelta(minutes=11))
     assert (later.reclaimed, later.sent) == (1, 1)
     assert InboxItem.objects.filter(user=dora).count() == 1
+
+
+def test_cancelling_by_source_gives_up_only_that_sources_pending_messages(dora: User) -> None:
+    for key, source in (("c1", "campaign"), ("c2", "campaign"), ("p1", "plan")):
+        outbox_enqueue(
+            channel=Channel.IN_APP,
+            recipient=dora,
+            title="t",
+            body="b",
+            idempotency_key=key,
+            source=source,
+        )
+    OutboxMessage.objects.filter(idempotency_key="c2").update(status=OutboxMessage.Status.SENT)
+
+    cancelled = outbox_cancel_pending(recipient_id=dora.pk, source="campaign", reason="withdrawn")
+
+    assert cancelled == 1
+    assert dict(OutboxMessage.objects.values_list("idempotency_key", "status")) == {
+        "c1": "failed",
+        "c2": "sent",
+        "p1": "pending",
+    }

@@ -28,6 +28,7 @@ def notice_send(*, user: User | None, title: str, body: str, url: str, key: str)
         body=body,
         url=url,
         idempotency_key=f"{key}:inapp",
+        source="case",
     )
     if user.mobile:
         outbox_enqueue(
@@ -37,4 +38,5 @@ def notice_send(*, user: User | None, title: str, body: str, url: str, key: str)
             title=title,
             body=body,
             idempotency_key=f"{key}:sms",
+            source="case",
         )

@@ -398,5 +398,6 @@ def demand_return(*, demand: Demand, actor: User, reasons: str) -> Demand:
                 body=f"退回原因：{reasons}",
                 url=reverse("demands:mine_detail", args=[demand.pk]),
                 idempotency_key=key,
+                source="demand",
             )
     return demand

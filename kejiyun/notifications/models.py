@@ -81,6 +81,9 @@ class OutboxMessage(models.Model):
     body = models.TextField("内容")
     url = models.CharField("链接", max_length=300, blank=True)
     idempotency_key = models.CharField("幂等键", max_length=120, unique=True)
+    # What wrote the message ("case", "plan", "demand", "team", "campaign", …): a feature
+    # finds its own messages by this column, never by parsing the idempotency key.
+    source = models.CharField("来源", max_length=20, blank=True, db_index=True)
     status = models.CharField(
         "状态", max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
     )

@@ -33,6 +33,7 @@ class OutboxDraft:
     title: str
     body: str
     idempotency_key: str
+    source: str
     recipient_id: int | None = None
     address: str = ""
     url: str = ""
@@ -100,6 +101,7 @@ def outbox_enqueue(
     body: str,
     url: str = "",
     idempotency_key: str,
+    source: str,
 ) -> OutboxMessage:
     """Write one message to the outbox inside the caller's transaction.
 
@@ -119,6 +121,7 @@ def outbox_enqueue(
                 body=body,
                 url=url,
                 idempotency_key=idempotency_key,
+                source=source,
             )
     except IntegrityError:
         return OutboxMessage.objects.get(idempotency_key=idempotency_key)
@@ -152,6 +155,7 @@ def outbox_enqueue_many(*, drafts: Sequence[OutboxDraft], batch_size: int = 1000
                     body=d.body,
                     url=d.url,
                     idempotency_key=d.idempotency_key,
+                    source=d.source,
                 )
                 for d in chunk
                 if d.idempotency_key not in held
@@ -163,12 +167,12 @@ def outbox_enqueue_many(*, drafts: Sequence[OutboxDraft], batch_size: int = 1000
     return created
 
 
-def outbox_cancel_pending(*, recipient_id: int, key_prefix: str, reason: str) -> int:
-    """Give up on the recipient's messages not yet claimed for sending whose idempotency key
-    starts with `key_prefix` (e.g. campaign messages after consent is withdrawn)."""
+def outbox_cancel_pending(*, recipient_id: int, source: str, reason: str) -> int:
+    """Give up on the recipient's messages from `source` not yet claimed for sending (e.g.
+    campaign messages after consent is withdrawn)."""
     return OutboxMessage.objects.filter(
         recipient_id=recipient_id,
-        idempotency_key__startswith=key_prefix,
+        source=source,
         status=OutboxMessage.Status.PENDING,
     ).update(status=OutboxMessage.Status.FAILED, last_error=reason[:300], claimed_at=None)
 

@@ -92,6 +92,7 @@ def _notify_owner(plan: ServicePlan, *, reassigned: bool) -> None:
         body=f"请按计划跟进科技工作者{worker}的需求。",
         url=reverse("plans:detail", args=[plan.pk]),
         idempotency_key=f"plan-owner:{plan.pk}:{plan.version}",
+        source="plan",
     )
 
 

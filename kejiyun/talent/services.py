@@ -359,6 +359,7 @@ def team_member_add(*, team: Team, member: TalentProfile) -> None:
         body=f"{team.lead.user.display_name}将您加入了“{team.name}”。如非本人意愿，可在“我的团队与工作室”中退出。",
         url=reverse("talent:me_teams"),
         idempotency_key=f"team-member:{team.pk}:{member.pk}:{timezone.now().timestamp()}",
+        source="team",
     )
 
 

@@ -129,7 +129,7 @@ def _consent_set(*, profile: CitizenProfile, granted: bool, now: datetime | None
         if not granted and locked.user_id is not None:
             # Campaign messages still waiting in the outbox are not sent after withdrawal.
             outbox_cancel_pending(
-                recipient_id=locked.user_id, key_prefix="campaign:", reason="consent withdrawn"
+                recipient_id=locked.user_id, source=CAMPAIGN_SOURCE, reason="consent withdrawn"
             )
         audit_record(
             action=AuditAction.CONSENT_GRANT if granted else AuditAction.CONSENT_WITHDRAW,
@@ -166,6 +166,10 @@ class CampaignSendResult:
     audience: int  # consenting citizens matching the targeting at send time
     new_deliveries: int  # recipients reached by this call (0 when sent before)
     unreachable: int  # in the audience but without an account / mobile / openid for the channel
+
+
+# The outbox source of campaign messages (withdrawing consent cancels those still pending).
+CAMPAIGN_SOURCE = "campaign"
 
 
 def campaign_idempotency_key(*, campaign_id: int, citizen_id: int) -> str:
@@ -299,6 +303,7 @@ def campaign_send(
                         idempotency_key=campaign_idempotency_key(
                             campaign_id=locked.pk, citizen_id=profile.pk
                         ),
+                        source=CAMPAIGN_SOURCE,
                         recipient_id=profile.user_id,
                         address=address,
                     )
