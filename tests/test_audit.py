@@ -100,9 +100,9 @@ def test_approving_content_writes_one_content_approve_row(alice: User) -> None:
 def test_withdrawing_consent_writes_one_row() -> None:
     user = make_citizen("erin")
     profile = CitizenProfile.objects.get(user=user)
-    citizen_consent_grant(profile=profile)
+    citizen_consent_grant(profile=profile, actor=profile.user)
 
-    citizen_consent_withdraw(profile=profile)
+    citizen_consent_withdraw(profile=profile, actor=profile.user)
 
     [event] = AuditEvent.objects.filter(action="consent.withdraw")
     assert (event.user_id, event.object_type, event.object_id, event.outcome) == (

@@ -45,6 +45,7 @@ def tea_company() -> Organisation:
 def tea_studio(lead: Any) -> Any:
     return team_create(
         lead=lead,
+        actor=lead.user,
         data=TeamData(
             kind="studio",
             name="茶叶绿色防控科创工作室",
@@ -58,8 +59,10 @@ def tea_studio(lead: Any) -> Any:
 
 def test_a_tea_demand_ranks_the_tea_studio_above_the_pig_team(tea_company: Organisation):
     tea = tea_studio(tea_expert())
+    pig = pig_expert()
     pigs = team_create(
-        lead=pig_expert(),
+        lead=pig,
+        actor=pig.user,
         data=TeamData(
             kind="team",
             name="生猪养殖团队",
@@ -81,6 +84,7 @@ def test_results_follow_creation_and_deletion_through_the_change_log(tea_company
     assert results_for_demand(demand=demand) == []
     result = tech_result_create(
         profile=tina,
+        actor=tina.user,
         data=ResultData(
             kind="patent",
             title="一种茶小绿叶蝉绿色防控方法",
@@ -94,7 +98,7 @@ def test_results_follow_creation_and_deletion_through_the_change_log(tea_company
     )
     rows = results_for_demand(demand=demand)
     assert [r.tech_result for r in rows] == [result]
-    tech_result_delete(result=result)
+    tech_result_delete(result=result, actor=tina.user)
     assert results_for_demand(demand=demand) == []
 
 
@@ -104,6 +108,7 @@ def test_a_team_edit_is_followed(tea_company: Organisation):
     assert [r.team for r in teams_for_demand(demand=demand)] == [studio]
     team_update(
         team=studio,
+        actor=studio.lead.user,
         data=TeamData(
             kind="studio",
             name="川菜调味品工作室",
@@ -146,6 +151,7 @@ def test_the_staff_demand_page_lists_studios_and_results_with_reasons(
     studio = tea_studio(tina)
     result = tech_result_create(
         profile=tina,
+        actor=tina.user,
         data=ResultData(kind="variety", title="川茶绿色防控示范技术", fields="茶学、绿色防控"),
     )
     demand = tea_demand(tea_company)

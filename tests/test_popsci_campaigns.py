@@ -97,7 +97,7 @@ def make_citizen(
         interest_bits=sum(TOPIC_BITS[t] for t in interests),
     )
     if consent:
-        citizen_consent_grant(profile=profile)
+        citizen_consent_grant(profile=profile, actor=profile.user)
     return profile
 
 
@@ -207,7 +207,7 @@ def test_a_citizen_who_withdrew_consent_is_absent_from_the_next_campaign(alice: 
     )
     campaign_send(campaign=first, actor=alice)
 
-    citizen_consent_withdraw(profile=dora)
+    citizen_consent_withdraw(profile=dora, actor=dora.user)
     second = campaign_create(
         actor=alice, title="秋收", article=article, channel=Channel.IN_APP, region=region("510104")
     )

@@ -82,7 +82,7 @@ def test_consent_to_an_older_version_counts_as_none_and_the_page_asks_again(dora
     assert not consent_is_current(profile)
     assert 'data-consent="none"' in html
     assert "推送政策已更新，需重新授权。" in html
-    citizen_consent_grant(profile=profile)
+    citizen_consent_grant(profile=profile, actor=profile.user)
     assert consent_is_current(profile_of(dora))
 
 

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from kejiyun.accounts.models import User
+from kejiyun.common.errors import NotPermitted
 from kejiyun.notifications.models import OutboxMessage
 from kejiyun.plans.models import ServicePlan
 from kejiyun.talent.models import (
@@ -24,10 +25,16 @@ from kejiyun.talent.models import (
 )
 from kejiyun.talent.services import (
     ResourceData,
+    ResultData,
     TeamData,
     disciplines_load,
     industries_load,
     team_create,
+    team_member_add,
+    team_member_remove,
+    team_update,
+    tech_result_create,
+    tech_result_delete,
 )
 from tests.conftest import client_for, make_worker
 
@@ -358,7 +365,9 @@ def test_verify_answers_only_post(alice: User) -> None:
 
 def make_team(name: str, county: str, mobile: str) -> Team:
     lead = make_worker(f"lead{mobile[-4:]}", county, mobile)
-    return team_create(lead=lead, data=TeamData(kind="studio", name=name, region=lead.region))
+    return team_create(
+        lead=lead, actor=lead.user, data=TeamData(kind="studio", name=name, region=lead.region)
+    )
 
 
 def test_staff_see_teams_and_resources_only_in_their_jurisdiction(
@@ -516,7 +525,9 @@ def test_staff_in_another_city_get_404_on_every_staff_url_of_a_worker_team_and_r
 ) -> None:
     profile = make_worker("wang", "510104", "13900000101")
     team = team_create(
-        lead=profile, data=TeamData(kind="team", name="锦江团队", region=profile.region)
+        lead=profile,
+        actor=profile.user,
+        data=TeamData(kind="team", name="锦江团队", region=profile.region),
     )
     res = Resource.objects.create(
         kind="courtyard", name="锦江小院", host_name="x", region_id="510104"
@@ -549,3 +560,36 @@ def talent_verify_for_test(profile: TalentProfile, actor: User) -> ServicePlan:
     from kejiyun.plans.services import worker_verify
 
     return worker_verify(profile=profile, actor=actor)
+
+
+def test_self_service_writes_refuse_anyone_but_the_owner_and_change_nothing() -> None:
+    lead = make_worker("lead", "510104", "13900000301")
+    other = make_worker("other", "510104", "13900000302")
+    team = team_create(
+        lead=lead, actor=lead.user, data=TeamData(kind="team", name="锦江团队", region=lead.region)
+    )
+    result = tech_result_create(
+        profile=lead, actor=lead.user, data=ResultData(kind="patent", title="一种茶叶杀青方法")
+    )
+    before = (list(Team.objects.values()), list(TechResult.objects.values()))
+    refused = [
+        lambda: tech_result_create(
+            profile=lead, actor=other.user, data=ResultData(kind="patent", title="冒名成果")
+        ),
+        lambda: tech_result_delete(result=result, actor=other.user),
+        lambda: team_update(
+            team=team,
+            actor=other.user,
+            data=TeamData(kind="team", name="改名", region=lead.region),
+        ),
+        lambda: team_member_add(team=team, member=other, actor=other.user),
+        lambda: team_member_remove(team=team, member=lead, actor=other.user),
+        lambda: team_create(
+            lead=lead, actor=other.user, data=TeamData(kind="team", name="冒名", region=lead.region)
+        ),
+    ]
+    for write in refused:
+        with pytest.raises(NotPermitted):
+            write()
+    assert (list(Team.objects.values()), list(TechResult.objects.values())) == before
+    assert list(team.members.values_list("pk", flat=True)) == [lead.pk]

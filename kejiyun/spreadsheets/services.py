@@ -25,14 +25,14 @@ from kejiyun.spreadsheets.models import ROWS_PURPOSE, ImportBatch
 from kejiyun.spreadsheets.workbooks import SheetError, read_rows, write_export
 
 
-def import_batch_create(*, kind: str, user: User, data: bytes, filename: str) -> ImportBatch:
+def import_batch_create(*, kind: str, actor: User, data: bytes, filename: str) -> ImportBatch:
     """Parse an uploaded file and keep its rows server-side for the report and the confirm
     step. Raises `SheetError` for a file that cannot be read; stores nothing then."""
     importer = get_importer(kind)
     rows = read_rows(data, sheet_title=importer.sheet_title, columns=importer.columns)
     return ImportBatch.objects.create(
         kind=kind,
-        user=user,
+        user=actor,
         sha256=hashlib.sha256(data).hexdigest(),
         filename=filename[:200],
         rows_sealed=seal(
@@ -126,11 +126,11 @@ class ExportFile:
     truncated: bool
 
 
-def list_export(*, name: str, user: User) -> ExportFile:
-    """Write the staff list `name` as the user sees it to a temporary .xlsx file (at most
+def list_export(*, name: str, actor: User) -> ExportFile:
+    """Write the staff list `name` as the actor sees it to a temporary .xlsx file (at most
     MAX_EXPORT_ROWS rows) and record the export in the audit log."""
     export = get_export_list(name)
-    items = export.queryset(user=user)[: MAX_EXPORT_ROWS + 1]
+    items = export.queryset(user=actor)[: MAX_EXPORT_ROWS + 1]
     counted = 0
     truncated = False
 
@@ -164,7 +164,7 @@ def list_export(*, name: str, user: User) -> ExportFile:
     target.seek(0)
     audit_record(
         action=AuditAction.SHEETS_EXPORT,
-        user=user,
+        user=actor,
         object_type=name,
         detail={"list": name, "rows": counted, "truncated": truncated},
     )

@@ -55,7 +55,7 @@ def import_upload(request: AuthenticatedRequest, kind: str) -> HttpResponse:
         try:
             batch = import_batch_create(
                 kind=importer.kind,
-                user=user,
+                actor=user,
                 data=form.cleaned_data["file"],
                 filename=form.filename,
             )
@@ -110,7 +110,7 @@ def export_download(request: AuthenticatedRequest, name: str) -> FileResponse:
     # Bulk personal data leaves only at a human pace (docs/requirements/security.md item 21).
     if rate_limit_exceeded(key=f"sheets-export:{user.pk}", limit=30, window_seconds=3600):
         raise PermissionDenied("导出过于频繁，请一小时后再试。")
-    export = list_export(name=name, user=user)
+    export = list_export(name=name, actor=user)
     return FileResponse(
         export.file, as_attachment=True, filename=export.filename, content_type=XLSX_TYPE
     )

@@ -162,9 +162,10 @@ def service_modes_mask(modes: Sequence[int]) -> int:
 
 @transaction.atomic
 def talent_profile_update(
-    *, profile: TalentProfile, data: ProfileData, expected_version: int
+    *, profile: TalentProfile, actor: User, data: ProfileData, expected_version: int
 ) -> TalentProfile:
     """Save the worker's own edits; a page rendered before someone else's save is refused."""
+    _require_self(actor, profile, "只能修改自己的档案。")
     mask = service_modes_mask(data.service_modes)
     if not 0 <= mask <= SERVICE_MODES_ALL:
         raise TalentError("服务方式不正确。", code="service_modes")
@@ -246,10 +247,23 @@ def _checked_result(result: TechResult, data: ResultData) -> TechResult:
     return result
 
 
+def _require_self(actor: User, profile: TalentProfile, message: str) -> None:
+    """Self-service writes: only the worker whose profile it is may make them."""
+    if actor.pk != profile.user_id:
+        raise NotPermitted(message)
+
+
+def _require_result_owner(actor: User, result: TechResult) -> None:
+    owner = result.owner_profile if result.owner_team is None else result.owner_team.lead
+    if owner is None or owner.user_id != actor.pk:
+        raise NotPermitted("只能修改自己或自己负责的团队的成果。")
+
+
 def tech_result_create(
-    *, profile: TalentProfile, data: ResultData, team: Team | None = None
+    *, profile: TalentProfile, actor: User, data: ResultData, team: Team | None = None
 ) -> TechResult:
     """A result of the worker, or of a team the worker leads."""
+    _require_self(actor, profile, "只能为自己登记成果。")
     if team is not None and team.lead_id != profile.pk:
         raise NotPermitted("只能为自己负责的团队登记成果。")
     result = TechResult(owner_profile=None if team else profile, owner_team=team)
@@ -260,7 +274,8 @@ def tech_result_create(
     return result
 
 
-def tech_result_update(*, result: TechResult, data: ResultData) -> TechResult:
+def tech_result_update(*, result: TechResult, actor: User, data: ResultData) -> TechResult:
+    _require_result_owner(actor, result)
     result = _checked_result(result, data)
     result.save(
         update_fields=[
@@ -279,7 +294,8 @@ def tech_result_update(*, result: TechResult, data: ResultData) -> TechResult:
 
 
 @transaction.atomic
-def tech_result_delete(*, result: TechResult) -> None:
+def tech_result_delete(*, result: TechResult, actor: User) -> None:
+    _require_result_owner(actor, result)
     pk = result.pk
     result.delete()
     index_change_record(kind=RESULTS, object_ids=[pk])
@@ -307,8 +323,9 @@ def _check_team(team: Team) -> Team:
 
 
 @transaction.atomic
-def team_create(*, lead: TalentProfile, data: TeamData) -> Team:
+def team_create(*, lead: TalentProfile, actor: User, data: TeamData) -> Team:
     """A team or studio led by `lead`, who is also its first member."""
+    _require_self(actor, lead, "只能以自己为负责人建立团队。")
     team = _check_team(
         Team(
             kind=data.kind,
@@ -327,7 +344,8 @@ def team_create(*, lead: TalentProfile, data: TeamData) -> Team:
     return team
 
 
-def team_update(*, team: Team, data: TeamData) -> Team:
+def team_update(*, team: Team, actor: User, data: TeamData) -> Team:
+    _require_self(actor, team.lead, "只有负责人可以修改团队信息。")
     for name in ("kind", "name", "region", "fields", "keywords", "description"):
         setattr(team, name, getattr(data, name))
     team.host_organisation = data.host_organisation
@@ -347,8 +365,9 @@ def team_update(*, team: Team, data: TeamData) -> Team:
 
 
 @transaction.atomic
-def team_member_add(*, team: Team, member: TalentProfile) -> None:
-    """Add a member, who is told in their inbox and may leave at any time."""
+def team_member_add(*, team: Team, member: TalentProfile, actor: User) -> None:
+    """The lead adds a member, who is told in their inbox and may leave at any time."""
+    _require_self(actor, team.lead, "只有负责人可以添加成员。")
     if team.members.filter(pk=member.pk).exists():
         return
     team.members.add(member)
@@ -363,14 +382,16 @@ def team_member_add(*, team: Team, member: TalentProfile) -> None:
     )
 
 
-def team_member_leave(*, team: Team, member: TalentProfile) -> None:
+def team_member_leave(*, team: Team, member: TalentProfile, actor: User) -> None:
     """A member leaves a team (the lead cannot: they would have to hand it over first)."""
+    _require_self(actor, member, "只能自己退出团队。")
     if member.pk == team.lead_id:
         raise TalentError("负责人不能退出自己负责的团队。", code="lead")
     team.members.remove(member)
 
 
-def team_member_remove(*, team: Team, member: TalentProfile) -> None:
+def team_member_remove(*, team: Team, member: TalentProfile, actor: User) -> None:
+    _require_self(actor, team.lead, "只有负责人可以移除成员。")
     if member.pk == team.lead_id:
         raise TalentError("不能移除团队负责人。", code="lead")
     team.members.remove(member)

@@ -95,6 +95,7 @@ def me(request: AuthenticatedRequest) -> HttpResponse:
             try:
                 talent_profile_update(
                     profile=profile,
+                    actor=request.user,
                     data=form.to_data(),
                     expected_version=form.cleaned_data["version"],
                 )
@@ -116,7 +117,9 @@ def me_results(request: AuthenticatedRequest) -> HttpResponse:
     form = ResultForm(request.POST or None, teams=teams)
     if request.method == "POST" and form.is_valid():
         try:
-            tech_result_create(profile=profile, data=form.to_data(), team=form.team())
+            tech_result_create(
+                profile=profile, actor=request.user, data=form.to_data(), team=form.team()
+            )
         except (ValidationError, PermissionDenied) as exc:
             form.add_error(None, refusal_text(exc))
         else:
@@ -136,7 +139,7 @@ def me_result_edit(request: AuthenticatedRequest, result_id: int) -> HttpRespons
         form = ResultForm(request.POST, teams=[])
         if form.is_valid():
             try:
-                tech_result_update(result=result, data=form.to_data())
+                tech_result_update(result=result, actor=request.user, data=form.to_data())
             except ValidationError as exc:
                 form.add_error(None, refusal_text(exc))
             else:
@@ -152,7 +155,7 @@ def me_result_edit(request: AuthenticatedRequest, result_id: int) -> HttpRespons
 def me_result_delete(request: AuthenticatedRequest, result_id: int) -> HttpResponse:
     profile = _own_profile(request)
     result = access_result_for_worker(profile=profile, result_id=result_id)
-    tech_result_delete(result=result)
+    tech_result_delete(result=result, actor=request.user)
     messages.info(request, "成果已删除。")
     return redirect("talent:me_results")
 
@@ -171,7 +174,7 @@ def me_team_new(request: AuthenticatedRequest) -> HttpResponse:
     form = TeamForm(request.POST or None, counties=counties, initial={"region": profile.region_id})
     if request.method == "POST" and form.is_valid():
         try:
-            team = team_create(lead=profile, data=form.to_data())
+            team = team_create(lead=profile, actor=request.user, data=form.to_data())
         except ValidationError as exc:
             form.add_error(None, refusal_text(exc))
         else:
@@ -189,7 +192,11 @@ def me_team_edit(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
         form = TeamForm(request.POST, counties=counties)
         if form.is_valid():
             try:
-                team_update(team=team, data=form.to_data(host_organisation=team.host_organisation))
+                team_update(
+                    team=team,
+                    actor=request.user,
+                    data=form.to_data(host_organisation=team.host_organisation),
+                )
             except ValidationError as exc:
                 form.add_error(None, refusal_text(exc))
             else:
@@ -219,7 +226,7 @@ def me_team_member_add(request: AuthenticatedRequest, team_id: int) -> HttpRespo
         return redirect("talent:me_team_edit", team_id=team.pk)
     form = MemberForm(request.POST)
     if form.is_valid():
-        team_member_add(team=team, member=form.cleaned_data["member"])
+        team_member_add(team=team, member=form.cleaned_data["member"], actor=request.user)
         messages.success(request, "成员已加入，并已收到站内信通知。")
     else:
         errors = [str(e) for errs in form.errors.values() for e in errs]
@@ -233,7 +240,7 @@ def me_team_leave(request: AuthenticatedRequest, team_id: int) -> HttpResponse:
     profile = _own_profile(request)
     team = access_team_of_member(profile=profile, team_id=team_id)
     try:
-        team_member_leave(team=team, member=profile)
+        team_member_leave(team=team, member=profile, actor=request.user)
     except ValidationError as exc:
         messages.error(request, refusal_text(exc))
     else:
@@ -252,7 +259,7 @@ def me_team_member_remove(
     if member is None:
         raise Http404("成员不存在")
     try:
-        team_member_remove(team=team, member=member)
+        team_member_remove(team=team, member=member, actor=request.user)
     except ValidationError as exc:
         messages.error(request, refusal_text(exc))
     else:

@@ -28,6 +28,7 @@ from django.utils import timezone
 from kejiyun.accounts.models import Role, User
 from kejiyun.audit.models import AuditAction
 from kejiyun.audit.services import audit_record
+from kejiyun.common.errors import NotPermitted
 from kejiyun.notifications.models import Channel
 from kejiyun.notifications.services import OutboxDraft, outbox_cancel_pending, outbox_enqueue_many
 from kejiyun.popsci.errors import PopsciError
@@ -68,9 +69,16 @@ def citizen_profile_for(*, user: User) -> CitizenProfile:
     )
 
 
+def _require_own(profile: CitizenProfile, actor: User) -> None:
+    """A citizen's targeting profile and consent are theirs alone to change (PIPL)."""
+    if actor.pk != profile.user_id:
+        raise NotPermitted("只能修改自己的科普偏好和授权。")
+
+
 def citizen_profile_update(
     *,
     profile: CitizenProfile,
+    actor: User,
     region: Region,
     occupation: str,
     age_band: str,
@@ -79,6 +87,7 @@ def citizen_profile_update(
     now: datetime | None = None,
 ) -> CitizenProfile:
     """Change what a citizen is targeted by. Consent is not touched here."""
+    _require_own(profile, actor)
     in_province = region.path.startswith(f"{settings.DEPLOYMENT_PROVINCE}/")
     if region.level not in (Region.Level.COUNTY, Region.Level.TOWNSHIP) or not in_province:
         raise PopsciError("请选择本省的区县或乡镇（街道）。", code="region_level")
@@ -144,15 +153,19 @@ def _consent_set(*, profile: CitizenProfile, granted: bool, now: datetime | None
     return record
 
 
-def citizen_consent_grant(*, profile: CitizenProfile, now: datetime | None = None) -> ConsentRecord:
-    """Consent to targeted content under the current policy version."""
+def citizen_consent_grant(
+    *, profile: CitizenProfile, actor: User, now: datetime | None = None
+) -> ConsentRecord:
+    """The citizen consents to targeted content under the current policy version."""
+    _require_own(profile, actor)
     return _consent_set(profile=profile, granted=True, now=now)
 
 
 def citizen_consent_withdraw(
-    *, profile: CitizenProfile, now: datetime | None = None
+    *, profile: CitizenProfile, actor: User, now: datetime | None = None
 ) -> ConsentRecord:
-    """Withdraw consent; the citizen is left out of every later send."""
+    """The citizen withdraws consent; they are left out of every later send."""
+    _require_own(profile, actor)
     return _consent_set(profile=profile, granted=False, now=now)
 
 

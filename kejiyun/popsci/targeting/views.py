@@ -69,6 +69,7 @@ def my_preferences(request: AuthenticatedRequest) -> HttpResponse:
             try:
                 citizen_profile_update(
                     profile=profile,
+                    actor=request.user,
                     region=data["region"],
                     occupation=data["occupation"],
                     age_band=data["age_band"],
@@ -108,7 +109,7 @@ def my_preferences(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_POST
 def consent_grant(request: AuthenticatedRequest) -> HttpResponse:
-    citizen_consent_grant(profile=_own_profile(request))
+    citizen_consent_grant(profile=_own_profile(request), actor=request.user)
     messages.success(request, "您已同意接收精准科普推送，可随时一键撤回。")
     return redirect("popsci:me")
 
@@ -116,7 +117,7 @@ def consent_grant(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_POST
 def consent_withdraw(request: AuthenticatedRequest) -> HttpResponse:
-    citizen_consent_withdraw(profile=_own_profile(request))
+    citizen_consent_withdraw(profile=_own_profile(request), actor=request.user)
     messages.success(
         request, "已撤回同意，之后的精准推送将不再发送给您；您仍可浏览本地区科普内容。"
     )
