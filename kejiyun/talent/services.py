@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from django.db import transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -197,13 +196,16 @@ def talent_verify(*, profile: TalentProfile, actor: User) -> TalentProfile:
     it calls this and opens the worker's 一人一策 plan in the same transaction."""
     if not talent_for_staff(user=actor).filter(pk=profile.pk).exists():
         raise NotPermitted("该科技工作者不在您的辖区内。")
-    TalentProfile.objects.filter(pk=profile.pk, verified=False).update(
-        verified=True,
-        verified_by=actor,
-        verified_at=timezone.now(),
-        version=F("version") + 1,
-    )
     profile.refresh_from_db()
+    if not profile.verified:
+        claim_version(
+            profile,
+            None,
+            stale=StaleProfile,
+            verified=True,
+            verified_by=actor,
+            verified_at=timezone.now(),
+        )
     index_change_record(kind=EXPERTS, object_ids=[profile.pk])
     audit_record(
         action=AuditAction.TALENT_VERIFY,
