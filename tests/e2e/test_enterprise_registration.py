@@ -45,8 +45,12 @@ def test_an_enterprise_user_registers_logs_in_and_sees_the_enterprise_dashboard(
     assert user.organisation is not None
     assert user.organisation.region_id == "510822"
 
-    # Log out through the user menu, then log in again with the mobile number.
+    # Log out through the user menu, then log in again with the mobile number. The menu is
+    # Bootstrap's: wait until its script has run (the page can paint before the scripts at
+    # the end of the body), and until the collapsed navigation has finished opening.
+    page.wait_for_load_state("load")
     page.get_by_role("button", name="展开导航").click()
+    expect(page.locator(".navbar-collapse.show")).to_be_visible()
     page.get_by_role("button", name="陈经理").or_(page.get_by_role("link", name="陈经理")).click()
     page.get_by_role("button", name="退出登录").click()
     expect(page.get_by_role("link", name="登录")).to_be_visible()
