@@ -1,8 +1,6 @@
-"""Shared fixtures. Regions and service centres are loaded once per test database.
-
-People in tests follow one cast: Alice is county staff in 锦江区 (510104), Bob is her
-colleague at the 成都市 (510100) centre, Charlie is staff in another city's county,
-青川县 (510822, 广元市), and Pat is at the province centre.
+"""Fixtures and hooks. Regions and service centres are loaded once per test database; each
+test gets an empty cache and its own media and match-index folders. The cast (Alice, Bob,
+Charlie, Pat, Dora, Erin, Rita) is described in `tests/builders.py`, with the builders.
 """
 
 from __future__ import annotations
@@ -14,18 +12,20 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.test import Client
 
-from kejiyun.accounts.models import Organisation, Role, User
-from kejiyun.accounts.services import staff_create
-from kejiyun.accounts.validators import uscc_check_character
+from kejiyun.accounts.models import Organisation, User
 from kejiyun.matching.index import match_index_reset
-from kejiyun.regions.models import Region
 from kejiyun.regions.services import regions_load, service_centres_ensure
-from kejiyun.talent.models import TalentProfile
 from kejiyun.talent.services import disciplines_load, industries_load
-
-PASSWORD = "Correct-Horse-Battery-9"
+from tests.builders import (
+    DORA_MOBILE,
+    PASSWORD,  # noqa: F401  (tests/test_login_security.py imports it from here)
+    make_citizen,
+    make_enterprise,
+    make_enterprise_user,
+    make_reviewer,
+    make_staff,
+)
 
 # WhiteNoise warns when STATIC_ROOT is missing; tests serve static files from the finders.
 Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
@@ -50,9 +50,11 @@ def _fresh_cache() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _own_media_root(tmp_path: Path, settings: Any) -> None:
-    """Uploads (case evidence, attachments, popsci media) go to the test's own folder."""
+def media_root(tmp_path: Path, settings: Any) -> Path:
+    """Uploads (case evidence, attachments, popsci media) go to the test's own folder, which
+    tests that look at the files on disk ask for by name."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -65,54 +67,15 @@ def _own_match_index(tmp_path: Path, settings: Any) -> Iterator[None]:
     match_index_reset()
 
 
-DORA_MOBILE = "13700001111"
-
-
 @pytest.fixture
-def dora(db: None) -> User:
-    """A citizen who signs in with a mobile number and a password."""
-    return User.objects.create_user(
-        username="dora",
-        password=PASSWORD,
-        display_name="Dora",
-        mobile=DORA_MOBILE,
-        role=Role.CITIZEN,
-    )
+def match_index(_own_match_index: None, settings: Any) -> Path:
+    """The matching tests: lexical matching only (no embedding model, whatever the
+    environment says); the test's match-index folder, where a rebuild saves the index."""
+    settings.MATCH_EMBEDDER = "none"
+    return settings.MATCH_INDEX_DIR
 
 
-def make_uscc(county_code: str, serial: str) -> str:
-    first17 = f"91{county_code}{serial:0>9}"[:17]
-    return first17 + uscc_check_character(first17)
-
-
-def make_staff(username: str, region_code: str) -> User:
-    return staff_create(
-        username=username,
-        display_name=username.title(),
-        password=PASSWORD,
-        centre_region=Region.objects.get(code=region_code),
-    )
-
-
-def make_enterprise(name: str, county_code: str, serial: str) -> Organisation:
-    return Organisation.objects.create(
-        kind=Organisation.Kind.ENTERPRISE,
-        name=name,
-        uscc=make_uscc(county_code, serial),
-        region_id=county_code,
-    )
-
-
-def make_worker(username: str, county_code: str, mobile: str) -> TalentProfile:
-    user = User.objects.create_user(
-        username=username,
-        password=PASSWORD,
-        display_name=username.title(),
-        mobile=mobile,
-        role=Role.WORKER,
-        region_id=county_code,
-    )
-    return TalentProfile.objects.create(user=user, region_id=county_code, employer="四川农业大学")
+# --- The cast (see tests/builders.py) ----------------------------------------------------------
 
 
 @pytest.fixture
@@ -135,10 +98,32 @@ def pat(db: None) -> User:
     return make_staff("pat", "510000")
 
 
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+@pytest.fixture
+def dora(db: None) -> User:
+    """A citizen in 锦江区 who signs in with a mobile number and a password: a farmer aged
+    36-59 who has not consented to targeted content."""
+    return make_citizen("dora", "510104", mobile=DORA_MOBILE, consent=False)
+
+
+@pytest.fixture
+def rita(db: None) -> User:
+    """A science reviewer."""
+    return make_reviewer("rita")
+
+
+@pytest.fixture
+def tea_company(db: None) -> Organisation:
+    """锦江茶业, an enterprise in 锦江区."""
+    return make_enterprise("锦江茶业有限公司", "510104", "MA6100001")
+
+
+@pytest.fixture
+def erin(tea_company: Organisation) -> User:
+    """Erin speaks for 锦江茶业."""
+    return make_enterprise_user(tea_company, "erin")
+
+
+# --- Hooks -----------------------------------------------------------------------------------
 
 
 def _transactional(item: pytest.Item) -> bool:

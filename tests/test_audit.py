@@ -16,8 +16,7 @@ from kejiyun.audit.services import audit_record, audit_verify
 from kejiyun.popsci.content.services import content_approve, content_submit
 from kejiyun.popsci.models import CitizenProfile
 from kejiyun.popsci.targeting.services import citizen_consent_grant, citizen_consent_withdraw
-from tests.conftest import DORA_MOBILE, PASSWORD
-from tests.popsci_content_helpers import make_citizen, make_draft, make_reviewer
+from tests.builders import DORA_MOBILE, PASSWORD, make_citizen, make_draft, make_reviewer
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +97,7 @@ def test_approving_content_writes_one_content_approve_row(alice: User) -> None:
 
 
 def test_withdrawing_consent_writes_one_row() -> None:
-    user = make_citizen("erin")
+    user = make_citizen("erin", consent=False)
     profile = CitizenProfile.objects.get(user=user)
     citizen_consent_grant(profile=profile, actor=profile.user)
 

@@ -16,10 +16,8 @@ from django.db import connection, connections
 from kejiyun.cases.clock.services import case_pause, case_resume
 from kejiyun.cases.errors import CaseError, StaleCase
 from kejiyun.cases.models import Case, CaseEvent
-from kejiyun.cases.workflow.services import case_open
-from kejiyun.demands.models import Demand
 from kejiyun.regions.services import regions_load, service_centres_ensure
-from tests.conftest import make_enterprise, make_staff
+from tests.builders import make_case, make_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,15 +30,7 @@ def test_a_thousand_racing_edits_of_one_case_lose_no_update() -> None:
     regions_load()
     service_centres_ensure(province_code="510000")
     alice = make_staff("alice", "510104")
-    demand = Demand.objects.create(
-        organisation=make_enterprise("锦江茶业有限公司", "510104", "MA6100001"),
-        region_id="510104",
-        title="茶园绿色防控",
-        description="需要绿色防控方案。",
-        category=Demand.Category.PROBLEM,
-        status=Demand.Status.PUBLISHED,
-    )
-    case = case_open(demand=demand, actor=alice)
+    case = make_case(alice)
     landed: list[int] = []
     stale: list[int] = []
     errors: list[BaseException] = []

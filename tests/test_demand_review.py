@@ -11,7 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from kejiyun.accounts.models import Organisation, Role, User
+from kejiyun.accounts.models import Organisation, User
 from kejiyun.cases.errors import CaseError
 from kejiyun.cases.models import Case
 from kejiyun.cases.workflow.services import case_open_from_demand
@@ -24,7 +24,7 @@ from kejiyun.demands.services import (
     demand_transition,
 )
 from kejiyun.notifications.models import OutboxMessage
-from tests.conftest import PASSWORD, client_for, make_enterprise
+from tests.builders import client_for, make_demand, make_enterprise
 
 pytestmark = pytest.mark.django_db
 
@@ -38,26 +38,19 @@ def snapshot() -> tuple[object, ...]:
     )
 
 
-def make_demand(organisation: Organisation, title: str, **fields: Any) -> Demand:
+def make_drying_demand(organisation: Organisation, title: str, **fields: Any) -> Demand:
+    """A complete tea-drying demand of `organisation`, submitted for review just now unless
+    `status` and `submitted_at` say otherwise."""
     values: dict[str, Any] = {
-        "organisation": organisation,
-        "region_id": organisation.region_id,
-        "title": title,
         "description": f"{title}：详细描述现有工艺、遇到的问题和希望达到的效果。",
-        "category": Demand.Category.PROBLEM,
         "problem": "烘干后茶叶碎末率高达12%",
         "current_state": "使用链板式烘干机，温度靠人工调节",
         "target_indicators": "碎末率降到5%以下，单位能耗降低10%",
         "status": Demand.Status.SUBMITTED,
         "submitted_at": timezone.now(),
+        **fields,
     }
-    values.update(fields)
-    return Demand.objects.create(**values)
-
-
-@pytest.fixture
-def jinjiang() -> Organisation:
-    return make_enterprise("锦江茶业有限公司", "510104", "MA6200001")
+    return make_demand(organisation, title=title, **values)
 
 
 @pytest.fixture
@@ -66,33 +59,22 @@ def qingchuan() -> Organisation:
 
 
 @pytest.fixture
-def erin(jinjiang: Organisation) -> User:
-    return User.objects.create_user(
-        username="erin",
-        password=PASSWORD,
-        display_name="Erin",
-        role=Role.ENTERPRISE,
-        organisation=jinjiang,
-    )
-
-
-@pytest.fixture
-def submitted(jinjiang: Organisation, erin: User) -> Demand:
-    return make_demand(jinjiang, "茶叶烘干碎末率高", created_by=erin)
+def submitted(tea_company: Organisation, erin: User) -> Demand:
+    return make_drying_demand(tea_company, "茶叶烘干碎末率高", created_by=erin)
 
 
 # --- The queue ---------------------------------------------------------------------------
 
 
 def test_the_review_queue_lists_submitted_demands_in_jurisdiction_flagged_first(
-    alice: User, jinjiang: Organisation, qingchuan: Organisation
+    alice: User, tea_company: Organisation, qingchuan: Organisation
 ) -> None:
     earlier = timezone.now() - timezone.timedelta(days=2)
-    plain = make_demand(jinjiang, "普通需求", submitted_at=earlier)
-    flagged = make_demand(jinjiang, "套话需求", review_flags=["套话比例 64%"])
-    make_demand(jinjiang, "草稿需求", status=Demand.Status.DRAFT, submitted_at=None)
-    make_demand(jinjiang, "已发布需求", status=Demand.Status.PUBLISHED)
-    make_demand(qingchuan, "青川的需求")
+    plain = make_drying_demand(tea_company, "普通需求", submitted_at=earlier)
+    flagged = make_drying_demand(tea_company, "套话需求", review_flags=["套话比例 64%"])
+    make_drying_demand(tea_company, "草稿需求", status=Demand.Status.DRAFT, submitted_at=None)
+    make_drying_demand(tea_company, "已发布需求", status=Demand.Status.PUBLISHED)
+    make_drying_demand(qingchuan, "青川的需求")
     response = client_for(alice).get("/demands/staff/review/")
     assert response.status_code == 200
     assert [d.pk for d in response.context["page"]] == [flagged.pk, plain.pk]
@@ -117,9 +99,9 @@ def test_the_review_queue_follows_jurisdiction_for_every_staff_member(
 
 
 def test_the_staff_detail_shows_the_review_panel_and_keeps_the_ranked_experts(
-    alice: User, submitted: Demand, jinjiang: Organisation
+    alice: User, submitted: Demand, tea_company: Organisation
 ) -> None:
-    original = make_demand(jinjiang, "原需求", status=Demand.Status.PUBLISHED)
+    original = make_drying_demand(tea_company, "原需求", status=Demand.Status.PUBLISHED)
     submitted.review_flags = [f"疑似重复：与需求 #{original.pk}《原需求》相似度 0.91"]
     submitted.duplicate_of = original
     submitted.save(update_fields=["review_flags", "duplicate_of"])
@@ -215,9 +197,11 @@ def test_non_staff_cannot_accept_or_return_and_nothing_changes(
 
 
 def test_accepting_a_draft_is_refused_and_nothing_changes(
-    alice: User, jinjiang: Organisation
+    alice: User, tea_company: Organisation
 ) -> None:
-    draft = make_demand(jinjiang, "草稿需求", status=Demand.Status.DRAFT, submitted_at=None)
+    draft = make_drying_demand(
+        tea_company, "草稿需求", status=Demand.Status.DRAFT, submitted_at=None
+    )
     before = snapshot()
     response = client_for(alice).post(f"/cases/open/{draft.pk}/", follow=True)
     assert response.status_code == 200
@@ -291,9 +275,9 @@ def test_a_second_return_after_resubmission_sends_a_second_message(
 
 
 def test_returning_a_published_demand_is_refused_and_nothing_changes(
-    alice: User, jinjiang: Organisation
+    alice: User, tea_company: Organisation
 ) -> None:
-    published = make_demand(jinjiang, "已发布需求", status=Demand.Status.PUBLISHED)
+    published = make_drying_demand(tea_company, "已发布需求", status=Demand.Status.PUBLISHED)
     before = snapshot()
     response = client_for(alice).post(
         f"/demands/staff/{published.pk}/return/", {"reasons": "补充材料"}, follow=True
@@ -315,17 +299,17 @@ def test_returning_a_published_demand_is_refused_and_nothing_changes(
     ],
 )
 def test_a_move_outside_the_table_is_refused_and_nothing_changes(
-    jinjiang: Organisation, alice: User, from_status: str, to_status: str
+    tea_company: Organisation, alice: User, from_status: str, to_status: str
 ) -> None:
-    demand = make_demand(jinjiang, "需求", status=from_status, return_reasons="原因")
+    demand = make_drying_demand(tea_company, "需求", status=from_status, return_reasons="原因")
     before = snapshot()
     with pytest.raises(DemandError, match="不能改为"):
         demand_transition(demand=demand, to_status=to_status, actor=alice)
     assert snapshot() == before
 
 
-def test_a_move_from_a_stale_status_is_refused(jinjiang: Organisation, alice: User) -> None:
-    demand = make_demand(jinjiang, "需求")
+def test_a_move_from_a_stale_status_is_refused(tea_company: Organisation, alice: User) -> None:
+    demand = make_drying_demand(tea_company, "需求")
     Demand.objects.filter(pk=demand.pk).update(status=Demand.Status.WITHDRAWN)
     before = snapshot()
     with pytest.raises(CaseError):
@@ -333,17 +317,17 @@ def test_a_move_from_a_stale_status_is_refused(jinjiang: Organisation, alice: Us
     assert snapshot() == before
 
 
-def test_a_returned_demand_must_say_why_in_the_database(jinjiang: Organisation) -> None:
+def test_a_returned_demand_must_say_why_in_the_database(tea_company: Organisation) -> None:
     with pytest.raises(IntegrityError):
-        make_demand(jinjiang, "需求", status=Demand.Status.RETURNED, return_reasons="")
+        make_drying_demand(tea_company, "需求", status=Demand.Status.RETURNED, return_reasons="")
 
 
 # --- Staff list --------------------------------------------------------------------------
 
 
-def test_the_staff_list_filters_by_status(alice: User, jinjiang: Organisation) -> None:
-    sub = make_demand(jinjiang, "待审核需求")
-    pub = make_demand(jinjiang, "已发布需求", status=Demand.Status.PUBLISHED)
+def test_the_staff_list_filters_by_status(alice: User, tea_company: Organisation) -> None:
+    sub = make_drying_demand(tea_company, "待审核需求")
+    pub = make_drying_demand(tea_company, "已发布需求", status=Demand.Status.PUBLISHED)
     client = client_for(alice)
     assert [d.pk for d in client.get("/demands/staff/?status=submitted").context["page"]] == [
         sub.pk
@@ -359,7 +343,7 @@ def test_the_staff_list_filters_by_status(alice: User, jinjiang: Organisation) -
 
 @pytest.mark.parametrize("url", ["/demands/staff/review/", "/demands/staff/?status=submitted"])
 def test_the_staff_lists_use_a_fixed_number_of_queries(
-    alice: User, jinjiang: Organisation, url: str
+    alice: User, tea_company: Organisation, url: str
 ) -> None:
     client = client_for(alice)
 
@@ -371,22 +355,25 @@ def test_the_staff_lists_use_a_fixed_number_of_queries(
     def add(n: int, offset: int) -> None:
         for i in range(n):
             other = make_enterprise(f"企业{offset + i}", "510104", f"MA63{offset + i:05d}")
-            make_demand(other, f"需求{offset + i}", review_flags=["套话比例 60%"] if i % 2 else [])
+            make_drying_demand(
+                other, f"需求{offset + i}", review_flags=["套话比例 60%"] if i % 2 else []
+            )
 
     add(2, 0)
     client.get(url)  # warm up: the first request also writes the session
     two_rows = count()
     add(4, 2)
     assert len(client.get(url).context["page"]) == 6
-    assert count() == two_rows
+    six_rows = count()
+    assert two_rows == six_rows == 6
 
 
 def test_a_demand_that_arrives_submitted_can_be_flagged_without_moving_it(
-    jinjiang: Organisation,
+    tea_company: Organisation,
 ) -> None:
-    original = make_demand(jinjiang, "茶叶烘干碎末率高", status=Demand.Status.PUBLISHED)
+    original = make_drying_demand(tea_company, "茶叶烘干碎末率高", status=Demand.Status.PUBLISHED)
     other_county = make_enterprise("锦江另一家茶企", "510104", "MA6200009")
-    paper = make_demand(other_county, "茶叶烘干碎末率高", source=Demand.Source.PAPER)
+    paper = make_drying_demand(other_county, "茶叶烘干碎末率高", source=Demand.Source.PAPER)
     flags = demand_flags_refresh(demand=paper)
     paper.refresh_from_db()
     assert flags == [f"疑似重复：与需求 #{original.pk}《茶叶烘干碎末率高》相似度 1.00"]

@@ -3,10 +3,7 @@ conflict of interest or an expert already asked, and staff send the ones they ti
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
 import time_machine
@@ -18,30 +15,14 @@ from kejiyun.cases.clock.services import case_escalate
 from kejiyun.cases.dockings.services import docking_send
 from kejiyun.cases.models import Case, DockingRequest, Step
 from kejiyun.cases.workflow.services import case_open, case_transition
-from kejiyun.matching.index import match_index_reset
 from kejiyun.matching.selectors import docking_plan
-from tests.conftest import client_for, make_enterprise
-from tests.test_matching_wiring import tea_demand, tea_expert
+from tests.builders import client_for, make_tea_demand, make_tea_expert
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _match_index(settings: Any, tmp_path: Path) -> Iterator[Path]:
-    settings.MATCH_EMBEDDER = "none"
-    settings.MATCH_INDEX_DIR = tmp_path / "match-index"
-    match_index_reset()
-    yield settings.MATCH_INDEX_DIR
-    match_index_reset()
-
-
-@pytest.fixture
-def tea_company() -> Organisation:
-    return make_enterprise("锦江茶业有限公司", "510104", "MA6100001")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("match_index")]
 
 
 def matching_case(actor: User, org: Organisation, n: int) -> Case:
-    demand = tea_demand(org, title=f"茶叶病虫害绿色防控技术（{n}期）")
+    demand = make_tea_demand(org, title=f"茶叶病虫害绿色防控技术（{n}期）")
     case = case_open(demand=demand, actor=actor)
     for step in (Step.DIAGNOSIS, Step.MATCHING):
         case_transition(case=case, to_step=step, actor=actor)
@@ -51,10 +32,10 @@ def matching_case(actor: User, org: Organisation, n: int) -> Case:
 def test_no_expert_is_proposed_for_more_cases_than_their_free_capacity(
     alice: User, tea_company: Organisation
 ):
-    tina = tea_expert()
+    tina = make_tea_expert()
     tina.capacity = 2
     tina.save()
-    nina = tea_expert("nina", "13900000005", county="510822")  # further away: ranks lower
+    nina = make_tea_expert("nina", "13900000005", county_code="510822")  # further away: ranks lower
     nina.capacity = 1
     nina.save()
     cases = [matching_case(alice, tea_company, n) for n in range(4)]
@@ -70,8 +51,8 @@ def test_no_expert_is_proposed_for_more_cases_than_their_free_capacity(
 def test_conflicts_and_experts_already_asked_are_never_proposed(
     alice: User, tea_company: Organisation
 ):
-    insider = tea_expert(employer=tea_company.name)
-    outsider = tea_expert("nina", "13900000005")
+    insider = make_tea_expert(employer=tea_company.name)
+    outsider = make_tea_expert("nina", "13900000005")
     case = matching_case(alice, tea_company, 1)
     plan = docking_plan(user=alice)
     assert [(p.case, p.profile) for p in plan.proposals] == [(case, outsider)]
@@ -83,7 +64,7 @@ def test_conflicts_and_experts_already_asked_are_never_proposed(
 def test_staff_send_the_ticked_proposals_and_only_for_their_own_cases(
     alice: User, charlie: User, tea_company: Organisation
 ):
-    tina = tea_expert()
+    tina = make_tea_expert()
     case = matching_case(alice, tea_company, 1)
     client = client_for(alice)
     page = client.get("/matching/docking-plan/").content.decode()
@@ -101,7 +82,7 @@ def test_staff_send_the_ticked_proposals_and_only_for_their_own_cases(
 
 def test_the_plan_page_uses_a_fixed_number_of_queries(alice: User, tea_company: Organisation):
     for i in range(3):
-        tea_expert(f"e{i}", f"1390000010{i}")
+        make_tea_expert(f"e{i}", f"1390000010{i}")
     client = client_for(alice)
     counts = []
     for n in (2, 6):
@@ -111,13 +92,13 @@ def test_the_plan_page_uses_a_fixed_number_of_queries(alice: User, tea_company: 
         with CaptureQueriesContext(connection) as ctx:
             client.get("/matching/docking-plan/")
         counts.append(len(ctx.captured_queries))
-    assert counts[0] == counts[1]
+    assert counts == [9, 9]
 
 
 def test_escalated_cases_do_not_crowd_out_the_ones_county_staff_may_act_on(
     alice: User, bob: User, tea_company: Organisation
 ):
-    tina = tea_expert()
+    tina = make_tea_expert()
     with time_machine.travel("2026-06-01 09:00:00+08:00", tick=False) as clock:
         gone = matching_case(alice, tea_company, 1)
         clock.shift(timedelta(days=8))
@@ -128,7 +109,7 @@ def test_escalated_cases_do_not_crowd_out_the_ones_county_staff_may_act_on(
 
 
 def test_malformed_pairs_are_ignored_not_a_server_error(alice: User, tea_company: Organisation):
-    tea_expert()
+    make_tea_expert()
     matching_case(alice, tea_company, 1)
     for junk in ("²:1", "٣:٤", "1:2:3", "-1:2", "9" * 40 + ":1", ""):
         response = client_for(alice).post("/matching/docking-plan/", {"pair": [junk]}, follow=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,24 +19,9 @@ from kejiyun.matching.index import experts_engine, match_index_reset, match_inde
 from kejiyun.matching.selectors import experts_for_demand
 from kejiyun.matchlog.models import IndexChange
 from kejiyun.matchlog.services import EXPERTS, index_change_record, index_changes_prune
-from tests.conftest import make_enterprise
-from tests.test_matching_wiring import tea_demand, tea_expert
+from tests.builders import make_tea_demand, make_tea_expert
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _match_index(settings: Any, tmp_path: Path) -> Iterator[Path]:
-    settings.MATCH_EMBEDDER = "none"
-    settings.MATCH_INDEX_DIR = tmp_path / "match-index"
-    match_index_reset()
-    yield settings.MATCH_INDEX_DIR
-    match_index_reset()
-
-
-@pytest.fixture
-def tea_company() -> Organisation:
-    return make_enterprise("锦江茶业有限公司", "510104", "MA6100001")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("match_index")]
 
 
 def names(demand: Any) -> list[str]:
@@ -47,8 +31,8 @@ def names(demand: Any) -> list[str]:
 def test_an_edit_logged_in_the_change_log_is_seen_by_the_next_query_without_a_rebuild(
     tea_company: Organisation, monkeypatch: pytest.MonkeyPatch
 ):
-    tina = tea_expert()
-    demand = tea_demand(tea_company)
+    tina = make_tea_expert()
+    demand = make_tea_demand(tea_company)
     assert names(demand) == ["tina"]
     engine = experts_engine()
     builds: list[str] = []
@@ -66,9 +50,9 @@ def test_an_edit_logged_in_the_change_log_is_seen_by_the_next_query_without_a_re
 
 
 def test_a_deleted_profile_logged_in_the_change_log_disappears(tea_company: Organisation):
-    tina = tea_expert()
-    nina = tea_expert("nina", "13900000005")
-    demand = tea_demand(tea_company)
+    tina = make_tea_expert()
+    nina = make_tea_expert("nina", "13900000005")
+    demand = make_tea_demand(tea_company)
     assert sorted(names(demand)) == ["nina", "tina"]
     pk = nina.pk
     nina.user.delete()
@@ -78,18 +62,18 @@ def test_a_deleted_profile_logged_in_the_change_log_disappears(tea_company: Orga
 
 
 def test_rows_added_without_a_log_entry_still_trigger_a_rebuild(tea_company: Organisation):
-    tea_expert()
-    demand = tea_demand(tea_company)
+    make_tea_expert()
+    demand = make_tea_demand(tea_company)
     assert names(demand) == ["tina"]
-    tea_expert("nina", "13900000005")  # written directly, as bulk loaders do
+    make_tea_expert("nina", "13900000005")  # written directly, as bulk loaders do
     assert sorted(names(demand)) == ["nina", "tina"]
 
 
 def test_a_new_process_opens_the_saved_index_and_replays_only_the_tail(
-    tea_company: Organisation, _match_index: Path, monkeypatch: pytest.MonkeyPatch
+    tea_company: Organisation, match_index: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    tina = tea_expert()
-    pigs = tea_demand(
+    tina = make_tea_expert()
+    pigs = make_tea_demand(
         tea_company,
         title="生猪规模化养殖技术",
         description="猪场需要生猪规模化养殖指导。",
@@ -107,24 +91,24 @@ def test_a_new_process_opens_the_saved_index_and_replays_only_the_tail(
     assert "生猪" in experts_for_demand(demand=pigs)[0].matched_terms_label
 
     assert match_index_sync() == {"experts": 0, "demands": 0, "teams": 0, "results": 0}
-    saved = sorted(p.name for p in _match_index.iterdir() if p.name.startswith("experts"))
+    saved = sorted(p.name for p in match_index.iterdir() if p.name.startswith("experts"))
     assert saved == [f"experts-none-1-{tina.pk}-{cursor}"]
 
 
 def test_an_expert_who_declined_a_kind_of_demand_ranks_lower_for_it(
     alice: User, tea_company: Organisation
 ):
-    tina = tea_expert()
-    nina = tea_expert("nina", "13900000005")
-    first = tea_demand(tea_company)
+    tina = make_tea_expert()
+    nina = make_tea_expert("nina", "13900000005")
+    first = make_tea_demand(tea_company)
     case = case_open(demand=first, actor=alice)
     for step in (Step.DIAGNOSIS, Step.MATCHING):
         case_transition(case=case, to_step=step, actor=alice)
-    before = names(tea_demand(tea_company, title="茶叶病虫害绿色防控技术（二期）"))
+    before = names(make_tea_demand(tea_company, title="茶叶病虫害绿色防控技术（二期）"))
     declined = tina if before[0] == "tina" else nina
     docking = docking_send(case=case, expert=declined, actor=alice)
     docking_respond(docking=docking, actor=declined.user, accept=False, reason="不做病虫害")
-    second = tea_demand(tea_company, title="茶叶病虫害绿色防控技术（三期）")
+    second = make_tea_demand(tea_company, title="茶叶病虫害绿色防控技术（三期）")
     after = names(second)
     assert after[-1] == declined.user.username
     result = next(r for r in experts_for_demand(demand=second) if r.profile == declined)
@@ -132,7 +116,7 @@ def test_an_expert_who_declined_a_kind_of_demand_ranks_lower_for_it(
 
 
 def test_old_log_entries_are_pruned(tea_company: Organisation):
-    tina = tea_expert()
+    tina = make_tea_expert()
     index_change_record(kind=EXPERTS, object_ids=[tina.pk, tina.pk])
     assert IndexChange.objects.count() == 1
     assert index_changes_prune() == 0
@@ -148,9 +132,9 @@ def test_old_log_entries_are_pruned(tea_company: Organisation):
 def test_a_change_that_commits_after_a_later_one_is_still_applied(tea_company: Organisation):
     """Ids are handed out at insert, not at commit: a lower id can appear after a higher one
     was applied. The log count catches it and recent rows are read again."""
-    tina = tea_expert()
-    nina = tea_expert("nina", "13900000005")
-    demand = tea_demand(tea_company)
+    tina = make_tea_expert()
+    nina = make_tea_expert("nina", "13900000005")
+    demand = make_tea_demand(tea_company)
     assert sorted(names(demand)) == ["nina", "tina"]
     IndexChange.objects.create(id=10_000, kind=EXPERTS, object_id=tina.pk)
     assert sorted(names(demand)) == ["nina", "tina"]  # applied; the cursor is now 10,000
@@ -162,20 +146,20 @@ def test_a_change_that_commits_after_a_later_one_is_still_applied(tea_company: O
 
 
 def test_a_new_process_re_reads_changes_from_when_the_saved_rows_were_read(
-    tea_company: Organisation, _match_index: Path
+    tea_company: Organisation, match_index: Path
 ):
     """A slow build saves long after it read the rows: the saved index remembers the read
     time, not the save time, so a change that committed late during the build is applied."""
-    tina = tea_expert()
-    nina = tea_expert("nina", "13900000005")
-    demand = tea_demand(tea_company)
+    tina = make_tea_expert()
+    nina = make_tea_expert("nina", "13900000005")
+    demand = make_tea_demand(tea_company)
     IndexChange.objects.create(id=10_000, kind=EXPERTS, object_id=tina.pk)
     call_command("rebuild_match_index", stdout=io.StringIO())
     nina.fields, nina.keywords = "畜牧学", "生猪、养殖"
     nina.capability = "从事生猪规模化养殖。"
     nina.save()
     IndexChange.objects.create(id=5_000, kind=EXPERTS, object_id=nina.pk)
-    for saved in _match_index.iterdir():  # as if the save had finished ten minutes later
+    for saved in match_index.iterdir():  # as if the save had finished ten minutes later
         later = saved.stat().st_mtime + 600
         os.utime(saved, (later, later))
     match_index_reset()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +9,6 @@ import pytest
 from kejiyun.accounts.models import Organisation, User
 from kejiyun.cases.models import Step
 from kejiyun.cases.workflow.services import case_open, case_transition
-from kejiyun.matching.index import match_index_reset
 from kejiyun.matching.selectors import results_for_demand, teams_for_demand
 from kejiyun.regions.models import Region
 from kejiyun.talent.services import (
@@ -22,24 +19,9 @@ from kejiyun.talent.services import (
     tech_result_create,
     tech_result_delete,
 )
-from tests.conftest import client_for, make_enterprise
-from tests.test_matching_wiring import pig_expert, tea_demand, tea_expert
+from tests.builders import client_for, make_pig_expert, make_tea_demand, make_tea_expert
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _match_index(settings: Any, tmp_path: Path) -> Iterator[Path]:
-    settings.MATCH_EMBEDDER = "none"
-    settings.MATCH_INDEX_DIR = tmp_path / "match-index"
-    match_index_reset()
-    yield settings.MATCH_INDEX_DIR
-    match_index_reset()
-
-
-@pytest.fixture
-def tea_company() -> Organisation:
-    return make_enterprise("锦江茶业有限公司", "510104", "MA6100001")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("match_index")]
 
 
 def tea_studio(lead: Any) -> Any:
@@ -58,8 +40,8 @@ def tea_studio(lead: Any) -> Any:
 
 
 def test_a_tea_demand_ranks_the_tea_studio_above_the_pig_team(tea_company: Organisation):
-    tea = tea_studio(tea_expert())
-    pig = pig_expert()
+    tea = tea_studio(make_tea_expert())
+    pig = make_pig_expert()
     pigs = team_create(
         lead=pig,
         actor=pig.user,
@@ -72,15 +54,15 @@ def test_a_tea_demand_ranks_the_tea_studio_above_the_pig_team(tea_company: Organ
             description="生猪规模化养殖技术。",
         ),
     )
-    rows = teams_for_demand(demand=tea_demand(tea_company))
+    rows = teams_for_demand(demand=make_tea_demand(tea_company))
     assert rows[0].team == tea
     assert "绿色防控" in rows[0].matched_terms_label
     assert pigs not in [r.team for r in rows[:1]]
 
 
 def test_results_follow_creation_and_deletion_through_the_change_log(tea_company: Organisation):
-    tina = tea_expert()
-    demand = tea_demand(tea_company)
+    tina = make_tea_expert()
+    demand = make_tea_demand(tea_company)
     assert results_for_demand(demand=demand) == []
     result = tech_result_create(
         profile=tina,
@@ -103,8 +85,8 @@ def test_results_follow_creation_and_deletion_through_the_change_log(tea_company
 
 
 def test_a_team_edit_is_followed(tea_company: Organisation):
-    studio = tea_studio(tea_expert())
-    demand = tea_demand(tea_company)
+    studio = tea_studio(make_tea_expert())
+    demand = make_tea_demand(tea_company)
     assert [r.team for r in teams_for_demand(demand=demand)] == [studio]
     team_update(
         team=studio,
@@ -124,9 +106,9 @@ def test_a_team_edit_is_followed(tea_company: Organisation):
 def test_the_case_page_lists_experts_teams_and_results_while_matching(
     alice: User, tea_company: Organisation
 ):
-    tina = tea_expert()
+    tina = make_tea_expert()
     studio = tea_studio(tina)
-    case = case_open(demand=tea_demand(tea_company), actor=alice)
+    case = case_open(demand=make_tea_demand(tea_company), actor=alice)
     client = client_for(alice)
     html = client.get(f"/cases/{case.pk}/").content.decode()
     assert 'data-testid="matches-slot"' not in html  # not yet: the case is in intake
@@ -147,14 +129,14 @@ def test_the_case_page_lists_experts_teams_and_results_while_matching(
 def test_the_staff_demand_page_lists_studios_and_results_with_reasons(
     alice: User, tea_company: Organisation
 ):
-    tina = tea_expert()
+    tina = make_tea_expert()
     studio = tea_studio(tina)
     result = tech_result_create(
         profile=tina,
         actor=tina.user,
         data=ResultData(kind="variety", title="川茶绿色防控示范技术", fields="茶学、绿色防控"),
     )
-    demand = tea_demand(tea_company)
+    demand = make_tea_demand(tea_company)
     html = client_for(alice).get(f"/matching/demands/{demand.pk}/").content.decode()
     assert f'data-team="{studio.pk}"' in html
     assert f'data-result="{result.pk}"' in html

@@ -4,9 +4,7 @@ ranked demands, conflicts are flagged, the index follows new rows and can be reb
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -25,79 +23,17 @@ from kejiyun.matching.index import match_index_reset
 from kejiyun.matching.selectors import demands_for_expert, experts_for_demand
 from kejiyun.talent.models import TalentProfile
 from kejiyun_match import ConflictPolicy, normalise_text
-from tests.conftest import client_for, make_enterprise, make_worker
+from tests.builders import (
+    client_for,
+    make_demand,
+    make_enterprise,
+    make_expert,
+    make_pig_expert,
+    make_tea_demand,
+    make_tea_expert,
+)
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _match_index(settings: Any, tmp_path: Path) -> Iterator[Path]:
-    settings.MATCH_EMBEDDER = "none"
-    settings.MATCH_INDEX_DIR = tmp_path / "match-index"
-    match_index_reset()
-    yield settings.MATCH_INDEX_DIR
-    match_index_reset()
-
-
-def expert(
-    username: str,
-    county: str,
-    mobile: str,
-    *,
-    fields: str,
-    keywords: str,
-    capability: str,
-    employer: str = "四川农业大学",
-) -> TalentProfile:
-    profile = make_worker(username, county, mobile)
-    profile.fields = fields
-    profile.keywords = keywords
-    profile.capability = capability
-    profile.employer = employer
-    profile.title = "研究员"
-    profile.save()
-    return profile
-
-
-def tea_expert(username: str = "tina", mobile: str = "13900000001", **kw: str) -> TalentProfile:
-    return expert(
-        username,
-        kw.pop("county", "510104"),
-        mobile,
-        fields="茶学、植物保护",
-        keywords="茶叶、绿色防控、茶园管理",
-        capability="长期从事茶叶病虫害绿色防控和茶园土壤改良技术推广。",
-        **kw,
-    )
-
-
-def pig_expert() -> TalentProfile:
-    return expert(
-        "peter",
-        "510104",
-        "13900000002",
-        fields="畜牧学",
-        keywords="生猪、养殖、疫病防控",
-        capability="从事生猪规模化养殖与非洲猪瘟疫病防控。",
-    )
-
-
-def tea_demand(organisation: Organisation, **kw: Any) -> Demand:
-    defaults: dict[str, Any] = {
-        "region_id": "510104",
-        "title": "茶叶病虫害绿色防控技术",
-        "description": "茶园近年茶小绿叶蝉危害严重，需要茶叶病虫害绿色防控方案和现场指导。",
-        "category": Demand.Category.PROBLEM,
-        "industry": "茶学",
-        "status": Demand.Status.PUBLISHED,
-    }
-    defaults.update(kw)
-    return Demand.objects.create(organisation=organisation, **defaults)
-
-
-@pytest.fixture
-def tea_company() -> Organisation:
-    return make_enterprise("锦江茶业有限公司", "510104", "MA6100001")
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("match_index")]
 
 
 def expert_positions(html: str, *profiles: TalentProfile) -> list[int]:
@@ -112,9 +48,9 @@ def expert_item(html: str, profile: TalentProfile) -> str:
 def test_a_tea_demand_ranks_the_tea_expert_above_the_pig_expert_and_shows_the_matched_term(
     alice: User, tea_company: Organisation
 ) -> None:
-    pig = pig_expert()
-    tea = tea_expert()
-    demand = tea_demand(tea_company)
+    pig = make_pig_expert()
+    tea = make_tea_expert()
+    demand = make_tea_demand(tea_company)
 
     response = client_for(alice).get(f"/matching/demands/{demand.pk}/")
 
@@ -135,7 +71,7 @@ def test_a_tea_demand_ranks_the_tea_expert_above_the_pig_expert_and_shows_the_ma
 def test_the_staff_list_links_each_demand_to_its_page(
     alice: User, tea_company: Organisation
 ) -> None:
-    demand = tea_demand(tea_company)
+    demand = make_tea_demand(tea_company)
     html = client_for(alice).get("/demands/staff/").content.decode()
     assert f'href="/demands/staff/{demand.pk}/"' in html
 
@@ -143,9 +79,9 @@ def test_the_staff_list_links_each_demand_to_its_page(
 def test_explanations_name_only_terms_really_in_the_experts_text(
     tea_company: Organisation,
 ) -> None:
-    tea_expert()
-    pig_expert()
-    expert(
+    make_tea_expert()
+    make_pig_expert()
+    make_expert(
         "sam",
         "510822",
         "13900000003",
@@ -153,7 +89,7 @@ def test_explanations_name_only_terms_really_in_the_experts_text(
         keywords="土壤改良、有机肥",
         capability="茶园和果园的土壤改良与测土配方施肥。",
     )
-    demand = tea_demand(tea_company)
+    demand = make_tea_demand(tea_company)
 
     rows = experts_for_demand(demand=demand)
 
@@ -172,9 +108,9 @@ def test_explanations_name_only_terms_really_in_the_experts_text(
 def test_an_expert_of_the_demanding_organisation_is_flagged_as_a_conflict(
     alice: User, tea_company: Organisation
 ) -> None:
-    insider = tea_expert("ivan", "13900000004", employer="锦江茶业有限公司")
-    outsider = tea_expert()
-    demand = tea_demand(tea_company)
+    insider = make_tea_expert("ivan", "13900000004", employer="锦江茶业有限公司")
+    outsider = make_tea_expert()
+    demand = make_tea_demand(tea_company)
 
     html = client_for(alice).get(f"/matching/demands/{demand.pk}/").content.decode()
 
@@ -184,16 +120,16 @@ def test_an_expert_of_the_demanding_organisation_is_flagged_as_a_conflict(
 
 
 def test_county_staff_of_another_county_get_a_404_and_nothing_changes(
-    alice: User, bob: User, charlie: User, tea_company: Organisation, _match_index: Path
+    alice: User, bob: User, charlie: User, tea_company: Organisation, match_index: Path
 ) -> None:
-    tea_expert()
-    demand = tea_demand(tea_company)
+    make_tea_expert()
+    demand = make_tea_demand(tea_company)
     before = list(Demand.objects.values())
 
     for url in (f"/demands/staff/{demand.pk}/", f"/matching/demands/{demand.pk}/"):
         assert client_for(charlie).get(url).status_code == 404, url
     assert list(Demand.objects.values()) == before
-    assert not _match_index.exists()  # refused before any matching ran
+    assert not match_index.exists()  # refused before any matching ran
     assert client_for(bob).get(f"/demands/staff/{demand.pk}/").status_code == 200
     assert client_for(bob).get(f"/matching/demands/{demand.pk}/").status_code == 200
     assert client_for(alice).get("/demands/staff/999999/").status_code == 404
@@ -203,8 +139,8 @@ def test_county_staff_of_another_county_get_a_404_and_nothing_changes(
 def test_a_worker_who_is_not_staff_gets_a_404_on_the_demand_page(
     tea_company: Organisation,
 ) -> None:
-    worker = tea_expert()
-    demand = tea_demand(tea_company)
+    worker = make_tea_expert()
+    demand = make_tea_demand(tea_company)
     assert client_for(worker.user).get(f"/demands/staff/{demand.pk}/").status_code == 404
     assert client_for(worker.user).get(f"/matching/demands/{demand.pk}/").status_code == 404
 
@@ -213,18 +149,15 @@ def test_the_worker_dashboard_lists_the_matching_demand_first(
     tea_company: Organisation,
 ) -> None:
     farm = make_enterprise("锦江生猪养殖场", "510104", "MA6100002")
-    pig_demand = Demand.objects.create(
-        organisation=farm,
-        region_id="510104",
+    pig_demand = make_demand(
+        farm,
         title="生猪养殖疫病防控",
         description="规模化生猪养殖场需要非洲猪瘟疫病防控指导。",
-        category=Demand.Category.PROBLEM,
         industry="畜牧学",
-        status=Demand.Status.PUBLISHED,
     )
-    demand = tea_demand(tea_company)
-    draft = tea_demand(tea_company, title="茶叶绿色防控草稿", status=Demand.Status.DRAFT)
-    worker = tea_expert()
+    demand = make_tea_demand(tea_company)
+    draft = make_tea_demand(tea_company, title="茶叶绿色防控草稿", status=Demand.Status.DRAFT)
+    worker = make_tea_expert()
 
     html = client_for(worker.user).get("/dashboard/").content.decode()
 
@@ -238,16 +171,16 @@ def test_the_worker_dashboard_lists_the_matching_demand_first(
 
 
 def test_a_worker_sees_no_demand_of_their_own_employer(tea_company: Organisation) -> None:
-    tea_demand(tea_company)
-    insider = tea_expert("ivan", "13900000004", employer="锦江茶业有限公司")
+    make_tea_demand(tea_company)
+    insider = make_tea_expert("ivan", "13900000004", employer="锦江茶业有限公司")
     assert demands_for_expert(profile=insider) == []
 
 
 def test_a_worker_without_a_profile_still_sees_the_citys_newest_demands(
     tea_company: Organisation,
 ) -> None:
-    tea_demand(tea_company)
-    worker = tea_expert()
+    make_tea_demand(tea_company)
+    worker = make_tea_expert()
     user = worker.user
     worker.delete()
     html = client_for(User.objects.get(pk=user.pk)).get("/dashboard/").content.decode()
@@ -256,16 +189,16 @@ def test_a_worker_without_a_profile_still_sees_the_citys_newest_demands(
 
 
 def test_rebuild_match_index_saves_the_index_and_a_new_expert_appears_after_the_count_changes(
-    tea_company: Organisation, _match_index: Path
+    tea_company: Organisation, match_index: Path
 ) -> None:
-    tea_expert()
-    demand = tea_demand(tea_company)
+    make_tea_expert()
+    demand = make_tea_demand(tea_company)
     out = io.StringIO()
 
     call_command("rebuild_match_index", stdout=out)
 
     assert "match index: 1 experts, 1 demands" in out.getvalue()
-    assert sorted(p.name for p in _match_index.iterdir()) == [
+    assert sorted(p.name for p in match_index.iterdir()) == [
         f"demands-none-1-{demand.pk}-0",
         f"experts-none-1-{TalentProfile.objects.get().pk}-0",
         "results-none-0-0-0",
@@ -273,10 +206,10 @@ def test_rebuild_match_index_saves_the_index_and_a_new_expert_appears_after_the_
     ]
     assert [r.profile.user.username for r in experts_for_demand(demand=demand)] == ["tina"]
 
-    newcomer = tea_expert("nina", "13900000005", county="510822")
+    newcomer = make_tea_expert("nina", "13900000005", county_code="510822")
     names = [r.profile.user.username for r in experts_for_demand(demand=demand)]
     assert names == ["tina", "nina"]  # the same text; the local expert first
-    assert sorted(p.name for p in _match_index.iterdir() if p.name.startswith("experts")) == [
+    assert sorted(p.name for p in match_index.iterdir() if p.name.startswith("experts")) == [
         f"experts-none-2-{newcomer.pk}-0"
     ]
 
@@ -287,12 +220,12 @@ def test_rebuild_match_index_saves_the_index_and_a_new_expert_appears_after_the_
 def test_the_demand_pages_query_count_does_not_grow_with_the_number_of_experts(
     alice: User, tea_company: Organisation
 ) -> None:
-    demand = tea_demand(tea_company)
+    demand = make_tea_demand(tea_company)
     client = client_for(alice)
     counts = []
     for n in range(2):
         for i in range(4):
-            tea_expert(f"t{n}{i}", f"1390000{n}{i:03d}")
+            make_tea_expert(f"t{n}{i}", f"1390000{n}{i:03d}")
         client.get(f"/matching/demands/{demand.pk}/")  # builds the index after the new rows
         with CaptureQueriesContext(connection) as ctx:
             response = client.get(f"/matching/demands/{demand.pk}/", headers={"HX-Request": "true"})
@@ -306,8 +239,8 @@ def test_the_demand_pages_query_count_does_not_grow_with_the_number_of_experts(
 def test_adapters_put_the_right_fields_into_profiles_and_queries(
     tea_company: Organisation,
 ) -> None:
-    profile = tea_expert()
-    demand = tea_demand(tea_company)
+    profile = make_tea_expert()
+    demand = make_tea_demand(tea_company)
 
     match = talent_profile_to_match(profile)
     assert match.id == f"expert:{profile.pk}"
@@ -336,14 +269,14 @@ def test_adapters_put_the_right_fields_into_profiles_and_queries(
 
 
 def test_region_tiers_run_county_city_chengyu_province(tea_company: Organisation) -> None:
-    demand = tea_demand(tea_company)
+    demand = make_tea_demand(tea_company)
     for username, county, mobile in [
         ("local", "510104", "13900000011"),  # 锦江区, the demand's county
         ("city", "510116", "13900000012"),  # 双流区, 成都市
         ("mianyang", "510703", "13900000013"),  # 涪城区, 绵阳市: in the 成渝 circle
         ("guangyuan", "510822", "13900000014"),  # 青川县, 广元市: Sichuan, outside it
     ]:
-        tea_expert(username, mobile, county=county)
+        make_tea_expert(username, mobile, county_code=county)
 
     rows = experts_for_demand(demand=demand)
 

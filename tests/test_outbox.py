@@ -22,7 +22,7 @@ from kejiyun.notifications.services import (
     outbox_enqueue,
     outbox_enqueue_many,
 )
-from tests.conftest import PASSWORD, client_for
+from tests.builders import DORA_MOBILE, PASSWORD, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -35,18 +35,6 @@ def _clock(time_machine: Any) -> None:
     time_machine.move_to(NOW, tick=False)
 
 
-@pytest.fixture
-def dora(db: None) -> User:
-    return User.objects.create_user(
-        username="dora",
-        password=PASSWORD,
-        display_name="Dora",
-        mobile="13712345678",
-        role=Role.CITIZEN,
-        region_id="510104",
-    )
-
-
 class FlakyChannel:
     """Fails the first `failures` sends, then writes an inbox row like the real adapter."""
 
@@ -57,7 +45,7 @@ class FlakyChannel:
     def send(self, message: OutboxMessage) -> None:
         self.calls += 1
         if self.calls <= self.failures:
-            raise ConnectionError("gateway down for 13712345678")
+            raise ConnectionError(f"gateway down for {DORA_MOBILE}")
         channels.InAppChannel().send(message)
 
 
@@ -274,7 +262,7 @@ def test_sms_goes_through_the_sms_backend_and_needs_a_number(dora: User) -> None
     result = outbox_dispatch(now=NOW)
 
     assert (result.sent, result.retried) == (1, 1)
-    assert list(SmsMessage.objects.values_list("mobile", flat=True)) == ["13712345678"]
+    assert list(SmsMessage.objects.values_list("mobile", flat=True)) == [DORA_MOBILE]
     assert "汛期防灾提醒" in SmsMessage.objects.get().body
     failed = OutboxMessage.objects.get(idempotency_key="sms2")
     assert failed.last_error == "ChannelError: SMS message without a mobile number"

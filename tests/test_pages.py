@@ -6,7 +6,7 @@ from django.test import Client, override_settings
 
 from kejiyun.accounts.models import Role, User
 from kejiyun.popsci.models import Article, Topic
-from tests.conftest import client_for
+from tests.builders import client_for
 
 pytestmark = pytest.mark.django_db
 

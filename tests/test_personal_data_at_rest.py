@@ -18,8 +18,14 @@ from kejiyun.accounts.models import User
 from kejiyun.common.crypto import SealError, lookup_hash, parse_keys, seal, unseal
 from kejiyun.spreadsheets.models import ImportBatch
 from kejiyun.talent.models import ID_NUMBER_PURPOSE, TalentProfile
-from tests.conftest import client_for
-from tests.test_spreadsheets_import import ID_NUMBER, WORKER_HEADERS, upload_batch, worker_row, xlsx
+from tests.builders import (
+    ID_NUMBER,
+    WORKER_HEADERS,
+    client_for,
+    make_xlsx,
+    upload_batch,
+    worker_row,
+)
 
 KEY1 = base64.b64encode(b"1" * 32).decode()
 KEY2 = base64.b64encode(b"2" * 32).decode()
@@ -79,7 +85,7 @@ def test_the_lookup_hash_is_keyed_and_stable() -> None:
 @pytest.mark.django_db
 def test_raw_rows_and_a_dump_hold_no_plaintext_id_number_after_an_import(alice: User) -> None:
     client = client_for(alice)
-    batch = upload_batch(client, "workers", xlsx(WORKER_HEADERS, [worker_row()]))
+    batch = upload_batch(client, "workers", make_xlsx(WORKER_HEADERS, [worker_row()]))
     with connection.cursor() as cursor:
         cursor.execute("SELECT rows_sealed FROM spreadsheets_importbatch")
         assert all(ID_NUMBER not in row[0] for row in cursor.fetchall())
@@ -103,10 +109,12 @@ def test_raw_rows_and_a_dump_hold_no_plaintext_id_number_after_an_import(alice: 
 @pytest.mark.django_db
 def test_an_id_number_already_registered_to_another_worker_is_a_row_error(alice: User) -> None:
     client = client_for(alice)
-    first = upload_batch(client, "workers", xlsx(WORKER_HEADERS, [worker_row()]))
+    first = upload_batch(client, "workers", make_xlsx(WORKER_HEADERS, [worker_row()]))
     client.post(f"/sheets/import/batches/{first.pk}/confirm/")
     second = upload_batch(
-        client, "workers", xlsx(WORKER_HEADERS, [worker_row(name="王五", mobile="13800009999")])
+        client,
+        "workers",
+        make_xlsx(WORKER_HEADERS, [worker_row(name="王五", mobile="13800009999")]),
     )
     html = client.get(f"/sheets/import/batches/{second.pk}/").content.decode()
     assert "该身份证号已登记在另一位科技工作者名下" in html

@@ -21,8 +21,7 @@ from kejiyun.popsci.outreach.services import (
     signup_code,
 )
 from kejiyun.regions.models import Region
-from tests.conftest import client_for
-from tests.outreach_factories import make_citizen
+from tests.builders import client_for, make_citizen
 
 pytestmark = pytest.mark.django_db
 

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client, override_settings
+from django.utils import timezone
 
-from kejiyun.accounts.models import Role, User
+from kejiyun.accounts.models import User
+from kejiyun.notifications.dispatch import outbox_dispatch
+from kejiyun.notifications.models import InboxItem, OutboxMessage
 from kejiyun.popsci.models import TOPIC_BITS, CitizenProfile, ConsentRecord, Topic
 from kejiyun.popsci.targeting.selectors import consent_is_current
-from kejiyun.popsci.targeting.services import citizen_consent_grant, citizen_profile_for
-from tests.conftest import PASSWORD, client_for
+from kejiyun.popsci.targeting.services import campaign_send, citizen_consent_grant
+from tests.builders import client_for, make_campaign, make_citizen
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def dora(db: None) -> User:
-    user = User.objects.create_user(
-        username="dora",
-        password=PASSWORD,
-        display_name="Dora",
-        role=Role.CITIZEN,
-        region_id="510104",
-    )
-    citizen_profile_for(user=user)
-    return user
 
 
 def profile_of(user: User) -> CitizenProfile:
@@ -133,3 +125,22 @@ def test_the_preference_page_shows_the_consent_state_and_needs_a_citizen(
     assert client_for(alice).get("/popsci/me/").status_code == 404
     assert client_for(alice).post("/popsci/me/consent/").status_code == 404
     assert Client().get("/popsci/me/").status_code == 302
+
+
+# --- Withdrawal and the outbox ------------------------------------------------------------
+
+
+def test_a_campaign_message_still_in_the_outbox_is_not_sent_after_consent_is_withdrawn(
+    alice: User,
+) -> None:
+    dora = make_citizen("dora", "510104")  # consents, unlike the `dora` fixture
+    campaign = make_campaign(alice)
+    campaign_send(campaign=campaign, actor=alice)
+    assert OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).count() == 1
+
+    client_for(dora).post("/popsci/me/consent/withdraw/")
+    result = outbox_dispatch(now=timezone.now() + timedelta(minutes=1))
+
+    assert result.sent == 0
+    assert InboxItem.objects.filter(user=dora).count() == 0
+    assert OutboxMessage.objects.get().status == OutboxMessage.Status.FAILED

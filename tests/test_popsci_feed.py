@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from kejiyun.accounts.models import User
 from kejiyun.popsci.models import SEASON_MONTHS, Article, CitizenProfile, ReadEvent
@@ -16,9 +17,8 @@ from kejiyun.popsci.targeting.feed import (
     rank_feed,
     score_item,
 )
-from kejiyun.popsci.targeting.selectors import feed_for_citizen
-from tests.conftest import client_for
-from tests.outreach_factories import make_citizen, publish
+from kejiyun.popsci.targeting.selectors import feed_context, feed_for_citizen
+from tests.builders import client_for, make_article, make_citizen
 
 NOW = datetime(2026, 7, 15, 12, 0, tzinfo=UTC)  # July: flood season and summer holiday
 PATH = ("510000", "510100", "510104", "510104021")  # a township of 锦江区
@@ -200,13 +200,13 @@ def test_the_feed_selector_loads_the_citizens_candidates_in_three_queries(
 ) -> None:
     user = make_citizen("dave", "510104")
     week_ago = NOW - timedelta(days=7)
-    mine = publish(
+    mine = make_article(
         "锦江区水稻病虫害防治", region_id="510104", segments=["farmer"], published_at=week_ago
     )
-    everyone = publish("夏季防溺水", published_at=week_ago)
-    publish("青川县茶园管理", region_id="510822", published_at=week_ago)
-    publish("草稿不显示", status=Article.Status.DRAFT, published_at=None)
-    done = publish("已经读过的文章", published_at=NOW - timedelta(days=2))
+    everyone = make_article("夏季防溺水", published_at=week_ago)
+    make_article("青川县茶园管理", region_id="510822", published_at=week_ago)
+    make_article("草稿不显示", status=Article.Status.DRAFT, published_at=None)
+    done = make_article("已经读过的文章", published_at=NOW - timedelta(days=2))
     ReadEvent.objects.create(
         article=done, user=user, opened_at=NOW - timedelta(days=1), finished_at=NOW
     )
@@ -219,8 +219,10 @@ def test_the_feed_selector_loads_the_citizens_candidates_in_three_queries(
 @pytest.mark.django_db
 def test_the_feed_page_shows_the_citizens_feed_with_links_to_the_read_page() -> None:
     user = make_citizen("dave", "510104")
-    article = publish("锦江区水稻病虫害防治", region_id="510104", published_at=datetime.now(tz=UTC))
-    publish("青川县茶园管理", region_id="510822")
+    article = make_article(
+        "锦江区水稻病虫害防治", region_id="510104", published_at=datetime.now(tz=UTC)
+    )
+    make_article("青川县茶园管理", region_id="510822")
     html = client_for(user).get("/popsci/feed/").content.decode()
     assert "锦江区水稻病虫害防治" in html
     assert f"/popsci/read/{article.pk}/" in html or f"/popsci/{article.pk}/" in html
@@ -234,3 +236,24 @@ def test_the_feed_page_asks_for_login_and_explains_itself_to_non_citizens(alice:
     assert "/accounts/login/" in response["Location"]
     html = client_for(alice).get("/popsci/feed/").content.decode()
     assert "公众用户" in html
+
+
+# --- Consent ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_consent_to_an_older_policy_version_gives_no_personal_ranking_in_the_feed() -> None:
+    user = make_citizen("dora", "510104", consent_version="2025-01")
+    profile = CitizenProfile.objects.select_related("region").get(user=user)
+
+    ctx = feed_context(profile=profile, now=timezone.now())
+
+    assert ctx.consent is False
+
+
+@pytest.mark.django_db
+def test_current_consent_gives_personal_ranking_in_the_feed() -> None:
+    user = make_citizen("dora", "510104")
+    profile = CitizenProfile.objects.select_related("region").get(user=user)
+
+    assert feed_context(profile=profile, now=timezone.now()).consent is True

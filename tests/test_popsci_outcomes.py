@@ -23,8 +23,7 @@ from kejiyun.popsci.models import (
 )
 from kejiyun.popsci.outreach.selectors import outcomes_by_article, outcomes_for
 from kejiyun.regions.models import Region, ServiceCentre
-from tests.conftest import client_for
-from tests.outreach_factories import make_citizen, publish
+from tests.builders import client_for, make_article, make_citizen
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +52,7 @@ def read(
 
 def articles(n: int) -> list[Article]:
     return [
-        publish(f"科普文章{i}", body="字" * 400, published_at=T0 - timedelta(days=3))
+        make_article(f"科普文章{i}", body="字" * 400, published_at=T0 - timedelta(days=3))
         for i in range(n)
     ]
 
@@ -124,8 +123,8 @@ def test_regular_accounts_reading_different_items_are_not_a_group() -> None:
 
 
 def test_implausibly_fast_read_to_end_is_flagged_and_only_that_read_is_left_out() -> None:
-    short = publish("短文", body="字" * 100, published_at=T0 - timedelta(days=3))
-    long = publish("长文", body="字" * 2000, published_at=T0 - timedelta(days=3))
+    short = make_article("短文", body="字" * 100, published_at=T0 - timedelta(days=3))
+    long = make_article("长文", body="字" * 2000, published_at=T0 - timedelta(days=3))
     skimmer = make_citizen("skimmer", "510104")
     reader = make_citizen("reader", "510104")
     fast_short = read(skimmer, short, T0, seconds=5)  # under the 8 s floor
@@ -152,7 +151,7 @@ def test_implausibly_fast_read_to_end_is_flagged_and_only_that_read_is_left_out(
 
 @override_settings(POPSCI_MIN_READ_SECONDS=30)
 def test_the_minimum_reading_time_is_a_setting() -> None:
-    short = publish("短文", body="字" * 100, published_at=T0 - timedelta(days=3))
+    short = make_article("短文", body="字" * 100, published_at=T0 - timedelta(days=3))
     read(make_citizen("reader", "510104"), short, T0, seconds=20)
     assert reads_flag_bots(since=SINCE, now=NOW) == 1
 
@@ -183,14 +182,14 @@ def test_one_device_behind_more_than_three_accounts_in_a_day_is_flagged() -> Non
 
 def test_outcome_figures_are_exact_on_a_small_fixture(alice: User) -> None:
     centre = ServiceCentre.objects.get(region_id="510104")
-    article = publish(
+    article = make_article(
         "稻田防汛",
         body="字" * 400,
         centre=centre,
         region_id="510104",
         published_at=T0 - timedelta(days=3),
     )
-    other = publish("其他文章", body="字" * 400, published_at=T0 - timedelta(days=3))
+    other = make_article("其他文章", body="字" * 400, published_at=T0 - timedelta(days=3))
     campaign = Campaign.objects.create(
         title="锦江区农户防汛推送",
         article=article,
@@ -279,7 +278,7 @@ def test_outcome_figures_are_exact_on_a_small_fixture(alice: User) -> None:
 
 
 def test_the_management_command_flags_recent_reads() -> None:
-    short = publish("短文", body="字" * 100)
+    short = make_article("短文", body="字" * 100)
     r = read(
         make_citizen("skimmer", "510104"),
         short,
@@ -294,8 +293,8 @@ def test_the_management_command_flags_recent_reads() -> None:
 def test_the_outcomes_page_shows_figures_for_the_jurisdiction_only(
     alice: User, charlie: User
 ) -> None:
-    mine = publish("锦江区防汛知识", region_id="510104", body="字" * 100)
-    theirs = publish("青川县茶园管理", region_id="510822", body="字" * 100)
+    mine = make_article("锦江区防汛知识", region_id="510104", body="字" * 100)
+    theirs = make_article("青川县茶园管理", region_id="510822", body="字" * 100)
     reader = make_citizen("reader", "510104")
     read(reader, mine, datetime.now(tz=UTC) - timedelta(hours=1), seconds=2)
     reads_flag_bots(since=datetime.now(tz=UTC) - timedelta(days=1))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Any
 
 import pytest
 import time_machine
@@ -24,14 +22,13 @@ from kejiyun.popsci.content.services import (
     read_open,
 )
 from kejiyun.popsci.models import Article, Campaign, Delivery, QuizAttempt, ReadEvent
-from tests.conftest import client_for
-from tests.popsci_content_helpers import (
+from tests.builders import (
     MP4,
     QUESTIONS,
+    client_for,
     make_citizen,
     make_draft,
     make_published,
-    make_reviewer,
     png_upload,
 )
 
@@ -40,34 +37,17 @@ pytestmark = pytest.mark.django_db
 S = Article.Status
 
 
-@pytest.fixture(autouse=True)
-def _media(settings: Any, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
-def rita(db: None) -> User:
-    return make_reviewer("rita")
-
-
 @pytest.fixture
 def article(alice: User, rita: User) -> Article:
     return make_published(alice, rita)
 
 
 @pytest.fixture
-def dora(db: None) -> User:
-    """A citizen (farmer) in 锦江区."""
-    return make_citizen("dora")
-
-
-@pytest.fixture
 def evan(db: None) -> User:
-    return make_citizen("evan", "510822")
+    return make_citizen("evan", "510822", consent=False)
 
 
-def make_campaign(article: Article, staff: User, recipients: list[User]) -> Campaign:
+def make_sent_campaign(article: Article, staff: User, recipients: list[User]) -> Campaign:
     campaign = Campaign.objects.create(
         title="汛期避险",
         article=article,
@@ -163,7 +143,7 @@ def test_incomplete_or_impossible_answers_are_refused(
 def test_reading_marks_the_campaign_delivery_once(
     alice: User, article: Article, dora: User, evan: User
 ) -> None:
-    campaign = make_campaign(article, alice, [dora])
+    campaign = make_sent_campaign(article, alice, [dora])
     with time_machine.travel("2026-07-01 09:00:00+08:00", tick=False) as clock:
         event = read_open(article=article, actor=dora, device="dev1")
         assert event.campaign == campaign
@@ -185,7 +165,7 @@ def test_reading_marks_the_campaign_delivery_once(
 def test_a_campaign_for_other_content_is_refused(alice: User, rita: User, dora: User) -> None:
     first = make_published(alice, rita, title="第一篇")
     second = make_published(alice, rita, title="第二篇")
-    campaign = make_campaign(first, alice, [dora])
+    campaign = make_sent_campaign(first, alice, [dora])
     with pytest.raises(ValidationError):
         read_open(article=second, actor=dora, device="d", campaign=campaign)
     assert ReadEvent.objects.count() == 0
@@ -345,7 +325,33 @@ def test_a_course_shows_its_lessons_and_a_pre_test(alice: User, rita: User, dora
 
 
 def test_a_campaign_link_credits_the_campaign(alice: User, article: Article, dora: User) -> None:
-    campaign = make_campaign(article, alice, [dora])
+    campaign = make_sent_campaign(article, alice, [dora])
     client_for(dora).get(f"/popsci/read/{article.pk}/?campaign={campaign.pk}")
     assert ReadEvent.objects.get().campaign == campaign
     assert Delivery.objects.get().opened_at is not None
+
+
+# Bad input is a 4xx, never a 500.
+
+
+@pytest.mark.parametrize("raw", ["²", "9" * 5000])
+def test_a_campaign_id_that_int_refuses_on_the_reading_page_is_ignored(
+    article: Article, dora: User, raw: str
+) -> None:
+    response = client_for(dora).get(f"/popsci/read/{article.pk}/", {"campaign": raw})
+
+    assert response.status_code == 200
+    assert ReadEvent.objects.get(user=dora).campaign_id is None
+
+
+@pytest.mark.parametrize("raw", ["²", "9" * 5000])
+def test_an_answer_or_event_that_int_refuses_in_the_quiz_is_a_400_not_a_500(
+    article: Article, dora: User, raw: str
+) -> None:
+    data = {f"q{q.pk}": raw for q in article.questions.all()}
+    data["event"] = raw
+
+    response = client_for(dora).post(f"/popsci/read/{article.pk}/quiz/", data)
+
+    assert response.status_code == 400
+    assert not article.attempts.exists()

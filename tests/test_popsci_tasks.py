@@ -18,7 +18,7 @@ from kejiyun.popsci.models import Campaign, Delivery, ReadEvent
 from kejiyun.popsci.targeting.services import campaign_create
 from kejiyun.popsci.tasks import flag_bot_reads, send_due_campaigns
 from kejiyun.regions.models import Region
-from tests.outreach_factories import make_citizen, publish
+from tests.builders import make_article, make_citizen
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def test_the_due_campaigns_task_sends_the_scheduled_campaigns_whose_time_has_com
 ) -> None:
     time_machine.move_to(NOW, tick=False)
     dora = make_citizen("dora", "510104")
-    article = publish("汛期避险", published_at=NOW - timedelta(days=1))
+    article = make_article("汛期避险", published_at=NOW - timedelta(days=1))
     due, later = (
         campaign_create(
             actor=alice,
@@ -58,7 +58,7 @@ def test_the_due_campaigns_task_sends_the_scheduled_campaigns_whose_time_has_com
 def test_the_bot_reads_task_flags_a_read_finished_too_fast(time_machine: Any) -> None:
     time_machine.move_to(NOW, tick=False)
     dora = make_citizen("dora", "510104")
-    article = publish("汛期避险", body="字" * 400, published_at=NOW - timedelta(days=3))
+    article = make_article("汛期避险", body="字" * 400, published_at=NOW - timedelta(days=3))
     opened = NOW - timedelta(hours=1)
     fast = ReadEvent.objects.create(
         article=article, user=dora, opened_at=opened, finished_at=opened + timedelta(seconds=2)

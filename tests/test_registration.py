@@ -7,7 +7,7 @@ from django.test import Client
 from kejiyun.accounts.models import Organisation, Role, SmsCode, User
 from kejiyun.notifications.models import SmsMessage
 from kejiyun.talent.models import TalentProfile
-from tests.conftest import PASSWORD, make_uscc
+from tests.builders import PASSWORD, make_uscc
 
 pytestmark = pytest.mark.django_db
 

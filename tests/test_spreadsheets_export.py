@@ -23,7 +23,7 @@ from kejiyun.demands.models import Demand
 from kejiyun.regions.models import ServiceCentre
 from kejiyun.spreadsheets.exporters import masked_text
 from kejiyun.talent.models import ID_NUMBER_PURPOSE, TalentProfile
-from tests.conftest import client_for, make_enterprise, make_worker
+from tests.builders import client_for, make_demand, make_enterprise, make_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -39,13 +39,8 @@ def add_records(county: str, label: str, serial: str, mobile: str, id_number: st
     org = make_enterprise(f"{label}企业有限公司", county, f"MA6{serial}")
     org.description = f"联系电话{mobile}"
     org.save()
-    demand = Demand.objects.create(
-        organisation=org,
-        region_id=county,
-        title=f"{label}需求",
-        description=f"联系人手机 {mobile}，身份证 {id_number}",
-        category=Demand.Category.PROBLEM,
-        status=Demand.Status.PUBLISHED,
+    demand = make_demand(
+        org, title=f"{label}需求", description=f"联系人手机 {mobile}，身份证 {id_number}"
     )
     Case.objects.create(
         demand=demand,
@@ -64,7 +59,7 @@ def add_records(county: str, label: str, serial: str, mobile: str, id_number: st
 
 
 @pytest.fixture
-def records(db: None) -> None:
+def records_with_personal_data(db: None) -> None:
     add_records("510104", "锦江", "200001", "13812345678", JINJIANG_ID)
     add_records("510822", "青川", "200002", "13987654321", QINGCHUAN_ID)
 
@@ -88,7 +83,9 @@ def text_of(rows: list[list[Any]]) -> list[str]:
 
 
 @pytest.mark.parametrize("name", LISTS)
-def test_exports_contain_no_full_mobile_or_id_number(pat: User, records: None, name: str) -> None:
+def test_exports_contain_no_full_mobile_or_id_number(
+    pat: User, records_with_personal_data: None, name: str
+) -> None:
     values = text_of(cells(export(client_for(pat), name)))
     assert values, name
     leaks = [v for v in values if FULL_MOBILE.search(v) or FULL_ID.search(v)]
@@ -96,7 +93,7 @@ def test_exports_contain_no_full_mobile_or_id_number(pat: User, records: None, n
 
 
 def test_the_worker_export_holds_masked_numbers_and_only_the_jurisdictions_rows(
-    alice: User, records: None
+    alice: User, records_with_personal_data: None
 ) -> None:
     rows = cells(export(client_for(alice), "workers"))
     header, data = rows[0], rows[1:]
@@ -146,7 +143,11 @@ def test_the_worker_export_holds_masked_numbers_and_only_the_jurisdictions_rows(
 )
 @pytest.mark.parametrize("name", LISTS)
 def test_exports_contain_only_rows_in_the_users_jurisdiction(
-    request: pytest.FixtureRequest, records: None, person: str, expected: set[str], name: str
+    request: pytest.FixtureRequest,
+    records_with_personal_data: None,
+    person: str,
+    expected: set[str],
+    name: str,
 ) -> None:
     user: User = request.getfixturevalue(person)
     rows = cells(export(client_for(user), name))
@@ -157,7 +158,9 @@ def test_exports_contain_only_rows_in_the_users_jurisdiction(
     assert data_rows == len(expected)
 
 
-def test_the_demand_export_masks_numbers_inside_free_text(alice: User, records: None) -> None:
+def test_the_demand_export_masks_numbers_inside_free_text(
+    alice: User, records_with_personal_data: None
+) -> None:
     rows = cells(export(client_for(alice), "demands"))
     assert rows[0][:8] == [
         "编号",
@@ -182,7 +185,7 @@ def test_the_demand_export_masks_numbers_inside_free_text(alice: User, records: 
     ]
 
 
-def test_the_case_export_lists_outcomes(alice: User, records: None) -> None:
+def test_the_case_export_lists_outcomes(alice: User, records_with_personal_data: None) -> None:
     rows = cells(export(client_for(alice), "cases"))
     case = Case.objects.get(region_id="510104")
     assert rows[0][:7] == [
@@ -199,7 +202,9 @@ def test_the_case_export_lists_outcomes(alice: User, records: None) -> None:
     assert rows[1][9:12] == ["已解决", "HT-200001", 12.5]
 
 
-def test_the_organisation_export_keeps_codes_exact(alice: User, records: None) -> None:
+def test_the_organisation_export_keeps_codes_exact(
+    alice: User, records_with_personal_data: None
+) -> None:
     rows = cells(export(client_for(alice), "organisations"))
     org = Organisation.objects.get(region_id="510104")
     assert rows[0] == [
@@ -224,7 +229,9 @@ def test_text_that_looks_like_a_formula_stays_text(alice: User) -> None:
     assert sheet["B2"].data_type == "s"
 
 
-def test_each_export_is_audited_with_its_list_and_row_count(bob: User, records: None) -> None:
+def test_each_export_is_audited_with_its_list_and_row_count(
+    bob: User, records_with_personal_data: None
+) -> None:
     client = client_for(bob)
     response = export(client, "workers")
     assert response["Content-Disposition"].startswith("attachment;")
@@ -238,7 +245,7 @@ def test_each_export_is_audited_with_its_list_and_row_count(bob: User, records: 
 
 
 def test_an_export_stops_at_the_row_cap_and_says_so(
-    pat: User, records: None, monkeypatch: pytest.MonkeyPatch
+    pat: User, records_with_personal_data: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("kejiyun.spreadsheets.services.MAX_EXPORT_ROWS", 1)
     rows = cells(export(client_for(pat), "workers"))
@@ -263,7 +270,7 @@ def test_exports_use_a_fixed_number_of_queries(pat: User, name: str) -> None:
 
 
 def test_non_staff_are_refused_every_export_and_nothing_is_audited(
-    dora: User, records: None
+    dora: User, records_with_personal_data: None
 ) -> None:
     worker = TalentProfile.objects.get(region_id="510104").user
     for person in (dora, worker):

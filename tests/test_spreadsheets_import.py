@@ -14,12 +14,11 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from openpyxl import Workbook, load_workbook  # type: ignore[import-untyped]
+from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.accounts.validators import id_number_check_character
@@ -30,7 +29,19 @@ from kejiyun.spreadsheets import services
 from kejiyun.spreadsheets.models import ImportBatch
 from kejiyun.spreadsheets.services import import_batch_apply
 from kejiyun.talent.models import ID_NUMBER_PURPOSE, TalentProfile
-from tests.conftest import client_for, make_enterprise, make_uscc, make_worker
+from tests.builders import (
+    ID_NUMBER,
+    WORKER_HEADERS,
+    client_for,
+    make_demand,
+    make_enterprise,
+    make_uscc,
+    make_worker,
+    make_xlsx,
+    upload,
+    upload_batch,
+    worker_row,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -49,33 +60,9 @@ DEMAND_HEADERS = [
     "期望完成时间",
     "公开方式",
 ]
-WORKER_HEADERS = [
-    "姓名*",
-    "手机号*",
-    "身份证号",
-    "所在区县代码*",
-    "工作单位",
-    "职称",
-    "专业领域",
-    "关键词",
-    "能力描述",
-]
 
 USCC_A = make_uscc("510104", "MA6100001")
 USCC_B = make_uscc("510104", "MA6100002")
-ID_NUMBER = "510104199001011230"
-
-
-def xlsx(headers: list[str], rows: list[list[Any]], *, sheet: str = "需求") -> bytes:
-    workbook = Workbook()
-    ws = workbook.active
-    ws.title = sheet
-    ws.append(headers)
-    for row in rows:
-        ws.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def demand_row(
@@ -103,27 +90,6 @@ def demand_row(
         deadline,
         confidentiality,
     ]
-
-
-def worker_row(
-    name: str = "张三",
-    mobile: Any = "13800001234",
-    id_number: str = ID_NUMBER,
-    county: Any = "510104",
-) -> list[Any]:
-    return [name, mobile, id_number, county, "四川大学", "教授", "机器视觉", "缺陷检测", "图像检测"]
-
-
-def upload(client: Client, kind: str, data: bytes, name: str = "登记表.xlsx") -> Any:
-    return client.post(f"/sheets/import/{kind}/", {"file": SimpleUploadedFile(name, data)})
-
-
-def upload_batch(client: Client, kind: str, data: bytes) -> ImportBatch:
-    response = upload(client, kind, data)
-    assert response.status_code == 302, response.content.decode()
-    batch = ImportBatch.objects.latest("id")
-    assert response["Location"] == f"/sheets/import/batches/{batch.pk}/"
-    return batch
 
 
 def issues(client: Client, batch: ImportBatch) -> list[tuple[int, str, str]]:
@@ -192,7 +158,7 @@ def test_the_worker_template_keeps_numbers_as_text(alice: User) -> None:
 
 def test_a_file_with_bad_rows_gets_a_row_by_row_report_and_writes_nothing(alice: User) -> None:
     client = client_for(alice)
-    data = xlsx(
+    data = make_xlsx(
         DEMAND_HEADERS,
         [
             demand_row(),  # row 2: valid
@@ -241,7 +207,7 @@ def test_a_file_with_bad_rows_gets_a_row_by_row_report_and_writes_nothing(alice:
 
 def test_import_valid_rows_writes_only_the_valid_ones(alice: User) -> None:
     client = client_for(alice)
-    data = xlsx(
+    data = make_xlsx(
         DEMAND_HEADERS,
         [
             demand_row(deadline=date(2026, 12, 31), confidentiality="不公开"),
@@ -299,16 +265,14 @@ def test_import_valid_rows_writes_only_the_valid_ones(alice: User) -> None:
 
 def test_an_imported_copy_of_an_online_demand_is_flagged_for_review(alice: User) -> None:
     other = make_enterprise("锦江另一家公司", "510104", "MA6100009")
-    online = Demand.objects.create(
-        organisation=other,
-        region_id="510104",
+    online = make_demand(
+        other,
         title="电路板焊点缺陷自动检测",
         description="产线人工目检效率低，漏检率高。",
-        category=Demand.Category.PROBLEM,
         status=Demand.Status.SUBMITTED,
     )
     client = client_for(alice)
-    confirm(client, upload_batch(client, "demands", xlsx(DEMAND_HEADERS, [demand_row()])))
+    confirm(client, upload_batch(client, "demands", make_xlsx(DEMAND_HEADERS, [demand_row()])))
     imported = Demand.objects.get(source=Demand.Source.PAPER)
     assert imported.duplicate_of_id == online.pk
     assert len(imported.review_flags) == 1
@@ -316,7 +280,7 @@ def test_an_imported_copy_of_an_online_demand_is_flagged_for_review(alice: User)
 
 def test_importing_the_same_demand_file_three_times_leaves_the_same_rows(alice: User) -> None:
     client = client_for(alice)
-    data = xlsx(
+    data = make_xlsx(
         DEMAND_HEADERS,
         [demand_row(), demand_row(title="第二个需求"), demand_row(uscc=USCC_B, title="第三个")],
     )
@@ -353,14 +317,10 @@ def test_importing_the_same_demand_file_three_times_leaves_the_same_rows(alice: 
 def test_a_re_import_reports_existing_rows_as_skipped(alice: User) -> None:
     client = client_for(alice)
     org = make_enterprise("锦江电子有限公司", "510104", "MA6100001")
-    Demand.objects.create(
-        organisation=org,
-        region_id="510104",
-        title="电路板焊点缺陷自动检测",
-        description="网上发布的",
-        category=Demand.Category.PROBLEM,
+    make_demand(
+        org, title="电路板焊点缺陷自动检测", description="网上发布的", status=Demand.Status.DRAFT
     )
-    batch = upload_batch(client, "demands", xlsx(DEMAND_HEADERS, [demand_row()]))
+    batch = upload_batch(client, "demands", make_xlsx(DEMAND_HEADERS, [demand_row()]))
     response = client.get(f"/sheets/import/batches/{batch.pk}/")
     assert response.context["report"].skipped_rows == [2]
     assert "已存在，跳过" in response.content.decode()
@@ -374,7 +334,7 @@ def test_an_existing_enterprise_is_reused_and_must_be_in_the_row_county(
     batch = upload_batch(
         client,
         "demands",
-        xlsx(
+        make_xlsx(
             DEMAND_HEADERS,
             [
                 demand_row(name="锦江电子有限公司（新名称）"),
@@ -388,7 +348,7 @@ def test_an_existing_enterprise_is_reused_and_must_be_in_the_row_county(
     bob_batch = upload_batch(
         client_for(bob),
         "demands",
-        xlsx(
+        make_xlsx(
             DEMAND_HEADERS,
             [
                 demand_row(uscc=USCC_A, title="另一个", county="510105"),
@@ -412,7 +372,7 @@ def test_an_existing_enterprise_is_reused_and_must_be_in_the_row_county(
 def test_a_county_outside_the_staff_members_jurisdiction_is_a_row_error(
     alice: User, bob: User, charlie: User
 ) -> None:
-    data = xlsx(
+    data = make_xlsx(
         WORKER_HEADERS,
         [
             worker_row(mobile="13800000001", id_number="", county="510104"),
@@ -447,7 +407,7 @@ def test_a_county_outside_the_staff_members_jurisdiction_is_a_row_error(
 
 def test_workers_are_created_with_an_unusable_password_and_a_profile(alice: User) -> None:
     client = client_for(alice)
-    data = xlsx(
+    data = make_xlsx(
         WORKER_HEADERS,
         [
             worker_row(mobile=13800001234),
@@ -488,7 +448,7 @@ def test_workers_are_created_with_an_unusable_password_and_a_profile(alice: User
 
 def test_importing_the_same_worker_file_three_times_leaves_the_same_rows(alice: User) -> None:
     client = client_for(alice)
-    data = xlsx(
+    data = make_xlsx(
         WORKER_HEADERS,
         [worker_row(), worker_row(name="李四", mobile="13800005678", id_number="")],
         sheet="科技工作者",
@@ -512,7 +472,7 @@ def test_worker_rows_are_checked_for_mobile_id_number_and_duplicates(
 ) -> None:
     make_worker("w_old", "510822", "13900000009")
     client = client_for(alice)
-    data = xlsx(
+    data = make_xlsx(
         WORKER_HEADERS,
         [
             worker_row(),  # row 2
@@ -554,14 +514,14 @@ def test_worker_rows_are_checked_for_mobile_id_number_and_duplicates(
         ("坏文件.xlsx", b"PK\x03\x04" + b"\0" * 100, "无法读取该文件"),
         ("大文件.xlsx", b"PK\x03\x04" + b"\0" * (5 * 1024 * 1024), "文件超过5MB"),
         ("空表.xlsx", None, "表格中没有数据行"),
-        ("缺列.xlsx", xlsx(["姓名*", "手机号*"], [["张三", "13800001234"]]), "缺少必填列"),
+        ("缺列.xlsx", make_xlsx(["姓名*", "手机号*"], [["张三", "13800001234"]]), "缺少必填列"),
     ],
 )
 def test_a_file_that_cannot_be_read_is_refused_with_a_message_and_nothing_is_stored(
     alice: User, name: str, data: bytes | None, message: str
 ) -> None:
     if data is None:
-        data = xlsx(WORKER_HEADERS, [], sheet="科技工作者")
+        data = make_xlsx(WORKER_HEADERS, [], sheet="科技工作者")
     before = snapshot()
     response = upload(client_for(alice), "workers", data, name=name)
     assert response.status_code == 200
@@ -595,7 +555,9 @@ def test_an_archive_that_would_unpack_to_gigabytes_is_refused_before_it_is_read(
 
 
 def test_a_missing_column_names_the_missing_ones(alice: User) -> None:
-    response = upload(client_for(alice), "workers", xlsx(["姓名*", "手机号*"], [["张三", "1"]]))
+    response = upload(
+        client_for(alice), "workers", make_xlsx(["姓名*", "手机号*"], [["张三", "1"]])
+    )
     assert response.context["form"].errors["file"] == [
         "第1行缺少必填列：所在区县代码。请使用平台提供的模板。"
     ]
@@ -603,13 +565,13 @@ def test_a_missing_column_names_the_missing_ones(alice: User) -> None:
 
 def test_a_file_with_more_than_5000_rows_is_refused(alice: User) -> None:
     rows = [worker_row(mobile=f"138{n:08d}", id_number="") for n in range(5001)]
-    response = upload(client_for(alice), "workers", xlsx(WORKER_HEADERS, rows))
+    response = upload(client_for(alice), "workers", make_xlsx(WORKER_HEADERS, rows))
     assert response.context["form"].errors["file"] == ["数据超过5000行，请分批导入。"]
     assert ImportBatch.objects.count() == 0
 
 
 def test_only_the_uploading_user_can_confirm_a_batch_and_only_once(alice: User, bob: User) -> None:
-    data = xlsx(WORKER_HEADERS, [worker_row()], sheet="科技工作者")
+    data = make_xlsx(WORKER_HEADERS, [worker_row()], sheet="科技工作者")
     batch = upload_batch(client_for(alice), "workers", data)
     before = snapshot()
     bobs = client_for(bob)
@@ -644,7 +606,7 @@ def test_a_record_registered_between_the_check_and_the_write_rolls_the_import_ba
     alice: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client = client_for(alice)
-    data = xlsx(
+    data = make_xlsx(
         WORKER_HEADERS,
         [worker_row(mobile="13800000001"), worker_row(mobile="13800000002", id_number="")],
     )
@@ -671,7 +633,7 @@ def test_a_record_registered_between_the_check_and_the_write_rolls_the_import_ba
 def test_a_batch_cannot_be_confirmed_a_day_after_its_upload(alice: User, time_machine: Any) -> None:
     time_machine.move_to(timezone.now(), tick=False)
     client = client_for(alice)
-    batch = upload_batch(client, "workers", xlsx(WORKER_HEADERS, [worker_row()]))
+    batch = upload_batch(client, "workers", make_xlsx(WORKER_HEADERS, [worker_row()]))
     time_machine.move_to(timezone.now() + timedelta(hours=24, seconds=1), tick=False)
     client = client_for(alice)  # sessions last 12 hours: sign in again
     page = client.get(f"/sheets/import/batches/{batch.pk}/").content.decode()
@@ -687,10 +649,10 @@ def test_rows_of_batches_left_unconfirmed_for_a_day_are_purged(
 ) -> None:
     time_machine.move_to(timezone.now(), tick=False)
     client = client_for(alice)
-    old = upload_batch(client, "workers", xlsx(WORKER_HEADERS, [worker_row()]))
+    old = upload_batch(client, "workers", make_xlsx(WORKER_HEADERS, [worker_row()]))
     time_machine.move_to(timezone.now() + timedelta(hours=23), tick=False)
     client = client_for(alice)
-    recent = upload_batch(client, "workers", xlsx(WORKER_HEADERS, [worker_row()]))
+    recent = upload_batch(client, "workers", make_xlsx(WORKER_HEADERS, [worker_row()]))
     assert services.import_batches_purge() == 0
     time_machine.move_to(timezone.now() + timedelta(hours=1, seconds=1), tick=False)
     assert services.import_batches_purge() == 1
@@ -726,7 +688,7 @@ def test_rows_of_batches_left_unconfirmed_for_a_day_are_purged(
 def test_non_staff_get_refused_on_every_sheets_url_and_nothing_changes(
     alice: User, dora: User
 ) -> None:
-    data = xlsx(WORKER_HEADERS, [worker_row()], sheet="科技工作者")
+    data = make_xlsx(WORKER_HEADERS, [worker_row()], sheet="科技工作者")
     batch = upload_batch(client_for(alice), "workers", data)
     worker = make_worker("w1", "510104", "13900000001")
     before = snapshot()
@@ -776,7 +738,7 @@ def test_the_report_page_uses_a_fixed_number_of_queries(alice: User, kind: str) 
     counts = []
     for rows in (small, large):
         batch = upload_batch(
-            client, kind, xlsx(DEMAND_HEADERS if kind == "demands" else WORKER_HEADERS, rows)
+            client, kind, make_xlsx(DEMAND_HEADERS if kind == "demands" else WORKER_HEADERS, rows)
         )
         with CaptureQueriesContext(connection) as queries:
             assert client.get(f"/sheets/import/batches/{batch.pk}/").status_code == 200

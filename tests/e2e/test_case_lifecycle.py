@@ -14,7 +14,7 @@ from kejiyun.accounts.models import Role, User
 from kejiyun.cases.models import Case, DockingRequest, Step
 from kejiyun.demands.models import Demand
 from kejiyun.talent.models import TalentProfile
-from tests.conftest import PASSWORD, make_enterprise, make_staff
+from tests.builders import PASSWORD, make_enterprise, make_staff
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -5,7 +5,7 @@ from playwright.sync_api import Page, expect
 
 from kejiyun.accounts.models import Role, User
 from kejiyun.notifications.models import SmsMessage
-from tests.conftest import PASSWORD, make_uscc
+from tests.builders import PASSWORD, make_uscc
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

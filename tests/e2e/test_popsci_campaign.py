@@ -5,11 +5,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from kejiyun.accounts.models import Role, User
 from kejiyun.notifications.models import InboxItem
 from kejiyun.popsci.models import Article, Delivery, QuizAttempt
-from tests.conftest import PASSWORD, make_staff
-from tests.test_popsci_campaigns import make_citizen
+from tests.builders import PASSWORD, make_citizen, make_reviewer, make_staff
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -45,10 +43,9 @@ def test_staff_target_farmers_in_one_county_and_only_consenting_farmers_there_re
 ) -> None:
     base = str(live_server)
     make_staff("alice", "510104")
-    User.objects.create_user(
-        username="rita", password=PASSWORD, display_name="Rita", role=Role.REVIEWER
-    )
-    fang = make_citizen("fang", "510104017", mobile="13600000001")  # a township of 锦江区
+    make_reviewer("rita")
+    # Fang lives in a township of 锦江区; the campaign's deliveries name her profile.
+    fang = make_citizen("fang", "510104017", mobile="13600000001").citizen_profile
     hu = make_citizen("hu", "510104", mobile="13600000002")  # 锦江区; will withdraw consent
     gao = make_citizen("gao", "510822", mobile="13600000003")  # 青川县, another county
 
@@ -98,8 +95,8 @@ def test_staff_target_farmers_in_one_county_and_only_consenting_farmers_there_re
     alice.get_by_role("button", name="创建推送").click()
     alice.get_by_role("button", name="立即发送").click()
     assert list(Delivery.objects.values_list("citizen_id", flat=True)) == [fang.pk]
-    assert InboxItem.objects.filter(user=gao.user).count() == 0
-    assert InboxItem.objects.filter(user=hu.user).count() == 0
+    assert InboxItem.objects.filter(user=gao).count() == 0
+    assert InboxItem.objects.filter(user=hu).count() == 0
 
     # Fang finds it in the feed, reads it to the end and answers the quiz.
     fang_page = signed_in(browser, base, "fang")
