@@ -195,7 +195,7 @@ def test_limit_cuts_the_ranked_list() -> None:
 
 
 @pytest.mark.django_db
-def test_the_feed_selector_loads_the_citizens_candidates_in_three_queries(
+def test_the_feed_selector_loads_the_citizens_candidates_in_two_queries(
     django_assert_num_queries: object,
 ) -> None:
     user = make_citizen("dave", "510104")
