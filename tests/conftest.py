@@ -1,4 +1,6 @@
-"""Shared fixtures. Regions and service centres are loaded once per test database.
+"""Shared fixtures. Regions, service centres and classifications are loaded once per test
+database: with pytest-xdist (`make test` runs `-n 2`) each worker has its own, an in-memory
+SQLite database or test_<name>_gw0, _gw1, ... on PostgreSQL, and loads it itself.
 
 People in tests follow one cast: Alice is county staff in 锦江区 (510104), Bob is her
 colleague at the 成都市 (510100) centre, Charlie is staff in another city's county,
@@ -29,6 +31,14 @@ PASSWORD = "Correct-Horse-Battery-9"
 
 # WhiteNoise warns when STATIC_ROOT is missing; tests serve static files from the finders.
 Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+# Passwords are hashed with Argon2 at the lowest cost (tests/hashers.py); Django's own Argon2
+# hasher, still listed, verifies those hashes. test_login_security checks that the settings
+# module itself keeps Django's full-cost Argon2 first.
+settings.PASSWORD_HASHERS = [
+    "tests.hashers.CheapArgon2PasswordHasher",
+    *settings.PASSWORD_HASHERS,
+]
 
 
 @pytest.fixture(scope="session")
@@ -148,5 +158,7 @@ def _transactional(item: pytest.Item) -> bool:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run transactional tests (browser tests, races) last: their teardown empties the test
-    database, regions included."""
+    database, regions included. Under pytest-xdist every worker collects this same order and
+    `--dist load` (the Makefile's) hands each worker its tests in that order, so each worker
+    too runs its transactional tests after all its others."""
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None or _transactional(item))
