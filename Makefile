@@ -1,5 +1,6 @@
 # Kejiyun: `make run` sets everything up on SQLite and serves the site; `make test` runs
-# every check. Both work on a fresh machine with Python 3.11, Node.js/npm and (for the
+# every check; `make check` is the quick loop (static checks and the unit tests on SQLite,
+# no browser). All work on a fresh machine with Python 3.11, Node.js/npm and (for the
 # browser tests) root to install Debian's chromium.
 
 PYTHON ?= python3
@@ -10,9 +11,15 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/kejiyun
 HOST ?= 127.0.0.1
 PORT ?= 8000
 VENDOR := kejiyun/static/vendor
+# pytest-xdist workers per pytest run. Each worker has its own test database (an in-memory
+# SQLite, or test_<name>_gw0, _gw1, ... on PostgreSQL). `--dist load` hands every worker its
+# tests in collection order, so each worker still runs its transactional tests (browser
+# tests, races), whose teardown empties its database, after all its other tests.
+TEST_WORKERS ?= 2
+PYTEST := KEJIYUN_TESTING=1 $(PY) -m pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist load
 
-.PHONY: run setup test lint typecheck boundaries deploy-check test-sqlite test-postgres chromium static \
-        messages lock clean
+.PHONY: run setup test check lint typecheck boundaries deploy-check test-sqlite test-postgres \
+        test-unit chromium static messages lock clean
 
 run: setup
 	DEBUG=1 $(MANAGE) seed_demo --scale small --seed 1
@@ -68,15 +75,24 @@ boundaries: $(VENV)/.installed
 
 test-sqlite: $(VENV)/.installed $(VENDOR)/.installed chromium
 	@echo "=== pytest on SQLite ==="
-	KEJIYUN_TESTING=1 DATABASE_URL=sqlite:///var/test.sqlite3 $(PY) -m pytest -p no:cacheprovider \
+	DATABASE_URL=sqlite:///var/test.sqlite3 $(PYTEST) \
 	  --cov=kejiyun_match --cov-report=term-missing --cov-fail-under=100
 
 test-postgres: $(VENV)/.installed $(VENDOR)/.installed chromium
 	@echo "=== pytest on PostgreSQL ($(PG_URL)) ==="
-	KEJIYUN_TESTING=1 DATABASE_URL=$(PG_URL) $(PY) -m pytest -p no:cacheprovider
+	DATABASE_URL=$(PG_URL) $(PYTEST)
 
+# The two suites run one after the other, each spread over TEST_WORKERS workers: on two cores
+# that measured faster than running the SQLite and PostgreSQL suites side by side.
 test: lint typecheck boundaries deploy-check test-sqlite test-postgres
 	@echo "all checks passed (ruff, mypy, import boundaries, pytest on SQLite and PostgreSQL)"
+
+test-unit: $(VENV)/.installed $(VENDOR)/.installed
+	@echo "=== pytest on SQLite, without the browser tests ==="
+	DATABASE_URL=sqlite:///var/test.sqlite3 $(PYTEST) -m "not e2e"
+
+check: lint typecheck boundaries test-unit
+	@echo "quick checks passed (ruff, mypy, import boundaries, pytest on SQLite without e2e)"
 
 messages: $(VENV)/.installed
 	cd kejiyun && DEBUG=1 ../$(PY) ../manage.py makemessages -l en --no-obsolete --no-wrap

@@ -1,6 +1,8 @@
-"""Fixtures and hooks. Regions and service centres are loaded once per test database; each
-test gets an empty cache and its own media and match-index folders. The cast (Alice, Bob,
-Charlie, Pat, Dora, Erin, Rita) is described in `tests/builders.py`, with the builders.
+"""Fixtures and hooks. Regions, service centres and classifications are loaded once per test
+database: with pytest-xdist (`make test` runs `-n 2`) each worker has its own, an in-memory
+SQLite database or test_<name>_gw0, _gw1, ... on PostgreSQL, and loads it itself. Each test
+gets an empty cache and its own media and match-index folders. The cast (Alice, Bob, Charlie,
+Pat, Dora, Erin, Rita) is described in `tests/builders.py`, with the builders.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from kejiyun.regions.services import regions_load, service_centres_ensure
 from kejiyun.talent.services import disciplines_load, industries_load
 from tests.builders import (
     DORA_MOBILE,
-    PASSWORD,  # noqa: F401  (tests/test_login_security.py imports it from here)
     make_citizen,
     make_enterprise,
     make_enterprise_user,
@@ -29,6 +30,14 @@ from tests.builders import (
 
 # WhiteNoise warns when STATIC_ROOT is missing; tests serve static files from the finders.
 Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+# Passwords are hashed with Argon2 at the lowest cost (tests/hashers.py); Django's own Argon2
+# hasher, still listed, verifies those hashes. test_login_security checks that the settings
+# module itself keeps Django's full-cost Argon2 first.
+settings.PASSWORD_HASHERS = [
+    "tests.hashers.CheapArgon2PasswordHasher",
+    *settings.PASSWORD_HASHERS,
+]
 
 
 @pytest.fixture(scope="session")
@@ -133,5 +142,7 @@ def _transactional(item: pytest.Item) -> bool:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run transactional tests (browser tests, races) last: their teardown empties the test
-    database, regions included."""
+    database, regions included. Under pytest-xdist every worker collects this same order and
+    `--dist load` (the Makefile's) hands each worker its tests in that order, so each worker
+    too runs its transactional tests after all its others."""
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None or _transactional(item))

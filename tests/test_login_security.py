@@ -6,7 +6,7 @@ import time_machine
 from django.test import Client
 
 from kejiyun.accounts.models import LoginFailure, User
-from tests.conftest import DORA_MOBILE, PASSWORD
+from tests.builders import DORA_MOBILE, PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -103,3 +103,20 @@ def test_login_issues_a_new_session_key_and_a_password_change_ends_other_session
     assert response.status_code == 302
     assert first.get("/dashboard/").status_code == 200
     assert second.get("/dashboard/").status_code == 302
+
+
+def test_the_settings_hash_passwords_with_djangos_argon2_which_checks_the_test_hashes(
+    dora: User,
+) -> None:
+    """Tests hash at Argon2's lowest cost (tests/hashers.py); the settings module itself keeps
+    Django's full-cost Argon2 first, and that hasher verifies the hashes tests write."""
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    from kejiyun import settings as project_settings
+
+    assert project_settings.PASSWORD_HASHERS[0] == (
+        "django.contrib.auth.hashers.Argon2PasswordHasher"
+    )
+    assert dora.password.startswith("argon2$argon2id$")
+    assert Argon2PasswordHasher().verify(PASSWORD, dora.password)
+    assert not Argon2PasswordHasher().verify("wrong-" + PASSWORD, dora.password)
