@@ -14,6 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from kejiyun.accounts.models import User
+from kejiyun.common.errors import Stale
 from kejiyun.popsci.content.selectors import content_for_staff, content_readable
 from kejiyun.popsci.content.services import (
     LessonInput,
@@ -204,9 +205,9 @@ def test_a_stale_object_cannot_move_a_row_that_already_moved(alice: User) -> Non
     article = make_draft(alice)
     stale = Article.objects.get(pk=article.pk)
     content_submit(article=article, actor=alice)
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(Stale) as exc:
         content_transition(article=stale, to=S.IN_REVIEW, actor=alice, reason="")
-    assert exc.value.code == "stale_status"
+    assert exc.value.code == "stale"
     assert row(article)["status"] == S.IN_REVIEW
     assert ContentEvent.objects.filter(article=article).count() == 1
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.audit.models import AuditAction
 from kejiyun.audit.services import audit_record
-from kejiyun.common.errors import ServiceError
+from kejiyun.common.errors import ServiceError, Stale
 from kejiyun.common.workflow import Move, MoveTable
 from kejiyun.demands.models import Demand, DemandEvent
 from kejiyun.demands.review import (
@@ -77,6 +77,12 @@ DUPLICATE_WINDOW = timedelta(days=365)
 
 class DemandError(ServiceError):
     """A refused write to a demand; `messages[0]` is the message. Nothing was changed."""
+
+
+class StaleDemand(Stale, DemandError):
+    """Someone moved the demand since it was read."""
+
+    message_text = "该需求刚被他人处理过，请刷新后再试。"
 
 
 @dataclass(frozen=True)
@@ -144,7 +150,7 @@ def demand_transition(
     with transaction.atomic():
         claimed = Demand.objects.filter(pk=demand.pk, status=current).update(**values)
         if claimed != 1:
-            raise DemandError("该需求刚被他人处理过，请刷新后再试。")
+            raise StaleDemand()
         DemandEvent.objects.create(
             demand_id=demand.pk,
             actor=actor,

@@ -41,7 +41,7 @@ from kejiyun.common.uploads import JPEG, MIB, MP4, PNG, FileType, upload_check
 from kejiyun.popsci.content.bots import ReadRow, bot_reasons
 from kejiyun.popsci.content.selectors import latest_delivery_campaign
 from kejiyun.popsci.content.transitions import CONTENT_MOVES, REVIEWER
-from kejiyun.popsci.errors import PopsciError
+from kejiyun.popsci.errors import PopsciError, StaleContent
 from kejiyun.popsci.models import (
     Article,
     Campaign,
@@ -431,7 +431,7 @@ def content_transition(
     with transaction.atomic():
         moved = Article.objects.filter(pk=article.pk, status=current).update(**values)
         if moved != 1:
-            raise PopsciError("内容状态已被他人更改，请刷新后重试。", code="stale_status")
+            raise StaleContent()
         ContentEvent.objects.create(
             article_id=article.pk, actor=actor, from_status=current, to_status=to, reason=reason
         )
