@@ -37,6 +37,8 @@ from kejiyun.cases.workflow.services import (
 )
 from kejiyun.demands.models import Demand
 from kejiyun.notifications.models import OutboxMessage
+from kejiyun.regions.models import Region, ServiceCentre
+from kejiyun.regions.selectors import centre_serving
 from tests.builders import (
     client_for,
     make_case,
@@ -382,6 +384,43 @@ def test_the_work_queue_puts_overdue_first_then_due_soon(alice: User):
         assert order == [late.pk, soon.pk, later.pk, paused.pk]
         page = client_for(alice).get("/cases/").content.decode()
         assert page.index("最早的需求") < page.index("较早的需求") < page.index("新需求")
+
+
+def test_running_overdue_and_due_soon_mean_the_same_in_queries_and_on_one_row(
+    alice: User,
+) -> None:
+    """`Case.overdue_q` (every query) and `case.is_overdue` (one row) never disagree."""
+    with time_machine.travel("2026-06-01 09:00:00+08:00", tick=False) as clock:
+        cases = [make_case(alice, serial=str(i), title=f"需求{i}") for i in range(1, 6)]
+        case_pause(case=cases[1], actor=alice, reason="等企业")
+        walk_to(cases[2], Step.DELIVERY, alice)
+        case_outcome_record(
+            case=cases[2],
+            outcome=OutcomeInput(solved=False, reason="企业暂停项目"),
+            actor=alice,
+        )
+        case_transition(case=cases[3], to_step=Step.WITHDRAWN, actor=alice, reason="企业撤回")
+        clock.shift(timedelta(days=30))
+        now = timezone.now()
+        rows = {c.pk: c for c in Case.objects.filter(pk__in=[c.pk for c in cases])}
+        overdue = set(Case.objects.filter(Case.overdue_q(now)).values_list("pk", flat=True))
+        running = set(Case.objects.filter(Case.running_q()).values_list("pk", flat=True))
+        assert overdue == {pk for pk, c in rows.items() if c.is_overdue(now)}
+        assert running == {pk for pk, c in rows.items() if c.is_running}
+        # open and running: 1 and 5; paused: 2; waiting on the enterprise: 3; withdrawn: 4
+        assert running == overdue == {cases[0].pk, cases[4].pk}
+        assert not Case.objects.filter(Case.due_soon_q(now)).exists()
+
+
+def test_a_demand_from_a_township_opens_its_case_at_the_county_centre(alice: User) -> None:
+    township = Region.objects.filter(parent_id="510104", level="township").first()
+    assert township is not None
+    assert centre_serving(township) == ServiceCentre.objects.get(region_id="510104")
+    demand = make_demand(make_enterprise("镇上茶厂", "510104", "9"), title="茶叶烘干")
+    Demand.objects.filter(pk=demand.pk).update(region=township)
+    demand.refresh_from_db()
+    case = case_open(demand=demand, actor=alice)
+    assert (case.centre.region_id, case.region_id, case.owner_id) == ("510104", "510104", alice.pk)
 
 
 def _queue_queries(user: User) -> int:
