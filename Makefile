@@ -122,7 +122,7 @@ bench-match-speed: $(VENV)/.installed
 bench-popsci-audience: $(VENV)/.installed
 	$(PY) -m bench.popsci_audience $(BENCH_ARGS)
 
-# No database: a simulated population ranked with kejiyun/popsci/feed.py.
+# No database: a simulated population ranked with kejiyun/popsci/targeting/feed.py.
 .PHONY: bench-popsci-feed
 bench-popsci-feed: $(VENV)/.installed
 	$(PY) -m bench.popsci_feed $(BENCH_ARGS)

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
+from django.views.generic import RedirectView
 
 admin.site.site_header = "科技云 管理后台"
 admin.site.site_title = "科技云"
@@ -16,6 +17,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/", include("kejiyun.accounts.urls")),
     path("talent/", include("kejiyun.talent.urls")),
     path("demands/", include("kejiyun.demands.urls")),
+    # Batch docking moved to matching (ADR 0006); bookmarks of the old page still work.
+    path(
+        "cases/dockings/plan/",
+        RedirectView.as_view(pattern_name="matching:docking_plan", permanent=True),
+    ),
     path("cases/", include("kejiyun.cases.urls")),
     path("plans/", include("kejiyun.plans.urls")),
     path("matching/", include("kejiyun.matching.urls")),

@@ -198,6 +198,14 @@ def test_another_enterprise_cannot_confirm_the_case(alice: User):
     assert Case.objects.get(pk=case.pk).step == Step.ACCEPTANCE
 
 
+def test_the_enterprise_case_pages_are_for_enterprise_users_only(alice: User):
+    case = make_case(alice)
+    worker = make_worker("wang", "510104", "13900000101").user
+    for url in ("/cases/mine/", f"/cases/mine/{case.pk}/"):
+        assert client_for(worker).get(url).status_code == 404, url
+        assert client_for(alice).get(url).status_code == 404, url
+
+
 def test_the_escalation_command_moves_an_overdue_case_to_the_city_and_notifies(
     alice: User, bob: User
 ):

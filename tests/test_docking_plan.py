@@ -115,3 +115,8 @@ def test_malformed_pairs_are_ignored_not_a_server_error(alice: User, tea_company
         response = client_for(alice).post("/matching/docking-plan/", {"pair": [junk]}, follow=True)
         assert response.status_code == 200
     assert DockingRequest.objects.count() == 0
+
+
+def test_the_old_address_of_batch_docking_leads_to_its_page(alice: User) -> None:
+    response = client_for(alice).get("/cases/dockings/plan/")
+    assert (response.status_code, response["Location"]) == (301, "/matching/docking-plan/")

@@ -144,14 +144,16 @@ class Case(models.Model):
     # forms to each other).
 
     @staticmethod
+    def open_q(via: str = "") -> Q:
+        """Not ended (its step is not terminal). `via` reaches the case through a relation,
+        e.g. "case__" from a docking request or "owned_cases__" from its owner."""
+        return ~Q(**{f"{via}step__in": list(TERMINAL)})
+
+    @staticmethod
     def running_q() -> Q:
         """Open, with the centre's clock running: not paused and not waiting on the
         enterprise (a case waiting for the enterprise to confirm never escalates)."""
-        return (
-            ~Q(step__in=list(TERMINAL))
-            & Q(paused_at__isnull=True)
-            & ~Q(step__in=list(WAITING_ON_ENTERPRISE))
-        )
+        return Case.open_q() & Q(paused_at__isnull=True) & ~Q(step__in=list(WAITING_ON_ENTERPRISE))
 
     @staticmethod
     def overdue_q(now: datetime) -> Q:

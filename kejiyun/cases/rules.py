@@ -3,7 +3,7 @@ case is given to when it arrives at a centre (opened there or escalated to it)."
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from kejiyun.accounts.models import Role, User
 from kejiyun.cases.errors import CaseError
@@ -43,7 +43,7 @@ def least_loaded_staff(centre: ServiceCentre) -> User | None:
     """The active staff member of `centre` with the fewest open cases (ties: lowest id)."""
     return (
         User.objects.filter(centre=centre, role=Role.STAFF, is_active=True)
-        .annotate(open_cases=Count("owned_cases", filter=~Q(owned_cases__step__in=list(TERMINAL))))
+        .annotate(open_cases=Count("owned_cases", filter=Case.open_q(via="owned_cases__")))
         .order_by("open_cases", "id")
         .first()
     )

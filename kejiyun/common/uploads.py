@@ -1,7 +1,8 @@
 """Every uploaded file is checked here: its size, then the type its first bytes prove.
 
-The client's file name and content type are never trusted. A file is stored under a name
-the platform makes, with the extension of the type found here.
+The client's file name and content type are never trusted to say what a file is; the
+caller gets the type found here (popsci media are stored under a generated name with its
+extension).
 """
 
 from __future__ import annotations

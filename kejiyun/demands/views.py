@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kejiyun.accounts.guards import AuthenticatedRequest, enterprise_required, staff_required
 from kejiyun.accounts.models import User
 from kejiyun.accounts.selectors import access_organisation
+from kejiyun.common.refusals import run_service
 from kejiyun.demands.forms import DemandForm, ReturnForm, demand_form_initial
 from kejiyun.demands.models import Demand
 from kejiyun.demands.review import GUIDANCE, completeness_problems
@@ -66,8 +67,9 @@ def hall(request: HttpRequest) -> HttpResponse:
 
 @enterprise_required
 def mine(request: AuthenticatedRequest) -> HttpResponse:
-    user = request.user
-    qs = demands_of_organisation(organisation=user.organisation)  # type: ignore[arg-type]
+    organisation = request.user.organisation
+    assert organisation is not None  # enterprise_required
+    qs = demands_of_organisation(organisation=organisation)
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     rows = [(d, _case_url(d)) for d in page]
     return render(request, "demands/mine_list.html", {"page": page, "rows": rows})
@@ -188,13 +190,12 @@ def mine_submit(request: AuthenticatedRequest, demand_id: int) -> HttpResponse:
 def mine_withdraw(request: AuthenticatedRequest, demand_id: int) -> HttpResponse:
     user = request.user
     demand = access_own_demand(user, demand_id)
-    try:
-        demand_withdraw(demand=demand, actor=user)
-    except DemandError as error:
-        messages.error(request, error.messages[0])
-    else:
-        messages.success(request, "需求已撤回。")
-    return redirect("demands:mine_detail", demand.pk)
+    return run_service(
+        request,
+        lambda: demand_withdraw(demand=demand, actor=user),
+        success="需求已撤回。",
+        done_url=reverse("demands:mine_detail", args=[demand.pk]),
+    )
 
 
 # --- Staff -------------------------------------------------------------------------------

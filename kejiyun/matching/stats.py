@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.db.models import Avg, Count, Q, QuerySet
 
-from kejiyun.cases.models import TERMINAL, DockingRequest, Outcome, Step
+from kejiyun.cases.models import Case, DockingRequest, Outcome, Step
 from kejiyun_match import Outcome as Feedback
 
 
@@ -41,7 +41,7 @@ def expert_stats(expert_pks: Iterable[int] | None = None) -> dict[int, ExpertSta
         .filter(status=DockingRequest.Status.ACCEPTED)
         .values("expert_id")
         .annotate(
-            load=Count("id", filter=~Q(case__step__in=list(TERMINAL))),
+            load=Count("id", filter=Case.open_q(via="case__")),
             closed=Count("id", filter=solved),
             rating=Avg("case__rating", filter=solved),
         )

@@ -92,9 +92,9 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
             else []
         )
         template = "site/dashboard_worker.html"
-    elif user.role == Role.ENTERPRISE and user.organisation_id:
+    elif user.role == Role.ENTERPRISE and user.organisation is not None:
         context["organisation"] = user.organisation
-        context["demands"] = list(demands_of_organisation(organisation=user.organisation)[:20])  # type: ignore[arg-type]
+        context["demands"] = list(demands_of_organisation(organisation=user.organisation)[:20])
         context["cases_to_confirm"] = list(
             cases_of_organisation(user=user).filter(step=Step.ACCEPTANCE)[:10]
         )

@@ -196,16 +196,26 @@ def talent_verify(*, profile: TalentProfile, actor: User) -> TalentProfile:
     it calls this and opens the worker's 一人一策 plan in the same transaction."""
     if not talent_for_staff(user=actor).filter(pk=profile.pk).exists():
         raise NotPermitted("该科技工作者不在您的辖区内。")
-    profile.refresh_from_db()
-    if not profile.verified:
-        claim_version(
-            profile,
-            None,
-            stale=StaleProfile,
-            verified=True,
-            verified_by=actor,
-            verified_at=timezone.now(),
-        )
+    # Claimed like every versioned write. A worker saving their profile at the same moment
+    # only makes us read it again; if another staff member verified first, theirs stands.
+    for _attempt in range(3):
+        profile.refresh_from_db()
+        if profile.verified:
+            break
+        try:
+            claim_version(
+                profile,
+                None,
+                stale=StaleProfile,
+                verified=True,
+                verified_by=actor,
+                verified_at=timezone.now(),
+            )
+            break
+        except StaleProfile:
+            continue
+    else:
+        raise StaleProfile()
     index_change_record(kind=EXPERTS, object_ids=[profile.pk])
     audit_record(
         action=AuditAction.TALENT_VERIFY,

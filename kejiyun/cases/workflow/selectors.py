@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
-from kejiyun.cases.models import OPEN_STEPS, TERMINAL, Case, CaseEvent
+from kejiyun.cases.models import OPEN_STEPS, Case, CaseEvent
 from kejiyun.regions.selectors import jurisdiction_filter
 
 _CASE_RELATED = (
@@ -98,7 +98,7 @@ def work_queue(
     Filters: step, industry (substring of the demand's industry), county (region code).
     """
     now = now or timezone.now()
-    qs = cases_for_staff(user=user).exclude(step__in=list(TERMINAL))
+    qs = cases_for_staff(user=user).filter(Case.open_q())
     if mine_only:
         qs = qs.filter(owner=user)
     elif unowned_only:
@@ -136,7 +136,7 @@ def queue_counts(*, user: User, now: datetime | None = None) -> QueueCounts:
     now = now or timezone.now()
     counts = (
         Case.objects.filter(owner=user)
-        .exclude(step__in=list(TERMINAL))
+        .filter(Case.open_q())
         .aggregate(
             open=Count("id"),
             overdue=Count("id", filter=Case.overdue_q(now)),

@@ -51,6 +51,7 @@ from kejiyun.cases.rules import (
 )
 from kejiyun.cases.workflow.selectors import cases_for_staff
 from kejiyun.cases.workflow.transitions import CASE_MOVES, ENTERPRISE, STAFF
+from kejiyun.common.errors import Stale
 from kejiyun.common.uploads import JPEG, MIB, OFFICE_ZIP, PDF, PNG, upload_check
 from kejiyun.common.versioning import claim_version
 from kejiyun.demands.models import Demand
@@ -133,6 +134,8 @@ def case_open_from_demand(*, demand: Demand, actor: User) -> Case:
     with transaction.atomic():
         try:
             demand_publish(demand=demand, actor=actor)
+        except Stale as error:
+            raise StaleCase(error.messages[0]) from error
         except DemandError as error:
             raise CaseError(error.messages[0], code="demand_state") from error
         # Leaving the block with a CaseError rolls the acceptance back as well.

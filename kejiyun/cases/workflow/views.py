@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
+from kejiyun.accounts.guards import AuthenticatedRequest, enterprise_required, staff_required
 from kejiyun.cases.clock import services as clock
 from kejiyun.cases.errors import CaseError
 from kejiyun.cases.models import MAIN_LINE, Case, CaseAttachment, CaseEvent, Step
@@ -387,7 +386,7 @@ def evidence_download(request: AuthenticatedRequest, case_id: int) -> FileRespon
 # --- the enterprise -----------------------------------------------------------------------
 
 
-@login_required
+@enterprise_required
 def enterprise_list(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(cases_of_organisation(user=request.user), 20).get_page(request.GET.get("page"))
     return render(request, "cases/enterprise_list.html", {"page": page})
@@ -406,7 +405,7 @@ def _enterprise_context(case: Case, **extra: Any) -> dict[str, Any]:
     }
 
 
-@login_required
+@enterprise_required
 def enterprise_detail(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     case = access_case_for_enterprise(request.user, case_id)
     return render(request, "cases/enterprise_detail.html", _enterprise_context(case))
@@ -431,7 +430,7 @@ def _enterprise_act(
     )
 
 
-@login_required
+@enterprise_required
 @require_POST
 def enterprise_confirm(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     user = request.user
@@ -455,7 +454,7 @@ def enterprise_confirm(request: AuthenticatedRequest, case_id: int) -> HttpRespo
     )
 
 
-@login_required
+@enterprise_required
 @require_POST
 def enterprise_dispute(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     user = request.user

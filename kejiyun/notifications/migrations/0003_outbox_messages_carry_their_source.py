@@ -6,6 +6,8 @@ from django.db import migrations, models
 # prefixes the writers used. Running it again changes nothing.
 KEY_PREFIXES = {
     "case-": "case",
+    "docking:": "case",
+    "docking-": "case",
     "plan-": "plan",
     "team-": "team",
     "demand-": "demand",

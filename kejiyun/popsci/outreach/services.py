@@ -32,8 +32,8 @@ CODE_LENGTH = 6
 
 
 def _centre_for(user: User, region: Region) -> ServiceCentre:
-    if user.centre_id is not None:
-        return user.centre  # type: ignore[return-value]
+    if user.centre is not None:
+        return user.centre
     centre = centre_serving(region)
     if centre is None:
         raise PopsciError("该地区没有服务中心。", code="no_centre")

@@ -197,8 +197,10 @@ def _check_choices(values: Sequence[str], allowed: Sequence[str], label: str) ->
 
 
 def _centre_for(user: User) -> ServiceCentre:
-    if user.centre_id is not None:
-        return user.centre  # type: ignore[return-value]
+    """The centre a campaign belongs to: the sender's own; an administrator's is the
+    province's."""
+    if user.centre is not None:
+        return user.centre
     return ServiceCentre.objects.get(region_id=settings.DEPLOYMENT_PROVINCE)
 
 
