@@ -71,6 +71,7 @@ deploy-check: $(VENV)/.installed
 
 boundaries: $(VENV)/.installed
 	$(VENV)/bin/lint-imports
+	mkdir -p var
 	KEJIYUN_TESTING=1 $(MANAGE) makemigrations --check --dry-run
 
 # The coverage gate runs on the engine's own tests (tests/engine), which cover kejiyun_match
