@@ -7,8 +7,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from kejiyun.accounts.models import User
-from kejiyun.common.errors import NotPermitted, ServiceError, Stale
+from kejiyun.accounts.models import Organisation, User
+from kejiyun.accounts.services import AccountError
+from kejiyun.common.errors import NotPermitted, ServiceError, Stale, record_check
 from kejiyun.common.refusals import refusal_status, refusal_text
 from kejiyun.common.uploads import (
     JPEG,
@@ -111,6 +112,18 @@ def test_each_refusal_has_one_status_and_one_message(
 ) -> None:
     assert (refusal_status(error), refusal_text(error)) == (status, text)
     assert refusal_status(error, otherwise=200) == (200 if status == 400 else status)
+
+
+@pytest.mark.django_db
+def test_a_records_own_validation_refuses_with_the_services_error() -> None:
+    organisation = Organisation(
+        kind="enterprise", name="某公司", uscc="91510104BAD", region_id="510104"
+    )
+    with pytest.raises(AccountError) as refused:
+        record_check(organisation, error=AccountError)
+    assert set(refused.value.message_dict) == {"uscc"}
+    assert refusal_status(refused.value) == 400
+    assert not Organisation.objects.exists()
 
 
 def test_not_permitted_is_both_a_service_error_and_permission_denied() -> None:

@@ -14,7 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation, Role, SmsCode, User
-from kejiyun.common.errors import ServiceError
+from kejiyun.common.errors import ServiceError, record_check
 from kejiyun.notifications.sms import get_sms_backend
 from kejiyun.regions.models import Region
 
@@ -157,7 +157,7 @@ def user_create_self_registered(
         organisation=organisation,
     )
     user.set_password(password)
-    user.full_clean(exclude=["password"])
+    record_check(user, error=AccountError, exclude=["password"])
     user.save()
     return user
 
@@ -193,6 +193,6 @@ def staff_create(
         region=centre_region,
     )
     user.set_password(password)
-    user.full_clean(exclude=["password"])
+    record_check(user, error=AccountError, exclude=["password"])
     user.save()
     return user

@@ -11,6 +11,7 @@ touch the record raises `NotPermitted`, which is also Django's `PermissionDenied
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Model
 
 STALE_MESSAGE = "该记录已被他人修改，请刷新后再试。"
 
@@ -34,3 +35,16 @@ class NotPermitted(ServiceError, PermissionDenied):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, code="not_permitted")
+
+
+def record_check(
+    record: Model, *, error: type[ServiceError] = ServiceError, exclude: list[str] | None = None
+) -> None:
+    """Run the model's own validation (`full_clean`) and refuse with `error` — the service's
+    refusal — rather than a bare ValidationError, so callers handle one kind of refusal."""
+    try:
+        record.full_clean(exclude=exclude)
+    except ValidationError as invalid:
+        raise error(
+            invalid.message_dict if hasattr(invalid, "error_dict") else invalid.messages
+        ) from invalid

@@ -7,8 +7,17 @@ from kejiyun.notifications.models import InboxItem, OutboxMessage, SmsMessage
 class OutboxMessageAdmin(admin.ModelAdmin):
     """Read-only view of the outbox; messages are written and sent only by services."""
 
-    list_display = ["id", "channel", "title", "status", "attempts", "next_attempt_at", "sent_at"]
-    list_filter = ["status", "channel"]
+    list_display = [
+        "id",
+        "source",
+        "channel",
+        "title",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+    ]
+    list_filter = ["status", "channel", "source"]
     search_fields = ["idempotency_key", "title"]
     exclude = ["address", "body"]
     raw_id_fields = ["recipient"]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from kejiyun.accounts.models import Role, SmsCode, User
+from kejiyun.accounts.models import Role, User
 from kejiyun.accounts.services import user_create_self_registered, user_registration_check
 from kejiyun.popsci.models import AgeBand, CitizenProfile, Segment
 from kejiyun.regions.models import Region
@@ -41,30 +41,27 @@ def user_register(*, registration: Registration) -> User:
         role=r.role, region=r.region, mobile=r.mobile, uscc=r.uscc, sms_code=r.sms_code
     )
     with transaction.atomic():
-        return _user_create_registered(registration=r, sms_code=sms_code)
-
-
-def _user_create_registered(*, registration: Registration, sms_code: SmsCode) -> User:
-    r = registration
-    user = user_create_self_registered(
-        role=r.role,
-        display_name=r.display_name,
-        mobile=r.mobile,
-        password=r.password,
-        region=r.region,
-        sms_code=sms_code,
-        organisation_name=r.organisation_name,
-        uscc=r.uscc,
-        industry=r.industry,
-    )
-    if r.role == Role.WORKER:
-        TalentProfile.objects.create(user=user, region=r.region, employer=r.employer, title=r.title)
-    elif r.role == Role.CITIZEN:
-        CitizenProfile.objects.create(
-            user=user,
+        user = user_create_self_registered(
+            role=r.role,
+            display_name=r.display_name,
+            mobile=r.mobile,
+            password=r.password,
             region=r.region,
-            region_code=r.region.code,
-            occupation=r.occupation or Segment.OTHER,
-            age_band=r.age_band or AgeBand.AGE_18_35,
+            sms_code=sms_code,
+            organisation_name=r.organisation_name,
+            uscc=r.uscc,
+            industry=r.industry,
         )
+        if r.role == Role.WORKER:
+            TalentProfile.objects.create(
+                user=user, region=r.region, employer=r.employer, title=r.title
+            )
+        elif r.role == Role.CITIZEN:
+            CitizenProfile.objects.create(
+                user=user,
+                region=r.region,
+                region_code=r.region.code,
+                occupation=r.occupation or Segment.OTHER,
+                age_band=r.age_band or AgeBand.AGE_18_35,
+            )
     return user

@@ -16,7 +16,7 @@ from django.utils import timezone
 from kejiyun.accounts.models import Organisation
 from kejiyun.audit.models import AuditAction
 from kejiyun.audit.services import audit_record
-from kejiyun.common.errors import NotPermitted, ServiceError, Stale
+from kejiyun.common.errors import NotPermitted, ServiceError, Stale, record_check
 from kejiyun.common.versioning import claim_version
 from kejiyun.matchlog.services import EXPERTS, RESULTS, TEAMS, index_change_record
 from kejiyun.notifications.models import Channel
@@ -196,26 +196,16 @@ def talent_verify(*, profile: TalentProfile, actor: User) -> TalentProfile:
     it calls this and opens the worker's 一人一策 plan in the same transaction."""
     if not talent_for_staff(user=actor).filter(pk=profile.pk).exists():
         raise NotPermitted("该科技工作者不在您的辖区内。")
-    # Claimed like every versioned write. A worker saving their profile at the same moment
-    # only makes us read it again; if another staff member verified first, theirs stands.
-    for _attempt in range(3):
-        profile.refresh_from_db()
-        if profile.verified:
-            break
-        try:
-            claim_version(
-                profile,
-                None,
-                stale=StaleProfile,
-                verified=True,
-                verified_by=actor,
-                verified_at=timezone.now(),
-            )
-            break
-        except StaleProfile:
-            continue
-    else:
-        raise StaleProfile()
+    profile.refresh_from_db()
+    if not profile.verified:  # the first verifier is kept
+        claim_version(
+            profile,
+            None,
+            stale=StaleProfile,
+            verified=True,
+            verified_by=actor,
+            verified_at=timezone.now(),
+        )
     index_change_record(kind=EXPERTS, object_ids=[profile.pk])
     audit_record(
         action=AuditAction.TALENT_VERIFY,
@@ -255,7 +245,7 @@ def _checked_result(result: TechResult, data: ResultData) -> TechResult:
         "fields",
     ):
         setattr(result, name, getattr(data, name))
-    result.full_clean()
+    record_check(result, error=TalentError)
     return result
 
 
@@ -330,7 +320,7 @@ class TeamData:
 def _check_team(team: Team) -> Team:
     if team.region.level != Region.Level.COUNTY:
         raise TalentError("请选择区县。", code="region")
-    team.full_clean()
+    record_check(team, error=TalentError)
     return team
 
 
@@ -438,7 +428,7 @@ def _save_resource(*, resource: Resource, data: ResourceData, actor: User) -> Re
     if talent_for_staff(user=actor).filter(pk__in=expert_ids).count() != len(expert_ids):
         raise NotPermitted("只能关联本辖区内的科技工作者。")
     resource.host_organisation = data.host_organisation
-    resource.full_clean()
+    record_check(resource, error=TalentError)
     resource.save()
     resource.experts.set(data.experts)
     return resource

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from kejiyun.common.errors import NotPermitted
+from kejiyun.common.errors import NotPermitted, record_check
 from kejiyun.popsci.errors import PopsciError
 from kejiyun.popsci.models import Activity, ActivitySignup, Segment
 from kejiyun.regions.models import Region, ServiceCentre
@@ -75,7 +75,7 @@ def activity_create(
         resource=resource,
         centre=_centre_for(actor, region),
     )
-    activity.full_clean()
+    record_check(activity, error=PopsciError)
     activity.save()
     return activity
 

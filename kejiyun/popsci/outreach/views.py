@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -184,7 +184,7 @@ def activity_create_view(request: AuthenticatedRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             activity = activity_create(actor=request.user, **data)
-        except (ValidationError, PermissionDenied) as error:  # full_clean() may refuse too
+        except (ServiceError, PermissionDenied) as error:
             form.add_error(None, refusal_text(error))
         else:
             messages.success(request, f"活动“{activity.title}”已创建。")
