@@ -411,3 +411,13 @@ def upload_batch(client: Client, kind: str, data: bytes) -> ImportBatch:
     batch = ImportBatch.objects.latest("id")
     assert response["Location"] == f"/sheets/import/batches/{batch.pk}/"
     return batch
+
+
+# --- Administrators ---------------------------------------------------------------------------
+
+
+def make_superuser(username: str = "root") -> User:
+    """A platform administrator who signs in at /admin/login/ with `PASSWORD`."""
+    return User.objects.create_superuser(
+        username=username, password=PASSWORD, display_name="管理员", role=Role.ADMIN
+    )

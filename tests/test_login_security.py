@@ -3,10 +3,12 @@
 
 import pytest
 import time_machine
+from django.contrib.auth import authenticate
+from django.http import HttpResponse
 from django.test import Client
 
 from kejiyun.accounts.models import LoginFailure, User
-from tests.builders import DORA_MOBILE, PASSWORD
+from tests.builders import DORA_MOBILE, PASSWORD, make_superuser
 
 pytestmark = pytest.mark.django_db
 
@@ -120,3 +122,69 @@ def test_the_settings_hash_passwords_with_djangos_argon2_which_checks_the_test_h
     assert dora.password.startswith("argon2$argon2id$")
     assert Argon2PasswordHasher().verify(PASSWORD, dora.password)
     assert not Argon2PasswordHasher().verify("wrong-" + PASSWORD, dora.password)
+
+
+# --- One lock-out for every login door (issue 10, item 4) -------------------------------------
+
+ADMIN_LOGIN = "/admin/login/?next=/admin/"
+LOCKED = "登录失败次数过多，账号已临时锁定"
+
+
+def admin_login(client: Client, name: str, password: str) -> HttpResponse:
+    return client.post(ADMIN_LOGIN, {"username": name, "password": password})
+
+
+def test_the_admin_login_refuses_the_sixth_attempt_like_the_accounts_login() -> None:
+    root = make_superuser()
+    with time_machine.travel("2026-06-01 09:00:00+08:00", tick=False) as clock:
+        assert admin_login(Client(), "root", PASSWORD).status_code == 302  # the door works
+        for _ in range(5):
+            response = admin_login(Client(), "root", "wrong-password-123")
+            assert response.status_code == 200
+            clock.shift(60)
+        assert LoginFailure.objects.count() == 5
+        client = Client()
+        response = admin_login(client, "root", PASSWORD)
+        assert response.status_code == 200
+        assert LOCKED in response.content.decode()
+        assert "_auth_user_id" not in client.session
+        assert client.get("/admin/").status_code == 302
+        # The same account is locked at the other door too, and refusals while locked
+        # do not extend the lock.
+        assert LOCKED in Client().post(
+            "/accounts/login/", {"username": "root", "password": PASSWORD}
+        ).content.decode()
+        assert LoginFailure.objects.count() == 5
+        clock.shift(30 * 60)  # 31 minutes after the last failure
+        assert admin_login(Client(), "root", PASSWORD).status_code == 302
+    assert root.is_superuser
+
+
+def test_failures_at_one_door_count_at_the_other(dora: User) -> None:
+    with time_machine.travel("2026-06-01 09:00:00+08:00", tick=False) as clock:
+        for _ in range(3):
+            admin_login(Client(), MOBILE, "wrong-password-123")
+            clock.shift(60)
+        for _ in range(2):
+            login(Client(), MOBILE, "wrong-password-123")
+            clock.shift(60)
+        for door in ("/accounts/login/", ADMIN_LOGIN):
+            client = Client()
+            response = client.post(door, {"username": MOBILE, "password": PASSWORD})
+            assert response.status_code == 200, door
+            assert LOCKED in response.content.decode(), door
+            assert "_auth_user_id" not in client.session
+
+
+def test_four_failures_at_the_admin_door_do_not_lock_the_accounts_door(dora: User) -> None:
+    for _ in range(4):
+        admin_login(Client(), MOBILE, "wrong-password-123")
+    assert login(Client(), MOBILE, PASSWORD) == 302
+
+
+def test_any_caller_of_authenticate_meets_the_lock(dora: User) -> None:
+    """A later door (an API, say) that calls Django's `authenticate` shares the count."""
+    for _ in range(5):
+        assert authenticate(None, username=MOBILE, password="wrong-password-123") is None
+    assert authenticate(None, username=MOBILE, password=PASSWORD) is None
+    assert login(Client(), MOBILE, PASSWORD) == 200

@@ -1,7 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from kejiyun.accounts.forms import AdminLoginForm
 from kejiyun.accounts.models import LoginFailure, Organisation, SmsCode, User
+
+# The admin signs in through the same backend, lock-out and lock-out message as
+# /accounts/login/ (kejiyun/accounts/lockout.py).
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)

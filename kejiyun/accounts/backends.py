@@ -3,14 +3,25 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
+from kejiyun.accounts.lockout import (
+    login_account,
+    login_failure_record,
+    login_identity_of,
+    login_locked,
+)
 from kejiyun.accounts.models import User
-from kejiyun.accounts.validators import is_valid_mobile, normalise_mobile
+from kejiyun.common.ratelimit import client_ip
 
 
 class UsernameOrMobileBackend(ModelBackend):
-    """Sign in with a mainland mobile number or a username, and a password."""
+    """Sign in with a mainland mobile number or a username, and a password.
+
+    Every login door (`/accounts/login/`, `/admin/login/`, any later one) authenticates
+    here, so the lock-out lives here too: a locked login name is refused before its password
+    is checked, and every wrong password is recorded (`kejiyun/accounts/lockout.py`)."""
 
     def authenticate(
         self,
@@ -21,15 +32,16 @@ class UsernameOrMobileBackend(ModelBackend):
     ) -> User | None:
         if not username or password is None:
             return None
-        mobile = normalise_mobile(username)
-        if is_valid_mobile(mobile):
-            user = User.objects.filter(mobile=mobile).first()
-        else:
-            user = User.objects.filter(username=username.strip()).first()
+        user = login_account(username)
+        identity = login_identity_of(login_name=username, account=user)
+        if login_locked(identity=identity):
+            # Stops every backend; Django then sends user_login_failed (audited). A refusal
+            # while locked is not a new failure, so the lock lifts 30 minutes after the last one.
+            raise PermissionDenied("login locked")
         if user is None:
             # Spend the same time hashing as for a real user, so timing reveals nothing.
             User().set_password(password)
-            return None
-        if user.check_password(password) and self.user_can_authenticate(user):
+        elif user.check_password(password) and self.user_can_authenticate(user):
             return user
+        login_failure_record(identity=identity, ip=client_ip(request))
         return None

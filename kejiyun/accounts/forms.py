@@ -10,14 +10,14 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
 
-from kejiyun.accounts.lockout import login_failure_record, login_identity, login_locked
+from kejiyun.accounts.lockout import LOCKED_MESSAGE, login_identity, login_locked
 from kejiyun.accounts.models import SmsCode
 from kejiyun.accounts.validators import normalise_mobile, validate_mobile
 from kejiyun.common.forms import BootstrapFormMixin
-from kejiyun.common.ratelimit import client_ip
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import counties_of_province
 
@@ -54,24 +54,30 @@ class MobileField(forms.CharField):
         return mobile
 
 
-class LoginForm(BootstrapFormMixin, AuthenticationForm):
+class LockoutMessageMixin:
+    """Words a locked login name's refusal on any login form built on Django's
+    `AuthenticationForm` (ours and the admin's). The backend decides: it refuses a locked
+    name and records failures (`kejiyun/accounts/lockout.py`); the form only tells the
+    person that the account is locked rather than that the password is wrong."""
+
+    cleaned_data: dict[str, Any]
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = super().clean()  # type: ignore[misc]
+        except ValidationError as exc:
+            login_name = self.cleaned_data.get("username") or ""
+            if exc.code == "invalid_login" and login_locked(identity=login_identity(login_name)):
+                raise ValidationError(LOCKED_MESSAGE, code="locked") from exc
+            raise
+        return data
+
+
+class LoginForm(LockoutMessageMixin, BootstrapFormMixin, AuthenticationForm):
     error_messages = {
         "invalid_login": "手机号/用户名或密码不正确。",
         "inactive": "该账号已停用，请联系管理员。",
-        "locked": "登录失败次数过多，账号已临时锁定，请30分钟后再试或通过短信找回密码。",
     }
-
-    def clean(self) -> dict[str, Any]:
-        login_name = self.cleaned_data.get("username") or ""
-        identity = login_identity(login_name) if login_name else ""
-        if identity and login_locked(identity=identity):
-            raise ValidationError(self.error_messages["locked"], code="locked")
-        try:
-            return super().clean()
-        except ValidationError as exc:
-            if identity and exc.code == "invalid_login":
-                login_failure_record(identity=identity, ip=client_ip(self.request))
-            raise
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -79,6 +85,11 @@ class LoginForm(BootstrapFormMixin, AuthenticationForm):
         self.fields["username"].error_messages["required"] = "请输入手机号或用户名。"
         self.fields["password"].label = "密码"
         self.fields["password"].error_messages["required"] = "请输入密码。"
+
+
+class AdminLoginForm(LockoutMessageMixin, AdminAuthenticationForm):
+    """The admin's login form (`admin.site.login_form`, set in `kejiyun/accounts/admin.py`),
+    with the same lock-out message as `/accounts/login/`."""
 
 
 class SmsCodeRequestForm(BootstrapFormMixin, forms.Form):
