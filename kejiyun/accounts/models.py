@@ -133,7 +133,11 @@ class User(AbstractUser):
 
 
 class SmsCode(models.Model):
-    """A one-time code sent to a mobile number. Only a hash of the code is stored."""
+    """A one-time code sent to a mobile number. Only a hash of the code is stored.
+
+    An empty hash records a request that sent no code (a reset for an unknown number, a
+    registration for a registered one): it throttles and counts guesses like any code, and
+    no guess ever matches it, so the answers never tell the two kinds of number apart."""
 
     class Purpose(models.TextChoices):
         REGISTER = "register", "注册"

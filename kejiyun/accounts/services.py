@@ -32,8 +32,22 @@ def _code_hash(*, mobile: str, purpose: str, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
+REGISTERED_NOTICE = (
+    "【科技云】有人正在用本手机号注册科技云账号。本号码已经注册，如是您本人，请直接登录；"
+    "忘记密码可在登录页通过“找回密码”重设。如非本人操作，请忽略。"
+)
+
+
 def sms_code_send(*, mobile: str, purpose: str, now: datetime | None = None) -> None:
-    """Create a 6-digit code and send it. For a reset, unknown numbers get nothing, silently."""
+    """Create a 6-digit code and send it, or raise `SmsThrottled`.
+
+    The answer must not tell whether the number is registered (docs/requirements/security.md
+    item 9), so every request is recorded and throttled alike, and the caller answers the
+    same. Only what the phone receives differs: a reset code goes only to a registered
+    number (an unknown one gets nothing); a registration code goes only to an unregistered
+    number, and a registered one gets a notice that someone tried to register with it. A
+    request that sent no code is kept as an `SmsCode` with no hash, which throttles and counts
+    guesses like any code and which no guess ever matches."""
     moment = now or timezone.now()
     recent = SmsCode.objects.filter(
         mobile=mobile,
@@ -42,24 +56,27 @@ def sms_code_send(*, mobile: str, purpose: str, now: datetime | None = None) -> 
     ).exists()
     if recent:
         raise SmsThrottled
-    if purpose == SmsCode.Purpose.RESET and not User.objects.filter(mobile=mobile).exists():
-        return
+    registered = User.objects.filter(mobile=mobile).exists()
+    sends_code = registered if purpose == SmsCode.Purpose.RESET else not registered
     code = f"{secrets.randbelow(1_000_000):06d}"
     SmsCode.objects.create(
         mobile=mobile,
         purpose=purpose,
-        code_hash=_code_hash(mobile=mobile, purpose=purpose, code=code),
+        code_hash=_code_hash(mobile=mobile, purpose=purpose, code=code) if sends_code else "",
         created_at=moment,
         expires_at=moment + timedelta(seconds=settings.SMS_CODE_TTL_SECONDS),
     )
-    label = SmsCode.Purpose(purpose).label
-    get_sms_backend().send(
-        mobile=mobile,
-        body=(
+    if sends_code:
+        label = SmsCode.Purpose(purpose).label
+        body = (
             f"【科技云】您的{label}验证码是 {code}，{settings.SMS_CODE_TTL_SECONDS // 60}分钟内"
             "有效。如非本人操作，请忽略。"
-        ),
-    )
+        )
+    elif purpose == SmsCode.Purpose.REGISTER:
+        body = REGISTERED_NOTICE
+    else:
+        return
+    get_sms_backend().send(mobile=mobile, body=body)
 
 
 def sms_code_check(*, mobile: str, purpose: str, code: str) -> SmsCode:
@@ -111,6 +128,10 @@ def user_registration_check(
         raise AccountError("该角色不能自行注册。", code="role_not_allowed")
     if region.level not in (Region.Level.COUNTY, Region.Level.TOWNSHIP):
         raise AccountError("请选择到区县一级。", code="region_level")
+    # The code first: only someone who holds the phone learns that the number (or the
+    # credit code) is already registered. A registered number is sent no registration code
+    # (`sms_code_send`), so a stranger gets the same "wrong code" answer for it as for any.
+    checked = sms_code_check(mobile=mobile, purpose=SmsCode.Purpose.REGISTER, code=sms_code)
     if User.objects.filter(mobile=mobile).exists():
         raise AccountError("该手机号已注册，请直接登录或找回密码。", code="mobile_taken")
     if role == Role.ENTERPRISE and Organisation.objects.filter(uscc=uscc).exists():
@@ -118,7 +139,7 @@ def user_registration_check(
             "该统一社会信用代码已注册，请联系本企业已注册的账号或当地服务中心。",
             code="uscc_taken",
         )
-    return sms_code_check(mobile=mobile, purpose=SmsCode.Purpose.REGISTER, code=sms_code)
+    return checked
 
 
 def user_create_self_registered(
@@ -163,10 +184,12 @@ def user_create_self_registered(
 
 
 def user_reset_password(*, mobile: str, sms_code: str, password: str) -> User:
-    user = User.objects.filter(mobile=mobile).first()
-    if user is None:
-        raise AccountError("短信验证码不正确或已过期，请重新获取。", code="bad_sms_code")
+    """Set a new password for the holder of `mobile`. The code is checked first, for every
+    number alike, so the answers and attempt counts never tell a registered number apart."""
     checked = sms_code_check(mobile=mobile, purpose=SmsCode.Purpose.RESET, code=sms_code)
+    user = User.objects.filter(mobile=mobile).first()
+    if user is None:  # a code was matched, so it was sent to a user since deleted
+        raise AccountError("短信验证码不正确或已过期，请重新获取。", code="bad_sms_code")
     with transaction.atomic():
         sms_code_claim(sms_code=checked)
         user.set_password(password)
