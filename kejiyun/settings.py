@@ -248,6 +248,8 @@ MEDIA_URL = "/media/"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# A stale or missing CSRF token gets a Chinese page with a way back (templates/csrf_failure.html).
+CSRF_FAILURE_VIEW = "kejiyun.site.errors.csrf_failure"
 if not DEBUG and not TESTING:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)

@@ -42,7 +42,7 @@ def sms_code_send(*, mobile: str, purpose: str, now: datetime | None = None) -> 
     """Create a 6-digit code and send it, or raise `SmsThrottled`.
 
     The answer must not tell whether the number is registered (docs/requirements/security.md
-    item 9), so every request is recorded and throttled alike, and the caller answers the
+    item 2), so every request is recorded and throttled alike, and the caller answers the
     same. Only what the phone receives differs: a reset code goes only to a registered
     number (an unknown one gets nothing); a registration code goes only to an unregistered
     number, and a registered one gets a notice that someone tried to register with it. A
