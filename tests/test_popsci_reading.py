@@ -248,8 +248,10 @@ def test_quiz_answers_get_per_question_feedback_and_only_one_try(
     q1, q2, q3 = article.questions.order_by("order")
     answers = {"phase": "after", f"q{q1.pk}": "1", f"q{q2.pk}": "0", f"q{q3.pk}": "1"}
     response = client.post(f"/popsci/read/{article.pk}/quiz/", answers)
-    assert response.status_code == 200
-    html = response.content.decode()
+    assert response.status_code == 302  # POST-redirect-GET: a reload sends nothing again
+    assert response["Location"] == f"/popsci/read/{article.pk}/quiz/#quiz"
+    html = client.get(response["Location"]).content.decode()
+    assert "已提交学习后测验：答对 2/3 题。" in html  # the flashed message
     assert "学习后测验：答对 2/3 题。" in html
     assert html.count('data-correct="1"') == 2
     assert html.count('data-correct="0"') == 1

@@ -21,7 +21,8 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
 
 from kejiyun.accounts.guards import AuthenticatedRequest, reviewer_required, staff_required
 from kejiyun.common.errors import ServiceError
@@ -368,8 +369,7 @@ def content_read(request: AuthenticatedRequest, article_id: int) -> HttpResponse
     return _with_device_cookie(_render_read(request, article, event=event), device, new)
 
 
-def _own_event(request: AuthenticatedRequest, article: Article) -> ReadEvent | None:
-    raw = request.POST.get("event", "")
+def _own_event(request: AuthenticatedRequest, article: Article, raw: str) -> ReadEvent | None:
     if not _is_id(raw):
         return None
     event = access_read_event(request.user, int(raw))
@@ -377,16 +377,22 @@ def _own_event(request: AuthenticatedRequest, article: Article) -> ReadEvent | N
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def content_quiz(request: AuthenticatedRequest, article_id: int) -> HttpResponse:
+    """POST: answer the quiz, then redirect (POST-redirect-GET). GET: the reading page with
+    the reader's quiz results, in the same reading session (`event`), so showing the result
+    opens no new session and a reload sends nothing again."""
     article = access_readable_content(article_id)
+    if request.method == "GET":
+        event = _own_event(request, article, request.GET.get("event", ""))
+        return _render_read(request, article, event=event)
     answers: list[int] = []
     for question in article.questions.all():
         raw = request.POST.get(f"q{question.pk}", "")
         if _is_id(raw):
             answers.append(int(raw))
     phase = request.POST.get("phase", QuizAttempt.Phase.AFTER)
-    event = _own_event(request, article)
+    event = _own_event(request, article, request.POST.get("event", ""))
     try:
         attempt = quiz_submit(article=article, actor=request.user, answers=answers, phase=phase)
     except ServiceError as error:
@@ -401,7 +407,10 @@ def content_quiz(request: AuthenticatedRequest, article_id: int) -> HttpResponse
         request,
         f"已提交{attempt.get_phase_display()}测验：答对 {attempt.correct}/{attempt.total} 题。",
     )
-    return _render_read(request, article, event=event)
+    result_url = reverse("popsci:content_quiz", args=[article.pk])
+    if event is not None:
+        result_url += f"?event={event.pk}"
+    return redirect(result_url + "#quiz")
 
 
 @login_required
