@@ -2,9 +2,10 @@
 button's refusals (400, 429), an expired CSRF cookie, a server error and a lost connection
 each put a Chinese message next to the button, and the page stays as it was."""
 
+from typing import Any
+
 import pytest
 from playwright.sync_api import Page, Route, expect
-from pytest_django.fixtures import SettingsWrapper
 
 from kejiyun.accounts.models import SmsCode
 
@@ -52,7 +53,7 @@ def test_an_expired_csrf_cookie_says_the_page_expired_in_place(
 
 
 def test_a_server_error_shows_a_chinese_note_and_keeps_the_page(
-    page: Page, live_server: object, settings: SettingsWrapper
+    page: Page, live_server: object, settings: Any
 ) -> None:
     # An SMS gateway configured with a class that does not exist: sending fails with a 500.
     settings.SMS_BACKEND = "kejiyun.notifications.sms.NoSuchGateway"
