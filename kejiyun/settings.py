@@ -163,16 +163,19 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- 一单一策 cases ------------------------------------------------------------------------
-# Working time each case step may take before the case escalates county → city → province.
+# Working hours each case step may take before the case escalates county → city → province.
+# They are working hours: 8 a working day (09:00–17:00 Beijing time), on working days only
+# (no weekends or public holidays, 调休 Saturdays and Sundays count), from the
+# chinese-calendar package (`kejiyun/common/workdays.py`); so 2 * 8 is two working days.
 # The clock stops while a case is paused waiting on the enterprise.
 CASE_STEP_DUE_HOURS: dict[str, int] = {
-    "intake": 2 * 24,
-    "diagnosis": 5 * 24,
-    "matching": 7 * 24,
-    "docking": 14 * 24,
-    "agreement": 30 * 24,
-    "delivery": 90 * 24,
-    "acceptance": 14 * 24,
+    "intake": 2 * 8,
+    "diagnosis": 5 * 8,
+    "matching": 7 * 8,
+    "docking": 14 * 8,
+    "agreement": 30 * 8,
+    "delivery": 90 * 8,
+    "acceptance": 14 * 8,
 }
 # "Due soon" in the staff work queue: due within this many hours.
 CASE_DUE_SOON_HOURS = 48

@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
-from kejiyun.cases.models import OPEN_STEPS, Case, CaseEvent
+from kejiyun.cases.models import OPEN_STEPS, Case, CaseEvent, DockingRequest
 from kejiyun.regions.selectors import jurisdiction_filter
 
 _CASE_RELATED = (
@@ -59,6 +59,16 @@ def access_case_for_enterprise(user: User, case_id: int) -> Case:
         return cases_of_organisation(user=user).get(pk=case_id)
     except Case.DoesNotExist:
         raise Http404("案例不存在") from None
+
+
+def case_helpers(*, case: Case) -> QuerySet[DockingRequest]:
+    """The experts who took the case on (accepted its docking request), for the enterprise
+    to see who helped: their name and organisation only."""
+    return (
+        case.dockings.filter(status=DockingRequest.Status.ACCEPTED)
+        .select_related("expert__user")
+        .order_by("responded_at", "id")
+    )
 
 
 def case_timeline(*, case: Case) -> QuerySet[CaseEvent]:
