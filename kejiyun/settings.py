@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "kejiyun.site",
     "kejiyun.demo",
+    "kejiyun.jobs",
     "kejiyun.regions",
     "kejiyun.accounts",
     "kejiyun.registration",
@@ -152,10 +153,13 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not bool(REDIS_URL)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "Asia/Shanghai"
-# Periodic work for `celery beat` in production (cron can run the same management commands).
+# The one list of periodic jobs: `celery beat` runs it in production; `manage.py
+# run_periodic` runs the same entries in-process beside the web server (`make run`), each at
+# start-up and then at its interval (seconds). Cron can run the same management commands.
 CELERY_BEAT_SCHEDULE = {
     "dispatch-outbox": {"task": "notifications.dispatch_outbox", "schedule": 60.0},
     "escalate-overdue-cases": {"task": "cases.escalate_overdue", "schedule": 15 * 60.0},
+    "own-unowned-cases": {"task": "cases.own_unowned", "schedule": 15 * 60.0},
     "sync-match-index": {"task": "matching.sync_index", "schedule": 5 * 60.0},
     "purge-import-batches": {"task": "spreadsheets.purge_batches", "schedule": 60 * 60.0},
     "send-due-campaigns": {"task": "popsci.send_due_campaigns", "schedule": 5 * 60.0},

@@ -82,6 +82,24 @@ def add_working_hours(start: datetime, hours: float) -> datetime:
     raise WorkCalendarUnknown(f"无法在 {start.isoformat()} 之后加上 {hours} 个工作小时。")
 
 
+def subtract_working_hours(end: datetime, hours: float) -> datetime:
+    """The moment `hours` working hours before `end` (the inverse of `add_working_hours`)."""
+    left = timedelta(hours=hours)
+    moment = end.astimezone(BEIJING)
+    day = moment.date()
+    for _ in range(550):
+        if is_working_day(day):
+            begin, finish = _window(day)
+            finish = min(finish, moment)
+            if begin < finish:
+                if finish - left >= begin:
+                    return finish - left
+                left -= finish - begin
+        day -= timedelta(days=1)
+        moment = datetime.combine(day, WORKDAY_END, tzinfo=BEIJING)
+    raise WorkCalendarUnknown(f"无法在 {end.isoformat()} 之前减去 {hours} 个工作小时。")
+
+
 def working_time_between(start: datetime, end: datetime) -> timedelta:
     """The working time between two moments (zero when `end` is not after `start`)."""
     if end <= start:
