@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-import chinese_calendar
+import chinese_calendar  # type: ignore[import-untyped]
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 # The working hours of a working day, Beijing time: [start, end).

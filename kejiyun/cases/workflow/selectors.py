@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Case as When_
-from django.db.models import Count, IntegerField, QuerySet, Value, When
+from django.db.models import Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -155,3 +155,28 @@ def queue_counts(*, user: User, now: datetime | None = None) -> QueueCounts:
         )
     )
     return QueueCounts(**counts)
+
+
+@dataclass(frozen=True)
+class JurisdictionCaseCounts:
+    open: int
+    overdue: int
+    due_soon: int
+    unowned: int
+
+
+def jurisdiction_case_counts(*, user: User, now: datetime | None = None) -> JurisdictionCaseCounts:
+    """Open cases over the user's whole jurisdiction (`cases_for_staff`), whoever owns them:
+    how many are overdue, due soon, and owned by nobody (the 待指派 scope)."""
+    now = now or timezone.now()
+    counts = (
+        jurisdiction_filter(Case.objects.all(), user=user, region_field="region")
+        .filter(Case.open_q())
+        .aggregate(
+            open=Count("id"),
+            overdue=Count("id", filter=Case.overdue_q(now)),
+            due_soon=Count("id", filter=Case.due_soon_q(now)),
+            unowned=Count("id", filter=Q(owner__isnull=True)),
+        )
+    )
+    return JurisdictionCaseCounts(**counts)
