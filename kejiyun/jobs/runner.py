@@ -22,7 +22,7 @@ from typing import Any
 
 from celery import current_app
 from celery.schedules import schedule as celery_schedule
-from django.db import close_old_connections
+from django.db import connections
 from django.utils.module_loading import autodiscover_modules
 
 logger = logging.getLogger("kejiyun.jobs")
@@ -88,10 +88,19 @@ def _task(name: str) -> Callable[..., object]:
     return tasks[name]  # type: ignore[no-any-return]
 
 
+def _connections_refresh() -> None:
+    """Drop this thread's database connections that broke or outlived CONN_MAX_AGE, as
+    Django does around each request (a long-running process otherwise keeps a dead one).
+    A connection inside a transaction (a caller's, or a test's) is left alone."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
+
+
 def job_run(job: Job) -> JobRun:
     """Run one job now, in this thread; log it; never raise (a failure is logged and
     reported in the answer)."""
-    close_old_connections()
+    _connections_refresh()
     started = time.monotonic()
     try:
         result = _task(job.task)(*job.args, **job.kwargs)
@@ -100,7 +109,7 @@ def job_run(job: Job) -> JobRun:
         logger.exception("job %s (%s) failed after %.2fs", job.name, job.task, seconds)
         return JobRun(job.name, False, seconds, error=f"{type(error).__name__}: {error}")
     finally:
-        close_old_connections()
+        _connections_refresh()
     seconds = time.monotonic() - started
     logger.info("job %s (%s) done in %.2fs: %r", job.name, job.task, seconds, result)
     return JobRun(job.name, True, seconds, result=result)
