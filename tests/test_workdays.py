@@ -3,13 +3,13 @@ the public holidays and swapped working days (调休) of chinese-calendar."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 import time_machine
 
 from kejiyun.accounts.models import User
-from kejiyun.cases.clock.services import step_due_at
+from kejiyun.cases.clock.services import cases_escalate_overdue, step_due_at
 from kejiyun.cases.errors import CaseError
 from kejiyun.cases.models import Case, Step
 from kejiyun.cases.workflow.services import case_transition
@@ -97,3 +97,20 @@ def test_a_move_whose_due_time_the_calendar_cannot_count_changes_nothing(alice: 
         case_transition(case=case, to_step=Step.DIAGNOSIS, actor=alice)
     fresh = Case.objects.get(pk=case.pk)
     assert (fresh.step, fresh.version, fresh.events.count()) == (Step.INTAKE, 1, 1)
+
+
+def test_escalation_that_cannot_count_a_new_due_time_logs_it_and_changes_nothing(
+    alice: User, bob: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, last = known_years()
+    with time_machine.travel(f"{last + 1}-12-29 09:00:00+08:00", tick=False):
+        stuck = make_case(alice, serial="1", title="跨年的案例")
+    with time_machine.travel(f"{last + 1}-12-20 09:00:00+08:00", tick=False) as clock:
+        moves = make_case(alice, serial="2", title="年内的案例")
+        clock.shift(timedelta(days=4))
+        assert cases_escalate_overdue() == 1
+    assert Case.objects.get(pk=moves.pk).escalations == 1
+    with time_machine.travel(f"{last + 2}-01-05 09:00:00+08:00", tick=False):
+        assert cases_escalate_overdue() == 0
+    assert Case.objects.get(pk=stuck.pk).escalations == 0
+    assert "chinese-calendar" in caplog.text

@@ -8,6 +8,7 @@ nothing written), refuses a stale edit when the caller says which version it saw
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -23,6 +24,8 @@ from kejiyun.cases.rules import require_open, require_staff_actor, staffed_centr
 from kejiyun.common.versioning import claim_version
 from kejiyun.common.workdays import WorkCalendarUnknown, add_working_hours, working_time_between
 from kejiyun.regions.models import ServiceCentre
+
+logger = logging.getLogger(__name__)
 
 
 def step_due_at(step: str, start: datetime) -> datetime | None:
@@ -130,6 +133,13 @@ def case_escalate(*, case: Case, now: datetime | None = None) -> bool:
     centre, owner = staffed_centre(first)
     from_centre = case.centre
     try:
+        due_at = step_due_at(case.step, now)
+    except CaseError as error:
+        # The working calendar cannot count the new due time: say so, leave the case as it
+        # is, and let the other overdue cases escalate.
+        logger.error("case %s not escalated: %s", case.pk, error.messages[0])
+        return False
+    try:
         with transaction.atomic():
             claim_version(
                 case,
@@ -137,7 +147,7 @@ def case_escalate(*, case: Case, now: datetime | None = None) -> bool:
                 stale=StaleCase,
                 centre=centre,
                 owner=owner,
-                due_at=step_due_at(case.step, now),
+                due_at=due_at,
                 step_started_at=now,
                 escalations=case.escalations + 1,
                 escalated_at=now,
