@@ -24,8 +24,10 @@ PYTEST := KEJIYUN_TESTING=1 $(PY) -m pytest -p no:cacheprovider -n $(TEST_WORKER
 run: setup
 	DEBUG=1 $(MANAGE) seed_demo --scale small --seed 1
 	DEBUG=1 $(MANAGE) create_demo_admin
-	@echo "Serving Kejiyun at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	DEBUG=1 $(MANAGE) runserver $(HOST):$(PORT)
+	@echo "Serving Kejiyun at http://$(HOST):$(PORT)/ with the periodic jobs beside it  (Ctrl-C to stop)"
+	DEBUG=1 $(MANAGE) run_periodic & jobs=$$!; \
+	  trap 'kill $$jobs 2>/dev/null' EXIT INT TERM; \
+	  DEBUG=1 $(MANAGE) runserver $(HOST):$(PORT)
 
 setup: $(VENV)/.installed $(VENDOR)/.installed
 	mkdir -p var

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "kejiyun.site",
     "kejiyun.demo",
+    "kejiyun.jobs",
     "kejiyun.regions",
     "kejiyun.accounts",
     "kejiyun.registration",
@@ -152,10 +153,13 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not bool(REDIS_URL)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "Asia/Shanghai"
-# Periodic work for `celery beat` in production (cron can run the same management commands).
+# The one list of periodic jobs: `celery beat` runs it in production; `manage.py
+# run_periodic` runs the same entries in-process beside the web server (`make run`), each at
+# start-up and then at its interval (seconds). Cron can run the same management commands.
 CELERY_BEAT_SCHEDULE = {
     "dispatch-outbox": {"task": "notifications.dispatch_outbox", "schedule": 60.0},
     "escalate-overdue-cases": {"task": "cases.escalate_overdue", "schedule": 15 * 60.0},
+    "own-unowned-cases": {"task": "cases.own_unowned", "schedule": 15 * 60.0},
     "sync-match-index": {"task": "matching.sync_index", "schedule": 5 * 60.0},
     "purge-import-batches": {"task": "spreadsheets.purge_batches", "schedule": 60 * 60.0},
     "send-due-campaigns": {"task": "popsci.send_due_campaigns", "schedule": 5 * 60.0},
@@ -163,16 +167,19 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- 一单一策 cases ------------------------------------------------------------------------
-# Working time each case step may take before the case escalates county → city → province.
+# Working hours each case step may take before the case escalates county → city → province.
+# They are working hours: 8 a working day (09:00–17:00 Beijing time), on working days only
+# (no weekends or public holidays, 调休 Saturdays and Sundays count), from the
+# chinese-calendar package (`kejiyun/common/workdays.py`); so 2 * 8 is two working days.
 # The clock stops while a case is paused waiting on the enterprise.
 CASE_STEP_DUE_HOURS: dict[str, int] = {
-    "intake": 2 * 24,
-    "diagnosis": 5 * 24,
-    "matching": 7 * 24,
-    "docking": 14 * 24,
-    "agreement": 30 * 24,
-    "delivery": 90 * 24,
-    "acceptance": 14 * 24,
+    "intake": 2 * 8,
+    "diagnosis": 5 * 8,
+    "matching": 7 * 8,
+    "docking": 14 * 8,
+    "agreement": 30 * 8,
+    "delivery": 90 * 8,
+    "acceptance": 14 * 8,
 }
 # "Due soon" in the staff work queue: due within this many hours.
 CASE_DUE_SOON_HOURS = 48

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -53,10 +53,12 @@ PDF = b"%PDF-1.4\n% test evidence\n"
 
 
 def walk_to(case: Case, step: str, actor: User) -> Case:
+    """Staff moves along the main line; agreement on the enterprise's own partner."""
     for target in (Step.DIAGNOSIS, Step.MATCHING, Step.DOCKING, Step.AGREEMENT, Step.DELIVERY):
         if case.step == step:
             break
-        case_transition(case=case, to_step=target, actor=actor)
+        reason = "企业自行找到合作方" if target == Step.AGREEMENT else ""
+        case_transition(case=case, to_step=target, actor=actor, reason=reason)
     return case
 
 
@@ -70,12 +72,14 @@ def solved(evidence: bytes = PDF) -> OutcomeInput:
 
 
 def test_an_accepted_demand_opens_one_case_at_the_county_centre_owned_by_its_staff(alice: User):
-    case = make_case(alice)
+    # Opened on a Monday at 09:00: intake has two working days, so it is due Tuesday 17:00.
+    with time_machine.travel("2026-06-01 09:00:00+08:00", tick=False):
+        case = make_case(alice)
     assert case.centre.region_id == "510104"
     assert case.region_id == "510104"
     assert case.owner == alice
     assert case.step == Step.INTAKE
-    assert case.due_at == case.step_started_at + timedelta(hours=48)
+    assert case.due_at == datetime.fromisoformat("2026-06-02 17:00:00+08:00")
     assert list(case.events.values_list("kind", "to_step")) == [("opened", "intake")]
     # Opening it again returns the same case.
     assert case_open(demand=case.demand, actor=alice).pk == case.pk
@@ -210,17 +214,18 @@ def test_the_escalation_command_moves_an_overdue_case_to_the_city_and_notifies(
     alice: User, bob: User
 ):
     with time_machine.travel("2026-06-01 09:00:00+08:00", tick=False) as clock:
-        case = make_case(alice)
-        clock.shift(timedelta(hours=47))
+        case = make_case(alice)  # Monday 09:00, due Tuesday 17:00
+        clock.shift(timedelta(hours=31, minutes=59))
         call_command("escalate_overdue_cases", stdout=io.StringIO())
         assert Case.objects.get(pk=case.pk).centre.region_id == "510104"
-        clock.shift(timedelta(hours=2))
+        clock.shift(timedelta(minutes=2))  # Tuesday 17:01
         call_command("escalate_overdue_cases", stdout=io.StringIO())
         fresh = Case.objects.get(pk=case.pk)
         assert fresh.centre.region_id == "510100"
         assert fresh.owner == bob
         assert fresh.escalations == 1
-        assert fresh.due_at == timezone.now() + timedelta(hours=48)
+        # A fresh two working days at the city, from Wednesday 09:00.
+        assert fresh.due_at == datetime.fromisoformat("2026-06-04 17:00:00+08:00")
         event = fresh.events.get(kind="escalated")
         assert event.actor is None
         assert "超时" in event.reason
@@ -250,16 +255,17 @@ def test_an_overdue_city_case_escalates_to_the_province_and_stops_there(
 
 def test_pausing_stops_the_clock_and_resuming_moves_the_due_time_on(alice: User, bob: User):
     with time_machine.travel("2026-06-01 09:00:00+08:00", tick=False) as clock:
-        case = make_case(alice)
-        due = case.due_at
-        clock.shift(timedelta(hours=10))
-        case_pause(case=case, actor=alice, reason="等企业提供土壤检测报告")
-        clock.shift(timedelta(days=5))
+        case = make_case(alice)  # Monday 09:00, due Tuesday 17:00
+        clock.shift(timedelta(hours=5))
+        case_pause(case=case, actor=alice, reason="等企业提供土壤检测报告")  # Monday 14:00
+        clock.shift(timedelta(days=5))  # Saturday 14:00
         assert not Case.objects.get(pk=case.pk).is_overdue()
         assert cases_escalate_overdue() == 0
         case_resume(case=case, actor=alice)
         fresh = Case.objects.get(pk=case.pk)
-        assert fresh.due_at == due + timedelta(days=5)
+        # Paused for 3 + 4 × 8 = 35 working hours: Tuesday 17:00 moves on to Tuesday 12:00
+        # of the next week (Wednesday to Friday and Monday, then 3 hours).
+        assert fresh.due_at == datetime.fromisoformat("2026-06-09 12:00:00+08:00")
         assert fresh.centre.region_id == "510104"
         assert list(fresh.events.values_list("kind", flat=True)) == [
             "opened",
@@ -579,13 +585,14 @@ def test_an_expert_cannot_answer_a_docking_request_after_the_case_ended(alice: U
     with pytest.raises(CaseError, match="已经结束"):
         docking_respond(docking=docking, actor=expert.user, accept=True)
     docking.refresh_from_db()
-    assert docking.status == DockingRequest.Status.SENT
+    assert docking.status == DockingRequest.Status.CLOSED
 
 
 def test_supervisors_find_cases_nobody_owns(alice: User, bob: User):
     owned = make_case(alice, serial="1")
-    unowned = make_case(None, county="510107", serial="2", title="无人承办")  # 武侯区: no staff
-    assert unowned.owner is None
+    unowned = make_case(alice, serial="2", title="无人承办")
+    # Its owner left (an old row, or a deleted account): nobody owns it now.
+    Case.objects.filter(pk=unowned.pk).update(owner=None)
     assert list(work_queue(user=bob, mine_only=False, unowned_only=True)) == [unowned]
     html = client_for(bob).get("/cases/?scope=unowned").content.decode()
     assert "无人承办" in html

@@ -101,7 +101,7 @@ def test_escalated_cases_do_not_crowd_out_the_ones_county_staff_may_act_on(
     tina = make_tea_expert()
     with time_machine.travel("2026-06-01 09:00:00+08:00", tick=False) as clock:
         gone = matching_case(alice, tea_company, 1)
-        clock.shift(timedelta(days=8))
+        clock.shift(timedelta(days=12))  # matching has 7 working days
         assert case_escalate(case=Case.objects.get(pk=gone.pk))
         mine = matching_case(alice, tea_company, 2)
         plan = docking_plan(user=alice, limit=1)

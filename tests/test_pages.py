@@ -65,7 +65,7 @@ def test_each_role_gets_its_own_dashboard(alice: User) -> None:
     reviewer = User.objects.create_user(
         username="rev", password="x", display_name="评审", role=Role.REVIEWER
     )
-    assert "服务中心工作台" in client_for(alice).get("/dashboard/").content.decode()
+    assert "辖区案例" in client_for(alice).get("/dashboard/").content.decode()
     assert "评审任务" in client_for(reviewer).get("/dashboard/").content.decode()
 
 

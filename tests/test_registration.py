@@ -58,7 +58,8 @@ def test_an_enterprise_registers_and_lands_on_its_dashboard() -> None:
     assert user.organisation.region_id == "510104"
     assert user.password.startswith("argon2")
     page = client.get("/dashboard/")
-    assert "企业工作台" in page.content.decode()
+    assert '<h1 class="h3">工作台</h1>' in page.content.decode()
+    assert "企业用户" in page.content.decode()
     assert "锦江茶业科技有限公司" in page.content.decode()
     assert SmsCode.objects.get(mobile=MOBILE).used_at is not None
 
@@ -189,7 +190,7 @@ def test_an_sandt_worker_registers_with_a_profile() -> None:
         "四川农业大学",
         "副教授",
     )
-    assert "科技工作者工作台" in client.get("/dashboard/").content.decode()
+    assert "我的科技所能档案" in client.get("/dashboard/").content.decode()
 
 
 def test_a_citizen_registers_and_sees_the_science_feed() -> None:

@@ -288,6 +288,8 @@ class DockingRequest(models.Model):
         SENT = "sent", "待答复"
         ACCEPTED = "accepted", "已接受"
         DECLINED = "declined", "已婉拒"
+        # Never answered before its case ended (the case's end closes it).
+        CLOSED = "closed", "随案结束"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="dockings")
     expert = models.ForeignKey(

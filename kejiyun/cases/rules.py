@@ -7,7 +7,7 @@ from django.db.models import Count
 
 from kejiyun.accounts.models import Role, User
 from kejiyun.cases.errors import CaseError
-from kejiyun.cases.models import TERMINAL, Case
+from kejiyun.cases.models import TERMINAL, Case, DockingRequest
 from kejiyun.regions.models import ServiceCentre
 from kejiyun.regions.selectors import region_in_jurisdiction
 
@@ -47,3 +47,33 @@ def least_loaded_staff(centre: ServiceCentre) -> User | None:
         .order_by("open_cases", "id")
         .first()
     )
+
+
+def staffed_centre(centre: ServiceCentre) -> tuple[ServiceCentre, User | None]:
+    """Where a case arriving at `centre` is handled, and by whom.
+
+    A case never waits at a centre without staff: it goes to the nearest centre above with
+    active staff (county → city → province), owned by that centre's least-loaded staff
+    member. `(centre, None)` only when no centre up the chain has staff.
+    """
+    chain = list(
+        ServiceCentre.objects.filter(region_id__in=centre.region.ancestor_codes)
+        .select_related("region")
+        .order_by("-region__path")
+    )
+    for candidate in chain:
+        owner = least_loaded_staff(candidate)
+        if owner is not None:
+            return candidate, owner
+    return centre, None
+
+
+def require_agreement_basis(case: Case, reason: str) -> None:
+    """A case enters agreement (签约) only with an expert who accepted its docking request,
+    or with a recorded reason why none is needed (the enterprise found its own partner)."""
+    accepted = case.dockings.filter(status=DockingRequest.Status.ACCEPTED).exists()
+    if not accepted and not reason.strip():
+        raise CaseError(
+            "还没有专家接受对接请求，不能转入签约。若企业已自行找到合作方等，请填写原因后再转入。",
+            code="agreement_without_docking",
+        )

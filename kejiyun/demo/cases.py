@@ -24,7 +24,7 @@ from django.utils import timezone
 from kejiyun.accounts.models import Role, User
 from kejiyun.cases.clock.services import case_pause
 from kejiyun.cases.dockings.services import docking_respond, docking_send
-from kejiyun.cases.models import MAIN_LINE, Step
+from kejiyun.cases.models import MAIN_LINE, DockingRequest, Step
 from kejiyun.cases.workflow.services import (
     OutcomeInput,
     case_confirm,
@@ -32,6 +32,7 @@ from kejiyun.cases.workflow.services import (
     case_outcome_record,
     case_transition,
 )
+from kejiyun.common.workdays import subtract_working_hours
 from kejiyun.demands.models import Demand
 from kejiyun.demo.seed import demo_login_usernames
 from kejiyun.talent.models import TalentProfile
@@ -128,27 +129,32 @@ def _walk(
     # An unsolvable case is given up during matching; others walk the main line to target.
     end = Step.MATCHING if target == Step.UNSOLVABLE else target
     path: list[str] = list(MAIN_LINE[: MAIN_LINE.index(end) + 1])
-    # Time spent in each finished step; the current one started a little while ago (a fifth
-    # of the open cases are past their due time).
-    spent = [timedelta(hours=hours[s] * rng.uniform(0.2, 0.8)) for s in path[:-1]]
+    # Working hours spent in each finished step; the current one started a little while ago
+    # (a fifth of the open cases are past their due time). Due times count working hours
+    # (`CASE_STEP_DUE_HOURS`), so the starts are counted back in working hours from now.
+    spent = [hours[s] * rng.uniform(0.2, 0.8) for s in path[:-1]]
     current = path[-1]
     if current in hours:
         share = rng.uniform(1.05, 1.6) if rng.random() < 0.2 else rng.uniform(0.05, 0.9)
-        current_age = timedelta(hours=hours[current] * share)
+        current_start = subtract_working_hours(now, hours[current] * share)
     else:
-        current_age = timedelta(days=rng.uniform(1, 60))
-    start = now - current_age - sum(spent, timedelta())
-    start = max(start, demand.created_at + timedelta(hours=rng.uniform(2, 48)))
-    clock = start
+        current_start = now - timedelta(days=rng.uniform(1, 60))
+    starts = [current_start]
+    for worked in reversed(spent):
+        starts.insert(0, subtract_working_hours(starts[0], worked))
+    earliest = demand.created_at + timedelta(hours=rng.uniform(2, 48))
+    if starts[0] < earliest:
+        # A young demand: its steps are squeezed into the time since it was published.
+        shift = earliest - starts[0]
+        starts = [min(moment + shift, now) for moment in starts]
+    clock = starts[0]
     case = case_open(demand=demand, actor=actor, now=clock)
     enterprise = (
         User.objects.filter(organisation_id=demand.organisation_id, role=Role.ENTERPRISE)
         .order_by("id")
         .first()
     )
-    steps_left = iter(spent)
-    for step in path[1:]:
-        clock = min(clock + next(steps_left, timedelta(hours=1)), now)
+    for step, clock in zip(path[1:], starts[1:], strict=True):
         if step == Step.DOCKING and experts:
             expert = experts[rng.randrange(len(experts))]
             docking_send(case=case, expert=expert, actor=actor, now=clock)
@@ -157,8 +163,20 @@ def _walk(
                     docking=case.dockings.get(expert=expert),
                     actor=expert.user,
                     accept=True,
-                    now=clock + timedelta(hours=rng.uniform(1, 20)),
+                    now=min(clock + timedelta(hours=rng.uniform(1, 20)), now),
                 )
+            continue
+        if step == Step.AGREEMENT:
+            # Without an expert who accepted, agreement needs a reason (the enterprise's
+            # own partner).
+            accepted = case.dockings.filter(status=DockingRequest.Status.ACCEPTED).exists()
+            case_transition(
+                case=case,
+                to_step=step,
+                actor=actor,
+                reason="" if accepted else "企业自行找到合作方",
+                now=clock,
+            )
             continue
         if step == Step.ACCEPTANCE:
             case_outcome_record(case=case, outcome=_outcome(rng), actor=actor, now=clock)

@@ -1,8 +1,9 @@
 """What the platform knows about an expert's work, for ranking: load, track record, feedback.
 
 Read from docking requests and cases (`kejiyun.cases`): an accepted docking on an open case
-counts towards the expert's load; on a case closed as solved it is a solved engagement,
-and the case's rating counts towards the expert's mean rating. Declines and acceptances
+counts towards the expert's load; on a case closed as solved it is a solved engagement;
+the rating the enterprise gave when it confirmed the outcome (solved or not) counts towards
+the expert's mean rating. Declines and acceptances
 become engine feedback for the demand's category, so an expert who declined a kind of
 demand ranks lower for it.
 """
@@ -43,7 +44,8 @@ def expert_stats(expert_pks: Iterable[int] | None = None) -> dict[int, ExpertSta
         .annotate(
             load=Count("id", filter=Case.open_q(via="case__")),
             closed=Count("id", filter=solved),
-            rating=Avg("case__rating", filter=solved),
+            # Every rating the enterprise gave on confirming the outcome, solved or not.
+            rating=Avg("case__rating", filter=Q(case__step=Step.CLOSED)),
         )
     )
     return {
@@ -69,7 +71,9 @@ def expert_feedback(
             events[pk] = []
     rows = (
         _dockings(expert_pks)
-        .exclude(status=DockingRequest.Status.SENT)
+        # Only answers count: an unanswered request (sent, or closed with its case) says
+        # nothing about the expert.
+        .filter(status__in=[DockingRequest.Status.ACCEPTED, DockingRequest.Status.DECLINED])
         .values_list("expert_id", "status", "case__demand__category", "case__step", "case__outcome")
         .order_by("id")
     )

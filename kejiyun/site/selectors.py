@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.demands.models import Demand
-from kejiyun.demands.selectors import demands_for_staff
+from kejiyun.demands.selectors import demands_for_staff, demands_review_queue
 from kejiyun.popsci.models import Article
 from kejiyun.regions.models import Region, ServiceCentre
 from kejiyun.regions.selectors import (
@@ -53,6 +53,7 @@ class JurisdictionCounts:
     enterprises: int
     demands: int
     staff: int
+    review_queue: int
 
 
 def jurisdiction_counts(*, user: User) -> JurisdictionCounts:
@@ -70,4 +71,6 @@ def jurisdiction_counts(*, user: User) -> JurisdictionCounts:
         ).count(),
         demands=demands_for_staff(user=user).count(),
         staff=staff_qs.count(),
+        # Submitted demands waiting for review (发布前审核) in the jurisdiction.
+        review_queue=demands_review_queue(user=user).count(),
     )

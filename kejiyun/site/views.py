@@ -14,7 +14,11 @@ from django.views.decorators.cache import never_cache
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
 from kejiyun.accounts.models import Role
 from kejiyun.cases.models import Step
-from kejiyun.cases.workflow.selectors import cases_of_organisation, queue_counts
+from kejiyun.cases.workflow.selectors import (
+    cases_of_organisation,
+    jurisdiction_case_counts,
+    queue_counts,
+)
 from kejiyun.demands.selectors import demands_of_organisation, demands_published
 from kejiyun.matching.selectors import demands_for_expert
 from kejiyun.popsci.content.selectors import articles_published
@@ -106,6 +110,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         context["centre"] = user.centre
         context["counts"] = jurisdiction_counts(user=user)
         context["queue"] = queue_counts(user=user)
+        context["cases"] = jurisdiction_case_counts(user=user)
         template = "site/dashboard_staff.html"
     else:
         template = "site/dashboard_reviewer.html"

@@ -161,7 +161,10 @@ def test_a_demand_goes_from_publication_to_a_rated_outcome_in_the_browser(
     erin.get_by_role("link", name="茶园茶小绿叶蝉绿色防控").first.click()
     expect(erin.get_by_test_id("outcome")).to_contain_text("JJ-2026-018")
     confirm = erin.get_by_test_id("confirm-form")
-    confirm.get_by_label("满意度评分").select_option("5")
+    # No score is chosen in advance: the enterprise picks one.
+    assert confirm.locator("input[name=rating]:checked").count() == 0
+    expect(erin.get_by_test_id("helpers")).to_contain_text("唐茶")
+    confirm.get_by_label("5 分").check()
     confirm.get_by_label("评价").fill("专家两次到茶园指导，效果明显")
     confirm.get_by_role("button", name="确认并办结").click()
     expect(erin.get_by_test_id("step")).to_have_text("已办结")

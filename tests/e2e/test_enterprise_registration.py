@@ -38,7 +38,7 @@ def test_an_enterprise_user_registers_logs_in_and_sees_the_enterprise_dashboard(
     page.get_by_label("我已阅读并同意《个人信息保护政策》").check()
     page.get_by_role("button", name="注册", exact=True).click()
 
-    expect(page.get_by_role("heading", name="企业工作台")).to_be_visible()
+    expect(page.get_by_role("heading", name="工作台", exact=True)).to_be_visible()
     expect(page.get_by_text("注册成功")).to_be_visible()
     user = User.objects.get(mobile=MOBILE)
     assert user.role == Role.ENTERPRISE
@@ -58,7 +58,7 @@ def test_an_enterprise_user_registers_logs_in_and_sees_the_enterprise_dashboard(
     page.get_by_label("手机号或用户名").fill(MOBILE)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("heading", name="企业工作台")).to_be_visible()
+    expect(page.get_by_role("heading", name="工作台", exact=True)).to_be_visible()
     expect(page.get_by_role("heading", name="青川县七佛贡茶有限公司")).to_be_visible()
 
 

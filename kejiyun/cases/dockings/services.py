@@ -89,10 +89,10 @@ def docking_respond(
     """The expert accepts or declines (a decline needs a reason, used to rank them lower)."""
     if docking.expert.user_id != actor.pk:
         raise CaseError("只能答复发给您本人的对接请求。", code="not_yours")
+    if docking.case.step in TERMINAL or docking.status == DockingRequest.Status.CLOSED:
+        raise CaseError("该案例已经结束，无需再答复。", code="case_closed")
     if docking.status != DockingRequest.Status.SENT:
         raise CaseError("该请求已经答复过了。", code="answered")
-    if docking.case.step in TERMINAL:
-        raise CaseError("该案例已经结束，无需再答复。", code="case_closed")
     reason = reason.strip()
     if not accept and not reason:
         raise CaseError("婉拒时请说明原因。", code="reason_required")

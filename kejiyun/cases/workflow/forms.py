@@ -122,10 +122,13 @@ class QueueFilterForm(BootstrapFormMixin, forms.Form):
 
 
 class ConfirmForm(VersionedForm):
+    # Radios with nothing chosen in advance: the enterprise picks a score itself.
     rating = forms.TypedChoiceField(
         label="满意度评分",
-        choices=[(str(i), f"{i} 分") for i in range(5, 0, -1)],
+        choices=[(str(i), f"{i} 分") for i in range(1, 6)],
         coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": "请选择 1 到 5 分的评分。"},
     )
     comment = forms.CharField(
         label="评价", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3})

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Case as When_
-from django.db.models import Count, IntegerField, QuerySet, Value, When
+from django.db.models import Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
-from kejiyun.cases.models import OPEN_STEPS, Case, CaseEvent
+from kejiyun.cases.models import OPEN_STEPS, Case, CaseEvent, DockingRequest
 from kejiyun.regions.selectors import jurisdiction_filter
 
 _CASE_RELATED = (
@@ -59,6 +59,16 @@ def access_case_for_enterprise(user: User, case_id: int) -> Case:
         return cases_of_organisation(user=user).get(pk=case_id)
     except Case.DoesNotExist:
         raise Http404("案例不存在") from None
+
+
+def case_helpers(*, case: Case) -> QuerySet[DockingRequest]:
+    """The experts who took the case on (accepted its docking request), for the enterprise
+    to see who helped: their name and organisation only."""
+    return (
+        case.dockings.filter(status=DockingRequest.Status.ACCEPTED)
+        .select_related("expert__user")
+        .order_by("responded_at", "id")
+    )
 
 
 def case_timeline(*, case: Case) -> QuerySet[CaseEvent]:
@@ -145,3 +155,28 @@ def queue_counts(*, user: User, now: datetime | None = None) -> QueueCounts:
         )
     )
     return QueueCounts(**counts)
+
+
+@dataclass(frozen=True)
+class JurisdictionCaseCounts:
+    open: int
+    overdue: int
+    due_soon: int
+    unowned: int
+
+
+def jurisdiction_case_counts(*, user: User, now: datetime | None = None) -> JurisdictionCaseCounts:
+    """Open cases over the user's whole jurisdiction (`cases_for_staff`), whoever owns them:
+    how many are overdue, due soon, and owned by nobody (the 待指派 scope)."""
+    now = now or timezone.now()
+    counts = (
+        jurisdiction_filter(Case.objects.all(), user=user, region_field="region")
+        .filter(Case.open_q())
+        .aggregate(
+            open=Count("id"),
+            overdue=Count("id", filter=Case.overdue_q(now)),
+            due_soon=Count("id", filter=Case.due_soon_q(now)),
+            unowned=Count("id", filter=Q(owner__isnull=True)),
+        )
+    )
+    return JurisdictionCaseCounts(**counts)

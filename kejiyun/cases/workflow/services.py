@@ -44,10 +44,11 @@ from kejiyun.cases.models import (
 )
 from kejiyun.cases.notices import case_url, notice_send
 from kejiyun.cases.rules import (
-    least_loaded_staff,
+    require_agreement_basis,
     require_enterprise_actor,
     require_open,
     require_staff_actor,
+    staffed_centre,
 )
 from kejiyun.cases.workflow.selectors import cases_for_staff
 from kejiyun.cases.workflow.transitions import CASE_MOVES, ENTERPRISE, STAFF
@@ -90,31 +91,39 @@ def case_open(*, demand: Demand, actor: User | None, now: datetime | None = None
     """Open the case of an accepted demand, routed to the county centre of the enterprise.
 
     The owner is the accepting staff member when they work at that centre, otherwise the
-    centre's least-loaded staff member. Idempotent: a demand has at most one case.
+    centre's least-loaded staff member. A county centre without staff does not keep the
+    case: it goes to the nearest centre above with staff (city, then province) and its
+    least-loaded staff member (`staffed_centre`). Idempotent: a demand has at most one case.
     """
     now = now or timezone.now()
     existing = Case.objects.filter(demand=demand).first()
     if existing is not None:
         return existing
-    centre = centre_serving(demand.region)
-    if centre is None:
+    serving = centre_serving(demand.region)
+    if serving is None:
         raise CaseError("该需求所在区县没有服务中心，无法立案。", code="no_centre")
-    owner = actor if actor is not None and actor.centre_id == centre.pk else None
-    if owner is None:
-        owner = least_loaded_staff(centre)
+    centre, owner = staffed_centre(serving)
+    if actor is not None and actor.centre_id == centre.pk and actor.is_active:
+        owner = actor
+    due_at = step_due_at(Step.INTAKE, now)
     with transaction.atomic():
         case = Case.objects.create(
             demand=demand,
-            region=centre.region,
+            region=serving.region,
             centre=centre,
             owner=owner,
             step=Step.INTAKE,
             step_started_at=now,
-            due_at=step_due_at(Step.INTAKE, now),
+            due_at=due_at,
             opened_at=now,
         )
         case_event_add(
-            case=case, kind=CaseEvent.Kind.OPENED, actor=actor, to_step=Step.INTAKE, now=now
+            case=case,
+            kind=CaseEvent.Kind.OPENED,
+            actor=actor,
+            to_step=Step.INTAKE,
+            reason=f"{serving}暂无工作人员，由{centre}承办" if centre != serving else "",
+            now=now,
         )
         if owner is not None and owner != actor:
             notice_send(
@@ -260,6 +269,8 @@ def _case_move(
         require_enterprise_actor(actor, case)
     if move.needs_reason and not reason:
         raise CaseError("请填写原因。", code="reason_required")
+    if to_step == Step.AGREEMENT:
+        require_agreement_basis(case, reason)
     outcome = changes.get("outcome", case.outcome)
     if to_step == Step.ACCEPTANCE and outcome == Outcome.NONE:
         raise CaseError("请先登记办理结果再提交验收。", code="outcome_required")
@@ -291,6 +302,7 @@ def _case_move(
             now=now,
         )
         if to_step in TERMINAL:
+            _dockings_close(case=case, to_step=to_step, now=now)
             # Load and track record of the experts who took the case on have changed.
             index_change_record(
                 kind=EXPERTS,
@@ -320,6 +332,36 @@ def _case_move(
                 key=f"case-step:{case.pk}:{case.version}",
             )
     return case
+
+
+def _dockings_close(*, case: Case, to_step: str, now: datetime) -> None:
+    """A case that ends closes its unanswered docking requests (随案结束) and tells every
+    expert who was asked and had not declined: those waiting, and those who took it on."""
+    waiting = DockingRequest.Status.SENT
+    told = list(
+        case.dockings.filter(status__in=[waiting, DockingRequest.Status.ACCEPTED])
+        .select_related("expert__user")
+        .order_by("id")
+    )
+    case.dockings.filter(status=waiting).update(
+        status=DockingRequest.Status.CLOSED, responded_at=now
+    )
+    ending = Step(to_step).label
+    for docking in told:
+        notice_send(
+            user=docking.expert.user,
+            title="对接的案例已结束",
+            body=(
+                f"需求《{case.demand.title}》的服务案例已{ending}，"
+                + (
+                    "您的对接请求随案结束，无需再答复。"
+                    if docking.status == waiting
+                    else "感谢您的参与。"
+                )
+            ),
+            url=reverse("cases:dockings"),
+            key=f"docking-ended:{docking.pk}",
+        )
 
 
 def case_outcome_record(

@@ -26,6 +26,9 @@ CASE_MOVES = MoveTable(
         Move(S.MATCHING, S.DOCKING, STAFF),
         Move(S.MATCHING, S.WITHDRAWN, STAFF, needs_reason=True),
         Move(S.MATCHING, S.UNSOLVABLE, STAFF, needs_reason=True),
+        # Only with an expert who accepted the docking request, or with a reason (the
+        # enterprise found its own partner): `rules.require_agreement_basis`, which
+        # `case_transition` applies to this move.
         Move(S.DOCKING, S.AGREEMENT, STAFF),
         # The docking came to nothing: look for other experts.
         Move(S.DOCKING, S.MATCHING, STAFF, needs_reason=True),

@@ -23,13 +23,14 @@ from django.views.decorators.http import require_POST
 from kejiyun.accounts.guards import AuthenticatedRequest, enterprise_required, staff_required
 from kejiyun.cases.clock import services as clock
 from kejiyun.cases.errors import CaseError
-from kejiyun.cases.models import MAIN_LINE, Case, CaseAttachment, CaseEvent, Step
+from kejiyun.cases.models import MAIN_LINE, Case, CaseAttachment, CaseEvent, DockingRequest, Step
 from kejiyun.cases.rules import may_act
 from kejiyun.cases.workflow import forms as f
 from kejiyun.cases.workflow import services
 from kejiyun.cases.workflow.selectors import (
     access_case,
     access_case_for_enterprise,
+    case_helpers,
     case_timeline,
     cases_of_organisation,
     staff_owners_for,
@@ -147,6 +148,9 @@ def _detail_context(request: AuthenticatedRequest, case: Case, **forms: Any) -> 
         "visits": case.visits.select_related("author")[:50],
         "attachments": case.attachments.all()[:50],
         "dockings": case.dockings.select_related("expert__user"),
+        "has_accepted_docking": case.dockings.filter(
+            status=DockingRequest.Status.ACCEPTED
+        ).exists(),
         # The ranked experts, teams and results load from matching into a slot on the page.
         "matching": acting and case.step in (Step.MATCHING, Step.DOCKING),
         "now": timezone.now(),
@@ -397,6 +401,7 @@ def _enterprise_context(case: Case, **extra: Any) -> dict[str, Any]:
     return {
         "case": case,
         "timeline": case_timeline(case=case).filter(kind__in=ENTERPRISE_EVENT_KINDS),
+        "helpers": list(case_helpers(case=case)),
         "steps": MAIN_LINE,
         "step_index": case.step_index(),
         "confirm_form": extra.get("confirm_form") or f.ConfirmForm(initial=initial),
