@@ -19,7 +19,6 @@ from kejiyun.common.forms import BootstrapFormMixin
 from kejiyun.popsci.content.forms import ContentForm
 from kejiyun.popsci.targeting.forms import PreferenceForm
 from kejiyun.regions.models import Region
-from kejiyun.registration.forms import WorkerRegistrationForm
 from kejiyun.talent.forms import ProfileForm
 from kejiyun.talent.selectors import regions_servable
 from kejiyun.talent.widgets import ClassificationField
@@ -50,11 +49,12 @@ def test_a_region_field_renders_the_picker_with_a_county_select_and_posts_the_id
     assert 'data-levels="county"' in html
     options = _options(html, "id_region")
     # The fallback select: the 183 counties of Sichuan (and the empty choice), nothing else.
-    assert len(options) == 1 + Region.objects.filter(
-        path__startswith="510000/", level="county"
-    ).count()
+    assert (
+        len(options)
+        == 1 + Region.objects.filter(path__startswith="510000/", level="county").count()
+    )
     assert "510116" in options and "510185" in options
-    assert "<optgroup label=\"成都市\">" in html
+    assert '<optgroup label="成都市">' in html
 
     form = _CountyForm({"region": "510116"})
     assert form.is_valid(), form.errors
@@ -148,9 +148,7 @@ def test_region_search_stays_inside_the_subtree_and_answers_nothing_for_blank(
 
 
 def test_discipline_search_finds_a_discipline_by_its_chinese_name(client: Client) -> None:
-    items = client.get("/talent/classifications/discipline/search/", {"q": "果树"}).json()[
-        "items"
-    ]
+    items = client.get("/talent/classifications/discipline/search/", {"q": "果树"}).json()["items"]
     assert items[0]["code"] == "C1501"
     assert items[0]["name"] == "果树学"
     assert items[0]["path"] == "园艺学与植物营养学"
@@ -178,7 +176,9 @@ def test_the_profile_form_renders_trees_with_the_chosen_nodes_by_name_and_no_cod
     html = form.as_p()
     assert 'data-class-tree data-name="disciplines"' in html
     chosen = re.search(r'<input type="checkbox"[^>]*name="disciplines"[^>]*>', html)
-    assert chosen is not None and 'value="C1501"' in chosen.group(0) and "checked" in chosen.group(0)
+    assert (
+        chosen is not None and 'value="C1501"' in chosen.group(0) and "checked" in chosen.group(0)
+    )
     assert "果树学" in html
     assert "学科代码" not in html and "C1502、F0201" not in html
     # Several regions served: checkboxes (and the chips the script builds), no Ctrl-click list.

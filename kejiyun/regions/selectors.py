@@ -158,3 +158,15 @@ def region_lineage(code: str) -> list[Region]:
         return []
     found = {r.code: r for r in Region.objects.filter(code__in=region.ancestor_codes)}
     return [found[c] for c in region.ancestor_codes if c in found]
+
+
+def counties_in_jurisdiction(user: StaffMember, *, province_code: str) -> QuerySet[Region]:
+    """The counties of `province_code` a staff member sees (all of them for an
+    administrator), with their cities, in code order: the choices of a county filter."""
+    qs = counties_of_province(province_code)
+    if user.sees_everything:
+        return qs
+    home = user_jurisdiction(user) if user.is_centre_staff else None
+    if home is None:
+        return qs.none()
+    return qs.filter(path__startswith=home.path)

@@ -18,6 +18,7 @@ from kejiyun.talent.selectors import disciplines_by_codes, industries_by_codes, 
 from kejiyun.talent.services import ProfileData, ResourceData, ResultData, TeamData
 from kejiyun.talent.widgets import ClassificationField
 
+
 class _RegionChoice(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         depth = max(0, len(obj.ancestor_codes) - 1)

@@ -244,7 +244,7 @@ def classification_search(kind: str, text: str) -> list[Any]:
     match = Q(name__contains=text)
     if text.isascii() and text.isalnum():
         match |= Q(code__startswith=text.upper())
-    rows = list(
+    rows: list[Any] = list(
         model.objects.filter(match)
         .annotate(branch=Exists(model.objects.filter(parent_id=OuterRef("pk"))))
         .select_related("parent", "parent__parent", "parent__parent__parent")
@@ -255,7 +255,7 @@ def classification_search(kind: str, text: str) -> list[Any]:
 
 
 def classification_path(node: Any) -> str:
-    """The names above a node, e.g. "农业科学 › 园艺学" for 果树学."""
+    """The names above a node, e.g. "园艺学与植物营养学" for 果树学 (C1501)."""
     names: list[str] = []
     parent = node.parent
     while parent is not None:

@@ -132,6 +132,9 @@
     });
 
     var start = (!this.multiple && initial.length) ? initial[0].path : [];
+    if (!this.multiple && !initial.length && this.rootCode && this.fallback.value === this.rootCode) {
+      start = [this.rootCode];  // a select without an empty choice shows its first region
+    }
     this.addLevel(this.rootCode, 0).then(function () { return self.follow(start); });
   };
 
@@ -169,6 +172,9 @@
     var self = this;
     var start = this.rootCode ? path.indexOf(this.rootCode) + 1 : 0;
     var codes = start > 0 || !this.rootCode ? path.slice(start) : [];
+    if (!codes.length && this.rootCode && path[path.length - 1] === this.rootCode) {
+      codes = [this.rootCode];  // the root itself, the first select's explicit choice
+    }
     var step = Promise.resolve();
     codes.forEach(function (code, i) {
       step = step.then(function () {
@@ -195,10 +201,18 @@
         className: "form-select region-level", "data-level": level,
         "aria-label": self.fieldLabel + "：" + prompt
       });
-      var parentName = index === 0 ? self.rootName : self.selects[index - 1].selectedOptions[0].textContent;
-      var parentLevel = index === 0 ? self.rootLevel : self.selects[index - 1].selectedOptions[0].dataset.level;
-      var empty = self.selectable(parentLevel) && parentName ? "（整个" + parentName + "）" : "请选择" + prompt;
-      select.appendChild(el("option", { value: "" }, empty));
+      if (index === 0) {
+        // Nothing chosen yet: the root itself is an explicit choice when the field takes it.
+        select.appendChild(el("option", { value: "" }, "请选择" + prompt));
+        if (self.rootCode && self.selectable(self.rootLevel)) {
+          select.appendChild(el("option", { value: self.rootCode, "data-level": self.rootLevel, "data-leaf": "1" }, "整个" + self.rootName));
+        }
+      } else {
+        // Below a chosen region, "no further" means that region when the field takes it.
+        var parent = self.selects[index - 1].selectedOptions[0];
+        var whole = self.selectable(parent.dataset.level) ? "（整个" + parent.textContent + "）" : "请选择" + prompt;
+        select.appendChild(el("option", { value: "" }, whole));
+      }
       items.forEach(function (item) {
         var option = el("option", { value: item.code, "data-level": item.level, "data-leaf": item.leaf ? "1" : "" }, item.name);
         select.appendChild(option);
@@ -211,6 +225,11 @@
       self.cascade.appendChild(select);
     }).catch(function () {
       self.hint.textContent = "地区列表加载失败，请刷新页面重试。";
+      if (index === 0 && !self.multiple) {
+        // Without the tree, the server's own select still works.
+        self.fallback.hidden = false;
+        self.search.hidden = true;
+      }
     });
   };
 
@@ -230,12 +249,9 @@
       var option = this.selects[i].selectedOptions[0];
       if (option && option.value) {
         if (!this.selectable(option.dataset.level)) { return { code: "", pending: option.dataset.level }; }
-        var names = this.selects.slice(0, i + 1).map(function (s) { return s.selectedOptions[0].textContent; });
+        var names = this.selects.slice(0, i + 1).map(function (s) { return s.selectedOptions[0].textContent.replace(/^整个/, ""); });
         return { code: option.value, label: names.join(" · ") };
       }
-    }
-    if (this.rootCode && this.selectable(this.rootLevel)) {
-      return { code: this.rootCode, label: this.rootName };
     }
     return { code: "" };
   };
@@ -248,7 +264,7 @@
     } else {
       this.hint.textContent = "";
     }
-    if (this.multiple) { return; }
+    if (this.multiple || !this.selects.length) { return; }
     var select = this.fallback;
     if (now.code && !select.querySelector('option[value="' + now.code + '"]')) {
       select.appendChild(el("option", { value: now.code }, now.label));
@@ -324,10 +340,6 @@
         input.closest(".picker-chip").remove();
       }
     });
-    this.tree.addEventListener("toggle", function (event) {
-      var details = event.target;
-      if (details.open && !details.dataset.loaded) { self.load(details); }
-    }, true);
     this.tree.addEventListener("change", function (event) {
       var input = event.target;
       if (input.dataset.code) { self.pick(input.dataset.code, input.dataset.label, input.checked); }
@@ -340,6 +352,7 @@
   };
 
   ClassTree.prototype.node = function (item) {
+    var self = this;
     var type = this.multiple ? "checkbox" : "radio";
     var id = this.root.dataset.fieldId + "_node_" + item.code;
     var check = el("input", {
@@ -348,20 +361,37 @@
     });
     if (!this.multiple) { check.setAttribute("name", this.name + "__tree"); }
     check.checked = this.isChosen(item.code);
+    var wrap = el("div", { className: "tree-node" });
+    var row = el("div", { className: "tree-row d-flex align-items-baseline" });
+    wrap.appendChild(row);
+    if (item.leaf) {
+      row.appendChild(el("span", { className: "tree-toggle-space", "aria-hidden": "true" }));
+    } else {
+      var toggle = el("button", {
+        type: "button", className: "btn btn-link btn-sm p-0 tree-toggle",
+        "aria-expanded": "false", "aria-label": "展开 " + item.name
+      }, "▸");
+      var children = el("div", { className: "tree-children" });
+      children.hidden = true;
+      toggle.addEventListener("click", function () {
+        var open = children.hidden;
+        children.hidden = !open;
+        toggle.setAttribute("aria-expanded", open ? "true" : "false");
+        toggle.setAttribute("aria-label", (open ? "收起 " : "展开 ") + item.name);
+        toggle.textContent = open ? "▾" : "▸";
+        if (open && !children.dataset.loaded) {
+          children.dataset.loaded = "1";
+          self.loadInto(children, item.code);
+        }
+      });
+      row.appendChild(toggle);
+      wrap.appendChild(children);
+    }
     var line = el("div", { className: "form-check mb-0" });
     line.appendChild(check);
     line.appendChild(el("label", { className: "form-check-label", for: id }, item.name));
-    if (item.leaf) {
-      var leaf = el("div", { className: "tree-leaf" });
-      leaf.appendChild(line);
-      return leaf;
-    }
-    var details = el("details", { className: "tree-branch", "data-code": item.code });
-    var summary = el("summary", {});
-    summary.appendChild(line);
-    details.appendChild(summary);
-    details.appendChild(el("div", { className: "tree-children" }));
-    return details;
+    row.appendChild(line);
+    return wrap;
   };
 
   ClassTree.prototype.loadInto = function (container, code) {
@@ -372,11 +402,6 @@
     }).catch(function () {
       container.appendChild(el("div", { className: "small text-danger" }, "加载失败，请刷新页面重试。"));
     });
-  };
-
-  ClassTree.prototype.load = function (details) {
-    details.dataset.loaded = "1";
-    return this.loadInto(details.querySelector(".tree-children"), details.dataset.code);
   };
 
   ClassTree.prototype.mirror = function (code, checked) {
