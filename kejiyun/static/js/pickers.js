@@ -447,7 +447,10 @@
     getJSON(this.searchUrl + "?q=" + encodeURIComponent(text)).then(function (data) {
       if (self.search.value.trim() !== text) { return; }
       showResults(self.results, data.items, function (item) {
-        var button = el("button", { type: "button", className: "list-group-item list-group-item-action" });
+        var button = el("button", {
+          type: "button", className: "list-group-item list-group-item-action",
+          "aria-label": item.path ? item.name + "（" + item.path + "）" : item.name
+        });
         button.appendChild(el("span", {}, item.name));
         if (item.path) { button.appendChild(el("small", { className: "text-body-secondary ms-2" }, item.path)); }
         button.addEventListener("click", function () {
