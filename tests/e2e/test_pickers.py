@@ -92,6 +92,8 @@ def test_a_worker_picks_regions_by_cascade_and_search_and_a_discipline_by_name(
 def test_the_city_work_queue_fits_a_phone(page: Page, live_server: object) -> None:
     base = str(live_server)
     bob = make_staff("bob", "510100")
+    # Staff names and centres fill the bulk-reassign select; long ones made it 608 px wide.
+    make_staff("demo_staff_shuangliu_second_desk", "510116")
     for serial, county in enumerate(["510104", "510116", "510185"], start=1):
         make_case(
             bob, county=county, title=f"泡菜包装后胀袋问题的技术攻关{serial}", serial=str(serial)
