@@ -227,6 +227,27 @@ def test_a_single_classification_field_renders_a_radio_for_the_chosen_node() -> 
     assert form.is_valid() and form.cleaned_data["industry"] == ["1512"]
 
 
+def test_the_tree_widget_serves_a_model_choice_field_of_industries_too() -> None:
+    """How a single industry field (the demand form's) takes the tree: it posts one code."""
+    from kejiyun.talent.models import Industry
+    from kejiyun.talent.widgets import ClassificationTree
+
+    class _Form(BootstrapFormMixin, forms.Form):
+        industry = forms.ModelChoiceField(
+            queryset=Industry.objects.all(),
+            required=False,
+            widget=ClassificationTree("industry", multiple=False),
+        )
+
+    html = str(_Form(initial={"industry": Industry.objects.get(code="1512")}))
+    assert re.search(r'<input type="radio"[^>]*name="industry" value="1512"[^>]*checked', html)
+    form = _Form({"industry": "1512"})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["industry"].name == "白酒制造"
+    empty = _Form({})
+    assert empty.is_valid() and empty.cleaned_data["industry"] is None
+
+
 # --- Radios and checkboxes ----------------------------------------------------------------------
 
 

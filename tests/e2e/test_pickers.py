@@ -40,9 +40,11 @@ def test_a_worker_picks_regions_by_cascade_and_search_and_a_discipline_by_name(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on(
         "response",
-        lambda r: errors.append(f"{r.status} {r.url}")
-        if r.status >= 400 and not r.url.endswith("/favicon.ico")
-        else None,
+        lambda r: (
+            errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico")
+            else None
+        ),
     )
     sign_in(page, base, "wang")
     page.goto(f"{base}/talent/me/")

@@ -258,7 +258,6 @@
 
   RegionPicker.prototype.sync = function () {
     var now = this.current();
-    var next = this.selects.length ? this.selects[this.selects.length - 1].dataset.level : "";
     if (now.pending) {
       this.hint.textContent = "请继续选择" + (this.prompts[LEVELS[LEVELS.indexOf(now.pending) + 1]] || "下一级") + "。";
     } else {
@@ -273,7 +272,6 @@
       select.value = now.code;
       select.dispatchEvent(new Event("change", { bubbles: true }));
     }
-    return next;
   };
 
   RegionPicker.prototype.addCurrent = function () {
@@ -344,7 +342,24 @@
       var input = event.target;
       if (input.dataset.code) { self.pick(input.dataset.code, input.dataset.label, input.checked); }
     });
+    if (!this.multiple) {
+      this.chosen.querySelectorAll(".picker-chip").forEach(function (chip) { self.clearable(chip); });
+    }
     this.loadInto(this.tree, "");
+  };
+
+  /* One choice: a radio cannot be unticked, so its chip gets a button that drops it. */
+  ClassTree.prototype.clearable = function (chip) {
+    var self = this;
+    var input = chip.querySelector("input");
+    var text = chip.textContent.trim();
+    var remove = el("button", { type: "button", className: "btn-close ms-1", "aria-label": "移除 " + text });
+    remove.addEventListener("click", function () {
+      self.mirror(input.value, false);
+      chip.remove();
+      self.search.focus();
+    });
+    chip.appendChild(remove);
   };
 
   ClassTree.prototype.isChosen = function (code) {
@@ -359,7 +374,7 @@
       type: type, className: "form-check-input", id: id,
       "data-code": item.code, "data-label": item.label
     });
-    if (!this.multiple) { check.setAttribute("name", this.name + "__tree"); }
+    // Tree inputs carry no name: only the chosen chips are posted.
     check.checked = this.isChosen(item.code);
     var wrap = el("div", { className: "tree-node" });
     var row = el("div", { className: "tree-row d-flex align-items-baseline" });
@@ -431,6 +446,7 @@
       chip.appendChild(input);
       chip.appendChild(el("label", { for: id }, label));
       this.chosen.appendChild(chip);
+      if (!this.multiple) { this.clearable(chip); }
     }
     if (!this.multiple) {
       this.root.querySelectorAll("input[data-code]").forEach(function (box) { box.checked = box.dataset.code === code; });
@@ -465,13 +481,20 @@
 
   /* ------------------------------------------------------------------------ start --- */
 
+  function within(scope, selector) {
+    var found = Array.prototype.slice.call(scope.querySelectorAll(selector));
+    if (scope.matches && scope.matches(selector)) { found.unshift(scope); }
+    return found;
+  }
+
   function start(scope) {
-    (scope || document).querySelectorAll("[data-region-picker]").forEach(function (node) {
+    scope = scope || document;
+    within(scope, "[data-region-picker]").forEach(function (node) {
       if (node.dataset.ready) { return; }
       node.dataset.ready = "1";
       new RegionPicker(node);
     });
-    (scope || document).querySelectorAll("[data-class-tree]").forEach(function (node) {
+    within(scope, "[data-class-tree]").forEach(function (node) {
       if (node.dataset.ready) { return; }
       node.dataset.ready = "1";
       new ClassTree(node);
