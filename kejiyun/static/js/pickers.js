@@ -92,6 +92,8 @@
     this.fallback = this.multiple ? this.root.querySelector(".region-fallback")
                                   : this.root.querySelector("select");
     this.fallback.hidden = true;
+    // A hidden control cannot take the browser's "required" prompt; the server still checks.
+    this.fallback.removeAttribute("required");
 
     var search = el("input", {
       type: "search", className: "form-control region-search", id: this.fieldId + "_search",
