@@ -87,6 +87,7 @@
   RegionPicker.prototype.build = function (initial) {
     var self = this;
     var label = labelFor(this.fieldId);
+    this.label = label;
     var fieldLabel = label ? label.textContent.replace("*", "").trim() : "地区";
     this.fieldLabel = fieldLabel;
     this.fallback = this.multiple ? this.root.querySelector(".region-fallback")
@@ -231,6 +232,7 @@
         // Without the tree, the server's own select still works.
         self.fallback.hidden = false;
         self.search.hidden = true;
+        if (self.label) { self.label.setAttribute("for", self.fieldId); }
       }
     });
   };
