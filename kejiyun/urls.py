@@ -15,6 +15,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/register/", include("kejiyun.registration.urls")),
     path("accounts/staff/organisations/", include("kejiyun.demands.organisation_urls")),
     path("accounts/", include("kejiyun.accounts.urls")),
+    path("regions/", include("kejiyun.regions.urls")),
     path("talent/", include("kejiyun.talent.urls")),
     path("demands/", include("kejiyun.demands.urls")),
     # Batch docking moved to matching (ADR 0006); bookmarks of the old page still work.

@@ -20,6 +20,7 @@ from kejiyun.accounts.validators import normalise_mobile, validate_mobile
 from kejiyun.common.forms import BootstrapFormMixin
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import counties_of_province
+from kejiyun.regions.widgets import RegionPicker
 
 
 class CountyChoiceField(forms.ModelChoiceField):
@@ -33,6 +34,7 @@ def county_field(label: str = "所在区县") -> CountyChoiceField:
         label=label,
         queryset=counties_of_province(settings.DEPLOYMENT_PROVINCE),
         empty_label="请选择区县",
+        widget=RegionPicker,
         error_messages={
             "required": "请选择所在区县。",
             "invalid_choice": "所选区县不存在，请重新选择。",

@@ -17,6 +17,7 @@ from kejiyun.demands.review import GUIDANCE
 from kejiyun.demands.services import DemandInput
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import counties_of_province
+from kejiyun.regions.widgets import RegionPicker
 
 
 def _guided(field: str, rows: int) -> forms.Textarea:
@@ -55,6 +56,7 @@ class DemandForm(BootstrapFormMixin, forms.Form):
         label="所在区县",
         queryset=Region.objects.none(),
         empty_label="请选择区县",
+        widget=RegionPicker,
         help_text="默认为企业所在区县；需求将由该区县的科技服务中心受理。",
         error_messages={
             "required": "请选择所在区县。",

@@ -104,3 +104,69 @@ def centres_in_jurisdiction(*, user: StaffMember) -> QuerySet[ServiceCentre]:
         user=user,
         region_field="region",
     )
+
+
+# --- Pickers: the public region tree, read a level at a time ------------------------------
+
+PICKER_SEARCH_LIMIT = 20
+
+
+def region_children(code: str | None) -> QuerySet[Region]:
+    """The regions directly below `code` (the provinces when `code` is None), in code order."""
+    if code is None:
+        return Region.objects.filter(parent__isnull=True).order_by("code")
+    return Region.objects.filter(parent_id=code).order_by("code")
+
+
+def region_search(
+    text: str, *, within: Region | None = None, levels: list[str] | None = None
+) -> list[Region]:
+    """Regions whose name contains `text`, inside `within` and of `levels` when given:
+    higher levels first (a county before the townships with the same word), then by code.
+    The parents come along for the labels."""
+    text = text.strip()
+    if not text:
+        return []
+    qs = Region.objects.filter(name__contains=text)
+    if within is not None:
+        qs = qs.filter(path__startswith=within.path)
+    if levels:
+        qs = qs.filter(level__in=levels)
+    rows = list(qs.select_related("parent", "parent__parent").order_by("path")[:500])
+    order = {level: i for i, level in enumerate(Region.Level.values)}
+    rows.sort(key=lambda r: (order.get(r.level, 9), not r.name.startswith(text), r.code))
+    return rows[:PICKER_SEARCH_LIMIT]
+
+
+def region_label(region: Region) -> str:
+    """A region's name with its city and county, e.g. "成都市 · 双流区 · 东升街道" (the
+    province is left out: a picker never leaves it)."""
+    names: list[str] = []
+    node: Region | None = region
+    while node is not None and node.level != Region.Level.PROVINCE:
+        names.append(node.name)
+        # Stop at the city so a label never needs more than the two parents loaded.
+        node = node.parent if node.level != Region.Level.CITY else None
+    return " · ".join(reversed(names)) or region.name
+
+
+def region_lineage(code: str) -> list[Region]:
+    """The region `code` and every region above it, from the province down (empty for an
+    unknown code)."""
+    region = Region.objects.filter(pk=code).first()
+    if region is None:
+        return []
+    found = {r.code: r for r in Region.objects.filter(code__in=region.ancestor_codes)}
+    return [found[c] for c in region.ancestor_codes if c in found]
+
+
+def counties_in_jurisdiction(user: StaffMember, *, province_code: str) -> QuerySet[Region]:
+    """The counties of `province_code` a staff member sees (all of them for an
+    administrator), with their cities, in code order: the choices of a county filter."""
+    qs = counties_of_province(province_code)
+    if user.sees_everything:
+        return qs
+    home = user_jurisdiction(user) if user.is_centre_staff else None
+    if home is None:
+        return qs.none()
+    return qs.filter(path__startswith=home.path)

@@ -3,7 +3,6 @@ services; fields a worker may not set (region, verification, owner) are not on t
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
@@ -13,15 +12,11 @@ from kejiyun.accounts.models import Organisation
 from kejiyun.accounts.validators import is_valid_mobile, normalise_mobile, normalise_uscc
 from kejiyun.common.forms import BootstrapFormMixin
 from kejiyun.regions.models import Region
+from kejiyun.regions.widgets import RegionMultiPicker, RegionPicker
 from kejiyun.talent.models import Resource, ServiceMode, TalentProfile, Team, TechResult
 from kejiyun.talent.selectors import disciplines_by_codes, industries_by_codes, talent_by_mobile
 from kejiyun.talent.services import ProfileData, ResourceData, ResultData, TeamData
-
-_CODE_SPLIT = re.compile(r"[\s,，;；、]+")
-
-
-def _codes(raw: str) -> list[str]:
-    return [c.upper() for c in _CODE_SPLIT.split(raw.strip()) if c]
+from kejiyun.talent.widgets import ClassificationField
 
 
 class _RegionChoice(forms.ModelMultipleChoiceField):
@@ -47,32 +42,32 @@ class ProfileForm(BootstrapFormMixin, forms.Form):
     capability = forms.CharField(
         label="能力描述", required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
-    disciplines = forms.CharField(
-        label="学科代码",
+    disciplines = ClassificationField(
+        "discipline",
+        label="学科",
         required=False,
-        max_length=300,
-        help_text="国家自然科学基金申请代码，如 C1502、F0201，多个用逗号分隔",
+        help_text="输入学科名称搜索，或按类展开勾选，可多选",
     )
-    industries = forms.CharField(
-        label="服务行业代码",
+    industries = ClassificationField(
+        "industry",
+        label="服务行业",
         required=False,
-        max_length=300,
-        help_text="国民经济行业分类 GB/T 4754-2017 代码，如 A（门类）、01、0111，多个用逗号分隔",
+        help_text="输入行业名称搜索，或按类展开勾选，可多选",
     )
     service_modes = forms.TypedMultipleChoiceField(
         label="服务方式",
         coerce=int,
         choices=ServiceMode.choices,
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": len(ServiceMode.choices)}),
-        help_text="可多选（按住 Ctrl 或 ⌘ 点选）",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="可多选",
     )
     regions_served = _RegionChoice(
         label="服务地区",
         queryset=Region.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 8}),
-        help_text="可多选",
+        widget=RegionMultiPicker,
+        help_text="搜索或逐级选择后点“添加所选地区”，可添加多个",
     )
     capacity = forms.IntegerField(
         label="可同时承接的服务项目数", min_value=0, max_value=50, initial=3
@@ -91,15 +86,15 @@ class ProfileForm(BootstrapFormMixin, forms.Form):
             "fields_text": profile.fields,
             "keywords": profile.keywords,
             "capability": profile.capability,
-            "disciplines": ", ".join(d.code for d in profile.disciplines.all()),
-            "industries": ", ".join(i.code for i in profile.industries.all()),
+            "disciplines": [d.code for d in profile.disciplines.all()],
+            "industries": [i.code for i in profile.industries.all()],
             "service_modes": profile.service_mode_values,
             "regions_served": list(profile.regions_served.all()),
             "capacity": profile.capacity,
         }
 
     def clean_disciplines(self) -> list[Any]:
-        codes = _codes(self.cleaned_data["disciplines"])
+        codes: list[str] = self.cleaned_data["disciplines"]
         found = list(disciplines_by_codes(codes))
         unknown = sorted(set(codes) - {d.code for d in found})
         if unknown:
@@ -107,7 +102,7 @@ class ProfileForm(BootstrapFormMixin, forms.Form):
         return found
 
     def clean_industries(self) -> list[Any]:
-        codes = _codes(self.cleaned_data["industries"])
+        codes: list[str] = self.cleaned_data["industries"]
         found = list(industries_by_codes(codes))
         unknown = sorted(set(codes) - {i.code for i in found})
         if unknown:
@@ -196,7 +191,7 @@ class ResultForm(BootstrapFormMixin, forms.Form):
 class TeamForm(BootstrapFormMixin, forms.Form):
     kind = forms.ChoiceField(label="类型", choices=Team.Kind.choices)
     name = forms.CharField(label="名称", max_length=120)
-    region = _CountyChoice(label="所在区县", queryset=Region.objects.none())
+    region = _CountyChoice(label="所在区县", queryset=Region.objects.none(), widget=RegionPicker)
     fields_text = forms.CharField(label="专业领域", max_length=200, required=False)
     keywords = forms.CharField(label="关键词", max_length=300, required=False)
     description = forms.CharField(
@@ -269,7 +264,7 @@ class MemberForm(BootstrapFormMixin, forms.Form):
 class ResourceForm(BootstrapFormMixin, forms.Form):
     kind = forms.ChoiceField(label="类型", choices=Resource.Kind.choices)
     name = forms.CharField(label="名称", max_length=120)
-    region = _CountyChoice(label="所在区县", queryset=Region.objects.none())
+    region = _CountyChoice(label="所在区县", queryset=Region.objects.none(), widget=RegionPicker)
     address = forms.CharField(label="地址", max_length=200, required=False)
     host_uscc = forms.CharField(
         label="依托单位统一社会信用代码",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from kejiyun.accounts.models import User
@@ -210,3 +212,62 @@ def dockable_expert(profile_id: int) -> TalentProfile | None:
     """An S&T worker staff may send a docking request to (any in the platform: experts are
     found across jurisdictions); None for an unknown id. The case services check the rest."""
     return TalentProfile.objects.select_related("user").filter(pk=profile_id).first()
+
+
+# --- Classification pickers: the discipline and industry trees, a level at a time ---------
+
+CLASSIFICATIONS: dict[str, type[Discipline] | type[Industry]] = {
+    "discipline": Discipline,
+    "industry": Industry,
+}
+CLASSIFICATION_SEARCH_LIMIT = 30
+
+
+def classification_children(kind: str, parent: str | None) -> QuerySet[Any]:
+    """The nodes directly below `parent` (the top level when None), each annotated with
+    `branch` (whether it has children of its own), in code order."""
+    model = CLASSIFICATIONS[kind]
+    qs = model.objects.filter(parent_id=parent) if parent else model.objects.filter(level=1)
+    return qs.annotate(branch=Exists(model.objects.filter(parent_id=OuterRef("pk")))).order_by(
+        "code"
+    )
+
+
+def classification_search(kind: str, text: str) -> list[Any]:
+    """Nodes whose Chinese name contains `text` (a code prefix also matches): names that
+    start with the text first, then the broader levels, then by code. The ancestors come
+    along for the labels."""
+    text = text.strip()
+    if not text:
+        return []
+    model = CLASSIFICATIONS[kind]
+    match = Q(name__contains=text)
+    if text.isascii() and text.isalnum():
+        match |= Q(code__startswith=text.upper())
+    rows: list[Any] = list(
+        model.objects.filter(match)
+        .annotate(branch=Exists(model.objects.filter(parent_id=OuterRef("pk"))))
+        .select_related("parent", "parent__parent", "parent__parent__parent")
+        .order_by("code")[:300]
+    )
+    rows.sort(key=lambda r: (not r.name.startswith(text), r.level, r.code))
+    return rows[:CLASSIFICATION_SEARCH_LIMIT]
+
+
+def classification_path(node: Any) -> str:
+    """The names above a node, e.g. "园艺学与植物营养学" for 果树学 (C1501)."""
+    names: list[str] = []
+    parent = node.parent
+    while parent is not None:
+        names.append(parent.name)
+        parent = parent.parent
+    return " › ".join(reversed(names))
+
+
+def classifications_by_codes(kind: str, codes: list[str]) -> QuerySet[Any]:
+    return (
+        CLASSIFICATIONS[kind]
+        .objects.filter(code__in=codes)
+        .select_related("parent", "parent__parent", "parent__parent__parent")
+        .order_by("code")
+    )

@@ -7,6 +7,16 @@ app_name = "talent"
 urlpatterns = [
     path("", views.directory, name="directory"),
     path("me/", views.me, name="me"),
+    path(
+        "classifications/<str:kind>/children/",
+        views.classification_children,
+        name="classification_children",
+    ),
+    path(
+        "classifications/<str:kind>/search/",
+        views.classification_search,
+        name="classification_search",
+    ),
     path("me/results/", views.me_results, name="me_results"),
     path("me/results/<int:result_id>/", views.me_result_edit, name="me_result_edit"),
     path("me/results/<int:result_id>/delete/", views.me_result_delete, name="me_result_delete"),

@@ -11,9 +11,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET, require_POST
 
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
 from kejiyun.accounts.models import User
@@ -25,12 +26,14 @@ from kejiyun.regions.selectors import counties_of_province
 from kejiyun.talent.forms import MemberForm, ProfileForm, ResourceForm, ResultForm, TeamForm
 from kejiyun.talent.models import TalentProfile
 from kejiyun.talent.selectors import (
+    CLASSIFICATIONS,
     access_resource,
     access_result_for_worker,
     access_talent,
     access_team,
     access_team_for_lead,
     access_team_of_member,
+    classification_path,
     counties_for_staff,
     regions_servable,
     resource_experts,
@@ -43,6 +46,12 @@ from kejiyun.talent.selectors import (
     team_members,
     teams_for_staff,
     teams_of_worker,
+)
+from kejiyun.talent.selectors import (
+    classification_children as classification_children_of,
+)
+from kejiyun.talent.selectors import (
+    classification_search as classification_search_by_name,
 )
 from kejiyun.talent.services import (
     resource_create,
@@ -415,3 +424,47 @@ def staff_resource_edit(request: AuthenticatedRequest, resource_id: int) -> Http
         experts = list(resource_experts(resource=resource))
         form = _resource_form(request, user, initial=ResourceForm.initial_for(resource, experts))
     return render(request, "talent/staff_resource_form.html", {"form": form, "resource": resource})
+
+
+# --- Classification pickers (public JSON for kejiyun/static/js/pickers.js) -----------------
+
+
+def _classification_item(node: Any) -> dict[str, Any]:
+    return {
+        "code": node.code,
+        "name": node.name,
+        "level": node.level,
+        "leaf": not node.branch,
+        "label": node.name,
+    }
+
+
+@require_GET
+@cache_control(public=True, max_age=24 * 3600)
+def classification_children(request: HttpRequest, kind: str) -> JsonResponse:
+    """The discipline or industry nodes below `?parent=` (the top level without it)."""
+    if kind not in CLASSIFICATIONS:
+        raise Http404("没有这种分类。")
+    parent = request.GET.get("parent", "")[:8] or None
+    rows = classification_children_of(kind, parent)
+    return JsonResponse(
+        {"parent": parent, "items": [_classification_item(r) for r in rows]},
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@require_GET
+@cache_control(public=True, max_age=3600)
+def classification_search(request: HttpRequest, kind: str) -> JsonResponse:
+    """Discipline or industry nodes whose Chinese name contains `?q=`, with the names above."""
+    if kind not in CLASSIFICATIONS:
+        raise Http404("没有这种分类。")
+    text = request.GET.get("q", "")[:20]
+    rows = classification_search_by_name(kind, text)
+    return JsonResponse(
+        {
+            "q": text,
+            "items": [{**_classification_item(r), "path": classification_path(r)} for r in rows],
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )

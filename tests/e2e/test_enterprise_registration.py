@@ -29,7 +29,9 @@ def test_an_enterprise_user_registers_logs_in_and_sees_the_enterprise_dashboard(
     message = SmsMessage.objects.get(mobile=MOBILE)
     code = re.search(r"\b(\d{6})\b", message.body).group(1)  # type: ignore[union-attr]
     page.get_by_label("短信验证码").fill(code)
-    page.get_by_label("企业所在区县").select_option("510822")
+    page.get_by_role("searchbox", name="企业所在区县", exact=True).fill("青川")
+    page.get_by_role("button", name="广元市 · 青川县").click()
+    expect(page.get_by_label("企业所在区县：区（县）")).to_have_value("510822")
     page.get_by_label("企业名称").fill("青川县七佛贡茶有限公司")
     page.get_by_label("统一社会信用代码").fill(make_uscc("510822", "MA62Q8H3K"))
     page.get_by_label("所属行业").fill("茶叶")

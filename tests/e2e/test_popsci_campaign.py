@@ -63,11 +63,11 @@ def test_staff_target_farmers_in_one_county_and_only_consenting_farmers_there_re
     alice.get_by_label("正文").fill(
         "稻飞虱、二化螟在分蘖期危害最重。优先采用灯光诱杀和性诱剂，必要时再选用低毒药剂。"
     )
-    alice.get_by_label("受众").select_option(["farmer"])
+    alice.get_by_label("农民").check()
     alice.locator("[name='q-0-text']").fill("防治稻飞虱应优先采用哪种方法？")
     alice.locator("[name='q-0-options']").fill("大量喷洒高毒农药\n灯光诱杀和性诱剂")
     alice.locator("[name='q-0-answer']").fill("2")
-    alice.get_by_label("适用地区").select_option("510104")
+    alice.get_by_label("适用地区：乡镇（街道）").select_option("510104")
     alice.get_by_role("button", name="保存草稿").click()
     alice.get_by_role("button", name="提交审核").click()
     article = Article.objects.get(title=TITLE)
@@ -88,7 +88,7 @@ def test_staff_target_farmers_in_one_county_and_only_consenting_farmers_there_re
     alice.goto(f"{base}/popsci/campaigns/new/")
     alice.get_by_label("推送名称").fill("锦江区稻农病虫害防控推送")
     alice.get_by_label("推送内容（仅已审核发布）").select_option(label=TITLE)
-    alice.get_by_label("目标地区").select_option("510104")
+    alice.get_by_label("目标地区：乡镇（街道）").select_option("510104")
     alice.get_by_label("农民").check()
     alice.get_by_role("button", name="预估受众").click()
     expect(alice.locator("[data-audience-size]")).to_have_attribute("data-audience-size", "1")

@@ -3,6 +3,7 @@ enterprise's confirmation). They check and normalise; the services decide."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -11,6 +12,7 @@ from django.utils import timezone
 from kejiyun.accounts.models import User
 from kejiyun.cases.models import OPEN_STEPS, Step
 from kejiyun.common.forms import BootstrapFormMixin
+from kejiyun.regions.models import Region
 
 
 def _owner_label(user: User) -> str:
@@ -113,12 +115,20 @@ class QueueFilterForm(BootstrapFormMixin, forms.Form):
         choices=[("", "全部环节"), *[(s, Step(s).label) for s in OPEN_STEPS]],
     )
     industry = forms.CharField(label="行业", required=False, max_length=64)
-    county = forms.CharField(label="区县代码", required=False, max_length=12)
+    county = forms.ChoiceField(label="区县", required=False, choices=[("", "全部区县")])
     scope = forms.ChoiceField(
         label="范围",
         required=False,
         choices=[("mine", "我的"), ("all", "辖区全部"), ("unowned", "待指派")],
     )
+
+    def __init__(self, *args: Any, counties: Iterable[Region] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["county"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "全部区县")] + [
+            (c.code, f"{c.parent.name if c.parent else ''} {c.name}".strip()) for c in counties
+        ]
 
 
 class ConfirmForm(VersionedForm):

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -40,6 +41,7 @@ from kejiyun.cases.workflow.transitions import CASE_MOVES, STAFF
 from kejiyun.common.refusals import run_service
 from kejiyun.demands.selectors import access_demand
 from kejiyun.plans.selectors import plan_actions_due
+from kejiyun.regions.selectors import counties_in_jurisdiction
 
 # What the enterprise sees of its case's timeline: the steps and the outcome, not staff
 # working notes nor which experts declined and why.
@@ -59,7 +61,10 @@ ENTERPRISE_EVENT_KINDS = (
 def queue(request: AuthenticatedRequest) -> HttpResponse:
     """My cases and plan actions, overdue first, then due soon; filters; bulk reassignment."""
     user = request.user
-    filters = f.QueueFilterForm(request.GET or None)
+    filters = f.QueueFilterForm(
+        request.GET or None,
+        counties=counties_in_jurisdiction(user, province_code=settings.DEPLOYMENT_PROVINCE),
+    )
     data = filters.cleaned_data if filters.is_valid() else {}
     cases = work_queue(
         user=user,

@@ -20,6 +20,7 @@ from kejiyun.popsci.content.services import (
 from kejiyun.popsci.models import Article, Season, Segment, Topic
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import region_subtree, user_jurisdiction
+from kejiyun.regions.widgets import RegionPicker
 
 
 def regions_for_content(user: User) -> QuerySet[Region]:
@@ -61,17 +62,19 @@ class ContentForm(BootstrapFormMixin, forms.Form):
         label="受众",
         choices=Segment.choices,
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 7}),
-        help_text="不选表示所有人；按住 Ctrl 可多选。",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="不选表示所有人，可多选。",
     )
     seasons = forms.MultipleChoiceField(
         label="适用季节",
         choices=Season.choices,
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 5}),
+        widget=forms.CheckboxSelectMultiple,
         help_text="不选表示全年。",
     )
-    region = RegionChoiceField(label="适用地区", queryset=Region.objects.none(), required=False)
+    region = RegionChoiceField(
+        label="适用地区", queryset=Region.objects.none(), required=False, widget=RegionPicker
+    )
     image = forms.FileField(label="配图", required=False, help_text="JPEG 或 PNG，不超过 5 MB。")
     poster = forms.FileField(
         label="视频封面", required=False, help_text="JPEG 或 PNG，不超过 5 MB。"

@@ -9,6 +9,7 @@ from django import forms
 from kejiyun.common.forms import BootstrapFormMixin
 from kejiyun.popsci.models import Segment
 from kejiyun.regions.models import Region
+from kejiyun.regions.widgets import RegionPicker
 
 
 class _RegionChoice(forms.ModelChoiceField):
@@ -19,7 +20,7 @@ class _RegionChoice(forms.ModelChoiceField):
 
 class ActivityForm(BootstrapFormMixin, forms.Form):
     title = forms.CharField(label="活动名称", max_length=120)
-    region = _RegionChoice(label="地点区划", queryset=Region.objects.none())
+    region = _RegionChoice(label="地点区划", queryset=Region.objects.none(), widget=RegionPicker)
     place = forms.CharField(label="具体地点", max_length=200)
     starts_at = forms.DateTimeField(
         label="开始时间", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
@@ -32,7 +33,7 @@ class ActivityForm(BootstrapFormMixin, forms.Form):
         label="面向人群",
         choices=Segment.choices,
         required=False,
-        widget=forms.SelectMultiple,
+        widget=forms.CheckboxSelectMultiple,
         help_text="留空表示所有人",
     )
     resource = forms.CharField(

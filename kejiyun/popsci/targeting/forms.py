@@ -14,6 +14,7 @@ from kejiyun.popsci.content.selectors import articles_published
 from kejiyun.popsci.models import AgeBand, Article, Segment, Topic
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import province_regions
+from kejiyun.regions.widgets import RegionPicker
 
 _LEVEL_INDENT = {"province": "", "city": "", "county": "　", "township": "　　"}
 
@@ -34,18 +35,8 @@ def _checkboxes(label: str, choices: Any) -> forms.MultipleChoiceField:
         label=label,
         choices=choices,
         required=False,
-        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        widget=forms.CheckboxSelectMultiple,
     )
-
-
-class _CheckboxAware(BootstrapFormMixin):
-    """The mixin gives every widget a class; checkbox lists keep only form-check-input."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            if isinstance(field.widget, forms.CheckboxSelectMultiple):
-                field.widget.attrs["class"] = "form-check-input"
 
 
 def citizen_regions() -> QuerySet[Region]:
@@ -57,11 +48,12 @@ def citizen_regions() -> QuerySet[Region]:
     )
 
 
-class PreferenceForm(_CheckboxAware, forms.Form):
+class PreferenceForm(BootstrapFormMixin, forms.Form):
     region = RegionChoiceField(
         label="所在区县或乡镇（街道）",
         queryset=Region.objects.none(),
         empty_label="请选择",
+        widget=RegionPicker,
         error_messages={"invalid_choice": "所选地区不存在，请重新选择。"},
     )
     occupation = forms.ChoiceField(label="职业", choices=Segment.choices)
@@ -76,7 +68,7 @@ class PreferenceForm(_CheckboxAware, forms.Form):
         self.fields["region"].queryset = citizen_regions()  # type: ignore[attr-defined]
 
 
-class CampaignForm(_CheckboxAware, forms.Form):
+class CampaignForm(BootstrapFormMixin, forms.Form):
     title = forms.CharField(label="推送名称", max_length=120)
     article = forms.ModelChoiceField(
         label="推送内容（仅已审核发布）",
@@ -88,6 +80,7 @@ class CampaignForm(_CheckboxAware, forms.Form):
         label="目标地区",
         queryset=Region.objects.none(),
         empty_label=None,
+        widget=RegionPicker,
         error_messages={"invalid_choice": "所选地区不在您的辖区内。"},
     )
     segments = _checkboxes("目标人群（不选为全部）", Segment.choices)
