@@ -125,13 +125,17 @@ def _xlsx(sheet: str, headers: list[str], rows: list[list[str]]) -> bytes:
 
 def _import(kind: str, rows: list[dict[str, str]], staff: Any) -> Any:
     """Fill the importer's own columns by header, upload and confirm, as staff would."""
-    from kejiyun.spreadsheets.importers import get_importer
+    from kejiyun.spreadsheets.importers import get_importer, import_batch_report
     from kejiyun.spreadsheets.services import import_batch_apply, import_batch_create
 
     importer = get_importer(kind)
     headers = [c.header for c in importer.columns]
     data = _xlsx(importer.sheet_title, headers, [[r.get(h, "") for h in headers] for r in rows])
     batch = import_batch_create(kind=kind, actor=staff, data=data, filename=f"{kind}.xlsx")
+    report = import_batch_report(batch=batch, user=staff)
+    if report.has_errors:
+        problems = [f"row {o.row}: {o.issues}" for o in report.outcomes if o.is_error][:10]
+        raise SystemExit(f"{kind} import refused rows:\n" + "\n".join(problems))
     result = import_batch_apply(batch=batch, actor=staff, valid_rows_only=False)
     if result.created != len(rows):
         raise SystemExit(f"{kind} import created {result.created} of {len(rows)} rows")
