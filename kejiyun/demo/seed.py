@@ -521,7 +521,9 @@ def service_modes_of(capability: str, *, employer_kind: str) -> int:
     """The service modes a capability text speaks of, with those usual for the employer's
     kind (a county agency guides on site and trains; an institute develops and transfers)."""
     labels = set(vocab.EMPLOYER_KIND_MODES.get(employer_kind, ()))
-    labels |= {label for label, words in vocab.SERVICE_MODE_WORDS if any(w in capability for w in words)}
+    labels |= {
+        label for label, words in vocab.SERVICE_MODE_WORDS if any(w in capability for w in words)
+    }
     return sum(_MODE_BY_LABEL[label] for label in labels)
 
 

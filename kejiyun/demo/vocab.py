@@ -2151,11 +2151,11 @@ FIELD_DISCIPLINES: dict[str, tuple[str, ...]] = {
 # Words in a capability text that show how the worker serves (ServiceMode labels), checked
 # in this order; an employer kind adds the modes its people usually offer.
 SERVICE_MODE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("咨询", ("诊断", "咨询", "方案", "提出", "问题")),
+    ("咨询", ("诊断", "咨询", "方案")),
     ("培训", ("培训", "授课", "讲座", "带动")),
     ("联合研发", ("研究", "研发", "课题", "攻关", "开发")),
     ("成果转化", ("推广", "转化", "成果", "专利", "标准")),
-    ("现场指导", ("指导", "示范", "驻点", "现场", "基地", "服务")),
+    ("现场指导", ("指导", "示范", "驻点", "现场", "基地")),
 )
 EMPLOYER_KIND_MODES: dict[str, tuple[str, ...]] = {
     "university": ("咨询", "联合研发"),

@@ -154,7 +154,10 @@ def _publish_content(plan: DemoPlan, staff: dict[str, User], reviewer: User) -> 
         content_submit(article=article, actor=author)
         if not spec.pending_review:
             content_approve(
-                article=article, actor=reviewer, note="内容科学准确，同意发布。", now=spec.published_at
+                article=article,
+                actor=reviewer,
+                note="内容科学准确，同意发布。",
+                now=spec.published_at,
             )
     return len(quizzed)
 

@@ -148,7 +148,9 @@ def plans_open_many(*, profiles: Sequence[TalentProfile], actor: User) -> int:
     if talent_for_staff(user=actor).filter(pk__in=ids).count() != len(ids):
         raise NotPermitted("有科技工作者不在您的辖区内。")
     held = set(ServicePlan.objects.filter(profile_id__in=ids).values_list("profile_id", flat=True))
-    todo = sorted((p for p in {p.pk: p for p in profiles}.values() if p.pk not in held), key=lambda p: p.pk)
+    todo = sorted(
+        (p for p in {p.pk: p for p in profiles}.values() if p.pk not in held), key=lambda p: p.pk
+    )
     if not todo:
         return 0
     regions = Region.objects.in_bulk({p.region_id for p in todo})
