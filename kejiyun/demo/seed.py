@@ -621,7 +621,7 @@ def _plan_demands(
     rng: random.Random, geo: _Geography, enterprises: Sequence[EnterpriseSpec]
 ) -> tuple[DemandSpec, ...]:
     status_picker = _weighted_pairs(vocab.DEMAND_STATUSES)
-    demands = []
+    demands: list[DemandSpec] = []
     first_of_pair = 2
     for position, enterprise in enumerate(enterprises):
         # Pairs of enterprises share four demands: 1+3, 2+2 or 3+1.

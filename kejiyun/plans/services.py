@@ -176,7 +176,7 @@ def plans_open_many(*, profiles: Sequence[TalentProfile], actor: User) -> int:
     )
     for member in staff:
         loads.setdefault(member.centre_id or 0, []).append(
-            (member.plan_count, member.pk, member)  # type: ignore[attr-defined]
+            (member.plan_count, member.pk, member)
         )
     plans = []
     for profile in todo:

@@ -333,6 +333,6 @@ class WorkerImporter:
         )
         profile.full_clean(exclude=["user"])
         profile.save()
-        profile.disciplines.set(record.disciplines)
-        profile.industries.set(record.industries)
+        profile.disciplines.set(Discipline.objects.filter(code__in=record.disciplines))
+        profile.industries.set(Industry.objects.filter(code__in=record.industries))
         index_change_record(kind=EXPERTS, object_ids=[profile.pk])
