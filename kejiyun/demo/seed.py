@@ -62,6 +62,8 @@ REVIEWER_ACCOUNTS: tuple[str, ...] = ("demo_reviewer",)
 # carries its theme's quiz; of those, the ones at PENDING_REVIEW_EVERY wait in the review
 # queue instead of being published.
 QUIZ_EVERY = 3
+# Submitting goes through the demand checks one by one: a review queue's worth is enough.
+MAX_SUBMITTED = 40
 PENDING_REVIEW_EVERY = 30
 
 # (username, region code of the centre they work at)
@@ -622,6 +624,7 @@ def _plan_demands(
 ) -> tuple[DemandSpec, ...]:
     status_picker = _weighted_pairs(vocab.DEMAND_STATUSES)
     demands: list[DemandSpec] = []
+    submitted = 0
     first_of_pair = 2
     for position, enterprise in enumerate(enterprises):
         # Pairs of enterprises share four demands: 1+3, 2+2 or 3+1.
@@ -656,9 +659,14 @@ def _plan_demands(
             )
             age = BASE_MOMENT - enterprise.created_at
             status = status_picker.pick(rng)
-            if status == Demand.Status.DRAFT and len(demands) % 2 == 0:
-                # Half the drafts were submitted and wait in the staff review queue.
+            if (
+                status == Demand.Status.DRAFT
+                and len(demands) % 2 == 0
+                and submitted < MAX_SUBMITTED
+            ):
+                # Half the drafts (up to a queue's worth) were submitted and wait for review.
                 status = Demand.Status.SUBMITTED
+                submitted += 1
             demands.append(
                 DemandSpec(
                     uscc=enterprise.uscc,
