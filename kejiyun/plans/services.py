@@ -166,7 +166,8 @@ def plans_open_many(*, profiles: Sequence[TalentProfile], actor: User) -> int:
         if not found:
             raise PlanError("该科技工作者所在区县没有服务中心。", code="no_centre")
         serving[profile.pk] = max(found, key=lambda c: len(c.region.path))
-    loads: dict[int, list[tuple[int, int, User]]] = {}
+    members: dict[int, list[User]] = {}  # centre id → its staff
+    load: dict[int, int] = {}  # staff id → plans they own
     staff = (
         User.objects.filter(
             centre_id__in={c.pk for c in serving.values()}, role=Role.STAFF, is_active=True
@@ -175,17 +176,14 @@ def plans_open_many(*, profiles: Sequence[TalentProfile], actor: User) -> int:
         .order_by("id")
     )
     for member in staff:
-        loads.setdefault(member.centre_id or 0, []).append(
-            (member.plan_count, member.pk, member)
-        )
+        members.setdefault(member.centre_id or 0, []).append(member)
+        load[member.pk] = member.plan_count
     plans = []
     for profile in todo:
         centre = serving[profile.pk]
-        owner = None
-        if centre.pk in loads:
-            candidates = loads[centre.pk]
-            count, pk, owner = min(candidates, key=lambda c: (c[0], c[1]))
-            candidates[candidates.index((count, pk, owner))] = (count + 1, pk, owner)
+        owner = min(members.get(centre.pk, []), key=lambda m: (load[m.pk], m.pk), default=None)
+        if owner is not None:
+            load[owner.pk] += 1
         plans.append(ServicePlan(profile=profile, centre=centre, owner=owner))
     created = ServicePlan.objects.bulk_create(plans)
     PlanEvent.objects.bulk_create(
