@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from kejiyun.accounts.models import User
+from kejiyun.common.errors import NotPermitted
 from kejiyun.notifications.models import OutboxMessage
 from kejiyun.plans.models import PlanAction, PlanEvent, PlanFollowUp, PlanNeed, ServicePlan
 from kejiyun.plans.selectors import plan_actions_due
@@ -23,6 +24,7 @@ from kejiyun.plans.services import (
     plan_need_transition,
     plan_open,
     plan_reassign,
+    plans_open_many,
     worker_verify,
 )
 from tests.builders import client_for, make_staff, make_worker
@@ -59,6 +61,41 @@ def test_opening_a_plan_notifies_the_owner_once_and_is_idempotent(alice: User) -
         f"plan-owner:{plan.pk}:1",
     )
     assert message.url == f"/plans/{plan.pk}/"
+
+
+def test_plans_opened_together_go_to_the_least_loaded_staff_of_each_serving_centre(
+    alice: User, bob: User
+) -> None:
+    erin = make_staff("erin", "510104")
+    held = plan_open(profile=make_worker("wang", "510104", "13900000101"), actor=alice)
+    workers = [make_worker(f"w{i}", "510104", f"1390000020{i}") for i in range(3)]
+    workers.append(make_worker("remote", "510116", "13900000301"))
+
+    opened = plans_open_many(profiles=[held.profile, *workers], actor=bob)
+
+    plans = {p.profile.user.username: p for p in ServicePlan.objects.select_related("owner")}
+    assert opened == 4
+    assert plans["wang"].pk == held.pk  # a worker's plan is kept, not opened again
+    # Alice already had Wang's plan: Erin gets the first new one, then they take turns.
+    assert [plans[f"w{i}"].owner for i in range(3)] == [erin, alice, erin]
+    assert (plans["remote"].centre.region_id, plans["remote"].owner) == ("510116", None)
+    assert PlanEvent.objects.filter(kind=PlanEvent.Kind.OPENED).count() == 5
+    keys = set(OutboxMessage.objects.values_list("idempotency_key", flat=True))
+    assert keys == {f"plan-owner:{plans[n].pk}:1" for n in ("wang", "w0", "w1", "w2")}
+
+
+def test_opening_plans_for_a_worker_outside_the_jurisdiction_refuses_them_all(
+    alice: User,
+) -> None:
+    near = make_worker("near", "510104", "13900000101")
+    far = make_worker("far", "510116", "13900000102")
+    before = snapshot()
+
+    with pytest.raises(NotPermitted):
+        plans_open_many(profiles=[near, far], actor=alice)
+
+    assert snapshot() == before
+    assert PlanEvent.objects.count() == 0
 
 
 def test_a_plan_at_a_centre_without_staff_has_no_owner(bob: User) -> None:

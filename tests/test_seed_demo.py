@@ -19,6 +19,7 @@ from kejiyun.demo import vocab
 from kejiyun.demo.seed import (
     BASE_MOMENT,
     DEMO_PASSWORD,
+    QUIZ_EVERY,
     DemoError,
     DemoPlan,
     DemoResult,
@@ -27,7 +28,17 @@ from kejiyun.demo.seed import (
     demo_seed,
     province_region_rows,
 )
-from kejiyun.popsci.models import Article, CitizenProfile, ConsentRecord, Segment, Topic
+from kejiyun.demo.workflows import DemoWorkflows, demo_county_codes, demo_workflows_seed
+from kejiyun.plans.models import PlanEvent, ServicePlan
+from kejiyun.popsci.models import (
+    Activity,
+    Article,
+    CitizenProfile,
+    ConsentRecord,
+    QuizQuestion,
+    Segment,
+    Topic,
+)
 from kejiyun.popsci.targeting.selectors import current_consent_version
 from kejiyun.regions.models import Region
 from kejiyun.talent.models import TalentProfile
@@ -39,9 +50,10 @@ SMALL = DemoResult(
     enterprises=150,
     enterprise_users=150,
     demands=300,
-    articles=80,
+    articles=80 - 27,  # every third article goes through the content services instead
     citizens=60,
     citizen_profiles=60,
+    reviewers=1,
 )
 NOTHING = DemoResult(
     staff=0,
@@ -58,7 +70,10 @@ NOTHING = DemoResult(
 
 @pytest.fixture
 def seeded(db: None) -> DemoResult:
-    return demo_seed(scale="small", seed=1)
+    """The bulk rows and the records that go through the services (not the demo cases)."""
+    result = demo_seed(scale="small", seed=1)
+    demo_workflows_seed(scale="small", seed=1)
+    return result
 
 
 def small_plan(seed: int = 1) -> DemoPlan:
@@ -74,6 +89,10 @@ def row_counts() -> dict[str, int]:
         "articles": Article.objects.count(),
         "citizen_profiles": CitizenProfile.objects.count(),
         "consent_records": ConsentRecord.objects.count(),
+        "plans": ServicePlan.objects.count(),
+        "questions": QuizQuestion.objects.count(),
+        "activities": Activity.objects.count(),
+        "submitted": Demand.objects.filter(status=Demand.Status.SUBMITTED).count(),
     }
 
 
@@ -99,6 +118,7 @@ def test_a_small_seed_creates_the_stated_number_of_each_kind_of_row(seeded: Demo
     assert User.objects.filter(role=Role.ENTERPRISE, username__startswith="demo_e_").count() == 150
     assert Demand.objects.count() == 300
     assert Article.objects.count() == 80
+    assert User.objects.filter(role=Role.REVIEWER, username="demo_reviewer").count() == 1
     assert User.objects.filter(role=Role.CITIZEN, username__startswith="demo_c_").count() == 60
 
 
@@ -107,8 +127,10 @@ def test_seeding_again_with_the_same_arguments_creates_nothing(seeded: DemoResul
     before = row_counts()
 
     again = demo_seed(scale="small", seed=1)
+    flows = demo_workflows_seed(scale="small", seed=1)
 
     assert again == NOTHING
+    assert flows == DemoWorkflows(plans=0, submitted_demands=0, content=0, activities=0)
     assert row_counts() == before
 
 
@@ -119,13 +141,18 @@ def test_the_database_holds_exactly_what_the_generator_plans_for_the_seed(
     plan = small_plan()
     planned_workers = [
         f"{w.person.username}|{w.person.display_name}|{w.person.mobile}|{w.person.region_code}|"
-        f"{w.employer}|{w.title}|{w.fields}|{w.keywords}|{w.capability}|{w.verified}"
+        f"{w.employer}|{w.title}|{w.fields}|{w.keywords}|{w.capability}|{w.verified}|"
+        f"{sorted(w.industries)}|{sorted(w.disciplines)}|{w.service_modes}"
         for w in plan.workers
     ]
     stored_workers = [
         f"{p.user.username}|{p.user.display_name}|{p.user.mobile}|{p.region_id}|"
-        f"{p.employer}|{p.title}|{p.fields}|{p.keywords}|{p.capability}|{p.verified}"
-        for p in TalentProfile.objects.select_related("user")
+        f"{p.employer}|{p.title}|{p.fields}|{p.keywords}|{p.capability}|{p.verified}|"
+        f"{sorted(i.code for i in p.industries.all())}|"
+        f"{sorted(d.code for d in p.disciplines.all())}|{p.service_modes}"
+        for p in TalentProfile.objects.select_related("user").prefetch_related(
+            "industries", "disciplines"
+        )
     ]
     planned_enterprises = [
         f"{e.uscc}|{e.name}|{e.region_code}|{e.industry}" for e in plan.enterprises
@@ -133,9 +160,13 @@ def test_the_database_holds_exactly_what_the_generator_plans_for_the_seed(
     stored_enterprises = [
         f"{o.uscc}|{o.name}|{o.region_id}|{o.industry}" for o in Organisation.objects.all()
     ]
-    planned_demands = [f"{d.uscc}|{d.title}|{d.status}|{d.description}" for d in plan.demands]
+    planned_demands = [
+        f"{d.uscc}|{d.title}|{d.status}|{d.description}|{d.problem}|{d.target_indicators}"
+        for d in plan.demands
+    ]
     stored_demands = [
-        f"{d.organisation.uscc}|{d.title}|{d.status}|{d.description}"
+        f"{d.organisation.uscc}|{d.title}|{d.status}|{d.description}|{d.problem}|"
+        f"{d.target_indicators}"
         for d in Demand.objects.select_related("organisation")
     ]
     planned_articles = [f"{a.title}|{a.region_code}|{a.body}" for a in plan.articles]
@@ -200,10 +231,11 @@ def test_every_demo_mobile_is_a_valid_unique_number_with_its_roles_prefix(
     prefixes = {Role.WORKER: "139", Role.ENTERPRISE: "138", Role.CITIZEN: "137", Role.STAFF: "136"}
     rows = list(User.objects.filter(username__startswith="demo_").values_list("mobile", "role"))
 
-    assert len(rows) == 814
+    prefixes[Role.REVIEWER] = "135"
+    assert len(rows) == 815
     assert [m for m, _ in rows if not (m and is_valid_mobile(m))] == []
     assert [m for m, role in rows if m and not m.startswith(prefixes[Role(role)])] == []
-    assert len({m for m, _ in rows}) == 814
+    assert len({m for m, _ in rows}) == 815
 
 
 @pytest.mark.django_db
@@ -225,7 +257,8 @@ def test_only_the_demo_login_accounts_can_sign_in_and_they_share_the_demo_passwo
     usable = {u.username for u in users if u.has_usable_password()}
 
     assert usable == set(demo_login_usernames(scale="small"))
-    assert len(usable) == 64
+    assert len(usable) == 65
+    assert User.objects.get(username="demo_reviewer").check_password(DEMO_PASSWORD)
     assert User.objects.get(username="demo_w_000020").check_password(DEMO_PASSWORD)
     assert User.objects.get(username="demo_staff_jinjiang").check_password(DEMO_PASSWORD)
     assert not User.objects.get(username="demo_w_000021").check_password(DEMO_PASSWORD)
@@ -266,7 +299,7 @@ def test_demands_are_mostly_published_with_every_status_present(seeded: DemoResu
     stored = Counter(Demand.objects.values_list("status", flat=True))
 
     assert stored == planned
-    assert set(stored) == {"published", "closed", "draft"}
+    assert set(stored) == {"published", "closed", "draft", "submitted"}
     assert stored["published"] > 200
     assert set(Demand.objects.values_list("category", flat=True)) <= set(Demand.Category.values)
     demand = Demand.objects.select_related("organisation").first()
@@ -282,10 +315,15 @@ def test_articles_are_published_at_fixed_times_for_the_province_cities_and_count
 ) -> None:
     articles = list(Article.objects.select_related("region"))
     levels = Counter(a.region.level if a.region else "province-wide" for a in articles)
+    published = [a for a in articles if a.status == Article.Status.PUBLISHED]
 
-    assert {a.status for a in articles} == {Article.Status.PUBLISHED}
-    assert [a.title for a in articles if a.published_at is None] == []
-    assert max(a.published_at for a in articles if a.published_at) <= BASE_MOMENT
+    # A few of the centres' quizzed articles wait in the reviewer's queue.
+    assert Counter(a.status for a in articles) == {
+        Article.Status.PUBLISHED: 77,
+        Article.Status.IN_REVIEW: 3,
+    }
+    assert [a.title for a in published if a.published_at is None] == []
+    assert max(a.published_at for a in published if a.published_at) <= BASE_MOMENT
     assert set(levels) == {"province-wide", Region.Level.CITY, Region.Level.COUNTY}
     assert {a.topic for a in articles} == set(Topic.values) - {Topic.DISASTER}
     assert min(a.body.count("\n\n") for a in articles) == 4
@@ -395,7 +433,9 @@ def test_the_command_prints_the_counts_the_demo_password_and_the_login_usernames
     call_command("seed_demo", "--scale", "small", "--seed", "1", stdout=out)
 
     text = out.getvalue()
-    assert "created: 4 staff, 600 workers (600 profiles), 150 enterprises" in text
+    assert "created: 4 staff, 1 reviewers, 600 workers (600 profiles), 150 enterprises" in text
+    assert "384 service plans, 14 submitted demands, 27 centre articles with quizzes" in text
+    assert "reviewer: demo_reviewer" in text
     assert f"demo password for the accounts below: {DEMO_PASSWORD}" in text
     assert (
         "staff: demo_staff_province, demo_staff_chengdu, demo_staff_jinjiang, "
@@ -414,7 +454,7 @@ def test_the_command_prints_the_counts_the_demo_password_and_the_login_usernames
     assert set(Case.objects.values_list("step", flat=True)) >= {"intake", "docking", "closed"}
     out = StringIO()
     call_command("seed_demo", "--scale", "small", "--seed", "1", stdout=out)
-    assert "0 cases (0 closed)" in out.getvalue()
+    assert "0 cases (0 closed), 0 service plans, 0 submitted demands" in out.getvalue()
     assert Case.objects.count() == opened
 
 
@@ -449,3 +489,135 @@ def test_demo_citizens_have_varied_targeting_profiles_and_about_70_percent_conse
     assert Segment.FARMER in {p.occupation for p in profiles}
     assert len({p.age_band for p in profiles}) >= 4
     assert len({t for p in profiles for t in p.interests}) >= 6
+
+
+# --- Records that go through the services (kejiyun/demo/workflows.py) ----------------------
+
+
+@pytest.mark.django_db
+def test_every_verified_demo_worker_has_a_plan_at_the_centre_serving_their_county(
+    seeded: DemoResult,
+) -> None:
+    verified = TalentProfile.objects.filter(verified=True)
+    plans = list(ServicePlan.objects.select_related("profile", "centre", "owner"))
+
+    assert verified.count() == len(plans) > 300
+    assert {p.profile_id for p in plans} == set(verified.values_list("id", flat=True))
+    assert [p.pk for p in plans if p.centre.region_id != p.profile.region_id] == []
+    # The county centres with demo staff own their workers' plans; the others wait for staff.
+    owners = {p.owner.username for p in plans if p.owner is not None}
+    assert owners == {"demo_staff_jinjiang", "demo_staff_shuangliu"}
+    assert [p.pk for p in plans if p.owner is None and p.profile.region_id == "510104"] == []
+    assert PlanEvent.objects.filter(kind=PlanEvent.Kind.OPENED).count() == len(plans)
+
+
+@pytest.mark.django_db
+def test_a_third_of_the_articles_carry_a_quiz_and_went_through_science_review(
+    seeded: DemoResult,
+) -> None:
+    quizzed = list(
+        Article.objects.filter(questions__isnull=False)
+        .distinct()
+        .select_related("author", "centre", "reviewer")
+    )
+    staff = User.objects.get(username="demo_staff_province")
+
+    assert len(quizzed) == 80 // QUIZ_EVERY + 1
+    assert {a.author.username for a in quizzed if a.author} <= {
+        name for name in demo_login_usernames(scale="small") if name.startswith("demo_staff_")
+    }
+    assert [a.pk for a in quizzed if a.author is None or a.centre is None] == []
+    published = [a for a in quizzed if a.status == Article.Status.PUBLISHED]
+    assert {a.reviewer.username for a in published if a.reviewer} == {"demo_reviewer"}
+    assert [a.pk for a in published if a.version != 1 or not a.versions.exists()] == []
+    assert (
+        min(QuizQuestion.objects.filter(article__in=quizzed).values_list("answer", flat=True)) >= 0
+    )
+    # Every article belongs to a centre, so the centres' staff see their content.
+    assert not Article.objects.filter(centre__isnull=True).exists()
+    from kejiyun.popsci.content.selectors import content_for_staff, content_review_queue
+
+    assert content_for_staff(user=staff).count() == 80
+    chengdu = User.objects.get(username="demo_staff_chengdu")
+    assert content_for_staff(user=chengdu).exists()
+    assert content_review_queue().count() == 3
+
+
+@pytest.mark.django_db
+def test_each_demo_county_has_an_upcoming_activity_its_citizens_can_see(
+    seeded: DemoResult,
+) -> None:
+    from kejiyun.popsci.outreach.selectors import activities_upcoming_for_citizen
+
+    counties = demo_county_codes(small_plan())
+    activities = Counter(Activity.objects.values_list("region_id", flat=True))
+
+    assert {"510104", "510116"} <= set(counties)
+    assert len(counties) >= 10
+    assert activities == {code: 1 for code in counties}
+    for citizen in User.objects.filter(username__in=demo_login_usernames(scale="small")).filter(
+        role=Role.CITIZEN
+    ):
+        assert citizen.region is not None
+        assert activities_upcoming_for_citizen(region=citizen.region).exists(), citizen.username
+
+
+@pytest.mark.django_db
+def test_submitted_demo_demands_fill_the_staff_review_queues(seeded: DemoResult) -> None:
+    from kejiyun.demands.selectors import demands_review_queue
+
+    province = User.objects.get(username="demo_staff_province")
+    queue = list(demands_review_queue(user=province))
+
+    assert len(queue) == 14
+    assert {d.source for d in queue} == {Demand.Source.ONLINE}
+    assert [d.pk for d in queue if not d.submitted_at or d.events.count() != 1] == []
+
+
+@pytest.mark.django_db
+def test_workers_and_demands_of_a_field_share_its_industries_and_disciplines(
+    seeded: DemoResult,
+) -> None:
+    profiles = list(TalentProfile.objects.prefetch_related("industries", "disciplines"))
+    by_field: dict[str, list[TalentProfile]] = {}
+    for profile in profiles:
+        field = profile.fields.split("、")[0]
+        by_field.setdefault(field, []).append(profile)
+        assert {i.code for i in profile.industries.all()} >= set(vocab.FIELD_INDUSTRIES[field])
+        assert {d.code for d in profile.disciplines.all()} >= set(vocab.FIELD_DISCIPLINES[field])
+        assert profile.service_modes > 0
+    # Every field a published demand is in has verified experts of that field to answer it.
+    for industry in set(
+        Demand.objects.filter(status=Demand.Status.PUBLISHED).values_list("industry", flat=True)
+    ):
+        assert len([p for p in by_field[industry] if p.verified]) >= 5, industry
+    food = [p for p in profiles if "食品加工" in p.fields]
+    assert all("1371" in {i.code for i in p.industries.all()} for p in food)
+
+
+def test_the_classification_codes_of_every_field_exist(db: None) -> None:
+    from kejiyun.talent.models import Discipline, Industry
+
+    industries = {c for codes in vocab.FIELD_INDUSTRIES.values() for c in codes}
+    disciplines = {c for codes in vocab.FIELD_DISCIPLINES.values() for c in codes}
+
+    assert (
+        set(vocab.FIELD_INDUSTRIES)
+        == set(vocab.FIELD_DISCIPLINES)
+        == {f.name for f in vocab.FIELDS}
+    )
+    assert Industry.objects.filter(code__in=industries).count() == len(industries)
+    assert Discipline.objects.filter(code__in=disciplines).count() == len(disciplines)
+    assert set(vocab.QUIZZES) == {t.key for t in vocab.ARTICLE_THEMES}
+    assert [q.text for qs in vocab.QUIZZES.values() for q in qs if not 0 <= q.answer < 4] == []
+
+
+def test_service_modes_follow_the_capability_text_and_the_employer() -> None:
+    from kejiyun.demo.seed import service_modes_of
+    from kejiyun.talent.models import ServiceMode
+
+    agency = service_modes_of("长期驻点茶叶基地开展示范。", employer_kind="agency")
+    institute = service_modes_of("主持完成课题3项，成果已推广。", employer_kind="institute")
+
+    assert agency == ServiceMode.ONSITE | ServiceMode.TRAINING
+    assert institute == ServiceMode.JOINT_RD | ServiceMode.TRANSFER

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -677,6 +678,9 @@ def test_rows_of_batches_left_unconfirmed_for_a_day_are_purged(
                         "机器视觉",
                         "缺陷检测",
                         "图像检测",
+                        "",
+                        "",
+                        "",
                     ],
                     strict=True,
                 )
@@ -765,3 +769,110 @@ def test_the_index_links_templates_imports_and_exports(alice: User) -> None:
         "/sheets/export/cases.xlsx",
     ):
         assert f'href="{href}"' in page
+
+
+@pytest.mark.parametrize("kind", ["demands", "workers"])
+def test_every_templates_example_row_imports_cleanly(alice: User, kind: str) -> None:
+    """The examples on a template's instructions sheet, copied into its data sheet as one
+    row, pass every check and import (Alice's county is the examples' 510104)."""
+    client = client_for(alice)
+    workbook = load_workbook(io.BytesIO(client.get(f"/sheets/templates/{kind}.xlsx").content))
+    data, notes = workbook.worksheets
+    headers = [c.value for c in data[1]]
+    examples = {
+        notes.cell(row=r, column=1).value: notes.cell(row=r, column=5).value or ""
+        for r in range(2, len(headers) + 2)
+    }
+    row = [examples[h.rstrip("*")] for h in headers]
+    assert all(examples[h.rstrip("*")] for h in headers if h.endswith("*"))
+
+    batch = upload_batch(client, kind, make_xlsx(headers, [row], sheet=data.title))
+
+    assert issues(client, batch) == []
+    assert messages_of(confirm(client, batch)) == ["导入完成：新增1条，已存在跳过0条。"]
+
+
+def test_the_demand_templates_example_code_passes_the_uscc_check() -> None:
+    from kejiyun.accounts.validators import is_valid_uscc
+    from kejiyun.spreadsheets.importers.demands import USCC
+
+    assert is_valid_uscc(USCC.example)
+    assert USCC.example.startswith("91510104")
+
+
+def classified_row(disciplines: str = "", industries: str = "", modes: str = "") -> list[Any]:
+    return [*worker_row(), disciplines, industries, modes]
+
+
+def test_workers_disciplines_industries_and_service_modes_are_read_by_name_or_code(
+    alice: User,
+) -> None:
+    client = client_for(alice)
+    data = make_xlsx(
+        WORKER_HEADERS,
+        [
+            classified_row(
+                "图像理解与识别、F0202；c2003",
+                "酒、饮料和精制茶制造业、A0164，6513 应用软件开发",
+                "咨询、现场指导",
+            ),
+            [*worker_row(name="李四", mobile="13800005678", id_number=""), "", "", ""],
+        ],
+        sheet="科技工作者",
+    )
+    batch = upload_batch(client, "workers", data)
+    assert issues(client, batch) == []
+    confirm(client, batch)
+
+    zhang = TalentProfile.objects.get(user__mobile="13800001234")
+    assert sorted(d.code for d in zhang.disciplines.all()) == ["C2003", "F0116", "F0202"]
+    assert sorted(i.code for i in zhang.industries.all()) == ["0164", "15", "6513"]
+    assert zhang.service_mode_labels == ["咨询", "现场指导"]
+    li = TalentProfile.objects.get(user__mobile="13800005678")
+    assert (li.disciplines.count(), li.industries.count(), li.service_modes) == (0, 0, 0)
+
+
+def test_unknown_or_ambiguous_classifications_are_chinese_row_errors_and_nothing_is_written(
+    alice: User,
+) -> None:
+    from kejiyun.talent.models import Discipline
+
+    # A name shared by two disciplines must be given by its code.
+    shared = (
+        Discipline.objects.values("name")
+        .annotate(n=Count("code"))
+        .filter(n__gt=1)
+        .order_by("name")
+        .values_list("name", flat=True)
+        .first()
+    )
+    assert shared
+    client = client_for(alice)
+    data = make_xlsx(
+        WORKER_HEADERS,
+        [
+            classified_row("量子烹饪学", "9999", "上门维修"),
+            [*worker_row(name="李四", mobile="13800005678", id_number=""), shared, "", "培训"],
+        ],
+        sheet="科技工作者",
+    )
+    batch = upload_batch(client, "workers", data)
+    found = issues(client, batch)
+
+    assert found[:3] == [
+        (2, "学科", "找不到学科“量子烹饪学”，请填写学科名称或代码"),
+        (2, "服务行业", "找不到行业“9999”，请填写行业名称或代码"),
+        (
+            2,
+            "服务方式",
+            "服务方式“上门维修”不正确，请从咨询、培训、联合研发、成果转化、现场指导中选填",
+        ),
+    ]
+    assert len(found) == 4
+    assert found[3][:2] == (3, "学科")
+    assert found[3][2].startswith(f"“{shared}”对应多个学科（") and found[3][2].endswith(
+        "请填写代码"
+    )
+    before = snapshot()
+    assert "未导入任何数据" in messages_of(confirm(client, batch))[0]
+    assert snapshot() == before

@@ -35,7 +35,7 @@ from kejiyun.popsci.targeting.selectors import current_consent_version, interest
 from kejiyun.regions.models import Region, ServiceCentre
 from kejiyun.regions.selectors import province_regions
 from kejiyun.regions.services import regions_load, service_centres_ensure
-from kejiyun.talent.models import TalentProfile
+from kejiyun.talent.models import Discipline, Industry, ServiceMode, TalentProfile
 
 SICHUAN = "510000"
 DEMO_PASSWORD = "Kejiyun-Demo-2026"  # noqa: S105 - a published demo credential
@@ -49,7 +49,22 @@ BATCH_SIZE = 2000
 BASE_MOMENT = datetime(2026, 11, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 # Mobile prefixes keep the roles' numbers apart: 139 + 8-digit index for workers, etc.
-MOBILE_PREFIX = {"worker": "139", "enterprise": "138", "citizen": "137", "staff": "136"}
+MOBILE_PREFIX = {
+    "worker": "139",
+    "enterprise": "138",
+    "citizen": "137",
+    "staff": "136",
+    "reviewer": "135",
+}
+# The science reviewer (评审专家) who reviews the demo centres' content.
+REVIEWER_ACCOUNTS: tuple[str, ...] = ("demo_reviewer",)
+# Every QUIZ_EVERY-th article is written by a demo centre through the content services and
+# carries its theme's quiz; of those, the ones at PENDING_REVIEW_EVERY wait in the review
+# queue instead of being published.
+QUIZ_EVERY = 3
+# Submitting goes through the demand checks one by one: a review queue's worth is enough.
+MAX_SUBMITTED = 40
+PENDING_REVIEW_EVERY = 30
 
 # (username, region code of the centre they work at)
 STAFF_ACCOUNTS: tuple[tuple[str, str], ...] = (
@@ -102,11 +117,13 @@ class DemoResult:
     articles: int
     citizens: int
     citizen_profiles: int = 0
+    reviewers: int = 0
 
     @property
     def total(self) -> int:
         return (
             self.staff
+            + self.reviewers
             + self.workers
             + self.profiles
             + self.enterprises
@@ -148,6 +165,11 @@ class WorkerSpec:
     keywords: str
     capability: str
     verified: bool
+    # GB/T 4754 and NSFC codes of the worker's fields, and ServiceMode values OR-ed together
+    # as the capability text and the kind of employer suggest.
+    industries: tuple[str, ...] = ()
+    disciplines: tuple[str, ...] = ()
+    service_modes: int = 0
 
 
 @dataclass(frozen=True)
@@ -168,9 +190,12 @@ class DemandSpec:
     description: str
     category: str
     industry: str
-    status: str
+    status: str  # "submitted" ones are written as drafts and submitted through the service
     region_code: str
     created_at: datetime
+    problem: str = ""
+    current_state: str = ""
+    target_indicators: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,6 +206,11 @@ class ArticleSpec:
     topic: str
     region_code: str | None
     published_at: datetime
+    # Content with a quiz is written, quizzed and submitted by `author` (a demo staff
+    # account) through the content services and approved by the demo reviewer.
+    quiz: tuple[vocab.Quiz, ...] = ()
+    author: str = ""
+    pending_review: bool = False
 
 
 @dataclass(frozen=True)
@@ -205,6 +235,7 @@ class DemoPlan:
     articles: tuple[ArticleSpec, ...]
     citizens: tuple[PersonSpec, ...]
     citizen_profiles: tuple[CitizenProfileSpec, ...] = ()
+    reviewers: tuple[PersonSpec, ...] = ()
 
 
 def scale_get(scale: str) -> Scale:
@@ -217,7 +248,7 @@ def scale_get(scale: str) -> Scale:
 def demo_login_usernames(*, scale: str) -> tuple[str, ...]:
     """The accounts that get the demo password; everyone else cannot sign in."""
     sizes = scale_get(scale)
-    names = [username for username, _ in STAFF_ACCOUNTS]
+    names = [username for username, _ in STAFF_ACCOUNTS] + list(REVIEWER_ACCOUNTS)
     for prefix, count in (
         (WORKER_PREFIX, sizes.workers),
         (ENTERPRISE_PREFIX, sizes.enterprises),
@@ -347,8 +378,11 @@ class _FieldPicker:
         return picker.pick(rng)
 
 
-def demo_plan(*, scale: str, seed: int, regions: Sequence[RegionRow]) -> DemoPlan:
-    """The whole demo data set for `scale` and `seed`, built in memory."""
+def demo_plan(
+    *, scale: str, seed: int, regions: Sequence[RegionRow], with_workers: bool = True
+) -> DemoPlan:
+    """The whole demo data set for `scale` and `seed`, built in memory. Without workers (the
+    slowest part at the large scale) every other part is the same."""
     sizes = scale_get(scale)
     geo = _Geography(regions)
     namer = _Namer()
@@ -363,18 +397,35 @@ def demo_plan(*, scale: str, seed: int, regions: Sequence[RegionRow]) -> DemoPla
             "articles",
             "citizens",
             "citizen_profiles",
+            "reviewers",
         )
     }
     citizens = _plan_citizens(streams["citizens"], geo, namer, sizes.citizens)
     enterprises = _plan_enterprises(streams["enterprises"], geo, namer, fields, sizes.enterprises)
     return DemoPlan(
         staff=_plan_staff(streams["staff"], geo, namer),
-        workers=_plan_workers(streams["workers"], geo, namer, fields, sizes.workers),
+        workers=_plan_workers(streams["workers"], geo, namer, fields, sizes.workers)
+        if with_workers
+        else (),
         enterprises=enterprises,
         demands=_plan_demands(streams["demands"], geo, enterprises),
         articles=_plan_articles(streams["articles"], geo, sizes.articles),
         citizens=citizens,
         citizen_profiles=_plan_citizen_profiles(streams["citizen_profiles"], citizens),
+        reviewers=_plan_reviewers(streams["reviewers"], namer),
+    )
+
+
+def _plan_reviewers(rng: random.Random, namer: _Namer) -> tuple[PersonSpec, ...]:
+    return tuple(
+        PersonSpec(
+            username=username,
+            display_name=namer.name(rng, SICHUAN[:4] + "00"),
+            mobile=_mobile("reviewer", index),
+            region_code=SICHUAN,
+            joined_at=_moment_before(rng, days=900),
+        )
+        for index, username in enumerate(REVIEWER_ACCOUNTS, start=1)
     )
 
 
@@ -409,7 +460,7 @@ def _plan_workers(
         county = geo.counties[index - 1] if first_pass else geo.pick_county(rng)
         city = geo.city(county)
         field = fields.pick(rng, city.code)
-        employer, title = _employer_and_title(rng, geo, county, field, employers_by_field)
+        employer, title, kind = _employer_and_title(rng, geo, county, field, employers_by_field)
         keywords = rng.sample(field.keywords, rng.randint(3, 5))
         field_names = [field.name]
         if rng.random() < 0.25:
@@ -453,9 +504,29 @@ def _plan_workers(
                 keywords="、".join(keywords),
                 capability=capability,
                 verified=rng.random() < 0.65,
+                industries=_codes(vocab.FIELD_INDUSTRIES, field_names),
+                disciplines=_codes(vocab.FIELD_DISCIPLINES, field_names),
+                service_modes=service_modes_of(capability, employer_kind=kind),
             )
         )
     return tuple(workers)
+
+
+def _codes(table: dict[str, tuple[str, ...]], field_names: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(code for name in field_names for code in table.get(name, ())))
+
+
+_MODE_BY_LABEL = {str(label): value for value, label in ServiceMode.choices}
+
+
+def service_modes_of(capability: str, *, employer_kind: str) -> int:
+    """The service modes a capability text speaks of, with those usual for the employer's
+    kind (a county agency guides on site and trains; an institute develops and transfers)."""
+    labels = set(vocab.EMPLOYER_KIND_MODES.get(employer_kind, ()))
+    labels |= {
+        label for label, words in vocab.SERVICE_MODE_WORDS if any(w in capability for w in words)
+    }
+    return sum(_MODE_BY_LABEL[label] for label in labels)
 
 
 def _employer_and_title(
@@ -464,7 +535,7 @@ def _employer_and_title(
     county: RegionRow,
     field: vocab.Field,
     employers_by_field: dict[str, list[vocab.Employer]],
-) -> tuple[str, str]:
+) -> tuple[str, str, str]:
     """A provincial unit in the same city if there is one, otherwise mostly a county agency;
     some work for a unit based in Chengdu and are stationed in the county (科技特派员)."""
     candidates = employers_by_field.get(field.name, [])
@@ -480,13 +551,13 @@ def _employer_and_title(
     if chosen is None:
         template = rng.choice(field.local_employers)
         name = template.format(county=county.name, city=geo.city(county).name)
-        return name, rng.choice(field.local_titles)
+        return name, rng.choice(field.local_titles), "agency"
     titles = {
         "university": vocab.UNIVERSITY_TITLES,
         "institute": vocab.INSTITUTE_TITLES,
         "hospital": vocab.HOSPITAL_TITLES,
     }.get(chosen.kind, field.local_titles)
-    return chosen.name, rng.choice(titles)
+    return chosen.name, rng.choice(titles), chosen.kind
 
 
 def _uscc(rng: random.Random, county_code: str) -> str:
@@ -552,7 +623,8 @@ def _plan_demands(
     rng: random.Random, geo: _Geography, enterprises: Sequence[EnterpriseSpec]
 ) -> tuple[DemandSpec, ...]:
     status_picker = _weighted_pairs(vocab.DEMAND_STATUSES)
-    demands = []
+    demands: list[DemandSpec] = []
+    submitted = 0
     first_of_pair = 2
     for position, enterprise in enumerate(enterprises):
         # Pairs of enterprises share four demands: 1+3, 2+2 or 3+1.
@@ -587,6 +659,14 @@ def _plan_demands(
             )
             age = BASE_MOMENT - enterprise.created_at
             status = status_picker.pick(rng)
+            if (
+                status == Demand.Status.DRAFT
+                and len(demands) % 2 == 0
+                and submitted < MAX_SUBMITTED
+            ):
+                # Half the drafts (up to a queue's worth) were submitted and wait for review.
+                status = Demand.Status.SUBMITTED
+                submitted += 1
             demands.append(
                 DemandSpec(
                     uscc=enterprise.uscc,
@@ -598,12 +678,16 @@ def _plan_demands(
                     region_code=enterprise.region_code,
                     created_at=enterprise.created_at
                     + timedelta(seconds=int(age.total_seconds() * rng.random())),
+                    problem=template.problem.format(**values),
+                    current_state=template.current.format(**values),
+                    target_indicators=template.target.format(**values),
                 )
             )
     return tuple(demands)
 
 
 def _plan_articles(rng: random.Random, geo: _Geography, count: int) -> tuple[ArticleSpec, ...]:
+    staff_regions = dict(STAFF_ACCOUNTS)
     seen: set[tuple[str, str | None]] = set()
     articles = []
     themes = vocab.ARTICLE_THEMES
@@ -638,9 +722,23 @@ def _plan_articles(rng: random.Random, geo: _Geography, count: int) -> tuple[Art
                 topic=theme.topic,
                 region_code=region_code,
                 published_at=_moment_before(rng, days=540),
+                quiz=vocab.QUIZZES.get(theme.key, ()) if index % QUIZ_EVERY == 0 else (),
+                author=_nearest_staff(geo, region_code, staff_regions),
+                pending_review=index % PENDING_REVIEW_EVERY == QUIZ_EVERY,
             )
         )
     return tuple(articles)
+
+
+def _nearest_staff(geo: _Geography, region_code: str | None, staff: dict[str, str]) -> str:
+    """The demo staff account of the nearest centre at or above `region_code`."""
+    by_region = {code: username for username, code in staff.items()}
+    code = region_code
+    while code is not None:
+        if code in by_region:
+            return by_region[code]
+        code = geo.by_code[code].parent_code
+    return by_region[geo.province.code]
 
 
 def _article_region(
@@ -843,8 +941,11 @@ class _Writer:
             ),
         )
         citizens = self._create("citizens", User, new_users(plan.citizens, Role.CITIZEN))
+        reviewers = self._create("reviewers", User, new_users(plan.reviewers, Role.REVIEWER))
         citizen_profiles = self._create_citizen_profiles()
-        profiles = self._create("worker profiles", TalentProfile, self._new_profiles())
+        new_profiles = self._new_profiles()
+        profiles = self._create("worker profiles", TalentProfile, new_profiles)
+        self._classify_profiles(new_profiles)
         demands = self._create("demands", Demand, self._new_demands(org_ids))
         articles = self._create("articles", Article, self._new_articles())
         return DemoResult(
@@ -857,6 +958,7 @@ class _Writer:
             articles=articles,
             citizens=citizens,
             citizen_profiles=citizen_profiles,
+            reviewers=reviewers,
         )
 
     def _refuse_other_seed(self) -> None:
@@ -964,12 +1066,40 @@ class _Writer:
                 fields=w.fields,
                 keywords=w.keywords,
                 capability=w.capability,
+                service_modes=w.service_modes,
                 verified=w.verified,
                 created_at=w.person.joined_at,
             )
             for w in self.plan.workers
             if user_ids[w.person.username] not in with_profile
         ]
+
+    def _classify_profiles(self, profiles: Sequence[TalentProfile]) -> None:
+        """The disciplines and industries of the new profiles (codes not loaded are left
+        out: `load_classifications` has not run)."""
+        specs = {w.person.username: w for w in self.plan.workers}
+        usernames = dict(
+            User.objects.filter(pk__in=[p.user_id for p in profiles]).values_list("id", "username")
+        )
+        known_disciplines = set(Discipline.objects.values_list("code", flat=True))
+        known_industries = set(Industry.objects.values_list("code", flat=True))
+        disciplines = TalentProfile.disciplines.through
+        industries = TalentProfile.industries.through
+        d_rows, i_rows = [], []
+        for profile in profiles:
+            spec = specs[usernames[profile.user_id]]
+            d_rows += [
+                disciplines(talentprofile_id=profile.pk, discipline_id=code)
+                for code in spec.disciplines
+                if code in known_disciplines
+            ]
+            i_rows += [
+                industries(talentprofile_id=profile.pk, industry_id=code)
+                for code in spec.industries
+                if code in known_industries
+            ]
+        disciplines.objects.bulk_create(d_rows, batch_size=BATCH_SIZE)
+        industries.objects.bulk_create(i_rows, batch_size=BATCH_SIZE)
 
     # Demands and articles ---------------------------------------------------------------
 
@@ -987,7 +1117,11 @@ class _Writer:
                 description=d.description,
                 category=d.category,
                 industry=d.industry,
-                status=d.status,
+                problem=d.problem,
+                current_state=d.current_state,
+                target_indicators=d.target_indicators,
+                # Submitted ones are submitted through the service (kejiyun/demo/workflows.py).
+                status=Demand.Status.DRAFT if d.status == Demand.Status.SUBMITTED else d.status,
                 created_at=d.created_at,
             )
             for d in self.plan.demands
@@ -995,7 +1129,15 @@ class _Writer:
         ]
 
     def _new_articles(self) -> list[Article]:
+        """Articles without a quiz, published by the centre of their region (the province's
+        for province-wide ones); those with a quiz go through the content services."""
         existing = set(Article.objects.values_list("title", "region_id"))
+        province = settings.DEPLOYMENT_PROVINCE
+        centres = dict(
+            ServiceCentre.objects.filter(
+                region_id__in={a.region_code or province for a in self.plan.articles}
+            ).values_list("region_id", "id")
+        )
         return [
             Article(
                 title=a.title,
@@ -1003,11 +1145,12 @@ class _Writer:
                 body=a.body,
                 topic=a.topic,
                 region_id=a.region_code,
+                centre_id=centres[a.region_code or province],
                 status=Article.Status.PUBLISHED,
                 published_at=a.published_at,
             )
             for a in self.plan.articles
-            if (a.title, a.region_code) not in existing
+            if not a.quiz and (a.title, a.region_code) not in existing
         ]
 
     # Citizens' targeting profiles and consent -------------------------------------------

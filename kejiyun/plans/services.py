@@ -8,6 +8,7 @@ answers 409. This behaves the same on SQLite and PostgreSQL (no `select_for_upda
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -20,7 +21,7 @@ from kejiyun.accounts.models import Role, User
 from kejiyun.common.errors import NotPermitted, ServiceError, Stale
 from kejiyun.common.versioning import claim_version
 from kejiyun.common.workflow import Move, MoveTable
-from kejiyun.notifications.services import outbox_enqueue
+from kejiyun.notifications.services import OutboxDraft, outbox_enqueue, outbox_enqueue_many
 from kejiyun.plans.models import PlanAction, PlanEvent, PlanFollowUp, PlanNeed, ServicePlan
 from kejiyun.plans.selectors import owner_candidates, plans_for_staff
 from kejiyun.regions.models import Region, ServiceCentre
@@ -80,10 +81,14 @@ def _event(
     )
 
 
+def _worker_name(plan: ServicePlan) -> str:
+    return plan.profile.user.display_name or str(plan.profile.user)
+
+
 def _notify_owner(plan: ServicePlan, *, reassigned: bool) -> None:
     if plan.owner is None:
         return
-    worker = plan.profile.user.display_name or str(plan.profile.user)
+    worker = _worker_name(plan)
     title = f"一人一策：{worker}的服务计划" + ("已转交给您" if reassigned else "由您负责")
     outbox_enqueue(
         channel="inapp",
@@ -127,6 +132,80 @@ def plan_open(*, profile: TalentProfile, actor: User) -> ServicePlan:
         return ServicePlan.objects.get(profile=profile)
     _notify_owner(plan, reassigned=False)
     return plan
+
+
+@transaction.atomic
+def plans_open_many(*, profiles: Sequence[TalentProfile], actor: User) -> int:
+    """`plan_open` for many workers at once, in a fixed number of queries: each plan at the
+    centre serving the worker's county, owned by that centre's least-loaded staff member
+    (counting the plans handed out in this call), with its opening event and the owner's
+    notice. Workers who already have a plan keep it. A worker outside the actor's
+    jurisdiction, or in a county no centre serves, refuses the whole call and nothing is
+    written. Returns how many plans were opened."""
+    ids = {p.pk for p in profiles}
+    if not ids:
+        return 0
+    if talent_for_staff(user=actor).filter(pk__in=ids).count() != len(ids):
+        raise NotPermitted("有科技工作者不在您的辖区内。")
+    held = set(ServicePlan.objects.filter(profile_id__in=ids).values_list("profile_id", flat=True))
+    todo = sorted(
+        (p for p in {p.pk: p for p in profiles}.values() if p.pk not in held), key=lambda p: p.pk
+    )
+    if not todo:
+        return 0
+    regions = Region.objects.in_bulk({p.region_id for p in todo})
+    codes = {code for region in regions.values() for code in region.ancestor_codes}
+    centres = {
+        c.region_id: c
+        for c in ServiceCentre.objects.filter(region_id__in=codes).select_related("region")
+    }
+    serving: dict[int, ServiceCentre] = {}
+    for profile in todo:
+        # The nearest centre on the way up from the worker's region (as `centre_serving`).
+        found = [centres[c] for c in regions[profile.region_id].ancestor_codes if c in centres]
+        if not found:
+            raise PlanError("该科技工作者所在区县没有服务中心。", code="no_centre")
+        serving[profile.pk] = max(found, key=lambda c: len(c.region.path))
+    members: dict[int, list[User]] = {}  # centre id → its staff
+    load: dict[int, int] = {}  # staff id → plans they own
+    staff = (
+        User.objects.filter(
+            centre_id__in={c.pk for c in serving.values()}, role=Role.STAFF, is_active=True
+        )
+        .annotate(plan_count=Count("service_plans"))
+        .order_by("id")
+    )
+    for member in staff:
+        members.setdefault(member.centre_id or 0, []).append(member)
+        load[member.pk] = member.plan_count
+    plans = []
+    for profile in todo:
+        centre = serving[profile.pk]
+        owner = min(members.get(centre.pk, []), key=lambda m: (load[m.pk], m.pk), default=None)
+        if owner is not None:
+            load[owner.pk] += 1
+        plans.append(ServicePlan(profile=profile, centre=centre, owner=owner))
+    created = ServicePlan.objects.bulk_create(plans)
+    PlanEvent.objects.bulk_create(
+        PlanEvent(plan=plan, kind=PlanEvent.Kind.OPENED, actor=actor, reason=plan.centre.name)
+        for plan in created
+    )
+    outbox_enqueue_many(
+        drafts=[
+            OutboxDraft(
+                channel="inapp",
+                recipient_id=plan.owner.pk,
+                title=f"一人一策：{_worker_name(plan)}的服务计划由您负责",
+                body=f"请按计划跟进科技工作者{_worker_name(plan)}的需求。",
+                url=reverse("plans:detail", args=[plan.pk]),
+                idempotency_key=f"plan-owner:{plan.pk}:{plan.version}",
+                source="plan",
+            )
+            for plan in created
+            if plan.owner is not None
+        ]
+    )
+    return len(created)
 
 
 @transaction.atomic

@@ -506,14 +506,17 @@ def content_snapshot(article: Article) -> dict[str, Any]:
     }
 
 
-def content_approve(*, article: Article, actor: User, note: str = "") -> ContentVersion:
-    """Publish content under review and freeze it as version `article.version + 1`."""
+def content_approve(
+    *, article: Article, actor: User, note: str = "", now: datetime | None = None
+) -> ContentVersion:
+    """Publish content under review and freeze it as version `article.version + 1`, published
+    at `now` (the current time unless given, as the demo seed does)."""
     _check_reviewer(reviewer=actor, article=article)
     if len(note) > 500:
         raise PopsciError("审核意见不能超过500个字。", code="note_too_long")
     with transaction.atomic():
         locked = Article.objects.select_for_update().get(pk=article.pk)
-        now = timezone.now()
+        now = now or timezone.now()
         number = locked.version + 1
         content_transition(
             article=locked,

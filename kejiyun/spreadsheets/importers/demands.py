@@ -13,7 +13,7 @@ from datetime import date
 from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation, User
-from kejiyun.accounts.validators import normalise_uscc, validate_uscc
+from kejiyun.accounts.validators import normalise_uscc, uscc_check_character, validate_uscc
 from kejiyun.demands.models import Demand
 from kejiyun.demands.services import (
     DemandInput,
@@ -26,6 +26,10 @@ from kejiyun.spreadsheets.importers.base import RowOutcome, RowReader
 from kejiyun.spreadsheets.selectors import counties_for_import
 from kejiyun.spreadsheets.workbooks import Column, SheetRow
 
+# A valid example: 91 (an enterprise), the county, a serial, and the check character the
+# importer verifies.
+EXAMPLE_USCC = "91510104MA6000001" + uscc_check_character("91510104MA6000001")
+
 ORG_NAME = Column(
     "企业名称",
     required=True,
@@ -37,7 +41,7 @@ USCC = Column(
     "统一社会信用代码",
     required=True,
     note="营业执照上的18位代码；已登记的企业按此代码匹配，未登记的会新建。",
-    example="91510104MA6000001X",
+    example=EXAMPLE_USCC,
     width=22,
     text=True,
 )
@@ -67,16 +71,31 @@ CATEGORY = Column(
     example=Demand.Category.PROBLEM.label,
 )
 INDUSTRY = Column("所属行业", note="64字以内。", example="电子信息")
-PROBLEM = Column("要解决的问题", note="具体要解决的技术问题。", width=30)
-CURRENT_STATE = Column("目前现状", note="目前的做法和已有的基础。", width=30)
-TARGETS = Column("目标指标", note="希望达到的可检验指标。", width=30)
+PROBLEM = Column(
+    "要解决的问题",
+    note="具体要解决的技术问题。",
+    example="贴片后焊点虚焊、漏焊靠人工目检，夜班漏检明显增多",
+    width=30,
+)
+CURRENT_STATE = Column(
+    "目前现状",
+    note="目前的做法和已有的基础。",
+    example="两条产线各配4名质检员目检，漏检率约2%",
+    width=30,
+)
+TARGETS = Column(
+    "目标指标",
+    note="希望达到的可检验指标。",
+    example="漏检率低于0.5%，单板检测不超过3秒",
+    width=30,
+)
 BUDGET = Column(
     "预算范围",
     note="从下拉列表中选择；不填为“待商定”。",
     choices=tuple(label for _, label in Demand.Budget.choices),
     example=Demand.Budget.FROM_50K.label,
 )
-DEADLINE = Column("期望完成时间", note="日期，格式 YYYY-MM-DD。", example="2026-12-31", width=14)
+DEADLINE = Column("期望完成时间", note="日期，格式 YYYY-MM-DD。", example="2027-06-30", width=14)
 CONFIDENTIALITY = Column(
     "公开方式",
     note="从下拉列表中选择；不填为“公开”。",

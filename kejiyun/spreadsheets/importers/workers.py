@@ -6,11 +6,13 @@ Natural key: the mobile number. Each new worker gets an account with no usable p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from kejiyun.accounts.models import Role, User
 from kejiyun.accounts.validators import (
+    id_number_check_character,
     normalise_id_number,
     normalise_mobile,
     validate_id_number,
@@ -22,7 +24,16 @@ from kejiyun.regions.models import Region
 from kejiyun.spreadsheets.importers.base import RowOutcome, RowReader
 from kejiyun.spreadsheets.selectors import counties_for_import
 from kejiyun.spreadsheets.workbooks import Column, SheetRow
-from kejiyun.talent.models import ID_NUMBER_PURPOSE, TalentProfile
+from kejiyun.talent.models import (
+    ID_NUMBER_PURPOSE,
+    Discipline,
+    Industry,
+    ServiceMode,
+    TalentProfile,
+)
+
+# A valid example (the check character computed, as the importer checks it).
+EXAMPLE_ID_NUMBER = "51010419900307241" + id_number_check_character("51010419900307241")
 
 NAME = Column("姓名", required=True, note="40字以内。", example="张三", width=12)
 MOBILE = Column(
@@ -36,7 +47,7 @@ MOBILE = Column(
 ID_NUMBER = Column(
     "身份证号",
     note="18位居民身份证号码（选填），请以文本格式填写，末位X大写。",
-    example="（选填）",
+    example=EXAMPLE_ID_NUMBER,
     width=22,
     text=True,
 )
@@ -52,9 +63,129 @@ EMPLOYER = Column("工作单位", note="120字以内。", example="四川大学"
 TITLE = Column("职称", note="40字以内。", example="教授")
 FIELDS = Column("专业领域", note="200字以内，多个领域用顿号分隔。", example="电子信息、机器视觉")
 KEYWORDS = Column("关键词", note="300字以内，多个关键词用顿号分隔。", example="缺陷检测、深度学习")
-CAPABILITY = Column("能力描述", note="能提供的技术服务。", width=40)
+CAPABILITY = Column(
+    "能力描述",
+    note="能提供的技术服务。",
+    example="为电子企业提供电路板缺陷视觉检测方案，并到产线现场调试。",
+    width=40,
+)
+DISCIPLINES = Column(
+    "学科",
+    note="国家自然科学基金申请代码中的学科名称或代码（如“图像理解与识别”或“F0116”），"
+    "多个用顿号分隔。名称对应多个学科时请填写代码。",
+    example="图像理解与识别、F0202",
+    width=28,
+)
+INDUSTRIES = Column(
+    "服务行业",
+    note="国民经济行业分类（GB/T 4754-2017）中的行业名称或代码（如“应用软件开发”或"
+    "“6513”），多个用顿号分隔。",
+    example="应用软件开发、3973",
+    width=28,
+)
+SERVICE_MODES = Column(
+    "服务方式",
+    note=f"从{'、'.join(str(label) for label in ServiceMode.labels)}中选填一个或多个，用顿号分隔。",
+    example="咨询、现场指导",
+    width=20,
+)
 
-COLUMNS = (NAME, MOBILE, ID_NUMBER, COUNTY, EMPLOYER, TITLE, FIELDS, KEYWORDS, CAPABILITY)
+COLUMNS = (
+    NAME,
+    MOBILE,
+    ID_NUMBER,
+    COUNTY,
+    EMPLOYER,
+    TITLE,
+    FIELDS,
+    KEYWORDS,
+    CAPABILITY,
+    DISCIPLINES,
+    INDUSTRIES,
+    SERVICE_MODES,
+)
+
+# Between entries: commas, semicolons, new lines; and 顿号 unless it is part of a name
+# ("酒、饮料和精制茶制造业").
+_ENTRY_SEPARATORS = re.compile(r"[，,；;\n]+")
+_CODE_FIRST = re.compile(r"^([A-Za-z]?\d+|[A-Za-z])\s*(.*)$")
+
+
+class Classification:
+    """A classification (disciplines or industries) looked up by code or by Chinese name."""
+
+    def __init__(self, label: str, rows: Iterable[tuple[str, str]]) -> None:
+        self.label = label
+        self.names: dict[str, str] = {}
+        self.codes_by_name: dict[str, list[str]] = {}
+        for code, name in rows:
+            self.names[code] = name.strip()
+            self.codes_by_name.setdefault(name.strip(), []).append(code)
+
+    def _code(self, term: str) -> str | None:
+        """The code `term` names: a code (case aside, an industry code may carry its section
+        letter: A0164), a name, or a code followed by its name ("F0116 图像理解与识别")."""
+        upper = term.upper()
+        if upper in self.names:
+            return upper
+        if upper[:1].isalpha() and upper[1:] in self.names and upper[1:].isdigit():
+            return upper[1:]
+        codes = self.codes_by_name.get(term, [])
+        if len(codes) == 1:
+            return codes[0]
+        match = _CODE_FIRST.match(term)
+        if match and match.group(2):
+            code = self._code(match.group(1))
+            if code is not None and self.names[code] == match.group(2).strip():
+                return code
+        return None
+
+    def resolve(self, value: str) -> tuple[list[str], list[str]]:
+        """(codes, problems) for a cell listing entries by code or name."""
+        codes: list[str] = []
+        problems: list[str] = []
+        for entry in _ENTRY_SEPARATORS.split(value):
+            parts = entry.split("、")
+            start = 0
+            while start < len(parts):
+                # The longest run of parts that names one entry, so a name with a 顿号 in it
+                # stays whole.
+                for end in range(len(parts), start, -1):
+                    code = self._code("、".join(parts[start:end]).strip())
+                    if code is not None:
+                        codes.append(code)
+                        start = end
+                        break
+                else:
+                    term = parts[start].strip()
+                    start += 1
+                    if not term:
+                        continue
+                    if len(self.codes_by_name.get(term, [])) > 1:
+                        listed = "、".join(self.codes_by_name[term])
+                        problems.append(f"“{term}”对应多个{self.label}（{listed}），请填写代码")
+                    else:
+                        problems.append(f"找不到{self.label}“{term}”，请填写{self.label}名称或代码")
+        return list(dict.fromkeys(codes)), problems
+
+
+_MODES = {str(label): value for value, label in ServiceMode.choices}
+_MODES.update({str(value): value for value in ServiceMode.values})
+
+
+def service_modes_read(value: str) -> tuple[int, list[str]]:
+    """(ServiceMode values OR-ed, problems) for a cell listing modes by name (or value)."""
+    modes = 0
+    problems = []
+    for term in re.split(r"[、，,；;\s]+", value):
+        if not term:
+            continue
+        if term in _MODES:
+            modes |= _MODES[term]
+        else:
+            labels = "、".join(str(label) for label in ServiceMode.labels)
+            problems.append(f"服务方式“{term}”不正确，请从{labels}中选填")
+    return modes, problems
 
 
 @dataclass(frozen=True)
@@ -68,6 +199,9 @@ class WorkerRecord:
     fields: str
     keywords: str
     capability: str
+    disciplines: tuple[str, ...] = ()
+    industries: tuple[str, ...] = ()
+    service_modes: int = 0
 
 
 def username_for(mobile: str) -> str:
@@ -104,6 +238,8 @@ class WorkerImporter:
         )
         seen_mobiles: dict[str, int] = {}
         seen_ids: dict[str, int] = {}
+        disciplines = Classification("学科", Discipline.objects.values_list("code", "name"))
+        industries = Classification("行业", Industry.objects.values_list("code", "name"))
         outcomes = []
         for row in rows:
             reader = RowReader(row)
@@ -133,6 +269,15 @@ class WorkerImporter:
             title = reader.text(TITLE, max_length=40)
             fields = reader.text(FIELDS, max_length=200)
             keywords = reader.text(KEYWORDS, max_length=300)
+            discipline_codes, problems = disciplines.resolve(row.get(DISCIPLINES.header))
+            for problem in problems:
+                reader.error(DISCIPLINES.header, problem)
+            industry_codes, problems = industries.resolve(row.get(INDUSTRIES.header))
+            for problem in problems:
+                reader.error(INDUSTRIES.header, problem)
+            modes, problems = service_modes_read(row.get(SERVICE_MODES.header))
+            for problem in problems:
+                reader.error(SERVICE_MODES.header, problem)
             if mobile_ok:
                 if mobile in seen_mobiles:
                     reader.error(MOBILE.header, f"与第{seen_mobiles[mobile]}行重复")
@@ -155,6 +300,9 @@ class WorkerImporter:
                     fields=fields,
                     keywords=keywords,
                     capability=row.get(CAPABILITY.header),
+                    disciplines=tuple(discipline_codes),
+                    industries=tuple(industry_codes),
+                    service_modes=modes,
                 )
             outcomes.append(reader.outcome)
         return outcomes
@@ -179,9 +327,12 @@ class WorkerImporter:
             fields=record.fields,
             keywords=record.keywords,
             capability=record.capability,
+            service_modes=record.service_modes,
             id_number_sealed=seal(record.id_number, purpose=ID_NUMBER_PURPOSE),
             id_number_hash=lookup_hash(record.id_number, purpose=ID_NUMBER_PURPOSE),
         )
         profile.full_clean(exclude=["user"])
         profile.save()
+        profile.disciplines.set(Discipline.objects.filter(code__in=record.disciplines))
+        profile.industries.set(Industry.objects.filter(code__in=record.industries))
         index_change_record(kind=EXPERTS, object_ids=[profile.pk])

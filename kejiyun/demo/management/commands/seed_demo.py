@@ -8,6 +8,7 @@ from kejiyun.demo.seed import (
     CITIZEN_PREFIX,
     DEMO_PASSWORD,
     ENTERPRISE_PREFIX,
+    REVIEWER_ACCOUNTS,
     SCALES,
     STAFF_ACCOUNTS,
     WORKER_PREFIX,
@@ -15,6 +16,7 @@ from kejiyun.demo.seed import (
     demo_login_usernames,
     demo_seed,
 )
+from kejiyun.demo.workflows import demo_workflows_seed
 
 # Demo cases go through the real services one step at a time; a few hundred show every
 # state of the workflow without slowing the large seed down.
@@ -41,20 +43,25 @@ class Command(BaseCommand):
         except DemoError as exc:
             raise CommandError(str(exc)) from exc
         cases = demo_cases_seed(seed=seed, limit=CASE_LIMIT[scale])
+        flows = demo_workflows_seed(scale=scale, seed=seed)
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(
                 f"demo data ({scale}, seed {seed}) done in {elapsed:.1f}s; created: "
-                f"{result.staff} staff, {result.workers} workers ({result.profiles} profiles), "
+                f"{result.staff} staff, {result.reviewers} reviewers, "
+                f"{result.workers} workers ({result.profiles} profiles), "
                 f"{result.enterprises} enterprises ({result.enterprise_users} accounts), "
                 f"{result.demands} demands, {result.articles} articles, "
                 f"{result.citizens} citizens ({result.citizen_profiles} profiles), "
-                f"{cases.opened} cases ({cases.closed} closed)"
+                f"{cases.opened} cases ({cases.closed} closed), "
+                f"{flows.plans} service plans, {flows.submitted_demands} submitted demands, "
+                f"{flows.content} centre articles with quizzes, {flows.activities} activities"
             )
         )
         logins = demo_login_usernames(scale=scale)
         self.stdout.write(f"demo password for the accounts below: {DEMO_PASSWORD}")
         self.stdout.write("    staff: " + ", ".join(name for name, _ in STAFF_ACCOUNTS))
+        self.stdout.write("    reviewer: " + ", ".join(REVIEWER_ACCOUNTS))
         for label, prefix in (
             ("workers", WORKER_PREFIX),
             ("enterprises", ENTERPRISE_PREFIX),
