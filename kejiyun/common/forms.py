@@ -16,7 +16,8 @@ class BootstrapFormMixin:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
+            if isinstance(widget, (forms.CheckboxInput, forms.RadioSelect)):
+                # Radios and checkbox groups are check inputs, never text boxes.
                 css = "form-check-input"
             elif isinstance(widget, forms.Select):
                 css = "form-select"

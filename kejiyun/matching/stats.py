@@ -69,7 +69,9 @@ def expert_feedback(
             events[pk] = []
     rows = (
         _dockings(expert_pks)
-        .exclude(status=DockingRequest.Status.SENT)
+        # Only the expert's own answers: an application or an enterprise's request that
+        # staff have not decided, or refused, says nothing about the expert.
+        .filter(status__in=[DockingRequest.Status.ACCEPTED, DockingRequest.Status.DECLINED])
         .values_list("expert_id", "status", "case__demand__category", "case__step", "case__outcome")
         .order_by("id")
     )

@@ -210,3 +210,28 @@ def dockable_expert(profile_id: int) -> TalentProfile | None:
     """An S&T worker staff may send a docking request to (any in the platform: experts are
     found across jurisdictions); None for an unknown id. The case services check the rest."""
     return TalentProfile.objects.select_related("user").filter(pk=profile_id).first()
+
+
+def expert_behind(kind: str, object_id: int) -> tuple[TalentProfile, str] | None:
+    """The S&T worker to dock with for a recommended expert, team or studio (its lead) or
+    result (its owner, or its team's lead), with what the enterprise saw ("团队：…",
+    "成果：…"; empty for an expert); None for an unknown id."""
+    if kind == "expert":
+        profile = dockable_expert(object_id)
+        return (profile, "") if profile is not None else None
+    if kind == "team":
+        team = Team.objects.select_related("lead__user").filter(pk=object_id).first()
+        if team is None:
+            return None
+        return team.lead, f"{team.get_kind_display()}：{team.name}"
+    if kind == "result":
+        result = (
+            TechResult.objects.select_related("owner_profile__user", "owner_team__lead__user")
+            .filter(pk=object_id)
+            .first()
+        )
+        if result is None:
+            return None
+        owner = result.owner_profile or (result.owner_team.lead if result.owner_team else None)
+        return (owner, f"成果：{result.title}") if owner is not None else None
+    return None
