@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -80,7 +81,12 @@ def detail(request: HttpRequest, demand_id: int) -> HttpResponse:
             return _render_mine_detail(request, access_own_demand(user, demand_id))
         except Http404:
             pass  # another enterprise's demand: the public page, if it is published
-    demand = access_published_demand(demand_id)
+    try:
+        demand = access_published_demand(demand_id)
+    except Http404:
+        if not user.is_authenticated:  # perhaps the enterprise's own, signed out: sign in
+            return redirect_to_login(request.get_full_path())
+        raise
     return render(
         request,
         "demands/detail.html",

@@ -179,7 +179,7 @@ def dockings(request: AuthenticatedRequest) -> HttpResponse:
 def docking_reply(request: AuthenticatedRequest, docking_id: int) -> HttpResponse:
     user = request.user
     docking = access_docking_for_expert(user, docking_id)
-    form = f.DockingReplyForm(request.POST or None)
+    form = f.DockingReplyForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.docking_respond(
