@@ -426,3 +426,23 @@ def test_the_docking_reply_page_shows_the_demand_why_the_expert_matched_and_real
     response = client_for(tina.user).post(f"/cases/dockings/{docking.pk}/", {})
     assert response.status_code == 200
     assert "请选择接受或婉拒。" in response.content.decode()
+
+
+def test_a_summary_only_demand_shows_a_worker_no_terms_from_the_text_it_keeps_back(
+    alice: User, tea_company: Organisation, tina: TalentProfile
+) -> None:
+    demand = make_demand(
+        tea_company,
+        title="茶园改造",
+        description="茶小绿叶蝉绿色防控（内部）",
+        industry="茶学",
+        confidentiality=Demand.Confidentiality.SUMMARY,
+    )
+    case_to_matching(case_open(demand=demand, actor=alice), alice)
+    url = f"/matching/demands/{demand.pk}/for-me/"
+    html = client_for(tina.user).get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "为您推荐的理由" in html and "相关度" in html
+    assert "命中词" not in html and "绿色防控" not in html
+    dashboard = client_for(tina.user).get("/dashboard/").content.decode()
+    assert f'href="/demands/{demand.pk}/"' in dashboard
+    assert "绿色防控(" not in dashboard
