@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from kejiyun.accounts.models import Organisation, User
 from kejiyun.audit.models import AuditEvent
@@ -446,3 +448,64 @@ def test_a_summary_only_demand_shows_a_worker_no_terms_from_the_text_it_keeps_ba
     dashboard = client_for(tina.user).get("/dashboard/").content.decode()
     assert f'href="/demands/{demand.pk}/"' in dashboard
     assert "绿色防控(" not in dashboard
+
+
+def test_every_new_url_answers_each_role_as_it_should(
+    case: Case,
+    alice: User,
+    bob: User,
+    charlie: User,
+    pat: User,
+    dora: User,
+    erin: User,
+    tina: TalentProfile,
+) -> None:
+    apply(tina, case)
+    docking = DockingRequest.objects.get()
+    worker_slot = f"/matching/demands/{case.demand_id}/for-me/"
+    enterprise_slot = f"/matching/cases/{case.pk}/for-enterprise/"
+    why = f"/matching/dockings/{docking.pk}/"
+    expected = {
+        worker_slot: {"tina": 200, "erin": 404, "dora": 404, "alice": 404, "charlie": 404},
+        enterprise_slot: {"tina": 404, "erin": 200, "dora": 404, "alice": 404, "pat": 404},
+        why: {"tina": 200, "erin": 404, "dora": 404, "alice": 404, "bob": 404},
+    }
+    people = {
+        "tina": tina.user,
+        "erin": erin,
+        "dora": dora,
+        "alice": alice,
+        "bob": bob,
+        "charlie": charlie,
+        "pat": pat,
+    }
+    for url, answers in expected.items():
+        for name, status in answers.items():
+            assert client_for(people[name]).get(url).status_code == status, (url, name)
+        assert Client().get(url).status_code == 302
+    # Staff who may act on the case decide; the province may too.
+    before = snapshot()
+    assert decide(charlie, case, docking, approve="1").status_code == 404
+    assert snapshot() == before
+    assert decide(pat, case, docking, approve="0", reason="省级统筹安排").status_code == 302
+    assert DockingRequest.objects.get().status == "refused"
+
+
+def test_the_case_page_uses_a_fixed_number_of_queries_however_many_wait(
+    case: Case, alice: User, tina: TalentProfile
+) -> None:
+    apply(tina, case)
+    client = client_for(alice)
+    client.get(f"/cases/{case.pk}/")  # the first request of a session also touches it
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(f"/cases/{case.pk}/").status_code == 200
+        return len(ctx.captured_queries)
+
+    few = count()
+    for n in range(3):
+        worker = make_tea_expert(f"w{n}", f"1390000010{n}")
+        apply(worker, case)
+    assert DockingRequest.objects.filter(status="applied").count() == 4
+    assert count() == few
