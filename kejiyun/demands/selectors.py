@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import BooleanField, Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, F, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
 from kejiyun.accounts.models import Organisation, User
@@ -89,6 +89,8 @@ def access_demand(user: User, demand_id: int) -> Demand:
 # hall shows (title and industry), so a search cannot probe what is kept back.
 _SHOWN_FIELDS = ("title", "industry")
 _PUBLIC_FIELDS = ("description", "problem", "current_state", "target_indicators")
+# Newest first, the same on SQLite and PostgreSQL (which sorts NULL first when descending).
+_NEWEST_FIRST = (F("published_at").desc(nulls_last=True), "-created_at", "-id")
 # "待商定" has the empty value; the hall's budget filter names it so.
 BUDGET_UNKNOWN = "unknown"
 
@@ -129,7 +131,7 @@ def demands_hall(filters: HallFilters) -> QuerySet[Demand]:
         qs = qs.filter(budget="" if filters.budget == BUDGET_UNKNOWN else filters.budget)
     terms = query_terms(filters.query)
     if not terms:
-        return qs.order_by("-published_at", "-created_at", "-id")
+        return qs.order_by(*_NEWEST_FIRST)
     hits = sum(
         (
             Case(
@@ -142,7 +144,7 @@ def demands_hall(filters: HallFilters) -> QuerySet[Demand]:
     return (
         qs.annotate(hits=hits)
         .filter(hits__gte=terms_required(len(terms)))
-        .order_by("-hits", "-published_at", "-created_at", "-id")
+        .order_by("-hits", *_NEWEST_FIRST)
     )
 
 
