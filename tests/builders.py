@@ -27,8 +27,8 @@ from openpyxl import Workbook  # type: ignore[import-untyped]
 from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.accounts.services import staff_create
 from kejiyun.accounts.validators import uscc_check_character
-from kejiyun.cases.models import Case
-from kejiyun.cases.workflow.services import case_open
+from kejiyun.cases.models import Case, Step
+from kejiyun.cases.workflow.services import case_open, case_transition
 from kejiyun.demands.models import Demand
 from kejiyun.notifications.models import Channel
 from kejiyun.popsci.content.services import (
@@ -219,6 +219,15 @@ def make_case(
         industry="茶叶种植",
     )
     return case_open(demand=demand, actor=actor)
+
+
+def case_to_matching(case: Case, actor: User) -> Case:
+    """Take a case just opened through diagnosis to the matching step (匹配), where workers
+    may apply and the enterprise may ask for a docking."""
+    case_transition(case=case, to_step=Step.DIAGNOSIS, actor=actor)
+    case_transition(case=case, to_step=Step.MATCHING, actor=actor)
+    case.refresh_from_db()
+    return case
 
 
 # --- Matching experts ------------------------------------------------------------------------

@@ -71,3 +71,19 @@ def enterprise_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def worker_required(view: View) -> View:
+    """S&T workers (科技工作者) only; anonymous users get the login page, everyone else a
+    404."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if getattr(user, "role", None) != Role.WORKER:
+            raise Http404("页面不存在")
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -22,6 +22,8 @@ class AuditAction(models.TextChoices):
     TALENT_VERIFY = "talent.verify", "核验科技工作者"
     DEMAND_ACCEPT = "demand.accept", "受理需求"
     CASE_ASSIGN = "case.assign", "指派案例"
+    DOCKING_APPROVE = "docking.approve", "安排对接（批准申请或企业提议）"
+    DOCKING_REFUSE = "docking.refuse", "不予安排对接"
     CONTENT_APPROVE = "content.approve", "审核通过科普内容"
     CONTENT_RETURN = "content.return", "退回科普内容"
     CONSENT_GRANT = "consent.grant", "同意定向推送"

@@ -196,6 +196,9 @@ class CaseEvent(models.Model):
         ATTACHMENT = "attachment", "附件"
         DOCKING = "docking", "对接请求"
         DOCKING_REPLY = "docking_reply", "专家答复"
+        DOCKING_APPLIED = "docking_applied", "申请对接"
+        DOCKING_ASKED = "docking_asked", "企业提议对接"
+        DOCKING_REFUSED = "docking_refused", "未予安排对接"
         OUTCOME = "outcome", "登记结果"
         CONFIRMED = "confirmed", "企业确认"
         DISPUTED = "disputed", "企业异议"
@@ -282,7 +285,15 @@ class CaseAttachment(models.Model):
 
 
 class DockingRequest(models.Model):
-    """Staff ask one S&T worker to take on a case (对接请求); the worker accepts or declines."""
+    """One S&T worker and one case brought together (对接).
+
+    Staff send a request and the worker accepts or declines (`origin` staff). A worker may
+    also apply for a demand's docking themselves (申请对接, `origin` worker: `applied` until
+    staff approve it, which makes it `accepted`, or refuse it with a reason), and the
+    enterprise may ask staff to arrange one with an expert it was recommended (`origin`
+    enterprise: `requested` until staff send it, which makes it `sent`, or refuse it). The
+    worker never sees an enterprise's request before staff send it.
+    """
 
     class Status(models.TextChoices):
         SENT = "sent", "待答复"
@@ -290,11 +301,24 @@ class DockingRequest(models.Model):
         DECLINED = "declined", "已婉拒"
         # Never answered before its case ended (the case's end closes it).
         CLOSED = "closed", "随案结束"
+        APPLIED = "applied", "申请待审核"
+        REQUESTED = "requested", "企业提议待安排"
+        REFUSED = "refused", "未予安排"
+
+    class Origin(models.TextChoices):
+        STAFF = "staff", "服务中心发送"
+        WORKER = "worker", "科技工作者申请"
+        ENTERPRISE = "enterprise", "企业提议"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="dockings")
     expert = models.ForeignKey(
         TalentProfile, verbose_name="专家", on_delete=models.PROTECT, related_name="dockings"
     )
+    origin = models.CharField(
+        "来源", max_length=12, choices=Origin.choices, default=Origin.STAFF, db_index=True
+    )
+    # Who made the request: staff (a request sent), the worker (an application) or the
+    # enterprise user (a request to arrange one).
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -303,6 +327,17 @@ class DockingRequest(models.Model):
         "状态", max_length=12, choices=Status.choices, default=Status.SENT, db_index=True
     )
     decline_reason = models.CharField("婉拒原因", max_length=200, blank=True)
+    # Staff's decision on an application or an enterprise's request.
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审核人",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+    refusal_reason = models.CharField("未予安排原因", max_length=200, blank=True)
     created_at = models.DateTimeField("发送时间", default=timezone.now)
     responded_at = models.DateTimeField("答复时间", null=True, blank=True)
 
@@ -312,7 +347,32 @@ class DockingRequest(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["case", "expert"], name="docking_once_per_expert"),
+            # An application comes from a worker, a request to arrange one from an
+            # enterprise; a refusal always says why.
+            models.CheckConstraint(
+                condition=~Q(status="applied") | Q(origin="worker"),
+                name="docking_applied_is_a_worker_application",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="requested") | Q(origin="enterprise"),
+                name="docking_requested_is_an_enterprise_request",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="refused") | ~Q(refusal_reason=""),
+                name="docking_refused_has_reason",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.case_id} → {self.expert_id} ({self.status})"
+
+    @property
+    def awaits_staff(self) -> bool:
+        """An application or an enterprise's request that staff have not decided yet."""
+        return self.status in AWAITING_STAFF
+
+
+# Dockings waiting for staff to decide (approve or send, or refuse with a reason).
+AWAITING_STAFF: frozenset[str] = frozenset(
+    {DockingRequest.Status.APPLIED, DockingRequest.Status.REQUESTED}
+)

@@ -27,6 +27,13 @@ urlpatterns = [
     ),
     path("<int:case_id>/evidence/", workflow.evidence_download, name="evidence"),
     path("<int:case_id>/dockings/", dockings.docking_send, name="docking_send"),
+    path(
+        "<int:case_id>/dockings/<int:docking_id>/decide/",
+        dockings.docking_decide,
+        name="docking_decide",
+    ),
+    path("apply/<int:demand_id>/", dockings.docking_apply, name="docking_apply"),
+    path("mine/<int:case_id>/ask/", dockings.docking_ask, name="docking_ask"),
     path("mine/", workflow.enterprise_list, name="enterprise_list"),
     path("mine/<int:case_id>/", workflow.enterprise_detail, name="enterprise_detail"),
     path("mine/<int:case_id>/confirm/", workflow.enterprise_confirm, name="enterprise_confirm"),

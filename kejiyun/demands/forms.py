@@ -4,6 +4,7 @@ hands a `DemandInput` to the service; it never saves a model itself."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -14,9 +15,10 @@ from kejiyun.accounts.forms import CountyChoiceField
 from kejiyun.common.forms import BootstrapFormMixin
 from kejiyun.demands.models import Demand
 from kejiyun.demands.review import GUIDANCE
+from kejiyun.demands.selectors import BUDGET_UNKNOWN, HallFilters
 from kejiyun.demands.services import DemandInput
 from kejiyun.regions.models import Region
-from kejiyun.regions.selectors import counties_of_province
+from kejiyun.regions.selectors import counties_of_province, province_regions
 from kejiyun.regions.widgets import RegionPicker
 
 
@@ -169,3 +171,78 @@ class ReturnForm(BootstrapFormMixin, forms.Form):
         ),
         error_messages={"required": "请填写退回原因，告诉企业需要补充或修改什么。"},
     )
+
+
+# --- The hall's search and filters -------------------------------------------------------
+
+
+class HallForm(forms.Form):
+    """The hall's query string: a search, category, industry, city and county, budget.
+    Anything unknown is dropped, never an error: the hall then shows more, not nothing."""
+
+    q = forms.CharField(label="搜索", required=False, max_length=50, strip=True)
+    category = forms.ChoiceField(
+        label="类别", required=False, choices=[("", "全部类别"), *Demand.Category.choices]
+    )
+    industry = forms.ChoiceField(label="行业", required=False)
+    city = forms.ChoiceField(label="市（州）", required=False)
+    county = forms.ChoiceField(label="区县", required=False)
+    budget = forms.ChoiceField(
+        label="预算",
+        required=False,
+        choices=[
+            ("", "不限预算"),
+            *[(v, label) for v, label in Demand.Budget.choices if v],
+            (BUDGET_UNKNOWN, Demand.Budget.UNKNOWN.label),
+        ],
+    )
+
+    def __init__(self, data: Any, *, industries: list[str]) -> None:
+        super().__init__(data)
+        province = settings.DEPLOYMENT_PROVINCE
+        self.cities = list(
+            province_regions(province).filter(level=Region.Level.CITY).order_by("code")
+        )
+        city_code = data.get("city", "") if data is not None else ""
+        city = next((c for c in self.cities if c.code == city_code), None)
+        self.counties = (
+            list(Region.objects.filter(parent=city, level=Region.Level.COUNTY).order_by("code"))
+            if city is not None
+            else []
+        )
+        choices = {
+            "industry": [("", "全部行业"), *[(i, i) for i in industries]],
+            "city": [("", "全省"), *[(c.code, c.name) for c in self.cities]],
+            "county": [("", "全部区县"), *[(c.code, c.name) for c in self.counties]],
+        }
+        for name, options in choices.items():
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = options
+        for name, field in self.fields.items():
+            field.widget.attrs["class"] = "form-control" if name == "q" else "form-select"
+
+    def filters(self) -> HallFilters:
+        """The checked filters; a field that did not check out is left out."""
+        self.is_valid()
+        data = {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
+        region: Region | None = None
+        if data.get("county"):
+            region = next((c for c in self.counties if c.code == data["county"]), None)
+        if region is None and data.get("city"):
+            region = next((c for c in self.cities if c.code == data["city"]), None)
+        return HallFilters(
+            query=data.get("q", ""),
+            category=data.get("category", ""),
+            industry=data.get("industry", ""),
+            region=region,
+            budget=data.get("budget", ""),
+        )
+
+    def query_string(self) -> str:
+        """The checked filters as a query string, for the pagination links."""
+        self.is_valid()
+        kept = {
+            k: v for k, v in self.cleaned_data.items() if v and k not in self.errors and k != "page"
+        }
+        return urlencode(kept)

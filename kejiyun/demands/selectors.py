@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
-from django.db.models import BooleanField, Case, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, F, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
 from kejiyun.accounts.models import Organisation, User
+from kejiyun.common.masking import mask_personal_text
 from kejiyun.demands.models import Demand
+from kejiyun.demands.search import query_terms, terms_required
+from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import jurisdiction_filter
 
 
@@ -76,3 +81,117 @@ def access_demand(user: User, demand_id: int) -> Demand:
         return demands_for_staff(user=user).get(pk=demand_id)
     except Demand.DoesNotExist:
         raise Http404("需求不存在或不在您的辖区内") from None
+
+
+# --- The public hall (需求大厅) ---------------------------------------------------------------
+
+# Text a search reads: every field of a public demand; of a summary-only one, only what the
+# hall shows (title and industry), so a search cannot probe what is kept back.
+_SHOWN_FIELDS = ("title", "industry")
+_PUBLIC_FIELDS = ("description", "problem", "current_state", "target_indicators")
+# Newest first, the same on SQLite and PostgreSQL (which sorts NULL first when descending).
+_NEWEST_FIRST = (F("published_at").desc(nulls_last=True), "-created_at", "-id")
+# "待商定" has the empty value; the hall's budget filter names it so.
+BUDGET_UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class HallFilters:
+    """What the hall is asked for, already checked (see `kejiyun.demands.forms.HallForm`)."""
+
+    query: str = ""
+    category: str = ""
+    industry: str = ""
+    region: Region | None = None
+    budget: str = ""
+
+
+def _term_hit(term: str) -> Q:
+    shown = Q()
+    for field in _SHOWN_FIELDS:
+        shown |= Q(**{f"{field}__icontains": term})
+    public = Q()
+    for field in _PUBLIC_FIELDS:
+        public |= Q(**{f"{field}__icontains": term})
+    return shown | (Q(confidentiality=Demand.Confidentiality.PUBLIC) & public)
+
+
+def demands_hall(filters: HallFilters) -> QuerySet[Demand]:
+    """Published demands for the hall: searched with the engine's segmentation (a demand
+    must contain most of the query's terms; those with more of them come first), filtered
+    by category, industry, region (a city or county subtree) and budget; newest first."""
+    qs = demands_published()
+    if filters.category:
+        qs = qs.filter(category=filters.category)
+    if filters.industry:
+        qs = qs.filter(industry=filters.industry)
+    if filters.region is not None:
+        qs = qs.filter(region__path__startswith=filters.region.path)
+    if filters.budget:
+        qs = qs.filter(budget="" if filters.budget == BUDGET_UNKNOWN else filters.budget)
+    terms = query_terms(filters.query)
+    if not terms:
+        return qs.order_by(*_NEWEST_FIRST)
+    hits = sum(
+        (
+            Case(
+                When(_term_hit(term), then=Value(1)), default=Value(0), output_field=IntegerField()
+            )
+            for term in terms
+        ),
+        start=Value(0, output_field=IntegerField()),
+    )
+    return (
+        qs.annotate(hits=hits)
+        .filter(hits__gte=terms_required(len(terms)))
+        .order_by("-hits", *_NEWEST_FIRST)
+    )
+
+
+def hall_industries() -> list[str]:
+    """The industries named by published demands, for the hall's filter."""
+    values = (
+        demands_published()
+        .exclude(industry="")
+        .order_by("industry")
+        .values_list("industry", flat=True)
+        .distinct()
+    )
+    return list(values[:200])
+
+
+def access_published_demand(demand_id: int) -> Demand:
+    """A demand anyone may open from the hall (published, not private); else 404."""
+    try:
+        return demands_published().get(pk=demand_id)
+    except Demand.DoesNotExist:
+        raise Http404("需求不存在或未公开") from None
+
+
+@dataclass(frozen=True)
+class PublicDemand:
+    """What the hall and the public demand page show of a demand. A summary-only demand
+    keeps its text back (title, category, industry and region only, no organisation);
+    contacts typed into the text are masked."""
+
+    demand: Demand
+    summary_only: bool
+    organisation: str
+    description: str
+    problem: str
+    current_state: str
+    target_indicators: str
+
+
+def demand_public(demand: Demand) -> PublicDemand:
+    if demand.confidentiality != Demand.Confidentiality.PUBLIC:
+        return PublicDemand(demand, True, "", "", "", "", "")
+    return PublicDemand(
+        demand=demand,
+        summary_only=False,
+        organisation=demand.organisation.name,
+        description=mask_personal_text(demand.description),
+        problem=mask_personal_text(demand.problem),
+        current_state=mask_personal_text(demand.current_state),
+        target_indicators=mask_personal_text(demand.target_indicators),
+    )

@@ -1,27 +1,31 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kejiyun.accounts.guards import AuthenticatedRequest, enterprise_required, staff_required
-from kejiyun.accounts.models import User
+from kejiyun.accounts.models import Role, User
 from kejiyun.accounts.selectors import access_organisation
 from kejiyun.common.refusals import run_service
-from kejiyun.demands.forms import DemandForm, ReturnForm, demand_form_initial
+from kejiyun.demands.forms import DemandForm, HallForm, ReturnForm, demand_form_initial
 from kejiyun.demands.models import Demand
 from kejiyun.demands.review import GUIDANCE, completeness_problems
 from kejiyun.demands.selectors import (
     access_demand,
     access_own_demand,
+    access_published_demand,
+    demand_public,
     demands_for_staff,
+    demands_hall,
     demands_of_organisation,
-    demands_published,
     demands_review_queue,
+    hall_industries,
 )
 from kejiyun.demands.services import (
     EDITABLE,
@@ -44,21 +48,52 @@ def _case_url(demand: Demand) -> str:
 
 # --- Public hall -------------------------------------------------------------------------
 
+HALL_PAGE_SIZE = 20
+
 
 def hall(request: HttpRequest) -> HttpResponse:
-    """Public demand hall (需求大厅): published demands, newest first. Private demands are not
-    listed; summary-only ones show title, category, industry and region only."""
-    category = request.GET.get("category", "")
-    qs = demands_published()
-    if category in Demand.Category.values:
-        qs = qs.filter(category=category)
-    else:
-        category = ""
-    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    """Public demand hall (需求大厅): published demands, searched with the engine's Chinese
+    segmentation and filtered by category, industry, region and budget; each links to its
+    page. Private demands are not listed; summary-only ones show title, category, industry
+    and region only."""
+    form = HallForm(request.GET, industries=hall_industries())
+    page = Paginator(demands_hall(form.filters()), HALL_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "demands/hall.html",
-        {"page": page, "category": category, "categories": Demand.Category.choices},
+        {
+            "form": form,
+            "page": page,
+            "rows": [demand_public(d) for d in page],
+            "extra_query": form.query_string(),
+        },
+    )
+
+
+def detail(request: HttpRequest, demand_id: int) -> HttpResponse:
+    """A demand's page. The enterprise that owns it sees its own page (status, review,
+    editing); anyone else, signed in or not, a demand published in the hall, with what its
+    confidentiality allows. An S&T worker also gets why it was recommended to them and the
+    application for its docking (loaded from matching into a slot)."""
+    user = request.user
+    if isinstance(user, User) and user.role == Role.ENTERPRISE:
+        try:
+            return _render_mine_detail(request, access_own_demand(user, demand_id))
+        except Http404:
+            pass  # another enterprise's demand: the public page, if it is published
+    try:
+        demand = access_published_demand(demand_id)
+    except Http404:
+        if not user.is_authenticated:  # perhaps the enterprise's own, signed out: sign in
+            return redirect_to_login(request.get_full_path())
+        raise
+    return render(
+        request,
+        "demands/detail.html",
+        {
+            "row": demand_public(demand),
+            "is_worker": isinstance(user, User) and user.role == Role.WORKER,
+        },
     )
 
 
@@ -160,10 +195,7 @@ def mine_edit(request: AuthenticatedRequest, demand_id: int) -> HttpResponse:
     return _render_form(request, DemandForm(initial=demand_form_initial(demand)), demand)
 
 
-@enterprise_required
-def mine_detail(request: AuthenticatedRequest, demand_id: int) -> HttpResponse:
-    user = request.user
-    demand = access_own_demand(user, demand_id)
+def _render_mine_detail(request: HttpRequest, demand: Demand) -> HttpResponse:
     return render(
         request,
         "demands/mine_detail.html",
@@ -175,6 +207,11 @@ def mine_detail(request: AuthenticatedRequest, demand_id: int) -> HttpResponse:
             "events": list(demand.events.select_related("actor")),
         },
     )
+
+
+@enterprise_required
+def mine_detail(request: AuthenticatedRequest, demand_id: int) -> HttpResponse:
+    return _render_mine_detail(request, access_own_demand(request.user, demand_id))
 
 
 @enterprise_required

@@ -121,6 +121,24 @@ def demands_for_expert(*, profile: TalentProfile, top_k: int = 10) -> list[Deman
     return rows[:top_k]
 
 
+def demand_match_for_expert(
+    *, profile: TalentProfile, demand: Demand, top_k: int = 30
+) -> DemandMatchRow | None:
+    """Why `demand` is recommended to this S&T worker: its row among the worker's best
+    `top_k` demands, or None when it is not among them."""
+    rows = demands_for_expert(profile=profile, top_k=top_k)
+    return next((row for row in rows if row.demand.pk == demand.pk), None)
+
+
+def expert_match_for_demand(
+    *, demand: Demand, profile: TalentProfile, top_k: int = 50
+) -> MatchRow | None:
+    """Why this S&T worker was matched to `demand`: their row among its best `top_k`
+    experts, or None when they are not among them (e.g. staff chose them by hand)."""
+    rows = experts_for_demand(demand=demand, top_k=top_k)
+    return next((row for row in rows if row.profile.pk == profile.pk), None)
+
+
 def teams_for_demand(*, demand: Demand, top_k: int = 5) -> list[TeamMatchRow]:
     """The best teams and studios for `demand`, conflicts flagged."""
     query = replace(demand_to_query(demand), kinds=TEAM_KINDS)

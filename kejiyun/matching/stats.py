@@ -71,8 +71,9 @@ def expert_feedback(
             events[pk] = []
     rows = (
         _dockings(expert_pks)
-        # Only answers count: an unanswered request (sent, or closed with its case) says
-        # nothing about the expert.
+        # Only the expert's own answers: a request unanswered (sent, or closed with its case),
+        # an application or an enterprise's request that staff have not decided, or refused,
+        # says nothing about the expert.
         .filter(status__in=[DockingRequest.Status.ACCEPTED, DockingRequest.Status.DECLINED])
         .values_list("expert_id", "status", "case__demand__category", "case__step", "case__outcome")
         .order_by("id")

@@ -1,5 +1,7 @@
 """Pages that show what the engine ranks: the experts, teams and results for a demand or a
-case, and batch docking (批量对接).
+case (for staff, and for the enterprise with public fields only), why a demand was
+recommended to an S&T worker (with the application for its docking) and why an expert was
+matched to a docking, and batch docking (批量对接).
 
 The case page and the staff demand page load these rankings into a slot (htmx, on load), so
 cases and demands do not depend on matching; asked for directly (no JavaScript, a link), the
@@ -11,18 +13,33 @@ from __future__ import annotations
 import re
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
-from kejiyun.cases.dockings.services import docking_send
+from kejiyun.accounts.guards import (
+    AuthenticatedRequest,
+    enterprise_required,
+    staff_required,
+    worker_required,
+)
+from kejiyun.cases.dockings.forms import DockingApplyForm
+from kejiyun.cases.dockings.selectors import access_docking_for_expert, docking_of_worker
+from kejiyun.cases.dockings.services import STEPS_OPEN_TO_REQUESTS, docking_send
 from kejiyun.cases.errors import CaseError
 from kejiyun.cases.models import Step
 from kejiyun.cases.rules import may_act
-from kejiyun.cases.workflow.selectors import access_case, cases_for_staff
-from kejiyun.demands.selectors import access_demand
+from kejiyun.cases.workflow.selectors import (
+    access_case,
+    access_case_for_enterprise,
+    case_of_demand,
+    cases_for_staff,
+)
+from kejiyun.demands.selectors import access_demand, access_published_demand
 from kejiyun.matching.selectors import (
+    demand_match_for_expert,
     docking_plan,
+    expert_match_for_demand,
     experts_for_demand,
     results_for_demand,
     teams_for_demand,
@@ -69,6 +86,72 @@ def case_matches(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     }
     return _fragment_or_page(
         request, "matching/_case_matches.html", "matching/case_matches.html", context
+    )
+
+
+@worker_required
+def demand_for_worker(request: AuthenticatedRequest, demand_id: int) -> HttpResponse:
+    """On a published demand's page, for the signed-in S&T worker: why the demand was
+    recommended to them (when it is among their best 30) and their application for its
+    docking (申请对接): the form while the case looks for experts, else where it stands."""
+    user = request.user
+    demand = access_published_demand(demand_id)
+    profile = getattr(user, "talent_profile", None)
+    case = case_of_demand(demand_id=demand.pk)
+    mine = docking_of_worker(case=case, user=user) if case is not None else None
+    context: dict[str, object] = {
+        "demand": demand,
+        "match": demand_match_for_expert(profile=profile, demand=demand) if profile else None,
+        "case": case,
+        "mine": mine,
+        "may_apply": profile is not None
+        and case is not None
+        and mine is None
+        and case.step in STEPS_OPEN_TO_REQUESTS,
+        "form": DockingApplyForm(),
+    }
+    return _fragment_or_page(
+        request, "matching/_demand_for_worker.html", "matching/demand_for_worker.html", context
+    )
+
+
+@enterprise_required
+def enterprise_case_matches(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
+    """On the enterprise's case page: the experts, teams and results recommended for its
+    demand, with reasons and public fields only (name, title, employer, region, fields),
+    and a request to the centre to arrange a docking with one while the case is in matching
+    or docking. Nothing once the case has reached agreement."""
+    case = access_case_for_enterprise(request.user, case_id)
+    demand = case.demand
+    showing = case.step in (Step.INTAKE, Step.DIAGNOSIS, *STEPS_OPEN_TO_REQUESTS)
+    asked = set(case.dockings.values_list("expert_id", flat=True)) if showing else set()
+    context: dict[str, object] = {
+        "case": case,
+        "matches": experts_for_demand(demand=demand, top_k=8) if showing else [],
+        "team_matches": teams_for_demand(demand=demand, top_k=5) if showing else [],
+        "result_matches": results_for_demand(demand=demand, top_k=5) if showing else [],
+        "asked": asked,
+        "may_ask": case.step in STEPS_OPEN_TO_REQUESTS,
+    }
+    return _fragment_or_page(
+        request,
+        "matching/_enterprise_matches.html",
+        "matching/enterprise_matches.html",
+        context,
+    )
+
+
+@login_required
+def docking_match(request: AuthenticatedRequest, docking_id: int) -> HttpResponse:
+    """On the docking reply page, for the expert it was sent to: why they were matched to
+    the demand (their row among its best 50 experts)."""
+    docking = access_docking_for_expert(request.user, docking_id)
+    context: dict[str, object] = {
+        "docking": docking,
+        "match": expert_match_for_demand(demand=docking.case.demand, profile=docking.expert),
+    }
+    return _fragment_or_page(
+        request, "matching/_docking_match.html", "matching/docking_match.html", context
     )
 
 

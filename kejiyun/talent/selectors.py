@@ -271,3 +271,28 @@ def classifications_by_codes(kind: str, codes: list[str]) -> QuerySet[Any]:
         .select_related("parent", "parent__parent", "parent__parent__parent")
         .order_by("code")
     )
+
+
+def expert_behind(kind: str, object_id: int) -> tuple[TalentProfile, str] | None:
+    """The S&T worker to dock with for a recommended expert, team or studio (its lead) or
+    result (its owner, or its team's lead), with what the enterprise saw ("团队：…",
+    "成果：…"; empty for an expert); None for an unknown id."""
+    if kind == "expert":
+        profile = dockable_expert(object_id)
+        return (profile, "") if profile is not None else None
+    if kind == "team":
+        team = Team.objects.select_related("lead__user").filter(pk=object_id).first()
+        if team is None:
+            return None
+        return team.lead, f"{team.get_kind_display()}：{team.name}"
+    if kind == "result":
+        result = (
+            TechResult.objects.select_related("owner_profile__user", "owner_team__lead__user")
+            .filter(pk=object_id)
+            .first()
+        )
+        if result is None:
+            return None
+        owner = result.owner_profile or (result.owner_team.lead if result.owner_team else None)
+        return (owner, f"成果：{result.title}") if owner is not None else None
+    return None

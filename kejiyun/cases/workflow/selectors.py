@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
-from kejiyun.cases.models import OPEN_STEPS, Case, CaseEvent, DockingRequest
+from kejiyun.cases.models import AWAITING_STAFF, OPEN_STEPS, Case, CaseEvent, DockingRequest
 from kejiyun.regions.selectors import jurisdiction_filter
 
 _CASE_RELATED = (
@@ -180,3 +180,39 @@ def jurisdiction_case_counts(*, user: User, now: datetime | None = None) -> Juri
         )
     )
     return JurisdictionCaseCounts(**counts)
+
+
+def case_of_demand(*, demand_id: int) -> Case | None:
+    """The case opened for a demand, with what its pages need; None before it has one."""
+    return Case.objects.select_related(*_CASE_RELATED).filter(demand_id=demand_id).first()
+
+
+# --- Dockings on the case pages -------------------------------------------------------------
+
+
+def dockings_awaiting_staff(*, case: Case) -> QuerySet[DockingRequest]:
+    """Applications and enterprise requests on a case that staff have not decided, oldest
+    first."""
+    return (
+        case.dockings.filter(status__in=list(AWAITING_STAFF))
+        .select_related("expert", "expert__user", "expert__region", "sent_by")
+        .order_by("created_at", "id")
+    )
+
+
+def dockings_decided(*, case: Case) -> QuerySet[DockingRequest]:
+    """Every other docking of a case: sent, answered or refused."""
+    return (
+        case.dockings.exclude(status__in=list(AWAITING_STAFF))
+        .select_related("expert__user")
+        .order_by("-created_at", "-id")
+    )
+
+
+def dockings_asked_by_enterprise(*, case: Case) -> QuerySet[DockingRequest]:
+    """The requests the enterprise made on its case, newest first."""
+    return (
+        case.dockings.filter(origin=DockingRequest.Origin.ENTERPRISE)
+        .select_related("expert__user")
+        .order_by("-created_at", "-id")
+    )

@@ -32,6 +32,7 @@ from kejiyun.cases.clock.services import step_due_at
 from kejiyun.cases.errors import CaseError, StaleCase
 from kejiyun.cases.events import case_event_add
 from kejiyun.cases.models import (
+    AWAITING_STAFF,
     TERMINAL,
     Case,
     CaseAttachment,
@@ -335,17 +336,18 @@ def _case_move(
 
 
 def _dockings_close(*, case: Case, to_step: str, now: datetime) -> None:
-    """A case that ends closes its unanswered docking requests (随案结束) and tells every
-    expert who was asked and had not declined: those waiting, and those who took it on."""
-    waiting = DockingRequest.Status.SENT
+    """A case that ends closes its open docking requests (随案结束): those the expert has not
+    answered and the applications and enterprise requests staff have not decided. It tells
+    every expert who was asked or applied and had not declined; an enterprise's request that
+    staff never sent was never shown to the expert, so it closes silently."""
+    S = DockingRequest.Status
+    open_statuses = [S.SENT, *AWAITING_STAFF]
     told = list(
-        case.dockings.filter(status__in=[waiting, DockingRequest.Status.ACCEPTED])
+        case.dockings.filter(status__in=[S.SENT, S.APPLIED, S.ACCEPTED])
         .select_related("expert__user")
         .order_by("id")
     )
-    case.dockings.filter(status=waiting).update(
-        status=DockingRequest.Status.CLOSED, responded_at=now
-    )
+    case.dockings.filter(status__in=open_statuses).update(status=S.CLOSED, responded_at=now)
     ending = Step(to_step).label
     for docking in told:
         notice_send(
@@ -355,7 +357,9 @@ def _dockings_close(*, case: Case, to_step: str, now: datetime) -> None:
                 f"需求《{case.demand.title}》的服务案例已{ending}，"
                 + (
                     "您的对接请求随案结束，无需再答复。"
-                    if docking.status == waiting
+                    if docking.status == S.SENT
+                    else "您的对接申请随案结束。"
+                    if docking.status == S.APPLIED
                     else "感谢您的参与。"
                 )
             ),

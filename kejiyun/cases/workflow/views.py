@@ -34,6 +34,9 @@ from kejiyun.cases.workflow.selectors import (
     case_helpers,
     case_timeline,
     cases_of_organisation,
+    dockings_asked_by_enterprise,
+    dockings_awaiting_staff,
+    dockings_decided,
     staff_owners_for,
     work_queue,
 )
@@ -52,6 +55,11 @@ ENTERPRISE_EVENT_KINDS = (
     CaseEvent.Kind.CONFIRMED,
     CaseEvent.Kind.DISPUTED,
 )
+
+
+# The enterprise sees the experts recommended for its demand until the case reaches
+# agreement.
+RECOMMENDING_STEPS = (Step.INTAKE, Step.DIAGNOSIS, Step.MATCHING, Step.DOCKING)
 
 
 # --- staff: work queue ----------------------------------------------------------------------
@@ -152,10 +160,12 @@ def _detail_context(request: AuthenticatedRequest, case: Case, **forms: Any) -> 
         "notes": case.notes.select_related("author")[:50],
         "visits": case.visits.select_related("author")[:50],
         "attachments": case.attachments.all()[:50],
-        "dockings": case.dockings.select_related("expert__user"),
+        "dockings": dockings_decided(case=case),
         "has_accepted_docking": case.dockings.filter(
             status=DockingRequest.Status.ACCEPTED
         ).exists(),
+        # Workers' applications and the enterprise's requests, for staff to decide.
+        "pending_dockings": dockings_awaiting_staff(case=case),
         # The ranked experts, teams and results load from matching into a slot on the page.
         "matching": acting and case.step in (Step.MATCHING, Step.DOCKING),
         "now": timezone.now(),
@@ -407,6 +417,10 @@ def _enterprise_context(case: Case, **extra: Any) -> dict[str, Any]:
         "case": case,
         "timeline": case_timeline(case=case).filter(kind__in=ENTERPRISE_EVENT_KINDS),
         "helpers": list(case_helpers(case=case)),
+        "asked": dockings_asked_by_enterprise(case=case),
+        # Recommended experts, teams and results load from matching into a slot while the
+        # case looks for its expert.
+        "recommending": case.step in RECOMMENDING_STEPS,
         "steps": MAIN_LINE,
         "step_index": case.step_index(),
         "confirm_form": extra.get("confirm_form") or f.ConfirmForm(initial=initial),
