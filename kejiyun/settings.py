@@ -241,8 +241,19 @@ STORAGES = {
         )
     },
 }
+# Public uploads only (published science images, posters and videos).
 MEDIA_ROOT = BASE_DIR / "var" / "media"
 MEDIA_URL = "/media/"
+# Private files (case attachments and outcome evidence): outside MEDIA_ROOT and every URL,
+# sent only by access-checked views (kejiyun/common/files.py). With PRIVATE_FILES_ACCEL set
+# (e.g. "/_private/") those views answer with X-Accel-Redirect to that nginx `internal`
+# location instead of sending the bytes themselves (docs/deploy.md).
+PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "var" / "private")))
+PRIVATE_FILES_ACCEL = env_str("PRIVATE_FILES_ACCEL", "")
+if PRIVATE_FILES_ACCEL and not PRIVATE_FILES_ACCEL.startswith("/"):
+    raise EnvError("PRIVATE_FILES_ACCEL must be a path that starts with / (e.g. /_private/)")
+if Path(PRIVATE_MEDIA_ROOT).resolve().is_relative_to(Path(MEDIA_ROOT).resolve()):
+    raise EnvError("PRIVATE_MEDIA_ROOT must not lie under MEDIA_ROOT (it would be public)")
 
 # --- Security headers -------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

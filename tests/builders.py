@@ -15,6 +15,7 @@ and campaigns; spreadsheets.
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 from openpyxl import Workbook  # type: ignore[import-untyped]
+from PIL import Image
+from pypdf import PdfWriter
+from pypdf.actions import JavaScript
 
 from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.accounts.services import staff_create
@@ -221,6 +225,47 @@ def make_case(
     return case_open(demand=demand, actor=actor)
 
 
+# --- Files (real documents: uploads are accepted only if they parse) -----------------------
+
+OOXML = "application/vnd.openxmlformats-officedocument"
+WORD_MAIN = f"{OOXML}.wordprocessingml.document.main+xml"
+
+
+def pdf_bytes(*, pages: int = 1, javascript: str = "") -> bytes:
+    """A real PDF written by pypdf: `pages` blank A4 pages; with `javascript`, an open
+    action that runs it (which uploads refuse)."""
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    if javascript:
+        writer.add_open_action(JavaScript(javascript))
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def pdf_upload(name: str = "合同.pdf", data: bytes | None = None) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, pdf_bytes() if data is None else data, "application/pdf")
+
+
+def office_bytes(main_part: str = WORD_MAIN, *, members: dict[str, bytes] | None = None) -> bytes:
+    """A minimal Office Open XML package (a .docx unless `main_part` says otherwise): the
+    `[Content_Types].xml` naming `main_part` for /word/document.xml, and that part."""
+    types = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/word/document.xml" ContentType="{main_part}"/></Types>'
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", types)
+        archive.writestr("word/document.xml", "<w:document><w:body/></w:document>")
+        for name, data in (members or {}).items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
 # --- Matching experts ------------------------------------------------------------------------
 
 
@@ -278,9 +323,37 @@ def make_pig_expert() -> TalentProfile:
 
 # --- Science content and campaigns -----------------------------------------------------------
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
-MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 32
+
+def png_bytes(size: tuple[int, int] = (4, 3)) -> bytes:
+    """A real PNG image drawn by Pillow."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (11, 79, 138)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def jpeg_bytes(size: tuple[int, int] = (4, 3)) -> bytes:
+    """A real JPEG image drawn by Pillow."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def mp4_bytes(payload: bytes = b"\x00" * 16) -> bytes:
+    """An MP4 file's box structure: `ftyp` (isom, mp42), an empty `moov` and `mdat`."""
+
+    def box(kind: bytes, body: bytes) -> bytes:
+        return (8 + len(body)).to_bytes(4, "big") + kind + body
+
+    return (
+        box(b"ftyp", b"isom" + b"\x00\x00\x02\x00" + b"isommp42")
+        + box(b"moov", box(b"mvhd", b"\x00" * 100))
+        + box(b"mdat", payload)
+    )
+
+
+PNG = png_bytes()
+JPEG = jpeg_bytes()
+MP4 = mp4_bytes()
 
 QUESTIONS = [
     QuestionInput(

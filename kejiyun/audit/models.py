@@ -22,6 +22,7 @@ class AuditAction(models.TextChoices):
     TALENT_VERIFY = "talent.verify", "核验科技工作者"
     DEMAND_ACCEPT = "demand.accept", "受理需求"
     CASE_ASSIGN = "case.assign", "指派案例"
+    CASE_FILE_DOWNLOAD = "case.file_download", "下载案例文件"
     CONTENT_APPROVE = "content.approve", "审核通过科普内容"
     CONTENT_RETURN = "content.return", "退回科普内容"
     CONSENT_GRANT = "consent.grant", "同意定向推送"

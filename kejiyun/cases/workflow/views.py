@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from kejiyun.accounts.guards import AuthenticatedRequest, enterprise_required, staff_required
 from kejiyun.cases.clock import services as clock
 from kejiyun.cases.errors import CaseError
-from kejiyun.cases.models import MAIN_LINE, Case, CaseAttachment, CaseEvent, Step
+from kejiyun.cases.models import MAIN_LINE, Case, CaseEvent, Step
 from kejiyun.cases.rules import may_act
 from kejiyun.cases.workflow import forms as f
 from kejiyun.cases.workflow import services
@@ -343,44 +343,6 @@ def visit(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
         ),
         "已登记走访。",
     )
-
-
-@staff_required
-@require_POST
-def attachment(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
-    user = request.user
-    case = access_case(user, case_id)
-    form = f.AttachmentForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return case_page_bad_form(request, case, form)
-    return case_page_act(
-        request,
-        case,
-        lambda: services.case_attachment_add(
-            case=case, actor=user, upload=form.cleaned_data["file"], name=form.cleaned_data["name"]
-        ),
-        "已上传附件。",
-    )
-
-
-@staff_required
-def attachment_download(
-    request: AuthenticatedRequest, case_id: int, attachment_id: int
-) -> FileResponse:
-    case = access_case(request.user, case_id)
-    try:
-        item = case.attachments.get(pk=attachment_id)
-    except CaseAttachment.DoesNotExist:
-        raise Http404("附件不存在") from None
-    return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.file.name)
-
-
-@staff_required
-def evidence_download(request: AuthenticatedRequest, case_id: int) -> FileResponse:
-    case = access_case(request.user, case_id)
-    if not case.evidence:
-        raise Http404("没有佐证材料")
-    return FileResponse(case.evidence.open("rb"), as_attachment=True, filename=case.evidence.name)
 
 
 # --- the enterprise -----------------------------------------------------------------------
