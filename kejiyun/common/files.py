@@ -30,11 +30,11 @@ class PrivateStorage(FileSystemStorage):
     def __init__(self) -> None:
         super().__init__(location=None, base_url=None)
 
-    @property  # type: ignore[override]
+    @property
     def base_location(self) -> str:
         return str(settings.PRIVATE_MEDIA_ROOT)
 
-    @property  # type: ignore[override]
+    @property
     def location(self) -> str:
         return os.path.abspath(self.base_location)
 
@@ -84,14 +84,14 @@ def private_file_response(file: FieldFile, *, filename: str, content_type: str) 
     accel = settings.PRIVATE_FILES_ACCEL
     if accel:
         # nginx serves the bytes from its internal location; the name is our random one.
-        response = HttpResponse(content_type=content_type, headers=headers)
-        response["X-Accel-Redirect"] = accel.rstrip("/") + "/" + quote(file.name)
-        return response
+        accelerated = HttpResponse(content_type=content_type, headers=headers)
+        accelerated["X-Accel-Redirect"] = accel.rstrip("/") + "/" + quote(file.name)
+        return accelerated
     try:
         handle = file.storage.open(file.name, "rb")
     except FileNotFoundError:
         raise Http404("文件不存在") from None
-    response = FileResponse(handle, content_type=content_type)
+    streamed = FileResponse(handle, content_type=content_type)
     for name, value in headers.items():
-        response[name] = value
-    return response
+        streamed[name] = value
+    return streamed

@@ -418,7 +418,7 @@ def upload_check(
     if upload.size is None:
         raise error(too_big, code="too_big")
     return stream_check(
-        upload,  # type: ignore[arg-type]  # an UploadedFile is a readable, seekable file
+        upload,  # an UploadedFile is a readable, seekable file
         size=upload.size,
         filename=upload.name or "",
         allowed=allowed,
