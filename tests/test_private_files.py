@@ -237,6 +237,40 @@ def test_a_pdf_carrying_script_is_refused_with_400_and_nothing_is_stored(
     assert files_in(private_root) == [] and files_in(media_root) == []
 
 
+def test_evidence_that_does_not_parse_is_refused_with_400_on_the_outcome_form(
+    alice: User, private_root: Path
+) -> None:
+    case = make_case(alice)
+    for step in (Step.DIAGNOSIS, Step.MATCHING, Step.DOCKING, Step.AGREEMENT, Step.DELIVERY):
+        case_transition(case=case, to_step=step, actor=alice)
+    case.refresh_from_db()
+    fake = SimpleUploadedFile("合同.docx", b"PK\x03\x04" + b"\x00" * 64)
+    response = client_for(alice).post(
+        f"/cases/{case.pk}/outcome/",
+        {
+            "version": case.version,
+            "solved": "1",
+            "contract_number": "HT-9",
+            "contract_amount": "8",
+            "evidence": fake,
+        },
+    )
+    assert response.status_code == 400
+    form = response.context["outcome_form"]
+    assert form.non_field_errors() == [
+        "只能上传 PDF、图片（PNG/JPEG）或 Office 文档（.docx/.xlsx/.pptx）。"
+        "无法按 Word（.docx）文件读取，文件可能已损坏。"
+    ]
+    fresh = Case.objects.get(pk=case.pk)
+    assert (fresh.step, fresh.outcome, fresh.evidence.name, fresh.version) == (
+        Step.DELIVERY,
+        "",
+        "",
+        case.version,
+    )
+    assert files_in(private_root) == []
+
+
 def test_the_migration_moves_existing_public_files_to_random_private_names(
     alice: User, media_root: Path, private_root: Path
 ) -> None:

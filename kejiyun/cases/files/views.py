@@ -12,7 +12,6 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
@@ -22,10 +21,9 @@ from kejiyun.cases.files.services import case_file_download_record
 from kejiyun.cases.workflow import forms as f
 from kejiyun.cases.workflow import services
 from kejiyun.cases.workflow.selectors import access_case
-from kejiyun.cases.workflow.views import _detail_context
+from kejiyun.cases.workflow.views import _detail_context, case_form_act
 from kejiyun.common.files import download_name, private_file_response
 from kejiyun.common.ratelimit import client_ip
-from kejiyun.common.refusals import run_service
 
 
 @require_GET
@@ -63,29 +61,17 @@ def attachment_upload(request: AuthenticatedRequest, case_id: int) -> HttpRespon
     user = request.user
     case = access_case(user, case_id)
     form = f.AttachmentForm(request.POST, request.FILES)
-
-    def redraw(error: str, status: int) -> HttpResponse:
-        form.add_error("file" if "file" in form.fields else None, error)
-        fresh = access_case(user, case.pk)
-        ctx = _detail_context(
-            request, fresh, attachment_form=form, error=error if status == 409 else ""
-        )
-        return render(request, "cases/detail.html", ctx, status=status)
-
     if not form.is_valid():
-        return render(
-            request,
-            "cases/detail.html",
-            _detail_context(request, case, attachment_form=form),
-            status=400,
-        )
-    return run_service(
+        ctx = _detail_context(request, case, attachment_form=form)
+        return render(request, "cases/detail.html", ctx, status=400)
+    return case_form_act(
         request,
+        case,
         lambda: services.case_attachment_add(
             case=case, actor=user, upload=form.cleaned_data["file"], name=form.cleaned_data["name"]
         ),
-        success="已上传附件。",
-        done_url=reverse("cases:detail", args=[case.pk]),
-        redraw=redraw,
-        redraw_every_refusal=True,
+        "已上传附件。",
+        form_name="attachment_form",
+        form=form,
+        field="file",
     )

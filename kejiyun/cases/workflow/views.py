@@ -189,6 +189,40 @@ def case_page_act(
     )
 
 
+def case_form_act(
+    request: AuthenticatedRequest,
+    case: Case,
+    action: Callable[[], object],
+    success: str,
+    *,
+    form_name: str,
+    form: Any,
+    field: str | None = None,
+) -> HttpResponse:
+    """A staff action whose form carries the refusal: done, back to the case page; refused
+    (an upload that did not parse, a missing contract number…), the page re-drawn with the
+    refusal's status (400, or 409 when stale) and the reason on the form (on `field` if
+    given); nothing was stored."""
+
+    def redraw(error: str, status: int) -> HttpResponse:
+        fresh = access_case(request.user, case.pk)
+        if status == 409:  # stale: the page as it is now, the forms fresh
+            ctx = _detail_context(request, fresh, error=error)
+        else:
+            form.add_error(field, error)
+            ctx = _detail_context(request, fresh, **{form_name: form})
+        return render(request, "cases/detail.html", ctx, status=status)
+
+    return run_service(
+        request,
+        action,
+        success=success,
+        done_url=reverse("cases:detail", args=[case.pk]),
+        redraw=redraw,
+        redraw_every_refusal=True,
+    )
+
+
 def case_page_bad_form(request: HttpRequest, case: Case, form: Any) -> HttpResponse:
     """An action's form did not check out: its errors as a message, back to the case page."""
     errors = "；".join(str(e) for errs in form.errors.values() for e in errs)
@@ -274,13 +308,15 @@ def outcome(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
         evidence=data["evidence"],
         reason=data["reason"],
     )
-    return case_page_act(
+    return case_form_act(
         request,
         case,
         lambda: services.case_outcome_record(
             case=case, outcome=result, actor=user, expected_version=data["version"]
         ),
         "已登记办理结果，等待企业确认。",
+        form_name="outcome_form",
+        form=form,
     )
 
 
