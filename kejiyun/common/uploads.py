@@ -23,7 +23,7 @@ import re
 import struct
 import warnings
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import IO, Any
@@ -452,8 +452,3 @@ def bytes_check(
         bad_type=bad_type,
         error=error,
     )
-
-
-def described(kinds: Iterable[FileType]) -> str:
-    """The types' names for a help text: "PDF、PNG、JPEG"."""
-    return "、".join(dict.fromkeys(kind.name for kind in kinds))
