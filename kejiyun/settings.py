@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 
 from kejiyun.common.crypto import parse_keys, parse_lookup_key
 from kejiyun.common.env import (
@@ -58,6 +60,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "csp",
     "kejiyun.site",
     "kejiyun.demo",
     "kejiyun.jobs",
@@ -80,6 +83,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kejiyun.common.middleware.ChosenLanguageMiddleware",
@@ -88,6 +92,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "kejiyun.common.middleware.SessionLimitsMiddleware",
+    "kejiyun.common.middleware.NoStoreForSignedInMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -248,8 +253,19 @@ STORAGES = {
         )
     },
 }
+# Public uploads only (published science images, posters and videos).
 MEDIA_ROOT = BASE_DIR / "var" / "media"
 MEDIA_URL = "/media/"
+# Private files (case attachments and outcome evidence): outside MEDIA_ROOT and every URL,
+# sent only by access-checked views (kejiyun/common/files.py). With PRIVATE_FILES_ACCEL set
+# (e.g. "/_private/") those views answer with X-Accel-Redirect to that nginx `internal`
+# location instead of sending the bytes themselves (docs/deploy.md).
+PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "var" / "private")))
+PRIVATE_FILES_ACCEL = env_str("PRIVATE_FILES_ACCEL", "")
+if PRIVATE_FILES_ACCEL and not PRIVATE_FILES_ACCEL.startswith("/"):
+    raise EnvError("PRIVATE_FILES_ACCEL must be a path that starts with / (e.g. /_private/)")
+if Path(PRIVATE_MEDIA_ROOT).resolve().is_relative_to(Path(MEDIA_ROOT).resolve()):
+    raise EnvError("PRIVATE_MEDIA_ROOT must not lie under MEDIA_ROOT (it would be public)")
 
 # --- Security headers -------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -257,6 +273,22 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # A stale or missing CSRF token gets a Chinese page with a way back (templates/csrf_failure.html).
 CSRF_FAILURE_VIEW = "kejiyun.site.errors.csrf_failure"
+# Content-Security-Policy on every response (django-csp; docs/requirements/security.md item
+# 22). No inline script or style anywhere: JavaScript lives in kejiyun/static/js/, CSS in
+# kejiyun/static/css/site.css, and htmx's indicator style is in site.css (base.html turns
+# its injection off). `data:` images are Bootstrap's SVG icons in its CSS.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF],
+        "style-src": [CSP_SELF],
+        "img-src": [CSP_SELF, "data:"],
+        "frame-ancestors": [CSP_NONE],
+        "form-action": [CSP_SELF],
+        "base-uri": [CSP_SELF],
+        "object-src": [CSP_NONE],
+    }
+}
 if not DEBUG and not TESTING:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)

@@ -8,13 +8,14 @@ colleague at the 成都市 (510100) centre, Charlie is staff in another city's c
 锦江区, Erin works for 锦江茶业 (`tea_company`, an enterprise in 锦江区), Rita reviews
 science content, Tina is a tea expert and Peter a pig expert, both in 锦江区.
 
-Sections: people and organisations; demands and cases; matching experts; science content
-and campaigns; spreadsheets.
+Sections: people and organisations; demands and cases; files; matching experts; science
+content and campaigns; the crawl's small world; spreadsheets.
 """
 
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -23,14 +24,24 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 from openpyxl import Workbook  # type: ignore[import-untyped]
+from PIL import Image
+from pypdf import PdfWriter
+from pypdf.actions import JavaScript
 
 from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.accounts.services import staff_create
 from kejiyun.accounts.validators import uscc_check_character
+from kejiyun.cases.dockings.services import docking_send
 from kejiyun.cases.models import Case, Step
-from kejiyun.cases.workflow.services import case_open, case_transition
+from kejiyun.cases.workflow.services import (
+    case_assign,
+    case_attachment_add,
+    case_open,
+    case_transition,
+)
 from kejiyun.demands.models import Demand
 from kejiyun.notifications.models import Channel
+from kejiyun.plans.services import worker_verify
 from kejiyun.popsci.content.services import (
     QuestionInput,
     content_approve,
@@ -230,6 +241,47 @@ def case_to_matching(case: Case, actor: User) -> Case:
     return case
 
 
+# --- Files (real documents: uploads are accepted only if they parse) -----------------------
+
+OOXML = "application/vnd.openxmlformats-officedocument"
+WORD_MAIN = f"{OOXML}.wordprocessingml.document.main+xml"
+
+
+def pdf_bytes(*, pages: int = 1, javascript: str = "") -> bytes:
+    """A real PDF written by pypdf: `pages` blank A4 pages; with `javascript`, an open
+    action that runs it (which uploads refuse)."""
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    if javascript:
+        writer.add_open_action(JavaScript(javascript))
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def pdf_upload(name: str = "合同.pdf", data: bytes | None = None) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, pdf_bytes() if data is None else data, "application/pdf")
+
+
+def office_bytes(main_part: str = WORD_MAIN, *, members: dict[str, bytes] | None = None) -> bytes:
+    """A minimal Office Open XML package (a .docx unless `main_part` says otherwise): the
+    `[Content_Types].xml` naming `main_part` for /word/document.xml, and that part."""
+    types = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/word/document.xml" ContentType="{main_part}"/></Types>'
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", types)
+        archive.writestr("word/document.xml", "<w:document><w:body/></w:document>")
+        for name, data in (members or {}).items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
 # --- Matching experts ------------------------------------------------------------------------
 
 
@@ -287,9 +339,37 @@ def make_pig_expert() -> TalentProfile:
 
 # --- Science content and campaigns -----------------------------------------------------------
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
-MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 32
+
+def png_bytes(size: tuple[int, int] = (4, 3)) -> bytes:
+    """A real PNG image drawn by Pillow."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (11, 79, 138)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def jpeg_bytes(size: tuple[int, int] = (4, 3)) -> bytes:
+    """A real JPEG image drawn by Pillow."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def mp4_bytes(payload: bytes = b"\x00" * 16) -> bytes:
+    """An MP4 file's box structure: `ftyp` (isom, mp42), an empty `moov` and `mdat`."""
+
+    def box(kind: bytes, body: bytes) -> bytes:
+        return (8 + len(body)).to_bytes(4, "big") + kind + body
+
+    return (
+        box(b"ftyp", b"isom" + b"\x00\x00\x02\x00" + b"isommp42")
+        + box(b"moov", box(b"mvhd", b"\x00" * 100))
+        + box(b"mdat", payload)
+    )
+
+
+PNG = png_bytes()
+JPEG = jpeg_bytes()
+MP4 = mp4_bytes()
 
 QUESTIONS = [
     QuestionInput(
@@ -367,6 +447,72 @@ def make_campaign(staff: User, *, scheduled_at: datetime | None = None) -> Campa
         region=Region.objects.get(code="510104"),
         scheduled_at=scheduled_at,
     )
+
+
+# --- A small world for the crawl of every role's pages ---------------------------------------
+
+CRAWL_ROLES = (
+    "staff_province",
+    "staff_city",
+    "staff_county",
+    "worker",
+    "enterprise",
+    "citizen",
+    "reviewer",
+)
+
+
+def make_crawl_world() -> dict[str, User]:
+    """A realistic small set, written through the services, so that every role's pages have
+    something to show: the cast's staff at province (Pat), city (Bob) and county (Alice);
+    Tina, a verified tea expert with her 一人一策 plan; Erin of 锦江茶业 with a published
+    demand whose case is in docking, with a docking request to Tina and an attachment; a
+    published article with a quiz; Dora the citizen and Rita the reviewer. The users by role
+    (`CRAWL_ROLES`)."""
+    alice = make_staff("alice", "510104")
+    bob = make_staff("bob", "510100")
+    pat = make_staff("pat", "510000")
+    rita = make_reviewer("rita")
+    dora = make_citizen("dora", "510104", mobile=DORA_MOBILE)
+    company = make_enterprise("成都市锦江区蒙顶山生态茶业科技发展有限公司", "510104", "MA6100001")
+    erin = make_enterprise_user(company, "erin")
+    tina = make_tea_expert()
+    worker_verify(profile=tina, actor=alice)
+    make_demand(
+        company,
+        title="出口绿茶农残检测能力提升",
+        description="出口欧盟的绿茶需要提高农残检测能力，希望获得检测方法培训。",
+        status=Demand.Status.DRAFT,
+    )
+    case = case_open(
+        demand=make_tea_demand(
+            company,
+            title="有机茶园茶小绿叶蝉和茶尺蠖绿色防控及出口欧盟农残检测达标技术服务",
+            problem="春茶受害芽梢比例超过两成，化学农药用量逐年上升，出口批次检测压力大。",
+            current_state="每年喷施化学农药四到五次；检测报告编号如 SC-CDJJ-2026-000123456789。",
+            target_indicators="两年内受害芽梢比例降到百分之五以下，化学农药用量减半。",
+        ),
+        actor=alice,
+    )
+    for step in ("diagnosis", "matching"):
+        case_transition(case=case, to_step=step, actor=alice)
+    docking_send(case=case, expert=tina, actor=alice, message="请与企业联系，看一下茶园。")
+    case_attachment_add(case=case, actor=alice, upload=pdf_upload("茶园诊断报告.pdf"))
+    # Cases of a county without staff: one nobody owns (the city's 待指派 scope), one that
+    # Bob at the city centre took on (his own queue).
+    make_case(None, county="510107", serial="2", title="武侯区社区医养结合智能照护设备选型需求")
+    taken = make_case(None, county="510107", serial="3", title="武侯区老旧小区加装电梯结构安全评估")
+    case_assign(case=taken, owner=bob, actor=bob)
+    make_published(alice, rita, title="茶园病虫害绿色防控要点")
+    return {
+        "staff_province": pat,
+        "staff_city": bob,
+        "staff_county": alice,
+        "worker": tina.user,
+        "enterprise": erin,
+        "citizen": dora,
+        "reviewer": rita,
+    }
 
 
 # --- Spreadsheets ----------------------------------------------------------------------------

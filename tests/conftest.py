@@ -60,10 +60,18 @@ def _fresh_cache() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def media_root(tmp_path: Path, settings: Any) -> Path:
-    """Uploads (case evidence, attachments, popsci media) go to the test's own folder, which
-    tests that look at the files on disk ask for by name."""
+    """Public uploads (popsci media) go to the test's own folder, which tests that look at the
+    files on disk ask for by name."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def private_root(tmp_path: Path, settings: Any) -> Path:
+    """Private files (case attachments and evidence) go to the test's own private root, which
+    tests that look at the files on disk ask for by name."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    return settings.PRIVATE_MEDIA_ROOT
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
@@ -47,9 +49,10 @@ from tests.builders import (
     make_enterprise_user,
     make_staff,
     make_worker,
+    pdf_bytes,
 )
 
-PDF = b"%PDF-1.4\n% test evidence\n"
+PDF = pdf_bytes()
 
 
 def walk_to(case: Case, step: str, actor: User) -> Case:
@@ -350,7 +353,9 @@ def test_an_attachment_must_be_a_document(alice: User):
     case = make_case(alice)
     client = client_for(alice)
     bad = SimpleUploadedFile("x.exe", b"MZ\x90\x00binary", content_type="application/pdf")
-    client.post(f"/cases/{case.pk}/attachments/", {"name": "恶意", "file": bad})
+    response = client.post(f"/cases/{case.pk}/attachments/", {"name": "恶意", "file": bad})
+    assert response.status_code == 400
+    assert "只能上传 PDF、图片（PNG/JPEG）或 Office 文档" in response.content.decode()
     assert case.attachments.count() == 0
     good = SimpleUploadedFile("report.pdf", PDF, content_type="application/pdf")
     client.post(f"/cases/{case.pk}/attachments/", {"name": "诊断报告", "file": good})
@@ -567,13 +572,19 @@ def test_a_case_waiting_for_the_enterprise_to_confirm_does_not_escalate(alice: U
         assert not fresh.is_overdue()
 
 
-def test_a_disputed_outcome_leaves_no_old_evidence_behind(alice: User):
+def test_a_disputed_outcome_leaves_no_old_evidence_behind(
+    alice: User, private_root: Path, django_capture_on_commit_callbacks: Any
+):
     case = walk_to(make_case(alice), Step.DELIVERY, alice)
     erin = make_enterprise_user(case.demand.organisation, mobile="13900001111")
     case_outcome_record(case=case, outcome=solved(), actor=alice)
-    case_dispute(case=case, actor=erin, reason="合同未履行")
+    assert len(list(private_root.rglob("*.pdf"))) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        case_dispute(case=case, actor=erin, reason="合同未履行")
     fresh = Case.objects.get(pk=case.pk)
     assert (fresh.evidence.name, fresh.contract_number, fresh.contract_amount) == ("", "", None)
+    assert (fresh.evidence_name, fresh.evidence_type) == ("", "")
+    assert list(private_root.rglob("*.pdf")) == []
 
 
 def test_an_expert_cannot_answer_a_docking_request_after_the_case_ended(alice: User):

@@ -1,26 +1,15 @@
-"""The one-way-each helpers in kejiyun/common: the version claim, move tables, how a refusal
-is answered, and the upload check."""
+"""The one-way-each helpers in kejiyun/common: the version claim, move tables and how a refusal
+is answered. The upload check has its own file, tests/test_uploads.py."""
 
 from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from kejiyun.accounts.models import Organisation, User
 from kejiyun.accounts.services import AccountError
 from kejiyun.common.errors import NotPermitted, ServiceError, Stale, record_check
 from kejiyun.common.refusals import refusal_status, refusal_text
-from kejiyun.common.uploads import (
-    JPEG,
-    MP4,
-    OFFICE_ZIP,
-    PDF,
-    PNG,
-    UploadRefused,
-    bytes_check,
-    upload_check,
-)
 from kejiyun.common.versioning import claim_version
 from kejiyun.common.workflow import Move, MoveTable
 from kejiyun.plans.models import ServicePlan
@@ -129,56 +118,3 @@ def test_a_records_own_validation_refuses_with_the_services_error() -> None:
 def test_not_permitted_is_both_a_service_error_and_permission_denied() -> None:
     error = NotPermitted("x")
     assert isinstance(error, ServiceError) and isinstance(error, PermissionDenied)
-
-
-# --- uploads -------------------------------------------------------------------------------
-
-SAMPLES = {
-    PDF: b"%PDF-1.4\n...",
-    PNG: b"\x89PNG\r\n\x1a\n....",
-    JPEG: b"\xff\xd8\xff\xe0....",
-    OFFICE_ZIP: b"PK\x03\x04....",
-    MP4: b"\x00\x00\x00\x18ftypmp42",
-}
-
-
-@pytest.mark.parametrize("kind", list(SAMPLES))
-def test_an_upload_is_typed_by_its_bytes_not_by_its_name(kind: object) -> None:
-    upload = SimpleUploadedFile("anything.html", SAMPLES[kind], content_type="text/html")
-    allowed = list(SAMPLES)
-    assert (
-        upload_check(upload, allowed=allowed, max_bytes=100, too_big="大", bad_type="类型") == kind
-    )
-    assert upload.tell() == 0  # the file is read from the start when it is stored
-
-
-def test_an_upload_of_another_type_or_too_big_is_refused_with_the_given_message() -> None:
-    html = SimpleUploadedFile("a.pdf", b"<script>alert(1)</script>", content_type="application/pdf")
-    with pytest.raises(UploadRefused, match="只能上传 PDF") as refused:
-        upload_check(html, allowed=(PDF,), max_bytes=100, too_big="太大", bad_type="只能上传 PDF")
-    assert refused.value.code == "bad_type"
-    big = SimpleUploadedFile("a.pdf", SAMPLES[PDF] * 20)
-    with pytest.raises(UploadRefused, match="太大") as refused:
-        upload_check(big, allowed=(PDF,), max_bytes=100, too_big="太大", bad_type="类型")
-    assert refused.value.code == "too_big"
-
-
-def test_bytes_already_read_are_checked_the_same_way_with_the_callers_error() -> None:
-    class SheetRefused(ServiceError):
-        pass
-
-    assert (
-        bytes_check(
-            SAMPLES[OFFICE_ZIP], allowed=(OFFICE_ZIP,), max_bytes=100, too_big="大", bad_type="类型"
-        )
-        == OFFICE_ZIP
-    )
-    with pytest.raises(SheetRefused):
-        bytes_check(
-            b"not a zip",
-            allowed=(OFFICE_ZIP,),
-            max_bytes=100,
-            too_big="大",
-            bad_type="类型",
-            error=SheetRefused,
-        )

@@ -504,9 +504,9 @@ def test_good_uploads_are_stored_under_a_generated_name_with_the_proved_type(
     article = make_draft(
         alice,
         kind="video",
-        image=SimpleUploadedFile("a.png", JPEG),
-        poster=png_upload("../../evil.html"),
-        video=SimpleUploadedFile("clip.bin", MP4),
+        image=SimpleUploadedFile("a.jpeg", JPEG),
+        poster=png_upload("../../evil.png"),
+        video=SimpleUploadedFile("clip.mp4", MP4),
     )
     assert article.image.name.startswith("popsci/image/")
     assert article.image.name.endswith(".jpg")
@@ -515,6 +515,24 @@ def test_good_uploads_are_stored_under_a_generated_name_with_the_proved_type(
     assert article.video.name.endswith(".mp4")
     assert len(files_in(media_root)) == 3
     content_submit(article=article, actor=alice)
+
+
+def test_a_file_named_as_another_type_than_its_content_is_refused(
+    alice: User, media_root: Path
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        make_draft(alice, image=SimpleUploadedFile("a.png", JPEG), poster=png_upload("p.html"))
+    assert refused.value.message_dict == {
+        "image": [
+            "配图格式不正确：请上传 JPEG 或 PNG 图片。"
+            "文件内容是 JPEG，文件名的扩展名应为 .jpeg、.jpg。"
+        ],
+        "poster": [
+            "封面图格式不正确：请上传 JPEG 或 PNG 图片。文件内容是 PNG，文件名的扩展名应为 .png。"
+        ],
+    }
+    assert Article.objects.count() == 0
+    assert files_in(media_root) == []
 
 
 # --- Staff and reviewer pages -------------------------------------------------------------
@@ -585,7 +603,7 @@ def test_a_quiz_question_with_one_option_is_shown_as_an_error_and_nothing_saved(
     response = client_for(alice).post(
         "/popsci/manage/new/", form_data(**{"q-0-options": "只有一个"})
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "需要 2 到 6 个选项。" in response.content.decode()
     assert everything() == ([], [], [], [], [])
 
@@ -595,7 +613,7 @@ def test_a_fake_image_upload_is_shown_as_an_error_and_nothing_saved(
 ) -> None:
     fake = SimpleUploadedFile("a.jpg", b"MZ\x90\x00" + b"\x00" * 40, content_type="image/jpeg")
     response = client_for(alice).post("/popsci/manage/new/", form_data(image=fake))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "配图格式不正确：请上传 JPEG 或 PNG 图片。" in response.content.decode()
     assert everything() == ([], [], [], [], [])
     assert files_in(media_root) == []
@@ -603,7 +621,7 @@ def test_a_fake_image_upload_is_shown_as_an_error_and_nothing_saved(
 
 def test_county_staff_cannot_pick_a_region_outside_their_county_in_the_form(alice: User) -> None:
     response = client_for(alice).post("/popsci/manage/new/", form_data(region="510822"))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert Article.objects.count() == 0
 
 

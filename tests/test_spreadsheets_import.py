@@ -39,6 +39,7 @@ from tests.builders import (
     make_uscc,
     make_worker,
     make_xlsx,
+    office_bytes,
     upload,
     upload_batch,
     worker_row,
@@ -512,7 +513,9 @@ def test_worker_rows_are_checked_for_mobile_id_number_and_duplicates(
     [
         ("名单.csv", "姓名,手机号\n张三,13800001234\n".encode(), "只支持 Excel .xlsx 文件"),
         ("旧版.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "只支持 Excel .xlsx 文件"),
-        ("坏文件.xlsx", b"PK\x03\x04" + b"\0" * 100, "无法读取该文件"),
+        ("坏文件.xlsx", b"PK\x03\x04" + b"\0" * 100, "无法按 Excel（.xlsx）文件读取"),
+        ("文档.xlsx", office_bytes(), "只支持 Excel .xlsx 文件"),
+        ("网页.xlsx", b"PK\x03\x04<html><script>alert(1)</script>", "该文件含有网页代码"),
         ("大文件.xlsx", b"PK\x03\x04" + b"\0" * (5 * 1024 * 1024), "文件超过5MB"),
         ("空表.xlsx", None, "表格中没有数据行"),
         ("缺列.xlsx", make_xlsx(["姓名*", "手机号*"], [["张三", "13800001234"]]), "缺少必填列"),
@@ -525,7 +528,7 @@ def test_a_file_that_cannot_be_read_is_refused_with_a_message_and_nothing_is_sto
         data = make_xlsx(WORKER_HEADERS, [], sheet="科技工作者")
     before = snapshot()
     response = upload(client_for(alice), "workers", data, name=name)
-    assert response.status_code == 200
+    assert response.status_code == 400
     errors = response.context["form"].errors["file"]
     assert len(errors) == 1 and message in errors[0]
     assert message in response.content.decode()
@@ -548,8 +551,9 @@ def test_an_archive_that_would_unpack_to_gigabytes_is_refused_before_it_is_read(
     assert len(data) < 5 * 1024 * 1024
     before = snapshot()
     response = upload(client_for(alice), "workers", data, name="炸弹.xlsx")
+    assert response.status_code == 400
     assert response.context["form"].errors["file"] == [
-        "文件解压后过大，请删除多余的工作表或内容后再导入。"
+        "只支持 Excel .xlsx 文件，请使用平台提供的模板。文件解压后过大或压缩比异常。"
     ]
     assert ImportBatch.objects.count() == 0
     assert snapshot() == before

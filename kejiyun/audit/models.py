@@ -24,6 +24,7 @@ class AuditAction(models.TextChoices):
     CASE_ASSIGN = "case.assign", "指派案例"
     DOCKING_APPROVE = "docking.approve", "安排对接（批准申请或企业提议）"
     DOCKING_REFUSE = "docking.refuse", "不予安排对接"
+    CASE_FILE_DOWNLOAD = "case.file_download", "下载案例文件"
     CONTENT_APPROVE = "content.approve", "审核通过科普内容"
     CONTENT_RETURN = "content.return", "退回科普内容"
     CONSENT_GRANT = "consent.grant", "同意定向推送"

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from kejiyun.common.files import private_storage
 from kejiyun.demands.models import Demand
 from kejiyun.regions.models import Region, ServiceCentre
 from kejiyun.talent.models import TalentProfile
@@ -93,7 +94,16 @@ class Case(models.Model):
     contract_amount = models.DecimalField(
         "合同金额（万元）", max_digits=12, decimal_places=2, null=True, blank=True
     )
-    evidence = models.FileField("佐证材料", upload_to="cases/evidence/%Y/%m/", blank=True)
+    # Private: under PRIVATE_MEDIA_ROOT with a random name, sent only by `cases:evidence`.
+    evidence = models.FileField(
+        "佐证材料",
+        upload_to="cases/evidence/",
+        storage=private_storage,
+        max_length=200,
+        blank=True,
+    )
+    evidence_name = models.CharField("佐证材料原文件名", max_length=200, blank=True)
+    evidence_type = models.CharField("佐证材料类型", max_length=100, blank=True)
     outcome_recorded_at = models.DateTimeField("结果登记时间", null=True, blank=True)
     confirmed_at = models.DateTimeField("企业确认时间", null=True, blank=True)
     rating = models.PositiveSmallIntegerField("满意度评分", null=True, blank=True)
@@ -272,7 +282,13 @@ class CaseAttachment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     name = models.CharField("文件名", max_length=120)
-    file = models.FileField("文件", upload_to="cases/attachments/%Y/%m/")
+    # Private: under PRIVATE_MEDIA_ROOT with a random name, sent only by
+    # `cases:attachment_download`, under the sender's file name with the type its bytes proved.
+    file = models.FileField(
+        "文件", upload_to="cases/attachments/", storage=private_storage, max_length=200
+    )
+    original_name = models.CharField("原文件名", max_length=200, blank=True)
+    content_type = models.CharField("文件类型", max_length=100, blank=True)
     created_at = models.DateTimeField("上传时间", default=timezone.now)
 
     class Meta:

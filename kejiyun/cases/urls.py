@@ -1,8 +1,10 @@
-"""The one URLconf of the cases app (namespace `cases`): the workflow's pages and the dockings'."""
+"""The one URLconf of the cases app (namespace `cases`): the workflow's pages, the files' and
+the dockings'."""
 
 from django.urls import path
 
 from kejiyun.cases.dockings import views as dockings
+from kejiyun.cases.files import views as files
 from kejiyun.cases.workflow import views as workflow
 
 app_name = "cases"
@@ -19,13 +21,14 @@ urlpatterns = [
     path("<int:case_id>/assign/", workflow.assign, name="assign"),
     path("<int:case_id>/notes/", workflow.note, name="note"),
     path("<int:case_id>/visits/", workflow.visit, name="visit"),
-    path("<int:case_id>/attachments/", workflow.attachment, name="attachment"),
+    # A case's private files: sent only to those who may see the case (cases.files).
+    path("<int:case_id>/attachments/", files.attachment_upload, name="attachment"),
     path(
         "<int:case_id>/attachments/<int:attachment_id>/",
-        workflow.attachment_download,
+        files.attachment_download,
         name="attachment_download",
     ),
-    path("<int:case_id>/evidence/", workflow.evidence_download, name="evidence"),
+    path("<int:case_id>/evidence/", files.evidence_download, name="evidence"),
     path("<int:case_id>/dockings/", dockings.docking_send, name="docking_send"),
     path(
         "<int:case_id>/dockings/<int:docking_id>/decide/",

@@ -1,4 +1,5 @@
-"""Request middleware: language selection and session time limits."""
+"""Request middleware: language selection, session time limits, and `no-store` for signed-in
+users."""
 
 from __future__ import annotations
 
@@ -62,3 +63,22 @@ class SessionLimitsMiddleware:
             if now - last_seen >= self.TOUCH_SECONDS or "kjy_seen" not in session:
                 session["kjy_seen"] = now
         return self.get_response(request)
+
+
+class NoStoreForSignedInMiddleware:
+    """`Cache-Control: no-store` on every answer to a signed-in user (their pages, downloads
+    and exports carry personal data; docs/requirements/security.md item 22), so neither a
+    shared cache nor the browser's back button keeps them after sign-out. Static files never
+    reach this middleware (WhiteNoise answers them first) and keep their long cache life.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Decided before the view runs: a sign-out answer still goes to a signed-in browser.
+        signed_in = request.user.is_authenticated
+        response = self.get_response(request)
+        if signed_in or request.user.is_authenticated:
+            response["Cache-Control"] = "no-store"
+        return response

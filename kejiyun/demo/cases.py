@@ -10,6 +10,7 @@ confirmed and rated.
 
 from __future__ import annotations
 
+import io
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from pypdf import PdfWriter
 
 from kejiyun.accounts.models import Role, User
 from kejiyun.cases.clock.services import case_pause
@@ -55,7 +57,18 @@ _UNSOLVABLE_REASONS = (
     "技术路线尚不成熟，暂无可承接的团队",
 )
 _COMMENTS = ("专家很专业，问题解决了", "对接及时，后续还想合作", "服务周到", "")
-_EVIDENCE = b"%PDF-1.4\n% demo contract scan\n"
+
+
+def _evidence_pdf() -> bytes:
+    """A one-page PDF for the demo contracts: uploads are accepted only if they parse."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+_EVIDENCE = _evidence_pdf()
 
 
 @dataclass(frozen=True)

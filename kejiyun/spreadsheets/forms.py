@@ -23,12 +23,13 @@ class UploadForm(BootstrapFormMixin, forms.Form):
     )
 
     def clean_file(self) -> bytes:
-        """The file's bytes, once its size and its first bytes say it may be an .xlsx."""
+        """The file's bytes, once its size and its content say it is an .xlsx workbook."""
         upload: UploadedFile = self.cleaned_data["file"]
         if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError(TOO_BIG, code="too_big")
         data: bytes = upload.read(MAX_UPLOAD_BYTES + 1)
-        xlsx_check(data)  # a SheetError is a ValidationError: the form shows it
+        # A SheetError is a ValidationError: the form shows it.
+        xlsx_check(data, filename=upload.name or "")
         return data
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

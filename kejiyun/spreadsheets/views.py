@@ -63,7 +63,14 @@ def import_upload(request: AuthenticatedRequest, kind: str) -> HttpResponse:
             form.add_error("file", exc.messages[0])
         else:
             return redirect("spreadsheets:batch", batch_id=batch.pk)
-    return render(request, "spreadsheets/import_upload.html", {"importer": importer, "form": form})
+    # A refused file answers 400 with the reason on the form; nothing was stored.
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "spreadsheets/import_upload.html",
+        {"importer": importer, "form": form},
+        status=status,
+    )
 
 
 @staff_required

@@ -7,7 +7,6 @@ writing turns column specifications and rows into a workbook.
 from __future__ import annotations
 
 import io
-import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,7 +20,7 @@ from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 from openpyxl.worksheet.datavalidation import DataValidation  # type: ignore[import-untyped]
 
 from kejiyun.common.errors import ServiceError
-from kejiyun.common.uploads import OFFICE_ZIP, bytes_check
+from kejiyun.common.uploads import XLSX, bytes_check
 
 TOO_BIG = "文件超过5MB，请分批导入。"
 NOT_XLSX = "只支持 Excel .xlsx 文件，请使用平台提供的模板。"
@@ -32,12 +31,14 @@ INSTRUCTIONS_SHEET = "填写说明"
 TEMPLATE_ROWS = MAX_IMPORT_ROWS + 1
 
 
-def xlsx_check(data: bytes) -> None:
-    """Refuse a file over MAX_UPLOAD_BYTES or not a ZIP archive (what .xlsx is); what is
-    inside is checked when it is opened (size unpacked, then openpyxl)."""
+def xlsx_check(data: bytes, *, filename: str | None) -> None:
+    """Refuse a file over MAX_UPLOAD_BYTES or one that is not an Excel workbook by its content
+    (`kejiyun.common.uploads`: a size- and ratio-limited zip archive whose main part is a
+    workbook, named .xlsx unless `filename` is None); openpyxl then reads the rows."""
     bytes_check(
         data,
-        allowed=(OFFICE_ZIP,),
+        filename=filename,
+        allowed=(XLSX,),
         max_bytes=MAX_UPLOAD_BYTES,
         too_big=TOO_BIG,
         bad_type=NOT_XLSX,
@@ -95,34 +96,13 @@ def cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-# An .xlsx is a zip archive: a few megabytes can unpack to gigabytes
-# (docs/requirements/security.md item 20).
-# 5,000 rows of the templates unpack to well under 10 MB; allow generous room, no more.
-MAX_UNPACKED_BYTES = 50 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 100
-
-
-def _refuse_zip_bomb(data: bytes) -> None:
-    """Refuse an archive that would unpack too large, before anything is decompressed."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise SheetError("无法读取该文件，请确认它是用 Excel 保存的 .xlsx 文件。") from exc
-    unpacked = sum(m.file_size for m in members)
-    packed = sum(m.compress_size for m in members) or 1
-    if unpacked > MAX_UNPACKED_BYTES or unpacked / packed > MAX_COMPRESSION_RATIO:
-        raise SheetError("文件解压后过大，请删除多余的工作表或内容后再导入。")
-
-
 def read_rows(data: bytes, *, sheet_title: str, columns: Sequence[Column]) -> list[SheetRow]:
     """Parse an uploaded workbook into data rows; raise `SheetError` for a bad file.
 
     The sheet named `sheet_title` is read (the first sheet if there is none by that name);
     row 1 holds the headers, a trailing * on a header is ignored, and blank rows are skipped.
     """
-    xlsx_check(data)
-    _refuse_zip_bomb(data)
+    xlsx_check(data, filename=None)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file

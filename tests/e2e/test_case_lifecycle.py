@@ -14,7 +14,7 @@ from kejiyun.accounts.models import Role, User
 from kejiyun.cases.models import Case, DockingRequest, Step
 from kejiyun.demands.models import Demand
 from kejiyun.talent.models import TalentProfile
-from tests.builders import PASSWORD, make_enterprise, make_staff
+from tests.builders import PASSWORD, make_enterprise, make_staff, pdf_bytes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -147,7 +147,7 @@ def test_a_demand_goes_from_publication_to_a_rated_outcome_in_the_browser(
     alice.get_by_role("button", name="恢复计时").click()
     # Record the outcome with evidence and send it to acceptance.
     evidence = tmp_path / "contract.pdf"
-    evidence.write_bytes(b"%PDF-1.4\n% signed contract\n")
+    evidence.write_bytes(pdf_bytes())
     form = alice.get_by_test_id("outcome-form")
     form.get_by_label("已解决").check()
     form.get_by_label("合同编号").fill("JJ-2026-018")

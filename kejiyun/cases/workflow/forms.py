@@ -72,7 +72,9 @@ class VisitForm(BootstrapFormMixin, forms.Form):
 
 class AttachmentForm(BootstrapFormMixin, forms.Form):
     name = forms.CharField(label="名称", max_length=120, required=False)
-    file = forms.FileField(label="文件", help_text="PDF/图片/Office，10 MB 以内")
+    file = forms.FileField(
+        label="文件", help_text="PDF、PNG/JPEG 图片或 Office 文档（.docx/.xlsx/.pptx），10 MB 以内"
+    )
 
 
 class AssignForm(VersionedForm):

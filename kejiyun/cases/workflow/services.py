@@ -54,7 +54,8 @@ from kejiyun.cases.rules import (
 from kejiyun.cases.workflow.selectors import cases_for_staff
 from kejiyun.cases.workflow.transitions import CASE_MOVES, ENTERPRISE, STAFF
 from kejiyun.common.errors import Stale
-from kejiyun.common.uploads import JPEG, MIB, OFFICE_ZIP, PDF, PNG, upload_check
+from kejiyun.common.files import private_storage, random_name
+from kejiyun.common.uploads import JPEG, MIB, OFFICE, PDF, PNG, FileType, upload_check
 from kejiyun.common.versioning import claim_version
 from kejiyun.demands.models import Demand
 from kejiyun.demands.services import DemandError, demand_publish, demand_transition
@@ -62,7 +63,7 @@ from kejiyun.matchlog.services import DEMANDS, EXPERTS, index_change_record
 from kejiyun.regions.selectors import centre_serving, region_in_jurisdiction
 
 MAX_ATTACHMENT_BYTES = 10 * MIB
-ATTACHMENT_TYPES = (PDF, PNG, JPEG, OFFICE_ZIP)
+ATTACHMENT_TYPES = (PDF, PNG, JPEG, *OFFICE)
 
 
 @dataclass(frozen=True)
@@ -394,7 +395,7 @@ def case_outcome_record(
             raise CaseError("请填写大于零的合同金额（万元）。", code="amount_required")
         if outcome.evidence is None:
             raise CaseError("请上传合同或验收材料作为佐证。", code="evidence_required")
-        check_upload(outcome.evidence)
+        evidence_kind = check_upload(outcome.evidence)
         fields = {
             "outcome": Outcome.SOLVED,
             "contract_number": number[:64],
@@ -427,8 +428,15 @@ def case_outcome_record(
             event_reason=detail,
         )
         if outcome.solved and outcome.evidence is not None:
-            case.evidence.save(outcome.evidence.name or "evidence", outcome.evidence, save=False)
-            Case.objects.filter(pk=case.pk).update(evidence=case.evidence.name)
+            # Private, under a random name with the extension its bytes proved.
+            case.evidence.save(random_name(evidence_kind), outcome.evidence, save=False)
+            case.evidence_name = (outcome.evidence.name or "")[:200]
+            case.evidence_type = evidence_kind.content_type
+            Case.objects.filter(pk=case.pk).update(
+                evidence=case.evidence.name,
+                evidence_name=case.evidence_name,
+                evidence_type=case.evidence_type,
+            )
         for user in _enterprise_users(case):
             notice_send(
                 user=user,
@@ -491,6 +499,7 @@ def case_dispute(
     if case.step != Step.ACCEPTANCE:
         raise CaseError("该案例不在待确认状态。", code="wrong_step")
     require_enterprise_actor(actor, case)
+    old_evidence = case.evidence.name or ""
     with transaction.atomic():
         case_event_add(case=case, kind=CaseEvent.Kind.DISPUTED, actor=actor, reason=reason, now=now)
         claim_version(
@@ -502,26 +511,32 @@ def case_dispute(
             contract_number="",
             contract_amount=None,
             evidence="",
+            evidence_name="",
+            evidence_type="",
             outcome_recorded_at=None,
         )
         case_transition(case=case, to_step=Step.DELIVERY, actor=actor, reason=reason, now=now)
+        if old_evidence:
+            # The disputed outcome's evidence goes with it, once the dispute is committed.
+            transaction.on_commit(lambda: private_storage().delete(old_evidence))
     return case
 
 
 # --- the record: notes, visits, attachments ---------------------------------------------------
 
 
-def check_upload(upload: UploadedFile) -> str:
-    """Refuse files that are too big or not a PDF, image or Office document (by content)."""
-    kind = upload_check(
+def check_upload(upload: UploadedFile) -> FileType:
+    """The type of an attachment or evidence file, proved by parsing it
+    (`kejiyun.common.uploads`); refuse one that is too big, is not a PDF, PNG/JPEG image or
+    Office document (.docx/.xlsx/.pptx), carries markup, or is named as another type."""
+    return upload_check(
         upload,
         allowed=ATTACHMENT_TYPES,
         max_bytes=MAX_ATTACHMENT_BYTES,
         too_big="附件不能超过 10 MB。",
-        bad_type="只能上传 PDF、图片（PNG/JPEG）或 Office 文档。",
+        bad_type="只能上传 PDF、图片（PNG/JPEG）或 Office 文档（.docx/.xlsx/.pptx）。",
         error=CaseError,
     )
-    return kind.name
 
 
 def case_note_add(*, case: Case, actor: User, body: str) -> CaseNote:
@@ -563,11 +578,18 @@ def case_attachment_add(
     *, case: Case, actor: User, upload: UploadedFile, name: str = ""
 ) -> CaseAttachment:
     require_staff_actor(actor, case)
-    check_upload(upload)
+    kind = check_upload(upload)
     label = (name.strip() or upload.name or "附件")[:120]
     with transaction.atomic():
-        attachment = CaseAttachment(case=case, uploaded_by=actor, name=label)
-        attachment.file.save(upload.name or "attachment", upload, save=False)
+        attachment = CaseAttachment(
+            case=case,
+            uploaded_by=actor,
+            name=label,
+            original_name=(upload.name or "")[:200],
+            content_type=kind.content_type,
+        )
+        # Private, under a random name with the extension its bytes proved.
+        attachment.file.save(random_name(kind), upload, save=False)
         attachment.save()
         case_event_add(case=case, kind=CaseEvent.Kind.ATTACHMENT, actor=actor, reason=label)
     return attachment

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from kejiyun.accounts.guards import AuthenticatedRequest, enterprise_required, staff_required
 from kejiyun.cases.clock import services as clock
 from kejiyun.cases.errors import CaseError
-from kejiyun.cases.models import MAIN_LINE, Case, CaseAttachment, CaseEvent, DockingRequest, Step
+from kejiyun.cases.models import MAIN_LINE, Case, CaseEvent, DockingRequest, Step
 from kejiyun.cases.rules import may_act
 from kejiyun.cases.workflow import forms as f
 from kejiyun.cases.workflow import services
@@ -208,6 +208,40 @@ def case_page_act(
     )
 
 
+def case_form_act(
+    request: AuthenticatedRequest,
+    case: Case,
+    action: Callable[[], object],
+    success: str,
+    *,
+    form_name: str,
+    form: Any,
+    field: str | None = None,
+) -> HttpResponse:
+    """A staff action whose form carries the refusal: done, back to the case page; refused
+    (an upload that did not parse, a missing contract number…), the page re-drawn with the
+    refusal's status (400, or 409 when stale) and the reason on the form (on `field` if
+    given); nothing was stored."""
+
+    def redraw(error: str, status: int) -> HttpResponse:
+        fresh = access_case(request.user, case.pk)
+        if status == 409:  # stale: the page as it is now, the forms fresh
+            ctx = _detail_context(request, fresh, error=error)
+        else:
+            form.add_error(field, error)
+            ctx = _detail_context(request, fresh, **{form_name: form})
+        return render(request, "cases/detail.html", ctx, status=status)
+
+    return run_service(
+        request,
+        action,
+        success=success,
+        done_url=reverse("cases:detail", args=[case.pk]),
+        redraw=redraw,
+        redraw_every_refusal=True,
+    )
+
+
 def case_page_bad_form(request: HttpRequest, case: Case, form: Any) -> HttpResponse:
     """An action's form did not check out: its errors as a message, back to the case page."""
     errors = "；".join(str(e) for errs in form.errors.values() for e in errs)
@@ -293,13 +327,15 @@ def outcome(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
         evidence=data["evidence"],
         reason=data["reason"],
     )
-    return case_page_act(
+    return case_form_act(
         request,
         case,
         lambda: services.case_outcome_record(
             case=case, outcome=result, actor=user, expected_version=data["version"]
         ),
         "已登记办理结果，等待企业确认。",
+        form_name="outcome_form",
+        form=form,
     )
 
 
@@ -362,44 +398,6 @@ def visit(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
         ),
         "已登记走访。",
     )
-
-
-@staff_required
-@require_POST
-def attachment(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
-    user = request.user
-    case = access_case(user, case_id)
-    form = f.AttachmentForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return case_page_bad_form(request, case, form)
-    return case_page_act(
-        request,
-        case,
-        lambda: services.case_attachment_add(
-            case=case, actor=user, upload=form.cleaned_data["file"], name=form.cleaned_data["name"]
-        ),
-        "已上传附件。",
-    )
-
-
-@staff_required
-def attachment_download(
-    request: AuthenticatedRequest, case_id: int, attachment_id: int
-) -> FileResponse:
-    case = access_case(request.user, case_id)
-    try:
-        item = case.attachments.get(pk=attachment_id)
-    except CaseAttachment.DoesNotExist:
-        raise Http404("附件不存在") from None
-    return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.file.name)
-
-
-@staff_required
-def evidence_download(request: AuthenticatedRequest, case_id: int) -> FileResponse:
-    case = access_case(request.user, case_id)
-    if not case.evidence:
-        raise Http404("没有佐证材料")
-    return FileResponse(case.evidence.open("rb"), as_attachment=True, filename=case.evidence.name)
 
 
 # --- the enterprise -----------------------------------------------------------------------

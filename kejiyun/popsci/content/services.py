@@ -96,7 +96,8 @@ MEDIA_TYPES: dict[str, tuple[FileType, ...]] = {"image": (JPEG, PNG), "video": (
 
 
 def media_check(*, file: UploadedFile, kind: UploadKind, label: str) -> str:
-    """Check a media upload's size and, by its bytes, its type (`kejiyun.common.uploads`);
+    """Check a media upload's size and, by parsing it, its type (`kejiyun.common.uploads`:
+    Pillow for images, the box structure for MP4, no markup, an extension that agrees);
     return the extension to store it under. Images must be JPEG or PNG, videos MP4."""
     limit = settings.POPSCI_MAX_IMAGE_BYTES if kind == "image" else settings.POPSCI_MAX_VIDEO_BYTES
     wanted = "JPEG 或 PNG 图片" if kind == "image" else "MP4 视频"

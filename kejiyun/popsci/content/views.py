@@ -190,8 +190,10 @@ def manage_new(request: AuthenticatedRequest) -> HttpResponse:
     done, response, context = _content_form_page(request, None)
     if done and response is not None:
         return response
+    # A refused form (a file that did not parse included) answers 400; nothing was stored.
+    status = 400 if request.method == "POST" else 200
     return render(
-        request, "popsci/content/manage_form.html", {**context, "article": None}, status=200
+        request, "popsci/content/manage_form.html", {**context, "article": None}, status=status
     )
 
 
@@ -204,7 +206,10 @@ def manage_edit(request: AuthenticatedRequest, article_id: int) -> HttpResponse:
     done, response, context = _content_form_page(request, content_with_parts(article.pk))
     if done and response is not None:
         return response
-    return render(request, "popsci/content/manage_form.html", {**context, "article": article})
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "popsci/content/manage_form.html", {**context, "article": article}, status=status
+    )
 
 
 @staff_required
