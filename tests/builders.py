@@ -498,8 +498,8 @@ def make_crawl_world() -> dict[str, User]:
         case_transition(case=case, to_step=step, actor=alice)
     docking_send(case=case, expert=tina, actor=alice, message="请与企业联系，看一下茶园。")
     case_attachment_add(case=case, actor=alice, upload=pdf_upload("茶园诊断报告.pdf"))
-    # Cases of a county without staff: one nobody owns (the city's 待指派 scope), one that
-    # Bob at the city centre took on (his own queue).
+    # Cases of a county without staff: they go to the nearest centre up the chain with
+    # staff (the city, Bob's centre); Bob takes the second on himself.
     make_case(None, county="510107", serial="2", title="武侯区社区医养结合智能照护设备选型需求")
     taken = make_case(None, county="510107", serial="3", title="武侯区老旧小区加装电梯结构安全评估")
     case_assign(case=taken, owner=bob, actor=bob)

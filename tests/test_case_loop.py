@@ -22,7 +22,7 @@ from kejiyun.cases.workflow.services import (
 from kejiyun.matching.stats import expert_feedback, expert_stats
 from kejiyun.notifications.models import OutboxMessage
 from kejiyun.talent.models import TalentProfile
-from tests.builders import client_for, make_case, make_enterprise_user, make_tea_expert
+from tests.builders import client_for, make_case, make_enterprise_user, make_tea_expert, pdf_upload
 
 
 def to_docking(case: Case, actor: User, *experts: TalentProfile) -> Case:
@@ -115,7 +115,7 @@ def solved_case(
         docking_respond(docking=docking, actor=other.user, accept=False, reason="档期已满")
     for step in (Step.AGREEMENT, Step.DELIVERY):
         case_transition(case=case, to_step=step, actor=alice)
-    evidence = SimpleUploadedFile("contract.pdf", b"%PDF-1.4\n% contract\n")
+    evidence = pdf_upload("contract.pdf")
     outcome = OutcomeInput(
         solved=True, contract_number=f"HT-{serial}", contract_amount=Decimal("8"), evidence=evidence
     )

@@ -185,12 +185,17 @@ def test_an_attachment_of_another_case_is_not_found_through_a_case_one_may_see(
     assert client_for(erin).get(f"/cases/{mine.pk}/attachments/{item.pk}/").status_code == 404
 
 
+def _no_docking_reason(step: str) -> str:
+    """These cases skip docking: agreement needs the recorded reason."""
+    return "企业自行找到合作方" if step == Step.AGREEMENT else ""
+
+
 def test_outcome_evidence_is_private_and_the_enterprise_downloads_it(
     alice: User, charlie: User, private_root: Path, media_root: Path
 ) -> None:
     case = make_case(alice)
     for step in (Step.DIAGNOSIS, Step.MATCHING, Step.DOCKING, Step.AGREEMENT, Step.DELIVERY):
-        case_transition(case=case, to_step=step, actor=alice)
+        case_transition(case=case, to_step=step, actor=alice, reason=_no_docking_reason(step))
     outcome = OutcomeInput(
         solved=True,
         contract_number="HT-1",
@@ -242,7 +247,7 @@ def test_evidence_that_does_not_parse_is_refused_with_400_on_the_outcome_form(
 ) -> None:
     case = make_case(alice)
     for step in (Step.DIAGNOSIS, Step.MATCHING, Step.DOCKING, Step.AGREEMENT, Step.DELIVERY):
-        case_transition(case=case, to_step=step, actor=alice)
+        case_transition(case=case, to_step=step, actor=alice, reason=_no_docking_reason(step))
     case.refresh_from_db()
     fake = SimpleUploadedFile("合同.docx", b"PK\x03\x04" + b"\x00" * 64)
     response = client_for(alice).post(
