@@ -34,7 +34,7 @@ def signed_in(browser: Browser, base: str, username: str) -> Page:
     page.get_by_label("手机号或用户名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("link", name="我的工作台")).to_be_visible()
+    expect(page.get_by_role("link", name="工作台", exact=True)).to_be_visible()
     return page
 
 
