@@ -111,10 +111,14 @@ clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var
 
 # --- Benchmarks: each prints its figures, the last line one JSON object -----------------
-.PHONY: bench-match-quality bench-match-speed bench-popsci-audience
+.PHONY: bench-match-quality bench-match-speed bench-popsci-audience bench-match-platform
 
 bench-match-quality: $(VENV)/.installed
 	$(PY) -m bench.match_quality
+
+# A throwaway SQLite database in var/bench-cache/platform/; never DATABASE_URL's.
+bench-match-platform: $(VENV)/.installed
+	$(PY) -m bench.match_platform
 
 bench-match-speed: $(VENV)/.installed
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m bench.match_speed $(BENCH_ARGS)
