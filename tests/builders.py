@@ -198,7 +198,7 @@ def make_tea_demand(organisation: Organisation, **fields: Any) -> Demand:
         "region_id": "510104",
         "title": "茶叶病虫害绿色防控技术",
         "description": "茶园近年茶小绿叶蝉危害严重，需要茶叶病虫害绿色防控方案和现场指导。",
-        "industry": "茶学",
+        "industry": "茶叶种植",
         **fields,
     }
     return make_demand(organisation, **values)

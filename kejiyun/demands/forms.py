@@ -147,6 +147,12 @@ class DemandForm(BootstrapFormMixin, forms.Form):
         # Read settings here, not at import time, so override_settings reaches it.
         region_field: forms.ModelChoiceField[Region] = self.fields["region"]  # type: ignore[assignment]
         region_field.queryset = counties_of_province(settings.DEPLOYMENT_PROVINCE)
+        # An industry given in words (the organisation's, an imported demand's) preselects
+        # the class of that exact name.
+        named = self.initial.get("industry")
+        if named and not Industry.objects.filter(pk=named).exists():
+            found = Industry.objects.filter(name=str(named).strip()).order_by("-level").first()
+            self.initial["industry"] = found.pk if found else None
 
     def clean_deadline(self) -> Any:
         deadline = self.cleaned_data.get("deadline")

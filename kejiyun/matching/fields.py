@@ -8,12 +8,14 @@ description of what they cover) share real terms with its text, best first, kept
 they share at least one term that could be shown as a reason (not boilerplate, not a place).
 
 The classification tables are static after loading, so each process builds the inference
-index once and keeps it (`classes()`); a changed table size rebuilds it.
+index once and keeps it (`classes()`); it looks at the tables' sizes again after
+`RECHECK_SECONDS` and rebuilds when they changed.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -112,18 +114,32 @@ def _build() -> Classes:
     return classes
 
 
+RECHECK_SECONDS = 600.0
 _lock = threading.Lock()
 _cached: Classes | None = None
+_checked_at = 0.0
 
 
 def classes() -> Classes:
-    """The process's classification index, rebuilt when the tables' sizes change."""
-    global _cached
-    size = (Discipline.objects.count(), Industry.objects.count())
+    """The process's classification index (no query while it is fresh), rebuilt when the
+    tables' sizes changed."""
+    global _cached, _checked_at
     with _lock:
+        now = time.monotonic()
+        if _cached is not None and now - _checked_at < RECHECK_SECONDS:
+            return _cached
+        size = (Discipline.objects.count(), Industry.objects.count())
         if _cached is None or _cached.size != size:
             _cached = _build()
+        _checked_at = now
         return _cached
+
+
+def classes_reset() -> None:
+    """Forget the process's classification index (tests that change the tables)."""
+    global _cached
+    with _lock:
+        _cached = None
 
 
 _SUFFIXES = ("自治州", "自治县", "地区", "街道", "省", "市", "区", "县", "州", "镇", "乡")

@@ -32,7 +32,7 @@ from kejiyun.matching.index import (
     teams_engine,
 )
 from kejiyun.matching.stats import ExpertStats, expert_stats
-from kejiyun.matching.vectors import query_vector
+from kejiyun.matching.vectors import query_vector, query_vectors
 from kejiyun.regions.selectors import jurisdiction_filter
 from kejiyun.talent.models import TalentProfile, Team, TechResult
 from kejiyun_match import AssignmentProblem, Engine, MatchQuery, Result, assign
@@ -224,13 +224,18 @@ def docking_plan(*, user: User, limit: int = 40, candidates: int = 10) -> Dockin
     )
     cases = list(queue[:limit])
     engine = experts_engine()
+    fields = classes()
+    queries = {case.pk: demand_to_query(case.demand, fields) for case in cases}
+    vectors = query_vectors(
+        kind=DEMANDS, texts={case.demand_id: queries[case.pk].text for case in cases}
+    )
     asked = set(DockingRequest.objects.filter(case__in=cases).values_list("case_id", "expert_id"))
     scores: dict[str, dict[str, float]] = {}
     results: dict[tuple[str, str], Result] = {}
     for case in cases:
         row: dict[str, float] = {}
-        query, vector = _demand_query(case.demand)
-        for result in _search(engine, query, vector, candidates):
+        vector = vectors.get(case.demand_id)
+        for result in _search(engine, queries[case.pk], vector, candidates):
             expert_pk = pk_of(result.id)
             if result.explanation.conflict or (case.pk, expert_pk) in asked:
                 continue

@@ -63,11 +63,16 @@ def vectors_read(
     return found
 
 
+def query_vectors(*, kind: str, texts: Mapping[int, str]) -> dict[int, Vector]:
+    """The stored query vectors of these rows for their current texts (one query); rows not
+    embedded yet, or every row when there is no embedder, are missing: a page never
+    computes a vector."""
+    embedder = configured_embedder()
+    if embedder is None:
+        return {}
+    return vectors_read(kind=kind, role=QUERY, model=embedder.name, texts=texts)
+
+
 def query_vector(*, kind: str, object_id: int, text: str) -> Vector | None:
-    """The stored query vector of one row for its current text, or None (not embedded yet,
-    or no embedder): a page never computes one."""
-    name = embedder_name()
-    if name == "none":
-        return None
-    model = configured_embedder().name  # type: ignore[union-attr]
-    return vectors_read(kind=kind, role=QUERY, model=model, texts={object_id: text}).get(object_id)
+    """The stored query vector of one row for its current text, or None."""
+    return query_vectors(kind=kind, texts={object_id: text}).get(object_id)
