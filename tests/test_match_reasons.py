@@ -15,15 +15,42 @@ from kejiyun.accounts.models import Organisation, User
 from kejiyun.demands.models import Demand
 from kejiyun.demo.seed import demo_seed
 from kejiyun.matching import index as match_index_module
+from kejiyun.matching.adapters import demand_to_query
 from kejiyun.matching.embeddings import match_embeddings_compute
 from kejiyun.matching.fields import classes, place_names
 from kejiyun.matching.index import experts_engine, match_index_reset
 from kejiyun.matching.selectors import experts_for_demand
 from kejiyun.matchlog.models import IndexChange, MatchVector
+from kejiyun.matchlog.services import EXPERTS, index_change_record
 from kejiyun.regions.models import Region
-from kejiyun.talent.models import Discipline, Industry
+from kejiyun.talent.models import Discipline
 from kejiyun_match import BOILERPLATE, STOPWORDS, E5Embedder
-from tests.builders import client_for, make_expert, make_tea_demand, make_tea_expert
+from tests.builders import (
+    client_for,
+    make_enterprise_user,
+    make_expert,
+    make_tea_demand,
+    make_tea_expert,
+)
+
+
+def form_data(**overrides: str) -> dict[str, str]:
+    data = {
+        "title": "苹果园改造",
+        "category": Demand.Category.PROBLEM,
+        "industry": "",
+        "region": "510104",
+        "description": "果园老化，苹果品质下降，想改造成矮化密植果园。",
+        "problem": "树势衰弱，果个偏小。",
+        "current_state": "乔化稀植，树龄二十年。",
+        "target_indicators": "三年内亩产提高到三千斤。",
+        "budget": Demand.Budget.FROM_50K,
+        "deadline": "",
+        "confidentiality": Demand.Confidentiality.PUBLIC,
+        "action": "save",
+    }
+    data.update(overrides)
+    return data
 
 
 def _bad_term(term: str, places: set[str]) -> str:
@@ -133,22 +160,34 @@ def test_the_whole_demand_is_matched(match_index: Path, tea_company: Organisatio
     assert "亚硝酸盐" in rows[0].reason_terms
 
 
-def test_the_demand_form_stores_the_industry_class(tea_company: Organisation) -> None:
-    owner = User.objects.get(username="frank") if User.objects.filter(username="frank") else None
-    assert owner is None or owner.organisation == tea_company
-    industry = Industry.objects.get(code="1371")
-    discipline = Discipline.objects.get(code="C2003")
-    demand = make_tea_demand(
-        tea_company, industry=industry.name, industry_class=industry, discipline=discipline
-    )
-    query_classes = classes()
-    assert query_classes.industry_path("1371") == "13/137/1371"
-    assert query_classes.discipline_path("C2003") == "C20/C2003"
-    from kejiyun.matching.adapters import demand_to_query
+def test_the_demand_form_stores_the_industry_class_and_matching_uses_it(
+    tea_company: Organisation,
+) -> None:
+    client = client_for(make_enterprise_user(tea_company, "ella"))
+    # chosen by code (the picker posts codes); the discipline is left to inference
+    response = client.post("/demands/new/", form_data(industry="0151", title="苹果园改造"))
+    assert response.status_code == 302
+    demand = Demand.objects.select_related("region", "organisation").get(title="苹果园改造")
+    assert demand.industry_class_id == "0151"
+    assert demand.industry == "仁果类和核果类水果种植"
+    assert demand.discipline is None
+    query = demand_to_query(demand, classes())
+    assert query.industries == ("01/015/0151",)
+    assert query.disciplines  # inferred from the text
 
-    query = demand_to_query(demand, query_classes)
-    assert query.industries == ("13/137/1371",)
-    assert query.disciplines == ("C20/C2003",)
+    # an unknown industry is refused in Chinese and nothing is stored
+    before = Demand.objects.count()
+    response = client.post("/demands/new/", form_data(industry="火星采矿", title="另一个"))
+    assert response.status_code == 400
+    assert "所选行业不存在" in response.content.decode()
+    assert Demand.objects.count() == before
+
+    # a discipline given on the form is taken as given
+    discipline = Discipline.objects.get(code="C2003")
+    client.post("/demands/new/", form_data(industry="水果种植", discipline="C2003", title="第三个"))
+    third = Demand.objects.select_related("region").get(title="第三个")
+    assert third.discipline == discipline
+    assert demand_to_query(third, classes()).disciplines == ("C20/C2003",)
 
 
 def test_embeddings_are_computed_by_the_periodic_job_not_by_a_page(
@@ -187,8 +226,6 @@ def test_embeddings_are_computed_by_the_periodic_job_not_by_a_page(
     # an edited text loses its vector until the job runs again
     tea.capability = "茶园土壤改良。"
     tea.save()
-    from kejiyun.matchlog.services import EXPERTS, index_change_record
-
     index_change_record(kind=EXPERTS, object_ids=[tea.pk])
     assert not experts_engine().has_vector(f"expert:{tea.pk}")
     assert match_embeddings_compute(limit=1) == {"experts/doc": 1}
