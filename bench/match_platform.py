@@ -125,13 +125,17 @@ def _xlsx(sheet: str, headers: list[str], rows: list[list[str]]) -> bytes:
 
 def _import(kind: str, rows: list[dict[str, str]], staff: Any) -> Any:
     """Fill the importer's own columns by header, upload and confirm, as staff would."""
-    from kejiyun.spreadsheets.importers import get_importer
+    from kejiyun.spreadsheets.importers import get_importer, import_batch_report
     from kejiyun.spreadsheets.services import import_batch_apply, import_batch_create
 
     importer = get_importer(kind)
     headers = [c.header for c in importer.columns]
     data = _xlsx(importer.sheet_title, headers, [[r.get(h, "") for h in headers] for r in rows])
     batch = import_batch_create(kind=kind, actor=staff, data=data, filename=f"{kind}.xlsx")
+    report = import_batch_report(batch=batch, user=staff)
+    if report.has_errors:
+        problems = [f"row {o.row}: {o.issues}" for o in report.outcomes if o.is_error][:10]
+        raise SystemExit(f"{kind} import refused rows:\n" + "\n".join(problems))
     result = import_batch_apply(batch=batch, actor=staff, valid_rows_only=False)
     if result.created != len(rows):
         raise SystemExit(f"{kind} import created {result.created} of {len(rows)} rows")
@@ -321,10 +325,24 @@ def main() -> int:
         print(f"platform (e5) ranked in {time.perf_counter() - started:.0f} s", flush=True)
 
     scores: dict[str, Scores] = {name: evaluate(run, qrels) for name, run in runs.items()}
-    print(f"{'system':<16}{'nDCG@10':>9}{'R@10':>8}{'MRR@10':>8}{'neg@10':>8}")
+    # The same with grade 1 counted as 0: does a system put the specialists first, or only
+    # people of the right field?
+    strict_qrels = {q: {e: g for e, g in judged.items() if g >= 2} for q, judged in qrels.items()}
+    strict = {name: evaluate(run, strict_qrels).ndcg_at_10 for name, run in runs.items()}
+    negatives = {name: hard_negatives_at_10(run, truth) for name, run in runs.items()}
+    print(f"{'system':<16}{'nDCG@10':>9}{'R@10':>8}{'MRR@10':>8}{'strict':>8}{'neg@10':>8}")
     for name, s in scores.items():
-        neg = hard_negatives_at_10(runs[name], truth)
-        print(f"{name:<16}{s.ndcg_at_10:>9.4f}{s.recall_at_10:>8.4f}{s.mrr_at_10:>8.4f}{neg:>8.3f}")
+        print(
+            f"{name:<16}{s.ndcg_at_10:>9.4f}{s.recall_at_10:>8.4f}{s.mrr_at_10:>8.4f}"
+            f"{strict[name]:>8.4f}{negatives[name]:>8.3f}"
+        )
+    # The runs, for looking at what each system put where (TREC format).
+    (WORK / "runs").mkdir(exist_ok=True)
+    for name, run in runs.items():
+        with (WORK / "runs" / f"{name}.txt").open("w", encoding="utf-8") as out:
+            for query_id, ranked in run.items():
+                for rank, expert in enumerate(ranked[:10], start=1):
+                    out.write(f"{query_id} Q0 {expert} {rank} {-rank} {name}\n")
     fields = sorted({truth[d["id"]][0] for d in demands})
     print("nDCG@10 by demand field: " + ", ".join(runs))
     for field in fields:
@@ -338,7 +356,8 @@ def main() -> int:
     for name, s in scores.items():
         report[f"{name}_recall10"] = round(s.recall_at_10, 4)
         report[f"{name}_mrr10"] = round(s.mrr_at_10, 4)
-        report[f"{name}_neg10"] = round(hard_negatives_at_10(runs[name], truth), 4)
+        report[f"{name}_ndcg10_strict"] = round(strict[name], 4)
+        report[f"{name}_neg10"] = round(negatives[name], 4)
     report["platform_embedder"] = embedder
     report["demands"] = scores["platform"].queries
     report["experts"] = len(experts)
