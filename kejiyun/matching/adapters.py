@@ -113,6 +113,19 @@ def _profile_fields(tp: TalentProfile, classes: Classes) -> tuple[tuple[str, ...
     )
 
 
+def talent_profile_text(tp: TalentProfile) -> str:
+    """What a worker's profile says, as the text a demand is matched against."""
+    return _join(tp.title, tp.employer, tp.fields, tp.keywords, tp.capability)
+
+
+def team_text(team: Team) -> str:
+    return _join(team.name, team.fields, team.keywords, team.description)
+
+
+def result_text(result: TechResult) -> str:
+    return _join(result.title, result.fields, result.summary)
+
+
 def demand_text(demand: Demand) -> str:
     """Everything the enterprise wrote about its need: title, industry, description, the
     problem to solve, the current state and the targets."""
@@ -152,7 +165,7 @@ def talent_profile_to_match(
     disciplines, industries = _profile_fields(tp, classes)
     return Profile(
         id=expert_id(tp.pk),
-        text=_join(tp.title, tp.employer, tp.fields, tp.keywords, tp.capability),
+        text=talent_profile_text(tp),
         kind=EXPERT_KIND,
         region_path=tp.region.path,
         disciplines=disciplines,
@@ -206,7 +219,7 @@ def team_to_match(team: Team, classes: Classes) -> Profile:
     host = team.host_organisation.name.strip() if team.host_organisation else ""
     return Profile(
         id=team_id(team.pk),
-        text=_join(team.name, team.fields, team.keywords, team.description),
+        text=team_text(team),
         kind=team.kind,
         region_path=team.region.path,
         disciplines=classes.infer_disciplines(_join(team.fields, team.keywords)),
@@ -227,7 +240,7 @@ def result_to_match(result: TechResult, classes: Classes) -> Profile:
         organisation = team.host_organisation.name if team.host_organisation else ""
     return Profile(
         id=result_id(result.pk),
-        text=_join(result.title, result.fields, result.summary),
+        text=result_text(result),
         kind=RESULT_KIND,
         region_path=region.path,
         disciplines=classes.infer_disciplines(_join(result.title, result.fields)),

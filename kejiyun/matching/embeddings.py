@@ -19,12 +19,18 @@ import numpy as np
 from django.db import transaction
 
 from kejiyun.demands.models import Demand
-from kejiyun.matching.adapters import demand_text, pk_of, talent_profile_query_text
-from kejiyun.matching.index import DEMANDS, EXPERTS, KINDS, _rows
+from kejiyun.matching.adapters import (
+    demand_text,
+    result_text,
+    talent_profile_query_text,
+    talent_profile_text,
+    team_text,
+)
+from kejiyun.matching.index import DEMANDS, EXPERTS, KINDS, RESULTS, TEAMS
 from kejiyun.matching.vectors import DOCUMENT, QUERY, configured_embedder, text_digest
 from kejiyun.matchlog.models import MatchVector
 from kejiyun.matchlog.services import index_change_record
-from kejiyun.talent.models import TalentProfile
+from kejiyun.talent.models import TalentProfile, Team, TechResult
 
 _BATCH = 32
 # How many texts one periodic run embeds at most (about 30 s of e5 on two cores), so the
@@ -33,17 +39,25 @@ PERIODIC_LIMIT = 384
 
 
 def _texts() -> Iterator[tuple[str, str, int, str]]:
-    """(kind, role, object id, text) of everything that can carry a vector."""
-    for kind in KINDS:
-        for profile in _rows(kind):
-            yield kind, DOCUMENT, pk_of(profile.id), profile.text
-    for tp in TalentProfile.objects.only("fields", "keywords", "capability").iterator():
-        yield EXPERTS, QUERY, tp.pk, talent_profile_query_text(tp)
+    """(kind, role, object id, text) of everything that can carry a vector: documents
+    first (what every ranking needs), then the queries of demands, then those of workers
+    (the worker dashboard)."""
+    profiles = TalentProfile.objects.only("title", "employer", "fields", "keywords", "capability")
     demands = Demand.objects.only(
         "title", "industry", "description", "problem", "current_state", "target_indicators"
     )
-    for demand in demands.iterator():
+    for tp in profiles.order_by("id").iterator():
+        yield EXPERTS, DOCUMENT, tp.pk, talent_profile_text(tp)
+    for demand in demands.order_by("id").iterator():
+        yield DEMANDS, DOCUMENT, demand.pk, demand_text(demand)
+    for team in Team.objects.order_by("id").iterator():
+        yield TEAMS, DOCUMENT, team.pk, team_text(team)
+    for result in TechResult.objects.order_by("id").iterator():
+        yield RESULTS, DOCUMENT, result.pk, result_text(result)
+    for demand in demands.order_by("id").iterator():
         yield DEMANDS, QUERY, demand.pk, demand_text(demand)
+    for tp in profiles.order_by("id").iterator():
+        yield EXPERTS, QUERY, tp.pk, talent_profile_query_text(tp)
 
 
 def match_embeddings_compute(*, limit: int | None = None) -> dict[str, int]:
