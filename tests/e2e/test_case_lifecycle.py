@@ -93,7 +93,7 @@ def test_a_demand_goes_from_publication_to_a_rated_outcome_in_the_browser(
     erin.get_by_role("link", name="发布需求").click()
     erin.get_by_label("需求名称").fill("茶园茶小绿叶蝉绿色防控")
     erin.get_by_label("需求类别").select_option("problem")
-    erin.get_by_label("所属行业").fill("茶叶种植")
+    erin.get_by_label("所属行业").select_option("0164")  # 茶叶种植, by its code
     erin.get_by_label("需求描述").fill(
         "公司在锦江区有三百亩茶园，近两年茶小绿叶蝉危害加重，化学农药用量上升，"
         "出口检测压力大，希望找到绿色防控的办法。"
