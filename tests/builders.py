@@ -34,7 +34,6 @@ from kejiyun.accounts.validators import uscc_check_character
 from kejiyun.cases.dockings.services import docking_send
 from kejiyun.cases.models import Case, Step
 from kejiyun.cases.workflow.services import (
-    case_assign,
     case_attachment_add,
     case_open,
     case_transition,
@@ -209,7 +208,7 @@ def make_tea_demand(organisation: Organisation, **fields: Any) -> Demand:
         "region_id": "510104",
         "title": "茶叶病虫害绿色防控技术",
         "description": "茶园近年茶小绿叶蝉危害严重，需要茶叶病虫害绿色防控方案和现场指导。",
-        "industry": "茶学",
+        "industry": "茶叶种植",
         **fields,
     }
     return make_demand(organisation, **values)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from kejiyun.accounts.models import User
 from kejiyun.cases.dockings.services import docking_respond, docking_send

@@ -116,7 +116,7 @@ def test_the_new_demand_form_shows_guidance_and_defaults_to_the_enterprises_coun
     assert response.status_code == 200
     html = response.content.decode()
     assert '<option value="510104" selected>' in html
-    assert 'value="水果种植"' in html
+    assert '<option value="015" selected>水果种植（015）</option>' in html  # by its name
     for field in ("problem", "current_state", "target_indicators"):
         assert GUIDANCE[field].question in html
         assert f'placeholder="例如：{GUIDANCE[field].example}"' in html

@@ -19,6 +19,7 @@ from kejiyun.matching.adapters import (
     region_tier_label,
     talent_profile_to_match,
 )
+from kejiyun.matching.fields import classes
 from kejiyun.matching.index import match_index_reset
 from kejiyun.matching.selectors import demands_for_expert, experts_for_demand
 from kejiyun.talent.models import TalentProfile
@@ -62,7 +63,7 @@ def test_a_tea_demand_ranks_the_tea_expert_above_the_pig_expert_and_shows_the_ma
     assert tea_at < pig_at
     tea_item = expert_item(html, tea)
     assert "命中词：" in tea_item
-    assert "茶叶(" in tea_item
+    assert "茶叶" in tea_item.split("命中词：")[1].split("<")[0]
     assert "地域：本县" in tea_item
     assert "已核验" not in tea_item and "未核验" in tea_item
     assert "利益冲突" not in html
@@ -96,7 +97,7 @@ def test_explanations_name_only_terms_really_in_the_experts_text(
     assert [r.result.rank for r in rows] == list(range(1, len(rows) + 1))
     assert rows[0].profile.user.username == "tina"
     for row in rows:
-        text = normalise_text(talent_profile_to_match(row.profile).text)
+        text = normalise_text(talent_profile_to_match(row.profile, classes()).text)
         for term in row.result.explanation.matched_terms:
             assert term.term in text, (row.profile.user.username, term.term)
             assert term.weight > 0
@@ -167,7 +168,7 @@ def test_the_worker_dashboard_lists_the_matching_demand_first(
     assert html.index(f'data-demand="{demand.pk}"') == first
     assert f'data-demand="{draft.pk}"' not in html
     assert html.index(f'data-demand="{pig_demand.pk}"') > first
-    assert "命中词：" in html and "茶叶(" in html
+    assert "命中词：" in html and "茶叶" in html.split("命中词：")[1].split("<")[0]
 
 
 def test_a_worker_sees_no_demand_of_their_own_employer(tea_company: Organisation) -> None:
@@ -232,7 +233,8 @@ def test_the_demand_pages_query_count_does_not_grow_with_the_number_of_experts(
         assert response.content.decode().count('data-expert="') == 4 * (n + 1)
         counts.append(len(ctx.captured_queries))
     # session, user, centre, centre region, the demand, the three index stamps (experts,
-    # teams, results), the experts (no teams or results exist: nothing more to load)
+    # teams, results), the experts (no teams or results exist: nothing more to load); with
+    # an embedder, one more each for the demand's stored query vector
     assert counts == [9, 9]
 
 
@@ -242,21 +244,24 @@ def test_adapters_put_the_right_fields_into_profiles_and_queries(
     profile = make_tea_expert()
     demand = make_tea_demand(tea_company)
 
-    match = talent_profile_to_match(profile)
+    fields = classes()
+    match = talent_profile_to_match(profile, fields)
     assert match.id == f"expert:{profile.pk}"
     assert match.kind == "expert"
     assert match.region_path == "510000/510100/510104/"
-    assert match.disciplines == ("茶学", "植物保护")
+    # no disciplines on the profile: inferred from 专业领域 and 关键词, as NSFC paths
+    assert match.disciplines and all(d.count("/") >= 1 for d in match.disciplines)
     assert match.organisation == "四川农业大学"
     assert "茶园管理" in match.text and "研究员" in match.text
 
-    query = demand_to_query(demand)
+    query = demand_to_query(demand, fields)
     assert query.organisation == "锦江茶业有限公司"
     assert query.category == "problem"
     assert query.conflict_policy is ConflictPolicy.FLAG
     assert query.text.startswith("茶叶病虫害绿色防控技术")
+    assert query.disciplines and query.industries
 
-    reverse = demand_to_profile(demand)
+    reverse = demand_to_profile(demand, fields)
     assert reverse.id == f"demand:{demand.pk}"
     assert reverse.kind == "demand"
     assert [region_tier_label(t) for t in ("county", "city", "chengyu", "province", "nation")] == [

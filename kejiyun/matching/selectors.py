@@ -22,15 +22,38 @@ from kejiyun.matching.adapters import (
     region_tier_label,
     talent_profile_to_query,
 )
-from kejiyun.matching.index import demands_engine, experts_engine, results_engine, teams_engine
+from kejiyun.matching.fields import classes
+from kejiyun.matching.index import (
+    DEMANDS,
+    EXPERTS,
+    demands_engine,
+    experts_engine,
+    results_engine,
+    teams_engine,
+)
 from kejiyun.matching.stats import ExpertStats, expert_stats
+from kejiyun.matching.vectors import query_vector, query_vectors
 from kejiyun.regions.selectors import jurisdiction_filter
 from kejiyun.talent.models import TalentProfile, Team, TechResult
-from kejiyun_match import AssignmentProblem, Result, assign
+from kejiyun_match import AssignmentProblem, Engine, MatchQuery, Result, assign
 
 # Demands are indexed whatever their status; ask the engine for more than needed so that
 # enough published ones remain after the status filter.
 _OVERFETCH = 4
+# Shown terms per result: the rarest (most telling) first.
+_SHOWN_TERMS = 6
+
+
+def _demand_query(demand: Demand) -> tuple[MatchQuery, object]:
+    """The whole demand as a query, and its stored query vector (None until the periodic
+    job has embedded it: the ranking is then lexical)."""
+    query = demand_to_query(demand, classes())
+    vector = query_vector(kind=DEMANDS, object_id=demand.pk, text=query.text)
+    return query, vector
+
+
+def _search(engine: Engine, query: MatchQuery, vector: object, top_k: int) -> list[Result]:
+    return engine.search(query, top_k=top_k, query_vector=vector)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -38,18 +61,36 @@ class _Reasons:
     result: Result
 
     @property
+    def reason_terms(self) -> list[str]:
+        """The terms of the need found in the profile that a person can check: never a
+        number, a single character, a stop word, boilerplate or a place (the engine
+        decides); the rarest first."""
+        return [t.term for t in self.result.explanation.matched_terms[:_SHOWN_TERMS]]
+
+    @property
     def matched_terms_label(self) -> str:
-        """E.g. "茶叶(3.2)、绿色防控(5.1)": the query terms found, with their weights."""
-        terms = self.result.explanation.matched_terms
-        return "、".join(f"{t.term}({t.weight:.1f})" for t in terms)
+        """E.g. "泡菜、胀袋、乳酸菌", or 语义相近 for a profile found by meaning alone."""
+        terms = self.reason_terms
+        if terms:
+            return "、".join(terms)
+        if self.result.explanation.matched_by != "lexical":
+            return "语义相近（无相同关键词）"
+        return ""
 
     @property
     def region_label(self) -> str:
         return region_tier_label(self.result.explanation.region_tier)
 
     @property
+    def match_percent(self) -> int:
+        """The whole score (text relevance plus structured fit) as a share of the highest
+        reachable one: it never rises down a ranked list."""
+        return round(100 * self.result.share)
+
+    @property
     def relevance_percent(self) -> int:
-        return round(100 * self.result.explanation.relevance)
+        """What the pages show as 匹配度: the same monotone figure as `match_percent`."""
+        return self.match_percent
 
     @property
     def field_fit_percent(self) -> int:
@@ -97,7 +138,8 @@ def experts_for_demand(*, demand: Demand, top_k: int = 10) -> list[MatchRow]:
 
     `demand` needs its region and organisation loaded (as `access_demand` does).
     """
-    results = experts_engine().search(demand_to_query(demand), top_k=top_k)
+    query, vector = _demand_query(demand)
+    results = _search(experts_engine(), query, vector, top_k)
     profiles = TalentProfile.objects.select_related("user", "region", "region__parent").in_bulk(
         [pk_of(r.id) for r in results]
     )
@@ -111,7 +153,9 @@ def experts_for_demand(*, demand: Demand, top_k: int = 10) -> list[MatchRow]:
 def demands_for_expert(*, profile: TalentProfile, top_k: int = 10) -> list[DemandMatchRow]:
     """The best published demands for an S&T worker; demands of their own employer are left
     out. `profile` needs its region loaded."""
-    results = demands_engine().search(talent_profile_to_query(profile), top_k=top_k * _OVERFETCH)
+    query = talent_profile_to_query(profile, classes())
+    vector = query_vector(kind=EXPERTS, object_id=profile.pk, text=query.text)
+    results = _search(demands_engine(), query, vector, top_k * _OVERFETCH)
     demands = demands_published().in_bulk([pk_of(r.id) for r in results])
     rows = [
         DemandMatchRow(result=r, demand=demands[pk_of(r.id)])
@@ -141,8 +185,8 @@ def expert_match_for_demand(
 
 def teams_for_demand(*, demand: Demand, top_k: int = 5) -> list[TeamMatchRow]:
     """The best teams and studios for `demand`, conflicts flagged."""
-    query = replace(demand_to_query(demand), kinds=TEAM_KINDS)
-    results = teams_engine().search(query, top_k=top_k)
+    query, vector = _demand_query(demand)
+    results = _search(teams_engine(), replace(query, kinds=TEAM_KINDS), vector, top_k)
     teams = Team.objects.select_related("region", "lead__user").in_bulk(
         [pk_of(r.id) for r in results]
     )
@@ -153,8 +197,8 @@ def teams_for_demand(*, demand: Demand, top_k: int = 5) -> list[TeamMatchRow]:
 
 def results_for_demand(*, demand: Demand, top_k: int = 5) -> list[ResultMatchRow]:
     """The best S&T results for `demand` (those offered for transfer carry 可转化)."""
-    query = replace(demand_to_query(demand), kinds=(RESULT_KIND,))
-    results = results_engine().search(query, top_k=top_k)
+    query, vector = _demand_query(demand)
+    results = _search(results_engine(), replace(query, kinds=(RESULT_KIND,)), vector, top_k)
     found = TechResult.objects.select_related("owner_profile__user", "owner_team").in_bulk(
         [pk_of(r.id) for r in results]
     )
@@ -198,12 +242,18 @@ def docking_plan(*, user: User, limit: int = 40, candidates: int = 10) -> Dockin
     )
     cases = list(queue[:limit])
     engine = experts_engine()
+    fields = classes()
+    queries = {case.pk: demand_to_query(case.demand, fields) for case in cases}
+    vectors = query_vectors(
+        kind=DEMANDS, texts={case.demand_id: queries[case.pk].text for case in cases}
+    )
     asked = set(DockingRequest.objects.filter(case__in=cases).values_list("case_id", "expert_id"))
     scores: dict[str, dict[str, float]] = {}
     results: dict[tuple[str, str], Result] = {}
     for case in cases:
         row: dict[str, float] = {}
-        for result in engine.search(demand_to_query(case.demand), top_k=candidates):
+        vector = vectors.get(case.demand_id)
+        for result in _search(engine, queries[case.pk], vector, candidates):
             expert_pk = pk_of(result.id)
             if result.explanation.conflict or (case.pk, expert_pk) in asked:
                 continue

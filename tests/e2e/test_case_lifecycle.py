@@ -4,6 +4,7 @@ confirms the outcome and rates the service; both timelines show each event."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,7 +94,9 @@ def test_a_demand_goes_from_publication_to_a_rated_outcome_in_the_browser(
     erin.get_by_role("link", name="发布需求").click()
     erin.get_by_label("需求名称").fill("茶园茶小绿叶蝉绿色防控")
     erin.get_by_label("需求类别").select_option("problem")
-    erin.get_by_label("所属行业").fill("茶叶种植")
+    # 茶叶种植 (0164), found in the industry tree by its Chinese name.
+    erin.get_by_label("所属行业", exact=True).fill("茶叶种植")
+    erin.get_by_role("button", name=re.compile("^茶叶种植")).click()
     erin.get_by_label("需求描述").fill(
         "公司在锦江区有三百亩茶园，近两年茶小绿叶蝉危害加重，化学农药用量上升，"
         "出口检测压力大，希望找到绿色防控的办法。"

@@ -18,6 +18,7 @@ from kejiyun_match import (
     Result,
     Segmenter,
     Weights,
+    is_reason_term,
 )
 
 CORPUS = {
@@ -155,7 +156,7 @@ def test_len_contains_and_profile_describe_what_is_stored() -> None:
 
 
 def test_the_score_is_relevance_plus_the_weighted_structured_parts() -> None:
-    weights = Weights()
+    weights = Weights(structured_cap=10.0)  # uncapped here: the cap has its own test
     engine = Engine(weights=weights)
     engine.add(
         [
@@ -164,6 +165,7 @@ def test_the_score_is_relevance_plus_the_weighted_structured_parts() -> None:
                 text="茶叶加工",
                 region_path="510000/510100/510104/",
                 disciplines=("茶学", "食品科学"),
+                industries=("15/153/1530",),
                 service_modes=("现场",),
                 verified=True,
                 capacity=4,
@@ -179,6 +181,7 @@ def test_the_score_is_relevance_plus_the_weighted_structured_parts() -> None:
         region_path="510000/510100/510107/",
         disciplines=("茶学", "园艺学"),
         service_modes=("现场", "远程"),
+        industries=("15/152",),
         category="茶叶",
     )
     [result] = engine.search(query)
@@ -186,12 +189,13 @@ def test_the_score_is_relevance_plus_the_weighted_structured_parts() -> None:
     assert ex.region_tier == "city"
     assert ex.region_fit == 0.7
     assert ex.shared_disciplines == ("茶学",)
-    assert ex.field_fit == (1 / 2 + 1 / 2) / 2
+    # disciplines 1 of 2; industries share "15" of three parts; service modes 1 of 2
+    assert ex.field_fit == (1 / 2 + 1 / 3 + 1 / 2) / 3
     assert ex.availability == 0.75
     assert ex.track_record == (1.0 - math.exp(-1.0)) * (4.0 / 5.0)
     assert ex.feedback == 0.25
     assert ex.conflict == ""
-    assert result.score == (
+    assert result.score == pytest.approx(
         ex.relevance
         + weights.region * ex.region_fit
         + weights.field * ex.field_fit
@@ -278,7 +282,7 @@ def test_explanations_name_only_terms_found_in_both_query_and_document(
 ) -> None:
     engine = explain_engine
     text = "".join(words)
-    query_terms = engine.segmenter.terms(text)
+    query_terms = engine.query_terms(text)
     results = engine.search(MatchQuery(text=text), top_k=len(EXPLAIN_CORPUS))
     sharing = {
         pid
@@ -290,7 +294,8 @@ def test_explanations_name_only_terms_found_in_both_query_and_document(
         doc_terms = engine.segmenter.terms(EXPLAIN_CORPUS[result.id])
         matched = [tw.term for tw in result.explanation.matched_terms]
         assert len(matched) == len(set(matched))
-        assert set(matched) == set(query_terms) & set(doc_terms)
+        shown = {t for t in set(query_terms) & set(doc_terms) if is_reason_term(t)}
+        assert set(matched) == shown
         stored = engine._lexical.stored_text(engine._slots[result.id])
         assert stored == EXPLAIN_CORPUS[result.id]
         if matched:
