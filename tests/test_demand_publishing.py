@@ -116,7 +116,8 @@ def test_the_new_demand_form_shows_guidance_and_defaults_to_the_enterprises_coun
     assert response.status_code == 200
     html = response.content.decode()
     assert '<option value="510104" selected>' in html
-    assert '<option value="015" selected>水果种植（015）</option>' in html  # by its name
+    # The organisation's industry, given in words, is chosen in the industry tree by its name.
+    assert 'name="industry" value="015" id="id_industry_chosen_015" checked' in html
     for field in ("problem", "current_state", "target_indicators"):
         assert GUIDANCE[field].question in html
         assert f'placeholder="例如：{GUIDANCE[field].example}"' in html
