@@ -15,6 +15,7 @@ from kejiyun.accounts.models import Role, User
 from kejiyun.cases.models import Case, DockingRequest, Step
 from kejiyun.demands.models import Demand
 from kejiyun.talent.models import TalentProfile
+from kejiyun.talent.services import industries_load
 from tests.builders import PASSWORD, make_enterprise, make_staff, pdf_bytes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -55,6 +56,7 @@ def test_a_demand_goes_from_publication_to_a_rated_outcome_in_the_browser(
     contexts: list[BrowserContext],
 ) -> None:
     base = str(live_server)
+    industries_load()  # a transactional test starts empty; the demand form picks an industry
     org = make_enterprise("锦江茶业有限公司", "510104", "MA6100001")
     User.objects.create_user(
         username="erin",
