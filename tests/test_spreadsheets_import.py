@@ -836,21 +836,39 @@ def test_workers_disciplines_industries_and_service_modes_are_read_by_name_or_co
     assert (li.disciplines.count(), li.industries.count(), li.service_modes) == (0, 0, 0)
 
 
+def _one_line(codes: list[str]) -> bool:
+    deepest = max(codes, key=len)
+    return all(deepest.startswith(code) for code in codes)
+
+
+def test_a_name_shared_by_a_class_and_its_own_subclass_names_the_subclass() -> None:
+    from kejiyun.spreadsheets.importers.workers import Classification
+
+    industries = Classification("行业", [("45", "燃气生产和供应业"), ("451", "燃气生产和供应业")])
+    assert industries.resolve("燃气生产和供应业") == (["451"], [])
+    apart = Classification("学科", [("A01", "同名"), ("B02", "同名")])
+    assert apart.resolve("同名") == ([], ["“同名”对应多个学科（A01、B02），请填写代码"])
+
+
 def test_unknown_or_ambiguous_classifications_are_chinese_row_errors_and_nothing_is_written(
     alice: User,
 ) -> None:
     from kejiyun.talent.models import Discipline
 
-    # A name shared by two disciplines must be given by its code.
-    shared = (
+    # A name shared by two disciplines in different branches must be given by its code (a
+    # class and its own subclass of one name are one thing: the narrower is taken).
+    names = (
         Discipline.objects.values("name")
         .annotate(n=Count("code"))
         .filter(n__gt=1)
         .order_by("name")
         .values_list("name", flat=True)
-        .first()
     )
-    assert shared
+    shared = next(
+        name
+        for name in names
+        if not _one_line(list(Discipline.objects.filter(name=name).values_list("code", flat=True)))
+    )
     client = client_for(alice)
     data = make_xlsx(
         WORKER_HEADERS,

@@ -133,6 +133,12 @@ class Classification:
         codes = self.codes_by_name.get(term, [])
         if len(codes) == 1:
             return codes[0]
+        if codes:
+            # A class and its own subclass may share a name (industry 45 and 451, both
+            # 燃气生产和供应业): one line of descent names one thing, the narrowest.
+            deepest = max(codes, key=len)
+            if all(deepest.startswith(code) for code in codes):
+                return deepest
         match = _CODE_FIRST.match(term)
         if match and match.group(2):
             code = self._code(match.group(1))
