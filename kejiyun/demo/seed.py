@@ -1117,6 +1117,9 @@ class _Writer:
                 description=d.description,
                 category=d.category,
                 industry=d.industry,
+                # The industry the demand form would have asked for: the field's first
+                # GB/T class. The discipline is left to inference from the text.
+                industry_class_id=(vocab.FIELD_INDUSTRIES.get(d.industry) or (None,))[0],
                 problem=d.problem,
                 current_state=d.current_state,
                 target_indicators=d.target_indicators,
