@@ -163,3 +163,17 @@ def test_ratings_reach_the_experts_track_record_and_unanswered_requests_do_not(a
     case_transition(case=third, to_step=Step.WITHDRAWN, actor=alice, reason="企业撤回")
     assert third.dockings.get().status == DockingRequest.Status.CLOSED
     assert expert_feedback([nina.pk]) == {nina.pk: []}
+
+
+def test_an_expert_cannot_accept_a_request_once_the_case_has_moved_past_docking(
+    alice: User,
+) -> None:
+    tina, nina, _dina = experts()
+    case = to_docking(make_case(alice), alice, tina, nina)
+    docking_respond(docking=case.dockings.get(expert=nina), actor=nina.user, accept=True)
+    case_transition(case=case, to_step=Step.AGREEMENT, actor=alice)
+    late = case.dockings.get(expert=tina)
+    with pytest.raises(CaseError, match="已过对接阶段"):
+        docking_respond(docking=late, actor=tina.user, accept=True)
+    late.refresh_from_db()
+    assert late.status == "sent"

@@ -509,3 +509,41 @@ def test_the_case_page_uses_a_fixed_number_of_queries_however_many_wait(
         apply(worker, case)
     assert DockingRequest.objects.filter(status="applied").count() == 4
     assert count() == few
+
+
+def test_a_workers_own_application_opens_no_more_of_a_summary_only_demand_than_the_hall(
+    alice: User, tea_company: Organisation, tina: TalentProfile
+) -> None:
+    demand = make_demand(
+        tea_company,
+        title="茶园改造",
+        description="茶小绿叶蝉绿色防控（内部）",
+        problem="受害芽梢比例超过两成（内部）",
+        industry="茶学",
+        confidentiality=Demand.Confidentiality.SUMMARY,
+    )
+    case = case_to_matching(case_open(demand=demand, actor=alice), alice)
+    apply(tina, case)
+    docking = DockingRequest.objects.get(case=case)
+    worker = client_for(tina.user)
+
+    def seen() -> str:
+        return "".join(
+            worker.get(url).content.decode()
+            for url in (
+                f"/cases/dockings/{docking.pk}/",
+                f"/matching/dockings/{docking.pk}/",
+                "/cases/dockings/",
+            )
+        )
+
+    # Waiting for staff: the summary only, no organisation, no matched words.
+    html = seen()
+    assert "仅公开摘要" in html and "茶园改造" in html
+    assert "内部" not in html and tea_company.name not in html and "命中词" not in html
+    # Refused, the same.
+    decide(alice, case, docking, approve="0", reason="已有合适专家")
+    docking.refresh_from_db()
+    assert docking.status == DockingRequest.Status.REFUSED
+    html = seen()
+    assert "内部" not in html and tea_company.name not in html and "命中词" not in html

@@ -35,6 +35,7 @@ from tests.builders import (
     make_enterprise,
     make_enterprise_user,
     make_reviewer,
+    make_superuser,
     make_worker,
     pdf_bytes,
 )
@@ -277,7 +278,7 @@ def test_evidence_that_does_not_parse_is_refused_with_400_on_the_outcome_form(
 
 
 def test_the_migration_moves_existing_public_files_to_random_private_names(
-    alice: User, media_root: Path, private_root: Path
+    alice: User, media_root: Path, private_root: Path, django_capture_on_commit_callbacks: Any
 ) -> None:
     case = make_case(alice)
     old = media_root / "cases" / "attachments" / "2026" / "11" / "合同 扫描.pdf"
@@ -293,7 +294,13 @@ def test_the_migration_moves_existing_public_files_to_random_private_names(
     missing = CaseAttachment.objects.create(case=case, name="丢失", file="cases/attachments/x.pdf")
 
     migration = importlib.import_module("kejiyun.cases.migrations.0004_private_case_files")
-    migration.move_case_files_to_the_private_root(apps, None)
+    with django_capture_on_commit_callbacks() as on_commit:
+        migration.move_case_files_to_the_private_root(apps, None)
+    # Until the rows naming the private copies commit, the public files stay where the rows
+    # (were the migration rolled back) would still look for them.
+    assert len(files_in(media_root)) == 2
+    for callback in on_commit:
+        callback()
 
     item.refresh_from_db()
     case.refresh_from_db()
@@ -340,3 +347,22 @@ def test_pages_for_signed_in_users_are_not_stored_and_public_ones_may_be(alice: 
         assert staff.get(url)["Cache-Control"] == "no-store", url
     # The answer to signing out still reaches a browser that showed signed-in pages.
     assert staff.post("/accounts/logout/")["Cache-Control"] == "no-store"
+
+
+def test_the_admin_page_of_a_case_with_evidence_links_to_the_checked_download(
+    alice: User, private_root: Path
+) -> None:
+    case = make_case(alice)
+    for step in (Step.DIAGNOSIS, Step.MATCHING, Step.DOCKING, Step.AGREEMENT, Step.DELIVERY):
+        case_transition(case=case, to_step=step, actor=alice, reason=_no_docking_reason(step))
+    outcome = OutcomeInput(
+        solved=True,
+        contract_number="HT-2",
+        contract_amount=Decimal("3"),
+        evidence=SimpleUploadedFile("验收单.pdf", CONTRACT),
+    )
+    case_outcome_record(case=case, outcome=outcome, actor=alice)
+    response = client_for(make_superuser()).get(f"/admin/cases/case/{case.pk}/change/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'href="/cases/{case.pk}/evidence/"' in html and "验收单.pdf" in html

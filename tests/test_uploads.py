@@ -114,6 +114,21 @@ def test_a_pdf_with_a_javascript_action_is_refused() -> None:
     assert (error.code, error.messages) == ("bad_type", ["类型不对。PDF 中含有 JavaScript 动作。"])
 
 
+def test_a_pdf_that_would_launch_a_program_is_refused() -> None:
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer._root_object[NameObject("/OpenAction")] = DictionaryObject(
+        {NameObject("/S"): NameObject("/Launch"), NameObject("/F"): TextStringObject("calc.exe")}
+    )
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    error = refused("合同.pdf", buffer.getvalue())
+    assert error.messages == ["类型不对。PDF 中含有启动外部程序的动作。"]
+
+
 @pytest.mark.parametrize(
     "data",
     [

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from kejiyun.cases.models import Case, CaseEvent
 
@@ -21,6 +23,17 @@ class CaseAdmin(admin.ModelAdmin):
     list_filter = ("step", "outcome")
     search_fields = ("demand__title",)
     inlines = [CaseEventInline]
+    # The evidence is a private file with no URL: the admin names it and links to the
+    # access-checked download instead of showing the stored field.
+    exclude = ("evidence",)
+    readonly_fields = ("evidence_download",)
+
+    @admin.display(description="佐证材料")
+    def evidence_download(self, obj: Case) -> str:
+        if not obj.evidence:
+            return "—"
+        url = reverse("cases:evidence", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.evidence_name or "下载")
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False

@@ -387,6 +387,14 @@ class DockingRequest(models.Model):
         """An application or an enterprise's request that staff have not decided yet."""
         return self.status in AWAITING_STAFF
 
+    @property
+    def arranged_by_staff(self) -> bool:
+        """Staff brought this expert to the case: they sent the request, or approved the
+        worker's application. Only then may the expert read what a summary-only demand keeps
+        back; a worker's own application (waiting, refused or closed) shows no more than the
+        hall does."""
+        return self.origin != self.Origin.WORKER or self.status == self.Status.ACCEPTED
+
 
 # Dockings waiting for staff to decide (approve or send, or refuse with a reason).
 AWAITING_STAFF: frozenset[str] = frozenset(

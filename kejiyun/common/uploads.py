@@ -122,13 +122,20 @@ def _parse_pdf(stream: IO[bytes], size: int) -> None:
             raise Unparsable("PDF 结构异常。") from exc
 
 
+def _pdf_action_refusal(name: str) -> str:
+    if name == "/Launch":
+        return "PDF 中含有启动外部程序的动作。"
+    return "PDF 中含有 JavaScript 动作。"
+
+
 def _refuse_pdf_javascript(root: Any) -> None:
     """Walk every dictionary and array reachable from the trailer; refuse a JavaScript
-    action (`/JS`, `/JavaScript`, an action of type `/JavaScript`) or an embedded form
-    script (`/XFA`). Names are compared decoded, so `/J#53` is `/JS`."""
+    action (`/JS`, `/JavaScript`, an action of type `/JavaScript`), an action that starts
+    a program (`/Launch`) or an embedded form script (`/XFA`). Names are compared decoded, so
+    `/J#53` is `/JS`."""
     from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
-    forbidden = {"/JS", "/JavaScript", "/XFA", "/RichMedia"}
+    forbidden = {"/JS", "/JavaScript", "/Launch", "/XFA", "/RichMedia"}
     seen: set[tuple[int, int]] = set()
     todo: list[Any] = [root]
     visited = 0
@@ -146,9 +153,9 @@ def _refuse_pdf_javascript(root: Any) -> None:
         if isinstance(item, DictionaryObject):
             for key, value in item.items():
                 if str(key) in forbidden:
-                    raise Unparsable("PDF 中含有 JavaScript 动作。")
+                    raise Unparsable(_pdf_action_refusal(str(key)))
                 if key == "/S" and isinstance(value, NameObject) and str(value) in forbidden:
-                    raise Unparsable("PDF 中含有 JavaScript 动作。")
+                    raise Unparsable(_pdf_action_refusal(str(value)))
                 todo.append(value)
         elif isinstance(item, ArrayObject):
             todo.extend(item)

@@ -183,8 +183,14 @@ class PublicDemand:
     target_indicators: str
 
 
-def demand_public(demand: Demand) -> PublicDemand:
-    if demand.confidentiality != Demand.Confidentiality.PUBLIC:
+def demand_public(demand: Demand, *, arranged: bool = False) -> PublicDemand:
+    """What a person outside the enterprise sees of a demand. `arranged`: staff brought this
+    person to the demand's case (a docking they sent or approved), which opens what a
+    summary-only demand keeps back; a private demand's text stays with the centre."""
+    c = Demand.Confidentiality
+    if demand.confidentiality == c.PRIVATE or (
+        demand.confidentiality == c.SUMMARY and not arranged
+    ):
         return PublicDemand(demand, True, "", "", "", "", "")
     return PublicDemand(
         demand=demand,

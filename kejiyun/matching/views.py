@@ -35,7 +35,7 @@ from kejiyun.cases.workflow.selectors import (
     case_of_demand,
     cases_for_staff,
 )
-from kejiyun.demands.selectors import access_demand, access_published_demand
+from kejiyun.demands.selectors import access_demand, access_published_demand, demand_public
 from kejiyun.matching.selectors import (
     demand_match_for_expert,
     docking_plan,
@@ -146,9 +146,12 @@ def docking_match(request: AuthenticatedRequest, docking_id: int) -> HttpRespons
     """On the docking reply page, for the expert it was sent to: why they were matched to
     the demand (their row among its best 50 experts)."""
     docking = access_docking_for_expert(request.user, docking_id)
+    demand = docking.case.demand
     context: dict[str, object] = {
         "docking": docking,
-        "match": expert_match_for_demand(demand=docking.case.demand, profile=docking.expert),
+        "match": expert_match_for_demand(demand=demand, profile=docking.expert),
+        # Matched words come from the demand's text: shown only where that text is.
+        "show_terms": not demand_public(demand, arranged=docking.arranged_by_staff).summary_only,
     }
     return _fragment_or_page(
         request, "matching/_docking_match.html", "matching/docking_match.html", context

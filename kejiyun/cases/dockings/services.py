@@ -90,6 +90,11 @@ def docking_send(
     return docking
 
 
+# While a case looks for its expert: workers may apply, the enterprise may ask for one, and
+# an expert may answer a request.
+STEPS_OPEN_TO_REQUESTS: tuple[str, ...] = (Step.MATCHING, Step.DOCKING)
+
+
 def docking_respond(
     *,
     docking: DockingRequest,
@@ -107,6 +112,10 @@ def docking_respond(
         raise CaseError("该案例已经结束，无需再答复。", code="case_closed")
     if docking.status != DockingRequest.Status.SENT:
         raise CaseError("该请求已经答复过了。", code="answered")
+    if docking.case.step not in STEPS_OPEN_TO_REQUESTS:
+        # Past docking the case has its expert: a late "yes" would claim a service (and its
+        # rating) the expert did not give.
+        raise CaseError("该案例已过对接阶段，无需再答复。", code="past_docking")
     reason = reason.strip()
     if not accept and not reason:
         raise CaseError("婉拒时请说明原因。", code="reason_required")
@@ -143,8 +152,6 @@ def docking_respond(
 
 # --- Applications and requests: a worker or the enterprise asks, staff decide ---------------
 
-# While a case looks for its expert, workers may apply and the enterprise may ask for one.
-STEPS_OPEN_TO_REQUESTS: tuple[str, ...] = (Step.MATCHING, Step.DOCKING)
 MESSAGE_MAX = 500
 
 

@@ -35,7 +35,7 @@ from kejiyun.cases.workflow.selectors import (
 from kejiyun.cases.workflow.views import case_page_act, case_page_bad_form
 from kejiyun.common.ratelimit import rate_limit_exceeded
 from kejiyun.common.refusals import run_service
-from kejiyun.demands.selectors import access_published_demand
+from kejiyun.demands.selectors import access_published_demand, demand_public
 from kejiyun.talent.selectors import dockable_expert, expert_behind
 
 # A worker applies, an enterprise asks: at most this many attempts an hour per person.
@@ -193,4 +193,7 @@ def docking_reply(request: AuthenticatedRequest, docking_id: int) -> HttpRespons
         else:
             messages.success(request, "已答复，服务中心会与您联系。")
             return redirect("cases:dockings")
-    return render(request, "cases/docking_reply.html", {"docking": docking, "form": form})
+    shown = demand_public(docking.case.demand, arranged=docking.arranged_by_staff)
+    return render(
+        request, "cases/docking_reply.html", {"docking": docking, "form": form, "shown": shown}
+    )

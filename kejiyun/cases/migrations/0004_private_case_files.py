@@ -10,7 +10,7 @@ import uuid
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
-from django.db import migrations, models
+from django.db import migrations, models, transaction
 
 import kejiyun.common.files
 
@@ -47,7 +47,9 @@ def _move(name, folder, public, private):
         data = handle.read()
     extension, content_type = _kind(data, name)
     new_name = private.save(f"{folder}{uuid.uuid4().hex}.{extension}", ContentFile(data))
-    public.delete(name)
+    # The public copy goes only once the rows naming the private one are committed: were the
+    # migration rolled back, the rows would still name the public file, which must be there.
+    transaction.on_commit(lambda: public.delete(name))
     return new_name, content_type
 
 
