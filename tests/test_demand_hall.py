@@ -248,6 +248,23 @@ def test_filters_by_category_industry_city_county_and_budget(
     assert '<option value="510116">双流区</option>' in html
 
 
+def test_filters_by_field_the_section_of_the_demands_industry_class(
+    pickle_company: Organisation, tea_company: Organisation
+) -> None:
+    from kejiyun.talent.models import Industry
+
+    pickle = make_demand(pickle_company, title=PICKLE_TITLE, industry="蔬菜加工")
+    Demand.objects.filter(pk=pickle.pk).update(industry_class=Industry.objects.get(code="1371"))
+    tea = make_demand(tea_company, title="茶叶种植", industry="茶叶种植")
+    Demand.objects.filter(pk=tea.pk).update(industry_class=Industry.objects.get(code="0164"))
+    make_demand(tea_company, title="没有行业分类的需求", industry="")
+    client = Client()
+    assert hall_ids(client, "?section=C") == [pickle.pk]
+    assert hall_ids(client, "?section=A") == [tea.pk]
+    assert len(hall_ids(client, "?section=Z")) == 3  # unknown: dropped, never an error
+    assert '<option value="A">农、林、牧、渔业</option>' in client.get("/demands/").content.decode()
+
+
 def test_the_hall_pages_by_twenty_and_keeps_the_filters_in_the_page_links(
     pickle_company: Organisation,
 ) -> None:
@@ -285,6 +302,7 @@ def test_the_hall_uses_a_fixed_number_of_queries(pickle_company: Organisation) -
         make_demand(pickle_company, title=f"泡菜需求{i}", industry=f"行业{i}")
     assert count("") == few
     assert count("?q=泡菜&city=511400") == few_search
-    # The session-less page: cities, industries, count, rows (and the chosen city's counties).
-    assert few == 4
-    assert few_search == 5
+    # The session-less page: cities, fields (industry sections), industries, count, rows (and
+    # the chosen city's counties).
+    assert few == 5
+    assert few_search == 6

@@ -228,6 +228,7 @@ class HallForm(forms.Form):
     category = forms.ChoiceField(
         label="类别", required=False, choices=[("", "全部类别"), *Demand.Category.choices]
     )
+    section = forms.ChoiceField(label="领域", required=False)
     industry = forms.ChoiceField(label="行业", required=False)
     city = forms.ChoiceField(label="市（州）", required=False)
     county = forms.ChoiceField(label="区县", required=False)
@@ -254,7 +255,9 @@ class HallForm(forms.Form):
             if city is not None
             else []
         )
+        sections = Industry.objects.filter(level=1).order_by("code").values_list("code", "name")
         choices = {
+            "section": [("", "全部领域"), *sections],
             "industry": [("", "全部行业"), *[(i, i) for i in industries]],
             "city": [("", "全省"), *[(c.code, c.name) for c in self.cities]],
             "county": [("", "全部区县"), *[(c.code, c.name) for c in self.counties]],
@@ -278,6 +281,7 @@ class HallForm(forms.Form):
         return HallFilters(
             query=data.get("q", ""),
             category=data.get("category", ""),
+            section=data.get("section", ""),
             industry=data.get("industry", ""),
             region=region,
             budget=data.get("budget", ""),

@@ -101,6 +101,9 @@ class HallFilters:
 
     query: str = ""
     category: str = ""
+    # 领域: a section of the industry classification (A 农、林、牧、渔业, C 制造业, …), from the
+    # industry class the demand form asks for.
+    section: str = ""
     industry: str = ""
     region: Region | None = None
     budget: str = ""
@@ -123,6 +126,8 @@ def demands_hall(filters: HallFilters) -> QuerySet[Demand]:
     qs = demands_published()
     if filters.category:
         qs = qs.filter(category=filters.category)
+    if filters.section:
+        qs = qs.filter(industry_class__section=filters.section)
     if filters.industry:
         qs = qs.filter(industry=filters.industry)
     if filters.region is not None:
