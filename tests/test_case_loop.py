@@ -177,3 +177,24 @@ def test_an_expert_cannot_accept_a_request_once_the_case_has_moved_past_docking(
         docking_respond(docking=late, actor=tina.user, accept=True)
     late.refresh_from_db()
     assert late.status == "sent"
+
+
+def test_an_acceptance_from_before_the_docking_fell_through_does_not_open_agreement(
+    alice: User,
+) -> None:
+    tina, nina, _dina = experts()
+    case = to_docking(make_case(alice), alice, tina)
+    docking_respond(docking=case.dockings.get(expert=tina), actor=tina.user, accept=True)
+    # The docking came to nothing: back to matching; a new request takes it back to docking.
+    case_transition(case=case, to_step=Step.MATCHING, actor=alice, reason="专家档期冲突，未能成行")
+    docking_send(case=case, expert=nina, actor=alice)
+    case.refresh_from_db()
+    assert case.step == Step.DOCKING
+    with pytest.raises(CaseError, match="还没有专家接受对接请求"):
+        case_transition(case=case, to_step=Step.AGREEMENT, actor=alice)
+    case.refresh_from_db()
+    assert case.step == Step.DOCKING
+    docking_respond(docking=case.dockings.get(expert=nina), actor=nina.user, accept=True)
+    case_transition(case=case, to_step=Step.AGREEMENT, actor=alice)
+    case.refresh_from_db()
+    assert case.step == Step.AGREEMENT

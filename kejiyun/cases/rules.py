@@ -7,7 +7,7 @@ from django.db.models import Count
 
 from kejiyun.accounts.models import Role, User
 from kejiyun.cases.errors import CaseError
-from kejiyun.cases.models import TERMINAL, Case, DockingRequest
+from kejiyun.cases.models import TERMINAL, Case, DockingRequest, Step
 from kejiyun.regions.models import ServiceCentre
 from kejiyun.regions.selectors import region_in_jurisdiction
 
@@ -70,9 +70,19 @@ def staffed_centre(centre: ServiceCentre) -> tuple[ServiceCentre, User | None]:
 
 def require_agreement_basis(case: Case, reason: str) -> None:
     """A case enters agreement (签约) only with an expert who accepted its docking request,
-    or with a recorded reason why none is needed (the enterprise found its own partner)."""
-    accepted = case.dockings.filter(status=DockingRequest.Status.ACCEPTED).exists()
-    if not accepted and not reason.strip():
+    or with a recorded reason why none is needed (the enterprise found its own partner).
+    A return from docking to matching says the dockings so far came to nothing: only an
+    acceptance given after the last such return counts."""
+    accepted = case.dockings.filter(status=DockingRequest.Status.ACCEPTED)
+    fell_through = (
+        case.events.filter(from_step=Step.DOCKING, to_step=Step.MATCHING)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if fell_through is not None:
+        accepted = accepted.filter(responded_at__gt=fell_through)
+    if not accepted.exists() and not reason.strip():
         raise CaseError(
             "还没有专家接受对接请求，不能转入签约。若企业已自行找到合作方等，请填写原因后再转入。",
             code="agreement_without_docking",
