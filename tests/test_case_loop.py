@@ -173,10 +173,19 @@ def test_an_expert_cannot_accept_a_request_once_the_case_has_moved_past_docking(
     docking_respond(docking=case.dockings.get(expert=nina), actor=nina.user, accept=True)
     case_transition(case=case, to_step=Step.AGREEMENT, actor=alice)
     late = case.dockings.get(expert=tina)
-    with pytest.raises(CaseError, match="已过对接阶段"):
+    # Agreement closed the request nobody answered and told its expert.
+    assert late.status == "closed"
+    told = OutboxMessage.objects.filter(title="对接已结束", channel="inapp")
+    assert list(told.values_list("recipient__username", flat=True)) == ["tina"]
+    with pytest.raises(CaseError):
         docking_respond(docking=late, actor=tina.user, accept=True)
     late.refresh_from_db()
-    assert late.status == "sent"
+    assert late.status == "closed"
+    # Were it still open (a row from before this rule), the step check refuses it too.
+    DockingRequest.objects.filter(pk=late.pk).update(status="sent")
+    late.refresh_from_db()
+    with pytest.raises(CaseError, match="已过对接阶段"):
+        docking_respond(docking=late, actor=tina.user, accept=True)
 
 
 def test_an_acceptance_from_before_the_docking_fell_through_does_not_open_agreement(

@@ -303,6 +303,8 @@ def _case_move(
             reason=event_reason or reason,
             now=now,
         )
+        if to_step == Step.AGREEMENT:
+            _dockings_settle(case=case, now=now)
         if to_step in TERMINAL:
             _dockings_close(case=case, to_step=to_step, now=now)
             # Load and track record of the experts who took the case on have changed.
@@ -366,6 +368,29 @@ def _dockings_close(*, case: Case, to_step: str, now: datetime) -> None:
             ),
             url=reverse("cases:dockings"),
             key=f"docking-ended:{docking.pk}",
+        )
+
+
+def _dockings_settle(*, case: Case, now: datetime) -> None:
+    """Agreement means the case has its expert: requests nobody answered and applications or
+    enterprise requests staff did not decide close (随案结束) and no longer wait for anyone.
+    Experts asked, or who applied, are told they need not answer."""
+    S = DockingRequest.Status
+    told = list(
+        case.dockings.filter(status__in=[S.SENT, S.APPLIED])
+        .select_related("expert__user")
+        .order_by("id")
+    )
+    case.dockings.filter(status__in=[S.SENT, *AWAITING_STAFF]).update(
+        status=S.CLOSED, responded_at=now
+    )
+    for docking in told:
+        notice_send(
+            user=docking.expert.user,
+            title="对接已结束",
+            body=f"需求《{case.demand.title}》已确定合作专家，进入签约，您的对接无需再答复。",
+            url=reverse("cases:dockings"),
+            key=f"docking-settled:{docking.pk}",
         )
 
 
