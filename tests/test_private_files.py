@@ -191,9 +191,8 @@ def _no_docking_reason(step: str) -> str:
     return "企业自行找到合作方" if step == Step.AGREEMENT else ""
 
 
-def test_outcome_evidence_is_private_and_the_enterprise_downloads_it(
-    alice: User, charlie: User, private_root: Path, media_root: Path
-) -> None:
+def _solved_with_evidence(alice: User) -> Case:
+    """A case of Alice's taken to acceptance, solved, with 验收单.pdf as its evidence."""
     case = make_case(alice)
     for step in (Step.DIAGNOSIS, Step.MATCHING, Step.DOCKING, Step.AGREEMENT, Step.DELIVERY):
         case_transition(case=case, to_step=step, actor=alice, reason=_no_docking_reason(step))
@@ -205,6 +204,13 @@ def test_outcome_evidence_is_private_and_the_enterprise_downloads_it(
     )
     case_outcome_record(case=case, outcome=outcome, actor=alice)
     case.refresh_from_db()
+    return case
+
+
+def test_outcome_evidence_is_private_and_the_enterprise_downloads_it(
+    alice: User, charlie: User, private_root: Path, media_root: Path
+) -> None:
+    case = _solved_with_evidence(alice)
     assert re.fullmatch(r"cases/evidence/[0-9a-f]{32}\.pdf", case.evidence.name)
     assert (case.evidence_name, case.evidence_type) == ("验收单.pdf", "application/pdf")
     assert files_in(private_root) == [private_root / case.evidence.name]
@@ -352,16 +358,7 @@ def test_pages_for_signed_in_users_are_not_stored_and_public_ones_may_be(alice: 
 def test_the_admin_page_of_a_case_with_evidence_links_to_the_checked_download(
     alice: User, private_root: Path
 ) -> None:
-    case = make_case(alice)
-    for step in (Step.DIAGNOSIS, Step.MATCHING, Step.DOCKING, Step.AGREEMENT, Step.DELIVERY):
-        case_transition(case=case, to_step=step, actor=alice, reason=_no_docking_reason(step))
-    outcome = OutcomeInput(
-        solved=True,
-        contract_number="HT-2",
-        contract_amount=Decimal("3"),
-        evidence=SimpleUploadedFile("验收单.pdf", CONTRACT),
-    )
-    case_outcome_record(case=case, outcome=outcome, actor=alice)
+    case = _solved_with_evidence(alice)
     response = client_for(make_superuser()).get(f"/admin/cases/case/{case.pk}/change/")
     assert response.status_code == 200
     html = response.content.decode()

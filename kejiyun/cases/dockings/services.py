@@ -29,6 +29,17 @@ from kejiyun.matchlog.services import EXPERTS, index_change_record
 from kejiyun.talent.models import TalentProfile
 
 
+def _invite(docking: DockingRequest, case: Case) -> None:
+    """Tell the expert that staff ask them to take on the case (a request to answer)."""
+    notice_send(
+        user=docking.expert.user,
+        title="新的对接请求",
+        body=f"服务中心邀请您对接需求《{case.demand.title}》。",
+        url=reverse("cases:docking_reply", args=[docking.pk]),
+        key=f"docking:{docking.pk}",
+    )
+
+
 def docking_send(
     *,
     case: Case,
@@ -80,13 +91,7 @@ def docking_send(
         )
         if case.step == Step.MATCHING:
             case_transition(case=case, to_step=Step.DOCKING, actor=actor, now=now)
-        notice_send(
-            user=expert.user,
-            title="新的对接请求",
-            body=f"服务中心邀请您对接需求《{case.demand.title}》。",
-            url=reverse("cases:docking_reply", args=[docking.pk]),
-            key=f"docking:{docking.pk}",
-        )
+        _invite(docking, case)
     return docking
 
 
@@ -368,13 +373,7 @@ def docking_approve(
                 key=f"docking-approved:{docking.pk}",
             )
         else:
-            notice_send(
-                user=expert.user,
-                title="新的对接请求",
-                body=f"服务中心邀请您对接需求《{case.demand.title}》。",
-                url=reverse("cases:docking_reply", args=[docking.pk]),
-                key=f"docking:{docking.pk}",
-            )
+            _invite(docking, case)
             notice_send(
                 user=docking.sent_by,
                 title="对接提议已发送给专家",

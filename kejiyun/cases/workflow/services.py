@@ -303,10 +303,9 @@ def _case_move(
             reason=event_reason or reason,
             now=now,
         )
-        if to_step == Step.AGREEMENT:
-            _dockings_settle(case=case, now=now)
-        if to_step in TERMINAL:
+        if to_step == Step.AGREEMENT or to_step in TERMINAL:
             _dockings_close(case=case, to_step=to_step, now=now)
+        if to_step in TERMINAL:
             # Load and track record of the experts who took the case on have changed.
             index_change_record(
                 kind=EXPERTS,
@@ -339,45 +338,15 @@ def _case_move(
 
 
 def _dockings_close(*, case: Case, to_step: str, now: datetime) -> None:
-    """A case that ends closes its open docking requests (随案结束): those the expert has not
-    answered and the applications and enterprise requests staff have not decided. It tells
-    every expert who was asked or applied and had not declined; an enterprise's request that
-    staff never sent was never shown to the expert, so it closes silently."""
+    """Close a case's open docking requests (随案结束) when it enters agreement (it has its
+    expert) or ends: the requests no expert answered and the applications and enterprise
+    requests staff did not decide. Experts who were asked or applied are told; on an ending,
+    so are those who took the case on. An enterprise's request that staff never sent was
+    never shown to the expert, so it closes silently."""
     S = DockingRequest.Status
-    open_statuses = [S.SENT, *AWAITING_STAFF]
+    ending = to_step in TERMINAL
     told = list(
-        case.dockings.filter(status__in=[S.SENT, S.APPLIED, S.ACCEPTED])
-        .select_related("expert__user")
-        .order_by("id")
-    )
-    case.dockings.filter(status__in=open_statuses).update(status=S.CLOSED, responded_at=now)
-    ending = Step(to_step).label
-    for docking in told:
-        notice_send(
-            user=docking.expert.user,
-            title="对接的案例已结束",
-            body=(
-                f"需求《{case.demand.title}》的服务案例已{ending}，"
-                + (
-                    "您的对接请求随案结束，无需再答复。"
-                    if docking.status == S.SENT
-                    else "您的对接申请随案结束。"
-                    if docking.status == S.APPLIED
-                    else "感谢您的参与。"
-                )
-            ),
-            url=reverse("cases:dockings"),
-            key=f"docking-ended:{docking.pk}",
-        )
-
-
-def _dockings_settle(*, case: Case, now: datetime) -> None:
-    """Agreement means the case has its expert: requests nobody answered and applications or
-    enterprise requests staff did not decide close (随案结束) and no longer wait for anyone.
-    Experts asked, or who applied, are told they need not answer."""
-    S = DockingRequest.Status
-    told = list(
-        case.dockings.filter(status__in=[S.SENT, S.APPLIED])
+        case.dockings.filter(status__in=[S.SENT, S.APPLIED, *([S.ACCEPTED] if ending else [])])
         .select_related("expert__user")
         .order_by("id")
     )
@@ -385,12 +354,24 @@ def _dockings_settle(*, case: Case, now: datetime) -> None:
         status=S.CLOSED, responded_at=now
     )
     for docking in told:
+        if not ending:
+            title = "对接已结束"
+            body = f"需求《{case.demand.title}》已确定合作专家，进入签约，您的对接无需再答复。"
+        else:
+            title = "对接的案例已结束"
+            body = f"需求《{case.demand.title}》的服务案例已{Step(to_step).label}，" + (
+                "您的对接请求随案结束，无需再答复。"
+                if docking.status == S.SENT
+                else "您的对接申请随案结束。"
+                if docking.status == S.APPLIED
+                else "感谢您的参与。"
+            )
         notice_send(
             user=docking.expert.user,
-            title="对接已结束",
-            body=f"需求《{case.demand.title}》已确定合作专家，进入签约，您的对接无需再答复。",
+            title=title,
+            body=body,
             url=reverse("cases:dockings"),
-            key=f"docking-settled:{docking.pk}",
+            key=f"docking-{'ended' if ending else 'settled'}:{docking.pk}",
         )
 
 

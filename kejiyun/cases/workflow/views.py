@@ -193,19 +193,7 @@ def case_page_act(
 ) -> HttpResponse:
     """A staff action on the case page: done, back to the page; refused, the page re-drawn
     with the message (409 when stale)."""
-
-    def redraw(error: str, status: int) -> HttpResponse:
-        fresh = access_case(request.user, case.pk)
-        ctx = _detail_context(request, fresh, error=error)
-        return render(request, "cases/detail.html", ctx, status=status)
-
-    return run_service(
-        request,
-        action,
-        success=success,
-        done_url=reverse("cases:detail", args=[case.pk]),
-        redraw=redraw,
-    )
+    return case_form_act(request, case, action, success)
 
 
 def case_form_act(
@@ -214,18 +202,19 @@ def case_form_act(
     action: Callable[[], object],
     success: str,
     *,
-    form_name: str,
-    form: Any,
+    form_name: str = "",
+    form: Any = None,
     field: str | None = None,
 ) -> HttpResponse:
-    """A staff action whose form carries the refusal: done, back to the case page; refused
-    (an upload that did not parse, a missing contract number…), the page re-drawn with the
-    refusal's status (400, or 409 when stale) and the reason on the form (on `field` if
-    given); nothing was stored."""
+    """A staff action on the case page. Done: back to the page. Refused: with a `form`, the
+    page re-drawn with the refusal's status (400, or 409 when stale) and the reason on the
+    form (on `field` if given; an upload that did not parse, a missing contract number…);
+    without one, the refusal handled as `run_service` does (re-drawn with the message when
+    stale). Nothing was stored either way."""
 
     def redraw(error: str, status: int) -> HttpResponse:
         fresh = access_case(request.user, case.pk)
-        if status == 409:  # stale: the page as it is now, the forms fresh
+        if form is None or status == 409:  # stale: the page as it is now, the forms fresh
             ctx = _detail_context(request, fresh, error=error)
         else:
             form.add_error(field, error)
@@ -238,7 +227,7 @@ def case_form_act(
         success=success,
         done_url=reverse("cases:detail", args=[case.pk]),
         redraw=redraw,
-        redraw_every_refusal=True,
+        redraw_every_refusal=form is not None,
     )
 
 
