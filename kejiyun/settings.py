@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "kejiyun.matching",
     "kejiyun.popsci",
     "kejiyun.performance",
+    "kejiyun.ops",
     "kejiyun.recognition",
     "kejiyun.notifications",
     "kejiyun.audit",
