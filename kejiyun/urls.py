@@ -29,6 +29,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("sheets/", include("kejiyun.spreadsheets.urls")),
     path("popsci/", include("kejiyun.popsci.urls")),
     path("notifications/", include("kejiyun.notifications.urls")),
+    path("ops/", include("kejiyun.ops.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,1 @@
+"""Bulletins (通报): figures, ranking, lagging centres and commentary, as PDF and Excel."""

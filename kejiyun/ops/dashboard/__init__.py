@@ -1,0 +1,1 @@
+"""Dashboards: headline figures, trends, ranking and the map of Sichuan."""

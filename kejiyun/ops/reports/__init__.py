@@ -1,0 +1,1 @@
+"""Half-year work reports (工作汇报) filed by county and city centres."""

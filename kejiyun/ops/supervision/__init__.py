@@ -1,0 +1,1 @@
+"""Supervision of every centre, the escalation inbox and the supply-demand gap."""
