@@ -328,8 +328,8 @@ def history(db: None) -> dict[str, Any]:
     )
 
     # Plans.
-    plan_jj = ServicePlan.objects.create(profile=w1, centre=staff_jj.centre)
-    plan_qy = ServicePlan.objects.create(profile=w3, centre=staff_qy.centre)
+    plan_jj = ServicePlan.objects.create(profile=w1, centre_id=staff_jj.centre_id)
+    plan_qy = ServicePlan.objects.create(profile=w3, centre_id=staff_qy.centre_id)
     for plan, done in [
         (plan_jj, at(D1, 10)),
         (plan_jj, at(D1, 11)),
@@ -340,7 +340,7 @@ def history(db: None) -> dict[str, Any]:
         PlanAction.objects.create(plan=plan, title="事项", due_on=D3, done_at=done)
 
     # Popular science.
-    a1 = _article("文章一", at(D1, 10), centre=staff_jj.centre)
+    a1 = _article("文章一", at(D1, 10), centre_id=staff_jj.centre_id)
     ContentVersion.objects.create(
         article=a1, number=2, title="文章一", body="正文", published_at=at(D2, 10)
     )
@@ -351,7 +351,7 @@ def history(db: None) -> dict[str, Any]:
         article=a1,
         channel="in_app",
         region_id=JJ,
-        centre=staff_cd.centre,
+        centre_id=staff_cd.centre_id,
         created_by=staff_cd,
         status=Campaign.Status.SENT,
         sent_at=at(D1, 10),
@@ -361,7 +361,7 @@ def history(db: None) -> dict[str, Any]:
         Delivery.objects.create(
             campaign=campaign, citizen=citizen, created_at=at(D1, 10), read_to_end_at=read
         )
-    users = [c.user for c in citizens]
+    users = [c.user for c in citizens if c.user is not None]
     for user, correct in zip(users[:2], [1, 2], strict=True):
         QuizAttempt.objects.create(
             article=a1,
@@ -398,7 +398,7 @@ def history(db: None) -> dict[str, Any]:
         starts_at=at(D2, 9),
         ends_at=at(D2, 11),
         capacity=30,
-        centre=staff_qy.centre,
+        centre_id=staff_qy.centre_id,
     )
     for user, checked in zip(users[:3], [at(D2, 9), at(D2, 23, 50), None], strict=True):
         ActivitySignup.objects.create(activity=activity, user=user, checked_in_at=checked)
