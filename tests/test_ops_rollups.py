@@ -119,6 +119,11 @@ def _user(name: str, role: str, region: str | None = None, **fields: Any) -> Use
     )
 
 
+def _own(staff: User) -> int:
+    assert staff.centre_id is not None
+    return staff.centre_id
+
+
 def _worker(name: str, region: str, created: datetime, **fields: Any) -> TalentProfile:
     return TalentProfile.objects.create(
         user=_user(name, Role.WORKER, region), region_id=region, created_at=created, **fields
@@ -328,8 +333,8 @@ def history(db: None) -> dict[str, Any]:
     )
 
     # Plans.
-    plan_jj = ServicePlan.objects.create(profile=w1, centre_id=staff_jj.centre_id)
-    plan_qy = ServicePlan.objects.create(profile=w3, centre_id=staff_qy.centre_id)
+    plan_jj = ServicePlan.objects.create(profile=w1, centre_id=_own(staff_jj))
+    plan_qy = ServicePlan.objects.create(profile=w3, centre_id=_own(staff_qy))
     for plan, done in [
         (plan_jj, at(D1, 10)),
         (plan_jj, at(D1, 11)),
@@ -340,7 +345,7 @@ def history(db: None) -> dict[str, Any]:
         PlanAction.objects.create(plan=plan, title="事项", due_on=D3, done_at=done)
 
     # Popular science.
-    a1 = _article("文章一", at(D1, 10), centre_id=staff_jj.centre_id)
+    a1 = _article("文章一", at(D1, 10), centre_id=_own(staff_jj))
     ContentVersion.objects.create(
         article=a1, number=2, title="文章一", body="正文", published_at=at(D2, 10)
     )
@@ -351,7 +356,7 @@ def history(db: None) -> dict[str, Any]:
         article=a1,
         channel="in_app",
         region_id=JJ,
-        centre_id=staff_cd.centre_id,
+        centre_id=_own(staff_cd),
         created_by=staff_cd,
         status=Campaign.Status.SENT,
         sent_at=at(D1, 10),
@@ -398,7 +403,7 @@ def history(db: None) -> dict[str, Any]:
         starts_at=at(D2, 9),
         ends_at=at(D2, 11),
         capacity=30,
-        centre_id=staff_qy.centre_id,
+        centre_id=_own(staff_qy),
     )
     for user, checked in zip(users[:3], [at(D2, 9), at(D2, 23, 50), None], strict=True):
         ActivitySignup.objects.create(activity=activity, user=user, checked_in_at=checked)
