@@ -592,3 +592,21 @@ def test_the_periodic_jobs_refresh_the_rollups_every_ten_minutes(history: dict[s
     assert run.ok, run.error
     assert RollupState.objects.get().last_complete_day == date(2026, 4, 2)
     assert _day_rows() == _expected()
+
+
+@pytest.mark.django_db
+def test_a_case_the_working_calendar_does_not_cover_is_left_out_of_the_hours_not_the_run(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    day = date(2000, 1, 4)  # before the first year chinese-calendar knows
+    org = _org("丁公司", JJ, at(day, 9), "5")
+    case = _case(_demand(org, "旧需求"), at(day, 9))
+    _case_event(case, CaseEvent.Kind.NOTE, at(day, 11), make_staff("sold", JJ))
+
+    rollup_days(start=date(2000, 1, 1), end=date(2000, 1, 31))
+
+    assert _day_rows() == {
+        ("enterprises_registered", JJ, day): (Decimal(1), 0, []),
+        ("cases_opened", JJ, day): (Decimal(1), 0, []),
+    }
+    assert f"case {case.pk}: no working calendar for its dates" in caplog.text
