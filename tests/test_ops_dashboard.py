@@ -207,6 +207,7 @@ def test_a_citys_figures_add_up_its_counties_and_its_own_centre(bob: User, histo
     assert opened.value == 13.0  # 锦江 5 + 青羊 7 + 市本级 1; 自贡 is another city
     assert opened.vs_previous is not None
     assert opened.vs_previous.delta == 0.0 and opened.vs_previous.tone == "flat"
+    assert opened.vs_previous.delta_text == "持平"
 
 
 def test_a_period_spanning_part_months_reads_day_rows_around_the_whole_months(

@@ -56,10 +56,12 @@ class Change:
 
     @property
     def arrow(self) -> str:
-        return "▲" if self.delta > 0 else "▼" if self.delta < 0 else "＝"
+        return "▲" if self.delta > 0 else "▼" if self.delta < 0 else ""
 
     @property
     def delta_text(self) -> str:
+        if self.delta == 0:
+            return "持平"
         if self.points:
             return f"{self.delta:+.1f} 个百分点"
         if float(self.delta).is_integer():
