@@ -310,10 +310,7 @@ def open_case_counts_by_region(
         )
         .order_by()
     )
-    return {
-        row.pop("region__path"): JurisdictionCaseCounts(**row)  # type: ignore[arg-type]
-        for row in rows
-    }
+    return {row.pop("region__path"): JurisdictionCaseCounts(**row) for row in rows}
 
 
 def areas_in_jurisdiction(*, user: User) -> QuerySet[Region]:
