@@ -231,4 +231,3 @@ def escalation_counties(*, user: User) -> QuerySet[Region]:
     county filter)."""
     ids = escalated_cases(user=user).values("region_id")
     return Region.objects.filter(code__in=ids).select_related("parent").order_by("code")
-
