@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 
 from kejiyun.ops.models import Rollup
 from kejiyun.regions.models import Region, ServiceCentre
-from tests.builders import PASSWORD, make_staff
+from tests.builders import PASSWORD, make_case, make_staff
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -89,6 +89,7 @@ def test_a_province_user_drills_from_the_map_of_sichuan_into_chengdu(
     put("510105", "cases_opened", today, 7)
     put("510302", "cases_opened", today, 6)
     put("510104", "escalations", today, 2)
+    case = make_case(None, county="510104", title="茶园病虫害绿色防控")
     errors = watch(page)
     page.set_viewport_size({"width": 1280, "height": 900})
     sign_in(page, base, "pat")
@@ -155,6 +156,17 @@ def test_a_province_user_drills_from_the_map_of_sichuan_into_chengdu(
     page.mouse.click(box["x"] + x, box["y"] + y)
     expect(page.get_by_role("heading", name="锦江区运营数据")).to_be_visible()
     expect(the_map).to_have_attribute("data-drawn", "510104")
+
+    # The county's supervision table, and the case behind its open-cases figure.
+    page.get_by_role("link", name="督办表").click()
+    expect(page.get_by_role("heading", name="锦江区督办表")).to_be_visible()
+    table = page.get_by_test_id("supervision-table")
+    open_cases = table.locator("tbody a[data-figure=open]").first
+    expect(open_cases).to_have_text("1")
+    open_cases.click()
+    page.get_by_role("link", name=case.demand.title).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(case.demand.title)
+    assert page.url == f"{base}/cases/{case.pk}/"
     assert errors == []
 
 
