@@ -69,6 +69,10 @@ def watch(page: Page, allowed: tuple[str, ...] = ()) -> list[str]:
     return errors
 
 
+def page_year(page: Page) -> str:
+    return str(page.get_by_label("年份").input_value())
+
+
 def map_values(page: Page) -> dict[str, Any]:
     return page.evaluate(  # type: ignore[no-any-return]
         """() => {
@@ -188,6 +192,14 @@ def test_a_county_user_sees_only_their_county_and_gets_404_on_another(
     assert map_values(page) == {"510104": 3}
     page.screenshot(path=str(SHOTS / "ops-county-390.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The period picker shows the fields of the kind chosen and lands on the period's token.
+    page.get_by_label("统计期", exact=True).select_option(label="季度")
+    expect(page.get_by_label("月份")).to_be_hidden()
+    page.get_by_label("季度", exact=True).select_option(label="第2季度")
+    page.get_by_role("button", name="查看").click()
+    expect(page.get_by_test_id("period-label")).to_have_text(f"{page_year(page)}年第2季度")
+    assert "period=" in page.url and "Q2" in page.url
+
     response = page.goto(f"{base}/ops/510105/")
     assert response is not None and response.status == 404
     assert errors == []
