@@ -403,3 +403,19 @@ def test_a_run_of_the_rollup_job_shows_at_once_on_a_cached_dashboard(
     assert headline(client.get(f"/ops/510104/?period={MAY}"), "cases_opened").value == 9.0
     data = json.loads(client.get(f"/ops/510104/map.json?period={MAY}").content)
     assert data["areas"][0]["value"] == 9.0
+
+
+@time_machine.travel("2026-05-25 10:00 +0800")
+def test_the_picker_offers_the_last_six_years_and_the_year_shown(alice: User) -> None:
+    client = client_for(alice)
+    assert client.get("/ops/510104/").context["picker"]["years"] == [
+        2026,
+        2025,
+        2024,
+        2023,
+        2022,
+        2021,
+    ]
+    picker = client.get("/ops/510104/?period=2019H2").context["picker"]
+    assert picker["years"] == [2026, 2025, 2024, 2023, 2022, 2021, 2019]
+    assert (picker["year"], picker["half"]) == (2019, 2)

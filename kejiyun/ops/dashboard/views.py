@@ -114,7 +114,9 @@ def dashboard(request: AuthenticatedRequest, code: str) -> HttpResponse:
             "half": 1 if period.start.month <= 6 else 2,
             "from": period.start.isoformat(),
             "to": period.end.isoformat(),
-            "years": list(range(today.year, today.year - 6, -1)),
+            "years": sorted(
+                {*range(today.year - 5, today.year + 1), period.start.year}, reverse=True
+            ),
         },
         "query": _query(period, ind),
     }
