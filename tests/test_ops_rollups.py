@@ -23,7 +23,7 @@ from kejiyun.cases.models import Case, CaseEvent, DockingRequest, Outcome, Step
 from kejiyun.common.workdays import BEIJING
 from kejiyun.demands.models import Demand, DemandEvent
 from kejiyun.demands.review import Duplicate, boilerplate_flag, duplicate_flag
-from kejiyun.jobs.runner import Job, jobs_from_schedule
+from kejiyun.jobs.runner import Job, job_run, jobs_from_schedule
 from kejiyun.ops.compute import FLAG_MARKERS, REGISTRY, Cell, compute
 from kejiyun.ops.indicators import CATALOGUE
 from kejiyun.ops.models import Rollup, RollupState
@@ -582,6 +582,31 @@ def test_bad_dates_are_refused_in_chinese_and_change_nothing(
     assert Rollup.objects.count() == 0
 
 
-def test_the_periodic_jobs_refresh_the_rollups_every_ten_minutes() -> None:
-    jobs = jobs_from_schedule(settings.CELERY_BEAT_SCHEDULE)
-    assert Job(name="rollup-ops", task="ops.rollup_refresh", every=600.0) in jobs
+@time_machine.travel(datetime(2026, 4, 3, 10, 0, tzinfo=BEIJING), tick=False)
+def test_the_periodic_jobs_refresh_the_rollups_every_ten_minutes(history: dict[str, Any]) -> None:
+    jobs = {job.name: job for job in jobs_from_schedule(settings.CELERY_BEAT_SCHEDULE)}
+    assert jobs["rollup-ops"] == Job(name="rollup-ops", task="ops.rollup_refresh", every=600.0)
+
+    run = job_run(jobs["rollup-ops"])  # as `manage.py run_periodic` runs it
+
+    assert run.ok, run.error
+    assert RollupState.objects.get().last_complete_day == date(2026, 4, 2)
+    assert _day_rows() == _expected()
+
+
+@pytest.mark.django_db
+def test_a_case_the_working_calendar_does_not_cover_is_left_out_of_the_hours_not_the_run(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    day = date(2000, 1, 4)  # before the first year chinese-calendar knows
+    org = _org("丁公司", JJ, at(day, 9), "5")
+    case = _case(_demand(org, "旧需求"), at(day, 9))
+    _case_event(case, CaseEvent.Kind.NOTE, at(day, 11), make_staff("sold", JJ))
+
+    rollup_days(start=date(2000, 1, 1), end=date(2000, 1, 31))
+
+    assert _day_rows() == {
+        ("enterprises_registered", JJ, day): (Decimal(1), 0, []),
+        ("cases_opened", JJ, day): (Decimal(1), 0, []),
+    }
+    assert f"case {case.pk}: no working calendar for its dates" in caplog.text
