@@ -21,8 +21,9 @@ from django.utils import timezone
 from kejiyun.accounts.models import User
 from kejiyun.cases.models import Case, Outcome, Step
 from kejiyun.demands.models import Demand
-from kejiyun.ops.models import Rollup
+from kejiyun.ops.models import GapCoverage, Rollup
 from kejiyun.ops.supervision.gap import region_gap
+from kejiyun.ops.supervision.services import gap_coverage_refresh
 from kejiyun.plans.services import worker_verify
 from kejiyun.regions.models import ServiceCentre
 from kejiyun.talent.models import TalentProfile
@@ -523,6 +524,7 @@ def market(alice: User, bob: User, charlie: User, match_index: Any) -> dict[str,
             alice,
         ),
     }
+    assert gap_coverage_refresh() == 3  # the three published demands
     return {"demands": demands, "experts": experts}
 
 
@@ -565,6 +567,7 @@ def test_the_gap_page_and_map_data_show_the_same_figures(bob: User, market: dict
         "name": "锦江区",
         "demands": 1,
         "answerable": 1,
+        "pending": 0,
         "experts": 2,
         "gap": 0.0,
         "url": "/ops/510104/gap/",
@@ -589,14 +592,33 @@ def test_the_gap_narrowed_to_a_field_leaves_the_others_out(
     assert "无法识别的领域" in refused.content.decode()
 
 
-def test_the_gap_is_cached_for_ten_minutes(bob: User, market: dict[str, Any]) -> None:
+def test_a_demand_published_since_the_job_ran_is_pending_until_its_next_run(
+    bob: User, market: dict[str, Any]
+) -> None:
     region = centre("510100").region
-    first = region_gap(region=region)
     Demand.objects.filter(pk=market["demands"]["draft"].pk).update(status=Demand.Status.PUBLISHED)
-    assert region_gap(region=region).total.demands == first.total.demands == 2
-    assert region_gap(region=region, fresh=True).total.demands == 3
-    with time_machine.travel(NOW + timedelta(minutes=11), tick=False):
-        assert region_gap(region=region).total.demands == 3
+    gap = region_gap(region=region)
+    assert (gap.total.demands, gap.total.pending, gap.total.answerable) == (3, 1, 1)
+    assert gap.total.gap_ratio == 0.5  # of the two computed
+    page = client_for(bob).get("/ops/510100/gap/").content.decode()
+    assert "1 项新发布的需求尚待计算可答专家" in page
+    assert gap_coverage_refresh() == 1
+    gap = region_gap(region=region)
+    assert (gap.total.demands, gap.total.pending) == (3, 0)
+
+
+def test_the_job_recomputes_stale_rows_and_drops_those_of_unpublished_demands(
+    bob: User, market: dict[str, Any]
+) -> None:
+    assert gap_coverage_refresh() == 0  # nothing new, nothing stale: a second run is a no-op
+    with time_machine.travel(NOW + timedelta(hours=7), tick=False):
+        assert gap_coverage_refresh() == 3
+    Demand.objects.filter(pk=market["demands"]["pig"].pk).update(status=Demand.Status.CLOSED)
+    assert gap_coverage_refresh() == 0
+    assert set(GapCoverage.objects.values_list("demand_id", flat=True)) == {
+        market["demands"]["tea"].pk,
+        market["demands"]["far_tea"].pk,
+    }
 
 
 def test_a_county_user_gets_404_on_another_countys_gap(alice: User, market: dict[str, Any]) -> None:
