@@ -112,6 +112,11 @@ def row_text(html: str, row: str) -> list[str]:
     return [" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in cells]
 
 
+def cells(text: str) -> list[str]:
+    """A row as written in the tests: the cells separated by "|"."""
+    return text.split("|")
+
+
 @pytest.fixture
 def world(alice: User, bob: User, charlie: User) -> dict[str, Case]:
     """Cases in 锦江区 (Alice's), 青羊区 (510105, no staff: its cases go to the city centre
@@ -126,6 +131,7 @@ def world(alice: User, bob: User, charlie: User) -> dict[str, Case]:
         "late": make_case(alice, serial="5", title="升级后解决"),
         "not_solved": make_case(alice, serial="6", title="未解决"),
         "april": make_case(alice, serial="7", title="四月结案"),
+        "withdrawn": make_case(alice, serial="10", title="撤回"),
         # 青羊区: one open and overdue.
         "qingyang": make_case(None, county="510105", serial="8", title="青羊在办"),
         # 青川县: one open and overdue, elsewhere.
@@ -140,9 +146,13 @@ def world(alice: User, bob: User, charlie: User) -> dict[str, Case]:
     close(cases["late"], at=IN_MAY, solved=True, rating=4, escalations=1)
     close(cases["not_solved"], at=IN_MAY, solved=False, rating=None)
     close(cases["april"], at=IN_APRIL, solved=True, rating=3)
-    # The May rollups of 锦江区's centre, as the rollup job would write them.
-    rollup("510104", "cases_closed", 3)
-    rollup("510104", "closed_on_time_share", 2, 3)
+    Case.objects.filter(pk=cases["withdrawn"].pk).update(
+        step=Step.WITHDRAWN, closed_at=IN_MAY, due_at=None
+    )
+    # The May rollups of 锦江区's centre, as the rollup job would write them: four ended
+    # (one withdrawn), three of them never escalated; three ended at 办结, two rated.
+    rollup("510104", "cases_closed", 4)
+    rollup("510104", "closed_on_time_share", 3, 4)
     rollup("510104", "solved_with_evidence", 2)
     rollup("510104", "satisfaction_mean", 9, 2)
     rollup("510104", "rated_share", 2, 3)
@@ -169,42 +179,13 @@ def test_the_city_table_shows_its_own_centre_and_each_county_with_exact_figures(
     assert page.status_code == 200
     html = page.content.decode()
     own = centre("510100")
-    # name, open, overdue, unowned, closed, on time (share and count), solved,
-    # satisfaction, rated (share and count)
-    assert row_text(html, f"centre-{own.pk}") == [
-        f"{own.name}（本级）",
-        "0",
-        "0",
-        "0",
-        "1",
-        "0% (0)",
-        "0",
-        "—",
-        "0% (0)",
-    ]
-    assert row_text(html, "510104") == [
-        "锦江区",
-        "3",
-        "1",
-        "1",
-        "3",
-        "67% (2)",
-        "2",
-        "4.50",
-        "67% (2)",
-    ]
-    assert row_text(html, "510105") == ["青羊区", "1", "1", "0", "0", "— (0)", "0", "—", "— (0)"]
-    assert row_text(html, "total") == [
-        "合计",
-        "4",
-        "2",
-        "1",
-        "4",
-        "50% (2)",
-        "2",
-        "4.50",
-        "50% (2)",
-    ]
+    # name | open | overdue | unowned | closed | on time (share and count) | solved |
+    # satisfaction | rated (share and count)
+    mine = row_text(html, f"centre-{own.pk}")
+    assert mine == [f"{own.name}（本级）", *cells("0|0|0|1|0% (0)|0|—|0% (0)")]
+    assert row_text(html, "510104") == cells("锦江区|3|1|1|4|75% (3)|2|4.50|67% (2)")
+    assert row_text(html, "510105") == cells("青羊区|1|1|0|0|— (0)|0|—|— (0)")
+    assert row_text(html, "total") == cells("合计|4|2|1|5|60% (3)|2|4.50|50% (2)")
     # One row for the city's own centre and one per county of 成都市 (20), and the total.
     assert html.count("<tr data-row=") == 1 + 20 + 1
     assert "青川县" not in html
@@ -214,29 +195,9 @@ def test_the_province_table_groups_the_counties_under_their_city_and_links_to_dr
     pat: User, world: dict[str, Case]
 ) -> None:
     html = client_for(pat).get(f"/ops/510000/supervision/?period={MAY}").content.decode()
-    assert row_text(html, "510100") == [
-        "成都市",
-        "4",
-        "2",
-        "1",
-        "4",
-        "50% (2)",
-        "2",
-        "4.50",
-        "50% (2)",
-    ]
-    assert row_text(html, "510800") == ["广元市", "1", "1", "0", "2", "100% (2)", "0", "—", "— (0)"]
-    assert row_text(html, "total") == [
-        "合计",
-        "5",
-        "3",
-        "1",
-        "6",
-        "67% (4)",
-        "2",
-        "4.50",
-        "50% (2)",
-    ]
+    assert row_text(html, "510100") == cells("成都市|4|2|1|5|60% (3)|2|4.50|50% (2)")
+    assert row_text(html, "510800") == cells("广元市|1|1|0|2|100% (2)|0|—|— (0)")
+    assert row_text(html, "total") == cells("合计|5|3|1|7|71% (5)|2|4.50|50% (2)")
     assert html.count("<tr data-row=") == 1 + 21 + 1
     assert f'href="/ops/510100/supervision/?period={MAY}"' in html
 
@@ -244,17 +205,8 @@ def test_the_province_table_groups_the_counties_under_their_city_and_links_to_dr
 def test_a_county_table_is_its_own_centre_alone(alice: User, world: dict[str, Case]) -> None:
     html = client_for(alice).get(f"/ops/510104/supervision/?period={MAY}").content.decode()
     own = centre("510104")
-    assert row_text(html, f"centre-{own.pk}") == [
-        f"{own.name}（本级）",
-        "3",
-        "1",
-        "1",
-        "3",
-        "67% (2)",
-        "2",
-        "4.50",
-        "67% (2)",
-    ]
+    mine = row_text(html, f"centre-{own.pk}")
+    assert mine == [f"{own.name}（本级）", *cells("3|1|1|4|75% (3)|2|4.50|67% (2)")]
     assert html.count("<tr data-row=") == 2
 
 
@@ -268,8 +220,8 @@ def test_every_figure_links_to_a_case_list_showing_exactly_those_cases(
         "open": {w["open"], w["overdue"], w["unowned"]},
         "overdue": {w["overdue"]},
         "unowned": {w["unowned"]},
-        "closed": {w["on_time"], w["late"], w["not_solved"]},
-        "on_time": {w["on_time"], w["not_solved"]},
+        "closed": {w["on_time"], w["late"], w["not_solved"], w["withdrawn"]},
+        "on_time": {w["on_time"], w["not_solved"], w["withdrawn"]},
         "solved": {w["on_time"], w["late"]},
         "satisfaction": {w["on_time"], w["late"]},
         "rated": {w["on_time"], w["late"]},
