@@ -595,3 +595,34 @@ def test_staff_of_a_centre_without_jurisdiction_over_a_region_see_no_gap_of_it(
     assert client_for(charlie).get("/ops/510100/gap/").status_code == 404
     assert client_for(charlie).get("/ops/510800/gap/").status_code == 404
     assert client_for(charlie).get("/ops/510822/gap/").status_code == 200
+
+
+def test_the_escalation_inbox_reads_a_fixed_number_of_queries(
+    bob: User, escalated: dict[str, Case]
+) -> None:
+    client = client_for(bob)
+    client.get("/ops/escalations/")  # the session, once
+    with CaptureQueriesContext(connection) as few:
+        client.get("/ops/escalations/")
+    for n in range(10, 14):
+        case = make_case(None, county="510105", serial=str(n), title=f"青羊{n}")
+        escalate(case, "510100", at=NOW - timedelta(hours=n), due=NOW - timedelta(hours=1))
+    with CaptureQueriesContext(connection) as many:
+        page = client.get("/ops/escalations/")
+    assert len(ids_listed(page.content.decode())) == 6
+    assert len(few.captured_queries) == len(many.captured_queries)
+
+
+def test_the_gap_reads_four_queries_however_many_demands(
+    bob: User, market: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    region = centre("510100").region
+    # The counties, the open demands, their experts, the section names.
+    with django_assert_num_queries(4):
+        region_gap(region=region)
+    firm = make_enterprise("又一家茶企", "510104", "7")
+    for n in range(4):
+        make_demand(firm, title=f"茶叶{n}", industry_class_id="01")
+    gap_coverage_refresh()
+    with django_assert_num_queries(4):
+        assert region_gap(region=region).total.demands == 6
