@@ -174,6 +174,8 @@ CELERY_BEAT_SCHEDULE = {
     "flag-bot-reads": {"task": "popsci.flag_bot_reads", "schedule": 60 * 60.0},
     # Operations data: recompute the day and month rollups from the watermark through today.
     "rollup-ops": {"task": "ops.rollup_refresh", "schedule": 10 * 60.0},
+    # The supply-demand gap: the capable experts of new and stale published demands.
+    "gap-coverage": {"task": "ops.gap_coverage_refresh", "schedule": 10 * 60.0},
 }
 
 # --- 一单一策 cases ------------------------------------------------------------------------

@@ -21,8 +21,9 @@ from django.utils import timezone
 from kejiyun.accounts.models import User
 from kejiyun.cases.models import Case, Outcome, Step
 from kejiyun.demands.models import Demand
-from kejiyun.ops.models import Rollup
+from kejiyun.ops.models import GapCoverage, Rollup
 from kejiyun.ops.supervision.gap import region_gap
+from kejiyun.ops.supervision.services import gap_coverage_refresh
 from kejiyun.plans.services import worker_verify
 from kejiyun.regions.models import ServiceCentre
 from kejiyun.talent.models import TalentProfile
@@ -111,6 +112,11 @@ def row_text(html: str, row: str) -> list[str]:
     return [" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in cells]
 
 
+def cells(text: str) -> list[str]:
+    """A row as written in the tests: the cells separated by "|"."""
+    return text.split("|")
+
+
 @pytest.fixture
 def world(alice: User, bob: User, charlie: User) -> dict[str, Case]:
     """Cases in 锦江区 (Alice's), 青羊区 (510105, no staff: its cases go to the city centre
@@ -125,6 +131,7 @@ def world(alice: User, bob: User, charlie: User) -> dict[str, Case]:
         "late": make_case(alice, serial="5", title="升级后解决"),
         "not_solved": make_case(alice, serial="6", title="未解决"),
         "april": make_case(alice, serial="7", title="四月结案"),
+        "withdrawn": make_case(alice, serial="10", title="撤回"),
         # 青羊区: one open and overdue.
         "qingyang": make_case(None, county="510105", serial="8", title="青羊在办"),
         # 青川县: one open and overdue, elsewhere.
@@ -139,9 +146,13 @@ def world(alice: User, bob: User, charlie: User) -> dict[str, Case]:
     close(cases["late"], at=IN_MAY, solved=True, rating=4, escalations=1)
     close(cases["not_solved"], at=IN_MAY, solved=False, rating=None)
     close(cases["april"], at=IN_APRIL, solved=True, rating=3)
-    # The May rollups of 锦江区's centre, as the rollup job would write them.
-    rollup("510104", "cases_closed", 3)
-    rollup("510104", "closed_on_time_share", 2, 3)
+    Case.objects.filter(pk=cases["withdrawn"].pk).update(
+        step=Step.WITHDRAWN, closed_at=IN_MAY, due_at=None
+    )
+    # The May rollups of 锦江区's centre, as the rollup job would write them: four ended
+    # (one withdrawn), three of them never escalated; three ended at 办结, two rated.
+    rollup("510104", "cases_closed", 4)
+    rollup("510104", "closed_on_time_share", 3, 4)
     rollup("510104", "solved_with_evidence", 2)
     rollup("510104", "satisfaction_mean", 9, 2)
     rollup("510104", "rated_share", 2, 3)
@@ -168,42 +179,13 @@ def test_the_city_table_shows_its_own_centre_and_each_county_with_exact_figures(
     assert page.status_code == 200
     html = page.content.decode()
     own = centre("510100")
-    # name, open, overdue, unowned, closed, on time (share and count), solved,
-    # satisfaction, rated (share and count)
-    assert row_text(html, f"centre-{own.pk}") == [
-        f"{own.name}（本级）",
-        "0",
-        "0",
-        "0",
-        "1",
-        "0% (0)",
-        "0",
-        "—",
-        "0% (0)",
-    ]
-    assert row_text(html, "510104") == [
-        "锦江区",
-        "3",
-        "1",
-        "1",
-        "3",
-        "67% (2)",
-        "2",
-        "4.50",
-        "67% (2)",
-    ]
-    assert row_text(html, "510105") == ["青羊区", "1", "1", "0", "0", "— (0)", "0", "—", "— (0)"]
-    assert row_text(html, "total") == [
-        "合计",
-        "4",
-        "2",
-        "1",
-        "4",
-        "50% (2)",
-        "2",
-        "4.50",
-        "50% (2)",
-    ]
+    # name | open | overdue | unowned | closed | on time (share and count) | solved |
+    # satisfaction | rated (share and count)
+    mine = row_text(html, f"centre-{own.pk}")
+    assert mine == [f"{own.name}（本级）", *cells("0|0|0|1|0% (0)|0|—|0% (0)")]
+    assert row_text(html, "510104") == cells("锦江区|3|1|1|4|75% (3)|2|4.50|67% (2)")
+    assert row_text(html, "510105") == cells("青羊区|1|1|0|0|— (0)|0|—|— (0)")
+    assert row_text(html, "total") == cells("合计|4|2|1|5|60% (3)|2|4.50|50% (2)")
     # One row for the city's own centre and one per county of 成都市 (20), and the total.
     assert html.count("<tr data-row=") == 1 + 20 + 1
     assert "青川县" not in html
@@ -213,29 +195,9 @@ def test_the_province_table_groups_the_counties_under_their_city_and_links_to_dr
     pat: User, world: dict[str, Case]
 ) -> None:
     html = client_for(pat).get(f"/ops/510000/supervision/?period={MAY}").content.decode()
-    assert row_text(html, "510100") == [
-        "成都市",
-        "4",
-        "2",
-        "1",
-        "4",
-        "50% (2)",
-        "2",
-        "4.50",
-        "50% (2)",
-    ]
-    assert row_text(html, "510800") == ["广元市", "1", "1", "0", "2", "100% (2)", "0", "—", "— (0)"]
-    assert row_text(html, "total") == [
-        "合计",
-        "5",
-        "3",
-        "1",
-        "6",
-        "67% (4)",
-        "2",
-        "4.50",
-        "50% (2)",
-    ]
+    assert row_text(html, "510100") == cells("成都市|4|2|1|5|60% (3)|2|4.50|50% (2)")
+    assert row_text(html, "510800") == cells("广元市|1|1|0|2|100% (2)|0|—|— (0)")
+    assert row_text(html, "total") == cells("合计|5|3|1|7|71% (5)|2|4.50|50% (2)")
     assert html.count("<tr data-row=") == 1 + 21 + 1
     assert f'href="/ops/510100/supervision/?period={MAY}"' in html
 
@@ -243,17 +205,8 @@ def test_the_province_table_groups_the_counties_under_their_city_and_links_to_dr
 def test_a_county_table_is_its_own_centre_alone(alice: User, world: dict[str, Case]) -> None:
     html = client_for(alice).get(f"/ops/510104/supervision/?period={MAY}").content.decode()
     own = centre("510104")
-    assert row_text(html, f"centre-{own.pk}") == [
-        f"{own.name}（本级）",
-        "3",
-        "1",
-        "1",
-        "3",
-        "67% (2)",
-        "2",
-        "4.50",
-        "67% (2)",
-    ]
+    mine = row_text(html, f"centre-{own.pk}")
+    assert mine == [f"{own.name}（本级）", *cells("3|1|1|4|75% (3)|2|4.50|67% (2)")]
     assert html.count("<tr data-row=") == 2
 
 
@@ -267,8 +220,8 @@ def test_every_figure_links_to_a_case_list_showing_exactly_those_cases(
         "open": {w["open"], w["overdue"], w["unowned"]},
         "overdue": {w["overdue"]},
         "unowned": {w["unowned"]},
-        "closed": {w["on_time"], w["late"], w["not_solved"]},
-        "on_time": {w["on_time"], w["not_solved"]},
+        "closed": {w["on_time"], w["late"], w["not_solved"], w["withdrawn"]},
+        "on_time": {w["on_time"], w["not_solved"], w["withdrawn"]},
         "solved": {w["on_time"], w["late"]},
         "satisfaction": {w["on_time"], w["late"]},
         "rated": {w["on_time"], w["late"]},
@@ -523,6 +476,7 @@ def market(alice: User, bob: User, charlie: User, match_index: Any) -> dict[str,
             alice,
         ),
     }
+    assert gap_coverage_refresh() == 3  # the three published demands
     return {"demands": demands, "experts": experts}
 
 
@@ -565,6 +519,7 @@ def test_the_gap_page_and_map_data_show_the_same_figures(bob: User, market: dict
         "name": "锦江区",
         "demands": 1,
         "answerable": 1,
+        "pending": 0,
         "experts": 2,
         "gap": 0.0,
         "url": "/ops/510104/gap/",
@@ -589,14 +544,33 @@ def test_the_gap_narrowed_to_a_field_leaves_the_others_out(
     assert "无法识别的领域" in refused.content.decode()
 
 
-def test_the_gap_is_cached_for_ten_minutes(bob: User, market: dict[str, Any]) -> None:
+def test_a_demand_published_since_the_job_ran_is_pending_until_its_next_run(
+    bob: User, market: dict[str, Any]
+) -> None:
     region = centre("510100").region
-    first = region_gap(region=region)
     Demand.objects.filter(pk=market["demands"]["draft"].pk).update(status=Demand.Status.PUBLISHED)
-    assert region_gap(region=region).total.demands == first.total.demands == 2
-    assert region_gap(region=region, fresh=True).total.demands == 3
-    with time_machine.travel(NOW + timedelta(minutes=11), tick=False):
-        assert region_gap(region=region).total.demands == 3
+    gap = region_gap(region=region)
+    assert (gap.total.demands, gap.total.pending, gap.total.answerable) == (3, 1, 1)
+    assert gap.total.gap_ratio == 0.5  # of the two computed
+    page = client_for(bob).get("/ops/510100/gap/").content.decode()
+    assert "1 项新发布的需求尚待计算可答专家" in page
+    assert gap_coverage_refresh() == 1
+    gap = region_gap(region=region)
+    assert (gap.total.demands, gap.total.pending) == (3, 0)
+
+
+def test_the_job_recomputes_stale_rows_and_drops_those_of_unpublished_demands(
+    bob: User, market: dict[str, Any]
+) -> None:
+    assert gap_coverage_refresh() == 0  # nothing new, nothing stale: a second run is a no-op
+    with time_machine.travel(NOW + timedelta(hours=7), tick=False):
+        assert gap_coverage_refresh() == 3
+    Demand.objects.filter(pk=market["demands"]["pig"].pk).update(status=Demand.Status.CLOSED)
+    assert gap_coverage_refresh() == 0
+    assert set(GapCoverage.objects.values_list("demand_id", flat=True)) == {
+        market["demands"]["tea"].pk,
+        market["demands"]["far_tea"].pk,
+    }
 
 
 def test_a_county_user_gets_404_on_another_countys_gap(alice: User, market: dict[str, Any]) -> None:
@@ -621,3 +595,34 @@ def test_staff_of_a_centre_without_jurisdiction_over_a_region_see_no_gap_of_it(
     assert client_for(charlie).get("/ops/510100/gap/").status_code == 404
     assert client_for(charlie).get("/ops/510800/gap/").status_code == 404
     assert client_for(charlie).get("/ops/510822/gap/").status_code == 200
+
+
+def test_the_escalation_inbox_reads_a_fixed_number_of_queries(
+    bob: User, escalated: dict[str, Case]
+) -> None:
+    client = client_for(bob)
+    client.get("/ops/escalations/")  # the session, once
+    with CaptureQueriesContext(connection) as few:
+        client.get("/ops/escalations/")
+    for n in range(10, 14):
+        case = make_case(None, county="510105", serial=str(n), title=f"青羊{n}")
+        escalate(case, "510100", at=NOW - timedelta(hours=n), due=NOW - timedelta(hours=1))
+    with CaptureQueriesContext(connection) as many:
+        page = client.get("/ops/escalations/")
+    assert len(ids_listed(page.content.decode())) == 6
+    assert len(few.captured_queries) == len(many.captured_queries)
+
+
+def test_the_gap_reads_four_queries_however_many_demands(
+    bob: User, market: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    region = centre("510100").region
+    # The counties, the open demands, their experts, the section names.
+    with django_assert_num_queries(4):
+        region_gap(region=region)
+    firm = make_enterprise("又一家茶企", "510104", "7")
+    for n in range(4):
+        make_demand(firm, title=f"茶叶{n}", industry_class_id="01")
+    gap_coverage_refresh()
+    with django_assert_num_queries(4):
+        assert region_gap(region=region).total.demands == 6

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from kejiyun.demands.models import Demand
 from kejiyun.regions.models import ServiceCentre
 
 
@@ -69,3 +70,24 @@ class RollupState(models.Model):
 
     def __str__(self) -> str:
         return f"汇总已完成至 {self.last_complete_day}"
+
+
+class GapCoverage(models.Model):
+    """The verified experts the matching engine finds able to answer one published demand
+    (`kejiyun.matching.selectors.capable_experts_for_demands`), kept by the periodic job
+    `ops.gap_coverage_refresh`: the supply-demand gap (`kejiyun.ops.supervision.gap`) then
+    reads rows instead of running one engine search per demand on the request path."""
+
+    demand = models.OneToOneField(
+        Demand, verbose_name="需求", on_delete=models.CASCADE, related_name="+"
+    )
+    # Ids of the TalentProfiles, ascending; empty when nobody could answer the demand.
+    experts = models.JSONField("可答专家", default=list, blank=True)
+    computed_at = models.DateTimeField("计算时间", default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "需求可答专家"
+        verbose_name_plural = "需求可答专家"
+
+    def __str__(self) -> str:
+        return f"{self.demand_id}: {len(self.experts)}"

@@ -1,10 +1,14 @@
-"""Thin periodic tasks: no arguments in, a service called; safe to run twice."""
+"""Thin periodic tasks: no arguments in, a service called; safe to run twice. Celery and
+the embedded runner find every ops task through this module."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
 from kejiyun.ops.rollups import rollup_refresh as refresh
+from kejiyun.ops.supervision.tasks import refresh_gap_coverage
+
+__all__ = ["rollup_refresh", "refresh_gap_coverage"]
 
 
 @shared_task(name="ops.rollup_refresh", ignore_result=True)  # type: ignore[untyped-decorator]

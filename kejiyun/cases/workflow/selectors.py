@@ -17,6 +17,7 @@ from kejiyun.accounts.models import Role, User
 from kejiyun.cases.models import (
     AWAITING_STAFF,
     OPEN_STEPS,
+    TERMINAL,
     Case,
     CaseEvent,
     DockingRequest,
@@ -120,8 +121,8 @@ CASE_STATE_LABELS: dict[str, str] = {
     CaseState.OPEN: "在办",
     CaseState.OVERDUE: "已超时",
     CaseState.UNOWNED: "待指派",
-    CaseState.CLOSED: "已办结",
-    CaseState.CLOSED_ON_TIME: "按时办结",
+    CaseState.CLOSED: "已结案",
+    CaseState.CLOSED_ON_TIME: "按时结案",
     CaseState.SOLVED: "有佐证的解决",
     CaseState.RATED: "已评价",
 }
@@ -146,11 +147,14 @@ def case_state_q(
 
     - open: not ended; overdue: running and past its step's due time; unowned: open and
       owned by nobody;
-    - closed: ended at 已办结 (with an outcome; withdrawn and unsolvable cases are not
-      closed ones), its `closed_at` within the dates;
-    - closed_on_time: closed and never escalated;
-    - solved: closed as solved with evidence on file (a contract and its document);
-    - rated: closed and rated by the enterprise.
+    - closed: ended (办结, withdrawn or unsolvable), its `closed_at` within the dates;
+    - closed_on_time: ended and never escalated;
+    - solved: ended at 办结 as solved with evidence on file (a contract and its document);
+    - rated: ended at 办结 and rated by the enterprise.
+
+    The same cases as the rollup indicators `cases_closed`, `closed_on_time_share` (its
+    numerator), `solved_with_evidence` and `satisfaction_mean` (its denominator) count
+    (`kejiyun/ops/compute.py`), so a supervision figure and its case list agree.
     """
     if state == CaseState.OPEN:
         return Case.open_q()
@@ -160,7 +164,7 @@ def case_state_q(
         return Case.open_q() & Q(owner__isnull=True)
     if state not in CLOSED_STATES:
         raise ValueError(f"unknown case state {state!r}")
-    where = Q(step=Step.CLOSED)
+    where = Q(step__in=list(TERMINAL), closed_at__isnull=False)
     if closed_from is not None:
         where &= Q(closed_at__gte=_beijing_start(closed_from))
     if closed_to is not None:
@@ -168,9 +172,9 @@ def case_state_q(
     if state == CaseState.CLOSED_ON_TIME:
         where &= Q(escalations=0)
     elif state == CaseState.SOLVED:
-        where &= Q(outcome=Outcome.SOLVED) & ~Q(evidence="")
+        where &= Q(step=Step.CLOSED, outcome=Outcome.SOLVED) & ~Q(evidence="")
     elif state == CaseState.RATED:
-        where &= Q(rating__isnull=False)
+        where &= Q(step=Step.CLOSED, rating__isnull=False)
     return where
 
 

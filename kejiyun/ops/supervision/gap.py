@@ -7,8 +7,10 @@ in the region. An expert "could answer" it when the matching engine ranks them f
 the relevance threshold (`kejiyun.matching.selectors.capable_experts_for_demands`, the same
 engine and ranking the case pages use). A demand with no such expert is unanswerable.
 
-The engine is asked once per open demand, so the result is cached for `GAP_CACHE_SECONDS`
-per region and field filter; the page says when it was computed.
+The engine takes about 30 ms per demand, too slow to ask on a page for every open demand of
+the province; the periodic job `ops.gap_coverage_refresh` keeps each published demand's
+experts in `GapCoverage`, and this module only reads and adds them up. A demand published
+since the job last ran is "pending" until the next run.
 """
 
 from __future__ import annotations
@@ -17,20 +19,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.cache import cache
-from django.utils import timezone
-
 from kejiyun.demands.models import Demand
-from kejiyun.matching.selectors import capable_experts_for_demands
+from kejiyun.ops.models import GapCoverage
 from kejiyun.ops.selectors import PATH_LENGTH, child_regions
 from kejiyun.regions.models import Region
 from kejiyun.talent.models import Industry
 
-# An expert counts for a demand at or above this share of the highest reachable score.
-GAP_MIN_SHARE = 0.5
-# How many ranked experts are read per demand (the distinct-expert counts stop there).
-GAP_TOP_K = 50
-GAP_CACHE_SECONDS = 600
 # Demands with no industry class.
 UNCLASSIFIED = ""
 UNCLASSIFIED_NAME = "未分类"
@@ -42,17 +36,26 @@ class GapCell:
 
     demands: int = 0
     answerable: int = 0
+    # Open demands whose experts the periodic job has not computed yet.
+    pending: int = 0
     experts: set[int] = field(default_factory=set)
 
-    def add(self, expert_ids: list[int]) -> None:
+    def add(self, expert_ids: list[int] | None) -> None:
         self.demands += 1
+        if expert_ids is None:
+            self.pending += 1
+            return
         if expert_ids:
             self.answerable += 1
         self.experts.update(expert_ids)
 
     @property
+    def computed(self) -> int:
+        return self.demands - self.pending
+
+    @property
     def unanswerable(self) -> int:
-        return self.demands - self.answerable
+        return self.computed - self.answerable
 
     @property
     def expert_count(self) -> int:
@@ -60,12 +63,12 @@ class GapCell:
 
     @property
     def gap_ratio(self) -> float | None:
-        """The share of open demands nobody could answer (None without open demands)."""
-        return self.unanswerable / self.demands if self.demands else None
+        """The share of open demands nobody could answer (None without computed ones)."""
+        return self.unanswerable / self.computed if self.computed else None
 
     @property
     def experts_per_demand(self) -> float | None:
-        return self.expert_count / self.demands if self.demands else None
+        return self.expert_count / self.computed if self.computed else None
 
 
 @dataclass
@@ -79,7 +82,8 @@ class GapLine:
 class Gap:
     region_code: str
     section: str
-    computed_at: datetime
+    # When the oldest of the expert counts read was computed (None when none were).
+    computed_at: datetime | None
     areas: list[GapLine]
     fields: list[GapLine]
     # {(area code, section): cell}, only the cells that have open demands.
@@ -105,18 +109,28 @@ def _area_of(path: str, region: Region, length: int) -> str:
     return path[:length].rstrip("/").rsplit("/", 1)[-1]
 
 
-def gap_compute(*, region: Region, section: str = "") -> Gap:
+def region_gap(*, region: Region, section: str = "") -> Gap:
     """The gap of `region` (the caller has checked the user may see it), narrowed to one
-    industry section when `section` is given (`UNCLASSIFIED` is not a filter)."""
+    industry section when `section` is given. Two queries: the open demands with their
+    stored experts, and the section names."""
     children = child_regions(region)
     length = PATH_LENGTH[Region.Level(children[0].level)] if children else 0
     demands = Demand.objects.filter(
         status=Demand.Status.PUBLISHED, region__path__startswith=region.path
-    ).select_related("region", "organisation", "industry_class")
+    )
     if section:
         demands = demands.filter(industry_class__section=section)
-    rows = list(demands.order_by("published_at", "id"))
-    capable = capable_experts_for_demands(demands=rows, min_share=GAP_MIN_SHARE, top_k=GAP_TOP_K)
+    rows = list(
+        demands.order_by("published_at", "id").values_list(
+            "pk", "title", "region__path", "industry_class__section"
+        )
+    )
+    coverage = {
+        demand_id: (experts, computed_at)
+        for demand_id, experts, computed_at in GapCoverage.objects.filter(
+            demand_id__in=demands.values("pk")
+        ).values_list("demand_id", "experts", "computed_at")
+    }
 
     names = {c.code: c.name for c in children}
     names.setdefault(region.code, f"{region.name}（本级）" if children else region.name)
@@ -128,20 +142,24 @@ def gap_compute(*, region: Region, section: str = "") -> Gap:
     cross: dict[tuple[str, str], GapCell] = defaultdict(GapCell)
     total = GapCell()
     unanswerable: list[tuple[int, str, str, str]] = []
-    for demand in rows:
-        area = _area_of(demand.region.path, region, length)
-        sec = demand.industry_class.section if demand.industry_class else UNCLASSIFIED
-        experts = capable.get(demand.pk, [])
+    oldest: datetime | None = None
+    for pk, title, path, sec in rows:
+        area = _area_of(path, region, length)
+        sec = sec or UNCLASSIFIED
+        stored = coverage.get(pk)
+        experts = list(stored[0]) if stored is not None else None
+        if stored is not None and (oldest is None or stored[1] < oldest):
+            oldest = stored[1]
         areas.setdefault(area, GapCell()).add(experts)
         by_section[sec].add(experts)
         cross[(area, sec)].add(experts)
         total.add(experts)
-        if not experts:
-            unanswerable.append((demand.pk, demand.title, area, sec))
+        if experts == []:
+            unanswerable.append((pk, title, area, sec))
     return Gap(
         region_code=region.code,
         section=section,
-        computed_at=timezone.now(),
+        computed_at=oldest,
         areas=[GapLine(code, names.get(code, code), cell) for code, cell in sorted(areas.items())],
         fields=[
             GapLine(sec, section_names.get(sec, sec), cell)
@@ -151,20 +169,3 @@ def gap_compute(*, region: Region, section: str = "") -> Gap:
         total=total,
         unanswerable=unanswerable,
     )
-
-
-def _cache_key(region: Region, section: str) -> str:
-    return f"ops:gap:{region.code}:{section or '-'}"
-
-
-def region_gap(*, region: Region, section: str = "", fresh: bool = False) -> Gap:
-    """`gap_compute`, cached for `GAP_CACHE_SECONDS` per region and section (`fresh`
-    recomputes and replaces the cached one)."""
-    key = _cache_key(region, section)
-    if not fresh:
-        cached = cache.get(key)
-        if isinstance(cached, Gap):
-            return cached
-    gap = gap_compute(region=region, section=section)
-    cache.set(key, gap, GAP_CACHE_SECONDS)
-    return gap

@@ -20,7 +20,7 @@ from kejiyun.cases.workflow.selectors import CaseState
 from kejiyun.ops.access import region_for
 from kejiyun.ops.periods import Period, PeriodError, PeriodKind
 from kejiyun.ops.selectors import child_regions
-from kejiyun.ops.supervision.gap import GAP_MIN_SHARE, gap_sections, region_gap
+from kejiyun.ops.supervision.gap import gap_sections, region_gap
 from kejiyun.ops.supervision.selectors import (
     SORT_KEYS,
     SupervisionRow,
@@ -29,6 +29,7 @@ from kejiyun.ops.supervision.selectors import (
     escalation_inbox_allowed,
     supervision_table,
 )
+from kejiyun.ops.supervision.services import GAP_COVERAGE_MAX_AGE, GAP_MIN_SHARE
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import region_in_jurisdiction
 
@@ -227,6 +228,7 @@ def gap(request: AuthenticatedRequest, code: str) -> HttpResponse:
             "section": section,
             "error": error,
             "threshold": round(GAP_MIN_SHARE * 100),
+            "max_age_hours": int(GAP_COVERAGE_MAX_AGE.total_seconds() // 3600),
             "map_json": reverse("ops:gap_json", args=[region.code])
             + (f"?{urlencode({'field': section})}" if section else ""),
             "geo_path": geo_path,
@@ -254,6 +256,7 @@ def gap_json(request: AuthenticatedRequest, code: str) -> JsonResponse:
             "name": line.name,
             "demands": line.cell.demands,
             "answerable": line.cell.answerable,
+            "pending": line.cell.pending,
             "experts": line.cell.expert_count,
             "gap": None if line.cell.gap_ratio is None else round(line.cell.gap_ratio, 4),
             "url": reverse("ops:gap", args=[line.code])
@@ -266,7 +269,7 @@ def gap_json(request: AuthenticatedRequest, code: str) -> JsonResponse:
             "region": region.code,
             "level": "county" if region.level != Region.Level.PROVINCE else "city",
             "field": section,
-            "computed_at": result.computed_at.isoformat(),
+            "computed_at": result.computed_at.isoformat() if result.computed_at else None,
             "areas": areas,
         }
     )
