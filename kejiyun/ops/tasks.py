@@ -8,7 +8,7 @@ from celery import shared_task
 from kejiyun.ops.rollups import rollup_refresh as refresh
 from kejiyun.ops.supervision.tasks import refresh_gap_coverage
 
-__all__ = ["rollup_refresh", "refresh_gap_coverage"]
+__all__ = ["refresh_gap_coverage", "rollup_refresh"]
 
 
 @shared_task(name="ops.rollup_refresh", ignore_result=True)  # type: ignore[untyped-decorator]
