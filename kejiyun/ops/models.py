@@ -53,3 +53,7 @@ class Rollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator} {self.centre_id} {self.grain} {self.start}"
+
+
+# The tables of each feature live beside it and belong to this app (one models module).
+from kejiyun.ops.reports.models import ReportComment, ReportEvent, WorkReport  # noqa: E402, F401
