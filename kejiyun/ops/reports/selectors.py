@@ -18,8 +18,9 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from kejiyun.accounts.models import User
+from kejiyun.ops.indicators import CATALOGUE, GROUP_NAMES, Kind
+from kejiyun.ops.models import ReportComment, ReportEvent, WorkReport
 from kejiyun.ops.periods import Period, PeriodKind
-from kejiyun.ops.reports.models import ReportComment, ReportEvent, WorkReport
 from kejiyun.regions.models import Region, ServiceCentre
 
 # Centres at these levels file reports; the province centre only reviews.
@@ -161,16 +162,24 @@ class RosterLine:
     centre: ServiceCentre
     report: WorkReport | None
     due_on: date
-
-    def is_overdue(self, today: date) -> bool:
-        if self.report is None:
-            return today > self.due_on
-        return self.report.is_overdue(today)
+    overdue: bool
 
 
-def report_roster(user: User, period: Period) -> list[RosterLine]:
+@dataclass(frozen=True)
+class ReportLine:
+    """A report in a list, with whether it is overdue today."""
+
+    report: WorkReport
+    overdue: bool
+
+
+def report_lines(reports: QuerySet[WorkReport], today: date) -> list[ReportLine]:
+    return [ReportLine(report=r, overdue=r.is_overdue(today)) for r in reports]
+
+
+def report_roster(user: User, period: Period, today: date) -> list[RosterLine]:
     """The centres `user` reviews with their report for the half-year `period` (None where
-    none was started), in region-code order."""
+    none was started) and whether it is overdue on `today`, in region-code order."""
     year, half = period.start.year, 1 if period.start.month == 1 else 2
     centres = list(centres_reviewed_by(user))
     found = {
@@ -180,4 +189,56 @@ def report_roster(user: User, period: Period) -> list[RosterLine]:
         )
     }
     due = report_due_on(year, half)
-    return [RosterLine(centre=c, report=found.get(c.pk), due_on=due) for c in centres]
+    lines: list[RosterLine] = []
+    for centre in centres:
+        report = found.get(centre.pk)
+        overdue = report.is_overdue(today) if report is not None else today > due
+        lines.append(RosterLine(centre=centre, report=report, due_on=due, overdue=overdue))
+    return lines
+
+
+@dataclass(frozen=True)
+class FigureRow:
+    """One line of a report's figures table: the indicator's group, name, value as text
+    and unit, from the catalogue."""
+
+    key: str
+    group: str
+    name: str
+    text: str
+    unit: str
+
+
+def figure_text(kind: Kind, value: float | None) -> str:
+    """A figure as shown: counts whole, amounts in yuan with cents, shares in per cent,
+    means and medians to one or two decimals; "—" when there is none."""
+    if value is None:
+        return "—"
+    if kind == Kind.COUNT:
+        return f"{value:,.0f}"
+    if kind == Kind.AMOUNT:
+        return f"{value:,.2f}"
+    if kind == Kind.SHARE:
+        return f"{value * 100:.1f}%"
+    if kind == Kind.MEAN:
+        return f"{value:.2f}"
+    return f"{value:.1f}"
+
+
+def report_figure_rows(report: WorkReport) -> list[FigureRow]:
+    """The report's frozen (or last read) figures in catalogue order."""
+    snapshot = report.figures if isinstance(report.figures, dict) else {}
+    rows: list[FigureRow] = []
+    for ind in CATALOGUE:
+        raw = snapshot.get(ind.key)
+        value = float(raw) if isinstance(raw, int | float) else None
+        rows.append(
+            FigureRow(
+                key=ind.key,
+                group=GROUP_NAMES[ind.group],
+                name=ind.name,
+                text=figure_text(ind.kind, value),
+                unit=ind.unit,
+            )
+        )
+    return rows
