@@ -46,6 +46,30 @@ def report_halves_open(today: date) -> list[Period]:
     return [current, current.previous()]
 
 
+def report_halves_startable(centre: ServiceCentre | None, today: date) -> list[Period]:
+    """The half-years `centre` may still start a report for on `today`: the current and
+    the previous one, less those it has started already."""
+    if centre is None:
+        return []
+    started = set(WorkReport.objects.filter(centre=centre).values_list("year", "half"))
+    return [p for p in report_halves_open(today) if (p.start.year, half_of(p)) not in started]
+
+
+def half_of(period: Period) -> int:
+    """1 or 2: which half of its year a half-year period is."""
+    return 1 if period.start.month == 1 else 2
+
+
+def report_last_return(report: WorkReport) -> ReportEvent | None:
+    """The latest return of the report for corrections (its reason and reviewer), if any."""
+    return (
+        ReportEvent.objects.filter(report=report, to_status=WorkReport.Status.RETURNED)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
 def _staff_centre(user: User) -> ServiceCentre | None:
     if not user.is_authenticated or not user.is_centre_staff:
         return None
@@ -180,7 +204,7 @@ def report_lines(reports: QuerySet[WorkReport], today: date) -> list[ReportLine]
 def report_roster(user: User, period: Period, today: date) -> list[RosterLine]:
     """The centres `user` reviews with their report for the half-year `period` (None where
     none was started) and whether it is overdue on `today`, in region-code order."""
-    year, half = period.start.year, 1 if period.start.month == 1 else 2
+    year, half = period.start.year, half_of(period)
     centres = list(centres_reviewed_by(user))
     found = {
         r.centre_id: r

@@ -46,6 +46,7 @@ from kejiyun.ops.reports.selectors import (
     HANDED_IN,
     ReportRole,
     filing_centre,
+    half_of,
     report_due_on,
     report_halves_open,
     report_role,
@@ -448,7 +449,7 @@ def reports_remind(*, now: datetime | None = None) -> int:
     drafts: list[OutboxDraft] = []
     pending: list[tuple[ServiceCentre, Period, date, str]] = []
     for period in report_halves_open(today):
-        year, half = period.start.year, 1 if period.start.month == 1 else 2
+        year, half = period.start.year, half_of(period)
         due = report_due_on(year, half)
         stage = reminder_stage(today, due)
         if stage is None:
