@@ -10,6 +10,7 @@ same city as Alice); Gina is staff of 广元市 (510800), a city that is not Ali
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.db import connection, connections
 
 from kejiyun.accounts.models import User
 from kejiyun.common.errors import NotPermitted
@@ -43,6 +45,7 @@ from kejiyun.ops.reports.services import (
 )
 from kejiyun.ops.reports.tasks import remind_work_reports
 from kejiyun.regions.models import Region, ServiceCentre
+from kejiyun.regions.services import regions_load, service_centres_ensure
 from tests.builders import client_for, make_staff, make_superuser
 
 pytestmark = pytest.mark.django_db
@@ -50,6 +53,7 @@ pytestmark = pytest.mark.django_db
 # Early July 2026, Beijing time: the first half of 2026 has ended, its report is due on
 # 15 July (OPS_REPORT_DUE_DAYS = 15).
 JULY = "2026-07-03 10:00:00+08:00"
+THREADS = 12
 FULL = Sections(
     achievements="完成企业需求对接 12 项。",
     difficulties="基层服务人员不足。",
@@ -691,3 +695,61 @@ def test_reminders_go_once_per_stage_to_centres_that_have_not_handed_in(
     assert "武侯区科技服务中心" not in to_bob.body
     assert to_bob.url == "/ops/reports/?half=2026H1"
     assert not any(name == "dave" for name, _ in sent)
+
+
+# --- Races (PostgreSQL) -------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite serialises all writers")
+def test_racing_reviewers_and_a_racing_edit_from_one_page_state_make_exactly_one_change() -> None:
+    regions_load()
+    service_centres_ensure(province_code="510000")
+    alice = make_staff("alice", "510104")
+    reviewers = [make_staff(f"bob{i}", "510100") for i in range(4)]
+    report = report_create(actor=alice, year=2026, half=1)
+    report_update(report=report, actor=alice, version=report.version, sections=FULL, submit=True)
+    seen = report.version
+    landed: list[str] = []
+    refused: list[str] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(THREADS)
+
+    def act(index: int) -> None:
+        try:
+            mine = WorkReport.objects.select_related("centre__region").get(pk=report.pk)
+            reviewer = reviewers[index % len(reviewers)]
+            start.wait()
+            try:
+                if index % 3 == 0:
+                    report_accept(report=mine, actor=reviewer, version=seen)
+                    landed.append("accepted")
+                elif index % 3 == 1:
+                    report_return(report=mine, actor=reviewer, version=seen, reason="请补充。")
+                    landed.append("returned")
+                else:
+                    report_update(
+                        report=mine, actor=alice, version=seen, sections=Sections(plans="改")
+                    )
+                    landed.append("edited")
+            except ReportError:
+                refused.append("refused")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=act, args=(i,)) for i in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    final = WorkReport.objects.get(pk=report.pk)
+    assert errors == []
+    assert len(landed) == 1
+    assert landed[0] in ("accepted", "returned")  # a submitted report is not editable
+    assert len(refused) == THREADS - 1
+    assert (final.status, final.version) == (landed[0], seen + 1)
+    assert final.plans == FULL.plans
+    assert ReportEvent.objects.filter(report=final).count() == 3
