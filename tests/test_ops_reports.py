@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import connection, connections
+from django.template.loader import render_to_string
 
 from kejiyun.accounts.models import User
 from kejiyun.common.errors import NotPermitted
@@ -28,6 +29,7 @@ from kejiyun.ops.periods import Period
 from kejiyun.ops.reports.selectors import (
     report_due_on,
     report_lines,
+    report_summary,
     reports_for,
     reports_visible,
 )
@@ -599,6 +601,41 @@ def test_the_list_reads_a_fixed_number_of_queries_however_many_reports(
         names = [(line.report.centre.name, line.report.author) for line in lines]
 
     assert len(names) == 6
+
+
+def test_the_summary_for_a_dashboard_counts_the_centres_below_and_flags_overdue_ones(
+    alice: User, bob: User, dave: User, pat: User
+) -> None:
+    report_create(actor=alice, year=2026, half=1)
+    theirs = report_create(actor=dave, year=2026, half=1)
+    report_update(report=theirs, actor=dave, version=theirs.version, sections=FULL, submit=True)
+    report_accept(report=theirs, actor=bob, version=theirs.version)
+    counties = Region.objects.filter(parent_id="510100").count()
+    cities = Region.objects.filter(parent_id="510000").count()
+
+    city = report_summary(bob, date(2026, 7, 16))
+    county = report_summary(alice, date(2026, 7, 16))
+    province = report_summary(pat, date(2026, 7, 10))
+
+    assert (city.half.token, city.due_on, city.files, city.mine, city.mine_overdue) == (
+        "2026H1",
+        date(2026, 7, 15),
+        True,
+        None,
+        True,
+    )
+    assert (city.below, city.handed_in, city.accepted, city.overdue) == (
+        counties,
+        1,
+        1,
+        counties - 1,
+    )
+    assert county.mine is not None
+    assert (county.mine.status, county.mine_overdue, county.below) == ("draft", True, 0)
+    assert (province.files, province.below, province.overdue) == (False, cities, 0)
+    card = render_to_string("ops/reports/_summary.html", {"summary": city})
+    assert f"下级中心 {counties} 个：已提交 1 个，已通过 1 个，逾期 {counties - 1} 个" in card
+    assert 'href="/ops/reports/?half=2026H1"' in card
 
 
 # --- Reports for bulletins ----------------------------------------------------------------

@@ -266,3 +266,53 @@ def report_figure_rows(report: WorkReport) -> list[FigureRow]:
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    """Where a staff member's work reports stand for the half-year now due (the previous
+    half-year): their own centre's report, and how the centres below them are doing. What a
+    dashboard card shows (`ops/reports/_summary.html`)."""
+
+    half: Period
+    due_on: date
+    files: bool  # the user's centre files reports (a city or county centre)
+    mine: WorkReport | None
+    mine_overdue: bool
+    below: int  # centres below the user's
+    handed_in: int  # of those: submitted or accepted
+    accepted: int
+    overdue: int
+
+
+def report_summary(user: User, today: date) -> ReportSummary:
+    """The summary for `user` on `today` (all zeros and None for someone who neither files
+    nor reviews)."""
+    half = report_halves_open(today)[1]
+    due = report_due_on(half.start.year, half_of(half))
+    centre = filing_centre(user)
+    mine = (
+        WorkReport.objects.filter(centre=centre, year=half.start.year, half=half_of(half)).first()
+        if centre is not None
+        else None
+    )
+    lines = report_roster(user, half, today)
+    if centre is None:
+        mine_overdue = False
+    else:
+        mine_overdue = mine.is_overdue(today) if mine is not None else today > due
+    return ReportSummary(
+        half=half,
+        due_on=due,
+        files=centre is not None,
+        mine=mine,
+        mine_overdue=mine_overdue,
+        below=len(lines),
+        handed_in=sum(1 for x in lines if x.report is not None and x.report.status in HANDED_IN),
+        accepted=sum(
+            1
+            for x in lines
+            if x.report is not None and x.report.status == WorkReport.Status.ACCEPTED
+        ),
+        overdue=sum(1 for x in lines if x.overdue),
+    )

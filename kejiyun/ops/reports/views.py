@@ -8,7 +8,7 @@ and the staff one level up); every write goes through the services.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -71,7 +71,7 @@ def _apply_errors(form: Form, error: ValidationError | PermissionDenied) -> None
         form.add_error(None, refusal_text(error))
 
 
-def _filter_halves(today: Any) -> list[Period]:
+def _filter_halves(today: date) -> list[Period]:
     halves = [report_halves_open(today)[0]]
     while len(halves) < FILTER_HALVES:
         halves.append(halves[-1].previous())
