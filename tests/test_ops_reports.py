@@ -26,6 +26,7 @@ from kejiyun.common.errors import NotPermitted
 from kejiyun.notifications.models import OutboxMessage
 from kejiyun.ops.models import ReportComment, ReportEvent, Rollup, WorkReport
 from kejiyun.ops.periods import Period
+from kejiyun.ops.reports import views as report_views
 from kejiyun.ops.reports.selectors import (
     report_due_on,
     report_lines,
@@ -585,6 +586,24 @@ def test_the_list_shows_my_reports_and_the_centres_below_with_overdue_badges(
     assert city_page.count("data-overdue") == (counties - 1) + 1
     assert f'data-report="{mine.pk}"' not in submitted_only
     assert f'data-report="{theirs.pk}"' in submitted_only
+
+
+def test_the_reports_below_are_paged_keeping_the_filters(
+    alice: User, bob: User, dave: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(report_views, "BELOW_PER_PAGE", 1)
+    first = report_create(actor=alice, year=2026, half=1)
+    second = report_create(actor=dave, year=2026, half=1)
+
+    one = client_for(bob).get("/ops/reports/?half=2026H1&status=draft").content.decode()
+    two = client_for(bob).get("/ops/reports/?half=2026H1&status=draft&page=2").content.decode()
+
+    assert (f'data-report="{first.pk}"' in one, f'data-report="{second.pk}"' in one) == (
+        True,
+        False,
+    )
+    assert 'href="?half=2026H1&amp;status=draft&page=2"' in one
+    assert f'data-report="{second.pk}"' in two
 
 
 def test_the_list_reads_a_fixed_number_of_queries_however_many_reports(

@@ -9,6 +9,7 @@ report is a matter between two centres.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -197,7 +198,7 @@ class ReportLine:
     overdue: bool
 
 
-def report_lines(reports: QuerySet[WorkReport], today: date) -> list[ReportLine]:
+def report_lines(reports: Iterable[WorkReport], today: date) -> list[ReportLine]:
     return [ReportLine(report=r, overdue=r.is_overdue(today)) for r in reports]
 
 

@@ -9,9 +9,11 @@ and the staff one level up); every write goes through the services.
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.forms import Form
 from django.http import HttpResponse
@@ -58,8 +60,9 @@ from kejiyun.ops.reports.services import (
 )
 from kejiyun.ops.reports.transitions import FILER, REPORT_MOVES, REVIEWER
 
-# How many half-years back the list's filter offers.
+# How many half-years back the list's filter offers; reports of the centres below a page.
 FILTER_HALVES = 6
+BELOW_PER_PAGE = 50
 
 
 def _apply_errors(form: Form, error: ValidationError | PermissionDenied) -> None:
@@ -102,11 +105,14 @@ def report_list(request: AuthenticatedRequest) -> HttpResponse:
         else None
     )
     reviews = centres_reviewed_by(user).exists()
-    below = (
-        report_lines(_filtered(visible.exclude(centre=centre), half, status), today)
+    page = (
+        Paginator(_filtered(visible.exclude(centre=centre), half, status), BELOW_PER_PAGE).get_page(
+            request.GET.get("page")
+        )
         if reviews
         else None
     )
+    below = report_lines(page.object_list, today) if page is not None else None
     roster_half = half or report_halves_open(today)[1]
     roster = report_roster(user, roster_half, today) if reviews and not status else []
     can_start = report_halves_startable(centre, today)
@@ -118,6 +124,10 @@ def report_list(request: AuthenticatedRequest) -> HttpResponse:
             "centre": centre,
             "mine": mine,
             "below": below,
+            "page": page,
+            "extra_query": urlencode(
+                {k: v for k, v in (("half", half.token if half else ""), ("status", status)) if v}
+            ),
             "roster": roster,
             "roster_half": roster_half,
             "can_start": can_start,
