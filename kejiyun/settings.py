@@ -176,6 +176,8 @@ CELERY_BEAT_SCHEDULE = {
     "rollup-ops": {"task": "ops.rollup_refresh", "schedule": 10 * 60.0},
     # The supply-demand gap: the capable experts of new and stale published demands.
     "gap-coverage": {"task": "ops.gap_coverage_refresh", "schedule": 10 * 60.0},
+    # Half-year work reports: reminders before, on and after the due day.
+    "remind-work-reports": {"task": "ops.remind_work_reports", "schedule": 60 * 60.0},
 }
 
 # --- 一单一策 cases ------------------------------------------------------------------------
@@ -215,6 +217,11 @@ POPSCI_MAX_CHARS_PER_SECOND = env_float("POPSCI_MAX_CHARS_PER_SECOND", 40.0)
 POPSCI_MAX_ACCOUNTS_PER_DEVICE = env_int("POPSCI_MAX_ACCOUNTS_PER_DEVICE", 3)
 # The version of the targeting-consent text; consent to an older version counts as none.
 POPSCI_CONSENT_VERSION = env_str("POPSCI_CONSENT_VERSION", "2026-11")
+
+# --- Operations data: half-year work reports (工作汇报) ------------------------------------
+# A half-year's report is due this many days after the half-year ends (15: 1H on 15 July,
+# 2H on 15 January); reminders go out 7 days before, on the day, and once overdue.
+OPS_REPORT_DUE_DAYS = env_int("OPS_REPORT_DUE_DAYS", 15)
 
 # --- Accounts ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

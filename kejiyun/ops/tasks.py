@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from kejiyun.ops.reports.tasks import remind_work_reports
 from kejiyun.ops.rollups import rollup_refresh as refresh
 from kejiyun.ops.supervision.tasks import refresh_gap_coverage
 
-__all__ = ["refresh_gap_coverage", "rollup_refresh"]
+__all__ = ["refresh_gap_coverage", "remind_work_reports", "rollup_refresh"]
 
 
 @shared_task(name="ops.rollup_refresh", ignore_result=True)  # type: ignore[untyped-decorator]
