@@ -6,6 +6,7 @@ docs/adr/0008-bulletin-pdf-fonts.md says why this library and this font.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,9 @@ from fpdf import FPDF, FontFace
 from kejiyun.ops.bulletins.content import display, lag_reason
 from kejiyun.ops.indicators import BY_KEY
 from kejiyun.ops.models import Bulletin
+
+# fontTools logs every subsetting step at INFO (a few hundred lines per PDF): keep warnings only.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 FONT = "NotoSansSC"
 FONT_PACKAGE = "pylopdf-fonts-zh-cn"

@@ -33,7 +33,7 @@ def _header(sheet: Worksheet, names: list[str], widths: list[int]) -> None:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         sheet.column_dimensions[cell.column_letter].width = widths[index]
-    sheet.freeze_panes = sheet.cell(row=sheet.max_row + 1, column=1)
+    sheet.freeze_panes = f"A{sheet.max_row + 1}"  # a string: sheet.cell() would add a row
 
 
 def _number(sheet: Worksheet, row: int, column: int, key: str, value: float | None) -> None:
