@@ -166,9 +166,7 @@ def test_centres_are_ranked_by_their_mean_rank_and_equal_figures_share_a_rank() 
     ]
 
 
-def test_a_centre_lags_in_the_bottom_quartile_or_far_below_the_median_but_never_on_a_neutral_indicator() -> (
-    None
-):
+def test_a_centre_lags_in_the_bottom_quartile_or_far_from_the_median_never_on_neutral() -> None:
     values = {
         "a": {"up": 100.0, "down": 1.0, "flat": 0.0},
         "b": {"up": 90.0, "down": 1.0, "flat": 0.0},
