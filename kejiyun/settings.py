@@ -172,6 +172,7 @@ CELERY_BEAT_SCHEDULE = {
     "purge-import-batches": {"task": "spreadsheets.purge_batches", "schedule": 60 * 60.0},
     "send-due-campaigns": {"task": "popsci.send_due_campaigns", "schedule": 5 * 60.0},
     "flag-bot-reads": {"task": "popsci.flag_bot_reads", "schedule": 60 * 60.0},
+    "remind-work-reports": {"task": "ops.remind_work_reports", "schedule": 60 * 60.0},
 }
 
 # --- 一单一策 cases ------------------------------------------------------------------------
@@ -211,6 +212,11 @@ POPSCI_MAX_CHARS_PER_SECOND = env_float("POPSCI_MAX_CHARS_PER_SECOND", 40.0)
 POPSCI_MAX_ACCOUNTS_PER_DEVICE = env_int("POPSCI_MAX_ACCOUNTS_PER_DEVICE", 3)
 # The version of the targeting-consent text; consent to an older version counts as none.
 POPSCI_CONSENT_VERSION = env_str("POPSCI_CONSENT_VERSION", "2026-11")
+
+# --- Operations data: half-year work reports (工作汇报) ------------------------------------
+# A half-year's report is due this many days after the half-year ends (15: 1H on 15 July,
+# 2H on 15 January); reminders go out 7 days before, on the day, and once overdue.
+OPS_REPORT_DUE_DAYS = env_int("OPS_REPORT_DUE_DAYS", 15)
 
 # --- Accounts ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

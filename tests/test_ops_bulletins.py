@@ -47,6 +47,7 @@ from kejiyun.ops.models import (
     BulletinReceipt,
     BulletinStatus,
     Rollup,
+    WorkReport,
 )
 from kejiyun.regions.models import ServiceCentre
 from tests.builders import client_for, make_staff
@@ -248,6 +249,53 @@ def test_the_workbook_has_the_four_sheets_and_the_ranking_as_numbers(published: 
     summary = {row[0]: row[1] for row in book["概要"].iter_rows(values_only=True) if row[0]}
     assert summary["统计期"] == "2026年上半年"
     assert summary["审核人"] == "Bella"
+
+
+def _report(code: str, status: str, difficulties: str, plans: str, half: int = 1) -> None:
+    WorkReport.objects.create(
+        centre=ServiceCentre.objects.get(region_id=code),
+        year=2026,
+        half=half,
+        status=status,
+        difficulties=difficulties,
+        plans=plans,
+        due_on=date(2026, 7, 15),
+        submitted_at=None if status == "draft" else NOW,
+        accepted_at=NOW if status == "accepted" else None,
+    )
+
+
+def test_the_work_reports_handed_in_for_the_half_year_are_quoted(
+    draft: Bulletin, bob: User
+) -> None:
+    _report("510107", "accepted", "专家资源不足", "下半年引进十名专家", half=1)
+    _report("510104", "submitted", "企业需求描述不清", "开展需求辅导")
+    _report("510105", "draft", "草稿不引用", "草稿不引用")
+    _report("510106", "submitted", "下半年的汇报不引用", "不引用", half=2)
+    _report("510822", "accepted", "广元的汇报不引用", "不引用")  # not a county of 成都市
+    bulletin_submit(actor=bob, bulletin=draft, now=NOW)
+    assert draft.content is not None
+    assert [
+        (e["name"], e["half"], e["difficulties"], e["plans"]) for e in draft.content["excerpts"]
+    ] == [
+        ("锦江区", "2026年上半年", "企业需求描述不清", "开展需求辅导"),
+        ("武侯区", "2026年上半年", "专家资源不足", "下半年引进十名专家"),
+    ]
+    text = _flat(
+        "".join(
+            p.extract_text()
+            for p in PdfReader(io.BytesIO(bulletin_pdf(draft, draft.content))).pages
+        )
+    )
+    assert (
+        "锦江区（2026年上半年）存在的困难问题：企业需求描述不清下半年工作安排：开展需求辅导" in text
+    )
+    assert "草稿不引用" not in text
+    book = load_workbook(io.BytesIO(bulletin_xlsx(draft, draft.content)))
+    assert list(book["工作汇报摘录"].iter_rows(min_row=2, values_only=True)) == [
+        ("锦江区", "2026年上半年", "企业需求描述不清", "开展需求辅导"),
+        ("武侯区", "2026年上半年", "专家资源不足", "下半年引进十名专家"),
+    ]
 
 
 def test_downloads_are_attachments_with_a_chinese_filename(

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from kejiyun.ops.periods import Period
 from kejiyun.regions.models import Region, ServiceCentre
 
 
@@ -55,6 +58,179 @@ class Rollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator} {self.centre_id} {self.grain} {self.start}"
+
+
+# --- Half-year work reports (工作汇报): kejiyun/ops/reports/ ----------------------------
+#
+# A county or city service centre files one report per half-year: the figures of its region
+# for that half-year, copied from the rollups (read-only to the filer; refreshed while the
+# report is a draft or returned, frozen on submission), and three text sections. The level
+# above comments, returns it for corrections or accepts it; an accepted report is final. The
+# moves are the table in `reports/transitions.py`; every move writes a `ReportEvent`.
+
+# Longest text of each section, in characters (the form and the service both check).
+SECTION_MAX_LENGTH = 5000
+COMMENT_MAX_LENGTH = 2000
+
+
+class WorkReport(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "草稿"
+        SUBMITTED = "submitted", "已提交"
+        RETURNED = "returned", "退回修改"
+        ACCEPTED = "accepted", "已通过"
+
+    class Half(models.IntegerChoices):
+        FIRST = 1, "上半年"
+        SECOND = 2, "下半年"
+
+    centre = models.ForeignKey(
+        ServiceCentre,
+        verbose_name="服务中心",
+        on_delete=models.PROTECT,
+        related_name="work_reports",
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    half = models.PositiveSmallIntegerField("半年", choices=Half.choices)
+    status = models.CharField(
+        "状态", max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    # {indicator key: value or null}, as `kejiyun.ops.selectors.figures` gave them for the
+    # centre's region and the half-year at `figures_at`.
+    figures = models.JSONField("运营数据", default=dict, blank=True)
+    figures_at = models.DateTimeField("数据读取时间", null=True, blank=True)
+    achievements = models.TextField("主要工作成效", blank=True)
+    difficulties = models.TextField("存在的困难问题", blank=True)
+    plans = models.TextField("下半年工作安排", blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="填报人",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    due_on = models.DateField("截止日期")
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+    updated_at = models.DateTimeField("更新时间", default=timezone.now)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审阅人",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    accepted_at = models.DateTimeField("通过时间", null=True, blank=True)
+    # Every write bumps it (`kejiyun.common.versioning.claim_version`): of two edits made
+    # from the same page, one wins and the other is refused as stale.
+    version = models.PositiveIntegerField("版本", default=1)
+
+    class Meta:
+        verbose_name = "工作汇报"
+        verbose_name_plural = "工作汇报"
+        ordering = ["-year", "-half", "centre__region__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["centre", "year", "half"], name="work_report_one_per_centre_half"
+            ),
+            models.CheckConstraint(condition=Q(half__in=[1, 2]), name="work_report_half_1_or_2"),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "submitted", "returned", "accepted"]),
+                name="work_report_known_status",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="accepted") | Q(accepted_at__isnull=False),
+                name="work_report_accepted_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(submitted_at__isnull=False),
+                name="work_report_filed_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["year", "half", "status"], name="work_report_half")]
+
+    def __str__(self) -> str:
+        return f"{self.centre_id} {self.year}H{self.half}"
+
+    @property
+    def period(self) -> Period:
+        return Period.half(self.year, self.half)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status == self.Status.ACCEPTED
+
+    @property
+    def is_editable(self) -> bool:
+        """The filer may change the text (and the figures are read again) only now."""
+        return self.status in (self.Status.DRAFT, self.Status.RETURNED)
+
+    def is_overdue(self, today: date) -> bool:
+        """Not handed in (a draft, or returned and not yet handed in again) after its due
+        date."""
+        return self.is_editable and today > self.due_on
+
+
+class ReportEvent(models.Model):
+    """One immutable line of a report's history: who moved it from which status to which,
+    and why (the reviewer's reason for a return)."""
+
+    report = models.ForeignKey(
+        WorkReport, verbose_name="工作汇报", on_delete=models.CASCADE, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    from_status = models.CharField(
+        "原状态", max_length=10, choices=WorkReport.Status.choices, blank=True
+    )
+    to_status = models.CharField("新状态", max_length=10, choices=WorkReport.Status.choices)
+    reason = models.TextField("说明", blank=True)
+    created_at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "工作汇报状态变更"
+        verbose_name_plural = "工作汇报状态变更"
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '-'}→{self.to_status}"
+
+
+class ReportComment(models.Model):
+    """A comment of the level above on a report (批注)."""
+
+    report = models.ForeignKey(
+        WorkReport, verbose_name="工作汇报", on_delete=models.CASCADE, related_name="comments"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="批注人",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    body = models.TextField("批注内容")
+    created_at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "工作汇报批注"
+        verbose_name_plural = "工作汇报批注"
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(body=""), name="report_comment_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} {self.created_at:%Y-%m-%d}"
 
 
 # --- Bulletins (通报): kejiyun/ops/bulletins/ -------------------------------------------

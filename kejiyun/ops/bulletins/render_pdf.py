@@ -203,7 +203,7 @@ def bulletin_pdf(bulletin: Bulletin, content: dict[str, Any]) -> bytes:
     if content["excerpts"]:
         for excerpt in content["excerpts"]:
             pdf.set_font(FONT, size=10.5)
-            pdf.cell(0, 6, excerpt["name"], new_x="LMARGIN", new_y="NEXT")
+            pdf.cell(0, 6, f"{excerpt['name']}（{excerpt['half']}）", new_x="LMARGIN", new_y="NEXT")
             pdf.set_font(FONT, size=9.5)
             pdf.paragraph(f"存在的困难问题：{excerpt['difficulties'] or '—'}")
             pdf.paragraph(f"下半年工作安排：{excerpt['plans'] or '—'}")

@@ -108,9 +108,11 @@ def bulletin_xlsx(bulletin: Bulletin, content: dict[str, Any]) -> bytes:
             _number(lagging, row, 4, key, lag["median"])
 
     excerpts = book.create_sheet("工作汇报摘录")
-    _header(excerpts, ["地区", "存在的困难问题", "下半年工作安排"], [14, 60, 60])
+    _header(excerpts, ["地区", "半年", "存在的困难问题", "下半年工作安排"], [14, 14, 60, 60])
     for excerpt in content["excerpts"]:
-        excerpts.append([excerpt["name"], excerpt["difficulties"], excerpt["plans"]])
+        excerpts.append(
+            [excerpt["name"], excerpt["half"], excerpt["difficulties"], excerpt["plans"]]
+        )
         for cell in excerpts[excerpts.max_row]:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
 
