@@ -85,6 +85,8 @@ def _ranking_chart(pdf: _Document, content: dict[str, Any]) -> None:
     values = [row["values"].get(key) for row in rows]
     top = max((v for v in values if v is not None), default=0.0)
     lagging = {c["code"] for c in content["lagging"]}
+    if pdf.will_page_break(6 + 3 * 5.8):  # keep the caption with its first bars
+        pdf.add_page()
     pdf.set_font(FONT, size=9)
     pdf.cell(0, 6, f"图：各中心{indicators[0]['name']}", new_x="LMARGIN", new_y="NEXT")
     label_w, value_w, bar_h, gap = 32.0, 26.0, 4.2, 1.6
@@ -103,6 +105,7 @@ def _ranking_chart(pdf: _Document, content: dict[str, Any]) -> None:
         pdf.cell(value_w, bar_h, display(key, value))
         pdf.set_xy(x, y + bar_h + gap)
     pdf.set_font(FONT, size=9.5)
+    pdf.set_fill_color(255, 255, 255)  # tables drawn next would inherit the bar colour
 
 
 def bulletin_pdf(bulletin: Bulletin, content: dict[str, Any]) -> bytes:
@@ -134,7 +137,7 @@ def bulletin_pdf(bulletin: Bulletin, content: dict[str, Any]) -> bytes:
     pdf.section("一、主要指标")
     period = content["period"]
     with pdf.table(
-        col_widths=(52, 28, 28, 16, 28, 16),
+        col_widths=(50, 24, 34, 16, 34, 16),
         text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
         headings_style=HEADING,
         line_height=6,
