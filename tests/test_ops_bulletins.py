@@ -28,7 +28,7 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from pypdf import PdfReader
 
 from kejiyun.accounts.models import User
-from kejiyun.common.errors import NotPermitted
+from kejiyun.common.errors import NotPermitted, Stale
 from kejiyun.notifications.models import InboxItem, OutboxMessage
 from kejiyun.ops.bulletins import ranking
 from kejiyun.ops.bulletins.render_pdf import bulletin_pdf
@@ -40,6 +40,7 @@ from kejiyun.ops.bulletins.services import (
     bulletin_read,
     bulletin_return,
     bulletin_submit,
+    bulletin_update,
 )
 from kejiyun.ops.models import (
     Bulletin,
@@ -481,3 +482,67 @@ def test_staff_outside_the_bulletin_get_404_and_the_centres_below_see_only_publi
     assert response.status_code == 404
     assert _snapshot(pending) == before
     assert client_for(pat).get(reverse("ops:bulletins:detail", args=[999999])).status_code == 404
+
+
+def test_submitting_tells_everyone_who_may_approve_and_publishing_tells_the_author(
+    bella: User, pat: User, alice: User, draft: Bulletin, bob: User
+) -> None:
+    bulletin_submit(actor=bob, bulletin=draft, now=NOW)
+    bulletin_approve(actor=bella, bulletin=draft, now=NOW)
+    sent = OutboxMessage.objects.filter(source="bulletin").exclude(title__startswith="新通报")
+    assert sorted(sent.values_list("title", "recipient__username")) == [
+        (f"通报已发布：{draft.title}", "bob"),
+        (f"通报待审核：{draft.title}", "bella"),
+        (f"通报待审核：{draft.title}", "pat"),
+    ]
+
+
+def test_two_approvals_from_the_same_page_publish_the_bulletin_once(
+    pending: Bulletin, bella: User, pat: User
+) -> None:
+    second = Bulletin.objects.get(pk=pending.pk)
+    bulletin_approve(actor=bella, bulletin=pending, now=NOW)
+    with pytest.raises(Stale):
+        bulletin_approve(actor=pat, bulletin=second, now=NOW)
+    pending.refresh_from_db()
+    assert (pending.status, pending.approver_id) == (BulletinStatus.PUBLISHED, bella.pk)
+    assert BulletinEvent.objects.filter(bulletin=pending, to="published").count() == 1
+    assert BulletinReceipt.objects.filter(bulletin=pending).count() == 20
+
+
+def test_only_the_author_edits_a_draft_and_not_after_it_is_submitted(
+    draft: Bulletin, bob: User, bella: User
+) -> None:
+    url = reverse("ops:bulletins:edit", args=[draft.pk])
+    form = {"period": "2026Q2", "indicators": ["cases_opened"], "lag_percent": 40}
+    with pytest.raises(NotPermitted, match="只有起草人可以修改通报"):
+        bulletin_update(
+            actor=bella,
+            bulletin=draft,
+            period="2026Q2",
+            indicators=["cases_opened"],
+            commentary="",
+            lag_percent=40,
+            title="",
+        )
+    assert client_for(bob).post(url, form).status_code == 302
+    draft.refresh_from_db()
+    assert (draft.period, draft.indicators, draft.lag_percent) == ("2026Q2", ["cases_opened"], 40)
+    bulletin_submit(actor=bob, bulletin=draft)
+    response = client_for(bob).post(url, {**form, "period": "2026H1"})
+    assert response.status_code == 409
+    assert "通报已提交审核，不能再修改" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.period == "2026Q2"
+
+
+def test_the_bulletin_list_reads_a_fixed_number_of_queries(
+    bob: User, figures: None, django_assert_max_num_queries: Any
+) -> None:
+    for period in ("2025H1", "2025H2", "2026H1"):
+        bulletin_create(author=bob, period=period, indicators=INDICATORS)
+    client = client_for(bob)
+    client.get(reverse("ops:bulletins:list"))  # warm the session
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("ops:bulletins:list"))
+    assert len(re.findall(r'data-bulletin="(\d+)"', response.content.decode())) == 3

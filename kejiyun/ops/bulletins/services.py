@@ -210,12 +210,58 @@ def bulletin_transition(
         raise Stale()
     for name, value in fields.items():
         setattr(bulletin, name, value)
-    BulletinEvent.objects.create(
+    event = BulletinEvent.objects.create(
         bulletin=bulletin, actor=actor, source=source, to=to, reason=reason, at=now
     )
+    _notify_move(bulletin, event)
     if to == S.PUBLISHED:
         _publish(bulletin)
     return bulletin
+
+
+def _approvers(bulletin: Bulletin) -> list[User]:
+    """Everyone who may approve the bulletin: staff of its centre other than the author, and
+    staff of the centre one level up."""
+    centres = [bulletin.centre_id]
+    parent = ServiceCentre.objects.filter(region_id=bulletin.region.parent_id).first()
+    if parent is not None:
+        centres.append(parent.pk)
+    return list(
+        User.objects.filter(role=Role.STAFF, is_active=True, centre_id__in=centres)
+        .exclude(pk=bulletin.author_id)
+        .order_by("pk")
+    )
+
+
+def _notify_move(bulletin: Bulletin, event: BulletinEvent) -> None:
+    """Submitted: everyone who may approve it is told; returned or published: the author."""
+    url = reverse("ops:bulletins:detail", args=[bulletin.pk])
+    if event.to == S.PENDING:
+        people = _approvers(bulletin)
+        title = f"通报待审核：{bulletin.title}"
+        body = f"{event.actor}提交了通报，请审核（起草人不能审核自己的通报）。"
+    elif event.to == S.DRAFT:
+        people = [bulletin.author]
+        title = f"通报被退回：{bulletin.title}"
+        body = f"{event.actor}退回了通报：{event.reason}"
+    else:
+        people = [bulletin.author]
+        title = f"通报已发布：{bulletin.title}"
+        body = f"{event.actor}审核通过并发布了通报。"
+    outbox_enqueue_many(
+        drafts=[
+            OutboxDraft(
+                channel=Channel.IN_APP,
+                recipient_id=person.pk,
+                title=title,
+                body=body,
+                url=url,
+                idempotency_key=f"bulletin:{bulletin.pk}:event:{event.pk}:{person.pk}",
+                source="bulletin",
+            )
+            for person in people
+        ]
+    )
 
 
 def bulletin_submit(*, actor: User, bulletin: Bulletin, now: datetime | None = None) -> Bulletin:
