@@ -546,3 +546,27 @@ def test_the_bulletin_list_reads_a_fixed_number_of_queries(
     with django_assert_max_num_queries(6):
         response = client.get(reverse("ops:bulletins:list"))
     assert len(re.findall(r'data-bulletin="(\d+)"', response.content.decode())) == 3
+
+
+def test_a_frozen_bulletins_pdf_is_made_once_and_a_drafts_each_time(
+    published: Bulletin, draft_of_bella: Bulletin, alice: User, bella: User, monkeypatch: Any
+) -> None:
+    from kejiyun.ops.bulletins import views
+
+    made: list[int] = []
+
+    def counting(bulletin: Bulletin, content: dict[str, Any]) -> bytes:
+        made.append(bulletin.pk)
+        return bulletin_pdf(bulletin, content)
+
+    monkeypatch.setattr(views, "bulletin_pdf", counting)
+    for _ in range(2):
+        response = client_for(alice).get(reverse("ops:bulletins:pdf", args=[published.pk]))
+        assert response.content.startswith(b"%PDF")
+        client_for(bella).get(reverse("ops:bulletins:pdf", args=[draft_of_bella.pk]))
+    assert made == [published.pk, draft_of_bella.pk, draft_of_bella.pk]
+
+
+@pytest.fixture
+def draft_of_bella(bella: User, figures: None) -> Bulletin:
+    return bulletin_create(author=bella, period="2026Q1", indicators=["cases_opened"])

@@ -4,9 +4,11 @@ nothing. Opening or downloading a published bulletin records its centre's read r
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -269,18 +271,53 @@ def bulletin_return_view(request: AuthenticatedRequest, bulletin_id: int) -> Htt
     return redirect("ops:bulletins:detail", bulletin.pk)
 
 
+# A frozen bulletin's files never change until its status does, and a PDF takes one to two
+# seconds to make (fpdf2 parses and subsets an 8 MB font): keep them for a day.
+FILE_CACHE_SECONDS = 24 * 3600
+logger = logging.getLogger(__name__)
+
+
+def _file_cache_key(bulletin: Bulletin, extension: str) -> str | None:
+    if bulletin.content is None:  # a draft's preview follows the rollups: never kept
+        return None
+    stamp = f"{bulletin.submitted_at:%Y%m%d%H%M%S%f}-{bulletin.approver_id or 0}"
+    return f"ops:bulletin:{bulletin.pk}:{bulletin.status}:{stamp}:{extension}"
+
+
+def _render(bulletin: Bulletin, extension: str) -> bytes:
+    """The bulletin's file, from the cache when it was made for this same frozen content."""
+    key = _file_cache_key(bulletin, extension)
+    if key is not None:
+        try:
+            kept = cache.get(key)
+        except Exception:  # a cache that is down only costs the time to render
+            logger.warning("bulletin file cache unavailable", exc_info=True)
+            kept = None
+        if isinstance(kept, bytes):
+            return kept
+    content = _content(bulletin)
+    data = (
+        bulletin_pdf(bulletin, content) if extension == "pdf" else bulletin_xlsx(bulletin, content)
+    )
+    if key is not None:
+        try:
+            cache.set(key, data, FILE_CACHE_SECONDS)
+        except Exception:
+            logger.warning("bulletin file cache unavailable", exc_info=True)
+    return data
+
+
 def _download(request: AuthenticatedRequest, bulletin_id: int, extension: str) -> HttpResponse:
     bulletin = access_bulletin(request.user, bulletin_id)
-    content = _content(bulletin)
-    if extension == "pdf":
-        try:
-            data = bulletin_pdf(bulletin, content)
-        except BulletinFontMissing as error:
-            return HttpResponse(str(error), status=503, content_type="text/plain; charset=utf-8")
-        content_type = "application/pdf"
-    else:
-        data = bulletin_xlsx(bulletin, content)
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    try:
+        data = _render(bulletin, extension)
+    except BulletinFontMissing as error:
+        return HttpResponse(str(error), status=503, content_type="text/plain; charset=utf-8")
+    content_type = (
+        "application/pdf"
+        if extension == "pdf"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     bulletin_read(reader=request.user, bulletin=bulletin)
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = attachment_disposition(f"{bulletin.title}.{extension}")
