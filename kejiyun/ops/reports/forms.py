@@ -11,6 +11,7 @@ from django import forms
 from kejiyun.common.forms import BootstrapFormMixin
 from kejiyun.ops.models import COMMENT_MAX_LENGTH, SECTION_MAX_LENGTH, WorkReport
 from kejiyun.ops.periods import Period, PeriodError, PeriodKind
+from kejiyun.ops.reports.selectors import half_of
 from kejiyun.ops.reports.services import SECTIONS, Sections
 
 
@@ -75,7 +76,7 @@ class NewReportForm(BootstrapFormMixin, forms.Form):
 
     def half(self) -> tuple[int, int]:
         period = Period.parse(self.cleaned_data["period"])
-        return period.start.year, 1 if period.start.month == 1 else 2
+        return period.start.year, half_of(period)
 
 
 class VersionForm(forms.Form):
@@ -83,6 +84,7 @@ class VersionForm(forms.Form):
 
     version = forms.IntegerField(
         min_value=1,
+        widget=forms.HiddenInput,
         error_messages={
             "required": "页面已过期，请刷新后再试。",
             "invalid": "页面已过期，请刷新后再试。",

@@ -46,6 +46,30 @@ def report_halves_open(today: date) -> list[Period]:
     return [current, current.previous()]
 
 
+def report_halves_startable(centre: ServiceCentre | None, today: date) -> list[Period]:
+    """The half-years `centre` may still start a report for on `today`: the current and
+    the previous one, less those it has started already."""
+    if centre is None:
+        return []
+    started = set(WorkReport.objects.filter(centre=centre).values_list("year", "half"))
+    return [p for p in report_halves_open(today) if (p.start.year, half_of(p)) not in started]
+
+
+def half_of(period: Period) -> int:
+    """1 or 2: which half of its year a half-year period is."""
+    return 1 if period.start.month == 1 else 2
+
+
+def report_last_return(report: WorkReport) -> ReportEvent | None:
+    """The latest return of the report for corrections (its reason and reviewer), if any."""
+    return (
+        ReportEvent.objects.filter(report=report, to_status=WorkReport.Status.RETURNED)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
 def _staff_centre(user: User) -> ServiceCentre | None:
     if not user.is_authenticated or not user.is_centre_staff:
         return None
@@ -180,7 +204,7 @@ def report_lines(reports: QuerySet[WorkReport], today: date) -> list[ReportLine]
 def report_roster(user: User, period: Period, today: date) -> list[RosterLine]:
     """The centres `user` reviews with their report for the half-year `period` (None where
     none was started) and whether it is overdue on `today`, in region-code order."""
-    year, half = period.start.year, 1 if period.start.month == 1 else 2
+    year, half = period.start.year, half_of(period)
     centres = list(centres_reviewed_by(user))
     found = {
         r.centre_id: r
@@ -242,3 +266,53 @@ def report_figure_rows(report: WorkReport) -> list[FigureRow]:
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    """Where a staff member's work reports stand for the half-year now due (the previous
+    half-year): their own centre's report, and how the centres below them are doing. What a
+    dashboard card shows (`ops/reports/_summary.html`)."""
+
+    half: Period
+    due_on: date
+    files: bool  # the user's centre files reports (a city or county centre)
+    mine: WorkReport | None
+    mine_overdue: bool
+    below: int  # centres below the user's
+    handed_in: int  # of those: submitted or accepted
+    accepted: int
+    overdue: int
+
+
+def report_summary(user: User, today: date) -> ReportSummary:
+    """The summary for `user` on `today` (all zeros and None for someone who neither files
+    nor reviews)."""
+    half = report_halves_open(today)[1]
+    due = report_due_on(half.start.year, half_of(half))
+    centre = filing_centre(user)
+    mine = (
+        WorkReport.objects.filter(centre=centre, year=half.start.year, half=half_of(half)).first()
+        if centre is not None
+        else None
+    )
+    lines = report_roster(user, half, today)
+    if centre is None:
+        mine_overdue = False
+    else:
+        mine_overdue = mine.is_overdue(today) if mine is not None else today > due
+    return ReportSummary(
+        half=half,
+        due_on=due,
+        files=centre is not None,
+        mine=mine,
+        mine_overdue=mine_overdue,
+        below=len(lines),
+        handed_in=sum(1 for x in lines if x.report is not None and x.report.status in HANDED_IN),
+        accepted=sum(
+            1
+            for x in lines
+            if x.report is not None and x.report.status == WorkReport.Status.ACCEPTED
+        ),
+        overdue=sum(1 for x in lines if x.overdue),
+    )

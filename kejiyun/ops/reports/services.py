@@ -46,6 +46,7 @@ from kejiyun.ops.reports.selectors import (
     HANDED_IN,
     ReportRole,
     filing_centre,
+    half_of,
     report_due_on,
     report_halves_open,
     report_role,
@@ -428,10 +429,11 @@ STAGE_TEXT = {
 def reports_remind(*, now: datetime | None = None) -> int:
     """Remind the staff of every city and county centre that has not handed in (submitted or
     had accepted) its report for a half-year whose due date is near or past: once 7 days
-    before, once on the day, once overdue; and tell the staff of the centre above about each
-    overdue one, once. Only the current and the previous half-year are looked at. Each
-    message has an idempotency key (centre, half-year, stage, recipient), so a second run
-    sends nothing new. Returns how many messages were enqueued."""
+    before, once on the day, once overdue; and tell the staff of each centre above, once per
+    half-year, which of its centres are overdue. Only the current and the previous
+    half-year are looked at. Each message has an idempotency key (centre or centre above,
+    half-year, stage, recipient), so a second run sends nothing new. Returns how many
+    messages were enqueued."""
     today = timezone.localdate(now or timezone.now())
     centres = list(
         ServiceCentre.objects.filter(region__level__in=FILING_LEVELS)
@@ -447,7 +449,7 @@ def reports_remind(*, now: datetime | None = None) -> int:
     drafts: list[OutboxDraft] = []
     pending: list[tuple[ServiceCentre, Period, date, str]] = []
     for period in report_halves_open(today):
-        year, half = period.start.year, 1 if period.start.month == 1 else 2
+        year, half = period.start.year, half_of(period)
         due = report_due_on(year, half)
         stage = reminder_stage(today, due)
         if stage is None:
@@ -462,22 +464,30 @@ def reports_remind(*, now: datetime | None = None) -> int:
         return 0
     staff = _staff_of(list({c.pk for c, *_ in pending} | {p.pk for p in by_region.values()}))
     url = reverse("ops:reports:list")
+    late: dict[tuple[str, str], list[ServiceCentre]] = defaultdict(list)
+    late_periods: dict[str, tuple[Period, date]] = {}
     for centre, period, due, stage in pending:
-        token = period.token
         drafts += _drafts(
             staff.get(centre.pk, []),
             title=f"{period.label}工作汇报" + ("已逾期" if stage == STAGE_OVERDUE else "即将截止"),
             body=f"{centre.name}{period.label}工作汇报" + STAGE_TEXT[stage].format(due=due),
             url=url,
-            key=f"ops-report-remind:{centre.pk}:{token}:{stage}",
+            key=f"ops-report-remind:{centre.pk}:{period.token}:{stage}",
         )
-        parent = by_region.get(centre.region.parent_id or "")
-        if stage == STAGE_OVERDUE and parent is not None:
-            drafts += _drafts(
-                staff.get(parent.pk, []),
-                title=f"{centre.name}{period.label}工作汇报逾期未交",
-                body=f"{centre.name}{period.label}工作汇报已于{due}截止，至今未提交。",
-                url=url,
-                key=f"ops-report-overdue:{centre.pk}:{token}",
-            )
+        if stage == STAGE_OVERDUE and centre.region.parent_id in by_region:
+            late[(centre.region.parent_id or "", period.token)].append(centre)
+            late_periods[period.token] = (period, due)
+    # The level above hears once per half-year, in one message naming every centre late
+    # when the due date passed.
+    for (parent_code, token), behind in sorted(late.items()):
+        parent = by_region[parent_code]
+        period, due = late_periods[token]
+        names = "、".join(c.name for c in behind)
+        drafts += _drafts(
+            staff.get(parent.pk, []),
+            title=f"{period.label}工作汇报：{len(behind)}个下级中心逾期未交",
+            body=f"截至今天，以下服务中心的{period.label}工作汇报已于{due}截止但未提交：{names}。",
+            url=f"{url}?half={token}",
+            key=f"ops-report-overdue:{parent.pk}:{token}",
+        )
     return outbox_enqueue_many(drafts=drafts)

@@ -8,7 +8,7 @@ and the staff one level up); every write goes through the services.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
-from kejiyun.common.errors import ServiceError
+from kejiyun.common.errors import ServiceError, Stale
 from kejiyun.common.refusals import refusal_status, refusal_text
 from kejiyun.ops.models import WorkReport
 from kejiyun.ops.periods import Period
@@ -37,9 +37,12 @@ from kejiyun.ops.reports.selectors import (
     access_report,
     centres_reviewed_by,
     filing_centre,
+    half_of,
     report_detail,
     report_figure_rows,
     report_halves_open,
+    report_halves_startable,
+    report_last_return,
     report_lines,
     report_role,
     report_roster,
@@ -68,7 +71,7 @@ def _apply_errors(form: Form, error: ValidationError | PermissionDenied) -> None
         form.add_error(None, refusal_text(error))
 
 
-def _filter_halves(today: Any) -> list[Period]:
+def _filter_halves(today: date) -> list[Period]:
     halves = [report_halves_open(today)[0]]
     while len(halves) < FILTER_HALVES:
         halves.append(halves[-1].previous())
@@ -77,7 +80,7 @@ def _filter_halves(today: Any) -> list[Period]:
 
 def _filtered(qs: QuerySet[WorkReport], half: Period | None, status: str) -> QuerySet[WorkReport]:
     if half is not None:
-        qs = qs.filter(year=half.start.year, half=1 if half.start.month == 1 else 2)
+        qs = qs.filter(year=half.start.year, half=half_of(half))
     if status:
         qs = qs.filter(status=status)
     return qs
@@ -106,16 +109,7 @@ def report_list(request: AuthenticatedRequest) -> HttpResponse:
     )
     roster_half = half or report_halves_open(today)[1]
     roster = report_roster(user, roster_half, today) if reviews and not status else []
-    started = (
-        set(WorkReport.objects.filter(centre=centre).values_list("year", "half"))
-        if centre
-        else set()
-    )
-    can_start = [
-        p
-        for p in report_halves_open(today)
-        if centre and (p.start.year, 1 if p.start.month == 1 else 2) not in started
-    ]
+    can_start = report_halves_startable(centre, today)
     return render(
         request,
         "ops/reports/list.html",
@@ -139,10 +133,14 @@ def report_list(request: AuthenticatedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def report_new(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
-    if filing_centre(user) is None:
+    centre = filing_centre(user)
+    if centre is None:
         messages.error(request, "只有市级和县级服务中心的工作人员可以填报工作汇报。")
         return redirect("ops:reports:list")
-    halves = report_halves_open(timezone.localdate())
+    halves = report_halves_startable(centre, timezone.localdate())
+    if not halves:
+        messages.info(request, "本半年和上一个半年的工作汇报都已创建。")
+        return redirect("ops:reports:list")
     form = NewReportForm(request.POST or None, halves=halves)
     status = 200
     if request.method == "POST":
@@ -183,9 +181,7 @@ def report_page(request: AuthenticatedRequest, report_id: int) -> HttpResponse:
             and report.status in (WorkReport.Status.SUBMITTED, WorkReport.Status.RETURNED),
             "return_form": ReturnForm(initial={"version": report.version}),
             "comment_form": CommentForm(),
-            "last_return": next(
-                (e for e in reversed(list(report.events.all())) if e.to_status == "returned"), None
-            ),
+            "last_return": report_last_return(report),
         },
     )
 
@@ -219,6 +215,10 @@ def report_edit(request: AuthenticatedRequest, report_id: int) -> HttpResponse:
                     submit=submit,
                 )
             except (ServiceError, PermissionDenied) as error:
+                if isinstance(error, Stale):
+                    # Someone changed it meanwhile: keep what this person typed, with the
+                    # version now current, so a second save is a conscious overwrite.
+                    form = _with_current_version(request, report)
                 _apply_errors(form, error)
                 status = refusal_status(error)
             else:
@@ -230,9 +230,24 @@ def report_edit(request: AuthenticatedRequest, report_id: int) -> HttpResponse:
     return render(
         request,
         "ops/reports/form.html",
-        {"form": form, "report": report, "rows": report_figure_rows(report)},
+        {
+            "form": form,
+            "report": report,
+            "rows": report_figure_rows(report),
+            "last_return": report_last_return(report),
+            "comments": report_detail(report).comments.all(),
+        },
         status=status,
     )
+
+
+def _with_current_version(request: AuthenticatedRequest, report: WorkReport) -> ReportForm:
+    data = request.POST.copy()
+    current = WorkReport.objects.filter(pk=report.pk).values_list("version", flat=True).first()
+    data["version"] = str(current or report.version)
+    form = ReportForm(data)
+    form.is_valid()
+    return form
 
 
 def _refused(request: AuthenticatedRequest, report: WorkReport, error: Exception) -> HttpResponse:

@@ -1,0 +1,133 @@
+"""Half-year work reports end to end, in Chromium at phone width: a county files its report
+(the figures read from the rollups, read-only), submits it, the city returns it with a
+reason, the county corrects and resubmits, the city accepts it and the page offers no edit
+any more. Every page is checked for policy violations and sideways scrolling."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import time_machine
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from kejiyun.ops.models import Rollup, WorkReport
+from kejiyun.regions.models import ServiceCentre
+from tests.builders import PASSWORD, make_staff
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+# Set to a folder to keep a screenshot of each page (for a person to look at).
+SHOTS = os.environ.get("KEJIYUN_SHOTS", "")
+LISTEN = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`);
+});
+"""
+
+OPEN_CONTEXTS: list[BrowserContext] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_contexts() -> Iterator[None]:
+    yield
+    while OPEN_CONTEXTS:
+        OPEN_CONTEXTS.pop().close()
+
+
+def signed_in(browser: Browser, base: str, username: str) -> Page:
+    context = browser.new_context(locale="zh-CN", viewport=PHONE)
+    OPEN_CONTEXTS.append(context)
+    context.set_default_timeout(15_000)
+    context.add_init_script(LISTEN)
+    page = context.new_page()
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("手机号或用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    return page
+
+
+def check(page: Page, name: str) -> None:
+    """No policy violation and no sideways scrolling on the page now shown."""
+    assert page.evaluate("window.__cspViolations") == []
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{name} scrolls sideways by {overflow}px"
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+
+
+def test_a_county_files_and_the_city_returns_then_accepts_its_half_year_report(
+    page: Page, browser: Browser, live_server: object
+) -> None:
+    base = str(live_server)
+    make_staff("alice", "510104")
+    make_staff("bob", "510100")
+    centre = ServiceCentre.objects.select_related("region").get(region_id="510104")
+    Rollup.objects.create(
+        grain=Rollup.Grain.MONTH,
+        start=date(2026, 3, 1),
+        indicator="cases_opened",
+        centre=centre,
+        path=centre.region.path,
+        num=Decimal(12),
+    )
+
+    with time_machine.travel("2026-07-03 10:00:00+08:00", tick=True):
+        alice = signed_in(browser, base, "alice")
+        alice.goto(f"{base}/ops/reports/")
+        check(alice, "1-county-list-empty")
+        alice.get_by_role("link", name="填报工作汇报").click()
+        alice.get_by_label("汇报期").select_option(label="2026年上半年")
+        check(alice, "2-county-new")
+        alice.get_by_role("button", name="创建").click()
+
+        expect(alice.locator('[data-indicator="cases_opened"]')).to_contain_text("12")
+        alice.get_by_label("主要工作成效").fill("完成企业需求对接 12 项。")
+        alice.get_by_role("button", name="保存并提交上级审阅").click()
+        expect(alice.get_by_text("提交前请填写“存在的困难问题”。")).to_be_visible()
+        expect(alice.get_by_label("主要工作成效")).to_have_value("完成企业需求对接 12 项。")
+        check(alice, "3-county-form-refused")
+        alice.get_by_label("存在的困难问题").fill("基层服务人员不足。")
+        alice.get_by_label("下半年工作安排").fill("开展专家服务月活动。")
+        alice.get_by_role("button", name="保存并提交上级审阅").click()
+        expect(alice.get_by_text("工作汇报已提交，等待上级审阅。")).to_be_visible()
+        check(alice, "4-county-detail-submitted")
+
+        bob = signed_in(browser, base, "bob")
+        bob.goto(f"{base}/ops/reports/")
+        check(bob, "5-city-list")
+        bob.get_by_role("link", name="锦江区科技服务中心").first.click()
+        bob.get_by_label("退回原因").fill("请补充典型案例。")
+        check(bob, "6-city-detail")
+        bob.get_by_role("button", name="退回修改").click()
+        expect(bob.get_by_text("已退回修改。")).to_be_visible()
+
+        alice.goto(f"{base}/ops/reports/")
+        alice.get_by_role("link", name="2026年上半年").click()
+        expect(alice.get_by_text("退回原因：请补充典型案例。")).to_be_visible()
+        alice.get_by_role("link", name="编辑").click()
+        alice.get_by_label("主要工作成效").fill("完成企业需求对接 12 项，典型案例 3 个。")
+        check(alice, "7-county-form-returned")
+        alice.get_by_role("button", name="保存并提交上级审阅").click()
+        expect(alice.get_by_text("工作汇报已提交，等待上级审阅。")).to_be_visible()
+
+        bob.reload()
+        bob.get_by_role("button", name="审阅通过").click()
+        expect(bob.get_by_text("工作汇报已通过审阅。", exact=True)).to_be_visible()
+        check(bob, "8-city-detail-accepted")
+
+        alice.reload()
+        expect(alice.get_by_text("本工作汇报已通过审阅，内容已固定，不能再修改。")).to_be_visible()
+        expect(alice.get_by_role("link", name="编辑")).to_have_count(0)
+
+    report = WorkReport.objects.get(centre=centre, year=2026, half=1)
+    assert report.status == "accepted"
+    assert report.achievements == "完成企业需求对接 12 项，典型案例 3 个。"
+    assert report.figures["cases_opened"] == 12.0
