@@ -25,6 +25,7 @@ from kejiyun.notifications.models import Channel
 from kejiyun.notifications.services import OutboxDraft, outbox_enqueue_many
 from kejiyun.ops.bulletins.content import RANKABLE, bulletin_content_build
 from kejiyun.ops.models import (
+    DEFAULT_LAG_PERCENT,
     Bulletin,
     BulletinEvent,
     BulletinReceipt,
@@ -92,7 +93,7 @@ def bulletin_create(
     period: str,
     indicators: Sequence[str],
     commentary: str = "",
-    lag_percent: int = 50,
+    lag_percent: int = DEFAULT_LAG_PERCENT,
     title: str = "",
 ) -> Bulletin:
     """A draft bulletin of the author's centre about the centres one level down."""
