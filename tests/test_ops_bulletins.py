@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection, connections
 from django.urls import reverse
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 from pypdf import PdfReader
@@ -51,6 +53,7 @@ from kejiyun.ops.models import (
     WorkReport,
 )
 from kejiyun.regions.models import ServiceCentre
+from kejiyun.regions.services import regions_load, service_centres_ensure
 from tests.builders import client_for, make_staff
 
 MARCH = date(2026, 3, 1)
@@ -570,3 +573,62 @@ def test_a_frozen_bulletins_pdf_is_made_once_and_a_drafts_each_time(
 @pytest.fixture
 def draft_of_bella(bella: User, figures: None) -> Bulletin:
     return bulletin_create(author=bella, period="2026Q1", indicators=["cases_opened"])
+
+
+# --- Races (PostgreSQL) ---------------------------------------------------------------------
+
+RACERS = 8
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite serialises all writers")
+def test_racing_approvals_and_returns_of_one_pending_bulletin_make_exactly_one_move() -> None:
+    regions_load()
+    service_centres_ensure(province_code="510000")
+    bob = make_staff("bob", "510100")
+    approvers = [make_staff(f"bella{i}", "510100") for i in range(3)] + [
+        make_staff("pat", "510000")
+    ]
+    make_staff("alice", "510104")
+    bulletin = bulletin_create(author=bob, period="2026H1", indicators=INDICATORS)
+    bulletin_submit(actor=bob, bulletin=bulletin, now=NOW)
+    landed: list[str] = []
+    refused: list[str] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(RACERS)
+
+    def act(index: int) -> None:
+        try:
+            mine = Bulletin.objects.select_related("region", "centre").get(pk=bulletin.pk)
+            approver = approvers[index % len(approvers)]
+            start.wait()
+            try:
+                if index % 2 == 0:
+                    bulletin_approve(actor=approver, bulletin=mine, now=NOW)
+                    landed.append("published")
+                else:
+                    bulletin_return(actor=approver, bulletin=mine, reason="请补充。", now=NOW)
+                    landed.append("draft")
+            except BulletinError:
+                refused.append("refused")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=act, args=(i,)) for i in range(RACERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    final = Bulletin.objects.get(pk=bulletin.pk)
+    assert errors == []
+    assert (len(landed), len(refused)) == (1, RACERS - 1)
+    assert final.status == landed[0]
+    assert BulletinEvent.objects.filter(bulletin=final).count() == 2
+    published = landed[0] == "published"
+    assert BulletinReceipt.objects.filter(bulletin=final).count() == (20 if published else 0)
+    assert OutboxMessage.objects.filter(title__startswith="新通报").count() == (
+        1 if published else 0
+    )

@@ -40,6 +40,10 @@ class BulletinError(ServiceError):
     """A refused bulletin write; nothing was changed."""
 
 
+class StaleBulletin(Stale, BulletinError):
+    """The bulletin moved on since the page was read (someone else approved or returned it)."""
+
+
 AUTHOR = "author"
 APPROVER = "approver"
 
@@ -140,7 +144,7 @@ def bulletin_update(
     }
     claimed = Bulletin.objects.filter(pk=bulletin.pk, status=BulletinStatus.DRAFT).update(**fields)
     if claimed != 1:
-        raise Stale("通报已提交审核，不能再修改")
+        raise StaleBulletin("通报已提交审核，不能再修改")
     for name, value in fields.items():
         setattr(bulletin, name, value)
     return bulletin
@@ -208,7 +212,7 @@ def bulletin_transition(
         fields.update(content=None, submitted_at=None, return_reason=reason)
     claimed = Bulletin.objects.filter(pk=bulletin.pk, status=source).update(**fields)
     if claimed != 1:
-        raise Stale()
+        raise StaleBulletin()
     for name, value in fields.items():
         setattr(bulletin, name, value)
     event = BulletinEvent.objects.create(
