@@ -52,6 +52,7 @@ from kejiyun.ops.models import (
     Rollup,
     WorkReport,
 )
+from kejiyun.ops.rollups import rollup_areas_refresh
 from kejiyun.regions.models import ServiceCentre
 from kejiyun.regions.services import regions_load, service_centres_ensure
 from tests.builders import client_for, make_staff
@@ -84,6 +85,7 @@ def _rollup(code: str, indicator: str, num: int, den: int = 0) -> None:
         num=Decimal(num),
         den=den,
     )
+    rollup_areas_refresh(month=MARCH)
 
 
 @pytest.fixture

@@ -47,6 +47,7 @@ from kejiyun.ops.reports.services import (
     report_update,
 )
 from kejiyun.ops.reports.tasks import remind_work_reports
+from kejiyun.ops.rollups import rollup_areas_refresh
 from kejiyun.regions.models import Region, ServiceCentre
 from kejiyun.regions.services import regions_load, service_centres_ensure
 from tests.builders import client_for, make_staff, make_superuser
@@ -87,7 +88,7 @@ def centre_of(code: str) -> ServiceCentre:
 def rollup(code: str, month: date, indicator: str, num: str, den: int = 0) -> Rollup:
     """A month row of the centre of `code` (month rows are what a half-year reads)."""
     centre = centre_of(code)
-    return Rollup.objects.create(
+    row = Rollup.objects.create(
         grain=Rollup.Grain.MONTH,
         start=month,
         indicator=indicator,
@@ -96,6 +97,8 @@ def rollup(code: str, month: date, indicator: str, num: str, den: int = 0) -> Ro
         num=Decimal(num),
         den=den,
     )
+    rollup_areas_refresh(month=month)
+    return row
 
 
 def snapshot(report: WorkReport) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from kejiyun.demands.review import Duplicate, boilerplate_flag, duplicate_flag
 from kejiyun.jobs.runner import Job, job_run, jobs_from_schedule
 from kejiyun.ops.compute import FLAG_MARKERS, REGISTRY, Cell, compute
 from kejiyun.ops.indicators import CATALOGUE
-from kejiyun.ops.models import Rollup, RollupState
+from kejiyun.ops.models import AreaRollup, Rollup, RollupState
 from kejiyun.ops.periods import Period
 from kejiyun.ops.rollups import rollup_days, rollup_refresh
 from kejiyun.ops.selectors import figures, figures_by_child
@@ -482,6 +482,47 @@ def test_month_rows_are_the_sum_of_their_day_rows(history: dict[str, Any]) -> No
     assert months == summed
     assert months[("first_response_hours", JJ, date(2026, 3, 1))] == (Decimal(0), 0, [4.0, 25.0])
     assert months[("citizens_registered", JJ, date(2026, 3, 1))] == (Decimal(5), 0, [])
+
+
+@time_machine.travel(datetime(2026, 4, 3, 10, 0, tzinfo=BEIJING), tick=False)
+def test_the_city_and_province_rows_are_the_sums_of_their_centres_month_rows(
+    history: dict[str, Any],
+) -> None:
+    rollup_days(start=date(2026, 3, 1), end=date(2026, 4, 3))
+
+    areas = {
+        (r.indicator, r.region_id, r.start): (r.num, r.den, r.samples or [])
+        for r in AreaRollup.objects.all()
+    }
+    summed: dict[tuple[str, str, date], tuple[Decimal, int, list[float]]] = {}
+    for (key, _centre_region, day), (num, den, samples) in _expected().items():
+        # Every centre of the history lies in 成都市, so the city and the province agree.
+        for area in (CD, "510000"):
+            cell = (key, area, day.replace(day=1))
+            n, d, s = summed.get(cell, (Decimal(0), 0, []))
+            summed[cell] = (n + num, d + den, sorted(s + samples))
+    assert areas == summed
+    # Rebuilding a month again writes the same area rows, not a second set.
+    rollup_days(start=date(2026, 3, 5), end=date(2026, 3, 5))
+    assert AreaRollup.objects.count() == len(summed)
+
+
+@time_machine.travel(datetime(2026, 4, 3, 10, 0, tzinfo=BEIJING), tick=False)
+def test_ops_verify_names_an_altered_city_row(
+    history: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    call_command("ops_rollup", "--from", "2026-03-01", "--to", "2026-04-03")
+    AreaRollup.objects.filter(
+        region_id=CD, indicator="cases_opened", start=date(2026, 3, 1)
+    ).update(num=99)
+    capsys.readouterr()
+
+    with pytest.raises(CommandError, match="1 处汇总与原始记录不一致"):
+        call_command("ops_verify", "--from", "2026-03-01", "--to", "2026-04-03")
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(
+        "cases_opened 区域 510100 月 2026-03-01（各中心月汇总之和）: 已存 num=99 "
+    )
 
 
 @time_machine.travel(datetime(2026, 4, 3, 10, 0, tzinfo=BEIJING), tick=False)

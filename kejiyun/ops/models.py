@@ -61,6 +61,37 @@ class Rollup(models.Model):
         return f"{self.indicator} {self.centre_id} {self.grain} {self.start}"
 
 
+class AreaRollup(models.Model):
+    """One indicator's month for a whole province or city: the sum of the month rows of every
+    centre in it (its own centre's, its cities' and its counties'), kept beside them by the
+    rollup job so that a province's year is twelve rows per indicator instead of twelve per
+    centre. A county's figures are its own centre's month rows, so counties have none.
+    `ops_verify` checks each row against the centre rows it sums."""
+
+    start = models.DateField("月份")
+    indicator = models.CharField("指标", max_length=40)
+    region = models.ForeignKey(
+        Region, verbose_name="区域", on_delete=models.PROTECT, related_name="+"
+    )
+    num = models.DecimalField("分子", max_digits=20, decimal_places=2, default=0)
+    den = models.BigIntegerField("分母", default=0)
+    samples = models.JSONField("样本", null=True, blank=True)
+    computed_at = models.DateTimeField("计算时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "区域月度汇总"
+        verbose_name_plural = "区域月度汇总"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["start", "indicator", "region"], name="arearollup_one_per_cell"
+            ),
+        ]
+        indexes = [models.Index(fields=["region", "start"], name="arearollup_read")]
+
+    def __str__(self) -> str:
+        return f"{self.indicator} {self.region_id} {self.start}"
+
+
 class RollupState(models.Model):
     """Where the incremental rollup job stands: one row. Each run recomputes every day from a
     little before `last_complete_day` (the settling days, see `rollups.SETTLE_DAYS`) through

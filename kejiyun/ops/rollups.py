@@ -10,13 +10,16 @@ the incremental job that keeps them current, and the check that they still agree
   recomputes from SETTLE_DAYS before its watermark (`RollupState.last_complete_day`) through
   today, then moves the watermark to yesterday. On a database without a watermark it starts
   at the earliest dated record, at most BACKFILL_DAYS back.
+- After each month's centre rows, `rollup_areas_refresh(month=)` rebuilds that month's
+  province and city rows (AreaRollup), the sums the dashboards read for whole months.
 - `rollup_verify(start=, end=)` recomputes every day x indicator x centre and compares with
-  the stored rows (a missing row is zero), and every month row with the sum of its days.
+  the stored rows (a missing row is zero), every month row with the sum of its days, and every
+  province and city row with the sum of its centres' month rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,7 +30,7 @@ from django.utils import timezone
 
 from kejiyun.ops.compute import Cell, CentreMap, compute_days, earliest_day
 from kejiyun.ops.indicators import CATALOGUE, Kind
-from kejiyun.ops.models import Rollup, RollupState
+from kejiyun.ops.models import AreaRollup, Rollup, RollupState
 from kejiyun.regions.models import ServiceCentre
 
 # Days before the watermark recomputed on every run: a delivery read to the end and a read
@@ -59,13 +62,19 @@ class RollupResult:
 @dataclass
 class Mismatch:
     indicator: str
-    centre_id: int
-    grain: str
+    centre_id: int | None  # None for a province's or city's area row
+    grain: str  # "day", "month", or "area" (a province's or city's month)
     day: date
     stored: Cell
     expected: Cell
+    region: str = ""  # the province or city of an area row
 
     def describe(self, centres: dict[int, str]) -> str:
+        if self.centre_id is None:
+            return (
+                f"{self.indicator} 区域 {self.region} 月 {self.day}（各中心月汇总之和）: "
+                f"已存 {_show(self.stored)}，重算 {_show(self.expected)}"
+            )
         name = centres.get(self.centre_id, str(self.centre_id))
         grain = "日" if self.grain == Rollup.Grain.DAY else "月"
         return (
@@ -149,6 +158,19 @@ def _month_cells(month: date) -> dict[tuple[str, int], tuple[str, Cell]]:
     return out
 
 
+def _area_cells(cells: Iterable[tuple[str, str, Cell]]) -> dict[tuple[str, str], Cell]:
+    """{(indicator, province or city code): Cell} added up from (indicator, centre path, Cell)
+    triples: every centre adds to its province, and a city's or county's centre to its city."""
+    out: dict[tuple[str, str], Cell] = {}
+    for indicator, path, cell in cells:
+        codes = [c for c in path.split("/") if c]
+        for code in codes[:2]:
+            out.setdefault((indicator, code), Cell()).add(cell)
+    for cell in out.values():
+        cell.samples.sort()
+    return out
+
+
 def _month_refresh(month: date, now: datetime) -> int:
     rows = [
         Rollup(
@@ -167,7 +189,40 @@ def _month_refresh(month: date, now: datetime) -> int:
     ]
     Rollup.objects.filter(grain=Rollup.Grain.MONTH, start=month).delete()
     Rollup.objects.bulk_create(rows, batch_size=1000)
-    return len(rows)
+    return len(rows) + rollup_areas_refresh(month=month, now=now)
+
+
+def _stored_areas(month: date) -> dict[tuple[str, str], Cell]:
+    """{(indicator, province or city code): Cell} summed from the month's stored centre rows."""
+    return _area_cells(
+        (indicator, path, Cell(num=num, den=den, samples=list(samples or [])))
+        for indicator, path, num, den, samples in Rollup.objects.filter(
+            grain=Rollup.Grain.MONTH, start=month
+        ).values_list("indicator", "path", "num", "den", "samples")
+    )
+
+
+def rollup_areas_refresh(*, month: date, now: datetime | None = None) -> int:
+    """Rebuild the province and city rows (AreaRollup) of `month` from its centre month rows;
+    the number of rows written. The rollup job calls it after every month it rebuilds."""
+    now = now or timezone.now()
+    areas = [
+        AreaRollup(
+            start=month,
+            indicator=indicator,
+            region_id=code,
+            num=cell.num,
+            den=cell.den,
+            samples=cell.samples or None,
+            computed_at=now,
+        )
+        for (indicator, code), cell in _stored_areas(month).items()
+        if not cell.empty
+    ]
+    with transaction.atomic():
+        AreaRollup.objects.filter(start=month).delete()
+        AreaRollup.objects.bulk_create(areas, batch_size=1000)
+    return len(areas)
 
 
 def rollup_days(*, start: date, end: date) -> RollupResult:
@@ -261,6 +316,21 @@ def rollup_verify(*, start: date, end: date) -> VerifyResult:
                 result.mismatches.append(
                     Mismatch(where[0], where[1], Rollup.Grain.MONTH, where[2], have, want)
                 )
+        stored_areas = {
+            (indicator, code): Cell(num=num, den=den, samples=list(samples or []))
+            for indicator, code, num, den, samples in AreaRollup.objects.filter(
+                start=month
+            ).values_list("indicator", "region_id", "num", "den", "samples")
+        }
+        areas = _stored_areas(month)
+        for indicator, code in sorted(set(stored_areas) | set(areas)):
+            have = stored_areas.get((indicator, code), Cell())
+            want = areas.get((indicator, code), Cell())
+            result.checked += 1
+            if not _same(have, want):
+                result.mismatches.append(
+                    Mismatch(indicator, None, "area", month, have, want, region=code)
+                )
         result.days += (last - first).days + 1
         result.months += 1
     return result
@@ -277,6 +347,7 @@ __all__ = [
     "RollupResult",
     "VerifyResult",
     "centre_names",
+    "rollup_areas_refresh",
     "rollup_days",
     "rollup_refresh",
     "rollup_verify",

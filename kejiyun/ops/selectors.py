@@ -3,8 +3,9 @@ down, and as a series by month or day. Nothing here reads raw records; the figur
 exactly those the rollup job wrote (`ops_verify` checks them against the raw records).
 
 A region's figures are the sum over every centre in its subtree: the province's own centre,
-its cities' and its counties'. Whole months inside a period are read from month rows, the
-days around them from day rows.
+its cities' and its counties'. Whole months inside a period are read from month rows (for a
+province or city, its area rows: one per indicator and month), the days around them from
+day rows.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import F, QuerySet, Sum
 from django.db.models.functions import Substr
 
 from kejiyun.ops.indicators import BY_KEY, Indicator, Kind
-from kejiyun.ops.models import Rollup
+from kejiyun.ops.models import AreaRollup, Rollup
 from kejiyun.ops.periods import Period
 from kejiyun.regions.models import Region
 
@@ -56,19 +57,38 @@ class Figure:
         return float(statistics.median(self.samples)) if self.samples else None
 
 
-def _period_rows(period: Period) -> QuerySet[Rollup]:
-    """Rows that together cover the period once: month rows for the whole months, day rows
-    for the rest."""
-    months = period.months()
+Rows = QuerySet[Rollup] | QuerySet[AreaRollup]
+
+# Regions with area rows (AreaRollup): a province's or city's whole months are one row per
+# indicator. A county's figures are its own centre's rows.
+AREA_LEVELS = (Region.Level.PROVINCE, Region.Level.CITY)
+
+
+def _day_rows(period: Period) -> QuerySet[Rollup]:
+    """Day rows of the days of the period outside its whole months."""
     loose = period.loose_days()
-    where = Q(pk__in=[])
-    if months:
-        where |= Q(grain=Rollup.Grain.MONTH, start__in=months)
-    if loose:
-        where |= Q(grain=Rollup.Grain.DAY, start__gte=loose[0], start__lte=loose[-1]) & Q(
-            start__in=loose
-        )
-    return Rollup.objects.filter(where)
+    if not loose:
+        return Rollup.objects.none()
+    return Rollup.objects.filter(
+        grain=Rollup.Grain.DAY, start__gte=loose[0], start__lte=loose[-1], start__in=loose
+    )
+
+
+def _month_rows(period: Period) -> QuerySet[Rollup]:
+    """Centre month rows of the whole months of the period."""
+    return Rollup.objects.filter(grain=Rollup.Grain.MONTH, start__in=period.months())
+
+
+def _region_rows(region: Region, period: Period) -> list[Rows]:
+    """Row sets that together cover `region` and everything below it over the period once:
+    the region's area rows (province, city) or its centres' month rows (county) for the whole
+    months, day rows for the days around them."""
+    days = _day_rows(period).filter(path__startswith=region.path)
+    if region.level in AREA_LEVELS:
+        months: Rows = AreaRollup.objects.filter(region=region, start__in=period.months())
+    else:
+        months = _month_rows(period).filter(path__startswith=region.path)
+    return [months, days]
 
 
 def _keys(indicators: Iterable[str] | None) -> list[str]:
@@ -79,29 +99,30 @@ def _keys(indicators: Iterable[str] | None) -> list[str]:
 
 
 def _collect(
-    rows: QuerySet[Rollup], keys: list[str], group: str | None
+    row_sets: Iterable[Rows], keys: list[str], group: str | None
 ) -> dict[str, dict[str, Figure]]:
-    """{group value: {indicator: Figure}} from `rows`, summed in the database; medians merge
-    their samples in Python (only median indicators carry samples)."""
+    """{group value: {indicator: Figure}} added up over every row set, summed in the
+    database; medians merge their samples in Python (only median indicators carry samples)."""
     out: dict[str, dict[str, Figure]] = defaultdict(dict)
     additive = [k for k in keys if BY_KEY[k].kind != Kind.MEDIAN]
     medians = [k for k in keys if BY_KEY[k].kind == Kind.MEDIAN]
     group_fields = ["indicator"] + ([group] if group else [])
-    if additive:
-        for row in (
-            rows.filter(indicator__in=additive)
-            .values(*group_fields)
-            .annotate(n=Sum("num"), d=Sum("den"))
-            .order_by()
-        ):
-            slot = out[row[group] if group else ""]
-            figure = slot.setdefault(row["indicator"], Figure(BY_KEY[row["indicator"]]))
-            figure.add(row["n"] or Decimal(0), row["d"] or 0, None)
-    if medians:
-        for row in rows.filter(indicator__in=medians).values(*group_fields, "samples"):
-            slot = out[row[group] if group else ""]
-            figure = slot.setdefault(row["indicator"], Figure(BY_KEY[row["indicator"]]))
-            figure.add(Decimal(0), 0, row["samples"])
+    for rows in row_sets:
+        if additive:
+            for row in (
+                rows.filter(indicator__in=additive)
+                .values(*group_fields)
+                .annotate(n=Sum("num"), d=Sum("den"))
+                .order_by()
+            ):
+                slot = out[row[group] if group else ""]
+                figure = slot.setdefault(row["indicator"], Figure(BY_KEY[row["indicator"]]))
+                figure.add(row["n"] or Decimal(0), row["d"] or 0, None)
+        if medians:
+            for row in rows.filter(indicator__in=medians).values(*group_fields, "samples"):
+                slot = out[row[group] if group else ""]
+                figure = slot.setdefault(row["indicator"], Figure(BY_KEY[row["indicator"]]))
+                figure.add(Decimal(0), 0, row["samples"])
     for slot in out.values():
         for key in keys:
             slot.setdefault(key, Figure(BY_KEY[key]))
@@ -113,15 +134,14 @@ def figures(
 ) -> dict[str, Figure]:
     """Every figure (or those named) of `region` and everything below it over `period`."""
     keys = _keys(indicators)
-    rows = _period_rows(period).filter(path__startswith=region.path)
-    found = _collect(rows, keys, None).get("")
+    found = _collect(_region_rows(region, period), keys, None).get("")
     return found if found is not None else {k: Figure(BY_KEY[k]) for k in keys}
 
 
 def child_regions(region: Region) -> list[Region]:
     """The regions one level down whose centres are ranked and mapped: the cities of the
     province, the counties of a city; none below a county."""
-    if region.level not in (Region.Level.PROVINCE, Region.Level.CITY):
+    if region.level not in AREA_LEVELS:
         return []
     return list(region.children.order_by("code"))
 
@@ -130,8 +150,8 @@ def figures_by_child(
     region: Region, period: Period, indicators: Iterable[str] | None = None
 ) -> dict[str, dict[str, Figure]]:
     """{region code: {indicator: Figure}} for each region one level down (every child is
-    present, with empty figures where it has no rows). A city's own centre (市本级) is keyed
-    by the city's code when it has figures of its own."""
+    present, with empty figures where it has no rows). The region's own centre (市本级, or the
+    province centre itself) is keyed by the region's code when it has figures of its own."""
     keys = _keys(indicators)
     children = child_regions(region)
     out: dict[str, dict[str, Figure]] = {
@@ -139,15 +159,24 @@ def figures_by_child(
     }
     if not children:
         return out
-    length = PATH_LENGTH[Region.Level(children[0].level)]
-    rows = (
-        _period_rows(period)
-        .filter(path__startswith=region.path)
-        .annotate(branch=Substr("path", 1, length))
-    )
-    for branch, slot in _collect(rows, keys, "branch").items():
-        code = branch.rstrip("/").rsplit("/", 1)[-1]
-        out[code] = slot
+    # Each row's branch: the path down to the child it falls in ("510000/510100/"), or the
+    # child's code itself for a city's area rows.
+    branch = Substr("path", 1, PATH_LENGTH[Region.Level(children[0].level)])
+    days = _day_rows(period).filter(path__startswith=region.path).annotate(branch=branch)
+    months = _month_rows(period)
+    row_sets: list[Rows]
+    if children[0].level in AREA_LEVELS:
+        row_sets = [
+            AreaRollup.objects.filter(
+                region_id__in=[c.code for c in children], start__in=period.months()
+            ).annotate(branch=F("region_id")),
+            months.filter(path=region.path).annotate(branch=branch),
+            days,
+        ]
+    else:
+        row_sets = [months.filter(path__startswith=region.path).annotate(branch=branch), days]
+    for found, slot in _collect(row_sets, keys, "branch").items():
+        out[found.rstrip("/").rsplit("/", 1)[-1]] = slot
     return out
 
 
@@ -158,32 +187,36 @@ def series(
     period plus the days around them folded into their months) or day by day."""
     ind = BY_KEY[indicator]
     buckets: dict[date, Figure] = {}
+    row_sets: list[Rows]
     if by == "day":
         for day in period.each_day():
             buckets[day] = Figure(ind)
-        rows = Rollup.objects.filter(
-            grain=Rollup.Grain.DAY,
-            start__gte=period.start,
-            start__lte=period.end,
-            path__startswith=region.path,
-            indicator=indicator,
-        )
+        row_sets = [
+            Rollup.objects.filter(
+                grain=Rollup.Grain.DAY,
+                start__gte=period.start,
+                start__lte=period.end,
+                path__startswith=region.path,
+            )
+        ]
         key_of = _identity
     elif by == "month":
         day = date(period.start.year, period.start.month, 1)
         while day <= period.end:
             buckets[day] = Figure(ind)
             day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
-        rows = _period_rows(period).filter(path__startswith=region.path, indicator=indicator)
+        row_sets = _region_rows(region, period)
         key_of = _month_of
     else:
         raise ValueError(f"unknown series step {by!r}")
-    if ind.kind == Kind.MEDIAN:
-        for start, samples in rows.values_list("start", "samples"):
-            buckets[key_of(start)].add(Decimal(0), 0, samples)
-    else:
-        for row in rows.values("start").annotate(n=Sum("num"), d=Sum("den")).order_by():
-            buckets[key_of(row["start"])].add(row["n"] or Decimal(0), row["d"] or 0, None)
+    for rows in row_sets:
+        rows = rows.filter(indicator=indicator)
+        if ind.kind == Kind.MEDIAN:
+            for start, samples in rows.values_list("start", "samples"):
+                buckets[key_of(start)].add(Decimal(0), 0, samples)
+        else:
+            for row in rows.values("start").annotate(n=Sum("num"), d=Sum("den")).order_by():
+                buckets[key_of(row["start"])].add(row["n"] or Decimal(0), row["d"] or 0, None)
     return sorted(buckets.items())
 
 

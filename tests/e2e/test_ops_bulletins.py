@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from kejiyun.ops.models import Bulletin, Rollup
+from kejiyun.ops.rollups import rollup_areas_refresh
 from kejiyun.regions.models import ServiceCentre
 from tests.builders import make_staff
 from tests.e2e.test_ops_reports import _close_contexts, check, signed_in
@@ -38,6 +39,7 @@ def test_a_city_bulletin_is_approved_by_a_colleague_and_read_by_a_county(
             path=centre.region.path,
             num=Decimal(opened),
         )
+    rollup_areas_refresh(month=date(2026, 3, 1))
 
     bob = signed_in(browser, base, "bob")
     bob.goto(f"{base}/ops/bulletins/")

@@ -16,7 +16,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from kejiyun.ops.models import Rollup
-from kejiyun.ops.rollups import rollup_days
+from kejiyun.ops.rollups import rollup_areas_refresh, rollup_days
 from kejiyun.regions.models import Region, ServiceCentre
 from tests.builders import PASSWORD, make_case, make_staff
 
@@ -37,6 +37,7 @@ def put(code: str, key: str, day: date, num: int) -> None:
         )
         row.num += Decimal(num)
         row.save()
+    rollup_areas_refresh(month=day.replace(day=1))
 
 
 def sign_in(page: Page, base: str, login: str) -> None:

@@ -15,6 +15,7 @@ import time_machine
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from kejiyun.ops.models import Rollup, WorkReport
+from kejiyun.ops.rollups import rollup_areas_refresh
 from kejiyun.regions.models import ServiceCentre
 from tests.builders import PASSWORD, make_staff
 
@@ -78,6 +79,7 @@ def test_a_county_files_and_the_city_returns_then_accepts_its_half_year_report(
         path=centre.region.path,
         num=Decimal(12),
     )
+    rollup_areas_refresh(month=date(2026, 3, 1))
 
     with time_machine.travel("2026-07-03 10:00:00+08:00", tick=True):
         alice = signed_in(browser, base, "alice")
