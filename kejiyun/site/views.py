@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
@@ -21,6 +22,7 @@ from kejiyun.cases.workflow.selectors import (
 )
 from kejiyun.demands.selectors import demands_of_organisation, demands_published
 from kejiyun.matching.selectors import demands_for_expert
+from kejiyun.ops.reports.selectors import report_summary
 from kejiyun.popsci.content.selectors import articles_published
 from kejiyun.regions.selectors import centres_in_jurisdiction
 from kejiyun.site.selectors import jurisdiction_counts, platform_counts
@@ -111,6 +113,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         context["counts"] = jurisdiction_counts(user=user)
         context["queue"] = queue_counts(user=user)
         context["cases"] = jurisdiction_case_counts(user=user)
+        context["report_summary"] = report_summary(user, timezone.localdate())
         template = "site/dashboard_staff.html"
     else:
         template = "site/dashboard_reviewer.html"

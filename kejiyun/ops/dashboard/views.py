@@ -18,6 +18,7 @@ from kejiyun.ops.dashboard import selectors
 from kejiyun.ops.dashboard.params import read_params
 from kejiyun.ops.indicators import CATALOGUE, GROUP_NAMES, Indicator
 from kejiyun.ops.periods import KIND_NAMES, Period, PeriodKind
+from kejiyun.ops.supervision.selectors import escalation_inbox_allowed
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import region_in_jurisdiction
 
@@ -103,6 +104,10 @@ def dashboard(request: AuthenticatedRequest, code: str) -> HttpResponse:
         "map_codes": ",".join(r.code for r in children) if children else region.code,
         "geo_url": _geo_file(region),
         "supervision_url": _supervision_url(region.code),
+        "gap_url": reverse("ops:gap", args=[region.code]),
+        "escalations_url": (
+            reverse("ops:escalations") if escalation_inbox_allowed(request.user) else None
+        ),
         "indicators": [
             (GROUP_NAMES[g], [i for i in CATALOGUE if i.group == g]) for g in GROUP_NAMES
         ],
