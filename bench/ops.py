@@ -33,7 +33,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -176,7 +176,7 @@ def anchor_figures(start: date, end: date) -> dict[str, Any]:
     return {i.key: compute.province_figure(i.key, start=start, end=end) for i in CATALOGUE}
 
 
-def main() -> None:  # noqa: PLR0915 - one linear run, printed as it goes
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=9)
