@@ -172,6 +172,8 @@ CELERY_BEAT_SCHEDULE = {
     "purge-import-batches": {"task": "spreadsheets.purge_batches", "schedule": 60 * 60.0},
     "send-due-campaigns": {"task": "popsci.send_due_campaigns", "schedule": 5 * 60.0},
     "flag-bot-reads": {"task": "popsci.flag_bot_reads", "schedule": 60 * 60.0},
+    # Operations data: recompute the day and month rollups from the watermark through today.
+    "rollup-ops": {"task": "ops.rollup_refresh", "schedule": 10 * 60.0},
 }
 
 # --- 一单一策 cases ------------------------------------------------------------------------

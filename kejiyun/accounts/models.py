@@ -43,7 +43,7 @@ class Organisation(models.Model):
     )
     industry = models.CharField("所属行业", max_length=64, blank=True)
     description = models.TextField("简介", blank=True)
-    created_at = models.DateTimeField("登记时间", default=timezone.now)
+    created_at = models.DateTimeField("登记时间", default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = "组织"

@@ -110,8 +110,8 @@ class Case(models.Model):
     rating_comment = models.TextField("评价", blank=True)
 
     version = models.PositiveIntegerField("版本", default=1)
-    opened_at = models.DateTimeField("立案时间", default=timezone.now)
-    closed_at = models.DateTimeField("结案时间", null=True, blank=True)
+    opened_at = models.DateTimeField("立案时间", default=timezone.now, db_index=True)
+    closed_at = models.DateTimeField("结案时间", null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = "服务案例"
@@ -352,10 +352,10 @@ class DockingRequest(models.Model):
         blank=True,
         related_name="+",
     )
-    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+    decided_at = models.DateTimeField("审核时间", null=True, blank=True, db_index=True)
     refusal_reason = models.CharField("未予安排原因", max_length=200, blank=True)
-    created_at = models.DateTimeField("发送时间", default=timezone.now)
-    responded_at = models.DateTimeField("答复时间", null=True, blank=True)
+    created_at = models.DateTimeField("发送时间", default=timezone.now, db_index=True)
+    responded_at = models.DateTimeField("答复时间", null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = "对接请求"

@@ -122,7 +122,7 @@ class Demand(models.Model):
     )
     created_at = models.DateTimeField("创建时间", default=timezone.now)
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
-    published_at = models.DateTimeField("发布时间", null=True, blank=True)
+    published_at = models.DateTimeField("发布时间", null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = "技术需求"

@@ -53,3 +53,19 @@ class Rollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator} {self.centre_id} {self.grain} {self.start}"
+
+
+class RollupState(models.Model):
+    """Where the incremental rollup job stands: one row. Each run recomputes every day from a
+    little before `last_complete_day` (the settling days, see `rollups.SETTLE_DAYS`) through
+    today, then moves `last_complete_day` to yesterday."""
+
+    last_complete_day = models.DateField("已完成至")
+    updated_at = models.DateTimeField("更新时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "运营数据汇总进度"
+        verbose_name_plural = "运营数据汇总进度"
+
+    def __str__(self) -> str:
+        return f"汇总已完成至 {self.last_complete_day}"

@@ -123,7 +123,7 @@ class PlanAction(models.Model):
     )
     title = models.CharField("事项", max_length=200)
     due_on = models.DateField("完成期限")
-    done_at = models.DateTimeField("完成时间", null=True, blank=True)
+    done_at = models.DateTimeField("完成时间", null=True, blank=True, db_index=True)
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="完成人",

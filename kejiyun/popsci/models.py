@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from kejiyun.regions.models import Region
@@ -163,7 +164,7 @@ class ContentVersion(models.Model):
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    published_at = models.DateTimeField("发布时间", default=timezone.now)
+    published_at = models.DateTimeField("发布时间", default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = "内容版本"
@@ -268,6 +269,11 @@ class CitizenProfile(models.Model):
     targeting_consent = models.BooleanField("同意精准推送", default=False)
     consent_version = models.CharField("同意的政策版本", max_length=16, blank=True)
     updated_at = models.DateTimeField("更新时间", default=timezone.now)
+    # When the citizen registered (operations count registrations by it). The database
+    # default fills rows inserted in bulk by SQL (the audience benchmark).
+    created_at = models.DateTimeField(
+        "登记时间", default=timezone.now, db_default=Now(), db_index=True
+    )
 
     class Meta:
         verbose_name = "公众档案"
@@ -348,7 +354,7 @@ class Delivery(models.Model):
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="deliveries")
     citizen = models.ForeignKey(CitizenProfile, on_delete=models.CASCADE, related_name="deliveries")
-    created_at = models.DateTimeField("投递时间", default=timezone.now)
+    created_at = models.DateTimeField("投递时间", default=timezone.now, db_index=True)
     opened_at = models.DateTimeField("打开时间", null=True, blank=True)
     read_to_end_at = models.DateTimeField("读完时间", null=True, blank=True)
 
@@ -375,7 +381,7 @@ class ReadEvent(models.Model):
         Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="reads"
     )
     device = models.CharField("设备标识", max_length=64, blank=True)
-    opened_at = models.DateTimeField("打开时间", default=timezone.now)
+    opened_at = models.DateTimeField("打开时间", default=timezone.now, db_index=True)
     finished_at = models.DateTimeField("读完时间", null=True, blank=True)
     flagged = models.BooleanField("疑似刷量", default=False, db_index=True)
     flag_reason = models.CharField("标记原因", max_length=120, blank=True)
@@ -404,7 +410,7 @@ class QuizAttempt(models.Model):
     answers = models.JSONField("作答")
     correct = models.PositiveSmallIntegerField("答对题数")
     total = models.PositiveSmallIntegerField("题目总数")
-    created_at = models.DateTimeField("时间", default=timezone.now)
+    created_at = models.DateTimeField("时间", default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = "测验作答"
@@ -458,7 +464,7 @@ class ActivitySignup(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="activity_signups"
     )
     created_at = models.DateTimeField("报名时间", default=timezone.now)
-    checked_in_at = models.DateTimeField("签到时间", null=True, blank=True)
+    checked_in_at = models.DateTimeField("签到时间", null=True, blank=True, db_index=True)
     checked_in_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -144,9 +144,9 @@ class TalentProfile(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    verified_at = models.DateTimeField("核验时间", null=True, blank=True)
+    verified_at = models.DateTimeField("核验时间", null=True, blank=True, db_index=True)
     version = models.PositiveIntegerField("版本", default=1)
-    created_at = models.DateTimeField("登记时间", default=timezone.now)
+    created_at = models.DateTimeField("登记时间", default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = "科技工作者档案"
@@ -223,7 +223,7 @@ class Team(models.Model):
     fields = models.CharField("专业领域", max_length=200, blank=True)
     keywords = models.CharField("关键词", max_length=300, blank=True)
     description = models.TextField("简介", blank=True)
-    created_at = models.DateTimeField("创建时间", default=timezone.now)
+    created_at = models.DateTimeField("创建时间", default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = "团队与工作室"

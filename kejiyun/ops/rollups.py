@@ -1,0 +1,271 @@
+"""Writes of the rollups: day rows computed from raw records, month rows summed from day rows,
+the incremental job that keeps them current, and the check that they still agree.
+
+- `rollup_days(start=, end=)` recomputes the day rows of those days for every indicator and
+  centre (rows only where there is something: a count above zero, a ratio with a denominator,
+  a median with samples), then rebuilds the month rows of every month it touched from the
+  day rows. Each month's days are replaced in one transaction, so a reader never sees a
+  half-written month and a run that stops half-way leaves whole months behind.
+- `rollup_refresh(now=)` is the periodic job (`ops.rollup_refresh`, every 10 minutes): it
+  recomputes from SETTLE_DAYS before its watermark (`RollupState.last_complete_day`) through
+  today, then moves the watermark to yesterday. On a database without a watermark it starts
+  at the earliest dated record, at most BACKFILL_DAYS back.
+- `rollup_verify(start=, end=)` recomputes every day x indicator x centre and compares with
+  the stored rows (a missing row is zero), and every month row with the sum of its days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from kejiyun.ops.compute import Cell, CentreMap, compute_days, earliest_day
+from kejiyun.ops.indicators import CATALOGUE, Kind
+from kejiyun.ops.models import Rollup, RollupState
+from kejiyun.regions.models import ServiceCentre
+
+# Days before the watermark recomputed on every run: a delivery read to the end and a read
+# the bot job flags may arrive up to 48 hours after the day they count on.
+SETTLE_DAYS = 2
+# A fresh database's rollups start no more than this many days back.
+BACKFILL_DAYS = 3 * 366
+
+
+@dataclass
+class RollupResult:
+    days: int = 0
+    months: int = 0
+    rows: int = 0
+
+
+@dataclass
+class Mismatch:
+    indicator: str
+    centre_id: int
+    grain: str
+    day: date
+    stored: Cell
+    expected: Cell
+
+    def describe(self, centres: dict[int, str]) -> str:
+        name = centres.get(self.centre_id, str(self.centre_id))
+        grain = "日" if self.grain == Rollup.Grain.DAY else "月"
+        return (
+            f"{self.indicator} {name}（#{self.centre_id}）{grain} {self.day}: "
+            f"已存 {_show(self.stored)}，重算 {_show(self.expected)}"
+        )
+
+
+@dataclass
+class VerifyResult:
+    days: int = 0
+    months: int = 0
+    checked: int = 0
+    mismatches: list[Mismatch] = field(default_factory=list)
+
+
+def _show(cell: Cell) -> str:
+    text = f"num={cell.num.normalize():f} den={cell.den}"
+    if cell.samples:
+        text += f" samples={cell.samples}"
+    return text
+
+
+def _months(start: date, end: date) -> Iterator[tuple[date, date, date]]:
+    """(first of month, first day in range, last day in range) for each month of the range."""
+    day = start
+    while day <= end:
+        first = day.replace(day=1)
+        following = (first + timedelta(days=32)).replace(day=1)
+        last = min(end, following - timedelta(days=1))
+        yield first, day, last
+        day = last + timedelta(days=1)
+
+
+def _day_rows(start: date, end: date, centres: CentreMap, now: datetime) -> list[Rollup]:
+    rows: list[Rollup] = []
+    for key, days in compute_days(start, end, centres=centres).items():
+        for day, cells in days.items():
+            for centre_id, cell in cells.items():
+                if cell.empty:
+                    continue
+                rows.append(
+                    Rollup(
+                        grain=Rollup.Grain.DAY,
+                        start=day,
+                        indicator=key,
+                        centre_id=centre_id,
+                        path=centres.paths[centre_id],
+                        num=cell.num,
+                        den=cell.den,
+                        samples=sorted(cell.samples) if cell.samples else None,
+                        computed_at=now,
+                    )
+                )
+    return rows
+
+
+def _month_cells(month: date) -> dict[tuple[str, int], tuple[str, Cell]]:
+    """{(indicator, centre id): (path, Cell)} summed from the month's day rows."""
+    following = (month + timedelta(days=32)).replace(day=1)
+    days = Rollup.objects.filter(grain=Rollup.Grain.DAY, start__gte=month, start__lt=following)
+    out: dict[tuple[str, int], tuple[str, Cell]] = {}
+    medians = [i.key for i in CATALOGUE if i.kind == Kind.MEDIAN]
+    for row in (
+        days.exclude(indicator__in=medians)
+        .values("indicator", "centre_id", "path")
+        .annotate(n=Sum("num"), d=Sum("den"))
+        .order_by()
+    ):
+        out[(row["indicator"], row["centre_id"])] = (
+            row["path"],
+            Cell(num=row["n"] or Decimal(0), den=row["d"] or 0),
+        )
+    for indicator, centre_id, path, samples in days.filter(indicator__in=medians).values_list(
+        "indicator", "centre_id", "path", "samples"
+    ):
+        _, cell = out.setdefault((indicator, centre_id), (path, Cell()))
+        cell.samples.extend(samples or [])
+    for _, cell in out.values():
+        cell.samples.sort()
+    return out
+
+
+def _month_refresh(month: date, now: datetime) -> int:
+    rows = [
+        Rollup(
+            grain=Rollup.Grain.MONTH,
+            start=month,
+            indicator=indicator,
+            centre_id=centre_id,
+            path=path,
+            num=cell.num,
+            den=cell.den,
+            samples=cell.samples or None,
+            computed_at=now,
+        )
+        for (indicator, centre_id), (path, cell) in _month_cells(month).items()
+        if not cell.empty
+    ]
+    Rollup.objects.filter(grain=Rollup.Grain.MONTH, start=month).delete()
+    Rollup.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+def rollup_days(*, start: date, end: date) -> RollupResult:
+    """Recompute the day rows of `start`..`end` (inclusive) from raw records and rebuild the
+    month rows of the months they fall in."""
+    if end < start:
+        raise ValueError("结束日期不能早于开始日期。")
+    centres = CentreMap.build()
+    result = RollupResult()
+    for month, first, last in _months(start, end):
+        now = timezone.now()
+        rows = _day_rows(first, last, centres, now)
+        with transaction.atomic():
+            Rollup.objects.filter(
+                grain=Rollup.Grain.DAY, start__gte=first, start__lte=last
+            ).delete()
+            Rollup.objects.bulk_create(rows, batch_size=1000)
+            result.rows += len(rows) + _month_refresh(month, now)
+        result.days += (last - first).days + 1
+        result.months += 1
+    return result
+
+
+def rollup_refresh(*, now: datetime | None = None) -> RollupResult:
+    """The incremental job: recompute from SETTLE_DAYS before the watermark through today and
+    move the watermark to yesterday. Safe to run twice (it writes the same rows)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    state = RollupState.objects.first()
+    if state is not None:
+        start = state.last_complete_day - timedelta(days=SETTLE_DAYS)
+    else:
+        start = earliest_day() or today
+    start = min(max(start, today - timedelta(days=BACKFILL_DAYS)), today)
+    result = rollup_days(start=start, end=today)
+    yesterday = today - timedelta(days=1)
+    if state is None:
+        RollupState.objects.create(last_complete_day=yesterday, updated_at=now)
+    else:
+        RollupState.objects.filter(pk=state.pk).update(last_complete_day=yesterday, updated_at=now)
+    return result
+
+
+def _stored(grain: str, start: date, end: date) -> dict[tuple[str, int, date], Cell]:
+    return {
+        (indicator, centre_id, day): Cell(num=num, den=den, samples=list(samples or []))
+        for indicator, centre_id, day, num, den, samples in Rollup.objects.filter(
+            grain=grain, start__gte=start, start__lte=end
+        ).values_list("indicator", "centre_id", "start", "num", "den", "samples")
+    }
+
+
+def _same(a: Cell, b: Cell) -> bool:
+    return a.num == b.num and a.den == b.den and sorted(a.samples) == sorted(b.samples)
+
+
+def rollup_verify(*, start: date, end: date) -> VerifyResult:
+    """Compare the stored rows of `start`..`end` with the raw records: every day row with a
+    recomputation (a missing row counts as zero), every month row of the months touched with
+    the sum of its day rows. Reads only; writes nothing."""
+    if end < start:
+        raise ValueError("结束日期不能早于开始日期。")
+    centres = CentreMap.build()
+    result = VerifyResult()
+    for month, first, last in _months(start, end):
+        stored = _stored(Rollup.Grain.DAY, first, last)
+        expected: dict[tuple[str, int, date], Cell] = {}
+        for key, days in compute_days(first, last, centres=centres).items():
+            for day, cells in days.items():
+                for centre_id, cell in cells.items():
+                    if not cell.empty:
+                        cell.samples.sort()
+                        expected[(key, centre_id, day)] = cell
+        for where in sorted(set(stored) | set(expected)):
+            have, want = stored.get(where, Cell()), expected.get(where, Cell())
+            result.checked += 1
+            if not _same(have, want):
+                result.mismatches.append(
+                    Mismatch(where[0], where[1], Rollup.Grain.DAY, where[2], have, want)
+                )
+        stored_months = _stored(Rollup.Grain.MONTH, month, month)
+        summed = {
+            (indicator, centre_id, month): cell
+            for (indicator, centre_id), (_, cell) in _month_cells(month).items()
+            if not cell.empty
+        }
+        for where in sorted(set(stored_months) | set(summed)):
+            have, want = stored_months.get(where, Cell()), summed.get(where, Cell())
+            result.checked += 1
+            if not _same(have, want):
+                result.mismatches.append(
+                    Mismatch(where[0], where[1], Rollup.Grain.MONTH, where[2], have, want)
+                )
+        result.days += (last - first).days + 1
+        result.months += 1
+    return result
+
+
+def centre_names() -> dict[int, str]:
+    return dict(ServiceCentre.objects.values_list("id", "name"))
+
+
+__all__ = [
+    "BACKFILL_DAYS",
+    "SETTLE_DAYS",
+    "Mismatch",
+    "RollupResult",
+    "VerifyResult",
+    "centre_names",
+    "rollup_days",
+    "rollup_refresh",
+    "rollup_verify",
+]
