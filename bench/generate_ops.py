@@ -68,6 +68,7 @@ GENERATED_TABLES = (
     "popsci_readevent",
     "popsci_delivery",
     "popsci_campaign",
+    "popsci_contentversion",
     "popsci_article",
     "plans_planaction",
     "plans_serviceplan",
@@ -376,7 +377,7 @@ def generate(
                 f"""
                 INSERT INTO popsci_citizenprofile (id, user_id, region_id, region_code,
                     occupation, age_band, interests, interest_bits, crops, targeting_consent,
-                    consent_version, updated_at)
+                    consent_version, updated_at, created_at)
                 SELECT %(c0)s + g, %(cu0)s + g, r.code, r.code,
                        CASE WHEN o < 0.40 THEN 'farmer' WHEN o < 0.58 THEN 'enterprise_worker'
                             WHEN o < 0.73 THEN 'elderly' WHEN o < 0.85 THEN 'student'
@@ -387,7 +388,7 @@ def generate(
                             ELSE '60_plus' END,
                        '[]'::jsonb, 0, '', {u("g", 34)} < 0.7,
                        CASE WHEN {u("g", 34)} < 0.7 THEN %(consent)s ELSE '' END,
-                       {at(citizen_frac("g"))}
+                       {at(citizen_frac("g"))}, {at(citizen_frac("g"))}
                 FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) g
                 CROSS JOIN LATERAL (SELECT {citizen_region("g")} AS code) r
                 CROSS JOIN LATERAL (SELECT {u("g", 32)} AS o, {u("g", 33)} AS a) x
@@ -445,8 +446,9 @@ def generate(
                    '',
                    CASE WHEN st.status IN ('published', 'closed') THEN pb.published END,
                    CASE WHEN st.status = 'returned' THEN '信息不完整，请补充技术指标' ELSE '' END,
-                   CASE WHEN dup THEN '["疑似重复需求"]'::jsonb
-                        WHEN {u("g", 46)} < 0.06 THEN '["模板化表述占比高"]'::jsonb
+                   CASE WHEN dup THEN jsonb_build_array('疑似重复：与需求 #' ||
+                            (%(d0)s + 1 + {pick("g", 48, "g - 1")}) || ' 相似度 0.93')
+                        WHEN {u("g", 46)} < 0.06 THEN '["套话比例 72%%"]'::jsonb
                         ELSE '[]'::jsonb END,
                    CASE WHEN st.status IN ('published', 'closed', 'returned')
                         THEN s.staff_id END,
@@ -485,7 +487,10 @@ def generate(
             f"""
             INSERT INTO demands_demandevent (from_status, to_status, automatic, reason,
                 created_at, actor_id, demand_id)
-            SELECT 'draft', 'submitted', false, '', d.submitted_at, d.created_by_id, d.id
+            SELECT 'draft', 'submitted', false,
+                   coalesce((SELECT string_agg(f, '；')
+                             FROM jsonb_array_elements_text(d.review_flags) f), ''),
+                   d.submitted_at, d.created_by_id, d.id
             FROM demands_demand d WHERE {demand_range} AND d.status <> 'draft'
             """,
         )
@@ -752,6 +757,16 @@ def generate(
             CROSS JOIN LATERAL (SELECT {at(f"sqrt({u('g', 81)})")} AS t) x
             """,
         )
+        run(
+            "popsci content versions (first)",
+            "popsci_contentversion",
+            """
+            INSERT INTO popsci_contentversion (number, title, body, snapshot, published_at,
+                article_id, reviewer_id)
+            SELECT 1, a.title, '', '{}'::jsonb, a.published_at, a.id, NULL
+            FROM popsci_article a WHERE a.id > %(a0)s AND a.status = 'published'
+            """,
+        )
         cp0 = _max_id(cur, "popsci_campaign")
         p["cp0"] = cp0
         run(
@@ -796,17 +811,23 @@ def generate(
             f"""
             INSERT INTO popsci_readevent (device, opened_at, finished_at, flagged, flag_reason,
                 article_id, campaign_id, user_id)
-            SELECT CASE WHEN x.bot THEN 'bot-' || mod(g, 50) ELSE '' END, x.opened,
-                   CASE WHEN x.bot THEN x.opened + interval '2 seconds'
+            SELECT CASE WHEN b.bot THEN 'bot-' || b.key ELSE '' END, x.opened,
+                   CASE WHEN b.bot THEN x.opened + interval '2 seconds'
                         WHEN {u("g", 102)} < 0.6 THEN {clamp("x.opened + interval '3 minutes'")}
                         END,
-                   x.bot, CASE WHEN x.bot THEN '阅读时长过短；同一设备大量阅读' ELSE '' END,
-                   a.id, NULL, %(cu0)s + 1 + {pick("g", 103, "%(citizens)s")}
+                   b.bot, CASE WHEN b.bot THEN '阅读时长过短；同一设备大量阅读' ELSE '' END,
+                   a.id, NULL, %(cu0)s + 1 + {pick("b.key", 103, "%(citizens)s")}
             FROM generate_series(1, %(reads)s::bigint) g
-            JOIN popsci_article a ON a.id = %(a0)s + {published_article("g", 100)}
-            CROSS JOIN LATERAL (SELECT {u("g", 104)} < 0.03 AS bot,
-                a.published_at + {u("g", 101)} * (%(now)s::timestamptz - a.published_at)
-                    AS opened) x
+            CROSS JOIN LATERAL (SELECT {u("g / 5", 104)} < 0.03 AS bot) b0
+            CROSS JOIN LATERAL (SELECT b0.bot,
+                CASE WHEN b0.bot THEN -(g / 5) ELSE g END AS key) b
+            JOIN popsci_article a ON a.id = %(a0)s + {published_article("b.key", 100)}
+            CROSS JOIN LATERAL (SELECT {
+                clamp(
+                    f"a.published_at + {u('b.key', 101)} * (%(now)s::timestamptz - a.published_at)"
+                    " + CASE WHEN b.bot THEN mod(g, 5) * interval '1 minute' ELSE interval '0' END"
+                )
+            } AS opened) x
             """,
         )
         run(
