@@ -22,7 +22,8 @@ S&T workers 1,000,000 (users + TalentProfile, 60 % verified with verified_at); e
 members); demands 300,000 (5 % draft, 5 % submitted, 5 % returned, 5 % withdrawn, 35 %
 published, 45 % closed; 15 % of the published were returned once first; 6 % flagged as
 boilerplate and 3 % as duplicates of an earlier demand) with their DemandEvents; a case for
-every closed demand and 80 % of the published ones, with events (opened, assigned, escalated,
+every closed demand and 80 % of the published ones, with events (opened, assigned: within 8
+hours for 90 %, 3–5 days late for 10 %, none for the 5 % of open cases nobody owns; escalated,
 closed), outcome, evidence, contract amount and rating; two docking requests per case past
 diagnosis; service plans for 10 % of verified workers with three actions each; 20,000 popsci
 articles (80 % published); 10,000 campaigns (90 % sent) with 500 deliveries each (40 % opened,
@@ -623,7 +624,10 @@ def generate(
             INSERT INTO cases_caseevent (kind, from_step, to_step, reason, created_at, actor_id,
                 case_id)
             SELECT 'assigned', 'intake', 'intake', '',
-                   {clamp(f"c.opened_at + {u('c.id', 63)} * interval '8 hours'")},
+                   LEAST(c.opened_at + CASE WHEN {u("c.id - %(ca0)s", 68)} < 0.1
+                       THEN interval '3 days' + {u("c.id - %(ca0)s", 63)} * interval '2 days'
+                       ELSE {u("c.id - %(ca0)s", 63)} * interval '8 hours' END,
+                       c.closed_at, %(now)s::timestamptz),
                    c.owner_id, c.id
             FROM cases_case c WHERE {case_range} AND c.owner_id IS NOT NULL
             """,

@@ -168,12 +168,41 @@ def province_staff() -> Any:
     return user
 
 
-def anchor_figures(start: date, end: date) -> dict[str, Any]:
-    """Every indicator for the province over [start, end], straight from raw records."""
-    from kejiyun.ops import compute
+def anchor_figures(start: date, end: date) -> dict[str, float | None]:
+    """Every indicator for the province over [start, end], straight from raw records: each
+    compute function over the whole range, its centres' cells added up over the province."""
+    from kejiyun.ops.compute import CentreMap, compute
     from kejiyun.ops.indicators import CATALOGUE
+    from kejiyun.ops.selectors import Figure
 
-    return {i.key: compute.province_figure(i.key, start=start, end=end) for i in CATALOGUE}
+    centres = CentreMap.build()
+    out: dict[str, float | None] = {}
+    for ind in CATALOGUE:
+        figure = Figure(ind)
+        for centre, cell in compute(ind.key, start, end, centres=centres).items():
+            if centres.paths[centre].startswith(f"{PROVINCE}/"):
+                figure.add(cell.num, cell.den, cell.samples)
+        out[ind.key] = figure.value
+    return out
+
+
+def rollup_figures(year: int) -> dict[str, float | None]:
+    """The same figures read from the rollups (what the dashboard shows)."""
+    from kejiyun.ops.periods import Period
+    from kejiyun.ops.selectors import figures
+    from kejiyun.regions.models import Region
+
+    region = Region.objects.get(code=PROVINCE)
+    return {k: f.value for k, f in figures(region, Period.parse(str(year))).items()}
+
+
+def queries(fn: Callable[[], Any]) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        fn()
+    return len(captured.captured_queries)
 
 
 def main() -> None:
@@ -304,6 +333,18 @@ def main() -> None:
     y0, y1 = date(year, 1, 1), date(year, 12, 31)
     anchor_times, _ = timed(lambda: anchor_figures(y0, y1), max(3, args.runs // 3))
 
+    from_rollups = rollup_figures(year)
+    anchor = anchor_figures(y0, y1)
+    differ = [
+        k
+        for k in keys
+        if (from_rollups.get(k) is None) != (anchor[k] is None)
+        or (anchor[k] is not None and abs((from_rollups[k] or 0) - anchor[k]) > 1e-6)
+    ]
+    print(f"rollup figures equal the raw-record anchor: {not differ} {differ or ''}")
+    dash_queries, map_queries = queries(get_page), queries(get_map)
+    print(f"queries: dashboard page {dash_queries}, map data {map_queries}")
+
     dash_ms = round(median(dash_times), 1)
     map_ms = round(median(map_times), 1)
     anchor_ms = round(median(anchor_times), 1)
@@ -329,6 +370,9 @@ def main() -> None:
                 "map_median_ms": map_ms,
                 "anchor_raw_median_ms": anchor_ms,
                 "anchor_over_dashboard": round(anchor_ms / dash_ms, 1),
+                "dashboard_queries": dash_queries,
+                "map_queries": map_queries,
+                "figures_equal_anchor": not differ,
                 "targets_met": day_rollup_s < 10 and dash_ms < 300 and map_ms < 100,
             },
             ensure_ascii=False,

@@ -4,16 +4,20 @@ numbers, and keep their timestamps in order inside the three-year window."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import io
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from bench.generate_ops import Plan, generate
 from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.cases.models import Case, CaseEvent, DockingRequest
 from kejiyun.demands.models import Demand, DemandEvent
+from kejiyun.ops.compute import compute_days
+from kejiyun.ops.rollups import rollup_days
 from kejiyun.plans.models import PlanAction, ServicePlan
 from kejiyun.popsci.models import (
     Activity,
@@ -178,3 +182,19 @@ def test_every_record_sits_in_a_sichuan_region_served_by_the_centre_it_names(
         )
         == 0
     )
+
+
+def test_rollups_of_the_generated_history_pass_ops_verify(counts: dict[str, int]) -> None:
+    first, last = date(2026, 10, 1), date(2026, 12, 7)
+    rollup_days(start=first, end=last)
+    out = io.StringIO()
+    call_command("ops_verify", "--from", str(first), "--to", str(last), stdout=out)
+    assert "全部一致" in out.getvalue()
+
+
+def test_the_generated_history_gives_every_indicator_a_figure_over_three_years(
+    counts: dict[str, int],
+) -> None:
+    days = compute_days(date(2023, 12, 7), date(2026, 12, 7))
+    empty = [key for key, cells in days.items() if not any(c for c in cells.values())]
+    assert empty == []
