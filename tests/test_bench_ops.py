@@ -5,14 +5,16 @@ numbers, and keep their timestamps in order inside the three-year window."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 
-from bench.generate_ops import Plan, generate
+from bench.generate_ops import GENERATED_TABLES, Plan, generate
 from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.cases.models import Case, CaseEvent, DockingRequest
 from kejiyun.demands.models import Demand, DemandEvent
@@ -46,9 +48,18 @@ def one(sql: str, params: list[object] | None = None) -> int:
         return int(cur.fetchone()[0])
 
 
-@pytest.fixture
-def counts() -> dict[str, int]:
-    return generate(scale=SCALE, now=NOW, fresh=False, check_constraints=True, say=lambda _: None)
+@pytest.fixture(scope="module")
+def counts(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, int]]:
+    """The toy history, generated once for the module and committed (its foreign keys are
+    checked at the commit); the generated tables are emptied afterwards."""
+    with django_db_blocker.unblock():
+        with transaction.atomic():
+            generated = generate(
+                scale=SCALE, now=NOW, fresh=False, check_constraints=True, say=lambda _: None
+            )
+        yield generated
+        with connection.cursor() as cur:
+            cur.execute("TRUNCATE " + ", ".join(GENERATED_TABLES) + " CASCADE")
 
 
 def test_the_toy_scale_generates_the_promised_numbers_of_people_and_demands(
