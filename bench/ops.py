@@ -11,15 +11,17 @@ data ends; a second run reuses the data unless --regenerate is given or the scal
 
 Then the rollups are rebuilt for the whole three years (rollup_days, one call per month, --jobs
 months at a time in separate processes; the total wall time is printed) unless they are
-already complete for the generated range and --rebuild-rollups is not given. Measured, each
-the median of --runs runs after one warm-up:
-- day_rollup_s: one day's rollup (rollup_days(start=d, end=d)) for five distinct days;
+already complete for the generated range and --rebuild-rollups is not given. Measured:
+- day_rollup_s: one day's rollup (rollup_days(start=d, end=d): the day's rows of every
+  indicator and centre, and its month's rows rebuilt), the median over five distinct days;
 - province_dashboard_median_ms: GET /ops/510000/?period=<last full year> as the province
-  centre's staff user through Django's test Client;
-- map_median_ms: GET /ops/510000/map.json?indicator=<key>&period=<year>, cycling through
-  indicators;
+  centre's staff user through Django's test Client, median of --runs runs after a warm-up;
+- map_median_ms: GET /ops/510000/map.json?indicator=<key>&period=<that year>, cycling
+  through every indicator (at least one run each), after a warm-up;
 - anchor_raw_median_ms: every indicator for the province over the same year computed straight
-  from raw records with the compute functions (kejiyun/ops/compute.py) over the year's range.
+  from raw records with the compute functions (kejiyun/ops/compute.py) over the year's range,
+  median of --anchor-runs runs after a warm-up; the figures are compared with the rollups'.
+Query counts of the page and the map data are printed too.
 The last line is one JSON object ("bench": "ops").
 
 Run: make bench-ops   (BENCH_ARGS="--scale 0.01" for a smaller history).
@@ -230,6 +232,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--rebuild-rollups", action="store_true")
+    parser.add_argument("--anchor-runs", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=2, help="months rolled up at once")
     args = parser.parse_args()
 
@@ -351,10 +354,9 @@ def main() -> None:
 
     # --- Anchor: the same figures from raw records -----------------------------------------
     y0, y1 = date(year, 1, 1), date(year, 12, 31)
-    anchor_times, _ = timed(lambda: anchor_figures(y0, y1), max(3, args.runs // 3))
+    anchor_times, anchor = timed(lambda: anchor_figures(y0, y1), args.anchor_runs)
 
     from_rollups = rollup_figures(year)
-    anchor = anchor_figures(y0, y1)
     differ = [
         k
         for k in keys
@@ -385,6 +387,7 @@ def main() -> None:
                 "rollups_three_years_s": rollups_s,
                 "rollup_rows": rollup_rows,
                 "runs": args.runs,
+                "anchor_runs": args.anchor_runs,
                 "day_rollup_s": day_rollup_s,
                 "province_dashboard_median_ms": dash_ms,
                 "map_median_ms": map_ms,
