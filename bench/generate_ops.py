@@ -37,8 +37,10 @@ quiz before/after pairs; 10,000 activities with 50 signups each (70 % checked in
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -193,13 +195,17 @@ def generate(
     now: datetime,
     fresh: bool,
     check_constraints: bool,
+    jobs: int = 1,
     say: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
     """Generate the activity; returns the number of rows generated per table.
 
     `fresh` empties the generated tables first (the benchmark database only); with
     `check_constraints` off, foreign-key triggers are off for the inserts (the references are
-    valid by construction), otherwise deferred foreign keys are checked at the end."""
+    valid by construction), otherwise deferred foreign keys are checked at the end. With
+    `jobs` > 1 (and the checks off) the citizens, the bulk of the rows, are written by
+    `jobs` − 1 other connections in batches while this one writes everything else: no
+    statement reads what another is writing, every reference being computed from ids."""
     from django.db import connection
 
     from kejiyun.popsci.targeting.selectors import current_consent_version
@@ -244,12 +250,16 @@ def generate(
         if not p["twp"] or not p["cty"]:
             raise SystemExit("no Sichuan regions loaded: run manage.py load_regions")
 
-        def run(label: str, table: str, sql: str, **extra: Any) -> int:
+        lock = threading.Lock()
+
+        def run(label: str, table: str, sql: str, on: Any = None, **extra: Any) -> int:
             started = time.perf_counter()
-            cur.execute(sql, {**p, **extra})
-            n = cur.rowcount
-            counts[table] = counts.get(table, 0) + n
-            say(f"  {label:<34} {n:>12,} rows  {time.perf_counter() - started:7.1f} s")
+            target = on or cur
+            target.execute(sql, {**p, **extra})
+            n = target.rowcount
+            with lock:
+                counts[table] = counts.get(table, 0) + n
+                say(f"  {label:<34} {n:>12,} rows  {time.perf_counter() - started:7.1f} s")
             return n
 
         # --- Staff: one per service centre, and the serving centre of every region -------
@@ -356,47 +366,70 @@ def generate(
         cu0 = _max_id(cur, "accounts_user")
         c0 = _max_id(cur, "popsci_citizenprofile")
         p["cu0"], p["c0"] = cu0, c0
-        for lo in range(1, z["citizens"] + 1, CITIZEN_BATCH):
-            hi = min(z["citizens"], lo + CITIZEN_BATCH - 1)
-            run(
-                f"citizen users {lo:,}–{hi:,}",
-                "accounts_user",
-                f"""
-                INSERT INTO accounts_user (id, password, is_superuser, username, first_name,
-                    last_name, email, is_staff, is_active, date_joined, display_name, role,
-                    region_id)
-                SELECT %(cu0)s + g, '!', false, 'b' || (%(cu0)s + g), '', '', '', false, true,
-                       {at(citizen_frac("g"))}, '', 'citizen', {citizen_region("g")}
-                FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) g
-                """,
-                lo=lo,
-                hi=hi,
-            )
+        citizen_users = f"""
+            INSERT INTO accounts_user (id, password, is_superuser, username, first_name,
+                last_name, email, is_staff, is_active, date_joined, display_name, role,
+                region_id)
+            SELECT %(cu0)s + g, '!', false, 'b' || (%(cu0)s + g), '', '', '', false, true,
+                   {at(citizen_frac("g"))}, '', 'citizen', {citizen_region("g")}
+            FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) g
+            """
+        citizen_profiles = f"""
+            INSERT INTO popsci_citizenprofile (id, user_id, region_id, region_code,
+                occupation, age_band, interests, interest_bits, crops, targeting_consent,
+                consent_version, updated_at, created_at)
+            SELECT %(c0)s + g, %(cu0)s + g, r.code, r.code,
+                   CASE WHEN o < 0.40 THEN 'farmer' WHEN o < 0.58 THEN 'enterprise_worker'
+                        WHEN o < 0.73 THEN 'elderly' WHEN o < 0.85 THEN 'student'
+                        WHEN o < 0.95 THEN 'other' WHEN o < 0.98 THEN 'left_behind_child'
+                        ELSE 'cadre' END,
+                   CASE WHEN a < 0.12 THEN 'under_14' WHEN a < 0.18 THEN '14_17'
+                        WHEN a < 0.43 THEN '18_35' WHEN a < 0.78 THEN '36_59'
+                        ELSE '60_plus' END,
+                   '[]'::jsonb, 0, '', {u("g", 34)} < 0.7,
+                   CASE WHEN {u("g", 34)} < 0.7 THEN %(consent)s ELSE '' END,
+                   {at(citizen_frac("g"))}, {at(citizen_frac("g"))}
+            FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) g
+            CROSS JOIN LATERAL (SELECT {citizen_region("g")} AS code) r
+            CROSS JOIN LATERAL (SELECT {u("g", 32)} AS o, {u("g", 33)} AS a) x
+            """
+
+        def citizen_batch(lo: int, hi: int, on: Any) -> None:
+            run(f"citizen users {lo:,}–{hi:,}", "accounts_user", citizen_users, on, lo=lo, hi=hi)
             run(
                 f"citizen profiles {lo:,}–{hi:,}",
                 "popsci_citizenprofile",
-                f"""
-                INSERT INTO popsci_citizenprofile (id, user_id, region_id, region_code,
-                    occupation, age_band, interests, interest_bits, crops, targeting_consent,
-                    consent_version, updated_at, created_at)
-                SELECT %(c0)s + g, %(cu0)s + g, r.code, r.code,
-                       CASE WHEN o < 0.40 THEN 'farmer' WHEN o < 0.58 THEN 'enterprise_worker'
-                            WHEN o < 0.73 THEN 'elderly' WHEN o < 0.85 THEN 'student'
-                            WHEN o < 0.95 THEN 'other' WHEN o < 0.98 THEN 'left_behind_child'
-                            ELSE 'cadre' END,
-                       CASE WHEN a < 0.12 THEN 'under_14' WHEN a < 0.18 THEN '14_17'
-                            WHEN a < 0.43 THEN '18_35' WHEN a < 0.78 THEN '36_59'
-                            ELSE '60_plus' END,
-                       '[]'::jsonb, 0, '', {u("g", 34)} < 0.7,
-                       CASE WHEN {u("g", 34)} < 0.7 THEN %(consent)s ELSE '' END,
-                       {at(citizen_frac("g"))}, {at(citizen_frac("g"))}
-                FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) g
-                CROSS JOIN LATERAL (SELECT {citizen_region("g")} AS code) r
-                CROSS JOIN LATERAL (SELECT {u("g", 32)} AS o, {u("g", 33)} AS a) x
-                """,
+                citizen_profiles,
+                on,
                 lo=lo,
                 hi=hi,
             )
+
+        def citizen_batch_apart(lo: int, hi: int) -> None:
+            """One batch on this thread's own connection (FK triggers off, as on the main
+            one); the rows refer to nothing the main connection is still writing."""
+            from django.db import connection as own
+
+            try:
+                with own.cursor() as c:
+                    c.execute("SET session_replication_role = replica")
+                    citizen_batch(lo, hi, c)
+            finally:
+                own.close()
+
+        batches = [
+            (lo, min(z["citizens"], lo + CITIZEN_BATCH - 1))
+            for lo in range(1, z["citizens"] + 1, CITIZEN_BATCH)
+        ]
+        pool = None
+        pending: list[Future[None]] = []
+        if jobs > 1 and not check_constraints:
+            # Citizens go to other connections while this one writes everything else.
+            pool = ThreadPoolExecutor(max_workers=jobs - 1)
+            pending = [pool.submit(citizen_batch_apart, lo, hi) for lo, hi in batches]
+        else:
+            for lo, hi in batches:
+                citizen_batch(lo, hi, cur)
 
         # --- Teams and studios ------------------------------------------------------------
         t0_id = _max_id(cur, "talent_team")
@@ -892,6 +925,10 @@ def generate(
             """,
         )
 
+        if pool is not None:
+            for future in pending:
+                future.result()
+            pool.shutdown()
         for table in GENERATED_TABLES:
             _fix_sequence(cur, table)
         if not check_constraints:

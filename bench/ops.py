@@ -233,6 +233,7 @@ def main() -> None:
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--rebuild-rollups", action="store_true")
     parser.add_argument("--anchor-runs", type=int, default=3)
+    parser.add_argument("--gen-jobs", type=int, default=3, help="connections generating")
     parser.add_argument("--jobs", type=int, default=2, help="months rolled up at once")
     args = parser.parse_args()
 
@@ -271,7 +272,9 @@ def main() -> None:
             cur.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
             print(f"generating at scale {args.scale} (database now {cur.fetchone()[0]}) …")
         started = time.perf_counter()
-        counts = generate(scale=args.scale, now=now, fresh=True, check_constraints=False)
+        counts = generate(
+            scale=args.scale, now=now, fresh=True, check_constraints=False, jobs=args.gen_jobs
+        )
         inserted = time.perf_counter() - started
         vacuum_s = vacuum_analyze()
         generation_s = round(time.perf_counter() - started, 1)
