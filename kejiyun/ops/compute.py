@@ -27,6 +27,7 @@ for all of them:
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from kejiyun.accounts.models import Organisation, Role
 from kejiyun.cases.models import Case, CaseEvent, DockingRequest, Outcome, Step
 from kejiyun.common.workdays import (
     BEIJING,
+    WorkCalendarUnknown,
     add_working_hours,
     subtract_working_hours,
     working_time_between,
@@ -60,6 +62,8 @@ from kejiyun.popsci.models import (
 )
 from kejiyun.regions.models import Region, ServiceCentre
 from kejiyun.talent.models import TalentProfile, Team
+
+logger = logging.getLogger(__name__)
 
 # A case nobody at any centre has acted on within this many working hours of its opening
 # counts as unowned (无人认领): the time the intake step is given before it escalates.
@@ -347,7 +351,11 @@ def first_response_hours(start: date, end: date, centres: CentreMap) -> DayCells
     for row in rows:
         cell = _cell(out, beijing_day(row["first"]), centres.of(row["case__region_id"]))
         if cell is not None:
-            spent = working_time_between(row["case__opened_at"], row["first"])
+            try:
+                spent = working_time_between(row["case__opened_at"], row["first"])
+            except WorkCalendarUnknown:
+                logger.warning("case %s: no working calendar for its dates", row["case_id"])
+                continue
             cell.samples.append(round(spent.total_seconds() / 3600, 2))
     for cells in out.values():
         for cell in cells.values():
@@ -483,7 +491,10 @@ def unowned_cases(start: date, end: date, centres: CentreMap) -> DayCells:
     lo, hi = bounds(start, end)
     now = timezone.now()
     # A case whose time runs out at or after `lo` was opened no earlier than this.
-    earliest = subtract_working_hours(lo, UNOWNED_HOURS)
+    try:
+        earliest = subtract_working_hours(lo, UNOWNED_HOURS)
+    except WorkCalendarUnknown:
+        earliest = lo - timedelta(days=30)  # far more than 16 working hours on any calendar
     rows = (
         Case.objects.filter(opened_at__gte=earliest, opened_at__lt=hi)
         .annotate(
@@ -492,12 +503,16 @@ def unowned_cases(start: date, end: date, centres: CentreMap) -> DayCells:
                 filter=Q(events__actor__role=Role.STAFF) & ~Q(events__kind=CaseEvent.Kind.OPENED),
             )
         )
-        .values_list("opened_at", "acted", "region_id")
+        .values_list("pk", "opened_at", "acted", "region_id")
         .order_by()
     )
     out: DayCells = {}
-    for opened_at, acted, region_id in rows:
-        deadline = add_working_hours(opened_at, UNOWNED_HOURS)
+    for case_id, opened_at, acted, region_id in rows:
+        try:
+            deadline = add_working_hours(opened_at, UNOWNED_HOURS)
+        except WorkCalendarUnknown:
+            logger.warning("case %s: no working calendar for its dates", case_id)
+            continue
         if not lo <= deadline < hi or deadline > now:
             continue
         if acted is not None and acted < deadline:

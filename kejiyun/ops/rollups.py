@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -35,6 +35,18 @@ from kejiyun.regions.models import ServiceCentre
 SETTLE_DAYS = 2
 # A fresh database's rollups start no more than this many days back.
 BACKFILL_DAYS = 3 * 366
+# PostgreSQL advisory lock taken while a month's rows are replaced, so that two runs at once
+# (the job and a rebuild) take turns instead of inserting the same rows twice. SQLite
+# serialises writers by itself.
+LOCK_KEY = 0x6F7073  # "ops"
+# The watermark is one row, always this one.
+STATE_ID = 1
+
+
+def _lock_rollups() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
 
 
 @dataclass
@@ -169,6 +181,7 @@ def rollup_days(*, start: date, end: date) -> RollupResult:
         now = timezone.now()
         rows = _day_rows(first, last, centres, now)
         with transaction.atomic():
+            _lock_rollups()
             Rollup.objects.filter(
                 grain=Rollup.Grain.DAY, start__gte=first, start__lte=last
             ).delete()
@@ -184,18 +197,17 @@ def rollup_refresh(*, now: datetime | None = None) -> RollupResult:
     move the watermark to yesterday. Safe to run twice (it writes the same rows)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    state = RollupState.objects.first()
+    state = RollupState.objects.filter(pk=STATE_ID).first()
     if state is not None:
         start = state.last_complete_day - timedelta(days=SETTLE_DAYS)
     else:
         start = earliest_day() or today
     start = min(max(start, today - timedelta(days=BACKFILL_DAYS)), today)
     result = rollup_days(start=start, end=today)
-    yesterday = today - timedelta(days=1)
-    if state is None:
-        RollupState.objects.create(last_complete_day=yesterday, updated_at=now)
-    else:
-        RollupState.objects.filter(pk=state.pk).update(last_complete_day=yesterday, updated_at=now)
+    RollupState.objects.update_or_create(
+        pk=STATE_ID,
+        defaults={"last_complete_day": today - timedelta(days=1), "updated_at": now},
+    )
     return result
 
 
