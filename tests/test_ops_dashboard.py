@@ -19,7 +19,7 @@ from django.test import Client
 
 from kejiyun.accounts.models import User
 from kejiyun.ops.dashboard.selectors import Headline, Ranked
-from kejiyun.ops.models import Rollup
+from kejiyun.ops.models import Rollup, RollupState
 from kejiyun.regions.models import ServiceCentre
 from tests.builders import client_for, make_citizen
 
@@ -207,6 +207,7 @@ def test_a_citys_figures_add_up_its_counties_and_its_own_centre(bob: User, histo
     assert opened.value == 13.0  # 锦江 5 + 青羊 7 + 市本级 1; 自贡 is another city
     assert opened.vs_previous is not None
     assert opened.vs_previous.delta == 0.0 and opened.vs_previous.tone == "flat"
+    assert opened.vs_previous.delta_text == "持平"
 
 
 def test_a_period_spanning_part_months_reads_day_rows_around_the_whole_months(
@@ -378,5 +379,43 @@ def test_the_province_dashboard_and_map_take_a_bounded_number_of_queries(
             client.get(f"/ops/510000/?period={MAY}&indicator=first_response_hours").status_code
             == 200
         )
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert client.get(f"/ops/510000/map.json?period={MAY}").status_code == 200
+    # Again: the figures come from the cache.
+    with django_assert_max_num_queries(6):
+        assert (
+            client.get(f"/ops/510000/?period={MAY}&indicator=first_response_hours").status_code
+            == 200
+        )
+    with django_assert_max_num_queries(6):
+        assert client.get(f"/ops/510000/map.json?period={MAY}").status_code == 200
+
+
+def test_a_run_of_the_rollup_job_shows_at_once_on_a_cached_dashboard(
+    alice: User, history: None
+) -> None:
+    client = client_for(alice)
+    assert headline(client.get(f"/ops/510104/?period={MAY}"), "cases_opened").value == 5.0
+    put("510104", "cases_opened", date(2026, 5, 30), 4)
+    # Until the job runs, the cached figures stand (rows are written only by the job).
+    assert headline(client.get(f"/ops/510104/?period={MAY}"), "cases_opened").value == 5.0
+    RollupState.objects.create(last_complete_day=date(2026, 5, 30))
+    assert headline(client.get(f"/ops/510104/?period={MAY}"), "cases_opened").value == 9.0
+    data = json.loads(client.get(f"/ops/510104/map.json?period={MAY}").content)
+    assert data["areas"][0]["value"] == 9.0
+
+
+@time_machine.travel("2026-05-25 10:00 +0800")
+def test_the_picker_offers_the_last_six_years_and_the_year_shown(alice: User) -> None:
+    client = client_for(alice)
+    assert client.get("/ops/510104/").context["picker"]["years"] == [
+        2026,
+        2025,
+        2024,
+        2023,
+        2022,
+        2021,
+    ]
+    picker = client.get("/ops/510104/?period=2019H2").context["picker"]
+    assert picker["years"] == [2026, 2025, 2024, 2023, 2022, 2021, 2019]
+    assert (picker["year"], picker["half"]) == (2019, 2)

@@ -6,6 +6,7 @@ the reasons; the properties below render those reasons in Chinese for the pages.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from kejiyun.accounts.models import User
@@ -35,7 +36,14 @@ from kejiyun.matching.stats import ExpertStats, expert_stats
 from kejiyun.matching.vectors import query_vector, query_vectors
 from kejiyun.regions.selectors import jurisdiction_filter
 from kejiyun.talent.models import TalentProfile, Team, TechResult
-from kejiyun_match import AssignmentProblem, Engine, MatchQuery, Result, assign
+from kejiyun_match import (
+    AssignmentProblem,
+    ConflictPolicy,
+    Engine,
+    MatchQuery,
+    Result,
+    assign,
+)
 
 # Demands are indexed whatever their status; ask the engine for more than needed so that
 # enough published ones remain after the status filter.
@@ -148,6 +156,37 @@ def experts_for_demand(*, demand: Demand, top_k: int = 10) -> list[MatchRow]:
         for r in results
         if pk_of(r.id) in profiles
     ]
+
+
+def capable_experts_for_demands(
+    *, demands: Sequence[Demand], min_share: float, top_k: int = 50
+) -> dict[int, list[int]]:
+    """{demand id: ids of the verified experts who could answer it}: those the engine ranks
+    for the demand (as `experts_for_demand` does) with a score of at least `min_share` of
+    the highest reachable one, and for a reason a person can check (a telling term in
+    common, or found by meaning); experts with a conflict of interest are left out. One
+    engine search per demand, the stored query vectors read in one query. Each demand needs
+    its region and organisation loaded."""
+    fields = classes()
+    engine = experts_engine()
+    queries = {
+        d.pk: replace(
+            demand_to_query(d, fields),
+            only_verified=True,
+            conflict_policy=ConflictPolicy.EXCLUDE,
+        )
+        for d in demands
+    }
+    vectors = query_vectors(kind=DEMANDS, texts={pk: q.text for pk, q in queries.items()})
+    found: dict[int, list[int]] = {}
+    for pk, query in queries.items():
+        found[pk] = [
+            pk_of(r.id)
+            for r in _search(engine, query, vectors.get(pk), top_k)
+            if r.share >= min_share
+            and (r.explanation.matched_terms or r.explanation.matched_by != "lexical")
+        ]
+    return found
 
 
 def demands_for_expert(*, profile: TalentProfile, top_k: int = 10) -> list[DemandMatchRow]:

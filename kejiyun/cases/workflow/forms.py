@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from kejiyun.accounts.models import User
 from kejiyun.cases.models import OPEN_STEPS, Step
+from kejiyun.cases.workflow.selectors import CASE_STATE_LABELS
 from kejiyun.common.forms import BootstrapFormMixin
-from kejiyun.regions.models import Region
+from kejiyun.regions.models import Region, ServiceCentre
 
 
 def _owner_label(user: User) -> str:
@@ -123,14 +124,70 @@ class QueueFilterForm(BootstrapFormMixin, forms.Form):
         required=False,
         choices=[("mine", "我的"), ("all", "辖区全部"), ("unowned", "待指派")],
     )
+    # The supervision table's links (运营数据 · 督办): a centre's cases in one state, and
+    # for the closed states the dates they closed between.
+    state = forms.ChoiceField(
+        label="状态",
+        required=False,
+        choices=[("", "在办"), *CASE_STATE_LABELS.items()],
+    )
+    centre = forms.ModelChoiceField(
+        label="承办中心",
+        required=False,
+        queryset=ServiceCentre.objects.none(),
+        empty_label="全部中心",
+        error_messages={"invalid_choice": "该服务中心不在您的辖区内。"},
+    )
+    area = forms.ModelChoiceField(
+        label="区域",
+        required=False,
+        queryset=Region.objects.none(),
+        to_field_name="code",
+        empty_label="全部区域",
+        error_messages={"invalid_choice": "该区域不在您的辖区内。"},
+    )
+    closed_from = forms.DateField(
+        label="办结起",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "请输入有效的日期，例如 2026-05-01。"},
+    )
+    closed_to = forms.DateField(
+        label="办结止",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "请输入有效的日期，例如 2026-05-31。"},
+    )
 
-    def __init__(self, *args: Any, counties: Iterable[Region] = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        counties: Iterable[Region] = (),
+        centres: Any = None,
+        areas: Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["county"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", "全部区县")] + [
             (c.code, f"{c.parent.name if c.parent else ''} {c.name}".strip()) for c in counties
         ]
+        centre = self.fields["centre"]
+        assert isinstance(centre, forms.ModelChoiceField)
+        if centres is not None:
+            centre.queryset = centres
+        area = self.fields["area"]
+        assert isinstance(area, forms.ModelChoiceField)
+        if areas is not None:
+            area.queryset = areas
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("closed_from"), data.get("closed_to")
+        if start and end and start > end:
+            raise forms.ValidationError("办结起始日期不能晚于截止日期。")
+        return data
 
 
 class ConfirmForm(VersionedForm):

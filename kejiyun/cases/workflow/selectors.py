@@ -4,16 +4,27 @@ enterprise its own), the work queue and its counts, the timeline, who a case may
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 
+from django.conf import settings
 from django.db.models import Case as When_
 from django.db.models import Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
-from kejiyun.cases.models import AWAITING_STAFF, OPEN_STEPS, Case, CaseEvent, DockingRequest
-from kejiyun.regions.selectors import jurisdiction_filter
+from kejiyun.cases.models import (
+    AWAITING_STAFF,
+    OPEN_STEPS,
+    Case,
+    CaseEvent,
+    DockingRequest,
+    Outcome,
+    Step,
+)
+from kejiyun.regions.models import Region, ServiceCentre
+from kejiyun.regions.selectors import jurisdiction_filter, user_jurisdiction
 
 _CASE_RELATED = (
     "demand",
@@ -91,6 +102,85 @@ def _with_urgency(qs: QuerySet[Case], now: datetime) -> QuerySet[Case]:
     ).order_by("urgency", "due_at", "id")
 
 
+class CaseState(StrEnum):
+    """What the case list can be narrowed to, beyond its scope (the supervision table links
+    each of its figures to one of these). The live states describe cases now; the closed
+    ones cases that ended within `closed_from`..`closed_to` (Beijing dates, inclusive)."""
+
+    OPEN = "open"
+    OVERDUE = "overdue"
+    UNOWNED = "unowned"
+    CLOSED = "closed"
+    CLOSED_ON_TIME = "closed_on_time"
+    SOLVED = "solved"
+    RATED = "rated"
+
+
+CASE_STATE_LABELS: dict[str, str] = {
+    CaseState.OPEN: "在办",
+    CaseState.OVERDUE: "已超时",
+    CaseState.UNOWNED: "待指派",
+    CaseState.CLOSED: "已办结",
+    CaseState.CLOSED_ON_TIME: "按时办结",
+    CaseState.SOLVED: "有佐证的解决",
+    CaseState.RATED: "已评价",
+}
+
+CLOSED_STATES = frozenset(
+    {CaseState.CLOSED, CaseState.CLOSED_ON_TIME, CaseState.SOLVED, CaseState.RATED}
+)
+
+
+def _beijing_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def case_state_q(
+    state: str,
+    *,
+    now: datetime,
+    closed_from: date | None = None,
+    closed_to: date | None = None,
+) -> Q:
+    """The cases in `state` (a `CaseState`), as a query.
+
+    - open: not ended; overdue: running and past its step's due time; unowned: open and
+      owned by nobody;
+    - closed: ended at 已办结 (with an outcome; withdrawn and unsolvable cases are not
+      closed ones), its `closed_at` within the dates;
+    - closed_on_time: closed and never escalated;
+    - solved: closed as solved with evidence on file (a contract and its document);
+    - rated: closed and rated by the enterprise.
+    """
+    if state == CaseState.OPEN:
+        return Case.open_q()
+    if state == CaseState.OVERDUE:
+        return Case.overdue_q(now)
+    if state == CaseState.UNOWNED:
+        return Case.open_q() & Q(owner__isnull=True)
+    if state not in CLOSED_STATES:
+        raise ValueError(f"unknown case state {state!r}")
+    where = Q(step=Step.CLOSED)
+    if closed_from is not None:
+        where &= Q(closed_at__gte=_beijing_start(closed_from))
+    if closed_to is not None:
+        where &= Q(closed_at__lt=_beijing_start(closed_to + timedelta(days=1)))
+    if state == CaseState.CLOSED_ON_TIME:
+        where &= Q(escalations=0)
+    elif state == CaseState.SOLVED:
+        where &= Q(outcome=Outcome.SOLVED) & ~Q(evidence="")
+    elif state == CaseState.RATED:
+        where &= Q(rating__isnull=False)
+    return where
+
+
+def served_by_q(centre: ServiceCentre) -> Q:
+    """Cases the centre is answerable for: those of its own region. A case's region is the
+    region of the centre that served its demand when it was opened (`case_open`), so each
+    case belongs to exactly one centre here, wherever escalation has taken it since."""
+    return Q(region_id=centre.region_id)
+
+
 def work_queue(
     *,
     user: User,
@@ -99,16 +189,30 @@ def work_queue(
     step: str = "",
     industry: str = "",
     county: str = "",
+    centre: ServiceCentre | None = None,
+    area: Region | None = None,
+    state: str = "",
+    closed_from: date | None = None,
+    closed_to: date | None = None,
     now: datetime | None = None,
 ) -> QuerySet[Case]:
     """Open cases for the staff work queue: overdue first, then due soon.
 
     `mine_only` keeps the cases the user owns, `unowned_only` those nobody owns (a centre
     without staff, waiting to be assigned); otherwise every open case of the jurisdiction.
-    Filters: step, industry (substring of the demand's industry), county (region code).
+    Filters: step, industry (substring of the demand's industry), county (region code),
+    centre (the cases it is answerable for, `served_by_q`), area (cases anywhere in that
+    region), state (a `CaseState`; a closed state lists ended cases instead, newest first,
+    within the closing dates). Jurisdiction always applies first (`cases_for_staff`).
     """
     now = now or timezone.now()
-    qs = cases_for_staff(user=user).filter(Case.open_q())
+    qs = cases_for_staff(user=user)
+    closed = state in CLOSED_STATES
+    qs = qs.filter(
+        case_state_q(state, now=now, closed_from=closed_from, closed_to=closed_to)
+        if state
+        else Case.open_q()
+    )
     if mine_only:
         qs = qs.filter(owner=user)
     elif unowned_only:
@@ -119,6 +223,12 @@ def work_queue(
         qs = qs.filter(demand__industry__icontains=industry)
     if county:
         qs = qs.filter(region__code=county)
+    if centre is not None:
+        qs = qs.filter(served_by_q(centre))
+    if area is not None:
+        qs = qs.filter(region__path__startswith=area.path)
+    if closed:
+        return qs.order_by("-closed_at", "-id")
     return _with_urgency(qs, now)
 
 
@@ -180,6 +290,42 @@ def jurisdiction_case_counts(*, user: User, now: datetime | None = None) -> Juri
         )
     )
     return JurisdictionCaseCounts(**counts)
+
+
+def open_case_counts_by_region(
+    *, user: User, within: Region, now: datetime | None = None
+) -> dict[str, JurisdictionCaseCounts]:
+    """`jurisdiction_case_counts` split by the case's region, for the cases under `within`
+    that the user may see: {region path: counts}. Regions without an open case are absent."""
+    now = now or timezone.now()
+    rows = (
+        jurisdiction_filter(Case.objects.all(), user=user, region_field="region")
+        .filter(Case.open_q(), region__path__startswith=within.path)
+        .values("region__path")
+        .annotate(
+            open=Count("id"),
+            overdue=Count("id", filter=Case.overdue_q(now)),
+            due_soon=Count("id", filter=Case.due_soon_q(now)),
+            unowned=Count("id", filter=Q(owner__isnull=True)),
+        )
+        .order_by()
+    )
+    return {row.pop("region__path"): JurisdictionCaseCounts(**row) for row in rows}
+
+
+def areas_in_jurisdiction(*, user: User) -> QuerySet[Region]:
+    """The province, cities and counties of the deployment that the user sees (the choices
+    of the case list's area filter), in path order."""
+    qs = Region.objects.filter(
+        level__in=[Region.Level.PROVINCE, Region.Level.CITY, Region.Level.COUNTY],
+        path__startswith=f"{settings.DEPLOYMENT_PROVINCE}/",
+    ).order_by("path")
+    if user.sees_everything:
+        return qs
+    home = user_jurisdiction(user) if user.is_centre_staff else None
+    if home is None:
+        return qs.none()
+    return qs.filter(path__startswith=home.path)
 
 
 def case_of_demand(*, demand_id: int) -> Case | None:

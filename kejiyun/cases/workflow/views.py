@@ -31,6 +31,7 @@ from kejiyun.cases.workflow import services
 from kejiyun.cases.workflow.selectors import (
     access_case,
     access_case_for_enterprise,
+    areas_in_jurisdiction,
     case_helpers,
     case_timeline,
     cases_of_organisation,
@@ -44,7 +45,7 @@ from kejiyun.cases.workflow.transitions import CASE_MOVES, STAFF
 from kejiyun.common.refusals import run_service
 from kejiyun.demands.selectors import access_demand
 from kejiyun.plans.selectors import plan_actions_due
-from kejiyun.regions.selectors import counties_in_jurisdiction
+from kejiyun.regions.selectors import centres_in_jurisdiction, counties_in_jurisdiction
 
 # What the enterprise sees of its case's timeline: the steps and the outcome, not staff
 # working notes nor which experts declined and why.
@@ -72,6 +73,8 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
     filters = f.QueueFilterForm(
         request.GET or None,
         counties=counties_in_jurisdiction(user, province_code=settings.DEPLOYMENT_PROVINCE),
+        centres=centres_in_jurisdiction(user=user),
+        areas=areas_in_jurisdiction(user=user),
     )
     data = filters.cleaned_data if filters.is_valid() else {}
     cases = work_queue(
@@ -81,9 +84,14 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
         step=data.get("step", ""),
         industry=(data.get("industry") or "").strip(),
         county=(data.get("county") or "").strip(),
+        centre=data.get("centre"),
+        area=data.get("area"),
+        state=data.get("state", ""),
+        closed_from=data.get("closed_from"),
+        closed_to=data.get("closed_to"),
     )
     page = Paginator(cases, 30).get_page(request.GET.get("page"))
-    kept = {k: v for k, v in data.items() if v}
+    kept = {k: getattr(v, "pk", v) for k, v in data.items() if v}
     extra_query = urlencode(kept)
     can_bulk = user.sees_everything or (
         user.centre is not None and user.centre.region.level != "county"

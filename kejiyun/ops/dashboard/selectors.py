@@ -9,16 +9,45 @@ own unit and by a percentage of the earlier figure (none when that figure is 0 o
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
+
+from django.core.cache import cache
 
 from kejiyun.ops.indicators import BY_KEY, CATALOGUE, GROUP_NAMES, Group, Indicator, Kind
+from kejiyun.ops.models import RollupState
 from kejiyun.ops.periods import Period, PeriodKind
 from kejiyun.ops.selectors import Figure, child_regions, figures, figures_by_child, series
 from kejiyun.regions.models import Region
 
 # A custom period up to this many days long is drawn day by day, like a month.
 DAILY_TREND_MAX_DAYS = 62
+
+# How long a dashboard's figures are kept in the cache. The key carries the time the rollup
+# job last ran, so a run shows at once; a rebuild by hand (rollup_days) shows within this.
+CACHE_SECONDS = 600
+
+T = TypeVar("T")
+
+
+def rollup_version() -> str:
+    """Changes each time the periodic rollup job runs (RollupState.updated_at)."""
+    stamp = RollupState.objects.order_by().values_list("updated_at", flat=True).first()
+    return stamp.isoformat() if stamp is not None else "-"
+
+
+def cached(version: str, parts: tuple[str, ...], compute: Callable[[], T]) -> T:
+    """`compute()` kept for CACHE_SECONDS under `parts` and the rollup `version`."""
+    digest = hashlib.sha256("|".join((version, *parts)).encode()).hexdigest()[:32]
+    key = f"ops:dashboard:{digest}"
+    found: T | None = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.set(key, found, CACHE_SECONDS)
+    return found
 
 
 def shown(indicator: Indicator, value: float | None) -> float | None:
@@ -56,10 +85,12 @@ class Change:
 
     @property
     def arrow(self) -> str:
-        return "▲" if self.delta > 0 else "▼" if self.delta < 0 else "＝"
+        return "▲" if self.delta > 0 else "▼" if self.delta < 0 else ""
 
     @property
     def delta_text(self) -> str:
+        if self.delta == 0:
+            return "持平"
         if self.points:
             return f"{self.delta:+.1f} 个百分点"
         if float(self.delta).is_integer():
@@ -109,7 +140,9 @@ def headlines(region: Region, period: Period) -> list[HeadlineGroup]:
     and the same period a year earlier, grouped as in the catalogue."""
     now = figures(region, period)
     before = figures(region, period.previous())
-    last_year = figures(region, period.last_year())
+    # A year's previous period is the year before: read it once.
+    same = period.last_year() == period.previous()
+    last_year = before if same else figures(region, period.last_year())
     groups: dict[Group, HeadlineGroup] = {}
     for ind in CATALOGUE:
         value = now[ind.key].value

@@ -66,9 +66,20 @@ def dashboard(request: AuthenticatedRequest, code: str) -> HttpResponse:
         for r in Region.objects.filter(code__in=region.ancestor_codes[:-1]).order_by("code")
         if region_in_jurisdiction(request.user, r)
     ]
-    ranked = selectors.ranking(region, period, ind.key)
+    version = selectors.rollup_version()
+    parts = (region.code, period.token, ind.key)
+    ranked = selectors.cached(
+        version, ("ranking", *parts), lambda: selectors.ranking(region, period, ind.key)
+    )
     children = [r for r in ranked if not r.own]
-    trend = selectors.trend(region, period, ind.key)
+    trend = selectors.cached(
+        version, ("trend", *parts), lambda: selectors.trend(region, period, ind.key)
+    )
+    headlines = selectors.cached(
+        version,
+        ("headlines", region.code, period.token),
+        lambda: selectors.headlines(region, period),
+    )
     today = timezone.localdate()
     context = {
         "region": region,
@@ -78,7 +89,7 @@ def dashboard(request: AuthenticatedRequest, code: str) -> HttpResponse:
         "last_year": period.last_year(),
         "indicator": ind,
         "errors": params.errors,
-        "headlines": selectors.headlines(region, period),
+        "headlines": headlines,
         "ranking": [(r, None if r.own else _dashboard_url(r.code, period, ind)) for r in ranked],
         "child_level": "市（州）" if region.level == Region.Level.PROVINCE else "区（县）",
         "trend": {
@@ -103,7 +114,9 @@ def dashboard(request: AuthenticatedRequest, code: str) -> HttpResponse:
             "half": 1 if period.start.month <= 6 else 2,
             "from": period.start.isoformat(),
             "to": period.end.isoformat(),
-            "years": list(range(today.year, today.year - 6, -1)),
+            "years": sorted(
+                {*range(today.year - 5, today.year + 1), period.start.year}, reverse=True
+            ),
         },
         "query": _query(period, ind),
     }
@@ -117,7 +130,11 @@ def dashboard_map(request: AuthenticatedRequest, code: str) -> JsonResponse:
     region = region_for(request.user, code)
     params = read_params(request.GET, timezone.localdate())
     period, ind = params.period, params.indicator
-    areas = selectors.map_areas(region, period, ind.key)
+    areas = selectors.cached(
+        selectors.rollup_version(),
+        ("map", region.code, period.token, ind.key),
+        lambda: selectors.map_areas(region, period, ind.key),
+    )
     drill = region.level != Region.Level.COUNTY
     values = [a.value for a in areas if a.value is not None]
     return JsonResponse(

@@ -83,6 +83,9 @@
       var byCode = {};
       m.areas.forEach(function (a) { byCode[a.code] = a; });
       var wide = holder.clientWidth >= 576;
+      // One value (a county, or every area alike): the scale runs from 0 to it.
+      var low = m.min === m.max ? Math.min(0, m.min) : m.min;
+      var high = m.max > low ? m.max : low + 1;
       chart.hideLoading();
       chart.setOption({
         aria: { enabled: true },
@@ -97,14 +100,14 @@
         },
         visualMap: {
           type: "continuous",
-          min: m.min,
-          max: m.max > m.min ? m.max : m.min + 1,
+          min: low,
+          max: high,
           calculable: false,
           orient: "horizontal",
           left: "center",
           bottom: 0,
           itemHeight: wide ? 140 : 100,
-          text: [format(m.max, m.unit), format(m.min, m.unit)],
+          text: [format(high, m.unit), format(low, m.unit)],
           inRange: { color: PALETTE }
         },
         series: [{
