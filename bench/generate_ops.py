@@ -256,7 +256,7 @@ def generate(
             started = time.perf_counter()
             target = on or cur
             target.execute(sql, {**p, **extra})
-            n = target.rowcount
+            n = int(target.rowcount)
             with lock:
                 counts[table] = counts.get(table, 0) + n
                 say(f"  {label:<34} {n:>12,} rows  {time.perf_counter() - started:7.1f} s")
