@@ -129,6 +129,12 @@ bench-match-speed: $(VENV)/.installed
 bench-popsci-audience: $(VENV)/.installed
 	$(PY) -m bench.popsci_audience $(BENCH_ARGS)
 
+# PostgreSQL only; creates, migrates and fills BENCH_DATABASE_URL (default .../kejiyun_bench_ops):
+# three years of province-scale activity (generated once), rollups, dashboard and map timings.
+.PHONY: bench-ops
+bench-ops: $(VENV)/.installed
+	$(PY) -m bench.ops $(BENCH_ARGS)
+
 # No database: a simulated population ranked with kejiyun/popsci/targeting/feed.py.
 .PHONY: bench-popsci-feed
 bench-popsci-feed: $(VENV)/.installed
