@@ -304,6 +304,28 @@ def test_the_work_reports_handed_in_for_the_half_year_are_quoted(
     ]
 
 
+def test_text_typed_by_staff_stays_text_in_the_workbook_never_a_formula(
+    figures: None, bob: User, bella: User
+) -> None:
+    _report("510104", "submitted", '=HYPERLINK("http://evil.example/","详见")', "@SUM(1+1)")
+    bulletin = bulletin_create(
+        author=bob,
+        period="2026H1",
+        indicators=INDICATORS,
+        commentary="=1+1\x07 请各区县对照整改",
+    )
+    bulletin_submit(actor=bob, bulletin=bulletin, now=NOW)
+    assert bulletin.content is not None
+    book = load_workbook(io.BytesIO(bulletin_xlsx(bulletin, bulletin.content)))
+    comment = book["概要"].cell(row=book["概要"].max_row, column=1)
+    assert (comment.value, comment.data_type) == ("=1+1 请各区县对照整改", "s")
+    [row] = book["工作汇报摘录"].iter_rows(min_row=2)
+    assert [(c.value, c.data_type) for c in row[2:]] == [
+        ('=HYPERLINK("http://evil.example/","详见")', "s"),
+        ("@SUM(1+1)", "s"),
+    ]
+
+
 def test_downloads_are_attachments_with_a_chinese_filename(
     published: Bulletin, alice: User
 ) -> None:

@@ -44,6 +44,9 @@ def test_a_token_reads_as_its_period_and_writes_back_the_same(
         ("2026-02-30~2026-03-01", "日期无效"),
         ("2026-03-01~2026-02-01", "结束日期不能早于开始日期"),
         ("2020-01-01~2026-01-01", f"最长 {MAX_CUSTOM_DAYS} 天"),
+        ("0001", "统计期须在 2000 年至 2100 年之间"),
+        ("1999H2", "统计期须在 2000 年至 2100 年之间"),
+        ("9999-12", "统计期须在 2000 年至 2100 年之间"),
     ],
 )
 def test_a_token_that_cannot_be_read_is_refused_in_chinese(token: str, message: str) -> None:

@@ -401,6 +401,27 @@ def test_an_accepted_report_cannot_be_changed_by_any_service_and_nothing_changes
     assert before["row"]["status"] == "accepted"
 
 
+def test_an_edit_read_before_acceptance_cannot_land_on_the_accepted_report(
+    alice: User, bob: User
+) -> None:
+    """The filer's copy was read while the report was still a draft; meanwhile it was handed
+    in and accepted. Even posting the accepted row's current version, the write is refused."""
+    report = report_create(actor=alice, year=2026, half=1)
+    read_as_draft = WorkReport.objects.get(pk=report.pk)
+    report_update(report=report, actor=alice, version=report.version, sections=FULL, submit=True)
+    report_accept(report=report, actor=bob, version=report.version)
+    before = snapshot(report)
+
+    with pytest.raises(StaleReport):
+        report_update(
+            report=read_as_draft,
+            actor=alice,
+            version=report.version,
+            sections=Sections(achievements="改写", difficulties="改写", plans="改写"),
+        )
+    assert snapshot(report) == before
+
+
 def test_an_accepted_report_cannot_be_changed_through_the_pages_and_nothing_changes(
     alice: User, bob: User
 ) -> None:

@@ -508,6 +508,33 @@ def test_the_city_and_province_rows_are_the_sums_of_their_centres_month_rows(
 
 
 @time_machine.travel(datetime(2026, 4, 3, 10, 0, tzinfo=BEIJING), tick=False)
+@pytest.mark.parametrize("token", ["2026-03", "2026-03-01~2026-04-03", "2026-03-20~2026-04-02"])
+def test_the_regions_one_level_down_add_up_to_their_parent_over_any_period(
+    history: dict[str, Any], token: str
+) -> None:
+    rollup_days(start=date(2026, 3, 1), end=date(2026, 4, 3))
+    period = Period.parse(token)
+    for code in ("510000", CD):
+        parent = Region.objects.get(code=code)
+        whole = figures(parent, period)
+        parts = figures_by_child(parent, period)
+        for key, figure in whole.items():
+            added = (
+                sum((p[key].num for p in parts.values()), Decimal(0)),
+                sum(p[key].den for p in parts.values()),
+                sorted(s for p in parts.values() for s in p[key].samples),
+            )
+            assert added == (figure.num, figure.den, sorted(figure.samples)), (code, key)
+    # Not all zero: 成都市 carries the history in the province's ranking.
+    province = figures_by_child(Region.objects.get(code="510000"), period)
+    assert (
+        province[CD]["cases_opened"].num
+        == figures(Region.objects.get(code=CD), period)["cases_opened"].num
+        > 0
+    )
+
+
+@time_machine.travel(datetime(2026, 4, 3, 10, 0, tzinfo=BEIJING), tick=False)
 def test_ops_verify_names_an_altered_city_row(
     history: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -8,6 +8,7 @@ PostgreSQL alike (no `select_for_update`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TypeVar
 
 from django.db.models import F, Model
@@ -22,17 +23,19 @@ def claim_version(
     expected_version: int | None,
     *,
     stale: type[Stale] = Stale,
+    only_if: Mapping[str, object] | None = None,
     **changes: object,
 ) -> M:
     """Write `changes` and bump `record.version` if the row still has `expected_version`
-    (the record's own version when None). Updates `record` in memory to match.
+    (the record's own version when None) and matches the lookups of `only_if` (a status the
+    write needs, say). Updates `record` in memory to match.
 
     Raises `stale()` and writes nothing when someone else got there first.
     """
     seen = record.serializable_value("version") if expected_version is None else expected_version
     claimed = (
         type(record)
-        ._default_manager.filter(pk=record.pk, version=seen)
+        ._default_manager.filter(pk=record.pk, version=seen, **(only_if or {}))
         .update(version=F("version") + 1, **changes)
     )
     if claimed != 1:

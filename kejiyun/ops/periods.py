@@ -35,6 +35,9 @@ KIND_NAMES = {
 
 # A custom range may not be longer than this (a dashboard over decades is a mistake).
 MAX_CUSTOM_DAYS = 3 * 366
+# Years a period read from a query string may fall in: the platform has no records before,
+# and the period before it and the same period last year must stay inside the calendar.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def _month_end(year: int, month: int) -> date:
@@ -126,7 +129,15 @@ class Period:
 
     @classmethod
     def parse(cls, token: str) -> Period:
-        """Read a period token (see `token`); PeriodError with a Chinese message otherwise."""
+        """Read a period token (see `token`); PeriodError with a Chinese message otherwise,
+        also for a period outside FIRST_YEAR..LAST_YEAR."""
+        period = cls._read(token)
+        if not (period.start.year >= FIRST_YEAR and period.end.year <= LAST_YEAR):
+            raise PeriodError(f"统计期须在 {FIRST_YEAR} 年至 {LAST_YEAR} 年之间")
+        return period
+
+    @classmethod
+    def _read(cls, token: str) -> Period:
         text = (token or "").strip()
         try:
             if m := re.fullmatch(r"(\d{4})-(\d{2})", text):

@@ -175,8 +175,14 @@ def figures_by_child(
         ]
     else:
         row_sets = [months.filter(path__startswith=region.path).annotate(branch=branch), days]
+    # A city's area rows (branch "510100") and its day rows (branch "510000/510100/") are
+    # two parts of one child: add them up.
     for found, slot in _collect(row_sets, keys, "branch").items():
-        out[found.rstrip("/").rsplit("/", 1)[-1]] = slot
+        target = out.setdefault(
+            found.rstrip("/").rsplit("/", 1)[-1], {k: Figure(BY_KEY[k]) for k in keys}
+        )
+        for key, figure in slot.items():
+            target[key].add(figure.num, figure.den, figure.samples)
     return out
 
 

@@ -8,6 +8,7 @@ from io import BytesIO
 from typing import Any
 
 from openpyxl import Workbook  # type: ignore[import-untyped]
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
 from openpyxl.styles import Alignment, Font, PatternFill  # type: ignore[import-untyped]
 from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped]
 
@@ -41,12 +42,27 @@ def _number(sheet: Worksheet, row: int, column: int, key: str, value: float | No
     cell.number_format = _format(key)
 
 
+def _as_text(book: Workbook) -> None:
+    """Every text cell stays text: a commentary or work-report excerpt typed as
+    "=HYPERLINK(…)" must not become a live formula in the recipients' Excel."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
+
+
+def _clean(value: object) -> object:
+    """Text without the control characters an .xlsx cannot hold (openpyxl refuses them)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
 def bulletin_xlsx(bulletin: Bulletin, content: dict[str, Any]) -> bytes:
     book = Workbook()
     summary = book.active
     assert summary is not None
     summary.title = "概要"
-    summary.append([bulletin.title])
+    summary.append([_clean(bulletin.title)])
     summary["A1"].font = Font(bold=True, size=14)
     summary.append(["统计期", content["period"]["label"]])
     summary.append(["地区", content["region"]["name"]])
@@ -72,7 +88,7 @@ def bulletin_xlsx(bulletin: Bulletin, content: dict[str, Any]) -> bytes:
     summary.append([])
     summary.append(["点评"])
     summary.cell(row=summary.max_row, column=1).font = Font(bold=True)
-    summary.append([bulletin.commentary])
+    summary.append([_clean(bulletin.commentary)])
     summary.cell(row=summary.max_row, column=1).alignment = Alignment(wrap_text=True)
 
     ranking = book.create_sheet("排名")
@@ -111,11 +127,12 @@ def bulletin_xlsx(bulletin: Bulletin, content: dict[str, Any]) -> bytes:
     _header(excerpts, ["地区", "半年", "存在的困难问题", "下半年工作安排"], [14, 14, 60, 60])
     for excerpt in content["excerpts"]:
         excerpts.append(
-            [excerpt["name"], excerpt["half"], excerpt["difficulties"], excerpt["plans"]]
+            [_clean(excerpt[field]) for field in ("name", "half", "difficulties", "plans")]
         )
         for cell in excerpts[excerpts.max_row]:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
 
+    _as_text(book)
     out = BytesIO()
     book.save(out)
     return out.getvalue()

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
 from kejiyun.common.errors import ServiceError
@@ -165,6 +165,7 @@ def _detail(
     )
 
 
+@require_http_methods(["GET", "POST"])
 @staff_required
 def bulletin_new(request: AuthenticatedRequest) -> HttpResponse:
     try:

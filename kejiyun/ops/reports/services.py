@@ -172,7 +172,13 @@ def report_transition(
     now = timezone.now()
     with transaction.atomic():
         claim_version(
-            report, version, stale=StaleReport, status=to, updated_at=now, **(updates or {})
+            report,
+            version,
+            stale=StaleReport,
+            only_if={"status": current},
+            status=to,
+            updated_at=now,
+            **(updates or {}),
         )
         ReportEvent.objects.create(
             report=report,
@@ -247,7 +253,15 @@ def report_update(
     }
     if not submit:
         with transaction.atomic():
-            claim_version(report, version, stale=StaleReport, updated_at=now, **changes)
+            claim_version(
+                report,
+                version,
+                stale=StaleReport,
+                # Still open to the filer when written, not only when read.
+                only_if={"status__in": (Status.DRAFT, Status.RETURNED)},
+                updated_at=now,
+                **changes,
+            )
         return report
     return report_transition(
         report=report,
