@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from kejiyun.accounts.models import User
-from kejiyun.cases.models import Case, Outcome, Step
+from kejiyun.cases.models import Case, DockingRequest, Outcome, Step
 from kejiyun.demands.models import Demand
 from kejiyun.ops.models import GapCoverage, Rollup
 from kejiyun.ops.rollups import rollup_areas_refresh
@@ -36,6 +36,7 @@ from tests.builders import (
     make_expert,
     make_pig_expert,
     make_tea_expert,
+    make_worker,
 )
 
 pytestmark = pytest.mark.django_db
@@ -246,6 +247,40 @@ def test_every_figure_links_to_a_case_list_showing_exactly_those_cases(
     assert ids_listed(client.get(own["open"]).content.decode()) == set()
 
 
+def test_the_declines_of_the_period_are_listed_with_their_reasons_within_the_region(
+    alice: User, bob: User, world: dict[str, Case]
+) -> None:
+    expert = make_worker("ernie", "510104", "13800000031")
+    other = make_worker("erica", "510104", "13800000032")
+
+    def decline(case: Case, who: Any, at: datetime, reason: str) -> None:
+        DockingRequest.objects.create(
+            case=case,
+            expert=who,
+            status=DockingRequest.Status.DECLINED,
+            decline_reason=reason,
+            responded_at=at,
+        )
+
+    decline(world["open"], expert, IN_MAY, "五月档期已满")
+    decline(world["qingyang"], expert, IN_MAY + timedelta(days=1), "不熟悉该工艺")
+    decline(world["overdue"], expert, IN_APRIL, "四月的婉拒")  # outside the period
+    decline(world["qingchuan"], expert, IN_MAY, "广元的婉拒")  # outside 成都市
+    DockingRequest.objects.create(  # accepted: not a decline
+        case=world["open"], expert=other, status=DockingRequest.Status.ACCEPTED, responded_at=IN_MAY
+    )
+
+    page = client_for(bob).get(f"/ops/510100/supervision/?period={MAY}").content.decode()
+    section = page[page.index('data-testid="declined-dockings"') :]
+    assert "2026年5月共 2 次婉拒" in section
+    assert section.index("不熟悉该工艺") < section.index("五月档期已满")  # newest first
+    for elsewhere in ("四月的婉拒", "广元的婉拒"):
+        assert elsewhere not in section
+    # 锦江区 sees its own decline only.
+    county = client_for(alice).get(f"/ops/510104/supervision/?period={MAY}").content.decode()
+    assert "五月档期已满" in county and "不熟悉该工艺" not in county
+
+
 def test_the_table_sorts_by_a_column_and_keeps_the_total_last(
     bob: User, world: dict[str, Case]
 ) -> None:
@@ -297,7 +332,7 @@ def test_the_supervision_table_reads_a_fixed_number_of_queries(
         make_case(None, county="510822", serial=str(n), title=f"青川{n}")
     with CaptureQueriesContext(connection) as many:
         client.get(f"/ops/510000/supervision/?period={MAY}")
-    assert len(few.captured_queries) == len(many.captured_queries) == 12
+    assert len(few.captured_queries) == len(many.captured_queries) == 14
 
 
 # --- The case list's new filters ------------------------------------------------------------

@@ -20,8 +20,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from kejiyun.accounts.models import User
-from kejiyun.cases.models import Case
+from kejiyun.cases.models import Case, DockingRequest
 from kejiyun.cases.workflow.selectors import cases_for_staff, open_case_counts_by_region
+from kejiyun.ops.compute import bounds
 from kejiyun.ops.periods import Period
 from kejiyun.ops.selectors import PATH_LENGTH, Figure, child_regions, figures, figures_by_child
 from kejiyun.regions.models import Region, ServiceCentre
@@ -231,3 +232,28 @@ def escalation_counties(*, user: User) -> QuerySet[Region]:
     county filter)."""
     ids = escalated_cases(user=user).values("region_id")
     return Region.objects.filter(code__in=ids).select_related("parent").order_by("code")
+
+
+# How many declined dockings the supervision page lists (the newest; the count is of all).
+DECLINES_SHOWN = 50
+
+
+def declined_dockings(
+    *, user: User, region: Region, period: Period
+) -> tuple[int, list[DockingRequest]]:
+    """Docking requests experts declined over the period in `region`'s cases, with their
+    reasons (婉拒原因), newest first: how many in all and the first DECLINES_SHOWN. The
+    declines the `dockings_declined` indicator counts (by reply time, in the case's region);
+    the cases come through `cases_for_staff`, so the jurisdiction holds."""
+    start, end = bounds(period.start, period.end)
+    declines = (
+        DockingRequest.objects.filter(
+            status=DockingRequest.Status.DECLINED,
+            responded_at__gte=start,
+            responded_at__lt=end,
+            case__in=cases_for_staff(user=user).filter(region__path__startswith=region.path),
+        )
+        .select_related("case__demand", "case__region")
+        .order_by("-responded_at", "-pk")
+    )
+    return declines.count(), list(declines[:DECLINES_SHOWN])

@@ -24,6 +24,7 @@ from kejiyun.ops.supervision.gap import gap_sections, region_gap
 from kejiyun.ops.supervision.selectors import (
     SORT_KEYS,
     SupervisionRow,
+    declined_dockings,
     escalated_cases,
     escalation_counties,
     escalation_inbox_allowed,
@@ -94,6 +95,7 @@ def supervision(request: AuthenticatedRequest, code: str) -> HttpResponse:
         user=request.user, region=region, period=period, sort=sort, descending=descending
     )
     rows = [(row, _row_links(row, period)) for row in table.rows]
+    declined_total, declined = declined_dockings(user=request.user, region=region, period=period)
     sort_links = {
         column: "?"
         + urlencode(
@@ -120,6 +122,8 @@ def supervision(request: AuthenticatedRequest, code: str) -> HttpResponse:
             "descending": descending,
             "sort_links": sort_links,
             "has_inbox": escalation_inbox_allowed(request.user),
+            "declined": declined,
+            "declined_total": declined_total,
         },
         status=400 if error else 200,
     )
