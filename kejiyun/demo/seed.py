@@ -47,6 +47,8 @@ LOGIN_ACCOUNTS_PER_ROLE = 20
 BATCH_SIZE = 2000
 # Every timestamp is an offset back from this moment, never from the wall clock.
 BASE_MOMENT = datetime(2026, 11, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+# Demand statuses that passed review: they carry their publication time.
+PUBLISHED_STATUSES = (Demand.Status.PUBLISHED, Demand.Status.CLOSED)
 
 # Mobile prefixes keep the roles' numbers apart: 139 + 8-digit index for workers, etc.
 MOBILE_PREFIX = {
@@ -1068,6 +1070,10 @@ class _Writer:
                 capability=w.capability,
                 service_modes=w.service_modes,
                 verified=w.verified,
+                # Verified by the centre two days after joining (the rollups count the day).
+                verified_at=(
+                    min(w.person.joined_at + timedelta(days=2), BASE_MOMENT) if w.verified else None
+                ),
                 created_at=w.person.joined_at,
             )
             for w in self.plan.workers
@@ -1126,6 +1132,12 @@ class _Writer:
                 # Submitted ones are submitted through the service (kejiyun/demo/workflows.py).
                 status=Demand.Status.DRAFT if d.status == Demand.Status.SUBMITTED else d.status,
                 created_at=d.created_at,
+                # Published (accepted by staff) an hour after it was written; its case, if
+                # any, opens later (kejiyun/demo/cases.py).
+                submitted_at=d.created_at if d.status in PUBLISHED_STATUSES else None,
+                published_at=(
+                    d.created_at + timedelta(hours=1) if d.status in PUBLISHED_STATUSES else None
+                ),
             )
             for d in self.plan.demands
             if (org_ids[d.uscc], d.title) not in existing

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -278,7 +279,7 @@ def _case_move(
         raise CaseError("请先登记办理结果再提交验收。", code="outcome_required")
     if to_step == Step.CLOSED and outcome == Outcome.NONE:
         raise CaseError("案例须有办理结果才能结案。", code="outcome_required")
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         **changes,
         "step": to_step,
         "step_started_at": now,
