@@ -29,6 +29,7 @@ from kejiyun.demo.seed import (
     province_region_rows,
 )
 from kejiyun.demo.workflows import DemoWorkflows, demo_county_codes, demo_workflows_seed
+from kejiyun.ops.models import Bulletin, Rollup, WorkReport
 from kejiyun.plans.models import PlanEvent, ServicePlan
 from kejiyun.popsci.models import (
     Activity,
@@ -456,6 +457,18 @@ def test_the_command_prints_the_counts_the_demo_password_and_the_login_usernames
     call_command("seed_demo", "--scale", "small", "--seed", "1", stdout=out)
     assert "0 cases (0 closed), 0 service plans, 0 submitted demands" in out.getvalue()
     assert Case.objects.count() == opened
+    # The operations pages have their half-year's work: reports filed (锦江区's accepted by
+    # 成都市) and 成都市's bulletin approved by the province and published, with figures.
+    assert "3 work reports, 1 bulletins" in text
+    assert "0 work reports, 0 bulletins" in out.getvalue()
+    assert sorted(
+        WorkReport.objects.values_list("centre__region_id", "status").order_by("centre")
+    ) == [("510100", "submitted"), ("510104", "accepted"), ("510116", "submitted")]
+    bulletin = Bulletin.objects.get()
+    assert (bulletin.centre.region_id, bulletin.status) == ("510100", "published")
+    assert bulletin.approver is not None and bulletin.approver.username == "demo_staff_province"
+    assert bulletin.content is not None and bulletin.content["ranking"]
+    assert Rollup.objects.filter(indicator="demands_published").exists()
 
 
 @pytest.mark.django_db
