@@ -60,6 +60,7 @@ def test_a_city_bulletin_is_approved_by_a_colleague_and_read_by_a_county(
     bella = signed_in(browser, base, "bella")
     bella.goto(f"{base}/ops/bulletins/")
     bella.get_by_role("link", name="成都市2026年上半年运营情况通报").click()
+    expect(bella.get_by_role("button", name="审核通过并发布")).to_be_visible()
     check(bella, "b4-colleague-pending")
     bella.get_by_role("button", name="审核通过并发布").click()
     expect(bella.get_by_text("通报已审核发布")).to_be_visible()

@@ -56,7 +56,12 @@ def signed_in(browser: Browser, base: str, username: str) -> Page:
 
 
 def check(page: Page, name: str) -> None:
-    """No policy violation and no sideways scrolling on the page now shown."""
+    """No policy violation and no sideways scrolling on the page now shown (once a click's
+    navigation has finished loading: the document is briefly empty while it loads)."""
+    page.wait_for_load_state("load")
+    page.wait_for_function(
+        "document.documentElement !== null && document.readyState === 'complete'"
+    )
     assert page.evaluate("window.__cspViolations") == []
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{name} scrolls sideways by {overflow}px"
