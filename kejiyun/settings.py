@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "kejiyun.matchlog",
     "kejiyun.matching",
     "kejiyun.popsci",
+    "kejiyun.integrity",
     "kejiyun.performance",
     "kejiyun.ops",
     "kejiyun.recognition",

@@ -30,6 +30,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("popsci/", include("kejiyun.popsci.urls")),
     path("notifications/", include("kejiyun.notifications.urls")),
     path("ops/", include("kejiyun.ops.urls")),
+    path("integrity/", include("kejiyun.integrity.urls")),
+    path("performance/", include("kejiyun.performance.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

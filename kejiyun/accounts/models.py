@@ -43,6 +43,9 @@ class Organisation(models.Model):
     )
     industry = models.CharField("所属行业", max_length=64, blank=True)
     description = models.TextField("简介", blank=True)
+    # The registered address (注册地址): two organisations at one address may be one business
+    # (the integrity detectors' self-dealing check).
+    address = models.CharField("注册地址", max_length=200, blank=True)
     created_at = models.DateTimeField("登记时间", default=timezone.now, db_index=True)
 
     class Meta:
@@ -181,3 +184,29 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Footprint(models.Model):
+    """Where an account acted from, for the integrity detectors (quota accounts, ratings
+    from a staff member's own network). Only keyed hashes: never an address or a cookie."""
+
+    class Kind(models.TextChoices):
+        REGISTER = "register", "注册"
+        LOGIN = "login", "登录"
+        RATE = "rate", "评价"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="footprints")
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    # Keyed hashes (kejiyun.common.crypto.lookup_hash) of the client's network (/24 for IPv4,
+    # /48 for IPv6) and of the browser's long-lived device cookie; "" when unknown.
+    network = models.CharField("网络", max_length=64, blank=True, db_index=True)
+    device = models.CharField("设备", max_length=64, blank=True, db_index=True)
+    created_at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "操作足迹"
+        verbose_name_plural = "操作足迹"
+        indexes = [models.Index(fields=["kind", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"

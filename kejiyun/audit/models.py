@@ -32,6 +32,13 @@ class AuditAction(models.TextChoices):
     CAMPAIGN_SEND = "campaign.send", "发送科普推送"
     SHEETS_IMPORT = "sheets.import", "导入表格"
     SHEETS_EXPORT = "sheets.export", "导出表格"
+    FLAG_CONFIRM = "flag.confirm", "确认刷量标记"
+    FLAG_CLEAR = "flag.clear", "排除刷量标记"
+    SCHEME_PUBLISH = "scheme.publish", "发布考核方案"
+    ALLOCATION_SUBMIT = "allocation.submit", "提交资金分配审批"
+    ALLOCATION_RETURN = "allocation.return", "退回资金分配"
+    ALLOCATION_APPROVE = "allocation.approve", "批准资金分配"
+    ALLOCATION_EXPORT = "allocation.export", "导出资金分配"
 
 
 class AuditEvent(models.Model):

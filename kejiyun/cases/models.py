@@ -103,6 +103,9 @@ class Case(models.Model):
         blank=True,
     )
     evidence_name = models.CharField("佐证材料原文件名", max_length=200, blank=True)
+    # SHA-256 of the evidence file's bytes: the same file behind several closures is a sign
+    # of hollow closures (kejiyun/integrity/detectors/hollow.py).
+    evidence_sha256 = models.CharField("佐证材料哈希", max_length=64, blank=True, db_index=True)
     evidence_type = models.CharField("佐证材料类型", max_length=100, blank=True)
     outcome_recorded_at = models.DateTimeField("结果登记时间", null=True, blank=True)
     confirmed_at = models.DateTimeField("企业确认时间", null=True, blank=True)

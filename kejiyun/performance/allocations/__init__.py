@@ -1,0 +1,1 @@
+"""allocations (issue 12)."""

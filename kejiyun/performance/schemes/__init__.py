@@ -1,0 +1,1 @@
+"""schemes (issue 12)."""
