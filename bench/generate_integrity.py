@@ -290,10 +290,12 @@ def load_corpus(industries: int, seed: int) -> Corpus:
         i = next(nearest)
         titles[i].append(title.strip())
         keywords[i].extend(k.strip() for k in kws.split("，") if 2 <= len(k.strip()) <= 12)
-    for lst in (clauses, keywords, titles):
+    pools: tuple[list[list[str]], ...] = (clauses, keywords, titles)
+    for lst in pools:
         for items in lst:
             if not items:  # an empty cluster borrows the largest one's text
-                items.extend(max(lst, key=len))
+                largest: list[str] = max(lst, key=len)
+                items.extend(largest)
             rng.shuffle(items)
     return Corpus(clauses=clauses, keywords=keywords, titles=titles)
 
@@ -400,7 +402,10 @@ class Plan:
             for kind in KIND_SUBJECT:
                 if kind not in kinds:
                     continue
-                weak = lambda: rng.random() < WEAK_SHARE  # noqa: E731
+
+                def weak() -> bool:
+                    return rng.random() < WEAK_SHARE
+
                 if kind == Kind.DUPLICATE_DEMAND:
                     n = max(
                         DUP_FAMILIES[1], round(DUP_FAMILIES[0] * share * self.normal["demands"])
@@ -477,6 +482,14 @@ class Person:
 
 
 @dataclass
+class Ring:
+    experts: list[int]
+    network: str
+    device: str
+    days: list[datetime]
+
+
+@dataclass
 class Org:
     id: int
     name: str
@@ -519,7 +532,7 @@ class Builder:
         self.citizens: list[int] = []
         self.articles: list[tuple[int, int, datetime]] = []
         self.hollow_cases: dict[int, list[int]] = defaultdict(list)  # centre -> case indexes
-        self.ring_state: dict[int, dict[str, object]] = {}
+        self.ring_state: dict[int, Ring] = {}
         self.demands: dict[int, DemandRow] = {}
         self.cased_demands: set[int] = set()
         self.mobile_pool = [
@@ -750,21 +763,21 @@ class Builder:
         # staff: three per centre, office network, logins through the year
         for c in self.centres:
             for s in range(STAFF_PER_CENTRE):
-                dev = "d" + keyed("staff", c.code, s)
+                staff_dev = "d" + keyed("staff", c.code, s)
                 sid = self.account(
                     "staff",
                     c,
                     START - timedelta(days=400),
                     "",
                     network=c.office_network,
-                    device=dev,
+                    device=staff_dev,
                     activity=50,
                     logins=False,
                 )
-                self.staff[c.id].append((sid, dev))
+                self.staff[c.id].append((sid, staff_dev))
                 for _ in range(12):
                     self.snap.footprints.append(
-                        FootprintRow(sid, "login", self.when(), c.office_network, dev)
+                        FootprintRow(sid, "login", self.when(), c.office_network, staff_dev)
                     )
         # universities and institutes (mostly in 成都市's districts)
         unis: list[Org] = []
@@ -1464,15 +1477,15 @@ class Builder:
         ring = self.ring_state.get(centre.id)
         if ring is None:
             local = self.city_experts[centre.city_code] or [e.account_id for e in self.experts]
-            ring = {
-                "experts": rng.sample(local, min(len(local), rng.randint(*RING_EXPERTS))),
-                "net": "n" + keyed("ring", centre.code),
-                "dev": "d" + keyed("ringdev", centre.code),
-                "days": [
+            ring = Ring(
+                experts=rng.sample(local, min(len(local), rng.randint(*RING_EXPERTS))),
+                network="n" + keyed("ring", centre.code),
+                device="d" + keyed("ringdev", centre.code),
+                days=[
                     self.when(START + timedelta(days=30), END - timedelta(days=20))
                     for _ in range(4)
                 ],
-            }
+            )
             self.ring_state[centre.id] = ring
         org = self.make_enterprise(centre, self.when(START - timedelta(days=400), START))
         for _ in range(size):
@@ -1481,14 +1494,12 @@ class Builder:
             )
             d = self.demands[did]
             opened = d.submitted_at + timedelta(days=rng.uniform(1, 5))
-            day = rng.choice(ring["days"])  # type: ignore[arg-type]
+            day = rng.choice(ring.days)
             closed = max(opened + timedelta(days=rng.uniform(3, 15)), day)
             if closed >= END - timedelta(hours=2):
                 closed = END - timedelta(hours=rng.uniform(3, 20))
             rated_at = closed + timedelta(minutes=rng.uniform(5, 60))
-            experts = tuple(
-                rng.sample(ring["experts"], min(len(ring["experts"]), rng.randint(1, 2)))
-            )  # type: ignore[arg-type]
+            experts = tuple(rng.sample(ring.experts, min(len(ring.experts), rng.randint(1, 2))))
             cid = self.add_case(
                 did,
                 experts,
@@ -1498,8 +1509,8 @@ class Builder:
                 text=self.close_text(d, org),
                 rating=5,
                 rated_at=rated_at if rated_at < END else None,
-                rate_network=ring["net"],  # type: ignore[arg-type]
-                rate_device=self.account_dev[org.user_id] if weak else ring["dev"],  # type: ignore[arg-type]
+                rate_network=ring.network,
+                rate_device=self.account_dev[org.user_id] if weak else ring.device,
             )
             # the ring's firm and its demands look real and count as normal; its cases are planted
             self.truth.plant(Kind.RATING_RING, cid, weak)

@@ -225,19 +225,19 @@ def centre_figures(
                 counts[r.centre_id]["reads_finished"] += 1
     out: dict[int, dict[str, Decimal | None]] = {}
     for centre_id in {*counts, *ratings}:
-        c = counts[centre_id]
-        r = ratings[centre_id]
+        n = counts[centre_id]
+        rs = ratings[centre_id]
         out[centre_id] = {
-            "demands_published": Decimal(c["demands_published"]),
-            "workers_registered": Decimal(c["workers_registered"]),
-            "cases_closed": Decimal(c["cases_closed"]),
-            "solved_with_evidence": Decimal(c["solved_with_evidence"]),
+            "demands_published": Decimal(n["demands_published"]),
+            "workers_registered": Decimal(n["workers_registered"]),
+            "cases_closed": Decimal(n["cases_closed"]),
+            "solved_with_evidence": Decimal(n["solved_with_evidence"]),
             "satisfaction_mean": (
-                (Decimal(sum(r)) / Decimal(len(r))).quantize(Decimal("0.0001")) if r else None
+                (Decimal(sum(rs)) / Decimal(len(rs))).quantize(Decimal("0.0001")) if rs else None
             ),
             "read_to_end_share": (
-                (Decimal(c["reads_finished"]) / Decimal(c["reads"])).quantize(Decimal("0.0001"))
-                if c["reads"]
+                (Decimal(n["reads_finished"]) / Decimal(n["reads"])).quantize(Decimal("0.0001"))
+                if n["reads"]
                 else None
             ),
         }
@@ -283,7 +283,7 @@ def rankings(
         c = {s.centre_id: s.rank for s in scorer(items, measures(plan, gamed, discounted))}
     except NotImplementedError:
         return {"status": "not implemented", "centres": []}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for centre_id, kinds in sorted(truth.gamed_centres.items()):
         centre = plan.centres[centre_id - 1]
         rows.append(
@@ -376,6 +376,16 @@ def run(
         "gamed_centres_rising_undetected": ranking.get("gamed_centres_rising_undetected"),
         "normal_centres_falling": ranking.get("normal_centres_falling"),
         "ranking": ranking["status"],
+        # [region code, rank without gaming (a), gamed undetected (b), gamed discounted (c)]
+        "gamed_ranks": [
+            [
+                r["centre"],
+                r["rank_without_gaming"],
+                r["rank_gamed_undetected"],
+                r["rank_gamed_discounted"],
+            ]
+            for r in ranking["centres"]
+        ],
         "kinds": kinds,
         "lookalikes": ev["lookalikes"],
         "targets_met": (

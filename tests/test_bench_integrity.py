@@ -119,20 +119,20 @@ def sum_of_shares(
     }
     scored = []
     for c in centres:
-        lines = []
+        lines: list[Line] = []
         for i in items:
             net = c.measures[i.key].net or Decimal(0)
             frac = net / best[i.key] if best[i.key] else Decimal(0)
             pts = (i.weight * frac).quantize(Decimal("0.01"))
             m = c.measures[i.key]
             lines.append(Line(i.key, i.label, m.raw, m.discount, m.net, frac, i.weight, pts, ""))
-        scored.append((sum((ln.points for ln in lines), Decimal(0)), c, tuple(lines)))
+        scored.append((sum((ln.points for ln in lines), Decimal(0)), c, lines))
     scored.sort(key=lambda t: (-t[0], t[1].code))
     out, rank = [], 0
     for n, (total, c, lines) in enumerate(scored, start=1):
         if n == 1 or total != scored[n - 2][0]:
             rank = n
-        out.append(CentreScore(c.centre_id, c.code, c.name, total, rank, lines))
+        out.append(CentreScore(c.centre_id, c.code, c.name, total, rank, tuple(lines)))
     return out
 
 
@@ -269,6 +269,9 @@ def test_with_every_planted_record_discounted_no_gamed_centre_rises(
     assert result["gamed_centres_rising"] == 0
     assert result["normal_centres_falling"] == 0
     assert result["gamed_centres_rising_undetected"] > 0  # gaming pays when nobody looks
+    ranks = result["gamed_ranks"]
+    assert len(ranks) == len(truth.gamed_centres)
+    assert all(a == c for _, a, _, c in ranks)  # discounting every planted record undoes it
     assert result["targets_met"] is True
 
 
