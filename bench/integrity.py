@@ -305,10 +305,17 @@ def rankings(
         "gamed_centres_rising_undetected": sum(
             1 for r in rows if r["rank_gamed_undetected"] < r["rank_without_gaming"]
         ),
+        # the most places a gamed centre gains over its rank without gaming
+        "max_rise": max(
+            (r["rank_without_gaming"] - r["rank_gamed_discounted"] for r in rows), default=0
+        ),
+        "max_rise_undetected": max(
+            (r["rank_without_gaming"] - r["rank_gamed_undetected"] for r in rows), default=0
+        ),
+        # centres without gaming ranked lower with detection than without gaming anywhere:
+        # pushed down by gaming left undetected elsewhere or by their own false flags
         "normal_centres_falling": sum(
-            1
-            for cid in a
-            if cid not in truth.gamed_centres and c[cid] > a[cid]  # pushed down by false flags
+            1 for cid in a if cid not in truth.gamed_centres and c[cid] > a[cid]
         ),
     }
 
@@ -374,6 +381,8 @@ def run(
         "max_false_flag": max_false_flag,
         "gamed_centres_rising": rising,
         "gamed_centres_rising_undetected": ranking.get("gamed_centres_rising_undetected"),
+        "max_rise": ranking.get("max_rise"),
+        "max_rise_undetected": ranking.get("max_rise_undetected"),
         "normal_centres_falling": ranking.get("normal_centres_falling"),
         "ranking": ranking["status"],
         # [region code, rank without gaming (a), gamed undetected (b), gamed discounted (c)]
@@ -431,9 +440,10 @@ def report(
             + ",".join(r["kinds"])
         )
     say(
-        f"gamed centres rising: {ranking['gamed_centres_rising']} with detection, "
-        f"{ranking['gamed_centres_rising_undetected']} without; "
-        f"normal centres falling with detection: {ranking['normal_centres_falling']}"
+        f"gamed centres rising: {ranking['gamed_centres_rising']} with detection (at most "
+        f"{ranking['max_rise']} places), {ranking['gamed_centres_rising_undetected']} without "
+        f"(at most {ranking['max_rise_undetected']}); centres without gaming ranked lower with "
+        f"detection than in (a): {ranking['normal_centres_falling']}"
     )
 
 

@@ -272,6 +272,8 @@ def test_with_every_planted_record_discounted_no_gamed_centre_rises(
     ranks = result["gamed_ranks"]
     assert len(ranks) == len(truth.gamed_centres)
     assert all(a == c for _, a, _, c in ranks)  # discounting every planted record undoes it
+    assert result["max_rise"] == 0
+    assert result["max_rise_undetected"] == max(a - b for _, a, b, _ in ranks) > 0
     assert result["targets_met"] is True
 
 
