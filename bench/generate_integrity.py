@@ -331,6 +331,11 @@ class Centre:
     office_network: str
 
 
+def hollow_contract(centre: Centre) -> str:
+    """The contract number a gamed centre reuses on its hollow closures."""
+    return f"HT{END.year}-{centre.id:03d}01"
+
+
 def short_city(name: str) -> str:
     """成都市 -> 成都, 凉山彝族自治州 -> 凉山."""
     return name[:2] if name.endswith("自治州") else name.removesuffix("市")
@@ -529,6 +534,8 @@ class Builder:
         self.demand_ids_by_centre: dict[int, list[int]] = defaultdict(list)
         self.unis: list[Org] = []
         self.used_names: set[str] = set()
+        self.used_contracts: set[str] = set()
+        self.reserved_contracts = {hollow_contract(c) for c in plan.centres}
         self.citizens: list[int] = []
         self.articles: list[tuple[int, int, datetime]] = []
         self.hollow_cases: dict[int, list[int]] = defaultdict(list)  # centre -> case indexes
@@ -1167,9 +1174,7 @@ class Builder:
                 contract = last_contract[org.id]
                 label = "framework_contract"
             elif solved and rng.random() < 0.45:
-                contract = (
-                    f"{rng.choice(('HT', 'JSFW', 'SC'))}{opened.year}-{rng.randint(10000, 99999)}"
-                )
+                contract = self.contract_number(opened, rng.choice(("HT", "JSFW", "SC")))
             if contract:
                 last_contract[org.id] = contract
             rating = rated_at = None
@@ -1228,6 +1233,14 @@ class Builder:
                         Kind.HOLLOW_CLOSURE: self.plant_hollow,
                         Kind.RATING_RING: self.plant_ring,
                     }[kind](centre, size, weak)
+
+    def contract_number(self, opened: datetime, prefix: str) -> str:
+        """A contract number no other contract has (nor any centre's reused hollow number)."""
+        while True:
+            number = f"{prefix}{opened.year}-{self.rng.randint(10000, 99999)}"
+            if number not in self.used_contracts and number not in self.reserved_contracts:
+                self.used_contracts.add(number)
+                return number
 
     def mutate(self, text: str, edits: int) -> str:
         rng = self.rng
@@ -1397,7 +1410,7 @@ class Builder:
             closed,
             evidence=sha256("sd", did),
             text=self.close_text(d, org),
-            contract=f"HT{opened.year}-{rng.randint(10000, 99999)}",
+            contract=self.contract_number(opened, "HT"),
             rating=5,
             rated_at=rated_at if rated_at < END else None,
         )
@@ -1433,7 +1446,7 @@ class Builder:
             evidence = sha256("hollow-shared", centre.id)
         contract = ""
         if "contract" in chosen:
-            contract = f"HT{opened.year}-{centre.id:03d}01"
+            contract = hollow_contract(centre)
         local = self.city_experts[centre.city_code]
         experts = (rng.choice(local),) if local and rng.random() < 0.5 else ()
         if "owner_network" in chosen:
@@ -1519,23 +1532,19 @@ class Builder:
         snap = self.snap
         # a reused evidence hash or contract number is on at least two of a centre's hollow
         # closures: when only one drew it, the centre's next hollow closure carries it too
-        for indexes in self.hollow_cases.values():
-            for attr in ("evidence_sha256", "contract_number"):
+        for centre_id, indexes in self.hollow_cases.items():
+            reused = {
+                "evidence_sha256": sha256("hollow-shared", centre_id),
+                "contract_number": hollow_contract(self.centres[centre_id - 1]),
+            }
+            for attr, value in reused.items():
                 values = [getattr(snap.cases[i], attr) for i in indexes]
-                shared = [
-                    v
-                    for v in values
-                    if v
-                    and values.count(v) == 1
-                    and (
-                        v.startswith("HT") and v.endswith("01")
-                        if attr == "contract_number"
-                        else v == sha256("hollow-shared", snap.cases[indexes[0]].centre_id)
-                    )
-                ]
-                if shared and len(indexes) > 1:
-                    i = next(i for i in indexes if getattr(snap.cases[i], attr) != shared[0])
-                    snap.cases[i] = replace(snap.cases[i], **{attr: shared[0]})
+                if values.count(value) == 1 and len(indexes) > 1:
+                    i = next(i for i in indexes if getattr(snap.cases[i], attr) != value)
+                    if attr == "evidence_sha256":
+                        snap.cases[i] = replace(snap.cases[i], evidence_sha256=value)
+                    else:
+                        snap.cases[i] = replace(snap.cases[i], contract_number=value)
         for aid, a in sorted(self.accounts.items()):
             snap.accounts.append(AccountRow(id=aid, **a))  # type: ignore[arg-type]
         for org in sorted(self.orgs.values(), key=lambda o: o.id):

@@ -207,6 +207,29 @@ def test_reused_evidence_is_on_at_least_two_hollow_closures(
     uses = Counter(c.evidence_sha256 for c in snap.cases if c.evidence_sha256)
     shared = [c for c in hollow if uses[c.evidence_sha256] > 1]
     assert shared and all(uses[c.evidence_sha256] >= 2 for c in shared)
+    hollow_ids = {c.id for c in hollow}
+    assert not any(uses[c.evidence_sha256] > 1 for c in snap.cases if c.id not in hollow_ids)
+
+
+def test_a_contract_number_is_shared_only_by_hollow_closures_or_one_firms_framework(
+    generated: tuple[Plan, Snapshot, Truth],
+) -> None:
+    _, snap, truth = generated
+    hollow = {
+        c.id for c in snap.cases if (Kind.HOLLOW_CLOSURE, Subject.CASE, c.id) in truth.planted
+    }
+    holders: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for c in snap.cases:
+        if c.contract_number:
+            holders[c.contract_number].append((c.id, c.organisation_id))
+    reused_by_hollow = [n for n, hs in holders.items() if any(i in hollow for i, _ in hs)]
+    assert reused_by_hollow
+    for number, hs in holders.items():
+        if any(i in hollow for i, _ in hs):
+            assert all(i in hollow for i, _ in hs), number
+            assert len(hs) >= 2, number
+        else:
+            assert len({org for _, org in hs}) == 1  # a framework contract of one firm
 
 
 # --- The harness -------------------------------------------------------------------------------
