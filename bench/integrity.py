@@ -138,11 +138,13 @@ def evaluate(
     scope = eligible(snapshot)
     kinds: dict[str, Any] = {}
     flagged_any: set[tuple[Subject, int]] = set()
+    flagged_by: dict[str, set[tuple[Subject, int]]] = {}
     for kind, subject in KIND_SUBJECT.items():
         res = results.get(kind, {"findings": [], "status": "not run", "seconds": 0.0})
         findings: list[Finding] = res["findings"]
         flagged = {(f.subject_type, f.subject_id) for f in findings if f.kind == kind}
         flagged_any |= flagged
+        flagged_by[kind.value] = flagged
         planted = {(s, i) for k, s, i in truth.planted if k == kind}
         weak = {(s, i) for k, s, i in truth.weak if k == kind}
         strong = planted - weak
@@ -173,6 +175,12 @@ def evaluate(
         label: {
             "records": len(keys),
             "false_flag": share(sum(1 for k in keys if k in flagged_any), len(keys)),
+            # how many of the class each kind's detector flagged (kinds that flagged any)
+            "by_kind": {
+                kind: n
+                for kind, flagged in flagged_by.items()
+                if (n := sum(1 for k in keys if k in flagged))
+            },
         }
         for label, keys in sorted(classes.items())
     }
@@ -428,7 +436,8 @@ def report(
     say(f"targets: caught >= {CAUGHT_TARGET:.0%} and false flag <= {FALSE_FLAG_TARGET:.0%}")
     say("\nnormal look-alikes flagged (by any detector):")
     for label, v in lookalikes.items():
-        say(f"  {label:22} {v['records']:>7,} records  {v['false_flag']:.4f}")
+        by = ", ".join(f"{kind} {n}" for kind, n in v["by_kind"].items())
+        say(f"  {label:22} {v['records']:>7,} records  {v['false_flag']:.4f}  {by}")
     say("\nranking of gamed centres: (a) without gaming, (b) gamed, undetected, (c) discounted")
     if ranking["status"] != "ok":
         say(f"  {ranking['status']}")

@@ -277,6 +277,11 @@ def test_caught_and_false_flags_are_counted_against_the_ground_truth(
     assert result["max_false_flag"] == max(k["false_flag"] for k in kinds.values())
     assert result["ranking"] == "ok"
     assert result["targets_met"] is False
+    # look-alikes: what each detector flagged of each class, consistent with the shares
+    for v in result["lookalikes"].values():
+        assert set(v["by_kind"]) <= {"duplicate_demand", "quota_account"}
+        flagged = round(v["false_flag"] * v["records"])
+        assert max(v["by_kind"].values(), default=0) <= flagged <= sum(v["by_kind"].values())
 
 
 def test_with_every_planted_record_discounted_no_gamed_centre_rises(
@@ -296,6 +301,7 @@ def test_with_every_planted_record_discounted_no_gamed_centre_rises(
     assert len(ranks) == len(truth.gamed_centres)
     assert all(a == c for _, a, _, c in ranks)  # discounting every planted record undoes it
     assert result["max_rise"] == 0
+    assert all(v["false_flag"] == 0 and v["by_kind"] == {} for v in result["lookalikes"].values())
     assert result["max_rise_undetected"] == max(a - b for _, a, b, _ in ranks) > 0
     assert result["targets_met"] is True
 
