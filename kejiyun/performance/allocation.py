@@ -148,7 +148,8 @@ def _water_fill(budget_fen: int, shares: Sequence[Share]) -> tuple[list[Fraction
         left = budget_fen - fixed_sum - sum(Fraction(shares[i].base_fen) for i in free)
         total_weight = sum((weight[i] for i in free), Fraction(0))
         tentative = {
-            i: shares[i].base_fen + (left * weight[i] / total_weight if total_weight else 0)
+            i: shares[i].base_fen
+            + (left * weight[i] / total_weight if total_weight else Fraction(0))
             for i in free
         }
         below = [i for i in free if tentative[i] < lower[i]]
