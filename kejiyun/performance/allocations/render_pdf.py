@@ -29,6 +29,7 @@ class _Document(FPDF):
 
 def allocation_pdf(allocation: Allocation, lines: list[AllocationLine]) -> bytes:
     scheme = allocation.scheme
+    total = sum(line.amount_fen for line in lines)
     pdf = _Document(f"{allocation.name} · {scheme.period}")
     pdf.add_page()
     pdf.set_font(FONT, size=16)
@@ -38,6 +39,7 @@ def allocation_pdf(allocation: Allocation, lines: list[AllocationLine]) -> bytes
         f"考核方案：{scheme.name}（{scheme.period}）",
         f"预算：{yuan(allocation.budget_fen)} 元    编制：{allocation.created_by}",
         f"状态：{approval_text(allocation)}",
+        f"分配合计：{yuan(total)} 元（{len(lines)} 个服务中心）",
     ):
         pdf.cell(0, 6, text, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
@@ -62,7 +64,6 @@ def allocation_pdf(allocation: Allocation, lines: list[AllocationLine]) -> bytes
                     BOUND.get(line.bound, line.bound),
                 ]
             )
-        total = sum(line.amount_fen for line in lines)
         table.row(["", "合计", "", "", "", "", yuan(total), ""])
     pdf.ln(3)
     pdf.set_font(FONT, size=9)
