@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook  # type: ignore[import-untyped]
@@ -56,6 +57,7 @@ from kejiyun.performance.models import (
     SchemeItem,
 )
 from kejiyun.regions.models import ServiceCentre
+from kejiyun.regions.services import regions_load, service_centres_ensure
 from tests.builders import client_for, grant_perms, make_staff
 
 MARCH = date(2026, 3, 1)
@@ -493,6 +495,74 @@ def test_a_move_the_table_does_not_list_is_refused(draft: Allocation, quinn: Use
     with pytest.raises(AllocationError, match="资金分配不能从“草稿”变为“已批准”"):
         allocation_approve(actor=quinn, allocation=draft, expected_version=draft.version)
     assert snapshot(draft) == before
+
+
+# --- Races (PostgreSQL) -------------------------------------------------------------------------
+
+RACERS = 8
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite serialises all writers")
+def test_racing_approvals_and_returns_of_one_pending_allocation_make_exactly_one_move() -> None:
+    regions_load()
+    service_centres_ensure(province_code="510000")
+    pat = grant_perms(make_staff("pat", "510000"), "manage_scheme")
+    approvers = [
+        grant_perms(make_staff(f"quinn{i}", "510000"), "approve_allocation") for i in range(4)
+    ]
+    for code, cases in CASES.items():
+        _rollup(code, cases)
+    scheme = Scheme.objects.create(
+        name="竞争", period="2026H1", level="county", status="published", created_by=pat
+    )
+    SchemeItem.objects.create(
+        scheme=scheme, indicator="cases_opened", weight=Decimal(100), target=Decimal(40)
+    )
+    allocation = allocation_create(actor=pat, scheme=scheme, name="竞争", budget_fen=100_000)
+    allocation_submit(actor=pat, allocation=allocation, expected_version=allocation.version)
+    version = allocation.version
+    landed: list[str] = []
+    refused: list[str] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(RACERS)
+
+    def act(index: int) -> None:
+        try:
+            mine = Allocation.objects.get(pk=allocation.pk)
+            approver = approvers[index % len(approvers)]
+            start.wait()
+            try:
+                if index % 2 == 0:
+                    allocation_approve(actor=approver, allocation=mine, expected_version=version)
+                    landed.append("approved")
+                else:
+                    allocation_return(
+                        actor=approver, allocation=mine, expected_version=version, reason="再核"
+                    )
+                    landed.append("draft")
+            except StaleAllocation:
+                refused.append("stale")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=act, args=(i,)) for i in range(RACERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    final = Allocation.objects.get(pk=allocation.pk)
+    assert errors == []
+    assert (len(landed), len(refused)) == (1, RACERS - 1)
+    assert (final.status, final.version) == (landed[0], version + 1)
+    assert AllocationEvent.objects.filter(allocation=final).count() == 3
+    moved = AuditEvent.objects.filter(
+        action__in=[AuditAction.ALLOCATION_APPROVE, AuditAction.ALLOCATION_RETURN]
+    )
+    assert moved.count() == 1
 
 
 # --- What-if ----------------------------------------------------------------------------------
