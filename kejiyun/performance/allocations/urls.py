@@ -24,6 +24,6 @@ urlpatterns = [
     path("<int:allocation_id>/approve/", views.allocation_approve_view, name="approve"),
     path("<int:allocation_id>/return/", views.allocation_return_view, name="return"),
     path("<int:allocation_id>/whatif/", views.allocation_whatif_view, name="whatif"),
-    path("<int:allocation_id>/xlsx/", views.allocation_xlsx_view, name="xlsx"),
-    path("<int:allocation_id>/pdf/", views.allocation_pdf_view, name="pdf"),
+    path("<int:allocation_id>/export/xlsx/", views.allocation_xlsx_view, name="xlsx"),
+    path("<int:allocation_id>/export/pdf/", views.allocation_pdf_view, name="pdf"),
 ]
