@@ -162,9 +162,7 @@ def unit_of(key: str) -> str:
 
 
 def _with_unit(value: Decimal, unit: str) -> str:
-    if not unit:
-        return fmt(value)
-    return f"{fmt(value)}{unit}" if unit == "%" else f"{fmt(value)} {unit}"
+    return f"{fmt(value)}{unit}" if unit in ("", "%") else f"{fmt(value)} {unit}"
 
 
 def _line(item: ItemSpec, measure: Measure, present: list[Decimal]) -> Line:
