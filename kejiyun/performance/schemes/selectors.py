@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.http import Http404
 
 from kejiyun.ops.indicators import BY_KEY, Kind
 from kejiyun.ops.periods import Period, PeriodError
@@ -27,6 +28,7 @@ from kejiyun.performance.scoring import (
     score,
 )
 from kejiyun.regions.models import Region, ServiceCentre
+from kejiyun.regions.selectors import jurisdiction_filter
 
 VALUE_PLACES = Decimal("0.01")
 ZERO = Decimal(0)
@@ -198,3 +200,27 @@ def scheme_scores(scheme: Scheme, overrides: Overrides | None = None) -> list[Ce
 
 def scheme_items(scheme: Scheme) -> list[SchemeItem]:
     return list(scheme.items.all())
+
+
+def access_scheme(user: Any, scheme_id: int) -> Scheme:
+    """The scheme when `user` may read it (published, or a draft for the scheme role); 404
+    otherwise, so a draft looks like a scheme that does not exist."""
+    scheme = schemes_visible(user).filter(pk=scheme_id).first()
+    if scheme is None:
+        raise Http404("页面不存在")
+    return scheme
+
+
+def visible_codes(user: Any, scheme: Scheme) -> set[str]:
+    """Region codes of the scheme's scored centres that `user` may see: all of them for an
+    administrator, those in a staff member's jurisdiction otherwise."""
+    centres = scored_centres(scheme.level)
+    if not user.sees_everything:
+        centres = jurisdiction_filter(centres, user=user, region_field="region")
+    return set(centres.values_list("region_id", flat=True))
+
+
+def own_code(user: Any) -> str | None:
+    """The region code of the viewer's own centre."""
+    centre = user.centre if user.is_centre_staff else None
+    return centre.region_id if centre is not None else None
