@@ -42,19 +42,29 @@ def _figures() -> None:
 
 
 def build_scheme(pat: Page, base: str) -> None:
-    """TEMPORARY until the scheme pages are merged."""
-    from kejiyun.accounts.models import User
-    from kejiyun.performance.models import Normalisation, SchemeItem
-
-    user = User.objects.get(username="pat")
-    scheme = Scheme.objects.create(
-        name="2026年上半年区县考核", period="2026H1", level="county", status="published",
-        created_by=user,
-    )
-    SchemeItem.objects.create(
-        scheme=scheme, indicator="cases_opened", weight=Decimal(100),
-        normalisation=Normalisation.TARGET, target=Decimal(40),
-    )
+    """The province builds a one-indicator county scheme on the page, publishes it and reads
+    the ranking with a breakdown."""
+    pat.goto(f"{base}/performance/schemes/")
+    pat.get_by_role("link", name="制定考核方案").click()
+    pat.get_by_label("方案名称").fill("2026年上半年区县考核")
+    pat.get_by_label("考核期类型").select_option("half")
+    pat.get_by_label("年份").fill("2026")
+    pat.get_by_label("半年").select_option("1")
+    pat.locator('select[name="items-0-indicator"]').select_option("cases_opened")
+    pat.locator('input[name="items-0-weight"]').fill("100")
+    pat.locator('input[name="items-0-target"]').fill("40")
+    pat.get_by_role("button", name="保存草稿").click()
+    expect(pat.get_by_text("考核方案草稿已保存")).to_be_visible()
+    pat.get_by_role("button", name="发布方案").click()
+    expect(pat.get_by_text("考核方案已发布，内容已冻结")).to_be_visible()
+    pat.get_by_test_id("ranking-link").click()
+    first = pat.locator('[data-centre="510104"]')
+    expect(first).to_have_attribute("data-rank", "1")
+    expect(first.get_by_test_id("total")).to_have_text("100.00 分")
+    second = pat.locator('[data-centre="510105"]')
+    second.locator("summary").click()
+    expect(second.get_by_text("立案 30 件 ÷ 目标 40 件 = 0.75")).to_be_visible()
+    check(pat, "p4-ranking")
 
 
 def test_a_scheme_is_built_and_its_allocation_is_approved_by_a_second_person(
