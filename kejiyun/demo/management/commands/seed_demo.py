@@ -3,6 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from kejiyun.demo.allocations import demo_allocation_seed
 from kejiyun.demo.cases import demo_cases_seed
 from kejiyun.demo.operations import demo_operations_seed
 from kejiyun.demo.performance import APPROVER, demo_performance_seed
@@ -48,6 +49,7 @@ class Command(BaseCommand):
         flows = demo_workflows_seed(scale=scale, seed=seed)
         operations = demo_operations_seed()
         performance = demo_performance_seed()
+        allocations = demo_allocation_seed()
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(
@@ -61,7 +63,8 @@ class Command(BaseCommand):
                 f"{flows.plans} service plans, {flows.submitted_demands} submitted demands, "
                 f"{flows.content} centre articles with quizzes, {flows.activities} activities, "
                 f"{operations.rollup_rows} rollup rows, {operations.reports} work reports, "
-                f"{operations.bulletins} bulletins, {performance.schemes} scoring schemes"
+                f"{operations.bulletins} bulletins, {performance.schemes} scoring schemes, "
+                f"{allocations} fund allocations"
             )
         )
         logins = demo_login_usernames(scale=scale)
