@@ -746,6 +746,14 @@ def test_every_url_answers_each_role_as_the_rules_say(
             url("bounds", draft, jinjiang.pk),
         ):
             assert client.post(target, {"version": draft.version}).status_code == status
+        edit = {"version": draft.version, "name": "改", "budget": "1"}
+        assert client.post(url("edit", draft), edit).status_code == status
+    for user in (alice, erin):
+        client = client_for(user)
+        for name in ("approve", "return"):
+            response = client.post(url(name, draft), {"version": draft.version, "reason": "x"})
+            assert response.status_code == 404
+    assert client_for(pat).get(url("submit", draft)).status_code == 405
     assert snapshot(draft) == before
     anonymous = client_for(pat)
     anonymous.logout()
