@@ -18,7 +18,7 @@ from kejiyun.ops.rollups import rollup_areas_refresh
 from kejiyun.performance.models import Allocation, Scheme
 from kejiyun.regions.models import ServiceCentre
 from tests.builders import grant_perms, make_staff
-from tests.e2e.test_ops_reports import _close_contexts, check, signed_in
+from tests.e2e.test_ops_reports import LISTEN, OPEN_CONTEXTS, _close_contexts, check, signed_in
 
 __all__ = ["_close_contexts"]  # the autouse fixture that closes the contexts
 
@@ -134,6 +134,19 @@ def test_a_scheme_is_built_and_its_allocation_is_approved_by_a_second_person(
     expect(stale.get_by_test_id("refusal")).to_have_text("该资金分配已批准，已冻结，不能再修改。")
     expect(stale.get_by_test_id("approved")).to_be_visible()
     check(stale, "p11-approved-refuses-edit")
+    desktop = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    OPEN_CONTEXTS.append(desktop)
+    desktop.add_init_script(LISTEN)
+    wide = desktop.new_page()
+    wide.context.add_cookies(quinn.context.cookies())
+    wide.goto(f"{base}/performance/allocations/{allocation.pk}/")
+    expect(wide.get_by_test_id("total")).to_have_text("10,000.00")
+    check(wide, "p12-approved-desktop")
+    wide.goto(
+        f"{base}/performance/allocations/{allocation.pk}/whatif/?budget=15000&base=&floor=&cap=&w_cases_opened=100&t_cases_opened=40&n_cases_opened=target"
+    )
+    expect(wide.get_by_test_id("total-then")).to_have_text("15,000.00")
+    check(wide, "p13-whatif-desktop")
     allocation.refresh_from_db()
     assert (allocation.status, allocation.budget_fen) == ("approved", 1_000_000)
     assert allocation.approved_by is not None and allocation.approved_by.username == "quinn"
