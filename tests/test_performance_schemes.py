@@ -24,12 +24,14 @@ from kejiyun.audit.models import AuditAction, AuditEvent
 from kejiyun.ops.models import Rollup
 from kejiyun.ops.rollups import rollup_areas_refresh
 from kejiyun.performance.models import Scheme, SchemeItem
+from kejiyun.performance.schemes.selectors import scheme_measures, scheme_scores
 from kejiyun.performance.schemes.services import (
     ItemInput,
     SchemeInput,
     scheme_create,
     scheme_publish,
 )
+from kejiyun.performance.scoring import SchemeError
 from kejiyun.regions.models import ServiceCentre
 from tests.builders import client_for, make_staff
 
@@ -367,3 +369,56 @@ def test_a_city_staff_member_with_the_role_still_cannot_publish(
     )
     assert response.status_code == 403
     assert make_staff("zed", "510000").has_perm("performance.manage_scheme") is False
+
+
+# --- The what-if's overrides -------------------------------------------------------------------
+
+
+def test_overrides_change_items_without_saving(figures: None, draft: Scheme) -> None:
+    # Saved: cases_closed weight 100, TARGET 10. 锦江区 12 → 100.00, 青羊区 8 → 80.00.
+    base = {s.code: s.total for s in scheme_scores(draft)}
+    assert (base["510104"], base["510105"]) == (Decimal("100.00"), Decimal("80.00"))
+    # Target 16: 12/16 = 0.75 → 75.00; 8/16 = 0.5 → 50.00.
+    what_if = scheme_scores(draft, {"cases_closed": {"target": Decimal(16)}})
+    by_code = {s.code: s.total for s in what_if}
+    assert (by_code["510104"], by_code["510105"]) == (Decimal("75.00"), Decimal("50.00"))
+    # Rank instead (锦江区 is 1st: 80 × 1 = 80.00), and a new item: cases_opened, MINMAX,
+    # 20 points; every county has 0 (a count is a value), all equal → 1 → 20.00.
+    what_if = scheme_scores(
+        draft,
+        {
+            "cases_closed": {"normalisation": "rank", "weight": "80"},
+            "cases_opened": {"weight": Decimal(20), "normalisation": "minmax", "target": None},
+        },
+    )
+    jinjiang = next(s for s in what_if if s.code == "510104")
+    assert [line.key for line in jinjiang.lines] == ["cases_closed", "cases_opened"]
+    assert jinjiang.total == Decimal("100.00")
+    qingyang = next(s for s in what_if if s.code == "510105")
+    # 青羊区 shares rank 2 with 金牛区 among 183 counties: (183 − 2) ÷ 182 = 0.9945 → 79.56.
+    assert qingyang.lines[0].points == Decimal("79.56")
+    # A weight of 0 drops an item; nothing was saved.
+    items, _ = scheme_measures(
+        draft,
+        {"cases_closed": {"weight": 0}, "rated_share": {"weight": 10, "normalisation": "rank"}},
+    )
+    assert [i.key for i in items] == ["rated_share"]
+    assert draft.items.get().weight == Decimal(100) and draft.items.get().target == Decimal(10)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"nope": {"weight": 1}}, "不在指标目录中"),
+        ({"cases_closed": {"weight": "abc"}}, "权重不是有效数字"),
+        ({"cases_closed": {"target": "NaN"}}, "目标值不是有效数字"),
+        ({"cases_closed": {"normalisation": "magic"}}, "计分方法无效"),
+        ({"cases_opened": {"normalisation": "rank"}}, "缺少权重"),
+        ({"cases_closed": {"target": None}}, "请填写目标值"),
+    ],
+)
+def test_bad_overrides_are_refused(
+    draft: Scheme, overrides: dict[str, dict[str, Any]], message: str
+) -> None:
+    with pytest.raises(SchemeError, match=message):
+        scheme_scores(draft, overrides)

@@ -18,7 +18,7 @@ from kejiyun.ops.indicators import BY_KEY, Kind
 from kejiyun.ops.periods import Period, PeriodError
 from kejiyun.ops.selectors import Figure, figures_by_child
 from kejiyun.performance.discounts import Removal, flag_word, removals
-from kejiyun.performance.models import Normalisation, Scheme, SchemeItem
+from kejiyun.performance.models import Normalisation, Scheme
 from kejiyun.performance.scoring import (
     CentreMeasures,
     CentreScore,
@@ -196,10 +196,6 @@ def scheme_scores(scheme: Scheme, overrides: Overrides | None = None) -> list[Ce
     """Every scored centre's score under `scheme` (with `overrides`, see `scheme_measures`),
     best first. SchemeError when the scheme cannot score."""
     return score(*scheme_measures(scheme, overrides))
-
-
-def scheme_items(scheme: Scheme) -> list[SchemeItem]:
-    return list(scheme.items.all())
 
 
 def access_scheme(user: Any, scheme_id: int) -> Scheme:
