@@ -422,3 +422,17 @@ def test_bad_overrides_are_refused(
 ) -> None:
     with pytest.raises(SchemeError, match=message):
         scheme_scores(draft, overrides)
+
+
+def test_no_link_leads_a_county_to_a_city_scheme_it_may_not_read(
+    manager: User, alice: User, published: Scheme
+) -> None:
+    city = scheme_create(actor=manager, data=data(level=Scheme.Level.CITY, name="市州考核"))
+    scheme_publish(actor=manager, scheme=city, expected_version=city.version)
+    client = client_for(alice)
+    page = client.get(reverse("performance:schemes:list")).content.decode()
+    assert reverse("performance:schemes:ranking", args=[published.pk]) in page
+    assert reverse("performance:schemes:ranking", args=[city.pk]) not in page
+    assert "不考核本辖区" in page
+    detail = client.get(reverse("performance:schemes:detail", args=[city.pk])).content.decode()
+    assert reverse("performance:schemes:ranking", args=[city.pk]) not in detail

@@ -207,10 +207,11 @@ def access_scheme(user: Any, scheme_id: int) -> Scheme:
     return scheme
 
 
-def visible_codes(user: Any, scheme: Scheme) -> set[str]:
-    """Region codes of the scheme's scored centres that `user` may see: all of them for an
-    administrator, those in a staff member's jurisdiction otherwise."""
-    centres = scored_centres(scheme.level)
+def visible_codes(user: Any, scheme: Scheme | str) -> set[str]:
+    """Region codes of the scored centres of `scheme` (or of a scheme level) that `user` may
+    see: all of them for an administrator, those in a staff member's jurisdiction
+    otherwise."""
+    centres = scored_centres(scheme.level if isinstance(scheme, Scheme) else scheme)
     if not user.sees_everything:
         centres = jurisdiction_filter(centres, user=user, region_field="region")
     return set(centres.values_list("region_id", flat=True))

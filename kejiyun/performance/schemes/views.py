@@ -54,8 +54,11 @@ def _require_manager(request: AuthenticatedRequest) -> None:
 @staff_required
 def scheme_list(request: AuthenticatedRequest) -> HttpResponse:
     schemes = list(schemes_visible(request.user).select_related("created_by")[:200])
+    # Ranking and formula only for schemes that score a centre the viewer may see.
+    sees = {level: bool(visible_codes(request.user, level)) for level in Scheme.Level.values}
     for scheme in schemes:
         scheme.period_label = Period.parse(scheme.period).label  # type: ignore[attr-defined]
+        scheme.readable = sees[scheme.level]  # type: ignore[attr-defined]
     return render(
         request,
         "performance/schemes/list.html",
@@ -188,6 +191,7 @@ def _detail(
             "scheme": scheme,
             "period": scheme_period(scheme),
             "items": _item_rows(scheme),
+            "readable": bool(visible_codes(request.user, scheme)),
             "may_edit": manager and draft,
             "may_publish": manager and draft,
             "refusal": refusal,
