@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
@@ -577,3 +578,15 @@ def make_superuser(username: str = "root") -> User:
     return User.objects.create_superuser(
         username=username, password=PASSWORD, display_name="管理员", role=Role.ADMIN
     )
+
+
+# --- Performance roles -------------------------------------------------------------------------
+
+
+def grant_perms(user: User, *codenames: str) -> User:
+    """`user` with these permissions of the performance app (`manage_scheme`: the scheme role,
+    `approve_allocation`: the approver role), read afresh so no permission cache is stale."""
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="performance", codename__in=codenames)
+    )
+    return User.objects.get(pk=user.pk)

@@ -30,6 +30,8 @@ from kejiyun.demo.seed import (
 )
 from kejiyun.demo.workflows import DemoWorkflows, demo_county_codes, demo_workflows_seed
 from kejiyun.ops.models import Bulletin, Rollup, WorkReport
+from kejiyun.performance.models import Allocation, Scheme
+from kejiyun.performance.schemes.selectors import scheme_scores
 from kejiyun.plans.models import PlanEvent, ServicePlan
 from kejiyun.popsci.models import (
     Activity,
@@ -469,6 +471,31 @@ def test_the_command_prints_the_counts_the_demo_password_and_the_login_usernames
     assert bulletin.approver is not None and bulletin.approver.username == "demo_staff_province"
     assert bulletin.content is not None and bulletin.content["ranking"]
     assert Rollup.objects.filter(indicator="demands_published").exists()
+    # Scoring: the province holds the scheme role, a second province staff member the
+    # approver role, and a county scheme of eight outcome indicators is published.
+    assert "1 scoring schemes" in text and "0 scoring schemes" in out.getvalue()
+    assert "allocation approver: demo_staff_province_approver" in text
+    province = User.objects.get(username="demo_staff_province")
+    approver = User.objects.get(username="demo_staff_province_approver")
+    assert province.has_perm("performance.manage_scheme")
+    assert not province.has_perm("performance.approve_allocation")
+    assert approver.has_perm("performance.approve_allocation")
+    assert approver.check_password(DEMO_PASSWORD)
+    assert approver.centre_id == province.centre_id
+    scheme = Scheme.objects.get()
+    assert (scheme.level, scheme.status, scheme.period) == ("county", "published", bulletin.period)
+    assert scheme.items.count() == 8
+    assert sum(i.weight for i in scheme.items.all()) == 100
+    assert len(scheme_scores(scheme)) > 100
+    # Fund allocation: the province's draft on that scheme, submitted through the services,
+    # waits for the approver; the amounts sum to the budget exactly.
+    assert "1 fund allocations" in text and "0 fund allocations" in out.getvalue()
+    allocation = Allocation.objects.get()
+    assert (allocation.scheme_id, allocation.status) == (scheme.pk, "pending")
+    assert (allocation.created_by_id, allocation.submitted_by_id) == (province.pk, province.pk)
+    lines = list(allocation.lines.all())
+    assert len(lines) == len(scheme_scores(scheme))
+    assert sum(line.amount_fen for line in lines) == allocation.budget_fen
 
 
 @pytest.mark.django_db

@@ -35,6 +35,8 @@ class AuditAction(models.TextChoices):
     FLAG_CONFIRM = "flag.confirm", "确认刷量标记"
     FLAG_CLEAR = "flag.clear", "排除刷量标记"
     SCHEME_PUBLISH = "scheme.publish", "发布考核方案"
+    ALLOCATION_CREATE = "allocation.create", "编制资金分配"
+    ALLOCATION_EDIT = "allocation.edit", "修改资金分配"
     ALLOCATION_SUBMIT = "allocation.submit", "提交资金分配审批"
     ALLOCATION_RETURN = "allocation.return", "退回资金分配"
     ALLOCATION_APPROVE = "allocation.approve", "批准资金分配"

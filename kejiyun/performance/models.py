@@ -180,6 +180,9 @@ class AllocationLine(models.Model):
     floor_fen = models.BigIntegerField("下限（分）")
     cap_fen = models.BigIntegerField("上限（分）", null=True, blank=True)
     amount_fen = models.BigIntegerField("分配额（分）")
+    # Whether floor and cap were set for this centre alone (kept when the allocation's
+    # defaults change and the lines are computed again).
+    override = models.BooleanField("单独设定上下限", default=False)
     # "" | "floor" | "cap": which bound fixed the amount.
     bound = models.CharField("受限于", max_length=8, blank=True)
     # The score's lines as computed (kejiyun.performance.scoring.CentreScore, as JSON).

@@ -28,7 +28,7 @@ def _format(key: str) -> str:
     return "#,##0.00"
 
 
-def _header(sheet: Worksheet, names: list[str], widths: list[int]) -> None:
+def header_row(sheet: Worksheet, names: list[str], widths: list[int]) -> None:
     sheet.append(names)
     for index, cell in enumerate(sheet[sheet.max_row], start=0):
         cell.font = Font(bold=True)
@@ -42,7 +42,7 @@ def _number(sheet: Worksheet, row: int, column: int, key: str, value: float | No
     cell.number_format = _format(key)
 
 
-def _as_text(book: Workbook) -> None:
+def cells_as_text(book: Workbook) -> None:
     """Every text cell stays text: a commentary or work-report excerpt typed as
     "=HYPERLINK(…)" must not become a live formula in the recipients' Excel."""
     for sheet in book.worksheets:
@@ -52,7 +52,7 @@ def _as_text(book: Workbook) -> None:
                     cell.data_type = "s"
 
 
-def _clean(value: object) -> object:
+def clean_text(value: object) -> object:
     """Text without the control characters an .xlsx cannot hold (openpyxl refuses them)."""
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
@@ -62,7 +62,7 @@ def bulletin_xlsx(bulletin: Bulletin, content: dict[str, Any]) -> bytes:
     summary = book.active
     assert summary is not None
     summary.title = "概要"
-    summary.append([_clean(bulletin.title)])
+    summary.append([clean_text(bulletin.title)])
     summary["A1"].font = Font(bold=True, size=14)
     summary.append(["统计期", content["period"]["label"]])
     summary.append(["地区", content["region"]["name"]])
@@ -74,7 +74,7 @@ def bulletin_xlsx(bulletin: Bulletin, content: dict[str, Any]) -> bytes:
     )
     summary.append([])
     period = content["period"]
-    _header(
+    header_row(
         summary,
         ["指标", "本期", f"上期（{period['previous']}）", f"去年同期（{period['last_year']}）"],
         [34, 16, 22, 22],
@@ -88,12 +88,12 @@ def bulletin_xlsx(bulletin: Bulletin, content: dict[str, Any]) -> bytes:
     summary.append([])
     summary.append(["点评"])
     summary.cell(row=summary.max_row, column=1).font = Font(bold=True)
-    summary.append([_clean(bulletin.commentary)])
+    summary.append([clean_text(bulletin.commentary)])
     summary.cell(row=summary.max_row, column=1).alignment = Alignment(wrap_text=True)
 
     ranking = book.create_sheet("排名")
     indicators = content["indicators"]
-    _header(
+    header_row(
         ranking,
         ["名次", "地区", "服务中心", *[i["name"] for i in indicators], "平均名次"],
         [8, 14, 28, *([18] * len(indicators)), 10],
@@ -106,7 +106,7 @@ def bulletin_xlsx(bulletin: Bulletin, content: dict[str, Any]) -> bytes:
         ranking.cell(row=row, column=4 + len(indicators), value=line["mean_rank"])
 
     lagging = book.create_sheet("落后指标")
-    _header(lagging, ["地区", "指标", "数值", "中位数", "原因"], [14, 30, 16, 16, 30])
+    header_row(lagging, ["地区", "指标", "数值", "中位数", "原因"], [14, 30, 16, 16, 30])
     for centre in content["lagging"]:
         for lag in centre["lags"]:
             key = lag["key"]
@@ -124,15 +124,15 @@ def bulletin_xlsx(bulletin: Bulletin, content: dict[str, Any]) -> bytes:
             _number(lagging, row, 4, key, lag["median"])
 
     excerpts = book.create_sheet("工作汇报摘录")
-    _header(excerpts, ["地区", "半年", "存在的困难问题", "下半年工作安排"], [14, 14, 60, 60])
+    header_row(excerpts, ["地区", "半年", "存在的困难问题", "下半年工作安排"], [14, 14, 60, 60])
     for excerpt in content["excerpts"]:
         excerpts.append(
-            [_clean(excerpt[field]) for field in ("name", "half", "difficulties", "plans")]
+            [clean_text(excerpt[field]) for field in ("name", "half", "difficulties", "plans")]
         )
         for cell in excerpts[excerpts.max_row]:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
 
-    _as_text(book)
+    cells_as_text(book)
     out = BytesIO()
     book.save(out)
     return out.getvalue()

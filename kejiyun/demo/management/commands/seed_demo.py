@@ -3,8 +3,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from kejiyun.demo.allocations import demo_allocation_seed
 from kejiyun.demo.cases import demo_cases_seed
 from kejiyun.demo.operations import demo_operations_seed
+from kejiyun.demo.performance import APPROVER, demo_performance_seed
 from kejiyun.demo.seed import (
     CITIZEN_PREFIX,
     DEMO_PASSWORD,
@@ -46,6 +48,8 @@ class Command(BaseCommand):
         cases = demo_cases_seed(seed=seed, limit=CASE_LIMIT[scale])
         flows = demo_workflows_seed(scale=scale, seed=seed)
         operations = demo_operations_seed()
+        performance = demo_performance_seed()
+        allocations = demo_allocation_seed()
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(
@@ -59,12 +63,14 @@ class Command(BaseCommand):
                 f"{flows.plans} service plans, {flows.submitted_demands} submitted demands, "
                 f"{flows.content} centre articles with quizzes, {flows.activities} activities, "
                 f"{operations.rollup_rows} rollup rows, {operations.reports} work reports, "
-                f"{operations.bulletins} bulletins"
+                f"{operations.bulletins} bulletins, {performance.schemes} scoring schemes, "
+                f"{allocations} fund allocations"
             )
         )
         logins = demo_login_usernames(scale=scale)
         self.stdout.write(f"demo password for the accounts below: {DEMO_PASSWORD}")
         self.stdout.write("    staff: " + ", ".join(name for name, _ in STAFF_ACCOUNTS))
+        self.stdout.write(f"    allocation approver: {APPROVER}")
         self.stdout.write("    reviewer: " + ", ".join(REVIEWER_ACCOUNTS))
         for label, prefix in (
             ("workers", WORKER_PREFIX),

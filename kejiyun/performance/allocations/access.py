@@ -1,0 +1,79 @@
+"""Who may see and do what with allocations.
+
+Province staff and administrators see every allocation whole. The staff of a city or county
+centre see approved allocations only, and in them only the lines of the centres in their
+jurisdiction; anything else is a 404, so an allocation they may not see looks exactly like
+one that does not exist. Writing needs the scheme role, approving the approver role (and
+someone other than the creator and submitter), both on the province side.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import Http404
+
+from kejiyun.accounts.models import User
+from kejiyun.performance.models import Allocation, AllocationLine
+from kejiyun.regions.models import Region
+from kejiyun.regions.selectors import jurisdiction_filter
+
+
+def is_province_side(user: User) -> bool:
+    """Province staff and administrators: the people who may see whole allocations."""
+    if user.sees_everything:
+        return True
+    centre = user.centre if user.is_centre_staff else None
+    return centre is not None and centre.region.level == Region.Level.PROVINCE
+
+
+def may_manage(user: User) -> bool:
+    """May create, change, compute and submit allocations (the scheme role)."""
+    return is_province_side(user) and user.has_perm("performance.manage_scheme")
+
+
+def has_approver_role(user: User) -> bool:
+    return is_province_side(user) and user.has_perm("performance.approve_allocation")
+
+
+def may_approve(user: User, allocation: Allocation) -> bool:
+    """Holds the approver role and neither created nor submitted the allocation."""
+    return has_approver_role(user) and user.pk not in (
+        allocation.created_by_id,
+        allocation.submitted_by_id,
+    )
+
+
+def _lines_in_jurisdiction(user: User) -> QuerySet[AllocationLine]:
+    return jurisdiction_filter(
+        AllocationLine.objects.all(), user=user, region_field="centre__region"
+    )
+
+
+def allocations_for(user: User) -> QuerySet[Allocation]:
+    """The allocations `user` may open, newest first."""
+    qs = Allocation.objects.select_related("scheme", "created_by", "approved_by")
+    if is_province_side(user):
+        return qs
+    if not user.is_centre_staff:
+        return qs.none()
+    mine = _lines_in_jurisdiction(user).filter(allocation=OuterRef("pk"))
+    return qs.filter(Exists(mine), status=Allocation.Status.APPROVED)
+
+
+def access_allocation(user: User, allocation_id: int) -> Allocation:
+    """The allocation when `user` may open it; 404 otherwise."""
+    allocation = allocations_for(user).filter(pk=allocation_id).first()
+    if allocation is None:
+        raise Http404("页面不存在")
+    return allocation
+
+
+def visible_lines(user: User, allocation: Allocation) -> list[AllocationLine]:
+    """The lines `user` may read: every line on the province side, else those of the
+    centres in their jurisdiction; in rank order."""
+    qs = (
+        AllocationLine.objects.filter(allocation=allocation)
+        if is_province_side(user)
+        else _lines_in_jurisdiction(user).filter(allocation=allocation)
+    )
+    return list(qs.select_related("centre", "centre__region").order_by("rank", "centre__region_id"))
