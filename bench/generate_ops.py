@@ -308,9 +308,9 @@ def generate(
             "accounts_organisation",
             f"""
             INSERT INTO accounts_organisation (id, kind, name, uscc, industry, description,
-                created_at, region_id)
+                created_at, region_id, address)
             SELECT %(o0)s + g, 'enterprise', '企业' || g, 'B' || lpad((%(o0)s + g)::text, 17, '0'),
-                   '', '', {at(org_frac("g"))}, {org_region("g")}
+                   '', '', {at(org_frac("g"))}, {org_region("g")}, ''
             FROM generate_series(1, %(enterprises)s::bigint) g
             """,
         )
@@ -589,7 +589,7 @@ def generate(
                 escalations, escalated_at, outcome, outcome_reason, contract_number,
                 contract_amount, evidence, evidence_name, evidence_type, outcome_recorded_at,
                 confirmed_at, rating, rating_comment, version, opened_at, closed_at, centre_id,
-                demand_id, owner_id, region_id)
+                demand_id, owner_id, region_id, evidence_sha256)
             SELECT %(ca0)s + {g}, x.step, x.step_started,
                    CASE WHEN NOT {closed} THEN x.step_started + interval '5 days' END,
                    NULL, '', x.esc,
@@ -615,7 +615,7 @@ def generate(
                         THEN (1 + floor(sqrt({u(g, 60)}) * 5))::smallint END,
                    '', 1, x.opened, x.closed, s.centre_id, d.id,
                    CASE WHEN NOT {closed} AND {u(g, 61)} < 0.05 THEN NULL ELSE s.staff_id END,
-                   d.region_id
+                   d.region_id, ''
             FROM demands_demand d
             JOIN bench_serving s ON s.code = d.region_id
             CROSS JOIN LATERAL (SELECT
