@@ -17,19 +17,21 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import Max, Q
 
-from kejiyun.accounts.models import Organisation, User
+from kejiyun.accounts.models import Footprint, Organisation, User
 from kejiyun.cases.models import TERMINAL, Case, CaseEvent, CaseVisit, DockingRequest
 from kejiyun.common.crypto import lookup_hash
-from kejiyun.integrity.detectors.hollow import contract_key
-from kejiyun.integrity.rows import CaseRow, ExpertRow, OrganisationRow
+from kejiyun.integrity.detectors.hollow import RATE_MATCH, contract_key
+from kejiyun.integrity.rows import CaseRow, ExpertRow, FootprintRow, OrganisationRow
 from kejiyun.regions.models import Region, ServiceCentre
 from kejiyun.talent.models import TalentProfile
 
 PERSON_PURPOSE = "integrity-person"
 # How far back a case of another window may share evidence with one of this window.
 CONTEXT_DAYS = 365
+# How far from its ratings an owner's logins tell where the owner works from.
+OWNER_LOGIN_DAYS = 90
 
 
 def person_keys(
@@ -236,3 +238,49 @@ def cases_load(
             )
         )
     return organisation_rows, expert_rows, case_rows
+
+
+def cases_footprints(cases: list[CaseRow]) -> list[FootprintRow]:
+    """The footprints the case-side detectors compare, for `cases` (from `cases_load`): each
+    rater's rate footprints near the ratings, and where each owning staff member logged in
+    from within OWNER_LOGIN_DAYS of them (one row per network and device, at the last such
+    login). `snapshot_load` adds these to the snapshot's footprints."""
+    rated = [c for c in cases if c.rated_by_id is not None and c.rated_at is not None]
+    moments = [c.rated_at for c in cases if c.rated_by_id is not None and c.rated_at is not None]
+    if not moments:
+        return []
+    first, last = min(moments), max(moments)
+    rows = [
+        FootprintRow(account_id=user_id, kind=kind, at=at, network=network, device=device)
+        for user_id, kind, at, network, device in Footprint.objects.filter(
+            kind=Footprint.Kind.RATE,
+            user_id__in={c.rated_by_id for c in rated},
+            created_at__gte=first - RATE_MATCH,
+            created_at__lte=last + RATE_MATCH,
+        )
+        .order_by("created_at", "pk")
+        .values_list("user_id", "kind", "created_at", "network", "device")
+    ]
+    owners = {c.owner_id for c in rated if c.owner_id is not None}
+    logins = (
+        Footprint.objects.filter(
+            kind=Footprint.Kind.LOGIN,
+            user_id__in=owners,
+            created_at__gte=first - timedelta(days=OWNER_LOGIN_DAYS),
+            created_at__lte=last + timedelta(days=OWNER_LOGIN_DAYS),
+        )
+        .values("user_id", "network", "device")
+        .annotate(at=Max("created_at"))
+        .order_by("user_id", "network", "device")
+    )
+    rows += [
+        FootprintRow(
+            account_id=row["user_id"],
+            kind=Footprint.Kind.LOGIN,
+            at=row["at"],
+            network=row["network"],
+            device=row["device"],
+        )
+        for row in logins
+    ]
+    return rows

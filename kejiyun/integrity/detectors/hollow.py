@@ -41,6 +41,9 @@ BOILERPLATE_SHARE = 0.5  # share of the text that is generic, echoed or repeated
 THIN_CHARS = 12  # fewer specific characters than this is no narrative at all
 SAME_TEXT = 0.8  # shingle containment that makes two closings the same text
 W_BOILERPLATE = 0.3
+W_COPIED = 0.15  # plus W_COPIED_STEP per copy, up to COPIES_MAX copies
+W_COPIED_STEP = 0.05
+COPIES_MAX = 5
 W_BOILERPLATE_MAX = 0.45
 
 W_REUSED = 0.65
@@ -126,8 +129,8 @@ def _boilerplate(cases: list[CaseRow]) -> dict[int, tuple[float, list[int], str]
             what, weight = "结案说明几乎没有具体内容", W_BOILERPLATE
         if count:
             # Copied closings: more copies, more weight, never enough alone.
-            copied = W_BOILERPLATE + 0.05 * min(count - 1, 3)
-            weight = max(weight, copied) + (0.05 if weight else 0.0)
+            copied = W_COPIED + W_COPIED_STEP * min(count, COPIES_MAX)
+            weight = max(weight, copied) + (W_COPIED_STEP if weight else 0.0)
             what = f"结案说明与另外 {count} 件案例雷同" + (f"，{what}" if what else "")
         if weight:
             out[c.id] = (min(weight, W_BOILERPLATE_MAX), others, what)
