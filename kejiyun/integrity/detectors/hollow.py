@@ -190,7 +190,7 @@ def _own_place(
 ) -> dict[int, tuple[float, str]]:
     """{case id: (weight, which)} for ratings made where the owner logs in."""
     rates: dict[int, list[FootprintRow]] = defaultdict(list)
-    logins_net: dict[int, set[str]] = defaultdict(set)
+    logins_net: dict[int, set[str]] = defaultdict(set)  # account: networks it acts from
     logins_dev: dict[int, set[str]] = defaultdict(set)
     net_accounts: dict[str, set[int]] = defaultdict(set)
     for fp in footprints:
@@ -198,7 +198,7 @@ def _own_place(
             net_accounts[fp.network].add(fp.account_id)
         if fp.kind == "rate":
             rates[fp.account_id].append(fp)
-        elif fp.kind == "login":
+        else:  # where the account itself works from: its logins (and registration)
             if fp.network:
                 logins_net[fp.account_id].add(fp.network)
             if fp.device:
