@@ -37,6 +37,9 @@ from tests.builders import (
     pdf_upload,
 )
 
+# Device cookies are 32 hex digits (anything else is no device id).
+ALICE_DEVICE = "a1" * 16
+ERIN_DEVICE = "e7" * 16
 VISIT = "专家到茶园现场查看，确定茶小绿叶蝉为主要害虫，制定了黄板诱杀与生物农药轮换方案。"
 
 
@@ -216,23 +219,22 @@ def test_the_enterprises_rating_records_where_it_was_given_from(alice: User):
     to_acceptance(case, alice, tina, data=pdf_bytes())
     case.refresh_from_db()
     client = client_for(erin)
-    client.cookies["kjy_device"] = "device-of-erin"
+    client.cookies["kjy_device"] = ERIN_DEVICE
     response = client.post(
         f"/cases/mine/{case.pk}/confirm/",
         {"rating": "4", "comment": "", "version": case.version},
         REMOTE_ADDR="203.0.113.7",
     )
     assert response.status_code == 302
-    (footprint,) = Footprint.objects.filter(user=erin)
-    assert footprint.kind == Footprint.Kind.RATE
-    assert footprint.device == lookup_hash("device-of-erin", purpose="footprint-device")
+    (footprint,) = Footprint.objects.filter(user=erin, kind=Footprint.Kind.RATE)
+    assert footprint.device == lookup_hash(ERIN_DEVICE, purpose="footprint-device")
     assert footprint.network == lookup_hash("203.0.113.0/24", purpose="footprint-network")
     # A refused rating (a stale page) leaves no footprint.
     response = client.post(
         f"/cases/mine/{case.pk}/confirm/",
         {"rating": "4", "comment": "", "version": case.version},
     )
-    assert Footprint.objects.filter(user=erin).count() == 1
+    assert Footprint.objects.filter(user=erin, kind=Footprint.Kind.RATE).count() == 1
 
 
 def test_a_rating_given_on_the_owners_device_is_found_from_the_database(alice: User):
@@ -245,11 +247,11 @@ def test_a_rating_given_on_the_owners_device_is_found_from_the_database(alice: U
     to_acceptance(helped_case, alice, tina, data=pdf_bytes(pages=2), contract="HT-2026-002")
     # Alice signs in from the centre's office on her own browser.
     office = RequestFactory().get("/", REMOTE_ADDR="198.51.100.20")
-    office.COOKIES["kjy_device"] = "alice-laptop"
+    office.COOKIES["kjy_device"] = ALICE_DEVICE
     footprint_record(office, alice, Footprint.Kind.LOGIN)
     for user, case, device, ip in (
-        (erin, honest_case, "erin-phone", "203.0.113.7"),
-        (fred, helped_case, "alice-laptop", "198.51.100.20"),  # rated on Alice's laptop
+        (erin, honest_case, ERIN_DEVICE, "203.0.113.7"),
+        (fred, helped_case, ALICE_DEVICE, "198.51.100.20"),  # rated on Alice's laptop
     ):
         case.refresh_from_db()
         client = client_for(user)
