@@ -260,22 +260,33 @@ def fp(account: int, kind: str, at: datetime, network: str = "", device: str = "
     return FootprintRow(account_id=account, kind=kind, at=at, network=network, device=device)
 
 
-def test_a_rating_from_the_owners_own_device_or_network_is_flagged():
+def test_a_rating_from_the_owners_device_is_flagged_and_from_their_network_adds_up():
     by_device = case(1, org=101, owner=1)
-    by_network = case(2, org=102, owner=1)
-    own_place = case(3, org=103, owner=1)  # the enterprise rates from its own network
-    footprints = [
-        fp(1, "login", T0, network="net-centre", device="dev-alice"),
-        fp(5101, "rate", by_device.rated_at + timedelta(seconds=2), "net-x", "dev-alice"),  # type: ignore[operator]
-        fp(5102, "rate", by_network.rated_at + timedelta(seconds=2), "net-centre", "dev-b"),  # type: ignore[operator]
-        fp(5103, "rate", own_place.rated_at + timedelta(seconds=2), "net-c", "dev-c"),  # type: ignore[operator]
+    at_visit = case(2, org=102, owner=1)  # rated on the centre's network during a visit
+    fast_at_centre = case(3, org=103, owner=1, days=0.4)
+    own_place = case(4, org=104, owner=1)  # the enterprise rates from its own network
+    rated = [(by_device, "net-x", "dev-alice"), (at_visit, "net-centre", "dev-b")]
+    rated += [(fast_at_centre, "net-centre", "dev-c"), (own_place, "net-d", "dev-d")]
+    footprints = [fp(1, "login", T0, network="net-centre", device="dev-alice")]
+    footprints += [
+        fp(c.rated_by_id, "rate", c.rated_at + timedelta(seconds=2), net, dev)  # type: ignore[arg-type, operator]
+        for c, net, dev in rated
     ]
-    found = flagged(
-        hollow.detect(snap([by_device, by_network, own_place, *peers()], footprints=footprints))
-    )
-    assert set(found) == {1, 2}
-    assert "设备" in found[1].reason and "网络" in found[2].reason
-    assert found[1].confidence > found[2].confidence
+    found = flagged(hollow.detect(snap([c for c, _, _ in rated] + peers(), footprints=footprints)))
+    assert set(found) == {1, 3}
+    assert found[1].reason == "企业评价来自承办人员登录所用的设备。"
+    assert "网络" in found[3].reason and "天即以“已解决”结案" in found[3].reason
+
+
+def test_contract_numbers_match_within_a_centre_but_evidence_files_anywhere():
+    far_apart = [case(1, org=101, centre=7, contract="HT2026-00123")]
+    far_apart.append(case(2, org=102, centre=8, contract="ht2026 00123"))
+    assert hollow.detect(snap([*far_apart, *peers()])) == []
+    same_file = [
+        case(3, org=103, centre=7, sha="ef" * 32),
+        case(4, org=104, centre=8, sha="ef" * 32),
+    ]
+    assert set(flagged(hollow.detect(snap([*same_file, *peers()])))) == {3, 4}
 
 
 def test_a_network_many_accounts_share_is_weak_evidence():
@@ -367,23 +378,46 @@ def test_top_ratings_of_several_enterprises_from_one_device_are_a_cluster():
         fp(5300 + i, "rate", c.rated_at, network=f"net-{i}", device="farm")  # type: ignore[arg-type]
         for i, c in enumerate(cases, start=1)
     ]
-    found = flagged(
-        rings.detect(snap(cases, experts=[expert(900, org_id=200)], footprints=footprints))
-    )
+    tina = [expert(900, org_id=200)]
+    found = flagged(rings.detect(snap(cases, experts=tina, footprints=footprints)))
     assert set(found) == {1, 2, 3, 4}
     assert "4 家企业的满分评价来自同一设备" in found[1].reason
-    # Two enterprises on one device, or the ratings a month apart, are not a cluster.
-    months = [
+    # Two firms on one browser are already one hand for two.
+    assert set(flagged(rings.detect(snap(cases[:2], footprints=footprints[:2])))) == {1, 2}
+    # Ratings months apart are not one session of rating.
+    apart = [
         replace(
             c,
-            closed_at=c.closed_at + timedelta(days=30 * i),
-            rated_at=c.rated_at + timedelta(days=30 * i),
-        )
+            closed_at=c.closed_at + timedelta(days=120 * i),
+            rated_at=c.rated_at + timedelta(days=120 * i),
+        )  # type: ignore[operator]
         for i, c in enumerate(cases)
-    ]  # type: ignore[operator]
-    spaced = [
-        fp(5300 + i, "rate", c.rated_at, device="farm")  # type: ignore[arg-type]
-        for i, c in enumerate(months, start=1)
     ]
-    assert rings.detect(snap(months, footprints=spaced)) == []
-    assert rings.detect(snap(cases[:2], footprints=footprints[:2])) == []
+    spaced = [
+        fp(c.rated_by_id, "rate", c.rated_at, device="farm")  # type: ignore[arg-type]
+        for c in apart
+    ]
+    assert rings.detect(snap(apart, footprints=spaced)) == []
+    # One firm rating its many cases from its own browser is one firm.
+    own = [case(i, org=301, experts=(900,)) for i in range(1, 6)]
+    mine = [fp(5301, "rate", c.rated_at, device="dev-301") for c in own]  # type: ignore[arg-type]
+    assert rings.detect(snap(own, footprints=mine)) == []
+
+
+def test_top_ratings_of_three_firms_from_a_network_none_of_them_uses_are_a_cluster():
+    cases = [case(i, org=300 + i, experts=(900,), owner=1) for i in range(1, 4)]
+
+    def world(rate_net: str, *, own: bool) -> list[FootprintRow]:
+        rows = [fp(1, "login", T0, network="net-centre")]
+        for c in cases:
+            rows.append(fp(c.rated_by_id, "login", T0, network=rate_net if own else f"home-{c.id}"))  # type: ignore[arg-type]
+            rows.append(fp(c.rated_by_id, "rate", c.rated_at, network=rate_net, device=f"d{c.id}"))  # type: ignore[arg-type]
+        return rows
+
+    found = flagged(rings.detect(snap(cases, footprints=world("net-ring", own=False))))
+    assert set(found) == {1, 2, 3}
+    assert "来自同一个并非其自身的网络" in found[1].reason
+    # Three firms of one building rating from their own office network: left alone.
+    assert rings.detect(snap(cases, footprints=world("net-park", own=True))) == []
+    # Rated on the owning staff member's network: a matter for the hollow-closure detector.
+    assert rings.detect(snap(cases, footprints=world("net-centre", own=False))) == []

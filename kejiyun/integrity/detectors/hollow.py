@@ -53,8 +53,8 @@ W_REUSED_STEP = 0.05  # per case beyond two in the group
 
 RATE_MATCH = timedelta(minutes=10)  # a rate footprint belongs to the rating made this near
 W_OWN_DEVICE = 0.75
-W_OWN_NETWORK = 0.55
-W_SHARED_NETWORK = 0.25
+W_OWN_NETWORK = 0.4
+W_SHARED_NETWORK = 0.3
 SHARED_NETWORK_ACCOUNTS = 30  # a network this many accounts use is a carrier's or a campus's
 
 
@@ -140,14 +140,16 @@ def _boilerplate(cases: list[CaseRow]) -> dict[int, tuple[float, list[int], str]
 def _reused(cases: list[CaseRow]) -> dict[int, tuple[float, list[int]]]:
     """{case id: (weight, the other cases of its group)} for evidence on several cases."""
     groups = UnionFind()
-    keyed: dict[tuple[str, str], int] = {}
+    keyed: dict[tuple[object, ...], int] = {}
     members: set[int] = set()
     for c in cases:
-        keys = []
-        if c.evidence_sha256:
+        keys: list[tuple[object, ...]] = []
+        if c.evidence_sha256:  # the same bytes: never a coincidence, wherever they are
             keys.append(("sha", c.evidence_sha256))
         if contract_key(c.contract_number):
-            keys.append(("contract", contract_key(c.contract_number)))
+            # Firms number their own contracts, so two firms far apart may well both have an
+            # "HT2026-00123"; one centre's cases under one number are another matter.
+            keys.append(("contract", c.centre_id, contract_key(c.contract_number)))
         for key in keys:
             if key in keyed:
                 groups.union(keyed[key], c.id)

@@ -36,9 +36,10 @@ W_RING = 0.5
 W_RING_STEP = 0.05  # per case and per party beyond the smallest ring (two of each)
 W_RING_MAX = 0.9
 
-RING_MIN_ORGS = 3
-DEVICE_WINDOW = timedelta(days=7)
-NETWORK_WINDOW = timedelta(days=1)
+RING_MIN_ORGS = 3  # enterprises behind a cluster joined by a network
+DEVICE_MIN_ORGS = 2  # one browser rating for two firms is already one hand for two
+DEVICE_WINDOW = timedelta(days=90)
+NETWORK_WINDOW = timedelta(days=90)
 W_DEVICE_CLUSTER = 0.65
 W_NETWORK_CLUSTER = 0.5
 W_CLUSTER_STEP = 0.05
@@ -139,11 +140,14 @@ def _same_place(
 ) -> dict[int, tuple[float, list[int], str]]:
     rates: dict[int, list[FootprintRow]] = defaultdict(list)
     net_accounts: dict[str, set[int]] = defaultdict(set)
+    own_net: dict[int, set[str]] = defaultdict(set)  # account: networks it acts from
     for fp in footprints:
         if fp.network:
             net_accounts[fp.network].add(fp.account_id)
         if fp.kind == "rate":
             rates[fp.account_id].append(fp)
+        elif fp.network:
+            own_net[fp.account_id].add(fp.network)
     placed: list[tuple[CaseRow, FootprintRow]] = []
     for c in top:
         rated = rate_footprint(c, rates)
@@ -156,35 +160,46 @@ def _same_place(
         clusters.find(c.id)
         if fp.device:
             by_device[fp.device].append((c, fp))
-        if fp.network and len(net_accounts[fp.network]) < SHARED_NETWORK_ACCOUNTS:
+        # A network joins ratings only where it is nobody's in particular: not the rater's own
+        # (firms of one building rating from their own office), not a carrier's or a campus's
+        # (many accounts), not the owning staff member's (that is the hollow-closure signal).
+        if (
+            fp.network
+            and fp.network not in own_net[fp.account_id]
+            and len(net_accounts[fp.network]) < SHARED_NETWORK_ACCOUNTS
+            and (c.owner_id is None or fp.network not in own_net[c.owner_id])
+        ):
             by_network[fp.network].append((c, fp))
-    via_device: set[int] = set()
-    for groups, window, mark in (
+    by_hand = UnionFind()  # joined by a device alone
+    for groups, window, hand in (
         (by_device, DEVICE_WINDOW, True),
         (by_network, NETWORK_WINDOW, False),
     ):
         for rows in groups.values():
             rows.sort(key=lambda r: r[1].at)
             for (a, fa), (b, fb) in pairwise(rows):
-                if fb.at - fa.at <= window and a.rated_by_id != b.rated_by_id:
+                if fb.at - fa.at <= window:
                     clusters.union(a.id, b.id)
-                    if mark:
-                        via_device.update((a.id, b.id))
+                    if hand:
+                        by_hand.union(a.id, b.id)
     members: dict[object, list[CaseRow]] = defaultdict(list)
+    hand_orgs: dict[object, set[int]] = defaultdict(set)
     for c, _fp in placed:
         members[clusters.find(c.id)].append(c)
+        hand_orgs[by_hand.find(c.id)].add(c.organisation_id)
     out: dict[int, tuple[float, list[int], str]] = {}
     for group in members.values():
         orgs = {c.organisation_id for c in group}
-        if len(orgs) < RING_MIN_ORGS:
+        device = any(len(hand_orgs[by_hand.find(c.id)]) >= DEVICE_MIN_ORGS for c in group)
+        least = DEVICE_MIN_ORGS if device else RING_MIN_ORGS
+        if len(orgs) < least:
             continue
-        device = any(c.id in via_device for c in group)
         base = W_DEVICE_CLUSTER if device else W_NETWORK_CLUSTER
-        weight = min(base + W_CLUSTER_STEP * (len(orgs) - RING_MIN_ORGS), W_RING_MAX)
+        weight = min(base + W_CLUSTER_STEP * (len(orgs) - least), W_RING_MAX)
         what = (
             f"{len(orgs)} 家企业的满分评价来自同一设备"
             if device
-            else f"{len(orgs)} 家企业的满分评价在短时间内来自同一网络"
+            else f"{len(orgs)} 家企业的满分评价来自同一个并非其自身的网络"
         )
         for c in group:
             out[c.id] = (weight, sorted(o.id for o in group if o.id != c.id), what)
