@@ -421,3 +421,15 @@ def test_top_ratings_of_three_firms_from_a_network_none_of_them_uses_are_a_clust
     assert rings.detect(snap(cases, footprints=world("net-park", own=True))) == []
     # Rated on the owning staff member's network: a matter for the hollow-closure detector.
     assert rings.detect(snap(cases, footprints=world("net-centre", own=False))) == []
+
+
+def test_firms_rated_on_the_owners_device_are_a_hollow_closure_matter_not_a_ring():
+    cases = [case(i, org=300 + i, experts=(900,), owner=1) for i in range(1, 4)]
+    footprints = [fp(1, "login", T0, network="net-centre", device="dev-alice")]
+    footprints += [
+        fp(c.rated_by_id, "rate", c.rated_at, network=f"n{c.id}", device="dev-alice")  # type: ignore[arg-type]
+        for c in cases
+    ]
+    snapshot = snap([*cases, *peers()], footprints=footprints)
+    assert rings.detect(snapshot) == []
+    assert set(flagged(hollow.detect(snapshot))) == {1, 2, 3}

@@ -141,13 +141,17 @@ def _same_place(
     rates: dict[int, list[FootprintRow]] = defaultdict(list)
     net_accounts: dict[str, set[int]] = defaultdict(set)
     own_net: dict[int, set[str]] = defaultdict(set)  # account: networks it acts from
+    own_dev: dict[int, set[str]] = defaultdict(set)  # account: devices it acts from
     for fp in footprints:
         if fp.network:
             net_accounts[fp.network].add(fp.account_id)
         if fp.kind == "rate":
             rates[fp.account_id].append(fp)
-        elif fp.network:
-            own_net[fp.account_id].add(fp.network)
+        else:
+            if fp.network:
+                own_net[fp.account_id].add(fp.network)
+            if fp.device:
+                own_dev[fp.account_id].add(fp.device)
     placed: list[tuple[CaseRow, FootprintRow]] = []
     for c in top:
         rated = rate_footprint(c, rates)
@@ -158,11 +162,13 @@ def _same_place(
     by_network: dict[str, list[tuple[CaseRow, FootprintRow]]] = defaultdict(list)
     for c, fp in placed:
         clusters.find(c.id)
-        if fp.device:
+        # Ratings made where the owning staff member works are the hollow-closure detector's
+        # (a member of staff rating for the firms), not a ring's.
+        if fp.device and (c.owner_id is None or fp.device not in own_dev[c.owner_id]):
             by_device[fp.device].append((c, fp))
         # A network joins ratings only where it is nobody's in particular: not the rater's own
         # (firms of one building rating from their own office), not a carrier's or a campus's
-        # (many accounts), not the owning staff member's (that is the hollow-closure signal).
+        # (many accounts), not the owning staff member's.
         if (
             fp.network
             and fp.network not in own_net[fp.account_id]
