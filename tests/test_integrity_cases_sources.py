@@ -193,10 +193,19 @@ def test_cases_load_brings_earlier_cases_that_share_evidence_or_a_contract_as_co
     too_old = to_acceptance(
         make_case(alice, serial="5", title="茶园五"), alice, tina, data=shared, contract="Y-1"
     )
+    recent = to_acceptance(
+        make_case(alice, serial="6", title="茶园六"),
+        alice,
+        tina,
+        data=pdf_bytes(pages=6),
+        contract="HT-2026-600",
+    )
     now = timezone.now()
-    # The window's case is closed now; the others closed 100 days ago (400 for the last).
+    # The window's case is closed now; the others closed 100 days ago (400 for one), but one
+    # 30 days ago, which comes as context anyway (a peer closed recently).
     Case.objects.filter(pk=now_case.pk).update(step=Step.CLOSED, closed_at=now)
-    for case, days in ((same_file, 100), (same_contract, 100), (unrelated, 100), (too_old, 400)):
+    earlier = ((same_file, 100), (same_contract, 100), (unrelated, 100), (too_old, 400))
+    for case, days in (*earlier, (recent, 30)):
         Case.objects.filter(pk=case.pk).update(
             step=Step.CLOSED,
             closed_at=now - timedelta(days=days),
@@ -204,7 +213,9 @@ def test_cases_load_brings_earlier_cases_that_share_evidence_or_a_contract_as_co
         )
     start = now - timedelta(days=1)
     _, _, cases = cases_load(start, now + timedelta(hours=1))
-    assert sorted(c.id for c in cases) == sorted([now_case.pk, same_file.pk, same_contract.pk])
+    assert sorted(c.id for c in cases) == sorted(
+        [now_case.pk, same_file.pk, same_contract.pk, recent.pk]
+    )
     # The hollow-closure detector flags the window's case only, for the reuse.
     snapshot = Snapshot(start=start, end=now + timedelta(hours=1), cases=cases)
     (finding,) = hollow.detect(snapshot)

@@ -2,10 +2,12 @@
 a window, the enterprises and experts involved, as plain rows (`kejiyun/integrity/rows.py`).
 
 `cases_load(start, end)` returns (organisations, experts, cases). Besides the cases closed
-(`closed_at`) or rated (`confirmed_at`) in [start, end) it returns, as context, the cases of
-the 365 days before `start` whose evidence file (SHA-256) or contract number (normalised as the
-hollow-closure detector compares it) is also on a case of the window: reused evidence is seen
-across the turn of a window.
+(`closed_at`) or rated (`confirmed_at`) in [start, end) it returns, as context, the cases closed
+or rated in the RECENT_DAYS before `start` (peers for what "fast" is, earlier ratings of a
+ring) and those of the 365 days before `start` whose evidence file (SHA-256) or contract number
+(normalised as the hollow-closure detector compares it) is also on a case of the window:
+reused evidence is seen across the turn of a window. The detectors flag only the window's
+cases.
 
 People appear only as *person keys* (`person_keys`): keyed hashes of a mobile number and of an
 ID-number lookup hash, and "account:<id>". An organisation's keys are its members' keys.
@@ -30,6 +32,10 @@ from kejiyun.talent.models import TalentProfile
 PERSON_PURPOSE = "integrity-person"
 # How far back a case of another window may share evidence with one of this window.
 CONTEXT_DAYS = 365
+# Every case closed or rated this long before the window comes as context: the peers whose
+# median time to closure says what is fast, and the earlier top ratings a ring's later ones
+# join (the periodic scan looks at a few days at a time).
+RECENT_DAYS = 90
 # How far from its ratings an owner's logins tell where the owner works from.
 OWNER_LOGIN_DAYS = 90
 
@@ -138,7 +144,14 @@ def cases_load(
             | Q(confirmed_at__gte=start, confirmed_at__lt=end)
         ).values_list("pk", flat=True)
     )
-    case_ids = window_ids | _context_case_ids(window_ids, start, end)
+    recent = start - timedelta(days=RECENT_DAYS)
+    recent_ids = set(
+        Case.objects.filter(
+            Q(closed_at__gte=recent, closed_at__lt=start)
+            | Q(confirmed_at__gte=recent, confirmed_at__lt=start)
+        ).values_list("pk", flat=True)
+    )
+    case_ids = window_ids | recent_ids | _context_case_ids(window_ids, start, end)
     cases = list(
         Case.objects.filter(pk__in=case_ids)
         .select_related("demand")
