@@ -433,3 +433,20 @@ def test_firms_rated_on_the_owners_device_are_a_hollow_closure_matter_not_a_ring
     snapshot = snap([*cases, *peers()], footprints=footprints)
     assert rings.detect(snapshot) == []
     assert set(flagged(hollow.detect(snapshot))) == {1, 2, 3}
+
+
+def test_a_ring_raters_top_rating_from_the_ring_place_months_earlier_is_the_ring_too():
+    later = T0 + timedelta(days=200)
+    ring = [
+        case(i, org=300 + i, experts=(900,), closed=later + timedelta(hours=i)) for i in (1, 2, 3)
+    ]
+    early = case(4, org=301, experts=(900,), closed=T0)  # firm 301, 200 days before
+    stranger = case(5, org=399, experts=(900,), closed=T0 + timedelta(days=100))  # alone there
+    footprints = []
+    for c in [*ring, early, stranger]:
+        footprints.append(fp(c.rated_by_id, "login", START, network=f"home-{c.organisation_id}"))  # type: ignore[arg-type]
+        footprints.append(
+            fp(c.rated_by_id, "rate", c.rated_at, network="net-ring", device=f"d{c.id}")
+        )  # type: ignore[arg-type]
+    found = flagged(rings.detect(snap([*ring, early, stranger], footprints=footprints)))
+    assert set(found) == {1, 2, 3, 4}

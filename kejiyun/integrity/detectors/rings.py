@@ -135,6 +135,18 @@ def _reciprocal(top: list[CaseRow], parties: dict[int, str]) -> dict[int, tuple[
     return out
 
 
+def _gather(
+    placed: list[tuple[CaseRow, FootprintRow]], clusters: UnionFind, by_hand: UnionFind
+) -> tuple[dict[object, list[CaseRow]], dict[object, set[int]]]:
+    """The cases of each cluster, and the enterprises of each device-joined set."""
+    members: dict[object, list[CaseRow]] = defaultdict(list)
+    hand_orgs: dict[object, set[int]] = defaultdict(set)
+    for c, _fp in placed:
+        members[clusters.find(c.id)].append(c)
+        hand_orgs[by_hand.find(c.id)].add(c.organisation_id)
+    return members, hand_orgs
+
+
 def _same_place(
     top: list[CaseRow], footprints: list[FootprintRow]
 ) -> dict[int, tuple[float, list[int], str]]:
@@ -188,11 +200,27 @@ def _same_place(
                     clusters.union(a.id, b.id)
                     if hand:
                         by_hand.union(a.id, b.id)
-    members: dict[object, list[CaseRow]] = defaultdict(list)
-    hand_orgs: dict[object, set[int]] = defaultdict(set)
-    for c, _fp in placed:
-        members[clusters.find(c.id)].append(c)
-        hand_orgs[by_hand.find(c.id)].add(c.organisation_id)
+    members, hand_orgs = _gather(placed, clusters, by_hand)
+
+    root_orgs = {root: len({c.organisation_id for c in cs}) for root, cs in members.items()}
+    ringed = {
+        c.id
+        for c, _fp in placed
+        if len(hand_orgs[by_hand.find(c.id)]) >= DEVICE_MIN_ORGS
+        or root_orgs[clusters.find(c.id)] >= RING_MIN_ORGS
+    }
+    # A rater of a ring, rating top marks from the ring's place again at another time, is
+    # still the ring: its ratings there join the ring, however far apart in time.
+    for groups, hand in ((by_device, True), (by_network, False)):
+        for rows in groups.values():
+            ring_of = {a.rated_by_id: a.id for a, _fa in rows if a.id in ringed}
+            for b, _fb in rows:
+                joined = ring_of.get(b.rated_by_id)
+                if joined is not None and b.id not in ringed:
+                    clusters.union(joined, b.id)
+                    if hand:
+                        by_hand.union(joined, b.id)
+    members, hand_orgs = _gather(placed, clusters, by_hand)
     out: dict[int, tuple[float, list[int], str]] = {}
     for group in members.values():
         orgs = {c.organisation_id for c in group}
