@@ -11,11 +11,14 @@ fix alone, or a terse closing note alone, is not a flag.
   note) is mostly generic phrases, prompt echoes or repeated text (the demand review's
   `coverage`), has almost nothing specific, or is the same text as the owner's closings of
   other cases (3-gram shingles, the demand review's `containment`);
-- reused evidence: the same evidence file (SHA-256) or the same contract number (NFKC, upper
-  case, no spaces or dashes) on several cases; every case of the group is flagged, the earliest
-  (the likelier original) with a lower confidence;
-- rating from the owner's own place: the enterprise's rating was given from a device, or a
-  network few other accounts use, that the owning staff member logs in from.
+- reused evidence: the same evidence file (SHA-256) on several cases anywhere, or the same
+  contract number (NFKC, upper case, no spaces or dashes) on several cases of one centre
+  (firms number their own contracts, so two far-apart firms may share a number by chance);
+  every case of the group is flagged, the earliest (the likelier original) with a lower
+  confidence, and a group of one enterprise's cases only with another signal;
+- rating from the owner's own place: the enterprise's rating was given from a device the
+  owning staff member acts from (strong), or from their network (a rating given at the centre
+  during a visit is honest, so a network flags only with another signal).
 """
 
 from __future__ import annotations

@@ -9,10 +9,13 @@ Two patterns, over a graph of parties (plain Python):
   enterprise to the party of each of its experts. A strongly connected set of two or more
   parties (A rates B's experts, B rates A's, or A→B→C→A) is a ring; every top-rated case on an
   edge inside it is flagged. Confidence grows with the cases and parties in the ring.
-- Ratings from one place. Top ratings of cases of RING_MIN_ORGS or more different enterprises
-  made from one device within DEVICE_WINDOW of each other, or from one network (one that few
-  accounts use) within NETWORK_WINDOW, are one cluster (union-find); every rating in it is
-  flagged. A device is stronger evidence than a network.
+- Ratings from one place. Top ratings matched to their rate footprints are joined
+  (union-find) when they come, within DEVICE_WINDOW / NETWORK_WINDOW of each other, from one
+  device, or from one network that is none of the raters' own and that few accounts use. A
+  cluster is flagged when a device joins DEVICE_MIN_ORGS enterprises or a network
+  RING_MIN_ORGS; a device is stronger evidence than a network. A ring's rater giving top
+  marks from the ring's place at another time stays in the ring. Places the owning staff
+  member acts from are left to the hollow-closure detector.
 
 Left alone: many top ratings of one popular expert from unrelated enterprises on their own
 networks (edges all point one way: no cycle; no shared place).
