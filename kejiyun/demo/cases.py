@@ -59,16 +59,16 @@ _UNSOLVABLE_REASONS = (
 _COMMENTS = ("专家很专业，问题解决了", "对接及时，后续还想合作", "服务周到", "")
 
 
-def _evidence_pdf() -> bytes:
-    """A one-page PDF for the demo contracts: uploads are accepted only if they parse."""
+def _evidence_pdf(contract: str) -> bytes:
+    """A one-page PDF for a demo contract: uploads are accepted only if they parse. Each
+    contract's file is its own (its title names it): one file behind several closures is what
+    the hollow-closure detector looks for."""
     writer = PdfWriter()
     writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": f"合同 {contract}"})
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
-
-
-_EVIDENCE = _evidence_pdf()
 
 
 @dataclass(frozen=True)
@@ -226,6 +226,6 @@ def _outcome(rng: random.Random) -> OutcomeInput:
             solved=True,
             contract_number=f"SC-JS-{serial}",
             contract_amount=Decimal(rng.randrange(2, 300)) / Decimal(2),
-            evidence=SimpleUploadedFile(f"contract-{serial}.pdf", _EVIDENCE),
+            evidence=SimpleUploadedFile(f"contract-{serial}.pdf", _evidence_pdf(f"SC-JS-{serial}")),
         )
     return OutcomeInput(solved=False, reason="试验效果未达到企业的目标指标")

@@ -16,6 +16,7 @@ Each one:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -403,6 +404,7 @@ def case_outcome_record(
         if outcome.evidence is None:
             raise CaseError("请上传合同或验收材料作为佐证。", code="evidence_required")
         evidence_kind = check_upload(outcome.evidence)
+        evidence_digest = file_sha256(outcome.evidence)
         fields = {
             "outcome": Outcome.SOLVED,
             "contract_number": number[:64],
@@ -439,10 +441,12 @@ def case_outcome_record(
             case.evidence.save(random_name(evidence_kind), outcome.evidence, save=False)
             case.evidence_name = (outcome.evidence.name or "")[:200]
             case.evidence_type = evidence_kind.content_type
+            case.evidence_sha256 = evidence_digest
             Case.objects.filter(pk=case.pk).update(
                 evidence=case.evidence.name,
                 evidence_name=case.evidence_name,
                 evidence_type=case.evidence_type,
+                evidence_sha256=case.evidence_sha256,
             )
         for user in _enterprise_users(case):
             notice_send(
@@ -520,6 +524,7 @@ def case_dispute(
             evidence="",
             evidence_name="",
             evidence_type="",
+            evidence_sha256="",
             outcome_recorded_at=None,
         )
         case_transition(case=case, to_step=Step.DELIVERY, actor=actor, reason=reason, now=now)
@@ -530,6 +535,18 @@ def case_dispute(
 
 
 # --- the record: notes, visits, attachments ---------------------------------------------------
+
+
+def file_sha256(upload: UploadedFile) -> str:
+    """SHA-256 of an upload's bytes (hex), read from the start; the file is left at its start
+    for the save that follows. The same file behind several closures is a sign of hollow
+    closures (`kejiyun/integrity/detectors/hollow.py`)."""
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
 
 
 def check_upload(upload: UploadedFile) -> FileType:
