@@ -21,7 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from kejiyun.accounts.footprints import footprint_record
 from kejiyun.accounts.guards import AuthenticatedRequest, enterprise_required, staff_required
+from kejiyun.accounts.models import Footprint
 from kejiyun.cases.clock import services as clock
 from kejiyun.cases.errors import CaseError
 from kejiyun.cases.models import MAIN_LINE, Case, CaseEvent, DockingRequest, Step
@@ -459,18 +461,19 @@ def enterprise_confirm(request: AuthenticatedRequest, case_id: int) -> HttpRespo
         messages.error(request, "请选择 1 到 5 分的评分。")
         return redirect("cases:enterprise_detail", case.pk)
     d = form.cleaned_data
-    return _enterprise_act(
-        request,
-        case,
-        lambda: services.case_confirm(
+
+    def confirm() -> None:
+        services.case_confirm(
             case=case,
             actor=user,
             rating=d["rating"],
             comment=d["comment"],
             expected_version=d["version"],
-        ),
-        "感谢评价，案例已办结。",
-    )
+        )
+        # Where the rating came from (network, device), for the hollow-closure detector.
+        footprint_record(request, user, Footprint.Kind.RATE)
+
+    return _enterprise_act(request, case, confirm, "感谢评价，案例已办结。")
 
 
 @enterprise_required
