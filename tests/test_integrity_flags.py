@@ -264,9 +264,7 @@ def test_a_stale_decision_page_answers_409(flag: Flag) -> None:
 def test_a_login_leaves_a_footprint_with_hashed_network_and_device(client: Any) -> None:
     staff = make_staff("alice", JJ)
     client.cookies["kjy_device"] = "0123456789abcdef0123456789abcdef"
-    answer = client.post(
-        reverse("accounts:login"), {"username": "alice", "password": PASSWORD}
-    )
+    answer = client.post(reverse("accounts:login"), {"username": "alice", "password": PASSWORD})
     assert answer.status_code == 302, answer.content.decode()[:500]
     (print_,) = Footprint.objects.filter(user=staff)
     assert print_.kind == Footprint.Kind.LOGIN
