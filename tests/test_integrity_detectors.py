@@ -273,3 +273,31 @@ def test_one_signal_alone_never_flags() -> None:
         footprints.append(_register(300 + i, at, "net-school", f"dd{i}"))
     found = quota.detect(Snapshot(START, END, accounts=accounts, footprints=footprints))
     assert found == []
+
+
+def test_a_request_unrelated_firms_word_alike_across_the_province_is_left_alone() -> None:
+    text = (
+        "公司带动周边农户发展再生稻，种植户一百多户。头季收割留桩和再生季管理掌握不好，"
+        "再生季产量不稳定。希望开展田间培训，提高再生季平均亩产，专家驻企指导"
+    )
+    # Six firms, each in its own county, one a month: the same kind of training request.
+    rows = [
+        _demand(
+            i + 1,
+            org=i + 1,
+            title="再生稻高产栽培技术培训",
+            text=text.replace("一百多户", f"{i + 1}百户"),
+            at=START - timedelta(days=30 * i),
+            centre=10 + i,
+        )
+        for i in range(6)
+    ]
+    orgs = [_org(i + 1) for i in range(6)]
+    assert demands.detect(Snapshot(START, END, demands=rows, organisations=orgs)) == []
+    # The same six piled on one centre within a week are a template family.
+    piled = [
+        DemandRow(**{**r.__dict__, "centre_id": 10, "submitted_at": START + timedelta(hours=i)})
+        for i, r in enumerate(rows)
+    ]
+    found = demands.detect(Snapshot(START, END, demands=piled, organisations=orgs))
+    assert {f.subject_id for f in found} == {1, 2, 3, 4, 5, 6}

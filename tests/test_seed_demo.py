@@ -29,6 +29,7 @@ from kejiyun.demo.seed import (
     province_region_rows,
 )
 from kejiyun.demo.workflows import DemoWorkflows, demo_county_codes, demo_workflows_seed
+from kejiyun.integrity.models import Flag, Kind
 from kejiyun.ops.models import Bulletin, Rollup, WorkReport
 from kejiyun.plans.models import PlanEvent, ServicePlan
 from kejiyun.popsci.models import (
@@ -469,6 +470,17 @@ def test_the_command_prints_the_counts_the_demo_password_and_the_login_usernames
     assert bulletin.approver is not None and bulletin.approver.username == "demo_staff_province"
     assert bulletin.content is not None and bulletin.content["ranking"]
     assert Rollup.objects.filter(indicator="demands_published").exists()
+    # A little gaming in 双流区 for the scan to find: a template family of four demands and
+    # eight quota accounts, one flag confirmed by 成都市, and nothing else flagged.
+    assert "12 gaming flags in 双流区 (1 confirmed)" in text
+    assert "12 gaming flags in 双流区 (0 confirmed)" in out.getvalue()
+    flags = Counter(Flag.objects.values_list("kind", "centre__region_id", "status"))
+    assert flags == {
+        (Kind.DUPLICATE_DEMAND, "510116", Flag.Status.CONFIRMED): 1,
+        (Kind.DUPLICATE_DEMAND, "510116", Flag.Status.OPEN): 3,
+        (Kind.QUOTA_ACCOUNT, "510116", Flag.Status.OPEN): 8,
+    }
+    assert Rollup.objects.filter(indicator="gaming_confirmed").exists()
 
 
 @pytest.mark.django_db

@@ -3,7 +3,6 @@ from __future__ import annotations
 from django import forms
 
 from kejiyun.common.forms import BootstrapFormMixin
-
 from kejiyun.integrity.services import NOTE_MAX
 
 

@@ -2,26 +2,32 @@
 
 The automatic review of a demand (`kejiyun/demands/review.py`) compares it, when it is
 submitted, with the same organisation's demands and with recent demands of its category in
-its city. This detector looks wider, over the window's demands and the 365 days before them:
+its city. This detector looks wider, over the window's demands and the 365 days before them,
+with the review's own measure (character 3-gram containment of title and description at
+least `review.DUPLICATE_THRESHOLD`, "near-identical" below):
 
-- **Template families** — three or more demands that are one text with a few words changed
-  (character 3-gram containment at least `review.DUPLICATE_THRESHOLD`, linked in a chain),
-  whoever submitted them: scripts mass-publish one template from a few organisations. Every
-  member submitted in the window is flagged, the first one too (it is part of the family).
-- **Repeats** — a demand that repeats one earlier demand: of the same organisation, of an
-  organisation that shares people with it (a member's mobile or ID number, or the same
-  account), or of any organisation, even months earlier. The earlier demand is left alone.
+- **Template families** — demands linked in a chain of near-identical texts (one template
+  with a few words changed) of which at least FAMILY_MIN were submitted for one centre within
+  FAMILY_DAYS: scripts mass-publish one template to fill one centre's figures. Every such
+  member is flagged, the first one too.
+- **Repeats** — a demand near-identical to an earlier one of the same organisation or of an
+  organisation that shares people with it (a member's mobile or ID number), even months
+  earlier. The earlier demand is left alone.
 - **Boilerplate** — a demand whose text is mostly generic phrases, echoed prompts or
   repeated runs (`review.boilerplate_share` at least `review.BOILERPLATE_THRESHOLD`).
 
-What it leaves alone: one organisation's different demands that share its vocabulary, and two
+What it leaves alone: one organisation's different demands that share its vocabulary, two
 firms of one trade asking similar but different things (their containment stays well below
-the threshold, since each says what its own product and process are).
+the threshold, since each says what its own product and process are), and a common kind of
+request (a training on one crop, say) that unrelated firms across the province word alike
+over the year: near-identical texts of unrelated organisations count only when they pile up
+on one centre within a few weeks.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 
 from kejiyun.demands.review import (
     BOILERPLATE_THRESHOLD,
@@ -36,6 +42,7 @@ from kejiyun.integrity.models import Kind, Subject
 from kejiyun.integrity.rows import DemandRow, Finding, Snapshot
 
 FAMILY_MIN = 3
+FAMILY_DAYS = 30
 # Repeats more than this many days apart say so in the reason.
 SHOW_GAP_DAYS = 30
 
@@ -115,19 +122,29 @@ def _family(
     family = families[d.id]
     if len(family) < FAMILY_MIN:
         return None
-    organisations = {demands[m].organisation_id for m in family}
+    span = timedelta(days=FAMILY_DAYS)
+    # The members submitted for the same centre within FAMILY_DAYS either side of this one.
+    close = [
+        m
+        for m in family
+        if demands[m].centre_id == d.centre_id
+        and abs(demands[m].submitted_at - d.submitted_at) <= span
+    ]
+    if len(close) < FAMILY_MIN:
+        return None
+    organisations = {demands[m].organisation_id for m in close}
     other, score = _closest(d, neighbours)
-    confidence = min(0.99, 0.75 + 0.04 * (len(family) - FAMILY_MIN) + 0.5 * (score - 0.75))
+    confidence = min(0.99, 0.75 + 0.04 * (len(close) - FAMILY_MIN) + 0.5 * (score - 0.75))
     reason = (
-        f"与另外 {len(family) - 1} 条需求同出一个模板（来自 {len(organisations)} 家单位），"
-        f"与需求 #{other} 相似度 {score:.2f}"
+        f"与另外 {len(close) - 1} 条需求同出一个模板（{FAMILY_DAYS} 天内在同一服务中心提交，"
+        f"来自 {len(organisations)} 家单位），与需求 #{other} 相似度 {score:.2f}"
     )
     return (
         confidence,
         reason,
         {
-            "demands": [m for m in family if m != d.id][:50],
-            "family_size": len(family),
+            "demands": [m for m in close if m != d.id][:50],
+            "family_size": len(close),
             "organisations": len(organisations),
             "closest": other,
             "similarity": round(score, 3),
@@ -141,10 +158,11 @@ def _repeat(
     neighbours: dict[int, dict[int, float]],
     linked: dict[int, set[int]],
 ) -> Found | None:
+    mine = {d.organisation_id} | linked.get(d.organisation_id, set())
     earlier = [
         (other, score)
         for other, score in neighbours.get(d.id, {}).items()
-        if _order(demands[other]) < _order(d)
+        if _order(demands[other]) < _order(d) and demands[other].organisation_id in mine
     ]
     if not earlier:
         return None
@@ -154,10 +172,8 @@ def _repeat(
     when = f"（相隔 {gap} 天）" if gap > SHOW_GAP_DAYS else ""
     if original.organisation_id == d.organisation_id:
         who, confidence = "本单位此前的需求", 0.8
-    elif original.organisation_id in linked.get(d.organisation_id, set()):
-        who, confidence = "同一批人名下另一单位的需求", 0.85
     else:
-        who, confidence = "另一单位的需求", 0.65
+        who, confidence = "同一批人名下另一单位的需求", 0.85
     confidence += 0.5 * (score - DUPLICATE_THRESHOLD)
     reason = f"与{who} #{other} 相似度 {score:.2f}{when}"
     return (
