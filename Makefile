@@ -139,3 +139,9 @@ bench-ops: $(VENV)/.installed
 .PHONY: bench-popsci-feed
 bench-popsci-feed: $(VENV)/.installed
 	$(PY) -m bench.popsci_feed $(BENCH_ARGS)
+
+# No database: a synthetic province's year with planted gaming (bench/generate_integrity.py),
+# the detectors of kejiyun/integrity/detectors/ and the ranking by kejiyun/performance/scoring.py.
+.PHONY: bench-integrity
+bench-integrity: $(VENV)/.installed
+	$(PY) -m bench.integrity $(BENCH_ARGS)
