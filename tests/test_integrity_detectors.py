@@ -26,7 +26,9 @@ TEMPLATE = (
 PRODUCTS = ["茶叶", "竹笋罐头", "猕猴桃果汁", "花椒油", "腊肉", "菜籽油", "魔芋粉", "豆瓣酱"]
 
 
-def _demand(pk: int, org: int, title: str, text: str, at: datetime, centre: int = 7) -> DemandRow:
+def _demand(
+    pk: int, org: int, title: str, text: str, at: datetime, centre: int = 7, **guided: str
+) -> DemandRow:
     return DemandRow(
         id=pk,
         organisation_id=org,
@@ -35,9 +37,13 @@ def _demand(pk: int, org: int, title: str, text: str, at: datetime, centre: int 
         submitted_at=at,
         title=title,
         description=text,
-        problem="杀菌后产品变软发黄，出厂合格率只有百分之八十五",
-        current_state="现用高压杀菌二十分钟，试过降温延时，保质期仍然不够",
-        target_indicators="合格率提高到百分之九十五以上，保质期不少于十二个月",
+        problem=guided.get("problem", "杀菌后产品变软发黄，出厂合格率只有百分之八十五"),
+        current_state=guided.get(
+            "current_state", "现用高压杀菌二十分钟，试过降温延时，保质期仍然不够"
+        ),
+        target_indicators=guided.get(
+            "target_indicators", "合格率提高到百分之九十五以上，保质期不少于十二个月"
+        ),
     )
 
 
@@ -71,7 +77,8 @@ def test_a_template_family_from_a_few_organisations_is_flagged_whole() -> None:
     assert set(found) == {100, 101, 102, 103, 104}
     first = found[100]
     assert first.subject_type == Subject.DEMAND and first.centre_id == 7
-    assert "同出一个模板" in first.reason and "来自 2 家单位" in first.reason
+    assert "同出一个模板" in first.reason and "同一服务中心" in first.reason
+    assert "来自 2 家单位" in first.reason
     assert first.day == START.date() and 0.75 <= first.confidence <= 1
     assert set(first.evidence["demands"]) == {101, 102, 103, 104}
 
@@ -101,6 +108,9 @@ def test_an_organisations_different_demands_and_two_firms_of_one_trade_are_left_
             text="我公司年产红茶八百吨，揉捻工序电耗占全厂三成，想把老式揉捻机换成变频控制，"
             "降低电耗并保持条索紧结",
             at=START + timedelta(hours=1),
+            problem="揉捻机电机老旧，空转时间长，每吨茶耗电四百度",
+            current_state="试过错峰生产，电费下降有限",
+            target_indicators="每吨茶耗电降到三百度以下，条索紧结率不低于九成",
         ),
         _demand(
             2,
@@ -109,6 +119,9 @@ def test_an_organisations_different_demands_and_two_firms_of_one_trade_are_left_
             text="我公司在雅安有两千亩茶园，近两年茶小绿叶蝉危害加重，想找专家制定不用化学农药的"
             "防控方案，保证出口检测合格",
             at=START + timedelta(hours=2),
+            problem="夏秋茶叶蝉虫口密度高，芽叶受害后品质下降",
+            current_state="挂了黄板，效果一般，不敢用化学农药",
+            target_indicators="受害芽叶比例降到百分之五以下，农残检测全部合格",
         ),
         _demand(
             3,
@@ -117,6 +130,9 @@ def test_an_organisations_different_demands_and_two_firms_of_one_trade_are_left_
             text="本厂做名优绿茶，滚筒杀青机温度波动大，芽叶常有焦边，希望改用自动温控并"
             "建立不同季节鲜叶的杀青参数",
             at=START + timedelta(hours=3),
+            problem="杀青温度忽高忽低，焦边茶占一成以上",
+            current_state="靠老师傅看火，换人后品质不稳",
+            target_indicators="焦边率降到百分之二以下，形成春夏秋三季的杀青参数表",
         ),
     ]
     found = demands.detect(Snapshot(START, END, demands=rows, organisations=[_org(1), _org(2)]))
@@ -227,7 +243,7 @@ def test_a_device_farm_registering_template_profiles_on_a_clock_is_flagged() -> 
     )
     assert set(found) == set(range(1, 9))
     one = found[1]
-    assert set(one.evidence["signals"]) == {"device", "template", "rhythm"}
+    assert set(one.evidence["signals"]) == {"device", "network", "template", "rhythm"}
     assert "同一设备注册了 8 个账号" in one.reason and "没有任何实际使用" in one.reason
     assert one.confidence >= 0.85
 
@@ -301,3 +317,24 @@ def test_a_request_unrelated_firms_word_alike_across_the_province_is_left_alone(
     ]
     found = demands.detect(Snapshot(START, END, demands=piled, organisations=orgs))
     assert {f.subject_id for f in found} == {1, 2, 3, 4, 5, 6}
+
+
+def test_a_farm_reading_in_lockstep_on_own_devices_is_flagged_but_a_class_reading_once_is_not() -> (
+    None
+):
+    reads, pk = [], 0
+    # Six accounts, each on its own device, open one article together at irregular hours,
+    # five times, reading at a human pace and always to the end.
+    for k, hours in enumerate([3, 17, 30, 51, 70]):
+        for account in range(1, 7):
+            pk += 1
+            at = START + timedelta(hours=hours, minutes=account)
+            reads.append(_read(pk, account, 42, at, 120 + 7 * account, f"own-{account}"))
+    # A class of 30 reads one article within ten minutes, once.
+    for student in range(100, 130):
+        pk += 1
+        at = START + timedelta(days=4, seconds=20 * (student - 100))
+        reads.append(_read(pk, student, 43, at, 150, f"s-{student}"))
+    found = _found(reading.detect(Snapshot(START, END, reads=reads)), Kind.SCRIPTED_READING)
+    assert set(found) == set(range(1, 7))
+    assert found[1].evidence["lockstep_peers"] == 5 and "同时打开同一篇文章" in found[1].reason

@@ -11,12 +11,16 @@ from datetime import date, datetime
 from kejiyun.common.workdays import BEIJING
 from kejiyun.demands.review import containment
 
-# Shingles held by more than this many texts say nothing about copying (every demand of a
-# trade says "生产线"); they are left out of the candidate search, not of the comparison.
-COMMON_SHINGLE_TEXTS = 400
-# A pair is compared in full only when the rarer shingles alone already cover this share of
-# the smaller text.
-CANDIDATE_SHARE = 0.3
+# Candidates are found through each text's rarest shared shingles: the RAREST shingles of the
+# text held by at least one other text (fewest holders first). Two near-identical texts share
+# almost all of them, whatever the size of their family; two texts that merely share a trade's
+# vocabulary share few. A pair is compared in full only when it shares at least half of them
+# (and at least CANDIDATE_SHARED).
+RAREST = 48
+CANDIDATE_SHARED = 3
+CANDIDATE_SHARE = 0.5
+# A shingle held by more texts than this is no help in finding a text's near-duplicates.
+MAX_HOLDERS = 1000
 
 
 def beijing_day(moment: datetime) -> date:
@@ -24,33 +28,42 @@ def beijing_day(moment: datetime) -> date:
 
 
 def similar_pairs(
-    texts: Mapping[int, frozenset[str]], threshold: float
+    texts: Mapping[int, frozenset[str]], threshold: float, *, rarest: int = RAREST
 ) -> dict[tuple[int, int], float]:
-    """{(a, b): containment} for every pair a < b whose shingle containment is at least
-    `threshold` (`kejiyun.demands.review.containment`: 0 when either text is too short)."""
+    """{(a, b): containment} for the pairs a < b whose shingle containment is at least
+    `threshold` (`kejiyun.demands.review.containment`: 0 when either text is too short).
+
+    Not every pair is compared: a pair is a candidate when it shares at least
+    CANDIDATE_SHARED and half of either text's `rarest` shared shingles, which near-identical texts
+    always do (they share nearly every shingle, so also the rare ones)."""
     postings: dict[str, list[int]] = defaultdict(list)
     for key, sh in texts.items():
         for s in sh:
             postings[s].append(key)
     out: dict[tuple[int, int], float] = {}
+    seen: set[tuple[int, int]] = set()
     for key, sh in texts.items():
-        if not sh:
+        shared_shingles = [s for s in sh if 1 < len(postings[s]) <= MAX_HOLDERS]
+        if not shared_shingles:
             continue
+        shared_shingles.sort(key=lambda s: (len(postings[s]), s))
+        selected = shared_shingles[:rarest]
+        needed = max(CANDIDATE_SHARED, CANDIDATE_SHARE * len(selected))
         shared: Counter[int] = Counter()
-        for s in sh:
-            holders = postings[s]
-            if len(holders) > COMMON_SHINGLE_TEXTS:
-                continue
-            for other in holders:
-                if other > key:
+        for s in selected:
+            for other in postings[s]:
+                if other != key:
                     shared[other] += 1
         for other, n in shared.items():
-            smaller = min(len(sh), len(texts[other]))
-            if smaller == 0 or n < CANDIDATE_SHARE * smaller:
+            if n < needed:
                 continue
+            pair = (key, other) if key < other else (other, key)
+            if pair in seen:
+                continue
+            seen.add(pair)
             score = containment(sh, texts[other])
             if score >= threshold:
-                out[(key, other)] = score
+                out[pair] = score
     return out
 
 

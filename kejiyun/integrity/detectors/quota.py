@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 import statistics
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -36,7 +36,10 @@ from kejiyun.integrity.rows import AccountRow, Finding, Snapshot
 
 DEVICE_MIN = 4
 TEMPLATE_MIN = 3
-TEMPLATE_SIMILARITY = 0.8
+TEMPLATE_SIMILARITY = 0.75
+TOGETHER_DAYS = 7
+MAX_ACTIVITY = 1
+PROFILE_RAREST = 16
 RUN_MIN = 4
 SESSION_GAP = timedelta(hours=1)
 BURST_SPAN = timedelta(minutes=10)
@@ -111,21 +114,27 @@ def detect(snapshot: Snapshot) -> list[Finding]:
         else:
             short_text[a.id] = normalise(a.profile_text)
     joined = Groups()
-    for a, b in similar_pairs(long_texts, TEMPLATE_SIMILARITY):
+    for a, b in similar_pairs(long_texts, TEMPLATE_SIMILARITY, rarest=PROFILE_RAREST):
         joined.join(a, b)
-    template_of: dict[int, int] = {}
+    # {account: the accounts sharing its template profile (itself included)}
+    template_of: dict[int, list[int]] = {}
     template_groups: list[list[int]] = []
     for members in joined.members(long_texts).values():
         if len(members) >= TEMPLATE_MIN:
             template_groups.append(members)
             for m in members:
-                template_of[m] = len(members)
-    for groups in (device_groups, network_groups):
-        for group in groups.values():
-            same = Counter(short_text[a.id] for a in group if a.id in short_text)
+                template_of[m] = members
+    for group in device_groups.values():
+        if len(group) >= DEVICE_MIN:
+            same: dict[str, list[int]] = defaultdict(list)
             for a in group:
-                if a.id in short_text and same[short_text[a.id]] >= TEMPLATE_MIN:
-                    template_of[a.id] = max(template_of.get(a.id, 0), same[short_text[a.id]])
+                if a.id in short_text:
+                    same[short_text[a.id]].append(a.id)
+            for members in same.values():
+                if len(members) >= TEMPLATE_MIN:
+                    for m in members:
+                        if len(members) > len(template_of.get(m, [])):
+                            template_of[m] = members
 
     rhythm: set[int] = set()
     rhythm_how: dict[int, str] = {}
@@ -138,32 +147,45 @@ def detect(snapshot: Snapshot) -> list[Finding]:
             for k, v in how.items():
                 rhythm_how.setdefault(k, v)
 
+    span = timedelta(days=TOGETHER_DAYS)
     out: list[Finding] = []
     for a in sorted(accounts, key=lambda a: a.id):
-        if a.activity > 0:
+        mates = template_of.get(a.id)
+        if a.activity > MAX_ACTIVITY or not mates:
             continue
         on_device = len(device_groups[device[a.id]]) if device.get(a.id) else 0
         on_network = len(network_groups[network[a.id]]) if network.get(a.id) else 0
+        # Template mates made from the same device or network within a few days of it.
+        together = [
+            m
+            for m in mates
+            if abs(by_id[m].created_at - a.created_at) <= span
+            and (
+                (device.get(a.id) and device.get(m) == device[a.id])
+                or (network.get(a.id) and network.get(m) == network[a.id])
+            )
+        ]
         signals = {
+            "template": True,
             "device": on_device >= DEVICE_MIN,
-            "template": a.id in template_of,
+            "network": len(together) >= TEMPLATE_MIN,
             "rhythm": a.id in rhythm,
         }
-        if sum(signals.values()) < 2:
+        if not (signals["device"] or signals["network"] or signals["rhythm"]):
             continue
-        parts = []
+        parts = [f"资料与另外 {len(mates) - 1} 个账号几乎相同（模板资料）"]
         if signals["device"]:
             parts.append(f"同一设备注册了 {on_device} 个账号")
-        if signals["template"]:
-            parts.append(f"资料与另外 {template_of[a.id] - 1} 个账号几乎相同")
+        if signals["network"]:
+            parts.append(f"其中 {len(together)} 个在 {TOGETHER_DAYS} 天内从同一设备或网络注册")
         if signals["rhythm"]:
             parts.append(rhythm_how[a.id])
-        if on_network >= DEVICE_MIN and not signals["device"]:
-            parts.append(f"同一网络注册了 {on_network} 个账号")
-        parts.append("注册后没有任何实际使用")
-        group = max(on_device, template_of.get(a.id, 0), 1)
-        confidence = 0.55 + 0.15 * (sum(signals.values()) - 2) + min(0.2, 0.02 * group)
-        if on_network >= DEVICE_MIN:
+        parts.append(
+            "注册后没有任何实际使用" if a.activity == 0 else "注册后只有 1 次操作，没有实际使用"
+        )
+        count = sum(signals.values())
+        confidence = 0.6 + 0.1 * (count - 2) + min(0.2, 0.02 * len(mates))
+        if a.activity == 0:
             confidence += 0.05
         related = sorted(
             {
@@ -188,7 +210,7 @@ def detect(snapshot: Snapshot) -> list[Finding]:
                     "signals": sorted(k for k, v in signals.items() if v),
                     "device_accounts": on_device,
                     "network_accounts": on_network,
-                    "template_accounts": template_of.get(a.id, 0),
+                    "template_accounts": len(mates),
                     "accounts": related[:50],
                 },
             )
