@@ -112,14 +112,20 @@ def _visible(user: User, subject: str, ids: set[int]) -> set[int]:
     if not ids:
         return set()
     if subject == Subject.DEMAND:
-        qs = jurisdiction_filter(
-            Demand.objects.filter(pk__in=ids), user=user, region_field="region"
+        demands = Demand.objects.filter(pk__in=ids)
+        return set(
+            jurisdiction_filter(demands, user=user, region_field="region").values_list(
+                "pk", flat=True
+            )
         )
-    elif subject == Subject.CASE:
-        qs = jurisdiction_filter(Case.objects.filter(pk__in=ids), user=user, region_field="region")
-    else:
-        return set()
-    return set(qs.values_list("pk", flat=True))
+    if subject == Subject.CASE:
+        cases = Case.objects.filter(pk__in=ids)
+        return set(
+            jurisdiction_filter(cases, user=user, region_field="region").values_list(
+                "pk", flat=True
+            )
+        )
+    return set()
 
 
 def _url(subject: str, pk: int) -> str:
@@ -130,10 +136,15 @@ def _url(subject: str, pk: int) -> str:
     return ""
 
 
+SUBJECT_NAMES: dict[str, str] = {
+    Subject.DEMAND.value: "需求",
+    Subject.CASE.value: "案例",
+    Subject.ACCOUNT.value: "账号",
+}
+
+
 def _label(subject: str, pk: int) -> str:
-    return {Subject.DEMAND: "需求", Subject.CASE: "案例", Subject.ACCOUNT: "账号"}.get(
-        subject, subject
-    ) + f" #{pk}"
+    return f"{SUBJECT_NAMES.get(subject, subject)} #{pk}"
 
 
 @dataclass(frozen=True)

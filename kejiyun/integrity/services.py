@@ -50,7 +50,11 @@ STATE_ID = 1
 CHANGED_DAYS_KEEP = timedelta(days=30)
 NOTE_MAX = 500
 
-LEVEL_RANK = {Region.Level.PROVINCE: 0, Region.Level.CITY: 1, Region.Level.COUNTY: 2}
+LEVEL_RANK: dict[str, int] = {
+    Region.Level.PROVINCE.value: 0,
+    Region.Level.CITY.value: 1,
+    Region.Level.COUNTY.value: 2,
+}
 
 
 class FlagError(ServiceError):
@@ -113,13 +117,13 @@ def integrity_scan(
     kinds = [str(k) for k in detectors]
     existing: dict[tuple[str, str, int], Flag] = {}
     subjects_by_kind: dict[tuple[str, str], list[int]] = {}
-    for kind, subject_type, subject_id in found:
-        subjects_by_kind.setdefault((kind, subject_type), []).append(subject_id)
-    for (kind, subject_type), ids in subjects_by_kind.items():
+    for kind_value, subject_value, subject_id in found:
+        subjects_by_kind.setdefault((kind_value, subject_value), []).append(subject_id)
+    for (kind_value, subject_value), ids in subjects_by_kind.items():
         for chunk_start in range(0, len(ids), 500):
             for flag in Flag.objects.filter(
-                kind=kind,
-                subject_type=subject_type,
+                kind=kind_value,
+                subject_type=subject_value,
                 subject_id__in=ids[chunk_start : chunk_start + 500],
             ):
                 existing[_key(flag.kind, flag.subject_type, flag.subject_id)] = flag
@@ -128,8 +132,8 @@ def integrity_scan(
     with transaction.atomic():
         new: list[Flag] = []
         for key, f in found.items():
-            flag = existing.get(key)
-            if flag is None:
+            known = existing.get(key)
+            if known is None:
                 new.append(
                     Flag(
                         kind=f.kind,
@@ -146,10 +150,12 @@ def integrity_scan(
                 )
                 touched.add(f.day)
                 continue
-            if flag.status != Flag.Status.OPEN:
+            if known.status != Flag.Status.OPEN:
                 result.kept_decided += 1
                 continue
-            day, centre = (flag.day, flag.centre_id) if flag.day <= f.day else (f.day, f.centre_id)
+            day, centre = (
+                (known.day, known.centre_id) if known.day <= f.day else (f.day, f.centre_id)
+            )
             changes = {
                 "reason": f.reason,
                 "confidence": f.confidence,
@@ -157,15 +163,15 @@ def integrity_scan(
                 "day": day,
                 "centre_id": centre,
             }
-            if all(getattr(flag, name) == value for name, value in changes.items()):
+            if all(getattr(known, name) == value for name, value in changes.items()):
                 result.unchanged += 1
                 continue
-            updated = Flag.objects.filter(pk=flag.pk, status=Flag.Status.OPEN).update(
+            updated = Flag.objects.filter(pk=known.pk, status=Flag.Status.OPEN).update(
                 **changes, updated_at=now, version=F("version") + 1
             )
             if updated:
                 result.updated += 1
-                touched |= {flag.day, day}
+                touched |= {known.day, day}
         Flag.objects.bulk_create(new, batch_size=500, ignore_conflicts=True)
         result.created = len(new)
 
@@ -232,7 +238,7 @@ def integrity_scan_due(*, now: datetime | None = None) -> ScanResult:
 
 
 def _level(region: Region) -> int:
-    return LEVEL_RANK.get(region.level, 3)
+    return LEVEL_RANK.get(str(region.level), 3)
 
 
 def may_see(user: User, flag: Flag) -> bool:

@@ -9,7 +9,8 @@ For a window [start, end) it loads, as plain rows (`kejiyun/integrity/rows.py`):
   (templates are reused across time);
 - the reads of popsci articles opened in the window;
 - the organisations behind those demands and accounts, with their people's keys;
-- the case side (`sources_cases.cases_load`): cases, enterprises and experts.
+- the case side (`sources_cases.cases_load`): cases, enterprises and experts, and the
+  footprints the case-side detectors compare (`sources_cases.cases_footprints`).
 
 Every record is put on the centre the operations indicators count it for: the serving centre
 of its region (its own centre, else the nearest one above; `kejiyun/ops/compute.py`
@@ -36,7 +37,7 @@ from kejiyun.integrity.rows import (
     ReadRow,
     Snapshot,
 )
-from kejiyun.integrity.sources_cases import cases_load, person_keys
+from kejiyun.integrity.sources_cases import cases_footprints, cases_load, person_keys
 from kejiyun.plans.models import PlanAction
 from kejiyun.popsci.models import CitizenProfile, ReadEvent
 from kejiyun.regions.models import Region, ServiceCentre
@@ -188,7 +189,7 @@ def _demands(start: datetime, end: datetime, serving: Serving) -> list[DemandRow
             organisation_id=org,
             created_by_id=by,
             centre_id=serving.of(region),
-            submitted_at=at,
+            submitted_at=at or start,  # never None: the query keeps submitted demands only
             title=title,
             description=description,
             problem=problem,
@@ -197,6 +198,7 @@ def _demands(start: datetime, end: datetime, serving: Serving) -> list[DemandRow
         )
         for pk, org, by, region, at, title, description, problem, state, targets in (
             Demand.objects.filter(
+                submitted_at__isnull=False,
                 submitted_at__gte=start - timedelta(days=DEMAND_CONTEXT_DAYS),
                 submitted_at__lt=end,
             )
@@ -261,6 +263,8 @@ def snapshot_load(start: datetime, end: datetime) -> Snapshot:
     organisations: list[OrganisationRow] = sorted(
         [*case_orgs, *organisation_rows(wanted)], key=lambda o: o.id
     )
+    seen = set(footprints)
+    footprints += [f for f in cases_footprints(cases) if f not in seen]
     return Snapshot(
         start=start,
         end=end,

@@ -13,10 +13,10 @@ from datetime import datetime
 
 from django.db.models import Q
 
-from kejiyun.accounts.models import Organisation, User
-from kejiyun.cases.models import Case, DockingRequest
+from kejiyun.accounts.models import Footprint, Organisation, User
+from kejiyun.cases.models import Case, CaseEvent, DockingRequest
 from kejiyun.common.crypto import lookup_hash
-from kejiyun.integrity.rows import CaseRow, ExpertRow, OrganisationRow
+from kejiyun.integrity.rows import CaseRow, ExpertRow, FootprintRow, OrganisationRow
 from kejiyun.talent.models import TalentProfile
 
 PERSON_PURPOSE = "integrity-person"
@@ -56,6 +56,15 @@ def cases_load(
         .values_list("case_id", "expert__user_id")
     ):
         experts_of[case_id].append(user_id)
+    raters: dict[int, int] = {}
+    for case_id, actor_id in (
+        CaseEvent.objects.filter(
+            case_id__in=ids, kind=CaseEvent.Kind.CONFIRMED, actor__isnull=False
+        )
+        .order_by("case_id", "created_at", "id")
+        .values_list("case_id", "actor_id")
+    ):
+        raters[case_id] = actor_id
     case_rows = [
         CaseRow(
             id=c.pk,
@@ -71,7 +80,7 @@ def cases_load(
             contract_number=c.contract_number,
             closing_text=c.outcome_reason,
             rating=c.rating,
-            rated_by_id=None,
+            rated_by_id=raters.get(c.pk) if c.rating is not None else None,
             rated_at=c.confirmed_at if c.rating is not None else None,
         )
         for c in cases
@@ -110,3 +119,17 @@ def cases_load(
         for p in profiles
     ]
     return orgs, experts, case_rows
+
+
+def cases_footprints(cases: list[CaseRow]) -> list[FootprintRow]:
+    """The rate footprints of the accounts that rated `cases` (`snapshot_load` adds them to
+    the snapshot's footprints)."""
+    raters = {c.rated_by_id for c in cases if c.rated_by_id is not None}
+    return [
+        FootprintRow(account_id=user_id, kind=kind, at=at, network=network, device=device)
+        for user_id, kind, at, network, device in Footprint.objects.filter(
+            kind=Footprint.Kind.RATE, user_id__in=raters
+        )
+        .order_by("created_at", "pk")
+        .values_list("user_id", "kind", "created_at", "network", "device")
+    ]

@@ -67,9 +67,9 @@ def whole_text(d: DemandRow) -> str:
 def _linked_organisations(snapshot: Snapshot) -> dict[int, set[int]]:
     """{organisation: the other organisations that share a person key with it}."""
     by_key: dict[str, set[int]] = defaultdict(set)
-    for org in snapshot.organisations:
-        for key in org.person_keys:
-            by_key[key].add(org.id)
+    for row in snapshot.organisations:
+        for key in row.person_keys:
+            by_key[key].add(row.id)
     out: dict[int, set[int]] = defaultdict(set)
     for orgs in by_key.values():
         if 1 < len(orgs) <= MAX_ORGANISATIONS_PER_KEY:
@@ -120,7 +120,7 @@ def detect(snapshot: Snapshot) -> list[Finding]:
             continue
         families = [f for f in (_family_of_people(d, index), _family_on_centre(d, index)) if f]
         found = (
-            max(families, key=lambda f: f[2]["family_size"])  # type: ignore[arg-type,return-value]
+            max(families, key=lambda f: f[1])[0]
             if families
             else _repeat(d, index) or _boilerplate(d)
         )
@@ -141,36 +141,39 @@ def detect(snapshot: Snapshot) -> list[Finding]:
     return out
 
 
-def _evidence(d: DemandRow, members: list[int], index: _Index) -> dict[str, object]:
+def _evidence(
+    d: DemandRow, members: list[int], index: _Index
+) -> tuple[dict[str, object], int, int, float]:
+    """The evidence of a family, and its number of firms, closest member and similarity."""
     other, score = index.closest(d, members)
-    return {
+    firms = len({index.demands[m].organisation_id for m in members})
+    evidence: dict[str, object] = {
         "demands": [m for m in members if m != d.id][:50],
         "family_size": len(members),
-        "organisations": len({index.demands[m].organisation_id for m in members}),
+        "organisations": firms,
         "closest": other,
         "similarity": round(score, 3),
     }
+    return evidence, firms, other, score
 
 
-def _family_of_people(d: DemandRow, index: _Index) -> Found | None:
+def _family_of_people(d: DemandRow, index: _Index) -> tuple[Found, int] | None:
     if not index.neighbours.get(d.id):
         return None
     people = index.people(d)
     members = [m for m in index.family[d.id] if index.demands[m].organisation_id in people]
     if len(members) < FAMILY_MIN:
         return None
-    evidence = _evidence(d, members, index)
-    firms = evidence["organisations"]
+    evidence, firms, other, score = _evidence(d, members, index)
     who = "同一单位" if firms == 1 else f"同一批人名下的 {firms} 家单位"
     reason = (
-        f"与{who}的另外 {len(members) - 1} 条需求同出一个模板，"
-        f"与需求 #{evidence['closest']} 相似度 {evidence['similarity']:.2f}"
+        f"与{who}的另外 {len(members) - 1} 条需求同出一个模板，与需求 #{other} 相似度 {score:.2f}"
     )
-    confidence = 0.8 + 0.03 * (len(members) - FAMILY_MIN) + 0.05 * (firms > 1)
-    return confidence, reason, evidence
+    confidence = 0.8 + 0.03 * (len(members) - FAMILY_MIN) + (0.05 if firms > 1 else 0.0)
+    return (confidence, reason, evidence), len(members)
 
 
-def _family_on_centre(d: DemandRow, index: _Index) -> Found | None:
+def _family_on_centre(d: DemandRow, index: _Index) -> tuple[Found, int] | None:
     if not index.neighbours.get(d.id):
         return None
     span = timedelta(days=FAMILY_DAYS)
@@ -182,13 +185,12 @@ def _family_on_centre(d: DemandRow, index: _Index) -> Found | None:
     ]
     if len(members) < FAMILY_MIN:
         return None
-    evidence = _evidence(d, members, index)
+    evidence, firms, other, score = _evidence(d, members, index)
     reason = (
         f"与另外 {len(members) - 1} 条需求同出一个模板（{FAMILY_DAYS} 天内在同一服务中心提交，"
-        f"来自 {evidence['organisations']} 家单位），"
-        f"与需求 #{evidence['closest']} 相似度 {evidence['similarity']:.2f}"
+        f"来自 {firms} 家单位），与需求 #{other} 相似度 {score:.2f}"
     )
-    return 0.75 + 0.04 * (len(members) - FAMILY_MIN), reason, evidence
+    return (0.75 + 0.04 * (len(members) - FAMILY_MIN), reason, evidence), len(members)
 
 
 def _repeat(d: DemandRow, index: _Index) -> Found | None:

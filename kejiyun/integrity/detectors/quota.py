@@ -114,8 +114,8 @@ def detect(snapshot: Snapshot) -> list[Finding]:
         else:
             short_text[a.id] = normalise(a.profile_text)
     joined = Groups()
-    for a, b in similar_pairs(long_texts, TEMPLATE_SIMILARITY, rarest=PROFILE_RAREST):
-        joined.join(a, b)
+    for first, second in similar_pairs(long_texts, TEMPLATE_SIMILARITY, rarest=PROFILE_RAREST):
+        joined.join(first, second)
     # {account: the accounts sharing its template profile (itself included)}
     template_of: dict[int, list[int]] = {}
     template_groups: list[list[int]] = []
@@ -142,8 +142,8 @@ def detect(snapshot: Snapshot) -> list[Finding]:
     clusters += [[by_id[m] for m in members] for members in template_groups]
     for cluster in clusters:
         if len(cluster) >= RUN_MIN:
-            members, how = _runs(cluster)
-            rhythm |= members
+            in_run, how = _runs(cluster)
+            rhythm |= in_run
             for k, v in how.items():
                 rhythm_how.setdefault(k, v)
 
