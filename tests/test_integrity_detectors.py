@@ -325,7 +325,7 @@ def test_a_farm_reading_in_lockstep_on_own_devices_is_flagged_but_a_class_readin
     reads, pk = [], 0
     # Six accounts, each on its own device, open one article together at irregular hours,
     # five times, reading at a human pace and always to the end.
-    for k, hours in enumerate([3, 17, 30, 51, 70]):
+    for hours in [3, 17, 30, 51, 70]:
         for account in range(1, 7):
             pk += 1
             at = START + timedelta(hours=hours, minutes=account)
