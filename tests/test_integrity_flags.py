@@ -100,9 +100,29 @@ def test_decided_flags_are_kept_and_open_ones_withdrawn_when_no_longer_found(
     confirmed = Flag.objects.get(subject_id=family[0].pk)
     flag_decide(confirmed, province, "confirm", "", confirmed.version)
     # The firms rewrite three demands in their own words: the family is gone.
-    for i, d in enumerate(family[1:]):
+    rewritten = [
+        (
+            "冷库夜间停机后库温回升过快，腊肉出现返潮发霉，需要制冷机组的控制改造方案",
+            "二号冷库机组老化，停机两小时库温升到零下五度",
+            "更换过保温板，效果不明显",
+            "库温稳定在零下十八度，货损率下降一半",
+        ),
+        (
+            "花椒烘干后挥发油损失大，麻味不足，想找专家优化低温烘干的温度曲线",
+            "烘干温度七十度时挥发油含量只有百分之四",
+            "试过降低温度，烘干时间翻倍",
+            "挥发油含量达到百分之六，烘干时间不超过十小时",
+        ),
+        (
+            "魔芋精粉生产废水浓度高，环保检查不达标，需要一套适合小厂的废水处理工艺",
+            "废水化学需氧量超过八千毫克每升",
+            "建了沉淀池，只能去除部分悬浮物",
+            "出水达到三级排放标准，吨水处理成本低于五元",
+        ),
+    ]
+    for d, (text, problem, state, targets) in zip(family[1:], rewritten, strict=True):
         Demand.objects.filter(pk=d.pk).update(
-            description=f"第{i}种完全不同的问题：冷库温度波动，需要第{i}套制冷控制方案" * 2
+            description=text, problem=problem, current_state=state, target_indicators=targets
         )
     result = _scan()
     assert result.withdrawn == 3 and result.kept_decided == 0
@@ -110,8 +130,13 @@ def test_decided_flags_are_kept_and_open_ones_withdrawn_when_no_longer_found(
         (family[0].pk, Flag.Status.CONFIRMED)
     ]
     # Found again later, the decided flag is never reopened or rewritten.
-    Demand.objects.filter(pk=family[1].pk).update(description=TEMPLATE.format(p="腊肉"))
-    Demand.objects.filter(pk=family[2].pk).update(description=TEMPLATE.format(p="花椒"))
+    for d, p in ((family[1], "腊肉"), (family[2], "花椒")):
+        Demand.objects.filter(pk=d.pk).update(
+            description=TEMPLATE.format(p=p),
+            problem=family[0].problem,
+            current_state=family[0].current_state,
+            target_indicators=family[0].target_indicators,
+        )
     reason = Flag.objects.get().reason
     result = _scan()
     assert result.kept_decided == 1
