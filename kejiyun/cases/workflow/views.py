@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -463,15 +464,17 @@ def enterprise_confirm(request: AuthenticatedRequest, case_id: int) -> HttpRespo
     d = form.cleaned_data
 
     def confirm() -> None:
-        services.case_confirm(
-            case=case,
-            actor=user,
-            rating=d["rating"],
-            comment=d["comment"],
-            expected_version=d["version"],
-        )
-        # Where the rating came from (network, device), for the hollow-closure detector.
-        footprint_record(request, user, Footprint.Kind.RATE)
+        # The rating and where it was given from (for the integrity detectors: a rating from
+        # the owning staff member's own device or network) are one change.
+        with transaction.atomic():
+            services.case_confirm(
+                case=case,
+                actor=user,
+                rating=d["rating"],
+                comment=d["comment"],
+                expected_version=d["version"],
+            )
+            footprint_record(request, user, Footprint.Kind.RATE)
 
     return _enterprise_act(request, case, confirm, "感谢评价，案例已办结。")
 
