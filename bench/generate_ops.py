@@ -27,8 +27,10 @@ hours for 90 %, 3–5 days late for 10 %, none for the 5 % of open cases nobody 
 closed), outcome, evidence, contract amount and rating; two docking requests per case past
 diagnosis; service plans for 10 % of verified workers with three actions each; 20,000 popsci
 articles (80 % published); 10,000 campaigns (90 % sent) with 500 deliveries each (40 % opened,
-half of those read to the end); 5,000,000 read events (3 % flagged as bot-like); 500,000
-quiz before/after pairs; 10,000 activities with 50 signups each (70 % checked in).
+half of those read to the end); 5,000,000 read events (3 % flagged as bot-like); integrity
+flags as the gaming scan writes them, on the flagged demands and the accounts behind the
+bot-like reads (30 % confirmed, 10 % cleared); 500,000 quiz before/after pairs; 10,000
+activities with 50 signups each (70 % checked in).
 """
 
 # The SQL below is assembled from this module's own expression helpers and table names; every
@@ -65,6 +67,7 @@ CITIZEN_BATCH = 1_000_000
 
 # The tables the generator fills, in an order that a TRUNCATE … CASCADE of them accepts.
 GENERATED_TABLES = (
+    "integrity_flag",
     "popsci_activitysignup",
     "popsci_activity",
     "popsci_quizattempt",
@@ -308,9 +311,9 @@ def generate(
             "accounts_organisation",
             f"""
             INSERT INTO accounts_organisation (id, kind, name, uscc, industry, description,
-                created_at, region_id, address)
+                address, created_at, region_id)
             SELECT %(o0)s + g, 'enterprise', '企业' || g, 'B' || lpad((%(o0)s + g)::text, 17, '0'),
-                   '', '', {at(org_frac("g"))}, {org_region("g")}, ''
+                   '', '', '', {at(org_frac("g"))}, {org_region("g")}
             FROM generate_series(1, %(enterprises)s::bigint) g
             """,
         )
@@ -587,9 +590,9 @@ def generate(
             f"""
             INSERT INTO cases_case (id, step, step_started_at, due_at, paused_at, pause_reason,
                 escalations, escalated_at, outcome, outcome_reason, contract_number,
-                contract_amount, evidence, evidence_name, evidence_type, outcome_recorded_at,
-                confirmed_at, rating, rating_comment, version, opened_at, closed_at, centre_id,
-                demand_id, owner_id, region_id, evidence_sha256)
+                contract_amount, evidence, evidence_name, evidence_type, evidence_sha256,
+                outcome_recorded_at, confirmed_at, rating, rating_comment, version, opened_at,
+                closed_at, centre_id, demand_id, owner_id, region_id)
             SELECT %(ca0)s + {g}, x.step, x.step_started,
                    CASE WHEN NOT {closed} THEN x.step_started + interval '5 days' END,
                    NULL, '', x.esc,
@@ -610,12 +613,14 @@ def generate(
                         THEN '验收报告.pdf' ELSE '' END,
                    CASE WHEN x.outcome = 'solved' AND {u(g, 58)} < 0.8
                         THEN 'application/pdf' ELSE '' END,
+                   CASE WHEN x.outcome = 'solved' AND {u(g, 58)} < 0.8
+                        THEN md5('evidence' || d.id) || md5('sha256' || d.id) ELSE '' END,
                    x.closed, x.closed,
                    CASE WHEN {closed} AND {u(g, 59)} < 0.6
                         THEN (1 + floor(sqrt({u(g, 60)}) * 5))::smallint END,
                    '', 1, x.opened, x.closed, s.centre_id, d.id,
                    CASE WHEN NOT {closed} AND {u(g, 61)} < 0.05 THEN NULL ELSE s.staff_id END,
-                   d.region_id, ''
+                   d.region_id
             FROM demands_demand d
             JOIN bench_serving s ON s.code = d.region_id
             CROSS JOIN LATERAL (SELECT
@@ -865,6 +870,49 @@ def generate(
                     " + CASE WHEN b.bot THEN mod(g, 5) * interval '1 minute' ELSE interval '0' END"
                 )
             } AS opened) x
+            """,
+        )
+        # Integrity flags, as the scan writes them: the demands the review flagged (a third of
+        # the flags confirmed, a tenth cleared) and the accounts behind bot-like reads, each on
+        # its first flagged read's day, for that article's centre.
+        decided = (
+            "CASE WHEN {v} < 0.3 THEN 'confirmed' WHEN {v} < 0.4 THEN 'cleared' ELSE 'open' END"
+        )
+        run(
+            "integrity flags: demands",
+            "integrity_flag",
+            f"""
+            INSERT INTO integrity_flag (kind, subject_type, subject_id, centre_id, day, reason,
+                confidence, evidence, status, decision_note, version, created_at, updated_at)
+            SELECT 'duplicate_demand', 'demand', d.id, s.centre_id,
+                   (d.submitted_at AT TIME ZONE 'Asia/Shanghai')::date,
+                   '与另一单位的需求相似', 0.9, '{{}}'::jsonb,
+                   {decided.format(v=u("d.id", 121))}, '', 1, d.submitted_at, d.submitted_at
+            FROM demands_demand d
+            JOIN bench_serving s ON s.code = d.region_id
+            WHERE d.id > %(d0)s AND d.review_flags <> '[]'::jsonb AND d.submitted_at IS NOT NULL
+            """,
+        )
+        run(
+            "integrity flags: bot readers",
+            "integrity_flag",
+            f"""
+            INSERT INTO integrity_flag (kind, subject_type, subject_id, centre_id, day, reason,
+                confidence, evidence, status, decision_note, version, created_at, updated_at)
+            SELECT 'scripted_reading', 'account', f.user_id, f.centre_id,
+                   (f.first AT TIME ZONE 'Asia/Shanghai')::date, '疑似脚本刷阅读', 0.8,
+                   '{{}}'::jsonb, {decided.format(v=u("f.user_id", 122))}, '', 1, f.first,
+                   f.first
+            FROM (
+                SELECT r.user_id, min(r.opened_at) AS first,
+                       (array_agg(coalesce(a.centre_id, s.centre_id)
+                                  ORDER BY r.opened_at, r.id))[1] AS centre_id
+                FROM popsci_readevent r
+                JOIN popsci_article a ON a.id = r.article_id
+                LEFT JOIN bench_serving s ON s.code = a.region_id
+                WHERE r.flagged AND a.id > %(a0)s
+                GROUP BY r.user_id
+            ) f
             """,
         )
         run(

@@ -177,6 +177,8 @@ CELERY_BEAT_SCHEDULE = {
     "rollup-ops": {"task": "ops.rollup_refresh", "schedule": 10 * 60.0},
     # The supply-demand gap: the capable experts of new and stale published demands.
     "gap-coverage": {"task": "ops.gap_coverage_refresh", "schedule": 10 * 60.0},
+    # Gaming detection: the detectors over the last 3 days (a fresh database: the last year).
+    "integrity-scan": {"task": "integrity.scan", "schedule": 60 * 60.0},
     # Half-year work reports: reminders before, on and after the due day.
     "remind-work-reports": {"task": "ops.remind_work_reports", "schedule": 60 * 60.0},
 }

@@ -22,13 +22,15 @@ from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.cases.models import Case, CaseEvent, DockingRequest, Outcome, Step
 from kejiyun.common.workdays import BEIJING
 from kejiyun.demands.models import Demand, DemandEvent
-from kejiyun.demands.review import Duplicate, boilerplate_flag, duplicate_flag
+from kejiyun.integrity.models import Flag, Subject
+from kejiyun.integrity.models import Kind as FlagKind
+from kejiyun.integrity.services import flag_decide
 from kejiyun.jobs.runner import Job, job_run, jobs_from_schedule
-from kejiyun.ops.compute import FLAG_MARKERS, REGISTRY, Cell, compute
+from kejiyun.ops.compute import REGISTRY, Cell, compute
 from kejiyun.ops.indicators import CATALOGUE
 from kejiyun.ops.models import AreaRollup, Rollup, RollupState
 from kejiyun.ops.periods import Period
-from kejiyun.ops.rollups import rollup_days, rollup_refresh
+from kejiyun.ops.rollups import rollup_days, rollup_refresh, rollup_verify
 from kejiyun.ops.selectors import figures, figures_by_child
 from kejiyun.plans.models import PlanAction, ServicePlan
 from kejiyun.popsci.models import (
@@ -110,6 +112,7 @@ EXPECTED: dict[tuple[str, str, date], tuple[Decimal | int, int, list[float]]] = 
     ("bot_reads", QY, D2): (3, 0, []),
     ("suspect_accounts", JJ, D1): (1, 0, []),
     ("suspect_accounts", QY, D2): (1, 0, []),
+    ("gaming_confirmed", JJ, D1): (2, 0, []),
 }
 
 
@@ -412,6 +415,34 @@ def history(db: None) -> dict[str, Any]:
         ReadEvent.objects.create(article=a2, user=bot, opened_at=at(D2, 20, minute), flagged=True)
     ReadEvent.objects.create(article=a1, user=users[0], opened_at=at(D2, 8), flagged=True)
     ReadEvent.objects.create(article=a1, user=users[1], opened_at=at(D2, 8))
+
+    # Integrity flags (the gaming indicators read them): 锦江区's demands d1 and d4 on D1 (d4
+    # confirmed), d2 on D2; a cleared one on 乙's d3 counts nowhere. Accounts: erin is a quota
+    # account of 锦江区 on D1 (confirmed) and a scripted reader there the same day (one
+    # suspect); the bot reads 青羊区's content on D2; a cleared account flag counts nowhere.
+    jj, qy = _own(staff_jj), _own(staff_qy)
+
+    def flag(kind: str, subject: str, pk: int, centre: int, day: date, status: str) -> None:
+        Flag.objects.create(
+            kind=kind,
+            subject_type=subject,
+            subject_id=pk,
+            centre_id=centre,
+            day=day,
+            reason="测试",
+            confidence=0.9,
+            status=status,
+        )
+
+    open_, confirmed, cleared = Flag.Status.OPEN, Flag.Status.CONFIRMED, Flag.Status.CLEARED
+    flag(FlagKind.DUPLICATE_DEMAND, Subject.DEMAND, d1.pk, jj, D1, open_)
+    flag(FlagKind.DUPLICATE_DEMAND, Subject.DEMAND, d4.pk, jj, D1, confirmed)
+    flag(FlagKind.DUPLICATE_DEMAND, Subject.DEMAND, d2.pk, jj, D2, open_)
+    flag(FlagKind.DUPLICATE_DEMAND, Subject.DEMAND, d3.pk, qy, D1, cleared)
+    flag(FlagKind.QUOTA_ACCOUNT, Subject.ACCOUNT, erin.pk, jj, D1, confirmed)
+    flag(FlagKind.SCRIPTED_READING, Subject.ACCOUNT, erin.pk, jj, D1, open_)
+    flag(FlagKind.SCRIPTED_READING, Subject.ACCOUNT, bot.pk, qy, D2, open_)
+    flag(FlagKind.QUOTA_ACCOUNT, Subject.ACCOUNT, users[0].pk, qy, D2, cleared)
     return {"staff_jj": staff_jj, "k4_demand": d6}
 
 
@@ -439,13 +470,6 @@ def _expected() -> dict[tuple[str, str, date], tuple[Decimal, int, list[float]]]
 
 def test_the_registry_computes_exactly_the_catalogue() -> None:
     assert sorted(REGISTRY) == sorted(i.key for i in CATALOGUE)
-
-
-def test_the_flag_markers_are_what_the_demand_review_writes() -> None:
-    duplicate = duplicate_flag(Duplicate(id=9, title="茶园", similarity=0.91, disclose=True))
-    hidden = duplicate_flag(Duplicate(id=9, title="茶园", similarity=0.91, disclose=False))
-    assert duplicate.startswith(FLAG_MARKERS[0]) and hidden.startswith(FLAG_MARKERS[0])
-    assert boilerplate_flag(0.8).startswith(FLAG_MARKERS[1])
 
 
 @time_machine.travel(datetime(2026, 4, 3, 10, 0, tzinfo=BEIJING), tick=False)
@@ -678,3 +702,28 @@ def test_a_case_the_working_calendar_does_not_cover_is_left_out_of_the_hours_not
         ("cases_opened", JJ, day): (Decimal(1), 0, []),
     }
     assert f"case {case.pk}: no working calendar for its dates" in caplog.text
+
+
+def test_a_flag_decided_weeks_later_changes_its_days_rollup_on_the_next_run(
+    history: dict[str, Any],
+) -> None:
+    with time_machine.travel(datetime(2026, 4, 3, 10, 0, tzinfo=BEIJING), tick=False):
+        rollup_refresh()
+    with time_machine.travel(datetime(2026, 4, 20, 10, 0, tzinfo=BEIJING), tick=False):
+        rollup_refresh()  # the watermark moves past March
+    rows = _day_rows()
+    assert rows[("demands_flagged", JJ, D1)][0] == 2
+    assert ("gaming_confirmed", JJ, D2) not in rows
+
+    province = make_staff("pat", "510000")
+    with time_machine.travel(datetime(2026, 4, 20, 11, 0, tzinfo=BEIJING), tick=False):
+        d2 = Flag.objects.get(day=D2, subject_type=Subject.DEMAND)
+        flag_decide(d2, province, "confirm", "", d2.version)
+        d1 = Flag.objects.get(day=D1, subject_type=Subject.DEMAND, status=Flag.Status.OPEN)
+        flag_decide(d1, province, "clear", "重新提交的是同一条需求", d1.version)
+    with time_machine.travel(datetime(2026, 4, 20, 11, 10, tzinfo=BEIJING), tick=False):
+        rollup_refresh()
+    rows = _day_rows()
+    assert rows[("demands_flagged", JJ, D1)][0] == 1
+    assert rows[("gaming_confirmed", JJ, D2)][0] == 1
+    assert not rollup_verify(start=date(2026, 3, 1), end=date(2026, 4, 20)).mismatches

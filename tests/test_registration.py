@@ -4,7 +4,7 @@ import pytest
 import time_machine
 from django.test import Client
 
-from kejiyun.accounts.models import Organisation, Role, SmsCode, User
+from kejiyun.accounts.models import Footprint, Organisation, Role, SmsCode, User
 from kejiyun.notifications.models import SmsMessage
 from kejiyun.talent.models import TalentProfile
 from tests.builders import PASSWORD, make_uscc
@@ -309,3 +309,20 @@ def test_one_address_cannot_request_codes_for_many_numbers() -> None:
     assert response.status_code == 429
     assert "过于频繁" in response.content.decode()
     assert SmsCode.objects.count() == 20
+
+
+def test_a_registration_leaves_its_footprint_and_a_refused_one_none() -> None:
+    client = Client()
+    client.get("/accounts/register/enterprise/")  # the page gives the browser its device id
+    device = client.cookies["kjy_device"].value
+    code = send_code(client)
+    refused = client.post("/accounts/register/enterprise/", enterprise_form("000000"))
+    assert refused.status_code == 400 and not Footprint.objects.exists()
+    response = client.post("/accounts/register/enterprise/", enterprise_form(code))
+    assert response.status_code == 302
+    user = User.objects.get(mobile=MOBILE)
+    kinds = sorted(Footprint.objects.filter(user=user).values_list("kind", flat=True))
+    assert kinds == [Footprint.Kind.LOGIN, Footprint.Kind.REGISTER]  # signed in at once
+    registered = Footprint.objects.get(user=user, kind=Footprint.Kind.REGISTER)
+    assert len(registered.device) == 64 and device not in registered.device
+    assert len(registered.network) == 64

@@ -29,6 +29,7 @@ from kejiyun.demo.seed import (
     province_region_rows,
 )
 from kejiyun.demo.workflows import DemoWorkflows, demo_county_codes, demo_workflows_seed
+from kejiyun.integrity.models import Flag, Kind
 from kejiyun.ops.models import Bulletin, Rollup, WorkReport
 from kejiyun.performance.models import Allocation, Scheme
 from kejiyun.performance.schemes.selectors import scheme_scores
@@ -496,6 +497,17 @@ def test_the_command_prints_the_counts_the_demo_password_and_the_login_usernames
     lines = list(allocation.lines.all())
     assert len(lines) == len(scheme_scores(scheme))
     assert sum(line.amount_fen for line in lines) == allocation.budget_fen
+    # A little gaming in 双流区 for the scan to find: a template family of four demands and
+    # eight quota accounts, one flag confirmed by 成都市, and nothing else flagged.
+    assert "12 gaming flags in 双流区 (1 confirmed)" in text
+    assert "12 gaming flags in 双流区 (0 confirmed)" in out.getvalue()
+    flags = Counter(Flag.objects.values_list("kind", "centre__region_id", "status"))
+    assert flags == {
+        (Kind.DUPLICATE_DEMAND, "510116", Flag.Status.CONFIRMED): 1,
+        (Kind.DUPLICATE_DEMAND, "510116", Flag.Status.OPEN): 3,
+        (Kind.QUOTA_ACCOUNT, "510116", Flag.Status.OPEN): 8,
+    }
+    assert Rollup.objects.filter(indicator="gaming_confirmed").exists()
 
 
 @pytest.mark.django_db

@@ -7,14 +7,41 @@ so accounts made from one office or one phone farm share it while no address is 
 from __future__ import annotations
 
 import ipaddress
+import re
+import uuid
 
-from django.http import HttpRequest
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 
 from kejiyun.accounts.models import Footprint, User
 from kejiyun.common.crypto import lookup_hash
 from kejiyun.common.ratelimit import client_ip
 
 DEVICE_COOKIE = "kjy_device"
+DEVICE_COOKIE_AGE = 2 * 365 * 24 * 3600
+_DEVICE_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+def device_id(request: HttpRequest) -> tuple[str, bool]:
+    """The browser's long-lived device id, and whether it is new (not sent by the browser)."""
+    current = request.COOKIES.get(DEVICE_COOKIE, "")
+    if _DEVICE_RE.match(current):
+        return current, False
+    return uuid.uuid4().hex, True
+
+
+def device_cookie_set(response: HttpResponse, device: str, new: bool) -> HttpResponse:
+    """Give the browser its device id (when it is new); the response, for chaining."""
+    if new:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            device,
+            max_age=DEVICE_COOKIE_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+        )
+    return response
 
 
 def network_of(ip: str | None) -> str:
@@ -31,7 +58,8 @@ def network_of(ip: str | None) -> str:
 
 def footprint_record(request: HttpRequest | None, user: User, kind: str) -> Footprint:
     """Write one footprint of `user` doing `kind` (a Footprint.Kind value) from `request`."""
-    device = request.COOKIES.get(DEVICE_COOKIE, "")[:64] if request is not None else ""
+    current = request.COOKIES.get(DEVICE_COOKIE, "") if request is not None else ""
+    device = current if _DEVICE_RE.match(current) else ""
     return Footprint.objects.create(
         user=user,
         kind=kind,

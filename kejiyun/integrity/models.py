@@ -88,3 +88,34 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.subject_type}#{self.subject_id}"
+
+
+class ScanState(models.Model):
+    """The scan's watermark (one row): how far the last scan looked. The periodic job looks
+    at the last days; a database without a watermark is first scanned a year back."""
+
+    scanned_to = models.DateTimeField("已扫描至")
+    updated_at = models.DateTimeField("更新时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "扫描进度"
+        verbose_name_plural = "扫描进度"
+
+    def __str__(self) -> str:
+        return f"{self.scanned_to:%Y-%m-%d %H:%M}"
+
+
+class ChangedDay(models.Model):
+    """A Beijing day whose flags changed (created, updated, withdrawn or decided): the
+    operations rollup job recomputes the days changed since its last run, since the gaming
+    indicators of a past day read the flags."""
+
+    day = models.DateField("日期")
+    changed_at = models.DateTimeField("变化时间", default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "刷量标记变化日"
+        verbose_name_plural = "刷量标记变化日"
+
+    def __str__(self) -> str:
+        return f"{self.day}"

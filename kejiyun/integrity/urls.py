@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from kejiyun.integrity import views
 
 app_name = "integrity"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.flag_list, name="list"),
+    path("<int:flag_id>/", views.flag_detail, name="detail"),
+    path("<int:flag_id>/decide/", views.flag_decide_view, name="decide"),
+]

@@ -28,7 +28,6 @@ for all of them:
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -50,6 +49,9 @@ from kejiyun.common.workdays import (
     working_time_between,
 )
 from kejiyun.demands.models import Demand, DemandEvent
+from kejiyun.integrity.models import Flag
+from kejiyun.integrity.models import Kind as FlagKind
+from kejiyun.integrity.models import Subject as FlagSubject
 from kejiyun.ops.indicators import CATALOGUE
 from kejiyun.plans.models import PlanAction
 from kejiyun.popsci.models import (
@@ -72,12 +74,6 @@ UNOWNED_HOURS: int = settings.CASE_STEP_DUE_HOURS["intake"]
 # hours of receiving it. Rollups recompute the last days (`rollups.SETTLE_DAYS`) so that a
 # late read, or a read the bot job flags late (it looks 48 hours back), still lands.
 READ_WINDOW_HOURS = 48
-# An account is a suspect for a centre on a day when it made at least this many flagged
-# demand submissions in the centre's area, or this many bot-like reads of its content.
-SUSPECT_THRESHOLD = 3
-# What `kejiyun/demands/review.py` writes at the head of the flags it raises (duplicate_flag,
-# boilerplate_flag); a demand submission whose event reason carries one was flagged.
-FLAG_MARKERS: tuple[str, ...] = ("疑似重复", "套话比例")
 
 
 @dataclass
@@ -295,25 +291,30 @@ def demands_returned(start: date, end: date, centres: CentreMap) -> DayCells:
     )
 
 
-def _flagged_submissions() -> QuerySet[DemandEvent]:
-    flagged = Q(pk__in=[])
-    for marker in FLAG_MARKERS:
-        flagged |= Q(reason__contains=marker)
-    return DemandEvent.objects.filter(flagged, to_status=Demand.Status.SUBMITTED)
+def _flags(start: date, end: date) -> QuerySet[Flag]:
+    """Integrity flags not cleared (open or confirmed) whose day lies in `start`..`end`."""
+    return Flag.objects.filter(day__gte=start, day__lte=end, centre__isnull=False).exclude(
+        status=Flag.Status.CLEARED
+    )
+
+
+def _flag_counts(qs: QuerySet[Flag], distinct: str | None = None) -> DayCells:
+    """Rows of `qs` (or distinct `distinct` values) per flag day and flag centre."""
+    counter = Count(distinct, distinct=True) if distinct else Count("pk")
+    out: DayCells = {}
+    for day, centre, n in qs.values_list("day", "centre_id").annotate(n=counter).order_by():
+        cell = _cell(out, day, centre)
+        if cell is not None:
+            cell.num += Decimal(n)
+    return out
 
 
 def demands_flagged(start: date, end: date, centres: CentreMap) -> DayCells:
-    """Demands submitted with a duplicate or boilerplate flag: distinct demands per day with a
-    submission event (`DemandEvent` to "submitted") whose reason carries the automatic
-    checks' flags, in the demand's region."""
-    return _counted(
-        _flagged_submissions(),
-        centres,
-        moment="created_at",
-        region="demand__region_id",
-        start=start,
-        end=end,
-        distinct="demand_id",
+    """Template and repeated demands (模板或重复需求): distinct demands with an integrity flag
+    of kind DUPLICATE_DEMAND that staff have not cleared (open or confirmed), on the flag's
+    day (the demand's submission) for the flag's centre (the demand's region)."""
+    return _flag_counts(
+        _flags(start, end).filter(kind=FlagKind.DUPLICATE_DEMAND), distinct="subject_id"
     )
 
 
@@ -703,48 +704,23 @@ def bot_reads(start: date, end: date, centres: CentreMap) -> DayCells:
 
 
 def suspect_accounts(start: date, end: date, centres: CentreMap) -> DayCells:
-    """Accounts that look like gaming a centre's figures on a day: at least SUSPECT_THRESHOLD
-    flagged demand submissions in the centre's area, or at least SUSPECT_THRESHOLD bot-like
-    reads of its content, that day. Each account counts once per centre and day. A signal for
-    staff to look at, not a verdict."""
-    tally: dict[tuple[date, int, int, str], int] = defaultdict(int)
-    sources: Iterable[tuple[str, QuerySet[Any], str, Any]] = (
-        (
-            "demand",
-            _flagged_submissions().filter(actor__isnull=False),
-            "created_at",
-            F("demand__region_id"),
-        ),
-        ("read", ReadEvent.objects.filter(flagged=True), "opened_at", _content_region("article__")),
+    """Accounts that look like gaming a centre's figures: distinct accounts with an integrity
+    flag on the account (scripted reading, quota account, ...) that staff have not cleared,
+    on the flag's day for the flag's centre. Each account counts once per centre and day. A
+    signal for staff to look at, not a verdict."""
+    return _flag_counts(
+        _flags(start, end).filter(subject_type=FlagSubject.ACCOUNT), distinct="subject_id"
     )
-    lo, hi = bounds(start, end)
-    for source, qs, moment, region in sources:
-        account = "actor_id" if source == "demand" else "user_id"
-        for row in (
-            qs.filter(**{f"{moment}__gte": lo, f"{moment}__lt": hi})
-            .annotate(
-                ops_day=TruncDate(moment, tzinfo=BEIJING),
-                ops_region=region,
-                ops_account=F(account),
-            )
-            .values("ops_day", "ops_region", "ops_account")
-            .annotate(n=Count("pk"))
-            .order_by()
-        ):
-            centre = centres.of(row["ops_region"])
-            if centre is not None:
-                tally[(row["ops_day"], centre, row["ops_account"], source)] += row["n"]
-    suspects = {
-        (day, centre, account)
-        for (day, centre, account, _source), n in tally.items()
-        if n >= SUSPECT_THRESHOLD
-    }
-    out: DayCells = {}
-    for day, centre, _account in suspects:
-        cell = _cell(out, day, centre)
-        assert cell is not None
-        cell.num += 1
-    return out
+
+
+def gaming_confirmed(start: date, end: date, centres: CentreMap) -> DayCells:
+    """Records staff of a higher centre confirmed as gaming (确认的刷量记录): integrity flags
+    of every kind with status confirmed, on the flag's day for the flag's centre."""
+    return _flag_counts(
+        Flag.objects.filter(
+            status=Flag.Status.CONFIRMED, day__gte=start, day__lte=end, centre__isnull=False
+        )
+    )
 
 
 # --- The registry ---------------------------------------------------------------------------
@@ -784,6 +760,7 @@ REGISTRY: dict[str, ComputeFn] = {
         demands_flagged,
         bot_reads,
         suspect_accounts,
+        gaming_confirmed,
     )
 }
 

@@ -89,6 +89,7 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator("demands_flagged", "重复或模板化需求", Group.GAMING, Kind.COUNT, "项", -1),
     Indicator("bot_reads", "疑似机器阅读", Group.GAMING, Kind.COUNT, "次", -1),
     Indicator("suspect_accounts", "疑似刷量账号", Group.GAMING, Kind.COUNT, "个", -1),
+    Indicator("gaming_confirmed", "确认的刷量记录", Group.GAMING, Kind.COUNT, "条", -1),
 )
 
 BY_KEY: dict[str, Indicator] = {i.key: i for i in CATALOGUE}

@@ -10,6 +10,9 @@ the incremental job that keeps them current, and the check that they still agree
   recomputes from SETTLE_DAYS before its watermark (`RollupState.last_complete_day`) through
   today, then moves the watermark to yesterday. On a database without a watermark it starts
   at the earliest dated record, at most BACKFILL_DAYS back.
+- The gaming indicators read the integrity flags, which staff decide (and the scan withdraws)
+  long after the day they count on: each run also recomputes the days whose flags changed
+  since the previous run (`kejiyun.integrity.services.changed_days`), whatever their age.
 - After each month's centre rows, `rollup_areas_refresh(month=)` rebuilds that month's
   province and city rows (AreaRollup), the sums the dashboards read for whole months.
 - `rollup_verify(start=, end=)` recomputes every day x indicator x centre and compares with
@@ -28,6 +31,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from kejiyun.integrity.services import changed_days
 from kejiyun.ops.compute import Cell, CentreMap, compute_days, earliest_day
 from kejiyun.ops.indicators import CATALOGUE, Kind
 from kejiyun.ops.models import AreaRollup, Rollup, RollupState
@@ -38,6 +42,9 @@ from kejiyun.regions.models import ServiceCentre
 SETTLE_DAYS = 2
 # A fresh database's rollups start no more than this many days back.
 BACKFILL_DAYS = 3 * 366
+# Flag changes recorded this long before the previous run's start are looked at again (a
+# decision committed while that run was computing is not missed).
+FLAG_CHANGE_MARGIN = timedelta(minutes=5)
 # PostgreSQL advisory lock taken while a month's rows are replaced, so that two runs at once
 # (the job and a rebuild) take turns instead of inserting the same rows twice. SQLite
 # serialises writers by itself.
@@ -247,9 +254,24 @@ def rollup_days(*, start: date, end: date) -> RollupResult:
     return result
 
 
+def _runs(days: list[date]) -> Iterator[tuple[date, date]]:
+    """Consecutive runs (first, last) of the sorted `days`."""
+    first = last = None
+    for day in days:
+        if last is not None and day == last + timedelta(days=1):
+            last = day
+            continue
+        if first is not None and last is not None:
+            yield first, last
+        first = last = day
+    if first is not None and last is not None:
+        yield first, last
+
+
 def rollup_refresh(*, now: datetime | None = None) -> RollupResult:
-    """The incremental job: recompute from SETTLE_DAYS before the watermark through today and
-    move the watermark to yesterday. Safe to run twice (it writes the same rows)."""
+    """The incremental job: recompute from SETTLE_DAYS before the watermark through today, and
+    the days whose integrity flags changed since the last run, and move the watermark to
+    yesterday. Safe to run twice (it writes the same rows)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     state = RollupState.objects.filter(pk=STATE_ID).first()
@@ -259,6 +281,15 @@ def rollup_refresh(*, now: datetime | None = None) -> RollupResult:
         start = earliest_day() or today
     start = min(max(start, today - timedelta(days=BACKFILL_DAYS)), today)
     result = rollup_days(start=start, end=today)
+    if state is not None:
+        changed = sorted(
+            d for d in changed_days(since=state.updated_at - FLAG_CHANGE_MARGIN) if d < start
+        )
+        for first, last in _runs(changed):
+            more = rollup_days(start=first, end=last)
+            result.days += more.days
+            result.months += more.months
+            result.rows += more.rows
     RollupState.objects.update_or_create(
         pk=STATE_ID,
         defaults={"last_complete_day": today - timedelta(days=1), "updated_at": now},

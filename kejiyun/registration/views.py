@@ -9,6 +9,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from kejiyun.accounts.footprints import device_cookie_set, device_id, footprint_record
+from kejiyun.accounts.models import Footprint
 from kejiyun.registration.forms import (
     CitizenRegistrationForm,
     EnterpriseRegistrationForm,
@@ -24,7 +26,8 @@ REGISTRATION_FORMS = {
 
 
 def register_choose(request: HttpRequest) -> HttpResponse:
-    return render(request, "registration/register_choose.html")
+    device, new = device_id(request)
+    return device_cookie_set(render(request, "registration/register_choose.html"), device, new)
 
 
 @require_http_methods(["GET", "POST"])
@@ -64,13 +67,21 @@ def register(request: HttpRequest, kind: str) -> HttpResponse:
             }.get(exc.code or "")
             form.add_error(field, exc)
         else:
+            # Where the account was made from (device cookie, network), for the detection
+            # of quota accounts; only keyed hashes are stored.
+            footprint_record(request, user, Footprint.Kind.REGISTER)
             login(request, user, backend="kejiyun.accounts.backends.UsernameOrMobileBackend")
             messages.success(request, f"注册成功，欢迎您，{user.display_name}！")
             return redirect("site:dashboard")
     status = 400 if request.method == "POST" else 200
-    return render(
-        request,
-        "registration/register.html",
-        {"form": form, "heading": heading, "kind": kind},
-        status=status,
+    device, new = device_id(request)
+    return device_cookie_set(
+        render(
+            request,
+            "registration/register.html",
+            {"form": form, "heading": heading, "kind": kind},
+            status=status,
+        ),
+        device,
+        new,
     )

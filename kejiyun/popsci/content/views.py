@@ -7,12 +7,9 @@ services; nothing here decides a rule.
 
 from __future__ import annotations
 
-import re
-import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kejiyun.accounts.footprints import device_cookie_set, device_id
 from kejiyun.accounts.guards import AuthenticatedRequest, reviewer_required, staff_required
 from kejiyun.common.errors import ServiceError
 from kejiyun.common.refusals import refusal_status, refusal_text
@@ -71,10 +69,6 @@ from kejiyun.popsci.content.transitions import CONTENT_MOVES
 from kejiyun.popsci.models import Article, QuizAttempt, ReadEvent, Topic
 
 View = Callable[..., HttpResponseBase]
-
-DEVICE_COOKIE = "kjy_device"
-DEVICE_COOKIE_AGE = 2 * 365 * 24 * 3600
-_DEVICE_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _is_id(raw: str) -> bool:
@@ -304,27 +298,6 @@ def review(request: AuthenticatedRequest, article_id: int) -> HttpResponse:
 # --- Reading ------------------------------------------------------------------------------
 
 
-def _device_id(request: HttpRequest) -> tuple[str, bool]:
-    """The browser's long-lived device id, and whether it is new."""
-    current = request.COOKIES.get(DEVICE_COOKIE, "")
-    if _DEVICE_RE.match(current):
-        return current, False
-    return uuid.uuid4().hex, True
-
-
-def _with_device_cookie(response: HttpResponse, device: str, new: bool) -> HttpResponse:
-    if new:
-        response.set_cookie(
-            DEVICE_COOKIE,
-            device,
-            max_age=DEVICE_COOKIE_AGE,
-            httponly=True,
-            samesite="Lax",
-            secure=settings.SESSION_COOKIE_SECURE,
-        )
-    return response
-
-
 def _render_read(
     request: AuthenticatedRequest,
     article: Article,
@@ -360,7 +333,7 @@ def _render_read(
 def content_read(request: AuthenticatedRequest, article_id: int) -> HttpResponse:
     """The reading page: published content only; a signed-in reader's session is recorded."""
     article = access_readable_content(article_id)
-    device, new = _device_id(request)
+    device, new = device_id(request)
     event = None
     if request.user.is_authenticated:
         user = request.user
@@ -371,7 +344,7 @@ def content_read(request: AuthenticatedRequest, article_id: int) -> HttpResponse
             else None
         )
         event = read_open(article=article, actor=user, device=device, campaign=campaign)
-    return _with_device_cookie(_render_read(request, article, event=event), device, new)
+    return device_cookie_set(_render_read(request, article, event=event), device, new)
 
 
 def _own_event(request: AuthenticatedRequest, article: Article, raw: str) -> ReadEvent | None:

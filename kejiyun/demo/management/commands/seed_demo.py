@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from kejiyun.demo.allocations import demo_allocation_seed
 from kejiyun.demo.cases import demo_cases_seed
+from kejiyun.demo.integrity import demo_integrity_seed
 from kejiyun.demo.operations import demo_operations_seed
 from kejiyun.demo.performance import APPROVER, demo_performance_seed
 from kejiyun.demo.seed import (
@@ -47,6 +48,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         cases = demo_cases_seed(seed=seed, limit=CASE_LIMIT[scale])
         flows = demo_workflows_seed(scale=scale, seed=seed)
+        integrity = demo_integrity_seed()
         operations = demo_operations_seed()
         performance = demo_performance_seed()
         allocations = demo_allocation_seed()
@@ -62,6 +64,7 @@ class Command(BaseCommand):
                 f"{cases.opened} cases ({cases.closed} closed), "
                 f"{flows.plans} service plans, {flows.submitted_demands} submitted demands, "
                 f"{flows.content} centre articles with quizzes, {flows.activities} activities, "
+                f"{integrity.flags} gaming flags in 双流区 ({integrity.confirmed} confirmed), "
                 f"{operations.rollup_rows} rollup rows, {operations.reports} work reports, "
                 f"{operations.bulletins} bulletins, {performance.schemes} scoring schemes, "
                 f"{allocations} fund allocations"
