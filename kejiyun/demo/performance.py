@@ -1,6 +1,6 @@
 """Demo scoring data, through the performance services: the province's scheme role, a second
-province staff member with the approver role, and a published county scheme for the last
-full half-year with eight outcome indicators, so the ranking, the published formula and the
+province staff member with the approver role, and a published county scheme for the current
+year (the annual assessment, 年度考核) with eight outcome indicators, so the ranking, the published formula and the
 fund allocation pages have something on them the first time `make run` opens them.
 
 - `demo_staff_province` holds the scheme role (`performance.manage_scheme`);
@@ -65,7 +65,7 @@ def _grant(user: User, codename: str) -> None:
 
 def demo_performance_seed(*, now: datetime | None = None) -> DemoPerformance:
     """Give the province its scheme and approver roles and publish the demo county scheme
-    for the half-year before the current one."""
+    for the current year."""
     now = now or timezone.now()
     province = User.objects.filter(username="demo_staff_province").first()
     if province is None:
@@ -84,14 +84,16 @@ def demo_performance_seed(*, now: datetime | None = None) -> DemoPerformance:
         approvers = 1
     _grant(approver, "approve_allocation")
     province = User.objects.get(pk=province.pk)  # a fresh permission cache
-    half = Period.containing(PeriodKind.HALF, timezone.localdate(now)).previous()
+    # The year so far (年度考核): the demo's cases close in its last months, so an earlier
+    # period would score every centre on nothing.
+    year = Period.containing(PeriodKind.YEAR, timezone.localdate(now))
     schemes = 0
-    if not Scheme.objects.filter(period=half.token, level=Scheme.Level.COUNTY).exists():
+    if not Scheme.objects.filter(period=year.token, level=Scheme.Level.COUNTY).exists():
         scheme = scheme_create(
             actor=province,
             data=SchemeInput(
-                name=f"{half.label}区县服务中心绩效考核",
-                period=half.token,
+                name=f"{year.label}区县服务中心绩效考核",
+                period=year.token,
                 level=Scheme.Level.COUNTY,
                 note="只计核实的成果：结案、按时、佐证、合同、企业评价和首次响应；"
                 "已确认的刷量在计分前扣除。",
