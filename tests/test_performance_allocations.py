@@ -279,6 +279,16 @@ def test_the_new_page_stores_yuan_as_exact_fen(pat: User, scheme: Scheme) -> Non
     assert sum(line.amount_fen for line in allocation.lines.all()) == 1234567
 
 
+@pytest.mark.parametrize("picked", ["²", "٣", "99999999999999999999999", "abc", "-1"])
+def test_the_new_page_ignores_a_scheme_parameter_that_is_not_an_ascii_number(
+    pat: User, scheme: Scheme, picked: str
+) -> None:
+    # "²".isdigit() is True but int("²") raises: that was a 500.
+    response = client_for(pat).get(reverse("performance:allocations:new"), {"scheme": picked})
+    assert response.status_code == 200
+    assert response.context["form"].initial == {}
+
+
 def test_only_a_published_scheme_can_be_allocated(pat: User, scheme: Scheme) -> None:
     Scheme.objects.filter(pk=scheme.pk).update(status=Scheme.Status.DRAFT)
     scheme.refresh_from_db()

@@ -79,8 +79,10 @@ def allocation_new(request: AuthenticatedRequest) -> HttpResponse:
     if not may_manage(request.user):
         raise Http404("页面不存在")
     initial: dict[str, Any] = {}
-    if request.GET.get("scheme", "").isdigit():
-        initial["scheme"] = int(request.GET["scheme"])
+    picked = request.GET.get("scheme", "")
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses (a 500).
+    if picked.isascii() and picked.isdigit() and len(picked) <= 18:
+        initial["scheme"] = int(picked)
     form = AllocationForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
