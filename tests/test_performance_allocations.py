@@ -500,6 +500,34 @@ def test_a_stale_page_is_refused_with_409_and_nothing_changes(draft: Allocation,
     assert snapshot(draft) == before
 
 
+def test_an_infeasible_edit_redraws_the_saved_allocation_and_its_version(
+    draft: Allocation, pat: User
+) -> None:
+    """The split is found infeasible after the version was claimed (rolled back): the page
+    must show what is saved, not the refused budget, and carry the saved version, so the
+    next step is not refused as stale."""
+    before = snapshot(draft)
+    client = client_for(pat)
+    response = client.post(
+        url("edit", draft),
+        {"version": draft.version, "name": "上限太低", "budget": "9999", "cap": "10"},
+    )
+    assert response.status_code == 400
+    assert "全部封顶后仍有余额" in response.content.decode()
+    assert snapshot(draft) == before
+    shown = response.context["allocation"]
+    assert (shown.version, shown.budget_fen, shown.name) == (
+        draft.version,
+        10_000 * YUAN,
+        "2026 年上半年区县经费",
+    )
+    assert response.context["budget_yuan"] == "10,000.00"
+    submitted = client.post(url("submit", draft), {"version": shown.version})
+    assert submitted.status_code == 302
+    draft.refresh_from_db()
+    assert draft.status == Allocation.Status.PENDING
+
+
 def test_a_move_the_table_does_not_list_is_refused(draft: Allocation, quinn: User) -> None:
     before = snapshot(draft)
     with pytest.raises(AllocationError, match="资金分配不能从“草稿”变为“已批准”"):

@@ -204,7 +204,10 @@ def allocation_edit(request: AuthenticatedRequest, allocation_id: int) -> HttpRe
     except ServiceError as error:
         if refusal_status(error) == 400:
             form.add_error(None, refusal_text(error))
-            return _detail(request, allocation, status=400, edit_form=form)
+            # An infeasible split is found after the version was claimed and rolled back,
+            # so the in-memory allocation holds the refused values: draw the saved one.
+            fresh = access_allocation(request.user, allocation_id)
+            return _detail(request, fresh, status=400, edit_form=form)
         return _refused(request, allocation_id, error)
     messages.success(request, "已保存并重新计算")
     return redirect("performance:allocations:detail", allocation.pk)
