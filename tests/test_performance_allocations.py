@@ -24,6 +24,7 @@ import re
 import threading
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import connection, connections
@@ -58,7 +59,7 @@ from kejiyun.performance.models import (
 )
 from kejiyun.regions.models import ServiceCentre
 from kejiyun.regions.services import regions_load, service_centres_ensure
-from tests.builders import client_for, grant_perms, make_staff
+from tests.builders import client_for, grant_perms, make_staff, make_worker
 
 MARCH = date(2026, 3, 1)
 CASES = {"510104": 40, "510105": 30, "510106": 20, "510107": 10}
@@ -822,3 +823,63 @@ def test_the_staff_menu_links_to_allocations(pat: User, draft: Allocation) -> No
     text = client_for(pat).get(reverse("performance:allocations:list")).content.decode()
     assert f'href="{reverse("performance:allocations:list")}"' in text
     assert "2026 年上半年区县经费" in text and "10,000.00" in text
+
+
+def test_no_url_of_integrity_or_performance_serves_anyone_but_staff(
+    approved: Allocation, erin: User, dora: User, rita: User
+) -> None:
+    """Every URL of /integrity/ and /performance/ (GET and POST): the login page for an
+    anonymous visitor, 404 or 405 for a worker, an enterprise, a citizen and a reviewer, and
+    nothing changes (brief item 6, SECURITY item 8)."""
+    from django.urls import get_resolver
+
+    from kejiyun.integrity.models import Flag, Kind, Subject
+
+    centre = ServiceCentre.objects.get(region_id="510104")
+    flag = Flag.objects.create(
+        kind=Kind.DUPLICATE_DEMAND,
+        subject_type=Subject.DEMAND,
+        subject_id=1,
+        centre=centre,
+        day=MARCH,
+        reason="同出一个模板",
+        confidence=0.9,
+    )
+    args = {
+        "flag_id": flag.pk,
+        "scheme_id": approved.scheme_id,
+        "allocation_id": approved.pk,
+        "centre_id": centre.pk,
+    }
+    targets: list[str] = []
+
+    def walk(namespace: str, resolver: Any) -> None:
+        for name, entries in resolver.reverse_dict.lists():
+            if not isinstance(name, str):
+                continue
+            for _bits, pattern, _defaults, _converters in entries:
+                params = re.findall(r"\(\?P<(\w+)>", pattern)
+                kwargs = {p: args[p] for p in params}
+                targets.append(reverse(f"{namespace}:{name}", kwargs=kwargs))
+        for child, (_prefix, sub) in resolver.namespace_dict.items():
+            walk(f"{namespace}:{child}", sub)
+
+    for namespace in ("integrity", "performance"):
+        walk(namespace, get_resolver().namespace_dict[namespace][1])
+    targets = sorted({t for t in targets if t})
+    assert any("/decide/" in t for t in targets) and any("/approve/" in t for t in targets)
+    before = snapshot(approved), Flag.objects.values_list("status", "version").get()
+    worker = make_worker("wendy", "510104", "13800000077").user
+    for user in (None, worker, erin, dora, rita):
+        client = client_for(user) if user is not None else client_for(erin)
+        if user is None:
+            client.logout()
+        for target in targets:
+            for method in ("get", "post"):
+                body = {"version": 1, "decision": "confirm", "reason": "x", "budget": "1"}
+                answer = getattr(client, method)(target, body if method == "post" else {})
+                allowed = (302, 405) if user is None else (404, 405)
+                assert answer.status_code in allowed, (user, method, target, answer.status_code)
+                if answer.status_code == 302:
+                    assert "/login" in answer["Location"], (method, target)
+    assert (snapshot(approved), Flag.objects.values_list("status", "version").get()) == before
