@@ -202,6 +202,31 @@ def test_a_centre_never_decides_its_own_flags_nor_a_peer_or_outsider(flag: Flag)
     assert flag.status == Flag.Status.OPEN and flag.version == 1
 
 
+def test_a_refused_decision_writes_exactly_one_refused_audit_row(flag: Flag) -> None:
+    """SECURITY item 11: refusals are audited, here a centre trying to clear its own flag,
+    through the service and through the page (a valid and an invalid form alike)."""
+    own = make_staff("alice", JJ)
+    before = AuditEvent.objects.count()
+    with pytest.raises(NotPermitted):
+        flag_decide(flag, own, "clear", "不是刷量", flag.version)
+    rows = list(AuditEvent.objects.order_by("id")[before:])
+    assert [(r.action, r.outcome, r.user_id, r.object_id) for r in rows] == [
+        (AuditAction.FLAG_CLEAR, "refused", own.pk, str(flag.pk))
+    ]
+    client = client_for(own)
+    for posted in (
+        {"decision": "clear", "note": "不是刷量", "version": flag.version},
+        {"decision": "clear", "note": "", "version": ""},
+    ):
+        before = AuditEvent.objects.count()
+        answer = client.post(reverse("integrity:decide", args=[flag.pk]), posted)
+        assert answer.status_code == 403
+        rows = list(AuditEvent.objects.order_by("id")[before:])
+        assert [(r.action, r.outcome) for r in rows] == [(AuditAction.FLAG_CLEAR, "refused")]
+    flag.refresh_from_db()
+    assert flag.status == Flag.Status.OPEN and flag.version == 1
+
+
 def test_clearing_needs_a_note_a_stale_page_is_refused_and_decided_is_final(flag: Flag) -> None:
     province = make_staff("pat", "510000")
     with pytest.raises(FlagError, match="必须写明理由"):

@@ -366,6 +366,11 @@ def test_the_period_picker_redirects_to_the_period_token(alice: User) -> None:
     assert client.get("/ops/510104/?kind=month&year=1800&month=5").context["errors"] == [
         "统计期的年份无效；已改为显示2026-01-01 至 2026-05-25。"
     ]
+    # "²".isdigit() is True but int("²") raises: that was a 500.
+    for query in ("kind=month&year=²&month=5", "kind=month&year=2026&month=٣"):
+        answer = client.get(f"/ops/510104/?{query}")
+        assert answer.status_code == 200
+        assert len(answer.context["errors"]) == 1 and "无效" in answer.context["errors"][0]
 
 
 # --- Query counts ----------------------------------------------------------------------------

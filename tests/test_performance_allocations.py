@@ -24,6 +24,7 @@ import re
 import threading
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import connection, connections
@@ -58,7 +59,7 @@ from kejiyun.performance.models import (
 )
 from kejiyun.regions.models import ServiceCentre
 from kejiyun.regions.services import regions_load, service_centres_ensure
-from tests.builders import client_for, grant_perms, make_staff
+from tests.builders import client_for, grant_perms, make_staff, make_worker
 
 MARCH = date(2026, 3, 1)
 CASES = {"510104": 40, "510105": 30, "510106": 20, "510107": 10}
@@ -279,6 +280,16 @@ def test_the_new_page_stores_yuan_as_exact_fen(pat: User, scheme: Scheme) -> Non
     assert sum(line.amount_fen for line in allocation.lines.all()) == 1234567
 
 
+@pytest.mark.parametrize("picked", ["²", "٣", "99999999999999999999999", "abc", "-1"])
+def test_the_new_page_ignores_a_scheme_parameter_that_is_not_an_ascii_number(
+    pat: User, scheme: Scheme, picked: str
+) -> None:
+    # "²".isdigit() is True but int("²") raises: that was a 500.
+    response = client_for(pat).get(reverse("performance:allocations:new"), {"scheme": picked})
+    assert response.status_code == 200
+    assert response.context["form"].initial == {}
+
+
 def test_only_a_published_scheme_can_be_allocated(pat: User, scheme: Scheme) -> None:
     Scheme.objects.filter(pk=scheme.pk).update(status=Scheme.Status.DRAFT)
     scheme.refresh_from_db()
@@ -488,6 +499,34 @@ def test_a_stale_page_is_refused_with_409_and_nothing_changes(draft: Allocation,
     with pytest.raises(StaleAllocation):
         allocation_submit(actor=pat, allocation=draft, expected_version=1)
     assert snapshot(draft) == before
+
+
+def test_an_infeasible_edit_redraws_the_saved_allocation_and_its_version(
+    draft: Allocation, pat: User
+) -> None:
+    """The split is found infeasible after the version was claimed (rolled back): the page
+    must show what is saved, not the refused budget, and carry the saved version, so the
+    next step is not refused as stale."""
+    before = snapshot(draft)
+    client = client_for(pat)
+    response = client.post(
+        url("edit", draft),
+        {"version": draft.version, "name": "上限太低", "budget": "9999", "cap": "10"},
+    )
+    assert response.status_code == 400
+    assert "全部封顶后仍有余额" in response.content.decode()
+    assert snapshot(draft) == before
+    shown = response.context["allocation"]
+    assert (shown.version, shown.budget_fen, shown.name) == (
+        draft.version,
+        10_000 * YUAN,
+        "2026 年上半年区县经费",
+    )
+    assert response.context["budget_yuan"] == "10,000.00"
+    submitted = client.post(url("submit", draft), {"version": shown.version})
+    assert submitted.status_code == 302
+    draft.refresh_from_db()
+    assert draft.status == Allocation.Status.PENDING
 
 
 def test_a_move_the_table_does_not_list_is_refused(draft: Allocation, quinn: User) -> None:
@@ -784,3 +823,63 @@ def test_the_staff_menu_links_to_allocations(pat: User, draft: Allocation) -> No
     text = client_for(pat).get(reverse("performance:allocations:list")).content.decode()
     assert f'href="{reverse("performance:allocations:list")}"' in text
     assert "2026 年上半年区县经费" in text and "10,000.00" in text
+
+
+def test_no_url_of_integrity_or_performance_serves_anyone_but_staff(
+    approved: Allocation, erin: User, dora: User, rita: User
+) -> None:
+    """Every URL of /integrity/ and /performance/ (GET and POST): the login page for an
+    anonymous visitor, 404 or 405 for a worker, an enterprise, a citizen and a reviewer, and
+    nothing changes (brief item 6, SECURITY item 8)."""
+    from django.urls import get_resolver
+
+    from kejiyun.integrity.models import Flag, Kind, Subject
+
+    centre = ServiceCentre.objects.get(region_id="510104")
+    flag = Flag.objects.create(
+        kind=Kind.DUPLICATE_DEMAND,
+        subject_type=Subject.DEMAND,
+        subject_id=1,
+        centre=centre,
+        day=MARCH,
+        reason="同出一个模板",
+        confidence=0.9,
+    )
+    args = {
+        "flag_id": flag.pk,
+        "scheme_id": approved.scheme_id,
+        "allocation_id": approved.pk,
+        "centre_id": centre.pk,
+    }
+    targets: list[str] = []
+
+    def walk(namespace: str, resolver: Any) -> None:
+        for name, entries in resolver.reverse_dict.lists():
+            if not isinstance(name, str):
+                continue
+            for _bits, pattern, _defaults, _converters in entries:
+                params = re.findall(r"\(\?P<(\w+)>", pattern)
+                kwargs = {p: args[p] for p in params}
+                targets.append(reverse(f"{namespace}:{name}", kwargs=kwargs))
+        for child, (_prefix, sub) in resolver.namespace_dict.items():
+            walk(f"{namespace}:{child}", sub)
+
+    for namespace in ("integrity", "performance"):
+        walk(namespace, get_resolver().namespace_dict[namespace][1])
+    targets = sorted({t for t in targets if t})
+    assert any("/decide/" in t for t in targets) and any("/approve/" in t for t in targets)
+    before = snapshot(approved), Flag.objects.values_list("status", "version").get()
+    worker = make_worker("wendy", "510104", "13800000077").user
+    for user in (None, worker, erin, dora, rita):
+        client = client_for(user) if user is not None else client_for(erin)
+        if user is None:
+            client.logout()
+        for target in targets:
+            for method in ("get", "post"):
+                body = {"version": 1, "decision": "confirm", "reason": "x", "budget": "1"}
+                answer = getattr(client, method)(target, body if method == "post" else {})
+                allowed = (302, 405) if user is None else (404, 405)
+                assert answer.status_code in allowed, (user, method, target, answer.status_code)
+                if answer.status_code == 302:
+                    assert "/login" in answer["Location"], (method, target)
+    assert (snapshot(approved), Flag.objects.values_list("status", "version").get()) == before

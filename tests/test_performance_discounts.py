@@ -31,11 +31,13 @@ from kejiyun.accounts.models import User
 from kejiyun.cases.models import Case, Outcome, Step
 from kejiyun.common.workdays import BEIJING
 from kejiyun.integrity.models import Flag, Kind, Subject
+from kejiyun.ops.indicators import BY_KEY
 from kejiyun.ops.periods import Period
 from kejiyun.ops.rollups import rollup_days
-from kejiyun.performance.discounts import removals
+from kejiyun.ops.selectors import Figure
+from kejiyun.performance.discounts import Removal, removals
 from kejiyun.performance.models import Normalisation, Scheme, SchemeItem
-from kejiyun.performance.schemes.selectors import scheme_measures, scheme_scores
+from kejiyun.performance.schemes.selectors import measure, scheme_measures, scheme_scores
 from kejiyun.popsci.models import Campaign, CitizenProfile, Delivery
 from kejiyun.regions.models import ServiceCentre
 from tests.builders import (
@@ -254,3 +256,20 @@ def test_demands_accounts_and_reads(pat: User) -> None:
     assert removals(H1, {city.region.path: city.pk}, None)[city.pk]["demands_published"].num == 1
     # Another half-year: nothing.
     assert removals(Period.parse("2026H2"), {centre.region.path: centre.pk}, None) == {}
+
+
+def test_a_discount_never_makes_a_share_above_100_percent_nor_a_count_negative() -> None:
+    """The rollup and the flagged records are read separately: when they disagree (a case
+    counted under another centre or day since), taking the records off must not push a
+    share above 100 % nor a count below 0."""
+    on_time = Figure(BY_KEY["closed_on_time_share"], num=Decimal(3), den=3)
+    gone = Removal()
+    gone.take(Kind.HOLLOW_CLOSURE, 0, 1)  # an escalated case: 0 on time out of 1
+    result = measure(on_time, gone, "已确认")
+    assert result.raw == Decimal("100.00")
+    assert result.net == Decimal("100.00")
+    assert result.discount == Decimal(0)
+    closed = Figure(BY_KEY["cases_closed"], num=Decimal(1), den=0)
+    more = Removal()
+    more.take(Kind.HOLLOW_CLOSURE, 2)
+    assert measure(closed, more, "已确认").net == Decimal(0)

@@ -28,7 +28,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from kejiyun.accounts.models import User
-from kejiyun.audit.models import AuditAction
+from kejiyun.audit.models import AuditAction, AuditEvent
 from kejiyun.audit.services import audit_record
 from kejiyun.common.errors import NotPermitted, ServiceError
 from kejiyun.common.versioning import claim_version
@@ -266,6 +266,32 @@ def decide_refusal(user: User, flag: Flag) -> str | None:
     return None
 
 
+def _flag_detail(flag: Flag) -> dict[str, object]:
+    return {
+        "kind": flag.kind,
+        "subject": f"{flag.subject_type}#{flag.subject_id}",
+        "centre": flag.centre_id,
+        "day": flag.day.isoformat(),
+    }
+
+
+def flag_decide_refused(
+    flag: Flag, user: User, decision: str, refusal: str, ip: str | None = None
+) -> NotPermitted:
+    """Audit a decision refused to `user` (one row, outcome refused: a centre trying to
+    clear its own flag is worth knowing) and return the refusal to raise."""
+    audit_record(
+        action=AuditAction.FLAG_CLEAR if decision == "clear" else AuditAction.FLAG_CONFIRM,
+        user=user,
+        ip=ip,
+        object_type="integrity.flag",
+        object_id=str(flag.pk),
+        outcome=AuditEvent.Outcome.REFUSED,
+        detail=_flag_detail(flag),
+    )
+    return NotPermitted(refusal)
+
+
 def flag_decide(
     flag: Flag,
     user: User,
@@ -278,7 +304,7 @@ def flag_decide(
     Refused with a Chinese message (NotPermitted: 403; Stale: 409) and nothing changed."""
     refusal = decide_refusal(user, flag)
     if refusal is not None:
-        raise NotPermitted(refusal)
+        raise flag_decide_refused(flag, user, decision, refusal, ip)
     note = (note or "").strip()
     if decision not in ("confirm", "clear"):
         raise FlagError("请选择“确认刷量”或“排除”。")
@@ -307,12 +333,7 @@ def flag_decide(
             ip=ip,
             object_type="integrity.flag",
             object_id=str(flag.pk),
-            detail={
-                "kind": flag.kind,
-                "subject": f"{flag.subject_type}#{flag.subject_id}",
-                "centre": flag.centre_id,
-                "day": flag.day.isoformat(),
-            },
+            detail=_flag_detail(flag),
         )
         _mark_days([flag.day], now)
     return flag

@@ -30,7 +30,7 @@ from kejiyun.integrity.selectors import (
     flags_for,
     kind_counts,
 )
-from kejiyun.integrity.services import decide_refusal, flag_decide
+from kejiyun.integrity.services import decide_refusal, flag_decide, flag_decide_refused
 from kejiyun.regions.selectors import centres_in_jurisdiction
 
 PER_PAGE = 30
@@ -126,6 +126,8 @@ def flag_decide_view(request: AuthenticatedRequest, flag_id: int) -> HttpRespons
     if not form.is_valid():
         refusal = decide_refusal(user, flag)
         if refusal is not None:
+            decision = str(request.POST.get("decision", ""))
+            flag_decide_refused(flag, user, decision, refusal, client_ip(request))
             return _detail(request, flag, error=refusal, status=403)
         return _detail(request, flag, form=form, status=400)
     data = form.cleaned_data

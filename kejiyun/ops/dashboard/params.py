@@ -33,7 +33,8 @@ class Params:
 
 def _int(query: Mapping[str, str], name: str, low: int, high: int) -> int:
     raw = (query.get(name) or "").strip()
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise PeriodError(f"统计期的{_FIELD_NAMES[name]}无效")
     return int(raw)
 

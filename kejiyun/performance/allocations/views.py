@@ -79,8 +79,10 @@ def allocation_new(request: AuthenticatedRequest) -> HttpResponse:
     if not may_manage(request.user):
         raise Http404("页面不存在")
     initial: dict[str, Any] = {}
-    if request.GET.get("scheme", "").isdigit():
-        initial["scheme"] = int(request.GET["scheme"])
+    picked = request.GET.get("scheme", "")
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses (a 500).
+    if picked.isascii() and picked.isdigit() and len(picked) <= 18:
+        initial["scheme"] = int(picked)
     form = AllocationForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -202,7 +204,10 @@ def allocation_edit(request: AuthenticatedRequest, allocation_id: int) -> HttpRe
     except ServiceError as error:
         if refusal_status(error) == 400:
             form.add_error(None, refusal_text(error))
-            return _detail(request, allocation, status=400, edit_form=form)
+            # An infeasible split is found after the version was claimed and rolled back,
+            # so the in-memory allocation holds the refused values: draw the saved one.
+            fresh = access_allocation(request.user, allocation_id)
+            return _detail(request, fresh, status=400, edit_form=form)
         return _refused(request, allocation_id, error)
     messages.success(request, "已保存并重新计算")
     return redirect("performance:allocations:detail", allocation.pk)

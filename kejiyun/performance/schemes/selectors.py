@@ -132,7 +132,9 @@ def _value(figure: Figure, num: Decimal, den: int) -> Decimal | None:
         return None
     ratio = max(num, ZERO) / Decimal(den)
     if kind == Kind.SHARE:
-        ratio *= 100
+        # A share never exceeds 100 %: when what is taken off does not match the rollup (a
+        # record counted under another centre or day since), num can outrun den.
+        ratio = min(ratio, Decimal(1)) * 100
     return ratio.quantize(VALUE_PLACES, rounding=ROUND_HALF_UP)
 
 
