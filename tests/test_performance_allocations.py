@@ -384,6 +384,32 @@ def test_submitting_and_approving_by_a_second_person_writes_one_audit_row_each(
     assert row.detail["to"] == "approved"
 
 
+def test_whoever_changed_the_draft_may_not_approve_it(draft: Allocation, pat: User) -> None:
+    """Two-person control covers every hand on the allocation, not just its creator and
+    submitter: an approver who also holds the scheme role and changed the budget before pat
+    submitted is refused, and someone who only read it may approve."""
+    editor = grant_perms(make_staff("erin", "510000"), "manage_scheme", "approve_allocation")
+    changed = allocation_update(
+        actor=editor,
+        allocation=draft,
+        expected_version=draft.version,
+        name=draft.name,
+        budget_fen=12_000 * YUAN,
+        base_fen=draft.base_fen,
+        floor_fen=draft.floor_fen,
+        cap_fen=draft.cap_fen,
+    )
+    pending = allocation_submit(actor=pat, allocation=changed, expected_version=changed.version)
+    with pytest.raises(NotPermitted):
+        allocation_approve(actor=editor, allocation=pending, expected_version=pending.version)
+    pending.refresh_from_db()
+    assert pending.status == Allocation.Status.PENDING
+    assert audit_rows(AuditAction.ALLOCATION_APPROVE, "refused") == 1
+    reader = grant_perms(make_staff("rita", "510000"), "approve_allocation")
+    done = allocation_approve(actor=reader, allocation=pending, expected_version=pending.version)
+    assert (done.status, done.approved_by_id) == (Allocation.Status.APPROVED, reader.pk)
+
+
 def test_approving_your_own_allocation_is_refused_with_403_and_audited(
     pending: Allocation, pat: User
 ) -> None:
@@ -393,7 +419,7 @@ def test_approving_your_own_allocation_is_refused_with_403_and_audited(
         allocation_approve(actor=pat, allocation=pending, expected_version=pending.version)
     response = client_for(pat).post(url("approve", pending), {"version": pending.version})
     assert response.status_code == 403
-    assert "不能审批自己编制或提交的资金分配" in response.content.decode()
+    assert "不能审批自己编制、修改或提交的资金分配" in response.content.decode()
     assert snapshot(pending) == before
     assert audit_rows(AuditAction.ALLOCATION_APPROVE, "refused") == 2
     assert audit_rows(AuditAction.ALLOCATION_APPROVE) == 0

@@ -273,3 +273,24 @@ def test_a_discount_never_makes_a_share_above_100_percent_nor_a_count_negative()
     more = Removal()
     more.take(Kind.HOLLOW_CLOSURE, 2)
     assert measure(closed, more, "已确认").net == Decimal(0)
+
+
+def test_taking_gaming_off_never_raises_a_share() -> None:
+    """A confirmed hollow closure that was late would, taken off, lift the on-time share
+    from 2/4 to 2/3: the net stays at the raw 50 % (gaming never helps), while a flagged
+    case that was on time lowers it (3/4 → 2/3)."""
+    on_time = Figure(BY_KEY["closed_on_time_share"], num=Decimal(2), den=4)
+    late = Removal()
+    late.take(Kind.HOLLOW_CLOSURE, 0, 1)
+    result = measure(on_time, late, "已确认")
+    assert (result.raw, result.net, result.discount) == (
+        Decimal("50.00"),
+        Decimal("50.00"),
+        Decimal(0),
+    )
+    was_on_time = Figure(BY_KEY["closed_on_time_share"], num=Decimal(3), den=4)
+    punctual = Removal()
+    punctual.take(Kind.HOLLOW_CLOSURE, 1, 1)
+    lowered = measure(was_on_time, punctual, "已确认")
+    assert (lowered.raw, lowered.net) == (Decimal("75.00"), Decimal("66.67"))
+    assert lowered.discount == Decimal("8.33")

@@ -1,7 +1,8 @@
 """Demo scoring data, through the performance services: the province's scheme role, a second
 province staff member with the approver role, and a published county scheme for the current
-year (the annual assessment, 年度考核) with eight outcome indicators, so the ranking, the published formula and the
-fund allocation pages have something on them the first time `make run` opens them.
+year (the annual assessment, 年度考核) with eight outcome indicators, so the ranking, the
+published formula and the fund allocation pages have something on them the first time
+`make run` opens them.
 
 - `demo_staff_province` holds the scheme role (`performance.manage_scheme`);
 - `demo_staff_province_approver` (same demo password) works at the province centre and holds

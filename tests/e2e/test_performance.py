@@ -113,7 +113,7 @@ def test_a_scheme_is_built_and_its_allocation_is_approved_by_a_second_person(
     expect(pat.get_by_text("已提交审批，须由另一位审批人批准")).to_be_visible()
     expect(pat.get_by_text("这是您编制或提交的资金分配，不能由您本人批准。")).to_be_visible()
     pat.get_by_role("button", name="批准").click()
-    expect(pat.get_by_test_id("refusal")).to_contain_text("不能审批自己编制或提交的资金分配")
+    expect(pat.get_by_test_id("refusal")).to_contain_text("不能审批自己编制、修改或提交的资金分配")
     check(pat, "p9-self-approval-refused")
     allocation = Allocation.objects.get()
     assert allocation.status == Allocation.Status.PENDING

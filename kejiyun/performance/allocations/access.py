@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 
 from kejiyun.accounts.models import User
-from kejiyun.performance.models import Allocation, AllocationLine
+from kejiyun.performance.models import Allocation, AllocationEvent, AllocationLine
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import jurisdiction_filter
 
@@ -35,12 +35,32 @@ def has_approver_role(user: User) -> bool:
     return is_province_side(user) and user.has_perm("performance.approve_allocation")
 
 
-def may_approve(user: User, allocation: Allocation) -> bool:
-    """Holds the approver role and neither created nor submitted the allocation."""
-    return has_approver_role(user) and user.pk not in (
-        allocation.created_by_id,
-        allocation.submitted_by_id,
+# The steps that shape what is approved: whoever took one may not approve.
+SHAPING = (
+    AllocationEvent.Action.CREATE,
+    AllocationEvent.Action.COMPUTE,
+    AllocationEvent.Action.EDIT,
+    AllocationEvent.Action.SUBMIT,
+)
+
+
+def shaped_by(allocation: Allocation) -> set[int]:
+    """Everyone who created, computed, changed or submitted the allocation, in any round
+    (a return sends it back to draft, and whoever changed it then shaped it too)."""
+    actors = set(
+        AllocationEvent.objects.filter(allocation=allocation, action__in=SHAPING).values_list(
+            "actor_id", flat=True
+        )
     )
+    return actors | {
+        pk for pk in (allocation.created_by_id, allocation.submitted_by_id) if pk is not None
+    }
+
+
+def may_approve(user: User, allocation: Allocation) -> bool:
+    """Holds the approver role and took no part in shaping the allocation (two-person
+    control: the approver checks what someone else made)."""
+    return has_approver_role(user) and user.pk not in shaped_by(allocation)
 
 
 def _lines_in_jurisdiction(user: User) -> QuerySet[AllocationLine]:

@@ -28,7 +28,7 @@ from kejiyun.audit.services import audit_record
 from kejiyun.common.errors import NotPermitted, ServiceError, Stale
 from kejiyun.common.versioning import claim_version
 from kejiyun.performance.allocation import AllocationInfeasible, Share, allocate, yuan
-from kejiyun.performance.allocations.access import has_approver_role, may_manage
+from kejiyun.performance.allocations.access import has_approver_role, may_manage, shaped_by
 from kejiyun.performance.allocations.transitions import ALLOCATION_MOVES, APPROVER, MANAGER
 from kejiyun.performance.models import Allocation, AllocationEvent, AllocationLine, Scheme
 from kejiyun.performance.schemes.selectors import Overrides, scheme_scores
@@ -413,12 +413,12 @@ def allocation_transition(
             actor, allocation, to, "只有具有考核方案权限的省级工作人员或管理员可以提交审批。", ip
         )
     if move.by == APPROVER:
-        if actor.pk in (allocation.created_by_id, allocation.submitted_by_id):
+        if actor.pk in shaped_by(allocation):
             raise _refuse(
                 actor,
                 allocation,
                 to,
-                "不能审批自己编制或提交的资金分配，须由另一位具有审批权限的人员审批。",
+                "不能审批自己编制、修改或提交的资金分配，须由另一位具有审批权限的人员审批。",
                 ip,
             )
         if not has_approver_role(actor):

@@ -144,6 +144,16 @@ def measure(figure: Figure, removal: Removal | None, word: str) -> Measure:
     if removal is None or (removal.num == 0 and removal.den == 0):
         return Measure(raw=raw, discount=ZERO, net=raw)
     net = _value(figure, figure.num - removal.num, figure.den - removal.den)
+    # Taking gaming off never helps a centre: removing a flagged case that was late (or
+    # unrated) would raise its on-time (or rated) share, so a ratio may only move the way
+    # that lowers the score, and otherwise stays as it was.
+    better = figure.indicator.better
+    if (
+        raw is not None
+        and net is not None
+        and ((better > 0 and net > raw) or (better < 0 and net < raw))
+    ):
+        net = raw
     discount = (raw or ZERO) - (net or ZERO)
     note = removal.note(word, ratio=figure.indicator.is_ratio)
     return Measure(raw=raw, discount=discount, net=net, discount_note=note)
