@@ -156,10 +156,11 @@ def test_minmax_all_equal_scores_one() -> None:
 
 def test_rank_with_ties_both_directions() -> None:
     # cases_opened (higher better) weight 12 over A 10, B 8, C 8, D 2 (n = 4):
-    #   ranks 1, 2, 2, 4 → (4-1)/3 = 1 → 12.00; (4-2)/3 = 0.6667 → 8.0004 → 8.00; D 0 → 0.00
+    #   A beats 3 → 3/3 = 1 → 12.00; B and C tie and beat only D → 1/3 = 0.3333 → 3.9996
+    #   → 4.00; D beats nobody → 0.00
     # first_response_hours (median, lower better) weight 9 over A 3, B 1, C none, D 5 (n = 3):
-    #   B rank 1 → 1 → 9.00; A rank 2 → 0.5 → 4.50; D rank 3 → 0 → 0.00; C none → 0.00
-    # Totals: A 16.50, B 17.00, C 8.00, D 0.00
+    #   B beats 2 → 1 → 9.00; A beats D → 1/2 = 0.5 → 4.50; D 0 → 0.00; C none → 0.00
+    # Totals: A 16.50, B 13.00, C 4.00, D 0.00
     items = [item("cases_opened", "12", R), item("first_response_hours", "9", R, better=-1)]
     scores = score(
         items,
@@ -171,17 +172,42 @@ def test_rank_with_ties_both_directions() -> None:
         ],
     )
     assert [(s.code, s.total, s.rank) for s in scores] == [
-        ("B", D("17.00"), 1),
-        ("A", D("16.50"), 2),
-        ("C", D("8.00"), 3),
+        ("A", D("16.50"), 1),
+        ("B", D("13.00"), 2),
+        ("C", D("4.00"), 3),
         ("D", D("0.00"), 4),
     ]
     c = by_code(scores)["C"]
     assert c.lines[0].how == (  # type: ignore[attr-defined]
-        "立案 8 件，在 4 个有数值的中心中排第 2：(4 − 2) ÷ (4 − 1) = 0.6667，"
-        "得 12.00 × 0.6667 = 8.00 分"
+        "立案 8 件，在 4 个有数值的中心中排第 2，排在其后的有 1 个：1 ÷ (4 − 1) = 0.3333，"
+        "得 12.00 × 0.3333 = 4.00 分"
     )
     assert c.lines[1].how == "首次响应时长中位数：本期没有样本，无数值，本项得 0 分"  # type: ignore[attr-defined]
+
+
+def test_rank_gives_nothing_to_a_crowd_tied_at_the_bottom() -> None:
+    # contract_amount weight 10 over 6 centres: A 50000, B 20000, C..F 0 (n = 6).
+    #   A beats 5 → 1 → 10.00; B beats 4 → 0.8 → 8.00; C..F beat nobody → 0.00
+    # (a shared competition rank would have put C..F 3rd: (6-3)/5 = 0.6 → 6.00 each for 0 yuan)
+    # All equal: everyone 1.
+    items = [item("contract_amount", "10", R)]
+    values = {"A": "50000", "B": "20000", "C": "0", "D": "0", "E": "0", "F": "0"}
+    scores = by_code(
+        score(
+            items, [centre(i, c, contract_amount=m(v)) for i, (c, v) in enumerate(values.items())]
+        )
+    )
+    assert {c: s.total for c, s in scores.items()} == {  # type: ignore[attr-defined]
+        "A": D("10.00"),
+        "B": D("8.00"),
+        "C": D("0.00"),
+        "D": D("0.00"),
+        "E": D("0.00"),
+        "F": D("0.00"),
+    }
+    flat = score(items, [centre(i, c, contract_amount=m("7")) for i, c in enumerate("XYZ")])
+    assert [s.total for s in flat] == [D("10.00")] * 3
+    assert "同级各中心数值相同（7），计 1" in flat[0].lines[0].how
 
 
 def test_rank_with_one_centre_and_a_missing_measure() -> None:

@@ -90,8 +90,8 @@ def score(items: Sequence[ItemSpec], centres: Sequence[CentreMeasures]) -> list[
       else target / net (a target of 0: 1 when net is 0, else 0);
     - MINMAX over the centres with a value: (net - min) / (max - min), reversed when lower is
       better; 1 for everyone when all values are equal;
-    - RANK: (n - r) / (n - 1), r the competition rank (1, 1, 3) of net among the n centres
-      with a value, best first; 1 when n = 1.
+    - RANK: k / (n - 1), k the number of the n centres with a value that are strictly worse
+      (a tie beats nobody it ties with); 1 when n = 1 or all values are equal.
 
     A centre without a value (net None) gets 0 on the item. points = weight x normalised,
     half up to 0.01; the total is the sum of the points; equal totals share a rank.
@@ -225,14 +225,23 @@ def _normalise(
             span = f"越低越好，{span}"
             sums = f"({fmt(high)} − {fmt(net)}) ÷ ({fmt(high)} − {fmt(low)})"
         return ratio, f"，{span}：{sums} = {fmt(_q(ratio))}"
-    # RANK
+    # RANK: the share of the other centres this one beats. Counting only the centres
+    # strictly behind it means a crowd tied at the bottom (most centres with no contract at
+    # all) earns nothing, where a shared competition rank would have given it nearly full
+    # points.
     n = len(present)
-    ahead = [v for v in present if (v > net if item.better == 1 else v < net)]
-    r = len(ahead) + 1
     if n == 1:
         return ONE, "，仅 1 个中心有数值，计 1"
-    ratio = Decimal(n - r) / Decimal(n - 1)
-    return ratio, f"，在 {n} 个有数值的中心中排第 {r}：({n} − {r}) ÷ ({n} − 1) = {fmt(_q(ratio))}"
+    if len(set(present)) == 1:
+        return ONE, f"，同级各中心数值相同（{fmt(net)}），计 1"
+    ahead = [v for v in present if (v > net if item.better == 1 else v < net)]
+    behind = [v for v in present if (v < net if item.better == 1 else v > net)]
+    r, k = len(ahead) + 1, len(behind)
+    ratio = Decimal(k) / Decimal(n - 1)
+    return ratio, (
+        f"，在 {n} 个有数值的中心中排第 {r}，排在其后的有 {k} 个："
+        f"{k} ÷ ({n} − 1) = {fmt(_q(ratio))}"
+    )
 
 
 def _q(value: Decimal) -> Decimal:
