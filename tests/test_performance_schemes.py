@@ -395,8 +395,9 @@ def test_overrides_change_items_without_saving(figures: None, draft: Scheme) -> 
     assert [line.key for line in jinjiang.lines] == ["cases_closed", "cases_opened"]
     assert jinjiang.total == Decimal("100.00")
     qingyang = next(s for s in what_if if s.code == "510105")
-    # 青羊区 shares rank 2 with 金牛区 among 183 counties: (183 − 2) ÷ 182 = 0.9945 → 79.56.
-    assert qingyang.lines[0].points == Decimal("79.56")
+    # 青羊区 ties 2nd with 金牛区 among 183 counties and beats the 180 behind them:
+    # 180 ÷ 182 = 0.9890 → 80 × 0.9890 = 79.12.
+    assert qingyang.lines[0].points == Decimal("79.12")
     # A weight of 0 drops an item; nothing was saved.
     items, _ = scheme_measures(
         draft,
