@@ -45,14 +45,17 @@ BAR = (52, 101, 164)
 LAG = (196, 78, 58)
 
 
-class _Document(FPDF):
-    def __init__(self, footer_text: str) -> None:
+class PdfDocument(FPDF):
+    """An A4 page with the embedded Chinese font and a footer naming the document and the
+    page; the fund allocation export (kejiyun/performance) draws on it too."""
+
+    def __init__(self, footer_text: str, margin: float = 18) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.footer_text = footer_text
         self.add_font(FONT, fname=str(cjk_font_path()))
         self.set_font(FONT, size=10)
         self.set_auto_page_break(auto=True, margin=15)
-        self.set_margins(18, 18, 18)
+        self.set_margins(margin, margin, margin)
 
     def footer(self) -> None:
         self.set_y(-12)
@@ -75,7 +78,7 @@ def _change(value: float | None, before: float | None) -> str:
     return f"{(value - before) / abs(before) * 100:+.1f}%"
 
 
-def _ranking_chart(pdf: _Document, content: dict[str, Any]) -> None:
+def _ranking_chart(pdf: PdfDocument, content: dict[str, Any]) -> None:
     """Horizontal bars of the first ranking indicator, in ranking order."""
     indicators = content["indicators"]
     rows = content["ranking"]
@@ -112,7 +115,7 @@ def bulletin_pdf(bulletin: Bulletin, content: dict[str, Any]) -> bytes:
     """The bulletin's PDF from its (frozen or previewed) content."""
     approver = str(bulletin.approver) if bulletin.approver else "（待审核）"
     published = f"{bulletin.published_at:%Y-%m-%d}" if bulletin.published_at else "未发布"
-    pdf = _Document(f"{bulletin.centre.name} · {content['period']['label']}")
+    pdf = PdfDocument(f"{bulletin.centre.name} · {content['period']['label']}")
     pdf.add_page()
     pdf.set_font(FONT, size=17)
     pdf.multi_cell(0, 9, bulletin.title, align="C", new_x="LMARGIN", new_y="NEXT")

@@ -4,33 +4,16 @@ one row per centre with its amount in yuan, and a total that equals the budget e
 
 from __future__ import annotations
 
-from fpdf import FPDF
-
-from kejiyun.ops.bulletins.render_pdf import FONT, HEADING, cjk_font_path
+from kejiyun.ops.bulletins.render_pdf import FONT, HEADING, PdfDocument
 from kejiyun.performance.allocation import yuan
 from kejiyun.performance.allocations.render_xlsx import BOUND, approval_text
 from kejiyun.performance.models import Allocation, AllocationLine
 
 
-class _Document(FPDF):
-    def __init__(self, footer_text: str) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.footer_text = footer_text
-        self.add_font(FONT, fname=str(cjk_font_path()))
-        self.set_font(FONT, size=10)
-        self.set_auto_page_break(auto=True, margin=15)
-        self.set_margins(15, 15, 15)
-
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font(FONT, size=8)
-        self.cell(0, 6, f"{self.footer_text}    第 {self.page_no()} 页", align="C")
-
-
 def allocation_pdf(allocation: Allocation, lines: list[AllocationLine]) -> bytes:
     scheme = allocation.scheme
     total = sum(line.amount_fen for line in lines)
-    pdf = _Document(f"{allocation.name} · {scheme.period}")
+    pdf = PdfDocument(f"{allocation.name} · {scheme.period}", margin=15)
     pdf.add_page()
     pdf.set_font(FONT, size=16)
     pdf.multi_cell(0, 9, allocation.name, align="C", new_x="LMARGIN", new_y="NEXT")
