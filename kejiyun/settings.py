@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "kejiyun.performance",
     "kejiyun.ops",
     "kejiyun.recognition",
+    "kejiyun.events",
     "kejiyun.notifications",
     "kejiyun.audit",
 ]

@@ -32,6 +32,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("ops/", include("kejiyun.ops.urls")),
     path("integrity/", include("kejiyun.integrity.urls")),
     path("performance/", include("kejiyun.performance.urls")),
+    path("recognition/", include("kejiyun.recognition.urls")),
+    path("events/", include("kejiyun.events.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

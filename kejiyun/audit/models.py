@@ -41,6 +41,16 @@ class AuditAction(models.TextChoices):
     ALLOCATION_RETURN = "allocation.return", "退回资金分配"
     ALLOCATION_APPROVE = "allocation.approve", "批准资金分配"
     ALLOCATION_EXPORT = "allocation.export", "导出资金分配"
+    RECOGNITION_BATCH = "recognition.batch", "管理申报批次"
+    RECOGNITION_MOVE = "recognition.move", "申报流转"
+    RECOGNITION_ASSIGN = "recognition.assign", "分配评审专家"
+    RECOGNITION_SCORE = "recognition.score", "提交评审评分"
+    RECOGNITION_OBJECTION = "recognition.objection", "答复公示异议"
+    RECOGNITION_PUBLISH = "recognition.publish", "发布认定结果"
+    LIBRARY_CONSENT = "library.consent", "案例入库展示授权"
+    EVENT_MANAGE = "event.manage", "管理对接活动"
+    EVENT_CHECKIN = "event.checkin", "活动签到"
+    EVENT_AGREEMENT = "event.agreement", "登记现场签约"
 
 
 class AuditEvent(models.Model):

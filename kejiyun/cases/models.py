@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from kejiyun.common.files import private_storage
+from kejiyun.common.levels import Level
 from kejiyun.demands.models import Demand
 from kejiyun.regions.models import Region, ServiceCentre
 from kejiyun.talent.models import TalentProfile
@@ -112,6 +113,14 @@ class Case(models.Model):
     rating = models.PositiveSmallIntegerField("满意度评分", null=True, blank=True)
     rating_comment = models.TextField("评价", blank=True)
 
+    # Set by the recognition app when a batch's result is published (典型/精品 cases).
+    recognition_level = models.CharField(
+        "认定等级", max_length=8, choices=Level.choices, blank=True, db_index=True
+    )
+    recognised_year = models.PositiveSmallIntegerField("认定年度", null=True, blank=True)
+    # The enterprise's consent to show the closed case in the public case library (案例库):
+    # set and withdrawn by the enterprise; never shown without it.
+    library_consent_at = models.DateTimeField("同意入库展示时间", null=True, blank=True)
     version = models.PositiveIntegerField("版本", default=1)
     opened_at = models.DateTimeField("立案时间", default=timezone.now, db_index=True)
     closed_at = models.DateTimeField("结案时间", null=True, blank=True, db_index=True)

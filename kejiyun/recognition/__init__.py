@@ -1,1 +1,3 @@
-"""Home of the recognition domain; its models arrive with the issue that builds it."""
+"""Recognition (典型选树): one application workflow for several programmes, reviewer
+assignment through the matching engine, public notice and results, and the public case
+library."""

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation
 from kejiyun.common.crypto import unseal
+from kejiyun.common.levels import Level
 from kejiyun.common.masking import mask_id_number
 from kejiyun.regions.models import Region
 
@@ -223,6 +224,11 @@ class Team(models.Model):
     fields = models.CharField("专业领域", max_length=200, blank=True)
     keywords = models.CharField("关键词", max_length=300, blank=True)
     description = models.TextField("简介", blank=True)
+    # Set by the recognition app when a batch's result is published (典型/精品 studios).
+    recognition_level = models.CharField(
+        "认定等级", max_length=8, choices=Level.choices, blank=True, db_index=True
+    )
+    recognised_year = models.PositiveSmallIntegerField("认定年度", null=True, blank=True)
     created_at = models.DateTimeField("创建时间", default=timezone.now, db_index=True)
 
     class Meta:

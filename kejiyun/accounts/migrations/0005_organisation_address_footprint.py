@@ -7,31 +7,62 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_index_dates_read_by_ops_rollups'),
+        ("accounts", "0004_index_dates_read_by_ops_rollups"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organisation',
-            name='address',
-            field=models.CharField(blank=True, max_length=200, verbose_name='注册地址'),
+            model_name="organisation",
+            name="address",
+            field=models.CharField(blank=True, max_length=200, verbose_name="注册地址"),
         ),
         migrations.CreateModel(
-            name='Footprint',
+            name="Footprint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('register', '注册'), ('login', '登录'), ('rate', '评价')], max_length=10, verbose_name='类型')),
-                ('network', models.CharField(blank=True, db_index=True, max_length=64, verbose_name='网络')),
-                ('device', models.CharField(blank=True, db_index=True, max_length=64, verbose_name='设备')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='时间')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='footprints', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("register", "注册"), ("login", "登录"), ("rate", "评价")],
+                        max_length=10,
+                        verbose_name="类型",
+                    ),
+                ),
+                (
+                    "network",
+                    models.CharField(blank=True, db_index=True, max_length=64, verbose_name="网络"),
+                ),
+                (
+                    "device",
+                    models.CharField(blank=True, db_index=True, max_length=64, verbose_name="设备"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, verbose_name="时间"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="footprints",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '操作足迹',
-                'verbose_name_plural': '操作足迹',
-                'indexes': [models.Index(fields=['kind', 'created_at'], name='accounts_fo_kind_b17b5c_idx')],
+                "verbose_name": "操作足迹",
+                "verbose_name_plural": "操作足迹",
+                "indexes": [
+                    models.Index(fields=["kind", "created_at"], name="accounts_fo_kind_b17b5c_idx")
+                ],
             },
         ),
     ]

@@ -4,15 +4,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0005_alter_auditevent_action'),
+        ("audit", "0005_alter_auditevent_action"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('account.login', '登录'), ('account.login_failed', '登录失败'), ('account.logout', '退出'), ('talent.verify', '核验科技工作者'), ('demand.accept', '受理需求'), ('case.assign', '指派案例'), ('docking.approve', '安排对接（批准申请或企业提议）'), ('docking.refuse', '不予安排对接'), ('case.file_download', '下载案例文件'), ('content.approve', '审核通过科普内容'), ('content.return', '退回科普内容'), ('consent.grant', '同意定向推送'), ('consent.withdraw', '撤回定向推送同意'), ('campaign.send', '发送科普推送'), ('sheets.import', '导入表格'), ('sheets.export', '导出表格'), ('flag.confirm', '确认刷量标记'), ('flag.clear', '排除刷量标记'), ('scheme.publish', '发布考核方案'), ('allocation.create', '编制资金分配'), ('allocation.edit', '修改资金分配'), ('allocation.submit', '提交资金分配审批'), ('allocation.return', '退回资金分配'), ('allocation.approve', '批准资金分配'), ('allocation.export', '导出资金分配')], db_index=True, max_length=40, verbose_name='操作'),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("account.login", "登录"),
+                    ("account.login_failed", "登录失败"),
+                    ("account.logout", "退出"),
+                    ("talent.verify", "核验科技工作者"),
+                    ("demand.accept", "受理需求"),
+                    ("case.assign", "指派案例"),
+                    ("docking.approve", "安排对接（批准申请或企业提议）"),
+                    ("docking.refuse", "不予安排对接"),
+                    ("case.file_download", "下载案例文件"),
+                    ("content.approve", "审核通过科普内容"),
+                    ("content.return", "退回科普内容"),
+                    ("consent.grant", "同意定向推送"),
+                    ("consent.withdraw", "撤回定向推送同意"),
+                    ("campaign.send", "发送科普推送"),
+                    ("sheets.import", "导入表格"),
+                    ("sheets.export", "导出表格"),
+                    ("flag.confirm", "确认刷量标记"),
+                    ("flag.clear", "排除刷量标记"),
+                    ("scheme.publish", "发布考核方案"),
+                    ("allocation.create", "编制资金分配"),
+                    ("allocation.edit", "修改资金分配"),
+                    ("allocation.submit", "提交资金分配审批"),
+                    ("allocation.return", "退回资金分配"),
+                    ("allocation.approve", "批准资金分配"),
+                    ("allocation.export", "导出资金分配"),
+                ],
+                db_index=True,
+                max_length=40,
+                verbose_name="操作",
+            ),
         ),
     ]

@@ -5,35 +5,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0004_private_case_files'),
+        ("cases", "0004_private_case_files"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='case',
-            name='closed_at',
-            field=models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='结案时间'),
+            model_name="case",
+            name="closed_at",
+            field=models.DateTimeField(
+                blank=True, db_index=True, null=True, verbose_name="结案时间"
+            ),
         ),
         migrations.AlterField(
-            model_name='case',
-            name='opened_at',
-            field=models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='立案时间'),
+            model_name="case",
+            name="opened_at",
+            field=models.DateTimeField(
+                db_index=True, default=django.utils.timezone.now, verbose_name="立案时间"
+            ),
         ),
         migrations.AlterField(
-            model_name='dockingrequest',
-            name='created_at',
-            field=models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='发送时间'),
+            model_name="dockingrequest",
+            name="created_at",
+            field=models.DateTimeField(
+                db_index=True, default=django.utils.timezone.now, verbose_name="发送时间"
+            ),
         ),
         migrations.AlterField(
-            model_name='dockingrequest',
-            name='decided_at',
-            field=models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='审核时间'),
+            model_name="dockingrequest",
+            name="decided_at",
+            field=models.DateTimeField(
+                blank=True, db_index=True, null=True, verbose_name="审核时间"
+            ),
         ),
         migrations.AlterField(
-            model_name='dockingrequest',
-            name='responded_at',
-            field=models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='答复时间'),
+            model_name="dockingrequest",
+            name="responded_at",
+            field=models.DateTimeField(
+                blank=True, db_index=True, null=True, verbose_name="答复时间"
+            ),
         ),
     ]

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0005_index_dates_read_by_ops_rollups'),
+        ("cases", "0005_index_dates_read_by_ops_rollups"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='case',
-            name='evidence_sha256',
-            field=models.CharField(blank=True, db_index=True, max_length=64, verbose_name='佐证材料哈希'),
+            model_name="case",
+            name="evidence_sha256",
+            field=models.CharField(
+                blank=True, db_index=True, max_length=64, verbose_name="佐证材料哈希"
+            ),
         ),
     ]

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('demands', '0004_demand_industry_and_discipline_classes'),
+        ("demands", "0004_demand_industry_and_discipline_classes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='demand',
-            name='published_at',
-            field=models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='发布时间'),
+            model_name="demand",
+            name="published_at",
+            field=models.DateTimeField(
+                blank=True, db_index=True, null=True, verbose_name="发布时间"
+            ),
         ),
     ]

@@ -7,89 +7,252 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ops', '0004_work_reports'),
-        ('regions', '0001_initial'),
+        ("ops", "0004_work_reports"),
+        ("regions", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Bulletin',
+            name="Bulletin",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(help_text='如 2026H1、2026Q2、2026', max_length=24, verbose_name='统计期')),
-                ('title', models.CharField(max_length=120, verbose_name='标题')),
-                ('indicators', models.JSONField(default=list, verbose_name='排名指标')),
-                ('lag_percent', models.PositiveSmallIntegerField(default=50, verbose_name='落后阈值（中位数的百分比）')),
-                ('commentary', models.TextField(blank=True, verbose_name='点评')),
-                ('status', models.CharField(choices=[('draft', '草稿'), ('pending', '待审核'), ('published', '已发布')], db_index=True, default='draft', max_length=10, verbose_name='状态')),
-                ('content', models.JSONField(blank=True, null=True, verbose_name='冻结内容')),
-                ('return_reason', models.CharField(blank=True, max_length=500, verbose_name='退回原因')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='创建时间')),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='提交时间')),
-                ('published_at', models.DateTimeField(blank=True, null=True, verbose_name='发布时间')),
-                ('approver', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='审核人')),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='起草人')),
-                ('centre', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='regions.servicecentre', verbose_name='发布中心')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='regions.region', verbose_name='通报地区')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "period",
+                    models.CharField(
+                        help_text="如 2026H1、2026Q2、2026", max_length=24, verbose_name="统计期"
+                    ),
+                ),
+                ("title", models.CharField(max_length=120, verbose_name="标题")),
+                ("indicators", models.JSONField(default=list, verbose_name="排名指标")),
+                (
+                    "lag_percent",
+                    models.PositiveSmallIntegerField(
+                        default=50, verbose_name="落后阈值（中位数的百分比）"
+                    ),
+                ),
+                ("commentary", models.TextField(blank=True, verbose_name="点评")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "草稿"), ("pending", "待审核"), ("published", "已发布")],
+                        db_index=True,
+                        default="draft",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("content", models.JSONField(blank=True, null=True, verbose_name="冻结内容")),
+                (
+                    "return_reason",
+                    models.CharField(blank=True, max_length=500, verbose_name="退回原因"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="创建时间"
+                    ),
+                ),
+                (
+                    "submitted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="提交时间"),
+                ),
+                (
+                    "published_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="发布时间"),
+                ),
+                (
+                    "approver",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="审核人",
+                    ),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="起草人",
+                    ),
+                ),
+                (
+                    "centre",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="regions.servicecentre",
+                        verbose_name="发布中心",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="regions.region",
+                        verbose_name="通报地区",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '通报',
-                'verbose_name_plural': '通报',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "通报",
+                "verbose_name_plural": "通报",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='BulletinEvent',
+            name="BulletinEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('draft', '草稿'), ('pending', '待审核'), ('published', '已发布')], max_length=10, verbose_name='原状态')),
-                ('to', models.CharField(choices=[('draft', '草稿'), ('pending', '待审核'), ('published', '已发布')], max_length=10, verbose_name='新状态')),
-                ('reason', models.CharField(blank=True, max_length=500, verbose_name='原因')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='时间')),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
-                ('bulletin', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='ops.bulletin')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("draft", "草稿"), ("pending", "待审核"), ("published", "已发布")],
+                        max_length=10,
+                        verbose_name="原状态",
+                    ),
+                ),
+                (
+                    "to",
+                    models.CharField(
+                        choices=[("draft", "草稿"), ("pending", "待审核"), ("published", "已发布")],
+                        max_length=10,
+                        verbose_name="新状态",
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=500, verbose_name="原因")),
+                (
+                    "at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="时间"),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作人",
+                    ),
+                ),
+                (
+                    "bulletin",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="ops.bulletin",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '通报流转记录',
-                'verbose_name_plural': '通报流转记录',
-                'ordering': ['at', 'id'],
+                "verbose_name": "通报流转记录",
+                "verbose_name_plural": "通报流转记录",
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='BulletinReceipt',
+            name="BulletinReceipt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='首次阅读时间')),
-                ('bulletin', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='receipts', to='ops.bulletin')),
-                ('centre', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='regions.servicecentre', verbose_name='接收中心')),
-                ('reader', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='首位阅读人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "read_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="首次阅读时间"),
+                ),
+                (
+                    "bulletin",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="receipts",
+                        to="ops.bulletin",
+                    ),
+                ),
+                (
+                    "centre",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="regions.servicecentre",
+                        verbose_name="接收中心",
+                    ),
+                ),
+                (
+                    "reader",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="首位阅读人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '通报阅读回执',
-                'verbose_name_plural': '通报阅读回执',
+                "verbose_name": "通报阅读回执",
+                "verbose_name_plural": "通报阅读回执",
             },
         ),
         migrations.AddConstraint(
-            model_name='bulletin',
-            constraint=models.CheckConstraint(condition=models.Q(('lag_percent__gte', 1), ('lag_percent__lte', 99)), name='bulletin_lag_percent_range'),
+            model_name="bulletin",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("lag_percent__gte", 1), ("lag_percent__lte", 99)),
+                name="bulletin_lag_percent_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bulletin',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'published'), _negated=True), models.Q(('approver__isnull', False), ('content__isnull', False)), _connector='OR'), name='bulletin_published_has_approver_and_content'),
+            model_name="bulletin",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "published"), _negated=True),
+                    models.Q(("approver__isnull", False), ("content__isnull", False)),
+                    _connector="OR",
+                ),
+                name="bulletin_published_has_approver_and_content",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bulletin',
-            constraint=models.CheckConstraint(condition=models.Q(('approver', models.F('author')), _negated=True), name='bulletin_approver_is_not_author'),
+            model_name="bulletin",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("approver", models.F("author")), _negated=True),
+                name="bulletin_approver_is_not_author",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bulletinreceipt',
-            constraint=models.UniqueConstraint(fields=('bulletin', 'centre'), name='bulletin_receipt_once'),
+            model_name="bulletinreceipt",
+            constraint=models.UniqueConstraint(
+                fields=("bulletin", "centre"), name="bulletin_receipt_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bulletinreceipt',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('read_at__isnull', True), ('reader__isnull', True)), models.Q(('read_at__isnull', False), ('reader__isnull', False)), _connector='OR'), name='bulletin_receipt_reader_with_time'),
+            model_name="bulletinreceipt",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("read_at__isnull", True), ("reader__isnull", True)),
+                    models.Q(("read_at__isnull", False), ("reader__isnull", False)),
+                    _connector="OR",
+                ),
+                name="bulletin_receipt_reader_with_time",
+            ),
         ),
     ]

@@ -39,30 +39,56 @@ def area_rows_from_month_rows(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ops', '0005_bulletins_approval_and_receipts'),
-        ('regions', '0001_initial'),
+        ("ops", "0005_bulletins_approval_and_receipts"),
+        ("regions", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AreaRollup',
+            name="AreaRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateField(verbose_name='月份')),
-                ('indicator', models.CharField(max_length=40, verbose_name='指标')),
-                ('num', models.DecimalField(decimal_places=2, default=0, max_digits=20, verbose_name='分子')),
-                ('den', models.BigIntegerField(default=0, verbose_name='分母')),
-                ('samples', models.JSONField(blank=True, null=True, verbose_name='样本')),
-                ('computed_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='计算时间')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='regions.region', verbose_name='区域')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.DateField(verbose_name="月份")),
+                ("indicator", models.CharField(max_length=40, verbose_name="指标")),
+                (
+                    "num",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=20, verbose_name="分子"
+                    ),
+                ),
+                ("den", models.BigIntegerField(default=0, verbose_name="分母")),
+                ("samples", models.JSONField(blank=True, null=True, verbose_name="样本")),
+                (
+                    "computed_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="计算时间"
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="regions.region",
+                        verbose_name="区域",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '区域月度汇总',
-                'verbose_name_plural': '区域月度汇总',
-                'indexes': [models.Index(fields=['region', 'start'], name='arearollup_read')],
-                'constraints': [models.UniqueConstraint(fields=('start', 'indicator', 'region'), name='arearollup_one_per_cell')],
+                "verbose_name": "区域月度汇总",
+                "verbose_name_plural": "区域月度汇总",
+                "indexes": [models.Index(fields=["region", "start"], name="arearollup_read")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("start", "indicator", "region"), name="arearollup_one_per_cell"
+                    )
+                ],
             },
         ),
         migrations.RunPython(area_rows_from_month_rows, migrations.RunPython.noop),

@@ -16,42 +16,56 @@ def registered_when_the_user_joined(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('popsci', '0004_content_events'),
-        ('accounts', '0004_index_dates_read_by_ops_rollups'),
+        ("popsci", "0004_content_events"),
+        ("accounts", "0004_index_dates_read_by_ops_rollups"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='citizenprofile',
-            name='created_at',
-            field=models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), db_index=True, default=django.utils.timezone.now, verbose_name='登记时间'),
+            model_name="citizenprofile",
+            name="created_at",
+            field=models.DateTimeField(
+                db_default=django.db.models.functions.datetime.Now(),
+                db_index=True,
+                default=django.utils.timezone.now,
+                verbose_name="登记时间",
+            ),
         ),
         migrations.AlterField(
-            model_name='activitysignup',
-            name='checked_in_at',
-            field=models.DateTimeField(blank=True, db_index=True, null=True, verbose_name='签到时间'),
+            model_name="activitysignup",
+            name="checked_in_at",
+            field=models.DateTimeField(
+                blank=True, db_index=True, null=True, verbose_name="签到时间"
+            ),
         ),
         migrations.AlterField(
-            model_name='contentversion',
-            name='published_at',
-            field=models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='发布时间'),
+            model_name="contentversion",
+            name="published_at",
+            field=models.DateTimeField(
+                db_index=True, default=django.utils.timezone.now, verbose_name="发布时间"
+            ),
         ),
         migrations.AlterField(
-            model_name='delivery',
-            name='created_at',
-            field=models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='投递时间'),
+            model_name="delivery",
+            name="created_at",
+            field=models.DateTimeField(
+                db_index=True, default=django.utils.timezone.now, verbose_name="投递时间"
+            ),
         ),
         migrations.AlterField(
-            model_name='quizattempt',
-            name='created_at',
-            field=models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='时间'),
+            model_name="quizattempt",
+            name="created_at",
+            field=models.DateTimeField(
+                db_index=True, default=django.utils.timezone.now, verbose_name="时间"
+            ),
         ),
         migrations.AlterField(
-            model_name='readevent',
-            name='opened_at',
-            field=models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='打开时间'),
+            model_name="readevent",
+            name="opened_at",
+            field=models.DateTimeField(
+                db_index=True, default=django.utils.timezone.now, verbose_name="打开时间"
+            ),
         ),
         migrations.RunPython(registered_when_the_user_joined, migrations.RunPython.noop),
     ]

@@ -1,0 +1,5 @@
+"""Service conference and docking event pages."""
+
+app_name = "events"
+
+urlpatterns: list = []
