@@ -1,0 +1,5 @@
+"""Public case library pages."""
+
+app_name = "library"
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""Review pages: the reviewer pool, assignment, scoring and the panel chair's view."""
+
+app_name = "review"
+
+urlpatterns: list = []
