@@ -19,6 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
+from kejiyun.audit.models import AuditAction, AuditEvent
+from kejiyun.audit.services import audit_record
 from kejiyun.common.errors import NotPermitted, ServiceError, Stale
 from kejiyun.common.workflow import Move, MoveTable
 from kejiyun.notifications.models import Channel
@@ -160,17 +162,42 @@ def may_approve(user: User, bulletin: Bulletin) -> bool:
     return parent is not None and user.centre.region_id == parent
 
 
-def _check_actor(actor: User, bulletin: Bulletin, move: Move) -> None:
+# The approver's moves are audited (approving or returning content, CONTRIBUTING.md).
+_AUDITED_MOVES: dict[str, AuditAction] = {
+    S.PUBLISHED: AuditAction.BULLETIN_PUBLISH,
+    S.DRAFT: AuditAction.BULLETIN_RETURN,
+}
+
+
+def _refusal(actor: User, bulletin: Bulletin, move: Move) -> str:
+    """Why `actor` may not make `move` on the bulletin, or "" when they may."""
     if move.by == AUTHOR and actor.pk != bulletin.author_id:
-        raise NotPermitted("只有起草人可以提交审核")
+        return "只有起草人可以提交审核"
     if move.by == APPROVER:
         if actor.pk == bulletin.author_id:
-            raise NotPermitted("起草人不能审核自己的通报，须由另一位工作人员审核")
+            return "起草人不能审核自己的通报，须由另一位工作人员审核"
         if not may_approve(actor, bulletin):
-            raise NotPermitted("只有本中心或上级中心的其他工作人员可以审核通报")
+            return "只有本中心或上级中心的其他工作人员可以审核通报"
+    return ""
 
 
-@transaction.atomic
+def _audit_move(
+    actor: User, bulletin: Bulletin, to: str, ip: str | None, *, refused: bool = False
+) -> None:
+    action = _AUDITED_MOVES.get(to)
+    if action is None:
+        return
+    audit_record(
+        action=action,
+        user=actor,
+        ip=ip,
+        object_type="ops.bulletin",
+        object_id=str(bulletin.pk),
+        outcome=AuditEvent.Outcome.REFUSED if refused else AuditEvent.Outcome.OK,
+        detail={"period": bulletin.period, "region": bulletin.region_id},
+    )
+
+
 def bulletin_transition(
     *,
     actor: User,
@@ -178,8 +205,10 @@ def bulletin_transition(
     to: str,
     reason: str = "",
     now: datetime | None = None,
+    ip: str | None = None,
 ) -> Bulletin:
-    """Move the bulletin to `to` (see MOVES); refuses anything else and changes nothing."""
+    """Move the bulletin to `to` (see MOVES); refuses anything else and changes nothing.
+    Approving and returning are audited, refusals of them too."""
     now = now or timezone.now()
     source = bulletin.status
     move = MOVES.find(source, to)
@@ -187,40 +216,45 @@ def bulletin_transition(
         raise BulletinError(
             f"通报不能从“{BulletinStatus(source).label}”变为“{BulletinStatus(to).label}”"
         )
-    _check_actor(actor, bulletin, move)
+    refusal = _refusal(actor, bulletin, move)
+    if refusal:
+        _audit_move(actor, bulletin, to, ip, refused=True)
+        raise NotPermitted(refusal)
     reason = reason.strip()
     if move.needs_reason and not reason:
         raise BulletinError("退回须写明原因")
     if len(reason) > 500:
         raise BulletinError("原因不能超过 500 个字")
-    fields: dict[str, object] = {"status": to}
-    if to == S.PENDING:
-        fields.update(
-            content=bulletin_content_build(
-                region=bulletin.region,
-                period=Period.parse(bulletin.period),
-                indicators=bulletin.indicators,
-                lag_percent=bulletin.lag_percent,
-                now=now,
-            ),
-            submitted_at=now,
-            return_reason="",
+    with transaction.atomic():
+        fields: dict[str, object] = {"status": to}
+        if to == S.PENDING:
+            fields.update(
+                content=bulletin_content_build(
+                    region=bulletin.region,
+                    period=Period.parse(bulletin.period),
+                    indicators=bulletin.indicators,
+                    lag_percent=bulletin.lag_percent,
+                    now=now,
+                ),
+                submitted_at=now,
+                return_reason="",
+            )
+        elif to == S.PUBLISHED:
+            fields.update(approver=actor, published_at=now)
+        elif to == S.DRAFT:
+            fields.update(content=None, submitted_at=None, return_reason=reason)
+        claimed = Bulletin.objects.filter(pk=bulletin.pk, status=source).update(**fields)
+        if claimed != 1:
+            raise StaleBulletin()
+        for name, value in fields.items():
+            setattr(bulletin, name, value)
+        event = BulletinEvent.objects.create(
+            bulletin=bulletin, actor=actor, source=source, to=to, reason=reason, at=now
         )
-    elif to == S.PUBLISHED:
-        fields.update(approver=actor, published_at=now)
-    elif to == S.DRAFT:
-        fields.update(content=None, submitted_at=None, return_reason=reason)
-    claimed = Bulletin.objects.filter(pk=bulletin.pk, status=source).update(**fields)
-    if claimed != 1:
-        raise StaleBulletin()
-    for name, value in fields.items():
-        setattr(bulletin, name, value)
-    event = BulletinEvent.objects.create(
-        bulletin=bulletin, actor=actor, source=source, to=to, reason=reason, at=now
-    )
-    _notify_move(bulletin, event)
-    if to == S.PUBLISHED:
-        _publish(bulletin)
+        _notify_move(bulletin, event)
+        _audit_move(actor, bulletin, to, ip)
+        if to == S.PUBLISHED:
+            _publish(bulletin)
     return bulletin
 
 
@@ -273,14 +307,37 @@ def bulletin_submit(*, actor: User, bulletin: Bulletin, now: datetime | None = N
     return bulletin_transition(actor=actor, bulletin=bulletin, to=S.PENDING, now=now)
 
 
-def bulletin_approve(*, actor: User, bulletin: Bulletin, now: datetime | None = None) -> Bulletin:
-    return bulletin_transition(actor=actor, bulletin=bulletin, to=S.PUBLISHED, now=now)
+def bulletin_approve(
+    *, actor: User, bulletin: Bulletin, now: datetime | None = None, ip: str | None = None
+) -> Bulletin:
+    return bulletin_transition(actor=actor, bulletin=bulletin, to=S.PUBLISHED, now=now, ip=ip)
 
 
 def bulletin_return(
-    *, actor: User, bulletin: Bulletin, reason: str, now: datetime | None = None
+    *,
+    actor: User,
+    bulletin: Bulletin,
+    reason: str,
+    now: datetime | None = None,
+    ip: str | None = None,
 ) -> Bulletin:
-    return bulletin_transition(actor=actor, bulletin=bulletin, to=S.DRAFT, reason=reason, now=now)
+    return bulletin_transition(
+        actor=actor, bulletin=bulletin, to=S.DRAFT, reason=reason, now=now, ip=ip
+    )
+
+
+def bulletin_export_record(
+    *, actor: User, bulletin: Bulletin, fmt: str, ip: str | None = None
+) -> None:
+    """Audit a download of the bulletin's PDF or Excel (every export is audited)."""
+    audit_record(
+        action=AuditAction.BULLETIN_EXPORT,
+        user=actor,
+        ip=ip,
+        object_type="ops.bulletin",
+        object_id=str(bulletin.pk),
+        detail={"format": fmt, "status": bulletin.status},
+    )
 
 
 def recipient_centres(bulletin: Bulletin) -> list[ServiceCentre]:

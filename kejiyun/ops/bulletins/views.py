@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
 from kejiyun.common.errors import ServiceError
 from kejiyun.common.files import attachment_disposition
+from kejiyun.common.ratelimit import client_ip
 from kejiyun.common.refusals import refusal_status, refusal_text
 from kejiyun.ops.bulletins.content import bulletin_content_build, display, lag_reason
 from kejiyun.ops.bulletins.forms import BulletinForm, ReturnForm
@@ -33,6 +34,7 @@ from kejiyun.ops.bulletins.services import (
     author_region,
     bulletin_approve,
     bulletin_create,
+    bulletin_export_record,
     bulletin_read,
     bulletin_return,
     bulletin_submit,
@@ -250,7 +252,7 @@ def bulletin_submit_view(request: AuthenticatedRequest, bulletin_id: int) -> Htt
 def bulletin_approve_view(request: AuthenticatedRequest, bulletin_id: int) -> HttpResponse:
     bulletin = access_bulletin(request.user, bulletin_id)
     try:
-        bulletin_approve(actor=request.user, bulletin=bulletin)
+        bulletin_approve(actor=request.user, bulletin=bulletin, ip=client_ip(request))
     except ServiceError as error:
         return _refused(request, bulletin_id, error)
     messages.success(request, "通报已审核发布，下级中心将在站内信中收到")
@@ -265,7 +267,12 @@ def bulletin_return_view(request: AuthenticatedRequest, bulletin_id: int) -> Htt
     if not form.is_valid():
         return _detail(request, bulletin, status=400, return_form=form)
     try:
-        bulletin_return(actor=request.user, bulletin=bulletin, reason=form.cleaned_data["reason"])
+        bulletin_return(
+            actor=request.user,
+            bulletin=bulletin,
+            reason=form.cleaned_data["reason"],
+            ip=client_ip(request),
+        )
     except ServiceError as error:
         return _refused(request, bulletin_id, error)
     messages.success(request, "通报已退回起草人")
@@ -320,6 +327,9 @@ def _download(request: AuthenticatedRequest, bulletin_id: int, extension: str) -
         else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     bulletin_read(reader=request.user, bulletin=bulletin)
+    bulletin_export_record(
+        actor=request.user, bulletin=bulletin, fmt=extension, ip=client_ip(request)
+    )
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = attachment_disposition(f"{bulletin.title}.{extension}")
     response["X-Content-Type-Options"] = "nosniff"
