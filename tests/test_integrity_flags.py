@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from kejiyun.accounts.models import Footprint, Organisation, User
 from kejiyun.audit.models import AuditAction, AuditEvent
+from kejiyun.cases.models import Case
 from kejiyun.common.errors import NotPermitted, Stale
 from kejiyun.common.workdays import BEIJING
 from kejiyun.demands.models import Demand
@@ -24,7 +25,7 @@ from kejiyun.integrity.services import (
     integrity_scan_due,
 )
 from kejiyun.regions.models import ServiceCentre
-from tests.builders import PASSWORD, client_for, make_enterprise, make_staff
+from tests.builders import PASSWORD, client_for, make_case, make_enterprise, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -200,6 +201,34 @@ def test_a_centre_never_decides_its_own_flags_nor_a_peer_or_outsider(flag: Flag)
         flag_decide(flag, own, "clear", "不是刷量", flag.version)
     flag.refresh_from_db()
     assert flag.status == Flag.Status.OPEN and flag.version == 1
+
+
+def test_the_centre_handling_an_escalated_case_does_not_judge_its_flag() -> None:
+    """A 锦江区 case escalated to 成都市 counts on 锦江区's figures, but 成都市 handles it:
+    成都市 may not decide its flag; the province may."""
+    city = make_staff("charlie", "510100")
+    province = make_staff("paula", "510000")
+    case = make_case(make_staff("alice", JJ))
+    Case.objects.filter(pk=case.pk).update(centre=city.centre, owner=city)
+    flag = Flag.objects.create(
+        kind=Kind.HOLLOW_CLOSURE,
+        subject_type=Subject.CASE,
+        subject_id=case.pk,
+        centre=ServiceCentre.objects.get(region_id=JJ),
+        day=timezone.localdate(),
+        reason="结案无实质工作",
+        confidence=0.9,
+    )
+    with pytest.raises(NotPermitted, match="负责人"):
+        flag_decide(flag, city, "clear", "不是刷量", flag.version)
+    colleague = make_staff("carl", "510100")
+    with pytest.raises(NotPermitted, match="由本中心办理"):
+        flag_decide(flag, colleague, "clear", "不是刷量", flag.version)
+    flag.refresh_from_db()
+    assert flag.status == Flag.Status.OPEN
+    flag_decide(flag, province, "confirm", "结案无佐证", flag.version)
+    flag.refresh_from_db()
+    assert flag.status == Flag.Status.CONFIRMED
 
 
 def test_a_refused_decision_writes_exactly_one_refused_audit_row(flag: Flag) -> None:

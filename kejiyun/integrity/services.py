@@ -30,11 +30,12 @@ from django.utils import timezone
 from kejiyun.accounts.models import User
 from kejiyun.audit.models import AuditAction, AuditEvent
 from kejiyun.audit.services import audit_record
+from kejiyun.cases.models import Case
 from kejiyun.common.errors import NotPermitted, ServiceError
 from kejiyun.common.versioning import claim_version
 from kejiyun.common.workdays import BEIJING
 from kejiyun.integrity.detectors import DETECTORS, Detector
-from kejiyun.integrity.models import ChangedDay, Flag, Kind, ScanState
+from kejiyun.integrity.models import ChangedDay, Flag, Kind, ScanState, Subject
 from kejiyun.integrity.rows import Finding
 from kejiyun.integrity.sources import snapshot_load
 from kejiyun.regions.models import Region
@@ -263,6 +264,14 @@ def decide_refusal(user: User, flag: Flag) -> str | None:
         return "本中心的刷量标记须由上级服务中心复核，不能自行确认或排除。"
     if _level(user.centre.region) >= _level(flag.centre.region):
         return "只有上级服务中心的工作人员或管理员可以复核刷量标记。"
+    if flag.subject_type == Subject.CASE:
+        # An escalated case is handled (and may be closed) by the higher centre: that centre
+        # does not judge its own handling, though the flag counts on the county's figures.
+        handled = Case.objects.filter(pk=flag.subject_id).values("centre_id", "owner_id").first()
+        if handled is not None and user.pk == handled["owner_id"]:
+            return "您是该案例的负责人，其刷量标记须由他人复核。"
+        if handled is not None and user.centre_id == handled["centre_id"]:
+            return "该案例由本中心办理，其刷量标记须由更上级服务中心复核。"
     return None
 
 
