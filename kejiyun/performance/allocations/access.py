@@ -14,26 +14,8 @@ from django.http import Http404
 
 from kejiyun.accounts.models import User
 from kejiyun.performance.models import Allocation, AllocationEvent, AllocationLine
-from kejiyun.regions.models import Region
+from kejiyun.performance.roles import has_approver_role, is_province_side
 from kejiyun.regions.selectors import jurisdiction_filter
-
-
-def is_province_side(user: User) -> bool:
-    """Province staff and administrators: the people who may see whole allocations."""
-    if user.sees_everything:
-        return True
-    centre = user.centre if user.is_centre_staff else None
-    return centre is not None and centre.region.level == Region.Level.PROVINCE
-
-
-def may_manage(user: User) -> bool:
-    """May create, change, compute and submit allocations (the scheme role)."""
-    return is_province_side(user) and user.has_perm("performance.manage_scheme")
-
-
-def has_approver_role(user: User) -> bool:
-    return is_province_side(user) and user.has_perm("performance.approve_allocation")
-
 
 # The steps that shape what is approved: whoever took one may not approve.
 SHAPING = (

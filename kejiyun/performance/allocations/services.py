@@ -28,9 +28,10 @@ from kejiyun.audit.services import audit_record
 from kejiyun.common.errors import NotPermitted, ServiceError, Stale
 from kejiyun.common.versioning import claim_version
 from kejiyun.performance.allocation import AllocationInfeasible, Share, allocate, yuan
-from kejiyun.performance.allocations.access import has_approver_role, may_manage, shaped_by
+from kejiyun.performance.allocations.access import shaped_by
 from kejiyun.performance.allocations.transitions import ALLOCATION_MOVES, APPROVER, MANAGER
 from kejiyun.performance.models import Allocation, AllocationEvent, AllocationLine, Scheme
+from kejiyun.performance.roles import has_approver_role, may_manage
 from kejiyun.performance.schemes.selectors import Overrides, scheme_scores
 from kejiyun.performance.scoring import CentreScore, SchemeError
 

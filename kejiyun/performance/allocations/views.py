@@ -22,10 +22,7 @@ from kejiyun.performance.allocation import yuan
 from kejiyun.performance.allocations.access import (
     access_allocation,
     allocations_for,
-    has_approver_role,
-    is_province_side,
     may_approve,
-    may_manage,
     visible_lines,
 )
 from kejiyun.performance.allocations.forms import (
@@ -52,6 +49,7 @@ from kejiyun.performance.allocations.services import (
 )
 from kejiyun.performance.allocations.whatif import allocation_whatif
 from kejiyun.performance.models import Allocation, AllocationEvent, AllocationLine
+from kejiyun.performance.roles import has_approver_role, is_province_side, may_manage
 
 S = Allocation.Status
 

@@ -19,6 +19,7 @@ from kejiyun.ops.periods import Period, PeriodError
 from kejiyun.ops.selectors import Figure, figures_by_child
 from kejiyun.performance.discounts import Removal, flag_word, removals
 from kejiyun.performance.models import Normalisation, Scheme
+from kejiyun.performance.roles import may_manage
 from kejiyun.performance.scoring import (
     CentreMeasures,
     CentreScore,
@@ -38,10 +39,10 @@ Overrides = Mapping[str, Mapping[str, Any]]
 
 
 def schemes_visible(user: Any) -> QuerySet[Scheme]:
-    """Published schemes for any staff member or administrator; drafts too for holders of the
-    scheme role."""
+    """Published schemes for any staff member or administrator; drafts too for the scheme
+    role on the province side (the people who may write them)."""
     qs = Scheme.objects.all()
-    if not user.has_perm("performance.manage_scheme"):
+    if not may_manage(user):
         qs = qs.filter(status=Scheme.Status.PUBLISHED)
     return qs
 

@@ -23,7 +23,7 @@ from kejiyun.common.versioning import claim_version
 from kejiyun.ops.indicators import BY_KEY
 from kejiyun.ops.periods import Period, PeriodError
 from kejiyun.performance.models import Normalisation, Scheme, SchemeItem
-from kejiyun.regions.models import Region
+from kejiyun.performance.roles import may_manage
 
 MAX_ITEMS = 20
 TOTAL_WEIGHT = Decimal(100)
@@ -59,16 +59,6 @@ class SchemeInput:
     note: str
     discount_open_above: Decimal | None
     items: Sequence[ItemInput]
-
-
-def may_manage(user: User) -> bool:
-    """Province staff and administrators with the scheme role."""
-    if not user.has_perm("performance.manage_scheme"):
-        return False
-    if user.sees_everything:
-        return True
-    centre = user.centre if user.is_centre_staff else None
-    return centre is not None and centre.region.level == Region.Level.PROVINCE
 
 
 def _require_manager(user: User) -> None:

@@ -23,6 +23,7 @@ from kejiyun.ops.indicators import BY_KEY
 from kejiyun.ops.periods import Period, PeriodKind
 from kejiyun.performance.discounts import REDUCES, flag_word
 from kejiyun.performance.models import Normalisation, Scheme
+from kejiyun.performance.roles import may_manage
 from kejiyun.performance.schemes.forms import (
     ItemFormSet,
     SchemeForm,
@@ -38,7 +39,6 @@ from kejiyun.performance.schemes.selectors import (
     visible_codes,
 )
 from kejiyun.performance.schemes.services import (
-    may_manage,
     scheme_create,
     scheme_publish,
     scheme_update,
