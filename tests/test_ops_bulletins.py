@@ -273,13 +273,13 @@ def _report(code: str, status: str, difficulties: str, plans: str, half: int = 1
     )
 
 
-def test_the_work_reports_handed_in_for_the_half_year_are_quoted(
-    draft: Bulletin, bob: User
-) -> None:
+def test_the_work_reports_accepted_for_the_half_year_are_quoted(draft: Bulletin, bob: User) -> None:
     _report("510107", "accepted", "专家资源不足", "下半年引进十名专家", half=1)
-    _report("510104", "submitted", "企业需求描述不清", "开展需求辅导")
+    _report("510104", "accepted", "企业需求描述不清", "开展需求辅导")
     _report("510105", "draft", "草稿不引用", "草稿不引用")
-    _report("510106", "submitted", "下半年的汇报不引用", "不引用", half=2)
+    _report("510108", "submitted", "待审阅的汇报不引用", "不引用")
+    _report("510112", "returned", "退回的汇报不引用", "不引用")
+    _report("510106", "accepted", "下半年的汇报不引用", "不引用", half=2)
     _report("510822", "accepted", "广元的汇报不引用", "不引用")  # not a county of 成都市
     bulletin_submit(actor=bob, bulletin=draft, now=NOW)
     assert draft.content is not None
@@ -309,7 +309,7 @@ def test_the_work_reports_handed_in_for_the_half_year_are_quoted(
 def test_text_typed_by_staff_stays_text_in_the_workbook_never_a_formula(
     figures: None, bob: User, bella: User
 ) -> None:
-    _report("510104", "submitted", '=HYPERLINK("http://evil.example/","详见")', "@SUM(1+1)")
+    _report("510104", "accepted", '=HYPERLINK("http://evil.example/","详见")', "@SUM(1+1)")
     bulletin = bulletin_create(
         author=bob,
         period="2026H1",

@@ -1,7 +1,10 @@
 """Excerpts of the work reports (工作汇报) of the centres one level down, for a bulletin: the
 difficulties (存在的困难问题) and the plans for the next half-year (下半年工作安排) of every
-report handed in (submitted or accepted) for a half-year that overlaps the bulletin's period.
-Drafts and reports returned for corrections are not quoted."""
+report accepted by the centre one level up for a half-year that overlaps the bulletin's
+period. A work report is otherwise read by two centres only (its own and the one above); the
+bulletin goes to every centre one level down, so it quotes only what the level above has
+accepted. Drafts, reports awaiting review and reports returned for corrections are not
+quoted."""
 
 from __future__ import annotations
 
@@ -14,8 +17,6 @@ from kejiyun.regions.models import Region
 
 # Longest excerpt of one section, in characters; longer text is cut with an ellipsis.
 EXCERPT_LENGTH = 400
-
-HANDED_IN = (WorkReport.Status.SUBMITTED, WorkReport.Status.ACCEPTED)
 
 
 def _cut(text: str) -> str:
@@ -35,14 +36,14 @@ def _halves(period: Period) -> list[tuple[int, int]]:
 
 
 def report_excerpts(*, region: Region, period: Period) -> list[dict[str, Any]]:
-    """[{"code", "name", "half", "difficulties", "plans"}] for each report handed in by a
+    """[{"code", "name", "half", "difficulties", "plans"}] for each accepted report of a
     centre one level down, in region-code order, then by half-year."""
     children = child_regions(region)
     halves = _halves(period)
     if not children or not halves:
         return []
     reports = (
-        WorkReport.objects.filter(centre__region__in=children, status__in=HANDED_IN)
+        WorkReport.objects.filter(centre__region__in=children, status=WorkReport.Status.ACCEPTED)
         .select_related("centre__region")
         .order_by("centre__region__code", "year", "half")
     )
