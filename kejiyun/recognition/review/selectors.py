@@ -328,6 +328,12 @@ class ReviewerColumn:
     total_outlier: bool = False
     criterion_outlier: list[bool] = field(default_factory=list)
 
+    @property
+    def pairs(self) -> list[tuple[int | None, bool]]:
+        """Each criterion's score with its outlier mark, for the page."""
+        marks = self.criterion_outlier or [False] * len(self.scores)
+        return list(zip(self.scores, marks, strict=True))
+
 
 @dataclass
 class PanelRow:
