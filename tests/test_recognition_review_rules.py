@@ -194,7 +194,9 @@ def test_the_planner_never_assigns_a_conflict_a_reviewer_twice_or_over_their_loa
         )
     for reviewer_id in rids:
         new = sum(1 for _, r in pairs if r == reviewer_id)
-        assert used[reviewer_id] + new <= max(used[reviewer_id], min(loads[reviewer_id], batch_load))
+        assert used[reviewer_id] + new <= max(
+            used[reviewer_id], min(loads[reviewer_id], batch_load)
+        )
     for app_id in apps:
         total = len(already[app_id]) + sum(1 for a, _ in pairs if a == app_id)
         assert total <= max(per_application, len(already[app_id]))
