@@ -252,7 +252,8 @@ def test_the_planner_prefers_the_better_fit_and_explains_a_shortfall() -> None:
 
 def test_expertise_fit_reasons_are_real_shared_words_never_digits_or_single_characters() -> None:
     reviewers = {
-        "1": "茶学、植物保护\n茶叶、绿色防控\n长期从事茶叶病虫害绿色防控和茶园土壤改良，2019年起指导30个茶园。",
+        "1": "茶学、植物保护\n茶叶、绿色防控\n"
+        "长期从事茶叶病虫害绿色防控和茶园土壤改良，2019年起指导30个茶园。",
         "2": "畜牧兽医\n生猪养殖、非洲猪瘟\n从事生猪健康养殖和疫病防控20年。",
     }
     applications = {
