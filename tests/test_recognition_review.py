@@ -732,3 +732,40 @@ def test_the_reviewer_dashboard_lists_pending_and_done_assignments(manager: User
     assert pending.title in pending_part and done.title not in pending_part
     assert done.title in done_part
     assert "评审功能上线后" not in html
+
+
+def test_the_queue_assignment_and_panel_pages_use_a_fixed_number_of_queries(
+    manager: User,
+) -> None:
+    zhang = _tea_reviewer("zhang", "张建国", employer="四川大学", county="510822")
+    chen = _pig_reviewer("chen", "陈明", employer="西华大学", county="510822")
+    batch = _batch(manager, chair=manager)
+    reviewer_client, manager_client = client_for(zhang), client_for(manager)
+    urls = [
+        (reviewer_client, "/recognition/review/mine/"),
+        (manager_client, f"/recognition/review/batches/{batch.pk}/assign/"),
+        (manager_client, f"/recognition/review/batches/{batch.pk}/panel/"),
+    ]
+
+    def counts() -> list[int]:
+        out = []
+        for client, url in urls:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            out.append(len(queries))
+        return out
+
+    _submit(
+        ReviewAssignment.objects.get(
+            application=_reviewing(batch, manager, zhang, chen), reviewer=zhang
+        ),
+        80,
+        80,
+        80,
+    )
+    counts()  # warm up: the first request of a session loads it
+    few = counts()
+    for _ in range(3):
+        application = _reviewing(batch, manager, zhang, chen)
+        _submit(ReviewAssignment.objects.get(application=application, reviewer=chen), 70, 90, 60)
+    assert counts() == few
