@@ -579,7 +579,7 @@ def test_scoring_validates_ranges_comments_and_completeness_and_is_read_only_aft
             f"comment_{c3.pk}": "x",
         },
     )
-    assert again.status_code == 400 and "评分已提交" in again.content.decode()
+    assert again.status_code == 400 and "评分已提交，不能再修改" in again.content.decode()
     assert _snapshot() == before
     page = client.get(url).content.decode()
     assert 'name="action"' not in page and "评分已提交" in page
@@ -769,3 +769,28 @@ def test_the_queue_assignment_and_panel_pages_use_a_fixed_number_of_queries(
         application = _reviewing(batch, manager, zhang, chen)
         _submit(ReviewAssignment.objects.get(application=application, reviewer=chen), 70, 90, 60)
     assert counts() == few
+
+
+def test_a_reviewer_of_an_application_still_short_of_reviewers_cannot_score_it_yet(
+    manager: User,
+) -> None:
+    batch = _batch(manager, reviewers_per_application=2)
+    applicant = make_worker("tian", "510104", "13911110001").user
+    application = _application(batch, applicant)
+    zhang = _tea_reviewer("zhang", "张建国", employer="四川大学", county="510822")
+    review_assign(batch=batch, actor=manager)
+    assignment = ReviewAssignment.objects.get(application=application, reviewer=zhang)
+    criterion = batch.criteria.order_by("order").first()
+    assert criterion is not None
+    client = client_for(zhang)
+    url = f"/recognition/review/mine/{assignment.pk}/"
+    assert "尚未分配齐" in client.get(url).content.decode()
+    before = _snapshot()
+    response = client.post(url, {"action": "draft", f"score_{criterion.pk}": "80"})
+    assert response.status_code == 400 and "暂不能评分" in response.content.decode()
+    assert _snapshot() == before
+    dashboard = client.get("/dashboard/").content.decode()
+    assert (
+        application.title
+        not in dashboard.split('data-testid="pending"')[1].split('data-testid="done"')[0]
+    )

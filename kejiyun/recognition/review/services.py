@@ -347,6 +347,8 @@ def review_score_save(
         raise NotPermitted("这不是您的评审任务。")
     application = assignment.application
     batch = application.batch
+    if application.status == Status.ENDORSED and batch.scoring_closed_at is None:
+        raise RecognitionError("该申报的评审专家尚未分配齐，暂不能评分。")
     if batch.scoring_closed_at is not None or application.status != Status.REVIEWING:
         raise RecognitionError("评分已截止，不能再修改。")
     errors = _check_scores(batch, scores, submit=submit)
