@@ -11,6 +11,8 @@ reviewers) → reviewers score each criterion → ranking and a proposed result 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -60,6 +62,14 @@ class Batch(models.Model):
     # How many applications may be proposed at each level (0: no limit).
     quota_premium = models.PositiveSmallIntegerField("精品名额", default=0)
     quota_typical = models.PositiveSmallIntegerField("典型名额", default=0)
+    # The scores (0–100) an application needs to be proposed at each level (workstations
+    # and projects are listed on the typical mark).
+    pass_mark_premium = models.DecimalField(
+        "精品分数线", max_digits=5, decimal_places=2, default=Decimal("85")
+    )
+    pass_mark_typical = models.DecimalField(
+        "典型分数线", max_digits=5, decimal_places=2, default=Decimal("70")
+    )
     status = models.CharField(
         "状态", max_length=8, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
@@ -93,6 +103,12 @@ class Batch(models.Model):
             models.CheckConstraint(
                 condition=Q(reviewers_per_application__gte=1) & Q(reviewer_load__gte=1),
                 name="batch_review_sizes_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(pass_mark_typical__gte=0)
+                & Q(pass_mark_premium__lte=100)
+                & Q(pass_mark_typical__lte=models.F("pass_mark_premium")),
+                name="batch_pass_marks_ordered",
             ),
         ]
 

@@ -24,6 +24,7 @@ from kejiyun.demands.selectors import demands_of_organisation, demands_published
 from kejiyun.matching.selectors import demands_for_expert
 from kejiyun.ops.reports.selectors import report_summary
 from kejiyun.popsci.content.selectors import articles_published
+from kejiyun.recognition.review.selectors import reviewer_dashboard
 from kejiyun.regions.selectors import centres_in_jurisdiction
 from kejiyun.site.selectors import jurisdiction_counts, platform_counts
 
@@ -116,6 +117,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         context["report_summary"] = report_summary(user, timezone.localdate())
         template = "site/dashboard_staff.html"
     else:
+        context["review"] = reviewer_dashboard(user)
         template = "site/dashboard_reviewer.html"
     return render(request, template, context)
 
