@@ -55,7 +55,7 @@ pytestmark = pytest.mark.django_db
 C = Demand.Confidentiality
 MAY_2026 = "2026-05-20 10:00:00+08:00"
 MAY_2025 = "2025-05-20 10:00:00+08:00"
-DEC_2025 = "2025-12-31 23:30:00+08:00"  # 2025 in Beijing, already 2026 nowhere that matters
+DEC_2025 = "2025-12-31 23:30:00+08:00"  # the last half hour of 2025 in Beijing
 
 # Canaries: each sits in a field the library must never show.
 NEVER_SHOWN = {
@@ -341,9 +341,7 @@ def test_only_the_cases_enterprise_users_may_consent_and_a_refusal_changes_nothi
         with pytest.raises(NotPermitted):
             case_library_consent(case=case, actor=actor, granted=True)
     for user in (stranger, alice):
-        response = client_for(user).post(
-            f"/cases/mine/{case.pk}/library/", {"decision": "grant"}
-        )
+        response = client_for(user).post(f"/cases/mine/{case.pk}/library/", {"decision": "grant"})
         assert response.status_code == 404
     anonymous = Client().post(f"/cases/mine/{case.pk}/library/", {"decision": "grant"})
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
@@ -423,9 +421,7 @@ def test_the_enterprise_grants_and_withdraws_consent_on_its_page_audited_and_on_
     assert "请选择同意或撤回。" in bad.content.decode()
     assert rows.count() == 1
 
-    response = client.post(
-        f"/cases/mine/{case.pk}/library/", {"decision": "withdraw"}, follow=True
-    )
+    response = client.post(f"/cases/mine/{case.pk}/library/", {"decision": "withdraw"}, follow=True)
     assert "已撤回授权" in response.content.decode()
     case.refresh_from_db()
     assert case.library_consent_at is None
@@ -505,9 +501,7 @@ def test_the_library_filters_by_field_discipline_industry_region_rating_level_ye
     for case, user in ((tea, t_user), (pickles, p_user), (refining, r_user)):
         consented(case, user)
     Case.objects.filter(pk=tea.pk).update(recognition_level=Level.PREMIUM, recognised_year=2026)
-    Case.objects.filter(pk=pickles.pk).update(
-        recognition_level=Level.TYPICAL, recognised_year=2025
-    )
+    Case.objects.filter(pk=pickles.pk).update(recognition_level=Level.TYPICAL, recognised_year=2025)
     expectations = {
         "": {tea.pk, pickles.pk, refining.pk},
         "section=A": {tea.pk},
