@@ -12,13 +12,20 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from kejiyun.accounts.models import User
+from kejiyun.accounts.models import Organisation, User
 from kejiyun.cases.models import Case
 from kejiyun.common.levels import Level
 from kejiyun.regions.models import Region
 from kejiyun.talent.models import TalentProfile, Team
 from kejiyun.talent.services import TeamData, team_create
-from tests.builders import client_for, make_case, make_enterprise_user, make_worker
+from tests.builders import (
+    client_for,
+    make_case,
+    make_enterprise_user,
+    make_tea_demand,
+    make_tea_expert,
+    make_worker,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +38,9 @@ def studio(lead: TalentProfile, name: str, *, level: str = "", year: int | None 
             kind=Team.Kind.STUDIO,
             name=name,
             region=Region.objects.get(code=lead.region_id),
-            fields="茶叶种植",
+            fields="茶学",
+            keywords="绿色防控、茶园管理",
+            description="为茶企提供病虫害绿色防控技术服务。",
         ),
     )
     # The recognition app sets the level when a batch's result is published.
@@ -133,6 +142,17 @@ def test_the_directory_and_studio_list_use_a_fixed_number_of_queries(alice: User
         lead = make_worker(f"w{i}", "510104", f"1380000200{i}")
         studio(lead, f"工作室{i}", level=Level.PREMIUM, year=2026)
     assert counts() == few
+
+
+@pytest.mark.usefixtures("match_index")
+def test_a_recognised_studio_is_marked_among_the_studios_recommended_for_a_demand(
+    alice: User, tea_company: Organisation
+) -> None:
+    team = studio(make_tea_expert(), "茶叶绿色防控科创工作室", level=Level.PREMIUM, year=2026)
+    demand = make_tea_demand(tea_company)
+    html = client_for(alice).get(f"/matching/demands/{demand.pk}/").content.decode()
+    row = html[html.index(f'data-team="{team.pk}"') :].split("</li>")[0]
+    assert "精品工作室（2026年度）" in row
 
 
 def test_a_recognised_case_shows_its_badge_on_the_staff_and_enterprise_case_pages(
