@@ -412,6 +412,8 @@ def test_the_enterprise_grants_and_withdraws_consent_on_its_page_audited_and_on_
     assert [(r.user_id, r.ip, r.object_type, r.detail) for r in rows] == [
         (erin.pk, "127.0.0.1", "case", {"granted": True})
     ]
+    staff_page = client_for(pat).get(f"/cases/{case.pk}/").content.decode()
+    assert "企业已同意入库展示" in staff_page
     # Granting twice is refused and writes nothing more.
     again = client.post(f"/cases/mine/{case.pk}/library/", {"decision": "grant"}, follow=True)
     assert "本案例已同意入库展示。" in again.content.decode()

@@ -137,10 +137,7 @@ def library_industries() -> list[str]:
 
 def library_years() -> list[int]:
     """The years (Beijing time) in which the library's cases closed, newest first."""
-    return sorted(
-        {timezone.localtime(at).year for at in _library().values_list("closed_at", flat=True)},
-        reverse=True,
-    )
+    return [at.year for at in _library().datetimes("closed_at", "year", order="DESC")]
 
 
 @dataclass(frozen=True)
