@@ -41,6 +41,11 @@ urlpatterns = [
     path("mine/<int:case_id>/", workflow.enterprise_detail, name="enterprise_detail"),
     path("mine/<int:case_id>/confirm/", workflow.enterprise_confirm, name="enterprise_confirm"),
     path("mine/<int:case_id>/dispute/", workflow.enterprise_dispute, name="enterprise_dispute"),
+    path(
+        "mine/<int:case_id>/library/",
+        workflow.enterprise_library_consent,
+        name="enterprise_library_consent",
+    ),
     path("dockings/", dockings.dockings, name="dockings"),
     path("dockings/<int:docking_id>/", dockings.docking_reply, name="docking_reply"),
 ]

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.http import Http404
 
 from kejiyun.accounts.models import User
+from kejiyun.common.levels import Level
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import (
     centres_in_jurisdiction,
@@ -44,6 +57,62 @@ def talent_public(*, province_path: str) -> QuerySet[TalentProfile]:
     return TalentProfile.objects.select_related("user", "region", "region__parent").filter(
         region__path__startswith=province_path
     )
+
+
+# The recognition filter's value for "any level" (典型 or 精品).
+LEVEL_ANY = "any"
+
+
+def recognition_level_q(level: str, via: str = "") -> Q:
+    """Teams (or, through `via`, the records that reach them) recognised at `level`, or at
+    any level for `LEVEL_ANY`; recognised means the level is not empty."""
+    if level == LEVEL_ANY:
+        return ~Q(**{f"{via}recognition_level": Level.NONE})
+    return Q(**{f"{via}recognition_level": level})
+
+
+def talent_directory(
+    *, province_path: str, query: str = "", level: str = ""
+) -> QuerySet[TalentProfile]:
+    """The public expert directory: profiles of the province, searched by field, keyword or
+    name, newest first; each with the recognised studio it leads (`studio_name`,
+    `studio_level`, `studio_year`, empty when none), and with `level` only the leads of a
+    studio recognised at that level."""
+    studios = (
+        Team.objects.filter(lead=OuterRef("pk"), kind=Team.Kind.STUDIO)
+        .exclude(recognition_level=Level.NONE)
+        .order_by("-recognised_year", "-id")
+    )
+    qs = (
+        talent_public(province_path=province_path)
+        .annotate(
+            studio_name=Subquery(studios.values("name")[:1]),
+            studio_level=Subquery(studios.values("recognition_level")[:1]),
+            studio_year=Subquery(studios.values("recognised_year")[:1]),
+        )
+        .annotate(
+            studio_label=Case(
+                *[When(studio_level=value, then=Value(label)) for value, label in Level.choices],
+                default=Value(""),
+                output_field=CharField(),
+            )
+        )
+    )
+    if query:
+        qs = qs.filter(
+            Q(fields__icontains=query)
+            | Q(keywords__icontains=query)
+            | Q(user__display_name__icontains=query)
+        )
+    if level:
+        qs = qs.filter(
+            Exists(
+                Team.objects.filter(lead=OuterRef("pk"), kind=Team.Kind.STUDIO).filter(
+                    recognition_level_q(level)
+                )
+            )
+        )
+    return qs.order_by("-id")
 
 
 def talent_profile_full(*, profile_id: int) -> TalentProfile:
@@ -132,8 +201,15 @@ def _teams() -> QuerySet[Team]:
     ).annotate(member_count=Count("members", distinct=True))
 
 
-def teams_for_staff(*, user: User) -> QuerySet[Team]:
-    return jurisdiction_filter(_teams(), user=user, region_field="region").order_by("-id")
+def teams_for_staff(*, user: User, kind: str = "", level: str = "") -> QuerySet[Team]:
+    """Teams and studios in the jurisdiction, optionally of one kind and recognised at
+    `level` (a `Level` value or `LEVEL_ANY`)."""
+    qs = jurisdiction_filter(_teams(), user=user, region_field="region")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if level:
+        qs = qs.filter(recognition_level_q(level))
+    return qs.order_by("-id")
 
 
 def access_team(user: User, team_id: int) -> Team:

@@ -4,13 +4,13 @@ Thin: selectors read, services write, staff objects come from `access_*` helpers
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import cache_control
@@ -20,6 +20,7 @@ from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
 from kejiyun.accounts.models import User
 from kejiyun.accounts.selectors import organisations_for_staff
 from kejiyun.common.errors import ServiceError
+from kejiyun.common.levels import Level
 from kejiyun.common.ratelimit import rate_limit_exceeded
 from kejiyun.common.refusals import refusal_status, refusal_text
 from kejiyun.regions.selectors import counties_of_province
@@ -27,6 +28,7 @@ from kejiyun.talent.forms import MemberForm, ProfileForm, ResourceForm, ResultFo
 from kejiyun.talent.models import TalentProfile
 from kejiyun.talent.selectors import (
     CLASSIFICATIONS,
+    LEVEL_ANY,
     access_resource,
     access_result_for_worker,
     access_talent,
@@ -39,10 +41,10 @@ from kejiyun.talent.selectors import (
     resource_experts,
     resources_for_staff,
     results_of_worker,
+    talent_directory,
     talent_for_staff,
     talent_profile_full,
     talent_profile_of,
-    talent_public,
     team_members,
     teams_for_staff,
     teams_of_worker,
@@ -67,19 +69,37 @@ from kejiyun.talent.services import (
     tech_result_update,
 )
 
+# The recognition filter of the directory and the studio list: its values and labels.
+RECOGNITION_FILTER = {
+    LEVEL_ANY: "已获认定",
+    Level.TYPICAL.value: "典型工作室",
+    Level.PREMIUM.value: "精品工作室",
+}
+
 
 def directory(request: HttpRequest) -> HttpResponse:
-    """Public directory of S&T workers (name, title, fields; no contact details)."""
+    """Public directory of S&T workers (name, title, fields; no contact details), with the
+    recognised studio each leads; filtered by that studio's recognition level."""
     query = request.GET.get("q", "").strip()[:50]
-    qs = talent_public(province_path=f"{settings.DEPLOYMENT_PROVINCE}/").order_by("-id")
-    if query:
-        qs = qs.filter(
-            Q(fields__icontains=query)
-            | Q(keywords__icontains=query)
-            | Q(user__display_name__icontains=query)
-        )
+    level = request.GET.get("level", "")
+    if level not in RECOGNITION_FILTER:
+        level = ""
+    qs = talent_directory(
+        province_path=f"{settings.DEPLOYMENT_PROVINCE}/", query=query, level=level
+    )
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
-    return render(request, "talent/directory.html", {"page": page, "q": query})
+    extra_query = urlencode({k: v for k, v in (("q", query), ("level", level)) if v})
+    return render(
+        request,
+        "talent/directory.html",
+        {
+            "page": page,
+            "q": query,
+            "level": level,
+            "levels": RECOGNITION_FILTER,
+            "extra_query": extra_query,
+        },
+    )
 
 
 # --- The worker's own pages --------------------------------------------------------------
@@ -322,17 +342,25 @@ def staff_talent_detail(request: AuthenticatedRequest, profile_id: int) -> HttpR
 @staff_required
 def staff_teams(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
-    qs = teams_for_staff(user=user)
     kind = request.GET.get("kind", "")
-    if kind in ("team", "studio"):
-        qs = qs.filter(kind=kind)
-    else:
+    if kind not in ("team", "studio"):
         kind = ""
+    level = request.GET.get("level", "")
+    if level not in RECOGNITION_FILTER:
+        level = ""
+    qs = teams_for_staff(user=user, kind=kind, level=level)
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    extra_query = urlencode({k: v for k, v in (("kind", kind), ("level", level)) if v})
     return render(
         request,
         "talent/staff_teams.html",
-        {"page": page, "kind": kind, "extra_query": f"kind={kind}" if kind else ""},
+        {
+            "page": page,
+            "kind": kind,
+            "level": level,
+            "levels": RECOGNITION_FILTER,
+            "extra_query": extra_query,
+        },
     )
 
 

@@ -208,3 +208,13 @@ class DisputeForm(VersionedForm):
     reason = forms.CharField(
         label="异议说明", max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class LibraryConsentForm(BootstrapFormMixin, forms.Form):
+    """The enterprise's decision on showing its case in the public case library."""
+
+    decision = forms.ChoiceField(
+        choices=[("grant", "同意入库展示"), ("withdraw", "撤回授权")],
+        widget=forms.HiddenInput,
+        error_messages={"required": "请选择同意或撤回。", "invalid_choice": "请选择同意或撤回。"},
+    )

@@ -24,6 +24,7 @@ from kejiyun.cases.models import (
     Outcome,
     Step,
 )
+from kejiyun.demands.models import Demand
 from kejiyun.regions.models import Region, ServiceCentre
 from kejiyun.regions.selectors import jurisdiction_filter, user_jurisdiction
 
@@ -71,6 +72,28 @@ def access_case_for_enterprise(user: User, case_id: int) -> Case:
         return cases_of_organisation(user=user).get(pk=case_id)
     except Case.DoesNotExist:
         raise Http404("案例不存在") from None
+
+
+def library_eligible_q(via: str = "") -> Q:
+    """A case that may enter the public case library (案例库) once its enterprise consents:
+    closed, solved (contract and evidence recorded), confirmed by the enterprise, and not of
+    a demand kept private (不公开). `via` reaches the case through a relation."""
+    return (
+        Q(**{f"{via}step": Step.CLOSED})
+        & Q(**{f"{via}outcome": Outcome.SOLVED})
+        & Q(**{f"{via}confirmed_at__isnull": False})
+        & ~Q(**{f"{via}demand__confidentiality": Demand.Confidentiality.PRIVATE})
+    )
+
+
+def library_eligible(case: Case) -> bool:
+    """`library_eligible_q` of one loaded case (the consent card and the consent service)."""
+    return (
+        case.step == Step.CLOSED
+        and case.outcome == Outcome.SOLVED
+        and case.confirmed_at is not None
+        and case.demand.confidentiality != Demand.Confidentiality.PRIVATE
+    )
 
 
 def case_helpers(*, case: Case) -> QuerySet[DockingRequest]:

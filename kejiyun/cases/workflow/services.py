@@ -53,9 +53,9 @@ from kejiyun.cases.rules import (
     require_staff_actor,
     staffed_centre,
 )
-from kejiyun.cases.workflow.selectors import cases_for_staff
+from kejiyun.cases.workflow.selectors import cases_for_staff, library_eligible
 from kejiyun.cases.workflow.transitions import CASE_MOVES, ENTERPRISE, STAFF
-from kejiyun.common.errors import Stale
+from kejiyun.common.errors import NotPermitted, Stale
 from kejiyun.common.files import private_storage, random_name
 from kejiyun.common.uploads import JPEG, MIB, OFFICE, PDF, PNG, FileType, upload_check
 from kejiyun.common.versioning import claim_version
@@ -531,6 +531,60 @@ def case_dispute(
         if old_evidence:
             # The disputed outcome's evidence goes with it, once the dispute is committed.
             transaction.on_commit(lambda: private_storage().delete(old_evidence))
+    return case
+
+
+# --- the public case library (案例库) ---------------------------------------------------------
+
+
+def case_library_consent(
+    *, case: Case, actor: User, granted: bool, ip: str | None = None, now: datetime | None = None
+) -> Case:
+    """The enterprise grants (or withdraws) its consent to show its case in the public case
+    library. Only an active user of the demand's organisation decides; only a case closed, solved
+    and confirmed by the enterprise, of a demand that is not private, may enter. A timeline
+    note and an audit row (consent given or withdrawn) record the decision."""
+    now = now or timezone.now()
+    if (
+        actor.role != Role.ENTERPRISE
+        or not actor.is_active
+        or actor.organisation_id is None
+        or actor.organisation_id != case.demand.organisation_id
+    ):
+        raise NotPermitted("只有需求企业可以决定案例是否入库展示。")
+    # Withdrawing is always possible; granting only for a case that may enter.
+    if granted and case.demand.confidentiality == Demand.Confidentiality.PRIVATE:
+        raise CaseError("保密需求不能入库展示。", code="private")
+    if granted and not library_eligible(case):
+        raise CaseError("只有已办结、已解决并经企业确认的案例可以入库展示。", code="not_eligible")
+    with transaction.atomic():
+        # Claim the change: two clicks (or two users of the enterprise) decide once.
+        claimed = Case.objects.filter(pk=case.pk, library_consent_at__isnull=granted).update(
+            library_consent_at=now if granted else None
+        )
+        if not claimed:
+            raise CaseError(
+                "本案例已同意入库展示。" if granted else "本案例尚未同意入库展示。",
+                code="unchanged",
+            )
+        case.library_consent_at = now if granted else None
+        case_event_add(
+            case=case,
+            kind=CaseEvent.Kind.NOTE,
+            actor=actor,
+            reason="企业同意本案例在案例库公开展示。"
+            if granted
+            else "企业撤回案例库展示授权，本案例不再公开展示。",
+            now=now,
+        )
+        audit_record(
+            action=AuditAction.LIBRARY_CONSENT,
+            user=actor,
+            ip=ip,
+            object_type="case",
+            object_id=str(case.pk),
+            detail={"granted": granted},
+        )
     return case
 
 

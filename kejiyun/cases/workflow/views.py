@@ -41,10 +41,12 @@ from kejiyun.cases.workflow.selectors import (
     dockings_asked_by_enterprise,
     dockings_awaiting_staff,
     dockings_decided,
+    library_eligible,
     staff_owners_for,
     work_queue,
 )
 from kejiyun.cases.workflow.transitions import CASE_MOVES, STAFF
+from kejiyun.common.ratelimit import client_ip
 from kejiyun.common.refusals import run_service
 from kejiyun.demands.selectors import access_demand
 from kejiyun.plans.selectors import plan_actions_due
@@ -424,6 +426,7 @@ def _enterprise_context(case: Case, **extra: Any) -> dict[str, Any]:
         "confirm_form": extra.get("confirm_form") or f.ConfirmForm(initial=initial),
         "dispute_form": extra.get("dispute_form") or f.DisputeForm(initial=initial),
         "error": extra.get("error", ""),
+        "library_eligible": library_eligible(case),
     }
 
 
@@ -498,4 +501,25 @@ def enterprise_dispute(request: AuthenticatedRequest, case_id: int) -> HttpRespo
             expected_version=form.cleaned_data["version"],
         ),
         "已提交异议，服务中心将继续办理。",
+    )
+
+
+@enterprise_required
+@require_POST
+def enterprise_library_consent(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
+    """The enterprise grants or withdraws its consent to show the case in the case library."""
+    user = request.user
+    case = access_case_for_enterprise(user, case_id)
+    form = f.LibraryConsentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择同意或撤回。")
+        return redirect("cases:enterprise_detail", case.pk)
+    granted = form.cleaned_data["decision"] == "grant"
+    return _enterprise_act(
+        request,
+        case,
+        lambda: services.case_library_consent(
+            case=case, actor=user, granted=granted, ip=client_ip(request)
+        ),
+        "已同意本案例入库展示。" if granted else "已撤回授权，本案例不再在案例库展示。",
     )
