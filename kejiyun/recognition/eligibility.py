@@ -29,6 +29,8 @@ from kejiyun.regions.models import Region
 from kejiyun.talent.models import Resource, TalentProfile, Team
 
 ACCEPTED = DockingRequest.Status.ACCEPTED
+# The most recent cases the "new application" page lists (eligible or with their reasons).
+SUBJECTS_SHOWN = 50
 
 
 @dataclass(frozen=True)
@@ -238,12 +240,12 @@ def subjects_offered(*, batch: Batch, user: User) -> list[Subject]:
         if user.role == Role.ENTERPRISE and user.organisation_id is not None:
             q |= Q(demand__organisation_id=user.organisation_id)
         cases = (
-            Case.objects.filter(q, step=Step.CLOSED)
+            Case.objects.filter(q)
             .select_related("demand", "region")
             .distinct()
-            .order_by("-closed_at", "-id")
+            .order_by("-opened_at", "-id")
         )
-        return [Subject(case=c) for c in cases]
+        return [Subject(case=c) for c in cases[:SUBJECTS_SHOWN]]
     if programme == Programme.STUDIO:
         if profile is None:
             return []

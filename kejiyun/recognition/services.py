@@ -81,10 +81,14 @@ def application_transition(
 ) -> Application:
     """Move `application` to `to` if the table allows it for one of the actor's parts of the
     chain, applying `updates` in the same conditional UPDATE on the version read, with one
-    timeline event and one audit row. A move that `needs_reason` needs a non-empty reason.
+    timeline event and one audit row (and, for a return, an in-app message to the
+    applicant with the reason). A move that `needs_reason` needs a non-empty reason.
     `actor` None is the system (the periodic job), which may make only the province's moves."""
     current = application.status
     reason = reason.strip()
+    if version is not None and version != application.version:
+        # The page was drawn before someone else's change: say so, whatever the move.
+        raise StaleApplication()
     move = APPLICATION_MOVES.find(current, to)
     if move is None:
         raise RecognitionError(
@@ -140,6 +144,13 @@ def application_transition(
             object_id=str(application.pk),
             detail={"from": current, "to": to},
         )
+        if to == Status.RETURNED:
+            _notify_applicant(
+                application,
+                title=f"申报“{application.title}”被退回修改",
+                body=f"退回原因：{reason}",
+                key=f"recognition-app:{application.pk}:v{application.version}:returned",
+            )
     return application
 
 
@@ -757,30 +768,21 @@ def application_move(
     ip: str | None = None,
 ) -> Application:
     """Any move of the chain other than submission (withdraw, recommend, endorse, return),
-    through `application_transition`; a return is sent to the applicant with its reason."""
+    through `application_transition` (which tells the applicant of a return)."""
     if to == Status.SUBMITTED:
         return application_submit(application=application, actor=actor, version=version, ip=ip)
     updates: dict[str, Any] = {}
     if to == Status.RETURNED:
         updates["return_reason"] = reason.strip()[:REASON_MAX_LENGTH]
-    with transaction.atomic():
-        application_transition(
-            application=application,
-            to=to,
-            actor=actor,
-            version=version,
-            reason=reason,
-            ip=ip,
-            updates=updates,
-        )
-        if to == Status.RETURNED:
-            _notify_applicant(
-                application,
-                title=f"申报“{application.title}”被退回修改",
-                body=f"退回原因：{reason.strip()}",
-                key=f"recognition-app:{application.pk}:v{application.version}:returned",
-            )
-    return application
+    return application_transition(
+        application=application,
+        to=to,
+        actor=actor,
+        version=version,
+        reason=reason,
+        ip=ip,
+        updates=updates,
+    )
 
 
 # --- Attachments ------------------------------------------------------------------------
