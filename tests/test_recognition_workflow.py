@@ -465,11 +465,13 @@ def test_nobody_applies_to_a_batch_that_is_not_open_or_outside_its_dates(
     pm: User, lee: User, studio: Team
 ) -> None:
     batch = open_batch(pm, Programme.STUDIO)
-    with time_machine.travel(batch.closes_on + timedelta(days=1), tick=False):
-        with pytest.raises(RecognitionError) as late:
-            application_create(
-                batch=batch, actor=lee, subject=Subject(studio=studio), data=studio_input()
-            )
+    with (
+        time_machine.travel(batch.closes_on + timedelta(days=1), tick=False),
+        pytest.raises(RecognitionError) as late,
+    ):
+        application_create(
+            batch=batch, actor=lee, subject=Subject(studio=studio), data=studio_input()
+        )
     assert late.value.messages == [f"该批次已于 {batch.closes_on:%Y-%m-%d} 截止申报。"]
     batch_transition(batch=batch, to=Batch.Status.REVIEW, actor=pm)
     with pytest.raises(RecognitionError) as closed:
@@ -602,7 +604,7 @@ def test_a_pdf_carrying_script_is_refused_and_nothing_is_stored(
     assert not ApplicationAttachment.objects.exists()
 
 
-def test_an_attachment_downloads_only_for_the_applicant_staff_in_jurisdiction_and_assigned_reviewers(
+def test_attachments_download_only_for_applicant_staff_in_jurisdiction_and_assigned_reviewers(
     pm: User,
     lee: User,
     studio: Team,
@@ -932,13 +934,15 @@ def test_objections_are_filed_only_during_the_notice_and_are_rate_limited(
         assert client.post(url, form).status_code == 302
     assert client.post(url, form).status_code == 429
     assert Objection.objects.count() == 4
-    with time_machine.travel(timezone.now() + timedelta(days=8), tick=False):
-        with pytest.raises(RecognitionError):
-            objection_file(
-                application=studio_app,
-                data=ObjectionInput(contact_name="王", contact="1", body="晚了"),
-                user=None,
-            )
+    with (
+        time_machine.travel(timezone.now() + timedelta(days=8), tick=False),
+        pytest.raises(RecognitionError),
+    ):
+        objection_file(
+            application=studio_app,
+            data=ObjectionInput(contact_name="王", contact="1", body="晚了"),
+            user=None,
+        )
     assert Objection.objects.count() == 4
 
 
