@@ -10,6 +10,7 @@ closed, solved, confirmed and rated case in 锦江区; Rita is a reviewer.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -1013,3 +1014,177 @@ def test_the_job_is_on_the_beat_schedule() -> None:
 
     assert settings.CELERY_BEAT_SCHEDULE["recognition-advance"]["task"] == "recognition.advance"
     assert date.today()  # the schedule is read by run_periodic as it is
+
+
+# --- Pages and who may open them ---------------------------------------------------------
+
+
+def test_a_province_manager_creates_and_edits_a_batch_through_the_pages(
+    pm: User, rita: User
+) -> None:
+    from kejiyun.recognition.models import ReviewerProfile
+
+    ReviewerProfile.objects.create(user=rita, fields="茶叶")
+    client = client_for(pm)
+    assert client.get("/recognition/manage/").status_code == 200
+    assert client.get("/recognition/manage/new/").status_code == 200
+    form = {
+        "programme": Programme.WORKSTATION,
+        "year": 2026,
+        "name": "2026年度院士(专家)工作站",
+        "description": "通知",
+        "eligibility": "条件",
+        "opens_on": "2026-03-01",
+        "closes_on": "2026-02-01",
+        "notice_days": 7,
+        "reviewers_per_application": 3,
+        "reviewer_load": 10,
+        "exclude_same_county": "on",
+        "min_studio_cases": 3,
+        "min_case_rating": 4,
+        "quota_premium": 0,
+        "quota_typical": 0,
+        "chair": rita.pk,
+    }
+    refused = client.post("/recognition/manage/new/", form)
+    assert refused.status_code == 400
+    assert "申报截止日期不能早于开始日期。" in refused.content.decode()
+    assert not Batch.objects.exists()
+    form["closes_on"] = "2026-04-30"
+    assert client.post("/recognition/manage/new/", form).status_code == 302
+    batch = Batch.objects.get()
+    assert (batch.status, batch.chair, batch.created_by) == (Batch.Status.DRAFT, rita, pm)
+    assert client.get(f"/recognition/manage/{batch.pk}/edit/").status_code == 200
+    edited = client.post(
+        f"/recognition/manage/{batch.pk}/edit/",
+        form | {"name": "改名后的批次", "version": batch.version},
+    )
+    assert edited.status_code == 302
+    batch.refresh_from_db()
+    assert (batch.name, batch.version) == ("改名后的批次", 2)
+    stale = client.post(
+        f"/recognition/manage/{batch.pk}/edit/", form | {"name": "又改", "version": 1}
+    )
+    assert stale.status_code == 409
+    assert Batch.objects.get().name == "改名后的批次"
+
+
+def test_every_page_refuses_those_it_is_not_for(
+    on_notice: dict[str, Any], pm: User, alice: User, charlie: User, dora: User
+) -> None:
+    application = fresh(on_notice["studio"])
+    batch = application.batch
+    objection = objection_file(
+        application=application,
+        data=ObjectionInput(contact_name="王", contact="13900001111", body="有异议"),
+        user=None,
+    )
+    manager_only = [
+        "/recognition/manage/",
+        "/recognition/manage/new/",
+        f"/recognition/manage/{batch.pk}/",
+        f"/recognition/manage/{batch.pk}/edit/",
+        f"/recognition/manage/{batch.pk}/criteria/",
+        f"/recognition/manage/objections/{objection.pk}/",
+    ]
+    manager_posts = [
+        f"/recognition/manage/{batch.pk}/move/",
+        f"/recognition/manage/{batch.pk}/notice/",
+        f"/recognition/manage/{batch.pk}/finalise/",
+        f"/recognition/manage/objections/{objection.pk}/",
+    ]
+    before = (row(application), list(Batch.objects.values()), list(Objection.objects.values()))
+    for user in (alice, charlie):
+        client = client_for(user)
+        for url in manager_only:
+            assert client.get(url).status_code == 404, url
+        for url in manager_posts:
+            assert client.post(url, {"version": batch.version, "to": "review"}).status_code == 404
+    citizen = client_for(dora)
+    for url in manager_only:
+        assert citizen.get(url).status_code == 404, url
+    assert citizen.get("/recognition/queue/").status_code == 404
+    for url in (
+        f"/recognition/applications/{application.pk}/",
+        f"/recognition/applications/{application.pk}/edit/",
+    ):
+        assert citizen.get(url).status_code == 404
+    anonymous = client_for(dora)
+    anonymous.logout()
+    for url in (
+        "/recognition/mine/",
+        f"/recognition/batches/{batch.pk}/apply/",
+        "/recognition/queue/",
+    ):
+        response = anonymous.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    for url in manager_only:
+        assert anonymous.get(url).status_code in (302, 404)
+    assert (
+        anonymous.post(f"/recognition/applications/{application.pk}/move/", {}).status_code == 302
+    )
+    # The public pages are public.
+    for url in (
+        "/recognition/",
+        f"/recognition/batches/{batch.pk}/",
+        f"/recognition/batches/{batch.pk}/notice/",
+    ):
+        assert anonymous.get(url).status_code == 200
+    assert anonymous.get(f"/recognition/batches/{batch.pk}/results/").status_code == 404  # not yet
+    assert (
+        row(application),
+        list(Batch.objects.values()),
+        list(Objection.objects.values()),
+    ) == before
+
+
+def test_a_workstation_is_applied_for_by_its_host_or_its_experts_and_a_project_by_a_worker(
+    pm: User, lee: User, tea_company: Any, erin: User, dora: User
+) -> None:
+    from kejiyun.talent.models import Resource
+
+    station = Resource.objects.create(
+        kind=Resource.Kind.WORKSTATION,
+        name="茶产业院士工作站",
+        host_organisation=tea_company,
+        region_id="510104",
+    )
+    batch = open_batch(pm, Programme.WORKSTATION)
+    data = ApplicationInput(
+        title="茶产业院士工作站",
+        summary="s",
+        answers={"expert": "院士", "host_conditions": "实验室", "plan": "三年计划"},
+    )
+    with pytest.raises(RecognitionError) as outsider:
+        application_create(batch=batch, actor=lee, subject=Subject(resource=station), data=data)
+    assert outsider.value.messages == ["只有工作站的依托单位或入驻专家可以申报。"]
+    with pytest.raises(RecognitionError) as level:
+        application_create(
+            batch=batch,
+            actor=erin,
+            subject=Subject(resource=station),
+            data=dataclasses.replace(data, level=Level.PREMIUM),
+        )
+    assert level.value.messages == ["该项目不分等级。"]
+    made = application_create(batch=batch, actor=erin, subject=Subject(resource=station), data=data)
+    assert (made.region_id, made.organisation_id, made.level) == ("510104", tea_company.pk, "")
+    station.experts.add(lee.talent_profile)
+    application_create(batch=batch, actor=lee, subject=Subject(resource=station), data=data)
+
+    projects = open_batch(pm, Programme.PROJECT)
+    answers = {"maturity": "中试", "investment": "100万元", "benefit": "增收"}
+    with pytest.raises(RecognitionError) as citizen:
+        application_create(
+            batch=projects,
+            actor=dora,
+            subject=Subject(),
+            data=ApplicationInput(title="项目", summary="s", answers=answers),
+        )
+    assert citizen.value.messages == ["科创会项目只能由企业用户或科技工作者申报。"]
+    project = application_create(
+        batch=projects,
+        actor=lee,
+        subject=Subject(),
+        data=ApplicationInput(title="项目", summary="s", answers=answers),
+    )
+    assert project.region_id == "510104"
