@@ -182,6 +182,8 @@ CELERY_BEAT_SCHEDULE = {
     "integrity-scan": {"task": "integrity.scan", "schedule": 60 * 60.0},
     # Half-year work reports: reminders before, on and after the due day.
     "remind-work-reports": {"task": "ops.remind_work_reports", "schedule": 60 * 60.0},
+    # Recognition batches: open, close and publish on their dates.
+    "recognition-advance": {"task": "recognition.advance", "schedule": 60 * 60.0},
 }
 
 # --- 一单一策 cases ------------------------------------------------------------------------

@@ -19,7 +19,7 @@ every objection is answered. A returned application goes back to the applicant.
 from __future__ import annotations
 
 from kejiyun.common.workflow import Move, MoveTable
-from kejiyun.recognition.models import Application
+from kejiyun.recognition.models import Application, Batch
 
 APPLICANT = "applicant"
 COUNTY = "county"  # staff of the application's county centre
@@ -45,5 +45,21 @@ APPLICATION_MOVES = MoveTable(
         Move(S.SCORED, S.NOT_RECOGNISED, PROVINCE),
         Move(S.NOTICE, S.RECOGNISED, PROVINCE),
         Move(S.NOTICE, S.NOT_RECOGNISED, PROVINCE, needs_reason=True),
+    ],
+)
+
+# A batch (年度批次): prepared as a draft, open for applications between its dates, under
+# review once applications close, on public notice (公示) with its proposed result, final
+# once the result is published. Only the province moves it (or the periodic job
+# `recognition.advance` on its behalf: opening on `opens_on`, closing after `closes_on`,
+# finalising after the notice period).
+B = Batch.Status
+BATCH_MOVES = MoveTable(
+    B.values,
+    [
+        Move(B.DRAFT, B.OPEN, PROVINCE),
+        Move(B.OPEN, B.REVIEW, PROVINCE),
+        Move(B.REVIEW, B.NOTICE, PROVINCE),
+        Move(B.NOTICE, B.FINAL, PROVINCE),
     ],
 )
