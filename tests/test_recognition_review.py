@@ -452,7 +452,12 @@ def test_a_manager_adds_edits_and_removes_a_pool_member_with_mobiles_masked(
     profile.refresh_from_db()
     assert not profile.active
     assert "何丽" not in client.get("/recognition/review/pool/").content.decode()
-    assert AuditEvent.objects.filter(object_type="recognition.reviewer").count() == 3
+    pool_rows = AuditEvent.objects.filter(object_type="recognition.reviewer").order_by("id")
+    assert [(r.action, r.detail["op"]) for r in pool_rows] == [
+        (AuditAction.RECOGNITION_POOL, "pool_add"),
+        (AuditAction.RECOGNITION_POOL, "pool_edit"),
+        (AuditAction.RECOGNITION_POOL, "pool_remove"),
+    ]
     assert Organisation.objects.filter(pk=host.pk).exists()
 
 

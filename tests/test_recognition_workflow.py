@@ -644,7 +644,7 @@ def test_attachments_download_only_for_applicant_staff_in_jurisdiction_and_assig
         assert got["Content-Type"] == "application/pdf"
         assert b"".join(got.streaming_content).startswith(b"%PDF-")  # type: ignore[attr-defined]
     audited = AuditEvent.objects.filter(
-        action=AuditAction.CASE_FILE_DOWNLOAD, object_type="recognition.application"
+        action=AuditAction.RECOGNITION_FILE_DOWNLOAD, object_type="recognition.application"
     )
     assert sorted(audited.values_list("user__username", flat=True)) == [
         "alice",

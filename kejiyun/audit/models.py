@@ -49,6 +49,8 @@ class AuditAction(models.TextChoices):
     RECOGNITION_ASSIGN = "recognition.assign", "分配评审专家"
     RECOGNITION_SCORE = "recognition.score", "提交评审评分"
     RECOGNITION_OBJECTION = "recognition.objection", "答复公示异议"
+    RECOGNITION_POOL = "recognition.pool", "管理评审专家库"
+    RECOGNITION_FILE_DOWNLOAD = "recognition.file_download", "下载申报附件"
     RECOGNITION_PUBLISH = "recognition.publish", "发布认定结果"
     LIBRARY_CONSENT = "library.consent", "案例入库展示授权"
     EVENT_MANAGE = "event.manage", "管理对接活动"

@@ -852,7 +852,7 @@ def application_file_download_record(
 ) -> None:
     """Audit that `user` fetched an application's attachment (as case files are)."""
     audit_record(
-        action=AuditAction.CASE_FILE_DOWNLOAD,
+        action=AuditAction.RECOGNITION_FILE_DOWNLOAD,
         user=user,
         ip=ip,
         object_type="recognition.application",

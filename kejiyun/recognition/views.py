@@ -19,7 +19,6 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -272,17 +271,6 @@ def apply(request: AuthenticatedRequest, batch_id: int) -> HttpResponse:
         {"batch": batch, "form": form, "closed": closed, "eligible": eligible, "refused": refused},
         status=status,
     )
-
-
-def _review_links(batch: Batch) -> dict[str, str]:
-    """Links to the review pages (recognition:review:*) where they exist."""
-    links: dict[str, str] = {}
-    for name, args in (("pool", ()), ("assign", (batch.pk,)), ("panel", (batch.pk,))):
-        try:
-            links[name] = reverse(f"recognition:review:{name}", args=args)
-        except NoReverseMatch:
-            continue
-    return links
 
 
 def _detail_context(
@@ -626,7 +614,6 @@ def _manage_context(batch: Batch) -> dict[str, object]:
         "moves": [m.to for m in BATCH_MOVES.moves_from(batch.status)],
         "objections": [(o, masked_contact(o.contact)) for o in objections],
         "open_objections": sum(1 for o in objections if o.answered_at is None),
-        "review_links": _review_links(batch),
         "now": timezone.now(),
     }
 

@@ -130,7 +130,7 @@ def reviewer_profile_create(
         else:
             profile = ReviewerProfile.objects.create(user=user, **values)
         audit_record(
-            action=AuditAction.RECOGNITION_BATCH,
+            action=AuditAction.RECOGNITION_POOL,
             user=actor,
             ip=ip,
             object_type="recognition.reviewer",
@@ -167,7 +167,7 @@ def reviewer_profile_update(
             ]
         )
         audit_record(
-            action=AuditAction.RECOGNITION_BATCH,
+            action=AuditAction.RECOGNITION_POOL,
             user=actor,
             ip=ip,
             object_type="recognition.reviewer",
@@ -187,7 +187,7 @@ def reviewer_profile_deactivate(
             raise RecognitionError("该专家已不在专家库中。")
         profile.active = False
         audit_record(
-            action=AuditAction.RECOGNITION_BATCH,
+            action=AuditAction.RECOGNITION_POOL,
             user=actor,
             ip=ip,
             object_type="recognition.reviewer",

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kejiyun.accounts.guards import AuthenticatedRequest, reviewer_required, staff_required
@@ -226,15 +226,6 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-def _attachment_url_name() -> str:
-    """A's access-checked download view, if it is there (else the names are listed)."""
-    try:
-        reverse("recognition:attachment_download", kwargs={"pk": 0})
-    except NoReverseMatch:
-        return ""
-    return "recognition:attachment_download"
-
-
 def _score_page(
     request: AuthenticatedRequest,
     assignment: ReviewAssignment,
@@ -272,7 +263,6 @@ def _score_page(
             if isinstance(application.answers, dict)
             else [],
             "attachments": list(application.attachments.all()),
-            "attachment_url": _attachment_url_name(),
         },
         status=status,
     )
