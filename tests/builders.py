@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import Permission
@@ -40,6 +40,8 @@ from kejiyun.cases.workflow.services import (
     case_transition,
 )
 from kejiyun.demands.models import Demand
+from kejiyun.events.models import Event
+from kejiyun.events.services import EventInput, event_create, event_transition
 from kejiyun.notifications.models import Channel
 from kejiyun.plans.services import worker_verify
 from kejiyun.popsci.content.services import (
@@ -590,3 +592,35 @@ def grant_perms(user: User, *codenames: str) -> User:
         *Permission.objects.filter(content_type__app_label="performance", codename__in=codenames)
     )
     return User.objects.get(pk=user.pk)
+
+
+# --- Docking events --------------------------------------------------------------------------
+
+
+def make_event(
+    organiser: User,
+    *,
+    name: str = "2026科创中国·天府科技云服务大会",
+    days_ahead: int = 10,
+    status: str = "draft",
+) -> Event:
+    """An event organised by `organiser` (province staff: a 服务大会; city staff: a 科创会),
+    starting `days_ahead` days from now for a day, sign-up closing the day before, moved
+    through the services to `status`."""
+    starts = timezone.now().replace(second=0, microsecond=0) + timedelta(days=days_ahead)
+    level = organiser.centre.region.level if organiser.centre else ""
+    event = event_create(
+        actor=organiser,
+        data=EventInput(
+            name=name,
+            kind=Event.Kind.CONFERENCE if level == "province" else Event.Kind.FORUM,
+            venue="成都世纪城国际会议中心",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=8),
+            sign_up_closes_at=starts - timedelta(days=1),
+        ),
+    )
+    order = list(Event.Status.values)
+    for to in order[1 : order.index(status) + 1]:
+        event_transition(event=event, to=to, actor=organiser, version=event.version)
+    return event
