@@ -41,7 +41,14 @@ from kejiyun.cases.workflow.services import (
 )
 from kejiyun.demands.models import Demand
 from kejiyun.events.models import Event
-from kejiyun.events.services import EventInput, event_create, event_transition
+from kejiyun.events.services import (
+    EventInput,
+    event_create,
+    event_transition,
+    exhibit_decide,
+    exhibit_nominate,
+    slot_create,
+)
 from kejiyun.notifications.models import Channel
 from kejiyun.plans.services import worker_verify
 from kejiyun.popsci.content.services import (
@@ -500,6 +507,22 @@ def make_crawl_world() -> dict[str, User]:
         case_transition(case=case, to_step=step, actor=alice)
     docking_send(case=case, expert=tina, actor=alice, message="请与企业联系，看一下茶园。")
     case_attachment_add(case=case, actor=alice, upload=pdf_upload("茶园诊断报告.pdf"))
+    # The province's service conference, open for sign-up, with the case's demand on show.
+    event = make_event(pat, status="collecting")
+    exhibit = exhibit_decide(
+        exhibit=exhibit_nominate(event=event, actor=alice, demand=case.demand),
+        actor=pat,
+        accept=True,
+    )
+    slot_create(
+        exhibit=exhibit,
+        actor=pat,
+        place="A-01",
+        starts_at=event.starts_at,
+        ends_at=event.starts_at + timedelta(minutes=30),
+        capacity=4,
+    )
+    event_transition(event=event, to="open", actor=pat, version=event.version)
     # Cases of a county without staff: they go to the nearest centre up the chain with
     # staff (the city, Bob's centre), owned by its least-loaded staff member.
     make_case(None, county="510107", serial="2", title="武侯区社区医养结合智能照护设备选型需求")
