@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import Permission
@@ -40,6 +40,15 @@ from kejiyun.cases.workflow.services import (
     case_transition,
 )
 from kejiyun.demands.models import Demand
+from kejiyun.events.models import Event
+from kejiyun.events.services import (
+    EventInput,
+    event_create,
+    event_transition,
+    exhibit_decide,
+    exhibit_nominate,
+    slot_create,
+)
 from kejiyun.notifications.models import Channel
 from kejiyun.plans.services import worker_verify
 from kejiyun.popsci.content.services import (
@@ -498,6 +507,22 @@ def make_crawl_world() -> dict[str, User]:
         case_transition(case=case, to_step=step, actor=alice)
     docking_send(case=case, expert=tina, actor=alice, message="请与企业联系，看一下茶园。")
     case_attachment_add(case=case, actor=alice, upload=pdf_upload("茶园诊断报告.pdf"))
+    # The province's service conference, open for sign-up, with the case's demand on show.
+    event = make_event(pat, status="collecting")
+    exhibit = exhibit_decide(
+        exhibit=exhibit_nominate(event=event, actor=alice, demand=case.demand),
+        actor=pat,
+        accept=True,
+    )
+    slot_create(
+        exhibit=exhibit,
+        actor=pat,
+        place="A-01",
+        starts_at=event.starts_at,
+        ends_at=event.starts_at + timedelta(minutes=30),
+        capacity=4,
+    )
+    event_transition(event=event, to="open", actor=pat, version=event.version)
     # Cases of a county without staff: they go to the nearest centre up the chain with
     # staff (the city, Bob's centre), owned by its least-loaded staff member.
     make_case(None, county="510107", serial="2", title="武侯区社区医养结合智能照护设备选型需求")
@@ -590,3 +615,35 @@ def grant_perms(user: User, *codenames: str) -> User:
         *Permission.objects.filter(content_type__app_label="performance", codename__in=codenames)
     )
     return User.objects.get(pk=user.pk)
+
+
+# --- Docking events --------------------------------------------------------------------------
+
+
+def make_event(
+    organiser: User,
+    *,
+    name: str = "2026科创中国·天府科技云服务大会",
+    days_ahead: int = 10,
+    status: str = "draft",
+) -> Event:
+    """An event organised by `organiser` (province staff: a 服务大会; city staff: a 科创会),
+    starting `days_ahead` days from now for a day, sign-up closing the day before, moved
+    through the services to `status`."""
+    starts = timezone.now().replace(second=0, microsecond=0) + timedelta(days=days_ahead)
+    level = organiser.centre.region.level if organiser.centre else ""
+    event = event_create(
+        actor=organiser,
+        data=EventInput(
+            name=name,
+            kind=Event.Kind.CONFERENCE if level == "province" else Event.Kind.FORUM,
+            venue="成都世纪城国际会议中心",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=8),
+            sign_up_closes_at=starts - timedelta(days=1),
+        ),
+    )
+    order = list(Event.Status.values)
+    for to in order[1 : order.index(status) + 1]:
+        event_transition(event=event, to=to, actor=organiser, version=event.version)
+    return event

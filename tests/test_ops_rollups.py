@@ -22,6 +22,7 @@ from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.cases.models import Case, CaseEvent, DockingRequest, Outcome, Step
 from kejiyun.common.workdays import BEIJING
 from kejiyun.demands.models import Demand, DemandEvent
+from kejiyun.events.models import Agreement, Booking, Event, Exhibit, Slot
 from kejiyun.integrity.models import Flag, Subject
 from kejiyun.integrity.models import Kind as FlagKind
 from kejiyun.integrity.services import flag_decide
@@ -108,6 +109,10 @@ EXPECTED: dict[tuple[str, str, date], tuple[Decimal | int, int, list[float]]] = 
     ("quiz_accuracy_before", JJ, D1): (3, 6, []),
     ("quiz_accuracy_after", JJ, D2): (5, 6, []),
     ("activity_attendance", QY, D2): (2, 0, []),
+    ("event_meetings", CD, D2): (1, 0, []),  # 23:50 Beijing
+    ("event_meetings", CD, D3): (1, 0, []),
+    ("event_agreements", CD, D3): (1, 0, []),
+    ("event_amount", CD, D3): (Decimal("125000"), 0, []),
     ("bot_reads", JJ, D2): (1, 0, []),
     ("bot_reads", QY, D2): (3, 0, []),
     ("suspect_accounts", JJ, D1): (1, 0, []),
@@ -443,6 +448,60 @@ def history(db: None) -> dict[str, Any]:
     flag(FlagKind.SCRIPTED_READING, Subject.ACCOUNT, erin.pk, jj, D1, open_)
     flag(FlagKind.SCRIPTED_READING, Subject.ACCOUNT, bot.pk, qy, D2, open_)
     flag(FlagKind.QUOTA_ACCOUNT, Subject.ACCOUNT, users[0].pk, qy, D2, cleared)
+
+    # A docking event of 成都市 (its own centre organises it): 锦江区's demand d1 exhibited,
+    # three bookings of one slot, two checked in (D2 late evening, D3), one agreement on D3.
+    # Its figures count for the organiser, 成都市, not for the exhibit's county.
+    event = Event.objects.create(
+        organiser_id=_own(staff_cd),
+        region_id=CD,
+        name="成都市科创会",
+        kind=Event.Kind.FORUM,
+        venue="成都",
+        starts_at=at(D2, 9),
+        ends_at=at(D3, 18),
+        sign_up_closes_at=at(D1, 18),
+        status=Event.Status.CLOSED,
+    )
+    exhibit = Exhibit.objects.create(
+        event=event,
+        kind=Exhibit.Kind.DEMAND,
+        demand=d1,
+        region_id=JJ,
+        centre_id=jj,
+        status=Exhibit.Status.ACCEPTED,
+    )
+    slot = Slot.objects.create(
+        event=event,
+        exhibit=exhibit,
+        place="A-01",
+        starts_at=at(D2, 9),
+        ends_at=at(D2, 10),
+        capacity=3,
+        booked=3,
+    )
+    met = None
+    for code, checked in (
+        ("AAAA2222", at(D2, 23, 50)),
+        ("BBBB3333", at(D3, 9)),
+        ("CCCC4444", None),
+    ):
+        booking = Booking.objects.create(
+            event=event,
+            slot=slot,
+            person=_user(f"p{code}", Role.WORKER, JJ),
+            code=code,
+            checked_in_at=checked,
+        )
+        met = met or booking
+    Agreement.objects.create(
+        event=event,
+        booking=met,
+        exhibit=exhibit,
+        contract_number="HT-E1",
+        amount=Decimal("12.50"),
+        signed_at=at(D3, 11),
+    )
     return {"staff_jj": staff_jj, "k4_demand": d6}
 
 

@@ -30,6 +30,7 @@ from kejiyun.demo.seed import (
     province_region_rows,
 )
 from kejiyun.demo.workflows import DemoWorkflows, demo_county_codes, demo_workflows_seed
+from kejiyun.events.models import Event
 from kejiyun.integrity.models import Flag, Kind
 from kejiyun.ops.models import Bulletin, Rollup, WorkReport
 from kejiyun.performance.models import Allocation, Scheme
@@ -510,6 +511,28 @@ def test_the_command_prints_the_counts_the_demo_password_and_the_login_usernames
         (Kind.QUOTA_ACCOUNT, "510116", Flag.Status.OPEN): 8,
     }
     assert Rollup.objects.filter(indicator="gaming_confirmed").exists()
+    # The province's service conference runs today: exhibits, slots, check-ins, and the
+    # agreement that settled a case, which the enterprise confirmed: the case is closed solved.
+    assert "1 docking events (15 check-ins, 2 agreements)" in text
+    assert "0 docking events (0 check-ins, 0 agreements)" in out.getvalue()
+    event = Event.objects.get()
+    assert (event.kind, event.status, event.organiser.region_id) == (
+        "conference",
+        "running",
+        "510000",
+    )
+    assert set(event.exhibits.values_list("kind", "status")) == {
+        ("demand", "accepted"),
+        ("result", "accepted"),
+    }
+    assert event.slots.count() == 10
+    assert event.bookings.filter(checked_in_at__isnull=False).count() == 15
+    settled = event.agreements.get(settles=True)
+    assert settled.case is not None and settled.docking is not None
+    assert settled.docking.origin == "event" and settled.docking.status == "accepted"
+    closed = Case.objects.get(pk=settled.case_id)
+    assert (closed.step, closed.outcome, closed.rating) == ("closed", "solved", 5)
+    assert closed.contract_number == "TFKJY-DH-001"
 
 
 @pytest.mark.django_db

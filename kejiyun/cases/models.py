@@ -337,6 +337,8 @@ class DockingRequest(models.Model):
         STAFF = "staff", "服务中心发送"
         WORKER = "worker", "科技工作者申请"
         ENTERPRISE = "enterprise", "企业提议"
+        # Agreed face to face at a docking event (服务大会/科创会), recorded by the organiser.
+        EVENT = "event", "现场对接"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="dockings")
     expert = models.ForeignKey(

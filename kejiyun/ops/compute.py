@@ -49,6 +49,7 @@ from kejiyun.common.workdays import (
     working_time_between,
 )
 from kejiyun.demands.models import Demand, DemandEvent
+from kejiyun.events.models import Agreement, Booking
 from kejiyun.integrity.models import Flag
 from kejiyun.integrity.models import Kind as FlagKind
 from kejiyun.integrity.models import Subject as FlagSubject
@@ -723,6 +724,55 @@ def gaming_confirmed(start: date, end: date, centres: CentreMap) -> DayCells:
     )
 
 
+# --- Docking events ---------------------------------------------------------------------------
+# An event's figures count for its organiser (the centre of the event's region): the province
+# centre for the 服务大会, a city's centre for its 科创会.
+
+
+def event_meetings(start: date, end: date, centres: CentreMap) -> DayCells:
+    """On-site docking meetings held: bookings checked in at an event, by
+    `Booking.checked_in_at`, for the organiser's centre."""
+    return _counted(
+        Booking.objects.filter(checked_in_at__isnull=False),
+        centres,
+        moment="checked_in_at",
+        region="event__region_id",
+        start=start,
+        end=end,
+    )
+
+
+def event_agreements(start: date, end: date, centres: CentreMap) -> DayCells:
+    """Agreements signed on site at an event, by `Agreement.signed_at`, for the organiser's
+    centre."""
+    return _counted(
+        Agreement.objects.all(),
+        centres,
+        moment="signed_at",
+        region="event__region_id",
+        start=start,
+        end=end,
+    )
+
+
+def event_amount(start: date, end: date, centres: CentreMap) -> DayCells:
+    """The amounts of the agreements signed on site, in yuan (the agreement stores 万元), by
+    `Agreement.signed_at`, for the organiser's centre."""
+    out: DayCells = {}
+    for row in _rows(
+        Agreement.objects.all(),
+        moment="signed_at",
+        region="event__region_id",
+        start=start,
+        end=end,
+        n=Sum("amount"),
+    ):
+        cell = _cell(out, row["ops_day"], centres.of(row["ops_region"]))
+        if cell is not None:
+            cell.num += Decimal(row["n"]) * 10000
+    return out
+
+
 # --- The registry ---------------------------------------------------------------------------
 
 ComputeFn = Callable[[date, date, CentreMap], DayCells]
@@ -757,6 +807,9 @@ REGISTRY: dict[str, ComputeFn] = {
         quiz_accuracy_before,
         quiz_accuracy_after,
         activity_attendance,
+        event_meetings,
+        event_agreements,
+        event_amount,
         demands_flagged,
         bot_reads,
         suspect_accounts,
@@ -780,6 +833,8 @@ DATED_SOURCES: tuple[tuple[type[Any], str], ...] = (
     (ReadEvent, "opened_at"),
     (QuizAttempt, "created_at"),
     (ActivitySignup, "checked_in_at"),
+    (Booking, "checked_in_at"),
+    (Agreement, "signed_at"),
 )
 
 

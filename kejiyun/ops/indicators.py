@@ -27,6 +27,7 @@ class Group(StrEnum):
     CASES = "cases"
     PLANS = "plans"
     POPSCI = "popsci"
+    EVENTS = "events"
     GAMING = "gaming"
 
 
@@ -36,6 +37,7 @@ GROUP_NAMES: dict[Group, str] = {
     Group.CASES: "一单一策",
     Group.PLANS: "一人一策",
     Group.POPSCI: "精准科普",
+    Group.EVENTS: "对接活动",
     Group.GAMING: "疑似刷量",
 }
 
@@ -86,6 +88,9 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator("quiz_accuracy_before", "学前答题正确率", Group.POPSCI, Kind.SHARE, "", 0),
     Indicator("quiz_accuracy_after", "学后答题正确率", Group.POPSCI, Kind.SHARE),
     Indicator("activity_attendance", "活动签到", Group.POPSCI, Kind.COUNT, "人次"),
+    Indicator("event_meetings", "活动现场对接", Group.EVENTS, Kind.COUNT, "人次"),
+    Indicator("event_agreements", "活动现场签约", Group.EVENTS, Kind.COUNT, "项"),
+    Indicator("event_amount", "活动签约金额", Group.EVENTS, Kind.AMOUNT, "元"),
     Indicator("demands_flagged", "重复或模板化需求", Group.GAMING, Kind.COUNT, "项", -1),
     Indicator("bot_reads", "疑似机器阅读", Group.GAMING, Kind.COUNT, "次", -1),
     Indicator("suspect_accounts", "疑似刷量账号", Group.GAMING, Kind.COUNT, "个", -1),

@@ -439,3 +439,76 @@ def docking_refuse(
                 key=f"docking-asked-refused:{docking.pk}",
             )
     return docking
+
+
+def docking_record_on_site(
+    *,
+    case: Case,
+    expert: TalentProfile,
+    actor: User,
+    note: str,
+    now: datetime | None = None,
+) -> DockingRequest:
+    """Staff record a docking agreed face to face at a docking event (现场对接): the expert
+    met the enterprise at the event and both agreed, so the docking is accepted as it is
+    recorded. Allowed while the case looks for its expert (matching or docking); a case
+    still in matching moves to docking. An earlier docking of the same expert that is not
+    accepted yet (a request, an application, a decline) becomes the accepted one, since the
+    expert agreed on site; an accepted one is kept as it is. Audited like a staff approval."""
+    require_staff_actor(actor, case)
+    if case.step not in STEPS_OPEN_TO_REQUESTS:
+        raise CaseError("该需求的案例不在“匹配”或“对接”环节，不能登记现场对接。", code="wrong_step")
+    if expert.user.role != Role.WORKER or not expert.user.is_active:
+        raise CaseError("只能与在册的科技工作者对接。", code="not_a_worker")
+    employer = expert.employer.strip()
+    if employer and employer == case.demand.organisation.name.strip():
+        raise CaseError("该专家与需求企业为同一单位，存在利益冲突。", code="conflict")
+    now = now or timezone.now()
+    S = DockingRequest.Status
+    who = f"{expert.user.display_name}（{expert.employer or '未填单位'}）"
+    with transaction.atomic():
+        docking = DockingRequest.objects.filter(case=case, expert=expert).first()
+        if docking is None:
+            try:
+                with transaction.atomic():  # a savepoint: a double click loses cleanly
+                    docking = DockingRequest.objects.create(
+                        case=case,
+                        expert=expert,
+                        origin=DockingRequest.Origin.EVENT,
+                        status=S.ACCEPTED,
+                        sent_by=actor,
+                        message=note.strip()[:1000],
+                        decided_by=actor,
+                        decided_at=now,
+                        created_at=now,
+                        responded_at=now,
+                    )
+            except IntegrityError:
+                raise CaseError(
+                    "这位专家的对接刚刚已被登记，请刷新页面。", code="decided"
+                ) from None
+        elif docking.status != S.ACCEPTED:
+            claimed = DockingRequest.objects.filter(pk=docking.pk, status=docking.status).update(
+                status=S.ACCEPTED, decided_by=actor, decided_at=now, responded_at=now
+            )
+            if claimed != 1:
+                raise CaseError("该对接刚刚已被处理，请刷新页面。", code="decided")
+            docking.status, docking.responded_at = S.ACCEPTED, now
+        index_change_record(kind=EXPERTS, object_ids=[expert.pk])
+        case_event_add(
+            case=case,
+            kind=CaseEvent.Kind.DOCKING,
+            actor=actor,
+            reason=f"现场对接：{who}" + (f"。{note.strip()[:200]}" if note.strip() else ""),
+            now=now,
+        )
+        if case.step == Step.MATCHING:
+            case_transition(case=case, to_step=Step.DOCKING, actor=actor, now=now)
+        audit_record(
+            action=AuditAction.DOCKING_APPROVE,
+            user=actor,
+            object_type="docking",
+            object_id=str(docking.pk),
+            detail={"case": case.pk, "expert": expert.pk, "origin": DockingRequest.Origin.EVENT},
+        )
+    return docking

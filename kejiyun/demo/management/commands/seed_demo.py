@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from kejiyun.demo.allocations import demo_allocation_seed
 from kejiyun.demo.cases import demo_cases_seed
+from kejiyun.demo.events import demo_events_seed
 from kejiyun.demo.integrity import demo_integrity_seed
 from kejiyun.demo.operations import demo_operations_seed
 from kejiyun.demo.performance import APPROVER, demo_performance_seed
@@ -52,6 +53,7 @@ class Command(BaseCommand):
         operations = demo_operations_seed()
         performance = demo_performance_seed()
         allocations = demo_allocation_seed()
+        events = demo_events_seed()
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(
@@ -67,7 +69,9 @@ class Command(BaseCommand):
                 f"{integrity.flags} gaming flags in 双流区 ({integrity.confirmed} confirmed), "
                 f"{operations.rollup_rows} rollup rows, {operations.reports} work reports, "
                 f"{operations.bulletins} bulletins, {performance.schemes} scoring schemes, "
-                f"{allocations} fund allocations"
+                f"{allocations} fund allocations, "
+                f"{events.events} docking events ({events.check_ins} check-ins, "
+                f"{events.agreements} agreements)"
             )
         )
         logins = demo_login_usernames(scale=scale)
