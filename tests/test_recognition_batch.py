@@ -19,7 +19,8 @@ for the enterprise of a closed, solved, confirmed case in 锦江区.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
@@ -81,7 +82,6 @@ from kejiyun.regions.models import Region
 from kejiyun.talent.models import TalentProfile, Team
 from tests.builders import (
     PASSWORD,
-    client_for,
     make_case,
     make_enterprise_user,
     make_staff,
@@ -626,14 +626,7 @@ def test_a_case_batch_runs_to_the_published_result_and_the_case_enters_the_libra
     application_submit(application=fresh(application), actor=ed, version=returned.version)
     # The call closes (the periodic job, after closes_on) while it is back with the county.
     closed_on = batch.closes_on + timedelta(days=1)
-    assert (
-        recognition_advance(
-            now=timezone.make_aware(
-                timezone.datetime(closed_on.year, closed_on.month, closed_on.day, 9)
-            )
-        )
-        == 1
-    )
+    assert recognition_advance(now=timezone.make_aware(datetime.combine(closed_on, time(9)))) == 1
     assert Batch.objects.get(pk=batch.pk).status == Batch.Status.REVIEW
     move(application, S.RECOMMENDED, alice)
     move(application, S.ENDORSED, bob)
