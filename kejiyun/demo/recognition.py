@@ -235,9 +235,17 @@ def _pool(province: User, only: frozenset[str] | None = None) -> int:
     demo_reviewer = _user(REVIEWER_ACCOUNTS[0])
     employer, county, title, fields, keywords, expertise = DEMO_REVIEWER_PROFILE
     people = [(demo_reviewer, employer, county, title, fields, keywords, expertise, 10)]
-    for index, (username, name, title, employer, county, fields, keywords, expertise, load) in (
-        enumerate(REVIEWERS, start=len(REVIEWER_ACCOUNTS) + 1)
-    ):
+    for index, (
+        username,
+        name,
+        title,
+        employer,
+        county,
+        fields,
+        keywords,
+        expertise,
+        load,
+    ) in enumerate(REVIEWERS, start=len(REVIEWER_ACCOUNTS) + 1):
         user = User.objects.filter(username=username).first()
         if user is None:
             user = User.objects.create_user(
@@ -301,9 +309,7 @@ def _open_batch(
     return batch_transition(batch=batch, to=Batch.Status.OPEN, actor=province)
 
 
-def _submit(
-    batch: Batch, applicant: User, subject: Subject, data: ApplicationInput
-) -> Application:
+def _submit(batch: Batch, applicant: User, subject: Subject, data: ApplicationInput) -> Application:
     application = application_create(batch=batch, actor=applicant, subject=subject, data=data)
     application_attachment_add(
         application=application, actor=applicant, upload=_pdf(application.title)
