@@ -533,6 +533,40 @@ def test_the_command_prints_the_counts_the_demo_password_and_the_login_usernames
     closed = Case.objects.get(pk=settled.case_id)
     assert (closed.step, closed.outcome, closed.rating) == ("closed", "solved", 5)
     assert closed.contract_number == "TFKJY-DH-001"
+    # Recognition (kejiyun/demo/recognition.py), through the services: the province holds the
+    # recognition role; a final studio batch with a recognised studio (its badge shows); a
+    # case batch in review where demo_reviewer still has to score; a project waiting in
+    # 双流区's queue; cases in the library. A second run adds nothing.
+    from kejiyun.recognition.library.selectors import library_cases
+    from kejiyun.recognition.models import Application, Batch, ReviewAssignment, ReviewerProfile
+    from kejiyun.recognition.review.selectors import reviewer_dashboard
+    from kejiyun.recognition.selectors import staff_queue
+    from kejiyun.talent.models import Team
+
+    assert province.has_perm("recognition.manage_recognition")
+    assert ReviewerProfile.objects.filter(active=True).count() == 6
+    assert ReviewerProfile.objects.filter(user__username="demo_reviewer").exists()
+    assert Batch.objects.count() == 3
+    final = Batch.objects.get(programme="studio", status=Batch.Status.FINAL)
+    recognised = Application.objects.get(batch=final, status=Application.Status.RECOGNISED)
+    assert recognised.final_level == "premium" and recognised.studio is not None
+    studio = Team.objects.get(pk=recognised.studio_id)
+    assert (studio.recognition_level, studio.recognised_year) == ("premium", final.year)
+    assert recognised.events.filter(kind="move").count() == 7  # draft … recognised
+    in_review = Batch.objects.get(programme="case", status=Batch.Status.REVIEW)
+    reviewer = User.objects.get(username="demo_reviewer")
+    pending = ReviewAssignment.objects.filter(
+        application__batch=in_review, reviewer=reviewer, submitted_at__isnull=True
+    )
+    assert pending.count() == in_review.applications.count() >= 1
+    assert reviewer_dashboard(reviewer).pending
+    shuangliu = User.objects.get(username="demo_staff_shuangliu")
+    waiting = list(staff_queue(shuangliu))
+    assert [a.status for a in waiting] == [Application.Status.SUBMITTED]
+    assert waiting[0].region_id == "510116"
+    assert library_cases().count() >= 1
+    assert Application.objects.count() == 4
+    assert ReviewAssignment.objects.count() == 9
 
 
 @pytest.mark.django_db

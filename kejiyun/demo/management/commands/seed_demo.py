@@ -9,6 +9,7 @@ from kejiyun.demo.events import demo_events_seed
 from kejiyun.demo.integrity import demo_integrity_seed
 from kejiyun.demo.operations import demo_operations_seed
 from kejiyun.demo.performance import APPROVER, demo_performance_seed
+from kejiyun.demo.recognition import demo_recognition_seed
 from kejiyun.demo.seed import (
     CITIZEN_PREFIX,
     DEMO_PASSWORD,
@@ -53,6 +54,7 @@ class Command(BaseCommand):
         operations = demo_operations_seed()
         performance = demo_performance_seed()
         allocations = demo_allocation_seed()
+        demo_recognition_seed()
         events = demo_events_seed()
         elapsed = time.monotonic() - started
         self.stdout.write(
