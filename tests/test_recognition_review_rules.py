@@ -274,6 +274,34 @@ def test_expertise_fit_reasons_are_real_shared_words_never_digits_or_single_char
     assert expertise_fits({}, applications) == {}
 
 
+def test_words_in_common_that_are_no_expertise_give_no_fit_and_lose_to_real_expertise() -> None:
+    """A geology case and two reviewers who share with it only boilerplate (技术服务, 企业)
+    or a real term (地质灾害): the first has fit 0 and no reasons, the second is chosen."""
+    reviewers = {
+        "1": "农学、食品科学\n为企业提供技术服务，茶叶加工",
+        "2": "地质工程\n地质灾害防治、群测群防培训",
+    }
+    applications = {"9": "群测群防员业务培训服务案例\n为企业提供地质灾害防治技术服务和培训。"}
+    fits = expertise_fits(reviewers, applications, vocabulary={"地质灾害", "群测群防"})
+    assert fits["9"]["1"] == Fit(0.0, ())
+    assert fits["9"]["2"].score > 0 and "地质灾害" in fits["9"]["2"].terms
+    plan = plan_assignments(
+        applications=[ApplicationFacts(id="9", applicant_id=90, county="510106")],
+        reviewers=[
+            ReviewerFacts(id="1", user_id=1, name="王正婷", county="511802"),
+            ReviewerFacts(id="2", user_id=2, name="周岩", county="510104"),
+        ],
+        loads={"1": 5, "2": 5},
+        fits=fits,
+        already={},
+        used={},
+        per_application=1,
+        batch_load=5,
+        exclude_same_county=True,
+    )
+    assert [(a.application_id, a.reviewer_id) for a in plan.assignments] == [("9", "2")]
+
+
 # --- Scores, ranking, levels, outliers --------------------------------------------------------
 
 

@@ -96,6 +96,8 @@ COUNTY_STAFF_NAMES = ("何雨婷", "罗建华", "唐晓燕")
 LIBRARY_CONSENTS = 5
 # The reviewers of the demo's case batch (the pool when it is assigned).
 CASE_REVIEWERS = frozenset({REVIEWER_ACCOUNTS[0], "demo_reviewer_zhang", "demo_reviewer_chen"})
+# The demo cases' industries that those three know (plant protection, food safety, brewing).
+CASE_INDUSTRIES = ("柑橘", "食品加工", "白酒酿造", "水稻油菜")
 
 # (username, name, title, employer, county, fields, keywords, expertise, load)
 REVIEWERS: tuple[tuple[str, str, str, str, str, str, str, str, int], ...] = (
@@ -436,12 +438,19 @@ def _case_batch(province: User, year: int) -> int:
     name = f"{year}年度典型/精品服务案例"
     if Batch.objects.filter(name=name, programme=Programme.CASE).exists():
         return 0
-    cases = list(
+    cases = sorted(
         Case.objects.filter(solved_confirmed_q(), rating__gte=4)
         .filter(region__parent_id="510100")
         .exclude(demand__confidentiality=Demand.Confidentiality.PRIVATE)
         .select_related("demand__organisation", "region")
-        .order_by("id")
+        .order_by("id"),
+        # Cases in the case reviewers' fields first, so that the assignment page shows real
+        # shared expertise (植物保护, 食品安全, 白酒酿造), then the rest by id.
+        key=lambda case: (
+            CASE_INDUSTRIES.index(case.demand.industry)
+            if case.demand.industry in CASE_INDUSTRIES
+            else len(CASE_INDUSTRIES)
+        ),
     )
     chosen: list[tuple[Case, User]] = []
     for case in cases:

@@ -61,3 +61,10 @@ def missing_answers(programme: str, answers: dict[str, str]) -> list[str]:
         for q in QUESTIONS[programme]
         if q.required and not str(answers.get(q.key, "")).strip()
     ]
+
+
+def answered_questions(programme: str, answers: object) -> list[tuple[str, str]]:
+    """(label, answer) for each question of the programme's form, in the form's order, for
+    pages that show an application (its answers are keyed by `Question.key`)."""
+    given = answers if isinstance(answers, dict) else {}
+    return [(q.label, str(given.get(q.key, ""))) for q in QUESTIONS[programme]]

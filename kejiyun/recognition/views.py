@@ -48,7 +48,7 @@ from kejiyun.recognition.forms import (
     VersionForm,
 )
 from kejiyun.recognition.models import Application, Batch, Objection
-from kejiyun.recognition.programmes import QUESTIONS
+from kejiyun.recognition.programmes import answered_questions
 from kejiyun.recognition.selectors import (
     access_application,
     access_batch,
@@ -286,10 +286,7 @@ def _detail_context(
         for m in APPLICATION_MOVES.moves_from(application.status)
         if m.by in roles and m.by != "province"
     ]
-    questions = [
-        (q.label, application.answers.get(q.key, ""))
-        for q in QUESTIONS[application.batch.programme]
-    ]
+    questions = answered_questions(application.batch.programme, application.answers)
     staff_view = not is_applicant or user.is_centre_staff
     return {
         "application": application,

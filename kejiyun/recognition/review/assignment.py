@@ -32,7 +32,8 @@ NO_CAPACITY = "专家库评审容量不足"
 @dataclass(frozen=True)
 class Fit:
     """How well one reviewer's expertise fits one application: the engine's score as a share
-    of the highest reachable (0..1) and the shared terms a person can check."""
+    of the highest reachable (0..1) and the shared terms a person can check. Without such a
+    term the fit is 0."""
 
     score: float
     terms: tuple[str, ...] = ()
@@ -66,7 +67,10 @@ def expertise_fits(
             terms = tuple(
                 t.term for t in result.explanation.matched_terms if is_reason_term(t.term, places)
             )[:SHOWN_TERMS]
-            row[result.id] = Fit(score=round(result.share, 4), terms=terms)
+            # Words in common that a person cannot check as expertise (boilerplate such as
+            # 服务、技术, places, numbers) are no fit at all: the reviewer is then only a
+            # fallback that keeps an application staffed, shown as such.
+            row[result.id] = Fit(score=round(result.share, 4) if terms else 0.0, terms=terms)
         fits[application_id] = row
     return fits
 

@@ -20,6 +20,7 @@ from kejiyun.common.ratelimit import client_ip
 from kejiyun.common.refusals import refusal_status, refusal_text, run_service
 from kejiyun.recognition.access import is_province_manager
 from kejiyun.recognition.models import ReviewAssignment
+from kejiyun.recognition.programmes import answered_questions
 from kejiyun.recognition.review.forms import ReviewerForm, ScoreForm
 from kejiyun.recognition.review.selectors import (
     NOT_FOUND,
@@ -259,9 +260,7 @@ def _score_page(
             and not closed
             and application.status == application.Status.REVIEWING,
             "closed": closed,
-            "answers": sorted(application.answers.items())
-            if isinstance(application.answers, dict)
-            else [],
+            "answers": answered_questions(batch.programme, application.answers),
             "attachments": list(application.attachments.all()),
         },
         status=status,
