@@ -20,13 +20,22 @@ from kejiyun.recognition.review.conflicts import (
     ReviewerFacts,
     conflicting_pairs,
 )
-from kejiyun_match import AssignmentProblem, Engine, MatchQuery, Profile, assign, is_reason_term
+from kejiyun_match import (
+    AssignmentProblem,
+    Embedder,
+    Engine,
+    MatchQuery,
+    Profile,
+    assign,
+    is_reason_term,
+)
 
 REVIEWER_KIND = "reviewer"
 SHOWN_TERMS = 5
 
 NO_ELIGIBLE = "没有符合回避要求的评审专家"
 NO_CAPACITY = "专家库评审容量不足"
+BY_MEANING = "语义相近（无相同关键词）"
 
 
 @dataclass(frozen=True)
@@ -37,9 +46,13 @@ class Fit:
 
     score: float
     terms: tuple[str, ...] = ()
+    # Found by meaning (the embedder) with no checkable term in common.
+    by_meaning: bool = False
 
     @property
     def reasons(self) -> str:
+        if not self.terms and self.by_meaning:
+            return BY_MEANING
         return "、".join(self.terms)
 
 
@@ -49,12 +62,20 @@ def expertise_fits(
     *,
     vocabulary: Iterable[str] = (),
     place_names: Iterable[str] = (),
+    embedder: Embedder | None = None,
 ) -> dict[str, dict[str, Fit]]:
-    """application id → reviewer id → fit, for the reviewers whose text matches at all."""
+    """application id → reviewer id → fit, for the reviewers whose text matches at all.
+    With an `embedder` the texts are also compared by meaning (the platform's configured
+    embedder: e5 in production), as the staff matching pages do."""
     if not reviewer_texts:
         return {}
     places = frozenset(place_names)
-    engine = Engine(vocabulary=vocabulary, place_names=places, auto_embed=False)
+    engine = Engine(
+        embedder=embedder,
+        vocabulary=vocabulary,
+        place_names=places,
+        auto_embed=embedder is not None,
+    )
     engine.add(
         Profile(id=reviewer_id, text=text, kind=REVIEWER_KIND)
         for reviewer_id, text in sorted(reviewer_texts.items())
@@ -68,9 +89,16 @@ def expertise_fits(
                 t.term for t in result.explanation.matched_terms if is_reason_term(t.term, places)
             )[:SHOWN_TERMS]
             # Words in common that a person cannot check as expertise (boilerplate such as
-            # 服务、技术, places, numbers) are no fit at all: the reviewer is then only a
-            # fallback that keeps an application staffed, shown as such.
-            row[result.id] = Fit(score=round(result.share, 4) if terms else 0.0, terms=terms)
+            # 服务、技术, places, numbers) are no fit at all, unless the embedder found the
+            # texts close in meaning: otherwise the reviewer is only a fallback that keeps an
+            # application staffed, shown as such.
+            by_meaning = result.explanation.matched_by != "lexical"
+            fits_at_all = bool(terms) or by_meaning
+            row[result.id] = Fit(
+                score=round(result.share, 4) if fits_at_all else 0.0,
+                terms=terms,
+                by_meaning=by_meaning and not terms,
+            )
         fits[application_id] = row
     return fits
 

@@ -24,6 +24,7 @@ from kejiyun.audit.services import audit_record
 from kejiyun.common.errors import NotPermitted, Stale
 from kejiyun.common.versioning import claim_version
 from kejiyun.matching.fields import place_names
+from kejiyun.matching.vectors import configured_embedder
 from kejiyun.recognition.access import is_province_manager
 from kejiyun.recognition.models import (
     Application,
@@ -226,6 +227,7 @@ def review_assign(*, batch: Batch, actor: User, ip: str | None = None) -> Assign
         {str(a.pk): application_text(a) for a in applications},
         vocabulary=review_vocabulary(profiles, applications),
         place_names=place_names(),
+        embedder=configured_embedder(),
     )
     already = {
         str(a.pk): frozenset(str(s.reviewer_id) for s in a.assignments.all()) for a in applications
