@@ -771,6 +771,20 @@ def application_move(
     through `application_transition` (which tells the applicant of a return)."""
     if to == Status.SUBMITTED:
         return application_submit(application=application, actor=actor, version=version, ip=ip)
+    move = APPLICATION_MOVES.find(application.status, to)
+    if move is not None and move.by == PROVINCE:
+        # The province's moves are made by the batch services only (assignment, closing
+        # scoring, notice, finalising), which check what each move needs.
+        audit_record(
+            action=AuditAction.RECOGNITION_MOVE,
+            user=actor,
+            ip=ip,
+            object_type="recognition.application",
+            object_id=str(application.pk),
+            outcome="refused",
+            detail={"from": application.status, "to": to},
+        )
+        raise NotPermitted("您无权办理该申报的这一环节。")
     updates: dict[str, Any] = {}
     if to == Status.RETURNED:
         updates["return_reason"] = reason.strip()[:REASON_MAX_LENGTH]
