@@ -55,3 +55,38 @@ def test_the_province_cannot_skip_the_batch_steps_through_the_application_move_p
     assert AuditEvent.objects.filter(
         action=AuditAction.RECOGNITION_MOVE, object_id=str(endorsed.pk), outcome="refused"
     ).exists()
+
+
+def test_the_panel_chair_is_never_a_reviewer_who_sees_the_others_scores_before_close(
+    alice: User,
+) -> None:
+    """The chair sees every reviewer's scores while scoring runs; a chair who also reviewed
+    would score knowing the others'. Assignment leaves the chair out, and a chair who was
+    given an application anyway does not see its scores on the panel before scoring closes."""
+    from kejiyun.recognition.models import ReviewAssignment
+    from kejiyun.recognition.review.services import review_assign
+    from tests.test_recognition_review import (
+        _application,
+        _batch,
+        _manager,
+        _reviewing,
+        _submit,
+        _tea_reviewer,
+    )
+
+    manager = _manager()
+    chair = _tea_reviewer("chair", "赵主任", employer="省科协", county="510822")
+    zhang = _tea_reviewer("zhang", "张建国", employer="四川大学", county="510822")
+    he = _tea_reviewer("he", "何丽", employer="成都大学", county="510105")
+    batch = _batch(manager, chair=chair, reviewers_per_application=3)
+    applicant = User.objects.create_user(username="app1", password="x", display_name="申报人")
+    endorsed = _application(batch, applicant)
+    review_assign(batch=batch, actor=manager)
+    assigned = ReviewAssignment.objects.filter(application=endorsed)
+    assert set(assigned.values_list("reviewer_id", flat=True)) == {zhang.pk, he.pk}
+
+    other = _reviewing(batch, manager, chair, zhang, title="另一个工作室")
+    _submit(ReviewAssignment.objects.get(application=other, reviewer=zhang), 77, 78, 79)
+    html = client_for(chair).get(f"/recognition/review/batches/{batch.pk}/panel/").content.decode()
+    assert f'data-reviewer="{zhang.pk}"' not in html
+    assert "另一个工作室" not in html

@@ -220,7 +220,8 @@ def review_assign(*, batch: Batch, actor: User, ip: str | None = None) -> Assign
     applications = list(endorsed_applications(batch))
     if not applications:
         raise RecognitionError("该批次没有待分配评审专家的申报。")
-    profiles = list(active_reviewers())
+    # The chair sees every reviewer's scores while scoring runs: the chair never reviews.
+    profiles = [p for p in active_reviewers() if p.user_id != batch.chair_id]
     fits = expertise_fits(
         {str(p.user_id): reviewer_text(p) for p in profiles},
         {str(a.pk): application_text(a) for a in applications},
