@@ -90,3 +90,28 @@ def test_the_panel_chair_is_never_a_reviewer_who_sees_the_others_scores_before_c
     html = client_for(chair).get(f"/recognition/review/batches/{batch.pk}/panel/").content.decode()
     assert f'data-reviewer="{zhang.pk}"' not in html
     assert "另一个工作室" not in html
+
+
+def test_opening_an_objection_with_its_contact_in_full_is_audited(
+    on_notice: dict[str, Any], pm: User
+) -> None:
+    """SECURITY 17: unmasking personal data is audited. The objection page shows the
+    objector's contact in full to the answering manager; each opening writes a row (without
+    the contact in it)."""
+    from kejiyun.recognition.services import ObjectionInput, objection_file
+
+    objection = objection_file(
+        application=fresh(on_notice["studio"]),
+        data=ObjectionInput(contact_name="张三", contact="13812345678", body="成员有虚报"),
+        user=None,
+    )
+    page = client_for(pm).get(f"/recognition/manage/objections/{objection.pk}/")
+    assert "13812345678" in page.content.decode()
+    rows = AuditEvent.objects.filter(
+        action=AuditAction.RECOGNITION_OBJECTION,
+        object_type="recognition.objection",
+        object_id=str(objection.pk),
+        user=pm,
+    )
+    assert [r.detail for r in rows] == [{"op": "contact_view"}]
+    assert "13812345678" not in str(rows[0].detail)

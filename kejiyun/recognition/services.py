@@ -936,6 +936,21 @@ def objection_file(
     return objection
 
 
+def objection_contact_view_record(
+    *, objection: Objection, actor: User, ip: str | None = None
+) -> None:
+    """Audit that a manager opened an objection with the objector's contact in full
+    (unmasking is audited; the row holds no contact)."""
+    audit_record(
+        action=AuditAction.RECOGNITION_OBJECTION,
+        user=actor,
+        ip=ip,
+        object_type="recognition.objection",
+        object_id=str(objection.pk),
+        detail={"op": "contact_view"},
+    )
+
+
 def objection_answer(
     *,
     objection: Objection,
