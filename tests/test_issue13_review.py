@@ -115,3 +115,49 @@ def test_opening_an_objection_with_its_contact_in_full_is_audited(
     )
     assert [r.detail for r in rows] == [{"op": "contact_view"}]
     assert "13812345678" not in str(rows[0].detail)
+
+
+def test_no_score_is_saved_after_the_batchs_review_deadline() -> None:
+    """A batch's 评审截止 (`review_closes_on`) was stored and shown but never enforced: a
+    reviewer could keep scoring after it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kejiyun.recognition.models import CriterionScore, ReviewAssignment
+    from kejiyun.recognition.review.services import CriterionInput
+    from kejiyun.recognition.services import RecognitionError
+    from tests.test_recognition_review import _batch, _manager, _reviewing, _tea_reviewer
+
+    manager = _manager()
+    zhang = _tea_reviewer("zhang", "张建国", employer="四川大学", county="510822")
+    today = timezone.localdate()
+    batch = _batch(
+        manager,
+        opens_on=today - timedelta(days=30),
+        closes_on=today - timedelta(days=20),
+        review_closes_on=today - timedelta(days=1),
+    )
+    application = _reviewing(batch, manager, zhang)
+    assignment = ReviewAssignment.objects.get(application=application)
+    criteria = list(batch.criteria.order_by("order"))
+    client = client_for(zhang)
+    response = client.post(
+        f"/recognition/review/mine/{assignment.pk}/",
+        {f"score_{c.pk}": "80" for c in criteria} | {"action": "submit"},
+    )
+    assert response.status_code == 400
+    assert "评审已于" in response.content.decode()
+    assert not CriterionScore.objects.exists()
+    assert ReviewAssignment.objects.get(pk=assignment.pk).submitted_at is None
+
+    from kejiyun.recognition.review.services import review_score_save
+
+    with pytest.raises(RecognitionError):
+        review_score_save(
+            assignment=assignment,
+            actor=zhang,
+            scores={c.pk: CriterionInput(score=80) for c in criteria},
+            submit=False,
+        )
+    assert not CriterionScore.objects.exists()

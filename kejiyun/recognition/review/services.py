@@ -352,6 +352,8 @@ def review_score_save(
         raise RecognitionError("该申报的评审专家尚未分配齐，暂不能评分。")
     if batch.scoring_closed_at is not None or application.status != Status.REVIEWING:
         raise RecognitionError("评分已截止，不能再修改。")
+    if batch.review_closes_on is not None and timezone.localdate() > batch.review_closes_on:
+        raise RecognitionError(f"评审已于 {batch.review_closes_on:%Y-%m-%d} 截止，不能再评分。")
     errors = _check_scores(batch, scores, submit=submit)
     if errors:
         raise RecognitionError(errors)
