@@ -161,3 +161,28 @@ def test_no_score_is_saved_after_the_batchs_review_deadline() -> None:
             submit=False,
         )
     assert not CriterionScore.objects.exists()
+
+
+def test_a_quota_beyond_what_the_batch_stores_is_a_form_error_not_a_500(pm: User) -> None:
+    """The quotas are small integers in the database; a larger number passed the form and
+    failed the insert on PostgreSQL (500). It is refused with a Chinese message."""
+    form = {
+        "programme": "workstation",
+        "year": 2026,
+        "name": "2026年度院士(专家)工作站",
+        "opens_on": "2026-03-01",
+        "closes_on": "2026-04-30",
+        "notice_days": 7,
+        "reviewers_per_application": 3,
+        "reviewer_load": 10,
+        "min_studio_cases": 3,
+        "min_case_rating": 4,
+        "quota_premium": 0,
+        "quota_typical": 0,
+    }
+    client = client_for(pm)
+    for field in ("quota_premium", "quota_typical"):
+        refused = client.post("/recognition/manage/new/", form | {field: 40000})
+        assert refused.status_code == 400
+        assert "名额不能超过" in refused.content.decode()
+    assert not Batch.objects.exists()
