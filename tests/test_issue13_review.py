@@ -186,3 +186,33 @@ def test_a_quota_beyond_what_the_batch_stores_is_a_form_error_not_a_500(pm: User
         assert refused.status_code == 400
         assert "名额不能超过" in refused.content.decode()
     assert not Batch.objects.exists()
+
+
+def test_a_case_of_a_private_demand_cannot_apply_so_its_title_never_goes_on_the_public_notice(
+    pm: User, case: Any, ed: User, lee: User
+) -> None:
+    """A 不公开 demand is shown nowhere in public (hall, library, events); an application
+    about its case would put the demand's title on the public notice and the results, and the
+    docked expert may apply without the enterprise. Such a case is not eligible."""
+    from kejiyun.cases.models import DockingRequest
+    from kejiyun.demands.models import Demand
+    from kejiyun.recognition.eligibility import Subject
+    from kejiyun.recognition.models import Programme
+    from kejiyun.recognition.services import RecognitionError, application_create
+    from tests.test_recognition_workflow import case_input, open_batch
+
+    Demand.objects.filter(pk=case.demand_id).update(
+        confidentiality=Demand.Confidentiality.PRIVATE
+    )
+    DockingRequest.objects.create(
+        case=case, expert=lee.talent_profile, status=DockingRequest.Status.ACCEPTED
+    )
+    case.refresh_from_db()
+    batch = open_batch(pm, Programme.CASE)
+    for applicant in (ed, lee):
+        with pytest.raises(RecognitionError) as refused:
+            application_create(
+                batch=batch, actor=applicant, subject=Subject(case=case), data=case_input()
+            )
+        assert "不公开" in " ".join(refused.value.messages)
+    assert not Application.objects.exists()
