@@ -216,3 +216,50 @@ def test_a_case_of_a_private_demand_cannot_apply_so_its_title_never_goes_on_the_
             )
         assert "不公开" in " ".join(refused.value.messages)
     assert not Application.objects.exists()
+
+
+def test_an_application_still_in_the_chain_cannot_be_stranded_by_closing_scoring(
+    alice: User,
+) -> None:
+    """Once scoring closes no reviewer can be assigned, and the notice waits for every
+    application in the chain: an application endorsed after the close (or resubmitted
+    after a return) would hold the batch back for good. Closing waits for the chain, and a
+    returned application is not resubmitted once scoring has closed."""
+    from kejiyun.recognition.models import ReviewAssignment
+    from kejiyun.recognition.review.services import review_scoring_close
+    from kejiyun.recognition.services import (
+        RecognitionError,
+        application_submit,
+        batch_notice_start,
+    )
+    from tests.test_recognition_review import (
+        _application,
+        _batch,
+        _manager,
+        _reviewing,
+        _submit,
+        _tea_reviewer,
+    )
+
+    manager = _manager()
+    zhang = _tea_reviewer("zhang", "张建国", employer="四川大学", county="510822")
+    batch = _batch(manager, reviewers_per_application=1)
+    reviewed = _reviewing(batch, manager, zhang)
+    _submit(ReviewAssignment.objects.get(application=reviewed), 90, 90, 90)
+    applicant = User.objects.create_user(username="app2", password="x", display_name="申报人")
+    waiting = _application(batch, applicant, title="待审核", status=S.RECOMMENDED)
+
+    with pytest.raises(RecognitionError) as refused:
+        review_scoring_close(batch=batch, actor=manager)
+    assert "未完成" in " ".join(refused.value.messages)
+    assert Batch.objects.get(pk=batch.pk).scoring_closed_at is None
+    assert fresh(reviewed).status == S.REVIEWING
+
+    Application.objects.filter(pk=waiting.pk).update(status=S.RETURNED)
+    review_scoring_close(batch=Batch.objects.get(pk=batch.pk), actor=manager)
+    with pytest.raises(RecognitionError) as late:
+        application_submit(application=fresh(waiting), actor=applicant, version=None)
+    assert "评分已截止" in " ".join(late.value.messages)
+    assert fresh(waiting).status == S.RETURNED
+    batch_notice_start(batch=Batch.objects.get(pk=batch.pk), actor=manager)
+    assert fresh(reviewed).status == S.NOTICE

@@ -726,6 +726,9 @@ def application_submit(
             today=timezone.localdate(),
             exclude=application,
         )
+    if application.status == Status.RETURNED and batch.scoring_closed_at is not None:
+        # No reviewer can be assigned any more: it would hold the notice back for good.
+        reasons.append("该批次评分已截止，退回的申报不能再提交。")
     missing = missing_answers(batch.programme, application.answers)
     if missing:
         reasons.append(f"请填写：{'、'.join(missing)}。")

@@ -421,6 +421,14 @@ def review_scoring_close(
         raise RecognitionError(
             f"还有{len(missing)}份评分未提交，不能截止评分：{titles}。", code="scores_missing"
         )
+    in_chain = batch.applications.filter(
+        status__in=(Status.SUBMITTED, Status.RECOMMENDED, Status.ENDORSED)
+    ).count()
+    if in_chain:
+        # After the close no reviewer can be assigned, and the notice waits for them.
+        raise RecognitionError(
+            f"还有{in_chain}项申报未完成审核或评审分配，不能截止评分。", code="chain_open"
+        )
     applications = list(
         batch.applications.filter(status=Status.REVIEWING).prefetch_related("assignments__scores")
     )
