@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixtures imported from the feature tests are used as arguments)
 """Defects found reviewing issue 13 (recognition, case library, docking events), each
 pinned by the test that failed before its fix."""
 
@@ -201,9 +202,7 @@ def test_a_case_of_a_private_demand_cannot_apply_so_its_title_never_goes_on_the_
     from kejiyun.recognition.services import RecognitionError, application_create
     from tests.test_recognition_workflow import case_input, open_batch
 
-    Demand.objects.filter(pk=case.demand_id).update(
-        confidentiality=Demand.Confidentiality.PRIVATE
-    )
+    Demand.objects.filter(pk=case.demand_id).update(confidentiality=Demand.Confidentiality.PRIVATE)
     DockingRequest.objects.create(
         case=case, expert=lee.talent_profile, status=DockingRequest.Status.ACCEPTED
     )
