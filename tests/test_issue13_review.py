@@ -262,3 +262,18 @@ def test_an_application_still_in_the_chain_cannot_be_stranded_by_closing_scoring
     assert fresh(waiting).status == S.RETURNED
     batch_notice_start(batch=Batch.objects.get(pk=batch.pk), actor=manager)
     assert fresh(reviewed).status == S.NOTICE
+
+
+def test_a_nul_character_in_a_region_picker_is_a_form_error_not_a_500(pm: User, rita: User) -> None:
+    """PostgreSQL refuses a NUL character in a query: a region picker (the reviewer pool's
+    county) posted with one was a 500 there. It is an ordinary form error and nothing is
+    written."""
+    from kejiyun.recognition.models import ReviewerProfile
+
+    client = client_for(pm)
+    response = client.post(
+        "/recognition/review/pool/",
+        {"username": rita.username, "region": "\x00", "subject_fields": "茶叶", "load": 5},
+    )
+    assert response.status_code == 400
+    assert not ReviewerProfile.objects.exists()
