@@ -277,3 +277,58 @@ def test_a_nul_character_in_a_region_picker_is_a_form_error_not_a_500(pm: User, 
     )
     assert response.status_code == 400
     assert not ReviewerProfile.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_managers_assigning_at_once_never_overload_a_reviewer_nor_fail() -> None:
+    """Two runs of the assignment at the same moment each planned on the loads they had
+    read: the same pair twice (an IntegrityError, a 500) or a reviewer over their load. The
+    batch is locked for the run; the second finds nothing left to assign."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises all writers")
+    from kejiyun.common.errors import ServiceError
+    from kejiyun.recognition.models import ReviewAssignment
+    from kejiyun.recognition.review.services import review_assign
+    from kejiyun.regions.services import regions_load, service_centres_ensure
+    from tests.test_recognition_review import _application, _batch, _manager, _tea_reviewer
+
+    regions_load()
+    service_centres_ensure(province_code="510000")
+    manager = _manager()
+    reviewers = [
+        _tea_reviewer(f"r{i}", f"专家{i}号", employer=f"单位{i}", county="510822") for i in range(4)
+    ]
+    batch = _batch(manager, reviewers_per_application=2, reviewer_load=2)
+    for i in range(4):
+        applicant = User.objects.create_user(username=f"a{i}", password="x", display_name="人")
+        _application(batch, applicant, title=f"工作室{i}")
+    errors: list[BaseException] = []
+    refused: list[str] = []
+    start = threading.Barrier(2)
+
+    def act() -> None:
+        try:
+            mine = Batch.objects.get(pk=batch.pk)
+            start.wait()
+            try:
+                review_assign(batch=mine, actor=manager)
+            except ServiceError as error:
+                refused.append(str(error))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=act) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for reviewer in reviewers:
+        assert ReviewAssignment.objects.filter(reviewer=reviewer).count() <= 2
+    assert ReviewAssignment.objects.count() == 8

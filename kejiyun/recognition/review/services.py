@@ -213,8 +213,16 @@ class AssignOutcome:
 def review_assign(*, batch: Batch, actor: User, ip: str | None = None) -> AssignOutcome:
     """Assign reviewers to every ENDORSED application of `batch` through the matching
     engine, and move each one that has all its reviewers to REVIEWING. Safe to run again: it
-    only fills the places still open and never assigns a reviewer twice."""
+    only fills the places still open and never assigns a reviewer twice. The batch is locked
+    for the run: two runs at once would plan on the same loads."""
     _require_manager(actor)
+    with transaction.atomic():
+        Batch.objects.select_for_update().filter(pk=batch.pk).first()
+        batch.refresh_from_db(fields=["scoring_closed_at"])
+        return _assign(batch=batch, actor=actor, ip=ip)
+
+
+def _assign(*, batch: Batch, actor: User, ip: str | None) -> AssignOutcome:
     if batch.scoring_closed_at is not None:
         raise RecognitionError("该批次评分已截止，不能再分配评审专家。")
     applications = list(endorsed_applications(batch))
