@@ -847,12 +847,15 @@ def test_a_full_notice_with_an_answered_and_an_upheld_objection_then_the_result(
     assert answered.status_code == 302
     objection.refresh_from_db()
     assert objection.upheld is False and objection.answered_by == pm
-    assert (
-        AuditEvent.objects.filter(
+    assert [
+        e.detail
+        for e in AuditEvent.objects.filter(
             action=AuditAction.RECOGNITION_OBJECTION, object_id=str(objection.pk)
-        ).count()
-        == 1
-    )
+        ).order_by("id")
+    ] == [
+        {"op": "contact_view"},
+        {"application": studio_app.pk, "upheld": False},
+    ]
     assert list(
         ApplicationEvent.objects.filter(application=studio_app)
         .exclude(kind=ApplicationEvent.Kind.MOVE)

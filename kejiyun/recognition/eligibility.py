@@ -4,9 +4,9 @@ reasons are not empty, and the "new application" page offers only eligible subje
 
 - always: the batch is open (申报中) and today is within `opens_on..closes_on`;
 - case programme: the case is closed (已办结) as solved, with evidence on file, confirmed by
-  the enterprise and rated at least `batch.min_case_rating`; the applicant speaks for the
-  enterprise of the case's demand or is the expert of an accepted docking on the case; one
-  live application per case and batch;
+  the enterprise and rated at least `batch.min_case_rating`, of a demand that is not 不公开;
+  the applicant speaks for the enterprise of the case's demand or is the expert of an
+  accepted docking on the case; one live application per case and batch;
 - studio programme: a 科创工作室 led by the applicant, with a track record of at least
   `batch.min_studio_cases` cases closed as solved and confirmed in which an accepted
   docking's expert is the lead or a member; one live application per studio and batch;
@@ -24,6 +24,7 @@ from django.db.models import Q
 
 from kejiyun.accounts.models import Role, User
 from kejiyun.cases.models import Case, DockingRequest, Outcome, Step
+from kejiyun.demands.models import Demand
 from kejiyun.recognition.models import Application, Batch, Programme
 from kejiyun.regions.models import Region
 from kejiyun.talent.models import Resource, TalentProfile, Team
@@ -101,6 +102,9 @@ def case_reasons(
         reasons.append("企业尚未确认办理结果。")
     if case.rating is None or case.rating < batch.min_case_rating:
         reasons.append(f"企业满意度评分须不低于{batch.min_case_rating}分。")
+    if case.demand.confidentiality == Demand.Confidentiality.PRIVATE:
+        # The notice and the results are public; a 不公开 demand is shown nowhere.
+        reasons.append("该需求设为“不公开”，其案例不能申报（公示和结果会公开需求名称）。")
     speaks_for = (
         user.organisation_id is not None
         and user.organisation_id == case.demand.organisation_id

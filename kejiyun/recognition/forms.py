@@ -25,6 +25,8 @@ from kejiyun.recognition.services import (
 )
 
 STALE = "页面已过期，请刷新后再试。"
+# The quotas are stored as small integers.
+QUOTA_MAX = 10000
 
 
 def _version_field() -> forms.IntegerField:
@@ -82,8 +84,20 @@ class BatchForm(BootstrapFormMixin, forms.Form):
     min_case_rating = forms.IntegerField(
         label="案例最低满意度", min_value=1, max_value=5, initial=4
     )
-    quota_premium = forms.IntegerField(label="精品名额（0为不限）", min_value=0, initial=0)
-    quota_typical = forms.IntegerField(label="典型名额（0为不限）", min_value=0, initial=0)
+    quota_premium = forms.IntegerField(
+        label="精品名额（0为不限）",
+        min_value=0,
+        max_value=QUOTA_MAX,
+        initial=0,
+        error_messages={"max_value": f"名额不能超过{QUOTA_MAX}。"},
+    )
+    quota_typical = forms.IntegerField(
+        label="典型名额（0为不限）",
+        min_value=0,
+        max_value=QUOTA_MAX,
+        initial=0,
+        error_messages={"max_value": f"名额不能超过{QUOTA_MAX}。"},
+    )
     chair = forms.ModelChoiceField(
         label="评审组长",
         required=False,

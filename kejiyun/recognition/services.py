@@ -726,6 +726,9 @@ def application_submit(
             today=timezone.localdate(),
             exclude=application,
         )
+    if application.status == Status.RETURNED and batch.scoring_closed_at is not None:
+        # No reviewer can be assigned any more: it would hold the notice back for good.
+        reasons.append("该批次评分已截止，退回的申报不能再提交。")
     missing = missing_answers(batch.programme, application.answers)
     if missing:
         reasons.append(f"请填写：{'、'.join(missing)}。")
@@ -771,6 +774,20 @@ def application_move(
     through `application_transition` (which tells the applicant of a return)."""
     if to == Status.SUBMITTED:
         return application_submit(application=application, actor=actor, version=version, ip=ip)
+    move = APPLICATION_MOVES.find(application.status, to)
+    if move is not None and move.by == PROVINCE:
+        # The province's moves are made by the batch services only (assignment, closing
+        # scoring, notice, finalising), which check what each move needs.
+        audit_record(
+            action=AuditAction.RECOGNITION_MOVE,
+            user=actor,
+            ip=ip,
+            object_type="recognition.application",
+            object_id=str(application.pk),
+            outcome="refused",
+            detail={"from": application.status, "to": to},
+        )
+        raise NotPermitted("您无权办理该申报的这一环节。")
     updates: dict[str, Any] = {}
     if to == Status.RETURNED:
         updates["return_reason"] = reason.strip()[:REASON_MAX_LENGTH]
@@ -920,6 +937,21 @@ def objection_file(
             created_at=now,
         )
     return objection
+
+
+def objection_contact_view_record(
+    *, objection: Objection, actor: User, ip: str | None = None
+) -> None:
+    """Audit that a manager opened an objection with the objector's contact in full
+    (unmasking is audited; the row holds no contact)."""
+    audit_record(
+        action=AuditAction.RECOGNITION_OBJECTION,
+        user=actor,
+        ip=ip,
+        object_type="recognition.objection",
+        object_id=str(objection.pk),
+        detail={"op": "contact_view"},
+    )
 
 
 def objection_answer(

@@ -83,6 +83,7 @@ from kejiyun.recognition.services import (
     batch_transition,
     batch_update,
     objection_answer,
+    objection_contact_view_record,
     objection_file,
 )
 from kejiyun.recognition.transitions import APPLICATION_MOVES, BATCH_MOVES
@@ -714,6 +715,7 @@ def objection_page(request: AuthenticatedRequest, objection_id: int) -> HttpResp
             else:
                 messages.success(request, "已答复异议。")
                 return redirect("recognition:batch_manage", objection.application.batch_id)
+    objection_contact_view_record(objection=objection, actor=request.user, ip=client_ip(request))
     return render(
         request,
         "recognition/objection.html",

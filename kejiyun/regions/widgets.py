@@ -59,6 +59,16 @@ class RegionPicker(forms.Select):
     template_name = "regions/widgets/region_picker.html"
     multiple = False
 
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        """The posted code with any NUL character replaced by U+FFFD: PostgreSQL refuses a
+        NUL in a query (a 500); no region code holds either, so the choice is invalid."""
+        value = super().value_from_datadict(data, files, name)
+        if isinstance(value, str):
+            return value.replace("\x00", "\ufffd")
+        if isinstance(value, list):
+            return [v.replace("\x00", "\ufffd") if isinstance(v, str) else v for v in value]
+        return value
+
     def _queryset(self) -> QuerySet[Region]:
         choices = self.choices
         if isinstance(choices, ModelChoiceIterator):

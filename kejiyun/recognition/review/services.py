@@ -214,14 +214,23 @@ class AssignOutcome:
 def review_assign(*, batch: Batch, actor: User, ip: str | None = None) -> AssignOutcome:
     """Assign reviewers to every ENDORSED application of `batch` through the matching
     engine, and move each one that has all its reviewers to REVIEWING. Safe to run again: it
-    only fills the places still open and never assigns a reviewer twice."""
+    only fills the places still open and never assigns a reviewer twice. The batch is locked
+    for the run: two runs at once would plan on the same loads."""
     _require_manager(actor)
+    with transaction.atomic():
+        Batch.objects.select_for_update().filter(pk=batch.pk).first()
+        batch.refresh_from_db(fields=["scoring_closed_at"])
+        return _assign(batch=batch, actor=actor, ip=ip)
+
+
+def _assign(*, batch: Batch, actor: User, ip: str | None) -> AssignOutcome:
     if batch.scoring_closed_at is not None:
         raise RecognitionError("该批次评分已截止，不能再分配评审专家。")
     applications = list(endorsed_applications(batch))
     if not applications:
         raise RecognitionError("该批次没有待分配评审专家的申报。")
-    profiles = list(active_reviewers())
+    # The chair sees every reviewer's scores while scoring runs: the chair never reviews.
+    profiles = [p for p in active_reviewers() if p.user_id != batch.chair_id]
     fits = expertise_fits(
         {str(p.user_id): reviewer_text(p) for p in profiles},
         {str(a.pk): application_text(a) for a in applications},
@@ -353,6 +362,8 @@ def review_score_save(
         raise RecognitionError("该申报的评审专家尚未分配齐，暂不能评分。")
     if batch.scoring_closed_at is not None or application.status != Status.REVIEWING:
         raise RecognitionError("评分已截止，不能再修改。")
+    if batch.review_closes_on is not None and timezone.localdate() > batch.review_closes_on:
+        raise RecognitionError(f"评审已于 {batch.review_closes_on:%Y-%m-%d} 截止，不能再评分。")
     errors = _check_scores(batch, scores, submit=submit)
     if errors:
         raise RecognitionError(errors)
@@ -419,6 +430,14 @@ def review_scoring_close(
         titles = "、".join(dict.fromkeys(f"《{m.application.title}》" for m in missing))
         raise RecognitionError(
             f"还有{len(missing)}份评分未提交，不能截止评分：{titles}。", code="scores_missing"
+        )
+    in_chain = batch.applications.filter(
+        status__in=(Status.SUBMITTED, Status.RECOMMENDED, Status.ENDORSED)
+    ).count()
+    if in_chain:
+        # After the close no reviewer can be assigned, and the notice waits for them.
+        raise RecognitionError(
+            f"还有{in_chain}项申报未完成审核或评审分配，不能截止评分。", code="chain_open"
         )
     applications = list(
         batch.applications.filter(status=Status.REVIEWING).prefetch_related("assignments__scores")

@@ -197,6 +197,14 @@ def panel(request: AuthenticatedRequest, batch_id: int) -> HttpResponse:
     batch = access_batch_for_panel(request.user, batch_id)
     rows = panel_rows(batch)
     closed = batch.scoring_closed_at is not None
+    if not closed and not is_province_manager(request.user):
+        # A chair who reviews an application (assigned before they chaired) sees its
+        # scores only once scoring closes, as every reviewer does.
+        rows = [
+            r
+            for r in rows
+            if all(a.reviewer_id != request.user.pk for a in r.application.assignments.all())
+        ]
     ranking = sorted(
         (r for r in rows if r.application.rank is not None),
         key=lambda r: (r.application.rank, r.application.submitted_at is None, r.application.pk),
