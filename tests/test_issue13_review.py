@@ -143,6 +143,8 @@ def test_no_score_is_saved_after_the_batchs_review_deadline() -> None:
     assignment = ReviewAssignment.objects.get(application=application)
     criteria = list(batch.criteria.order_by("order"))
     client = client_for(zhang)
+    page = client.get(f"/recognition/review/mine/{assignment.pk}/").content.decode()
+    assert 'value="submit"' not in page  # the page no longer offers the form
     response = client.post(
         f"/recognition/review/mine/{assignment.pk}/",
         {f"score_{c.pk}": "80" for c in criteria} | {"action": "submit"},

@@ -1171,6 +1171,14 @@ def test_a_workstation_is_applied_for_by_its_host_or_its_experts_and_a_project_b
     made = application_create(batch=batch, actor=erin, subject=Subject(resource=station), data=data)
     assert (made.region_id, made.organisation_id, made.level) == ("510104", tea_company.pk, "")
     station.experts.add(lee.talent_profile)
+    # One live application per workstation and batch, whoever files it (the host or an
+    # expert): a second is refused until the first is withdrawn.
+    with pytest.raises(RecognitionError) as twice:
+        application_create(batch=batch, actor=lee, subject=Subject(resource=station), data=data)
+    assert twice.value.messages == ["该工作站已在本批次申报。"]
+    application_move(
+        application=made, to=Application.Status.WITHDRAWN, actor=erin, version=made.version
+    )
     application_create(batch=batch, actor=lee, subject=Subject(resource=station), data=data)
 
     projects = open_batch(pm, Programme.PROJECT)

@@ -150,7 +150,9 @@ def studio_reasons(
     return reasons
 
 
-def workstation_reasons(*, batch: Batch, resource: Resource, user: User) -> list[str]:
+def workstation_reasons(
+    *, batch: Batch, resource: Resource, user: User, exclude: Application | None = None
+) -> list[str]:
     reasons: list[str] = []
     if resource.kind != Resource.Kind.WORKSTATION:
         reasons.append("只有院士(专家)工作站可以申报。")
@@ -159,6 +161,8 @@ def workstation_reasons(*, batch: Batch, resource: Resource, user: User) -> list
     )
     if not hosts and not resource.experts.filter(user=user).exists():
         reasons.append("只有工作站的依托单位或入驻专家可以申报。")
+    if _live_elsewhere(batch, exclude, resource=resource):
+        reasons.append("该工作站已在本批次申报。")
     return reasons
 
 
@@ -225,7 +229,9 @@ def application_reasons(
     elif programme == Programme.WORKSTATION:
         if subject.resource is None:
             return [*reasons, "请选择要申报的院士(专家)工作站。"]
-        reasons += workstation_reasons(batch=batch, resource=subject.resource, user=user)
+        reasons += workstation_reasons(
+            batch=batch, resource=subject.resource, user=user, exclude=exclude
+        )
     else:
         reasons += project_reasons(user=user)
     if not reasons and subject_region(subject, user) is None:

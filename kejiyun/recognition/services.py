@@ -755,7 +755,9 @@ def application_reasons_ignoring_batch(application: Application, actor: User) ->
     if batch.programme == Programme.STUDIO and application.studio is not None:
         return studio_reasons(batch=batch, team=application.studio, user=actor, exclude=application)
     if batch.programme == Programme.WORKSTATION and application.resource is not None:
-        return workstation_reasons(batch=batch, resource=application.resource, user=actor)
+        return workstation_reasons(
+            batch=batch, resource=application.resource, user=actor, exclude=application
+        )
     if batch.programme == Programme.PROJECT:
         return project_reasons(user=actor)
     return ["申报对象已不存在。"]

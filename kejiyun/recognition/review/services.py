@@ -343,6 +343,11 @@ def _check_scores(
     return errors
 
 
+def review_deadline_passed(batch: Batch) -> bool:
+    """Whether the batch's review deadline (评审截止, inclusive) is behind us."""
+    return batch.review_closes_on is not None and timezone.localdate() > batch.review_closes_on
+
+
 def review_score_save(
     *,
     assignment: ReviewAssignment,
@@ -362,7 +367,7 @@ def review_score_save(
         raise RecognitionError("该申报的评审专家尚未分配齐，暂不能评分。")
     if batch.scoring_closed_at is not None or application.status != Status.REVIEWING:
         raise RecognitionError("评分已截止，不能再修改。")
-    if batch.review_closes_on is not None and timezone.localdate() > batch.review_closes_on:
+    if review_deadline_passed(batch):
         raise RecognitionError(f"评审已于 {batch.review_closes_on:%Y-%m-%d} 截止，不能再评分。")
     errors = _check_scores(batch, scores, submit=submit)
     if errors:

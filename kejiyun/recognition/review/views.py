@@ -38,6 +38,7 @@ from kejiyun.recognition.review.selectors import (
 )
 from kejiyun.recognition.review.services import (
     review_assign,
+    review_deadline_passed,
     review_score_save,
     review_scoring_close,
     reviewer_profile_create,
@@ -266,6 +267,7 @@ def _score_page(
             "mine": [(c, mine.get(c.pk), means.get(c.pk)) for c in criteria],
             "editable": assignment.submitted_at is None
             and not closed
+            and not review_deadline_passed(batch)
             and application.status == application.Status.REVIEWING,
             "closed": closed,
             "answers": answered_questions(batch.programme, application.answers),
