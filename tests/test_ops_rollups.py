@@ -109,6 +109,7 @@ EXPECTED: dict[tuple[str, str, date], tuple[Decimal | int, int, list[float]]] = 
     ("quiz_accuracy_before", JJ, D1): (3, 6, []),
     ("quiz_accuracy_after", JJ, D2): (5, 6, []),
     ("activity_attendance", QY, D2): (2, 0, []),
+    ("event_exhibits", JJ, D1): (1, 0, []),  # for the nominating county
     ("event_meetings", CD, D2): (1, 0, []),  # 23:50 Beijing
     ("event_meetings", CD, D3): (1, 0, []),
     ("event_agreements", CD, D3): (1, 0, []),
@@ -470,6 +471,7 @@ def history(db: None) -> dict[str, Any]:
         region_id=JJ,
         centre_id=jj,
         status=Exhibit.Status.ACCEPTED,
+        decided_at=at(D1, 15),
     )
     slot = Slot.objects.create(
         event=event,

@@ -49,7 +49,7 @@ from kejiyun.common.workdays import (
     working_time_between,
 )
 from kejiyun.demands.models import Demand, DemandEvent
-from kejiyun.events.models import Agreement, Booking
+from kejiyun.events.models import Agreement, Booking, Exhibit
 from kejiyun.integrity.models import Flag
 from kejiyun.integrity.models import Kind as FlagKind
 from kejiyun.integrity.models import Subject as FlagSubject
@@ -729,6 +729,20 @@ def gaming_confirmed(start: date, end: date, centres: CentreMap) -> DayCells:
 # centre for the 服务大会, a city's centre for its 科创会.
 
 
+def event_exhibits(start: date, end: date, centres: CentreMap) -> DayCells:
+    """Exhibits accepted for an event, by `Exhibit.decided_at`, for the centre that nominated
+    them (the exhibit's region: a county's demands and results shown at the province's 服务大会
+    count for the county)."""
+    return _counted(
+        Exhibit.objects.filter(status=Exhibit.Status.ACCEPTED, decided_at__isnull=False),
+        centres,
+        moment="decided_at",
+        region="region_id",
+        start=start,
+        end=end,
+    )
+
+
 def event_meetings(start: date, end: date, centres: CentreMap) -> DayCells:
     """On-site docking meetings held: bookings checked in at an event, by
     `Booking.checked_in_at`, for the organiser's centre."""
@@ -807,6 +821,7 @@ REGISTRY: dict[str, ComputeFn] = {
         quiz_accuracy_before,
         quiz_accuracy_after,
         activity_attendance,
+        event_exhibits,
         event_meetings,
         event_agreements,
         event_amount,

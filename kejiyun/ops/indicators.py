@@ -88,6 +88,7 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator("quiz_accuracy_before", "学前答题正确率", Group.POPSCI, Kind.SHARE, "", 0),
     Indicator("quiz_accuracy_after", "学后答题正确率", Group.POPSCI, Kind.SHARE),
     Indicator("activity_attendance", "活动签到", Group.POPSCI, Kind.COUNT, "人次"),
+    Indicator("event_exhibits", "活动入选展项", Group.EVENTS, Kind.COUNT, "项"),
     Indicator("event_meetings", "活动现场对接", Group.EVENTS, Kind.COUNT, "人次"),
     Indicator("event_agreements", "活动现场签约", Group.EVENTS, Kind.COUNT, "项"),
     Indicator("event_amount", "活动签约金额", Group.EVENTS, Kind.AMOUNT, "元"),
