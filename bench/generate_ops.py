@@ -442,10 +442,10 @@ def generate(
             "teams and studios",
             "talent_team",
             f"""
-            INSERT INTO talent_team (id, kind, name, fields, keywords, description, created_at,
-                host_organisation_id, lead_id, region_id)
+            INSERT INTO talent_team (id, kind, name, fields, keywords, description,
+                recognition_level, created_at, host_organisation_id, lead_id, region_id)
             SELECT %(tm0)s + g, CASE WHEN {u("g", 131)} < 0.3 THEN 'studio' ELSE 'team' END,
-                   '团队' || g, '', '', '',
+                   '团队' || g, '', '', '', '',
                    {at(f"{worker_frac('l')} + {u('g', 132)} * (1 - {worker_frac('l')})")},
                    NULL, %(p0)s + l, {worker_region("l")}
             FROM generate_series(1, %(teams)s::bigint) g
@@ -591,8 +591,8 @@ def generate(
             INSERT INTO cases_case (id, step, step_started_at, due_at, paused_at, pause_reason,
                 escalations, escalated_at, outcome, outcome_reason, contract_number,
                 contract_amount, evidence, evidence_name, evidence_type, evidence_sha256,
-                outcome_recorded_at, confirmed_at, rating, rating_comment, version, opened_at,
-                closed_at, centre_id, demand_id, owner_id, region_id)
+                outcome_recorded_at, confirmed_at, rating, rating_comment, recognition_level,
+                version, opened_at, closed_at, centre_id, demand_id, owner_id, region_id)
             SELECT %(ca0)s + {g}, x.step, x.step_started,
                    CASE WHEN NOT {closed} THEN x.step_started + interval '5 days' END,
                    NULL, '', x.esc,
@@ -618,7 +618,7 @@ def generate(
                    x.closed, x.closed,
                    CASE WHEN {closed} AND {u(g, 59)} < 0.6
                         THEN (1 + floor(sqrt({u(g, 60)}) * 5))::smallint END,
-                   '', 1, x.opened, x.closed, s.centre_id, d.id,
+                   '', '', 1, x.opened, x.closed, s.centre_id, d.id,
                    CASE WHEN NOT {closed} AND {u(g, 61)} < 0.05 THEN NULL ELSE s.staff_id END,
                    d.region_id
             FROM demands_demand d
