@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from kejiyun.regions.services import regions_load, service_centres_ensure
+from tests.e2e.browsing import OPEN_CONTEXTS
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls that tests make
 # between browser steps are ordinary synchronous code.
@@ -25,6 +26,14 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _close_tabs() -> Iterator[None]:
+    """Close the tabs `tests.e2e.browsing.signed_in` opened, before the live server stops."""
+    yield
+    while OPEN_CONTEXTS:
+        OPEN_CONTEXTS.pop().close()
 
 
 @pytest.fixture(scope="session")

@@ -5,12 +5,10 @@ counts one agreement. Every page is checked for policy violations and sideways s
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from kejiyun.events.models import Agreement, Booking
 from kejiyun.events.services import (
@@ -21,59 +19,15 @@ from kejiyun.events.services import (
 )
 from kejiyun.talent.models import TechResult
 from tests.builders import (
-    PASSWORD,
     make_enterprise,
     make_enterprise_user,
     make_event,
     make_staff,
     make_worker,
 )
+from tests.e2e.browsing import check, signed_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"width": 390, "height": 844}
-SHOTS = os.environ.get("KEJIYUN_SHOTS", "")
-LISTEN = """
-window.__cspViolations = [];
-document.addEventListener('securitypolicyviolation', (e) => {
-  window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`);
-});
-"""
-
-OPEN_CONTEXTS: list[BrowserContext] = []
-
-
-@pytest.fixture(autouse=True)
-def _close_contexts() -> Iterator[None]:
-    yield
-    while OPEN_CONTEXTS:
-        OPEN_CONTEXTS.pop().close()
-
-
-def signed_in(browser: Browser, base: str, username: str) -> Page:
-    context = browser.new_context(locale="zh-CN", viewport=PHONE)
-    OPEN_CONTEXTS.append(context)
-    context.set_default_timeout(15_000)
-    context.add_init_script(LISTEN)
-    page = context.new_page()
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("手机号或用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    return page
-
-
-def check(page: Page, name: str) -> None:
-    page.wait_for_load_state("load")
-    page.wait_for_function(
-        "document.documentElement !== null && document.readyState === 'complete'"
-    )
-    assert page.evaluate("window.__cspViolations") == []
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{name} scrolls sideways by {overflow}px"
-    if SHOTS:
-        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
 
 
 def test_an_enterprise_books_is_checked_in_and_signs_and_the_report_counts_it(

@@ -6,66 +6,26 @@ policy violations and sideways scrolling."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from kejiyun.audit.models import AuditAction, AuditEvent
 from kejiyun.demands.models import Demand
 from kejiyun.integrity.models import Flag
 from kejiyun.integrity.services import integrity_scan
-from tests.builders import PASSWORD, make_enterprise, make_staff
+from tests.builders import make_enterprise, make_staff
+from tests.e2e.browsing import PHONE, check, signed_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-LISTEN = """
-window.__cspViolations = [];
-document.addEventListener('securitypolicyviolation', (e) => {
-  window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`);
-});
-"""
 TEMPLATE = (
     "我公司主要生产{p}，年产量约三千吨，烘干工序沿用多年前的老设备，能耗高、效率低，"
     "产品合格率长期在百分之八十左右徘徊，旺季订单交付困难，希望引进先进技术进行改造升级"
 )
-
-OPEN_CONTEXTS: list[BrowserContext] = []
-
-
-@pytest.fixture(autouse=True)
-def _close_contexts() -> Iterator[None]:
-    yield
-    while OPEN_CONTEXTS:
-        OPEN_CONTEXTS.pop().close()
-
-
-def signed_in(browser: Browser, base: str, username: str, viewport: dict[str, int]) -> Page:
-    context = browser.new_context(locale="zh-CN", viewport=viewport)
-    OPEN_CONTEXTS.append(context)
-    context.set_default_timeout(15_000)
-    context.add_init_script(LISTEN)
-    page = context.new_page()
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("手机号或用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    return page
-
-
-def check(page: Page, name: str) -> None:
-    page.wait_for_load_state("load")
-    page.wait_for_function(
-        "document.documentElement !== null && document.readyState === 'complete'"
-    )
-    assert page.evaluate("window.__cspViolations") == []
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{name} scrolls sideways by {overflow}px"
 
 
 def test_the_city_confirms_a_template_family_flag_the_county_cannot_decide(

@@ -5,68 +5,20 @@ any more. Every page is checked for policy violations and sideways scrolling."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
 import pytest
 import time_machine
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from kejiyun.ops.models import Rollup, WorkReport
 from kejiyun.ops.rollups import rollup_areas_refresh
 from kejiyun.regions.models import ServiceCentre
-from tests.builders import PASSWORD, make_staff
+from tests.builders import make_staff
+from tests.e2e.browsing import check, signed_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"width": 390, "height": 844}
-# Set to a folder to keep a screenshot of each page (for a person to look at).
-SHOTS = os.environ.get("KEJIYUN_SHOTS", "")
-LISTEN = """
-window.__cspViolations = [];
-document.addEventListener('securitypolicyviolation', (e) => {
-  window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`);
-});
-"""
-
-OPEN_CONTEXTS: list[BrowserContext] = []
-
-
-@pytest.fixture(autouse=True)
-def _close_contexts() -> Iterator[None]:
-    yield
-    while OPEN_CONTEXTS:
-        OPEN_CONTEXTS.pop().close()
-
-
-def signed_in(browser: Browser, base: str, username: str) -> Page:
-    context = browser.new_context(locale="zh-CN", viewport=PHONE)
-    OPEN_CONTEXTS.append(context)
-    context.set_default_timeout(15_000)
-    context.add_init_script(LISTEN)
-    page = context.new_page()
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("手机号或用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    return page
-
-
-def check(page: Page, name: str) -> None:
-    """No policy violation and no sideways scrolling on the page now shown (once a click's
-    navigation has finished loading: the document is briefly empty while it loads)."""
-    page.wait_for_load_state("load")
-    page.wait_for_function(
-        "document.documentElement !== null && document.readyState === 'complete'"
-    )
-    assert page.evaluate("window.__cspViolations") == []
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{name} scrolls sideways by {overflow}px"
-    if SHOTS:
-        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
 
 
 def test_a_county_files_and_the_city_returns_then_accepts_its_half_year_report(

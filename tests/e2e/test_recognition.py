@@ -35,7 +35,7 @@ from kejiyun.recognition.services import (
 from kejiyun.regions.models import Region
 from kejiyun.talent.models import Team
 from tests.builders import PASSWORD, make_case, make_staff, make_worker, pdf_bytes
-from tests.e2e.test_ops_reports import check, signed_in
+from tests.e2e.browsing import check, signed_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

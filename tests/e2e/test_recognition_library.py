@@ -5,11 +5,10 @@ is gone. Every page is checked for policy violations and sideways scrolling."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from kejiyun.cases.models import Case, Step
 from kejiyun.cases.workflow.services import (
@@ -21,53 +20,15 @@ from kejiyun.cases.workflow.services import (
 )
 from kejiyun.common.levels import Level
 from tests.builders import (
-    PASSWORD,
     make_demand,
     make_enterprise,
     make_enterprise_user,
     make_staff,
     pdf_upload,
 )
+from tests.e2e.browsing import check, signed_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"width": 390, "height": 844}
-LISTEN = """
-window.__cspViolations = [];
-document.addEventListener('securitypolicyviolation', (e) => {
-  window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`);
-});
-"""
-OPEN_CONTEXTS: list[BrowserContext] = []
-
-
-@pytest.fixture(autouse=True)
-def _close_contexts() -> Iterator[None]:
-    yield
-    while OPEN_CONTEXTS:
-        OPEN_CONTEXTS.pop().close()
-
-
-def tab(browser: Browser, base: str, username: str = "") -> Page:
-    context = browser.new_context(locale="zh-CN", viewport=PHONE)
-    OPEN_CONTEXTS.append(context)
-    context.set_default_timeout(15_000)
-    context.add_init_script(LISTEN)
-    page = context.new_page()
-    if username:
-        page.goto(f"{base}/accounts/login/")
-        page.get_by_label("手机号或用户名").fill(username)
-        page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    return page
-
-
-def check(page: Page, name: str) -> None:
-    page.wait_for_load_state("load")
-    assert page.evaluate("window.__cspViolations") == [], name
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{name} scrolls sideways by {overflow}px"
 
 
 def test_the_enterprise_consents_anyone_finds_the_case_and_withdrawal_removes_it(
@@ -98,7 +59,7 @@ def test_the_enterprise_consents_anyone_finds_the_case_and_withdrawal_removes_it
     case_confirm(case=case, actor=erin, rating=5, comment="王工很负责")
     Case.objects.filter(pk=case.pk).update(recognition_level=Level.TYPICAL, recognised_year=2026)
 
-    enterprise = tab(browser, base, "erin")
+    enterprise = signed_in(browser, base, "erin")
     enterprise.goto(f"{base}/cases/mine/{case.pk}/")
     card = enterprise.get_by_test_id("library-consent")
     expect(card).to_contain_text("案例入库展示")
@@ -111,7 +72,7 @@ def test_the_enterprise_consents_anyone_finds_the_case_and_withdrawal_removes_it
     expect(enterprise.get_by_text("已同意本案例入库展示。")).to_be_visible()
     check(enterprise, "enterprise consented")
 
-    anyone = tab(browser, base)
+    anyone = signed_in(browser, base)
     anyone.goto(f"{base}/recognition/library/")
     anyone.get_by_label("市（州）").select_option(label="成都市")
     anyone.get_by_role("button", name="搜索").click()
