@@ -19,9 +19,7 @@ from kejiyun.ops.rollups import rollup_areas_refresh
 from kejiyun.performance.models import Scheme
 from kejiyun.regions.models import ServiceCentre
 from tests.builders import make_staff
-from tests.e2e.test_ops_reports import LISTEN, OPEN_CONTEXTS, _close_contexts, check, signed_in
-
-__all__ = ["_close_contexts"]  # the autouse fixture that closes the contexts
+from tests.e2e.browsing import LISTEN, OPEN_CONTEXTS, check, signed_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
