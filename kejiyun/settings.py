@@ -80,12 +80,16 @@ INSTALLED_APPS = [
     "kejiyun.ops",
     "kejiyun.recognition",
     "kejiyun.events",
+    "kejiyun.api",
+    # django-ninja: its bundled Swagger UI assets for /api/v1/docs (no CDN)
+    "ninja",
     "kejiyun.notifications",
     "kejiyun.audit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kejiyun.api.middleware.ApiRateLimitMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -250,6 +254,16 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 SMS_BACKEND = env_str("SMS_BACKEND", "kejiyun.notifications.sms.OutboxBackend")
 SMS_CODE_TTL_SECONDS = env_int("SMS_CODE_TTL_SECONDS", 600)
+
+# --- The open API (/api/v1/, ADR 0015) ---
+API_ACCESS_TOKEN_SECONDS = env_int("API_ACCESS_TOKEN_SECONDS", 15 * 60)
+API_REFRESH_TOKEN_SECONDS = env_int("API_REFRESH_TOKEN_SECONDS", 30 * 24 * 3600)
+API_CLIENT_TOKEN_SECONDS = env_int("API_CLIENT_TOKEN_SECONDS", 3600)
+API_PERSONAL_TOKEN_MAX_DAYS = env_int("API_PERSONAL_TOKEN_MAX_DAYS", 365)
+# Requests a minute per client address and per bearer token; more get 429 with Retry-After.
+API_RATE_PER_IP_PER_MINUTE = env_int("API_RATE_PER_IP_PER_MINUTE", 600)
+API_RATE_PER_TOKEN_PER_MINUTE = env_int("API_RATE_PER_TOKEN_PER_MINUTE", 300)
+NINJA_PAGINATION_MAX_LIMIT = 100
 SMS_CODE_MAX_ATTEMPTS = 5
 SMS_CODE_RESEND_SECONDS = 60
 

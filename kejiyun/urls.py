@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
 
+from kejiyun.api.api import api
+
 admin.site.site_header = "科技云 管理后台"
 admin.site.site_title = "科技云"
 admin.site.index_title = "平台管理"
@@ -34,6 +36,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("performance/", include("kejiyun.performance.urls")),
     path("recognition/", include("kejiyun.recognition.urls")),
     path("events/", include("kejiyun.events.urls")),
+    path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -9,6 +9,9 @@ class Channel(models.TextChoices):
     IN_APP = "inapp", "站内信"
     SMS = "sms", "短信"
     WECHAT = "wechat", "微信模板消息"
+    # Deliveries to partner systems' webhook subscriptions; the adapter is the API's
+    # (`kejiyun.api.webhooks`), registered into CHANNEL_ADAPTERS when that app loads.
+    WEBHOOK = "webhook", "事件推送"
 
 
 class SmsMessage(models.Model):

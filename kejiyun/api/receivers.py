@@ -1,0 +1,1 @@
+"""Domain events → webhook deliveries (filled in by the webhooks work)."""
