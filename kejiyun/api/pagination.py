@@ -18,19 +18,22 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
 
-def encode_cursor(pk: int) -> str:
+def encode_cursor(pk: object) -> str:
     return base64.urlsafe_b64encode(f"k{pk}".encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> int:
+def decode_cursor(cursor: str) -> str:
+    """The primary key a cursor names (digits: ids and region codes are both digits)."""
     bad = ApiProblem(400, "分页游标无效，请从第一页重新获取。", code="bad_cursor")
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise bad from None
-    if not text.startswith("k") or not text[1:].isdigit() or len(text) > 20:
+    # ASCII digits only, and short enough for a 64-bit key: no database error on any cursor.
+    key = text[1:]
+    if not text.startswith("k") or not (key.isascii() and key.isdigit()) or len(key) > 18:
         raise bad
-    return int(text[1:])
+    return key
 
 
 def paginate(
