@@ -95,6 +95,26 @@ def test_session_callers_need_csrf_for_writes(erin: User) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(erin)
     assert client.get("/api/v1/me").status_code == 200
+    # Without a session, an unsafe request is not a CSRF failure: it goes on as anonymous.
+    assert Client(enforce_csrf_checks=True).post("/api/v1/me").status_code == 405
+
+
+def test_session_door_checks_csrf_on_unsafe_methods(erin: User, rf: object) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    from kejiyun.api.auth import SESSION
+
+    request = rf.post("/api/v1/anything")  # type: ignore[attr-defined]
+    request.user = erin
+    request.COOKIES["csrftoken"] = "x" * 32
+    with pytest.raises(ApiProblem) as refused:
+        SESSION(request)
+    assert refused.value.status == 403 and refused.value.code == "csrf_failed"
+    request.user = AnonymousUser()
+    assert SESSION(request) is None
+    safe = rf.get("/api/v1/anything")  # type: ignore[attr-defined]
+    safe.user = erin
+    assert SESSION(safe).user == erin  # type: ignore[union-attr]
 
 
 @time_machine.travel("2026-12-07 10:00:30+08:00", tick=False)  # one rate window throughout

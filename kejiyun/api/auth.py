@@ -15,8 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
+from ninja.utils import check_csrf
 
 from kejiyun.accounts.models import User
 from kejiyun.api.errors import ApiProblem
@@ -38,6 +40,7 @@ class Caller:
 
 
 ANONYMOUS = Caller(user=None)
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 
 
 class BearerToken(HttpBearer):
@@ -54,15 +57,24 @@ class BearerToken(HttpBearer):
 
 
 class SessionCookie(APIKeyCookie):
-    """The browser's Django session; like ninja's `django_auth`, with CSRF on unsafe methods."""
+    """The browser's Django session. Unsafe methods need the CSRF token, as on the pages; a
+    request without a signed-in session passes on to the next door untouched (a mobile client
+    posting without cookies is not a CSRF failure)."""
 
-    param_name = "sessionid"
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def __call__(self, request: HttpRequest) -> Caller | None:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not user.is_active:
+            return None
+        if request.method not in SAFE_METHODS and check_csrf(request) is not None:
+            raise ApiProblem(
+                403, "页面已过期（CSRF 校验失败），请刷新页面后重试。", code="csrf_failed"
+            )
+        return Caller(user=user, scopes=frozenset(ALL_SCOPES))
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Caller | None:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.is_active:
-            return Caller(user=user, scopes=frozenset(ALL_SCOPES))
-        return None
+        return self(request)
 
 
 def anonymous(request: HttpRequest) -> Caller:
