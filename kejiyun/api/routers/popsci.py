@@ -12,7 +12,7 @@ from typing import Any, Literal
 from django.db.models import Count, Exists, OuterRef
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from ninja import Path, Query, Router, Schema
+from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
 from kejiyun.accounts.models import Role, User
@@ -495,14 +495,14 @@ def popsci_activities_get(
 )
 def popsci_activities_signup(
     request: HttpRequest, activity_id: int = Path(..., ge=1, le=MAX_ID)
-) -> tuple[int, ActivityOut]:
+) -> Status[ActivityOut]:
     user = require_scope(request, Scope.POPSCI_WRITE)
     activity = access_activity_for_citizen(user=user, activity_id=activity_id)
     try:
         activity_signup(activity=activity, actor=user)
     except PopsciError as error:
         raise _conflicts(error) or error from None
-    return 201, _activity_out(activity, user)
+    return Status(201, _activity_out(activity, user))
 
 
 @router.delete(
@@ -676,7 +676,7 @@ class AnswersIn(Schema):
 )
 def popsci_quizzes_answer(
     request: HttpRequest, payload: AnswersIn, article_id: int = Path(..., ge=1, le=MAX_ID)
-) -> tuple[int, AttemptOut]:
+) -> Status[AttemptOut]:
     user = require_scope(request, Scope.POPSCI_WRITE)
     article = access_readable_content(article_id)
     try:
@@ -685,4 +685,4 @@ def popsci_quizzes_answer(
         )
     except PopsciError as error:
         raise _conflicts(error) or error from None
-    return 201, _attempt_out(article, attempt)
+    return Status(201, _attempt_out(article, attempt))
