@@ -84,7 +84,7 @@ def assert_problem(response: Any, status: int) -> dict[str, Any]:
     return body
 
 
-# --- Regions and centres ----------------------------------------------------------------------
+# --- Regions and centres -------------------------------------------------------------------------
 
 
 def test_region_tree_is_public_and_filtered_by_parent_and_level() -> None:
@@ -131,7 +131,7 @@ def test_service_centres_are_public_and_filtered_by_region() -> None:
     assert_problem(get("/centres/99999999999999999999"), 422)
 
 
-# --- The public expert directory ------------------------------------------------------------------
+# --- The public expert directory -----------------------------------------------------------------
 
 
 def test_public_directory_shows_no_contact_and_masks_numbers_in_free_text() -> None:
@@ -170,7 +170,7 @@ def test_public_directory_filters_by_recognised_studio_level() -> None:
     assert get("/experts", level="typical").json()["items"] == []
 
 
-# --- Staff: workers and teams ------------------------------------------------------------------
+# --- Staff: workers and teams --------------------------------------------------------------------
 
 
 def test_workers_are_listed_in_the_jurisdiction_only_with_masked_mobiles(
@@ -250,7 +250,7 @@ def test_a_worker_reads_their_own_results_only(alice: User) -> None:
     assert_problem(get("/me/results", alice), 403)
 
 
-# --- Organisations -----------------------------------------------------------------------------
+# --- Organisations -------------------------------------------------------------------------------
 
 
 def test_organisations_in_the_jurisdiction_and_404_outside(
@@ -274,7 +274,7 @@ def test_an_enterprise_user_reads_their_own_organisation(erin: User, alice: User
     assert_problem(get("/organisations/mine", alice), 403)
 
 
-# --- The public case library -----------------------------------------------------------------------
+# --- The public case library ---------------------------------------------------------------------
 
 
 def closed_case(actor: User, *, serial: str, title: str, consent: bool = True) -> Case:

@@ -88,7 +88,7 @@ def rollups(db: None) -> None:
         rollup_areas_refresh(month=month)
 
 
-# --- The catalogue ---------------------------------------------------------------------------------
+# --- The catalogue -------------------------------------------------------------------------------
 
 
 def test_the_indicator_catalogue_for_staff_only(alice: User, dora: User) -> None:
@@ -101,7 +101,7 @@ def test_the_indicator_catalogue_for_staff_only(alice: User, dora: User) -> None
     assert_problem(get("/ops/indicators", alice, Scope.DIRECTORY), 403)
 
 
-# --- Figures --------------------------------------------------------------------------------------
+# --- Figures -------------------------------------------------------------------------------------
 
 
 def row(body: dict[str, Any], key: str) -> dict[str, Any]:
@@ -140,9 +140,12 @@ def test_figures_outside_the_jurisdiction_are_404(
     assert_problem(get("/ops/regions/510104/figures", charlie, period="2026-05"), 404)
     # A township or an unknown code is no ops region either.
     assert_problem(get("/ops/regions/999999/figures", pat), 404)
-    assert row(get("/ops/regions/510822/figures", pat, period="2026-05").json(), "cases_opened")[
-        "value"
-    ] == 6.0
+    assert (
+        row(get("/ops/regions/510822/figures", pat, period="2026-05").json(), "cases_opened")[
+            "value"
+        ]
+        == 6.0
+    )
     assert Rollup.objects.count() == 7
 
 
@@ -156,7 +159,7 @@ def test_bad_periods_and_indicators_are_clear_4xx(alice: User) -> None:
     assert default["period"]["token"].startswith(str(date.today().year))
 
 
-# --- Performance scores ---------------------------------------------------------------------------
+# --- Performance scores --------------------------------------------------------------------------
 
 
 def scheme(pat: User, *, publish: bool = True) -> Scheme:

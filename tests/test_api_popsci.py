@@ -86,7 +86,7 @@ def assert_problem(response: Any, status: int) -> dict[str, Any]:
     return body
 
 
-# --- Published content -----------------------------------------------------------------------------
+# --- Published content ---------------------------------------------------------------------------
 
 
 def test_only_published_content_is_listed_and_readable(alice: User) -> None:
@@ -163,7 +163,7 @@ def test_consent_is_the_citizens_own_and_needs_the_write_scope(alice: User, dora
     assert not ConsentRecord.objects.filter(citizen__user=dora).exists()
 
 
-# --- Campaigns -------------------------------------------------------------------------------------
+# --- Campaigns -----------------------------------------------------------------------------------
 
 
 def test_campaigns_of_the_jurisdiction_and_404_outside(
@@ -180,7 +180,7 @@ def test_campaigns_of_the_jurisdiction_and_404_outside(
     assert_problem(call("get", f"/campaigns/{campaign.pk}", dora), 403)
 
 
-# --- Activities ------------------------------------------------------------------------------------
+# --- Activities ----------------------------------------------------------------------------------
 
 
 def activity(staff: User, region_code: str, capacity: int = 2) -> Activity:
@@ -204,9 +204,7 @@ def test_activities_of_the_callers_region_and_the_staff_list(
     here = activity(alice, "510104")
     far = activity(charlie, "510822")
     assert [a["id"] for a in call("get", "/activities", dora).json()["items"]] == [here.pk]
-    assert [a["id"] for a in call("get", "/activities/managed", alice).json()["items"]] == [
-        here.pk
-    ]
+    assert [a["id"] for a in call("get", "/activities/managed", alice).json()["items"]] == [here.pk]
     assert [a["id"] for a in call("get", "/activities/managed", charlie).json()["items"]] == [
         far.pk
     ]
@@ -243,7 +241,7 @@ def test_sign_up_and_cancel_and_refusals(alice: User, charlie: User, dora: User)
     assert not ActivitySignup.objects.filter(activity=here).exists()
 
 
-# --- Quizzes --------------------------------------------------------------------------------------
+# --- Quizzes -------------------------------------------------------------------------------------
 
 
 def test_quiz_questions_without_answers_then_an_attempt_scored_by_the_service(

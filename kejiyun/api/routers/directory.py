@@ -114,9 +114,13 @@ def regions_list(request: HttpRequest, query: Query[RegionListQuery]) -> dict[st
         qs,
         cursor=query.cursor,
         limit=query.limit,
-        out=lambda r: RegionItemOut(
-            code=r.code, name=r.name, level=r.level, parent_code=r.parent_id, leaf=not r.branch
-        ),
+        out=_region_item,
+    )
+
+
+def _region_item(r: Any) -> RegionItemOut:
+    return RegionItemOut(
+        code=r.code, name=r.name, level=r.level, parent_code=r.parent_id, leaf=not r.branch
     )
 
 
@@ -636,6 +640,8 @@ def organisations_mine(request: HttpRequest) -> OrganisationOut:
         Role.ENTERPRISE,
         "只有企业用户可以查看本人所属企业。",
     )
+    if user.organisation_id is None:
+        raise Http404("组织不存在")
     organisation = (
         Organisation.objects.select_related("region", "region__parent")
         .filter(pk=user.organisation_id)

@@ -64,7 +64,7 @@ def _indicator_out(i: Indicator) -> IndicatorOut:
         name=i.name,
         group=i.group.value,
         group_name=GROUP_NAMES[i.group],
-        kind=i.kind.value,  # type: ignore[arg-type]
+        kind=i.kind.value,
         unit="%" if i.kind == "share" else i.unit,
         better=i.better,
     )

@@ -73,7 +73,6 @@ from kejiyun.regions.models import Region
 router = Router(tags=["精准科普"])
 
 TOPIC_LABELS = dict(Topic.choices)
-TopicValue = Literal[tuple(Topic.values)]  # type: ignore[valid-type]
 
 
 def _conflicts(error: ServiceError) -> ApiProblem | None:
@@ -91,7 +90,7 @@ def _region_name(region: Region | None) -> str:
 
 
 class ArticleListQuery(PageQuery):
-    topic: TopicValue | None = Field(None, description="科普主题")
+    topic: Topic | None = Field(None, description="科普主题")
 
 
 class ArticleItemOut(Schema):
@@ -555,14 +554,18 @@ def popsci_quizzes_list(request: HttpRequest, query: Query[ArticleListQuery]) ->
         qs,
         cursor=query.cursor,
         limit=query.limit,
-        out=lambda a: QuizItemOut(
-            article_id=a.pk,
-            title=a.title,
-            kind=a.kind,
-            topic=a.topic,
-            topic_label=TOPIC_LABELS.get(a.topic, ""),
-            question_count=a.question_count,
-        ),
+        out=_quiz_item,
+    )
+
+
+def _quiz_item(a: Any) -> QuizItemOut:
+    return QuizItemOut(
+        article_id=a.pk,
+        title=a.title,
+        kind=a.kind,
+        topic=a.topic,
+        topic_label=TOPIC_LABELS.get(a.topic, ""),
+        question_count=a.question_count,
     )
 
 
