@@ -150,6 +150,9 @@ def test_public_directory_shows_no_contact_and_masks_numbers_in_free_text() -> N
     assert "13912345678" not in expert["capability"] and "139****5678" in expert["capability"]
     text = str(body)
     assert "13900001234" not in text and "mobile" not in text
+    # Text the database would refuse (a NUL) or too long for the search box is a 422.
+    assert_problem(get("/experts", q="茶\x00"), 422)
+    assert_problem(get("/experts", q="茶" * 51), 422)
 
 
 def test_public_directory_filters_by_recognised_studio_level() -> None:

@@ -98,8 +98,10 @@ def test_only_published_content_is_listed_and_readable(alice: User) -> None:
     assert body["items"][0]["topic_label"] and body["items"][0]["region_code"] == "510104"
     assert call("get", "/articles", topic="agriculture").json()["items"] == []
 
-    detail = call("get", f"/articles/{published.pk}").json()
+    response = call("get", f"/articles/{published.pk}")
+    detail = response.json()
     assert detail["body"] == published.body and detail["has_quiz"] is True
+    assert response["ETag"] == f'"article-{published.pk}-v{published.version}"'
     # Unpublished content is a 404 for anyone, its author included.
     assert_problem(call("get", f"/articles/{draft.pk}"), 404)
     assert_problem(call("get", f"/articles/{draft.pk}", alice), 404)

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.db.models import Count, Exists, OuterRef
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
@@ -18,6 +18,7 @@ from pydantic import Field
 from kejiyun.accounts.models import Role, User
 from kejiyun.api.auth import ANYONE, SIGNED_IN, require_scope, signed_in_user
 from kejiyun.api.errors import ApiProblem
+from kejiyun.api.etag import set_etag
 from kejiyun.api.models import Scope
 from kejiyun.api.pagination import paginate
 from kejiyun.api.routers._readers import MAX_ID, PageQuery, require_staff
@@ -149,11 +150,12 @@ class ArticleOut(Schema):
     summary="科普内容正文（仅已发布）",
 )
 def popsci_articles_get(
-    request: HttpRequest, article_id: int = Path(..., ge=1, le=MAX_ID)
+    request: HttpRequest, response: HttpResponse, article_id: int = Path(..., ge=1, le=MAX_ID)
 ) -> ArticleOut:
     article = article_published(article_id)
     if article is None:
         raise Http404("文章不存在或尚未发布")
+    set_etag(response, article)
     return ArticleOut(
         article=_article_item(article),
         body=article.body,
