@@ -165,9 +165,13 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _register_routers() -> None:
-    from kejiyun.api.routers import me
+    from kejiyun.api.routers import directory, me, ops, popsci, recognition
 
     api.add_router("/me", me.router)
+    api.add_router("", directory.router)
+    api.add_router("/popsci", popsci.router)
+    api.add_router("", ops.router)
+    api.add_router("/library", recognition.router)
 
 
 _register_routers()
