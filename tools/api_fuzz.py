@@ -10,9 +10,9 @@ routers exist when this runs: nothing here names an operation. Steps:
 3. a personal access token with every scope for each role in ROLES
    (`manage.py api_token_issue`), plus one anonymous pass without a token;
 4. `schemathesis run` once per role, with a fixed seed and at most API_FUZZ_EXAMPLES
-   generated cases per operation in the fuzzing phase (plus the coverage phase's boundary
-   cases), failing on any 5xx and on any answer the document does not describe
-   (CHECKS; docs/api-fuzzing.md says why these);
+   generated cases per operation in the fuzzing phase (plus, for the province staff, the
+   coverage phase's boundary cases), two roles at a time, failing on any 5xx and on any
+   answer the document does not describe (CHECKS; docs/api-fuzzing.md says why these);
 5. one line per role with its case and request counts, a total, and exit status 1 if any
    run found a failure (its full schemathesis output is printed then; the reports are kept
    in var/fuzz-reports/<role>/).
@@ -22,7 +22,10 @@ role's run short, so they run in a second, last pass of each role; and each toke
 checked before and after its main pass, so a missed one fails the run loudly.
 
 Environment: API_FUZZ_EXAMPLES (default 12), API_FUZZ_SEED (default 1), API_FUZZ_WORKERS
-(default 2), API_FUZZ_KEEP=1 keeps var/fuzz.sqlite3 and the server log.
+(schemathesis workers per run, default 2), API_FUZZ_PARALLEL (roles at a time, default 2),
+API_FUZZ_KEEP=1 keeps var/fuzz.sqlite3, API_FUZZ_REUSE=1 keeps the seeded database in
+var/fuzz-seeded.sqlite3 and starts from a copy of it next time (for a developer's
+repeated runs; delete it after a migration or a change to the demo data).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -46,20 +50,26 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 DB = VAR / "fuzz.sqlite3"
+SEEDED = VAR / "fuzz-seeded.sqlite3"  # kept only with API_FUZZ_REUSE=1
 REPORTS = VAR / "fuzz-reports"
 SERVER_LOG = VAR / "fuzz-server.log"
 SETUP_LOG = VAR / "fuzz-setup.log"
 PYTHON = sys.executable
 SCHEMATHESIS = str(Path(PYTHON).parent / "schemathesis")
 
-# (label, demo username); the demo accounts are made by `seed_demo` (kejiyun/demo/seed.py).
-ROLES: tuple[tuple[str, str], ...] = (
-    ("province staff", "demo_staff_province"),
-    ("county staff", "demo_staff_jinjiang"),
-    ("enterprise user", "demo_e_000001"),
-    ("worker", "demo_w_000001"),
-    ("citizen", "demo_c_000001"),
-    ("anonymous", ""),
+# (label, demo username, schemathesis phases); the demo accounts are made by `seed_demo`
+# (kejiyun/demo/seed.py). The coverage phase (every boundary value of every parameter, a
+# number of cases set by the schema, not by API_FUZZ_EXAMPLES) runs for the widest role only,
+# to keep the whole target within its time; the others get the examples and fuzzing phases.
+FULL = "examples,coverage,fuzzing"
+QUICK = "examples,fuzzing"
+ROLES: tuple[tuple[str, str, str], ...] = (
+    ("province staff", "demo_staff_province", FULL),
+    ("county staff", "demo_staff_jinjiang", QUICK),
+    ("enterprise user", "demo_e_000001", QUICK),
+    ("worker", "demo_w_000001", QUICK),
+    ("citizen", "demo_c_000001", QUICK),
+    ("anonymous", "", QUICK),
 )
 CHECKS = (
     "not_a_server_error",
@@ -96,11 +106,13 @@ def _env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("KEJIYUN_TESTING", None)
     env.update(
-        DATABASE_URL=f"sqlite:///{DB}",
-        DEBUG="1",
-        API_RATE_PER_IP_PER_MINUTE="1000000",
-        API_RATE_PER_TOKEN_PER_MINUTE="1000000",
-        PYTHONUNBUFFERED="1",
+        {
+            "DATABASE_URL": f"sqlite:///{DB}",
+            "DEBUG": "1",
+            "API_RATE_PER_IP_PER_MINUTE": "1000000",
+            "API_RATE_PER_TOKEN_PER_MINUTE": "1000000",
+            "PYTHONUNBUFFERED": "1",
+        }
     )
     return env
 
@@ -121,10 +133,19 @@ def database_prepare() -> None:
     for path in (DB, Path(f"{DB}-wal"), Path(f"{DB}-shm"), SETUP_LOG):
         path.unlink(missing_ok=True)
     started = time.monotonic()
+    reuse = os.environ.get("API_FUZZ_REUSE") == "1"
+    if reuse and SEEDED.exists():
+        shutil.copyfile(SEEDED, DB)
+        _manage("migrate", "--noinput", log=SETUP_LOG)
+        print(f"api fuzz: demo database copied from {SEEDED} (API_FUZZ_REUSE=1)")
+        return
     _manage("migrate", "--noinput", log=SETUP_LOG)
     _manage("load_regions", log=SETUP_LOG)
     _manage("load_classifications", log=SETUP_LOG)
     _manage("seed_demo", "--scale", "small", "--seed", "1", log=SETUP_LOG)
+    if reuse:
+        # The last connection to close checkpoints the write-ahead log into the file.
+        shutil.copyfile(DB, SEEDED)
     print(f"api fuzz: demo database ready in {time.monotonic() - started:.0f} s ({DB})")
 
 
@@ -190,7 +211,7 @@ def tokens_issue() -> dict[str, str]:
             stderr=subprocess.PIPE,
             text=True,
         )
-        for _, username in ROLES
+        for _, username, _ in ROLES
         if username
     }
     tokens = {}
@@ -212,10 +233,10 @@ def self_ending_operations(schema: dict[str, Any]) -> list[str]:
 
 
 def schemathesis_run(
-    *, base: str, label: str, token: str, filters: list[str], pass_name: str
+    *, base: str, label: str, token: str, phases: str, filters: list[str], stage: str
 ) -> tuple[int, int, int, str]:
     """One schemathesis run: (cases, requests, failures, its console output)."""
-    folder = REPORTS / re.sub(r"\W+", "-", label) / pass_name
+    folder = REPORTS / re.sub(r"\W+", "-", label) / stage
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     command = [
@@ -225,7 +246,7 @@ def schemathesis_run(
         "--checks",
         ",".join(CHECKS),
         "--phases",
-        "examples,coverage,fuzzing",
+        phases,
         "--seed",
         os.environ.get("API_FUZZ_SEED", "1"),
         "--max-examples",
@@ -252,12 +273,12 @@ def schemathesis_run(
     if token:
         command += ["--header", f"Authorization: Bearer {token}"]
     done = subprocess.run(  # noqa: S603
-        command, cwd=ROOT, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}
+        command, cwd=folder, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}
     )
     output = done.stdout + done.stderr
     report = folder / "run.json"
     if not report.exists():
-        raise Failed(f"schemathesis wrote no report for {label} ({pass_name}):\n{output}")
+        raise Failed(f"schemathesis wrote no report for {label} ({stage}):\n{output}")
     summary = json.loads(report.read_text())
     requests = 0
     for line in (folder / "events.ndjson").read_text().splitlines():
@@ -272,7 +293,7 @@ def schemathesis_run(
     return cases, requests, failures, output
 
 
-def role_run(*, base: str, label: str, token: str, self_ending: list[str]) -> Result:
+def role_run(*, base: str, label: str, token: str, phases: str, self_ending: list[str]) -> Result:
     def alive() -> bool:
         return get(f"{base}/api/v1/me", token)[0] == 200
 
@@ -280,7 +301,12 @@ def role_run(*, base: str, label: str, token: str, self_ending: list[str]) -> Re
         raise Failed(f"the {label} token does not authenticate GET /api/v1/me")
     excluded = [arg for op in self_ending for arg in ("--exclude-operation-id", op)]
     cases, requests, failures, output = schemathesis_run(
-        base=base, label=label, token=token, filters=excluded, pass_name="main"
+        base=base,
+        label=label,
+        token=token,
+        phases=phases,
+        filters=excluded,
+        stage="main",
     )
     if token and not alive():
         failures += 1
@@ -291,7 +317,12 @@ def role_run(*, base: str, label: str, token: str, self_ending: list[str]) -> Re
     if self_ending:
         included = [arg for op in self_ending for arg in ("--include-operation-id", op)]
         more = schemathesis_run(
-            base=base, label=label, token=token, filters=included, pass_name="last"
+            base=base,
+            label=label,
+            token=token,
+            phases=phases,
+            filters=included,
+            stage="last",
         )
         cases, requests, failures = cases + more[0], requests + more[1], failures + more[2]
         output += "\n--- operations that end the credential ---\n" + more[3]
@@ -320,15 +351,26 @@ def main() -> int:
             f"api fuzz: {operations} operations at {base}/api/v1/, checks {', '.join(CHECKS)}"
             + (f"; run last: {', '.join(self_ending)}" if self_ending else "")
         )
-        results = []
-        for label, username in ROLES:
-            token = tokens.get(username, "")
-            result = role_run(base=base, label=label, token=token, self_ending=self_ending)
-            results.append(result)
+        # Roles run side by side (API_FUZZ_PARALLEL, default 2): while the server answers
+        # one, schemathesis generates the next cases of another.
+        with ThreadPoolExecutor(max_workers=int(os.environ.get("API_FUZZ_PARALLEL", "2"))) as pool:
+            futures = [
+                pool.submit(
+                    role_run,
+                    base=base,
+                    label=label,
+                    token=tokens.get(username, ""),
+                    phases=phases,
+                    self_ending=self_ending,
+                )
+                for label, username, phases in ROLES
+            ]
+            results = [future.result() for future in futures]
+        for (label, username, phases), result in zip(ROLES, results, strict=True):
             who = f"{label} ({username})" if username else label
             print(
                 f"api fuzz: {who:<38} {result.cases:>6} cases {result.requests:>6} requests "
-                f"{result.failures:>3} failures"
+                f"{result.failures:>3} failures  ({phases})"
             )
             if result.failures:
                 print(result.output)

@@ -24,9 +24,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--user", required=True, help="username of the account")
-        parser.add_argument(
-            "--days", type=int, default=30, help="lifetime in days (default 30)"
-        )
+        parser.add_argument("--days", type=int, default=30, help="lifetime in days (default 30)")
         parser.add_argument(
             "--scopes",
             nargs="+",
