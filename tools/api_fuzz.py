@@ -21,7 +21,8 @@ Operations that end a credential (sign-out, token revocation: SELF_ENDING) would
 role's run short, so they run in a second, last pass of each role; and each token is
 checked before and after its main pass, so a missed one fails the run loudly.
 
-Environment: API_FUZZ_EXAMPLES (default 12), API_FUZZ_SEED (default 1), API_FUZZ_WORKERS
+Environment: API_FUZZ_EXAMPLES (default 12 up to 50 operations, fewer beyond: 600 //
+operations, at least 4), API_FUZZ_SEED (default 1), API_FUZZ_WORKERS
 (schemathesis workers per run, default 2), API_FUZZ_PARALLEL (roles at a time, default 2),
 API_FUZZ_KEEP=1 keeps var/fuzz.sqlite3, API_FUZZ_REUSE=1 keeps the seeded database in
 var/fuzz-seeded.sqlite3 and starts from a copy of it next time (for a developer's
@@ -232,8 +233,24 @@ def self_ending_operations(schema: dict[str, Any]) -> list[str]:
     )
 
 
+def examples_per_operation(operations: int) -> int:
+    """API_FUZZ_EXAMPLES, or 12 cases per operation up to 50 operations and fewer beyond
+    (never under 4), so the whole target stays within about four minutes as the API grows."""
+    chosen = os.environ.get("API_FUZZ_EXAMPLES")
+    if chosen:
+        return int(chosen)
+    return max(4, min(12, 600 // max(operations, 1)))
+
+
 def schemathesis_run(
-    *, base: str, label: str, token: str, phases: str, filters: list[str], stage: str
+    *,
+    base: str,
+    label: str,
+    token: str,
+    phases: str,
+    examples: int,
+    filters: list[str],
+    stage: str,
 ) -> tuple[int, int, int, str]:
     """One schemathesis run: (cases, requests, failures, its console output)."""
     folder = REPORTS / re.sub(r"\W+", "-", label) / stage
@@ -250,7 +267,7 @@ def schemathesis_run(
         "--seed",
         os.environ.get("API_FUZZ_SEED", "1"),
         "--max-examples",
-        os.environ.get("API_FUZZ_EXAMPLES", "12"),
+        str(examples),
         "--workers",
         os.environ.get("API_FUZZ_WORKERS", "2"),
         "--generation-database",
@@ -293,7 +310,9 @@ def schemathesis_run(
     return cases, requests, failures, output
 
 
-def role_run(*, base: str, label: str, token: str, phases: str, self_ending: list[str]) -> Result:
+def role_run(
+    *, base: str, label: str, token: str, phases: str, examples: int, self_ending: list[str]
+) -> Result:
     def alive() -> bool:
         return get(f"{base}/api/v1/me", token)[0] == 200
 
@@ -305,6 +324,7 @@ def role_run(*, base: str, label: str, token: str, phases: str, self_ending: lis
         label=label,
         token=token,
         phases=phases,
+        examples=examples,
         filters=excluded,
         stage="main",
     )
@@ -321,6 +341,7 @@ def role_run(*, base: str, label: str, token: str, phases: str, self_ending: lis
             label=label,
             token=token,
             phases=phases,
+            examples=examples,
             filters=included,
             stage="last",
         )
@@ -347,8 +368,11 @@ def main() -> int:
         operations = sum(len(item) for item in schema.get("paths", {}).values())
         self_ending = self_ending_operations(schema)
         tokens = tokens_issue()
+        examples = examples_per_operation(operations)
         print(
-            f"api fuzz: {operations} operations at {base}/api/v1/, checks {', '.join(CHECKS)}"
+            f"api fuzz: {operations} operations at {base}/api/v1/, {examples} fuzzed cases "
+            f"per operation and role, seed {os.environ.get('API_FUZZ_SEED', '1')}, "
+            f"checks {', '.join(CHECKS)}"
             + (f"; run last: {', '.join(self_ending)}" if self_ending else "")
         )
         # Roles run side by side (API_FUZZ_PARALLEL, default 2): while the server answers
@@ -361,6 +385,7 @@ def main() -> int:
                     label=label,
                     token=tokens.get(username, ""),
                     phases=phases,
+                    examples=examples,
                     self_ending=self_ending,
                 )
                 for label, username, phases in ROLES
