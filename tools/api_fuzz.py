@@ -82,7 +82,8 @@ CHECKS = (
     "missing_required_header",
     "unsupported_method",
 )
-# Operations that may end the credential they are called with: run last.
+# Operations that may end the credential they are called with (and DELETE on a path about
+# tokens): run last.
 SELF_ENDING = re.compile(r"(revoke|logout|log-out|sign-?out)", re.IGNORECASE)
 
 
@@ -229,7 +230,9 @@ def self_ending_operations(schema: dict[str, Any]) -> list[str]:
         operation.get("operationId", "")
         for path, item in schema.get("paths", {}).items()
         for method, operation in item.items()
-        if SELF_ENDING.search(path) or SELF_ENDING.search(operation.get("operationId", ""))
+        if SELF_ENDING.search(path)
+        or SELF_ENDING.search(operation.get("operationId", ""))
+        or (method == "delete" and "token" in path.lower())
     )
 
 
