@@ -19,7 +19,7 @@ TEST_WORKERS ?= 2
 PYTEST := KEJIYUN_TESTING=1 $(PY) -m pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist load
 
 .PHONY: run setup test check lint typecheck boundaries deploy-check test-sqlite test-postgres \
-        test-unit chromium static messages lock clean
+        test-api-fuzz test-unit chromium static messages lock clean
 
 run: setup
 	DEBUG=1 $(MANAGE) seed_demo --scale small --seed 1
@@ -90,10 +90,17 @@ test-postgres: $(VENV)/.installed $(VENDOR)/.installed chromium
 	@echo "=== pytest on PostgreSQL ($(PG_URL)) ==="
 	DATABASE_URL=$(PG_URL) $(PYTEST)
 
+# schemathesis against the live OpenAPI document, as five demo roles and anonymous, on a
+# scratch demo database (var/fuzz.sqlite3) and a runserver on a free port; fails on any 5xx
+# or answer the document does not describe, and prints the case counts (docs/api-fuzzing.md).
+test-api-fuzz: $(VENV)/.installed
+	$(PY) tools/api_fuzz.py
+
 # The two suites run one after the other, each spread over TEST_WORKERS workers: on two cores
-# that measured faster than running the SQLite and PostgreSQL suites side by side.
-test: lint typecheck boundaries deploy-check test-sqlite test-postgres
-	@echo "all checks passed (ruff, mypy, import boundaries, pytest on SQLite and PostgreSQL)"
+# that measured faster than running the SQLite and PostgreSQL suites side by side. The API
+# fuzz run comes after them.
+test: lint typecheck boundaries deploy-check test-sqlite test-postgres test-api-fuzz
+	@echo "all checks passed (ruff, mypy, import boundaries, pytest on SQLite and PostgreSQL, API fuzzing)"
 
 test-unit: $(VENV)/.installed $(VENDOR)/.installed
 	@echo "=== pytest on SQLite, without the browser tests ==="

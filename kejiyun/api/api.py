@@ -70,7 +70,9 @@ api = KejiyunAPI(
     version="1.0",
     description=DESCRIPTION,
     urls_namespace="api-v1",
-    docs=Swagger(settings={"persistAuthorization": False}),
+    # validatorUrl None: Swagger UI would otherwise show a badge image from
+    # validator.swagger.io (sending it the document's address) on any host but localhost.
+    docs=Swagger(settings={"persistAuthorization": False, "validatorUrl": None}),
     docs_url="/docs",
     openapi_url="/openapi.json",
     renderer=ChineseJSONRenderer(),

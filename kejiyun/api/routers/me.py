@@ -24,7 +24,7 @@ class MeOut(Schema):
     scopes: list[str]
 
 
-@router.get("", response=MeOut, summary="当前账号")
+@router.get("", response=MeOut, operation_id="me_get", summary="当前账号")
 def me(request: HttpRequest) -> MeOut:
     user = require_scope(request, Scope.PROFILE)
     return MeOut(
