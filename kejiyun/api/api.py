@@ -18,6 +18,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import OpenAPISchema
 from ninja.renderers import JSONRenderer
 
+from kejiyun.api.auth import anonymous
 from kejiyun.api.errors import PROBLEM_CONTENT_TYPE, ApiProblem, problem_body
 from kejiyun.api.schemas import Problem
 from kejiyun.common.errors import NotPermitted, Stale
@@ -44,6 +45,16 @@ class ChineseJSONRenderer(JSONRenderer):
 
 
 class KejiyunAPI(NinjaAPI):
+    def public_operation_ids(self) -> set[str]:
+        """Operations a caller with no credential may use (`auth=ANYONE`)."""
+        found = set()
+        for router in self._get_bound_routers():
+            for path_view in router.path_operations.values():
+                for operation in path_view.operations:
+                    if any(callback is anonymous for callback in operation.auth_callbacks):
+                        found.add(operation.operation_id or "")
+        return found
+
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> OpenAPISchema:
         schema = super().get_openapi_schema(*args, **kwargs)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -51,8 +62,15 @@ class KejiyunAPI(NinjaAPI):
             ref_template="#/components/schemas/{model}"
         )
         problem = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        public = self.public_operation_ids()
         for item in schema.get("paths", {}).values():
             for operation in item.values():
+                if operation.get("operationId") in public and {} not in operation.get(
+                    "security", []
+                ):
+                    # OpenAPI's "no credential needed": an ANYONE operation also answers
+                    # a caller who sends none.
+                    operation.setdefault("security", []).append({})
                 responses = operation.setdefault("responses", {})
                 for status in ERROR_STATUSES:
                     entry = responses.setdefault(
