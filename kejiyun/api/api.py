@@ -54,11 +54,15 @@ class KejiyunAPI(NinjaAPI):
         for item in schema.get("paths", {}).values():
             for operation in item.values():
                 responses = operation.setdefault("responses", {})
+                for key in [k for k in responses if not isinstance(k, str)]:
+                    responses[str(key)] = responses.pop(key)
                 for status in ERROR_STATUSES:
                     entry = responses.setdefault(
                         str(status), {"description": "错误（problem details）"}
                     )
-                    entry["content"] = problem
+                    # An operation that declares its own error body (OAuth2's token
+                    # endpoint answers RFC 6749 errors) keeps it.
+                    entry.setdefault("content", problem)
                 for status, entry in responses.items():
                     if status == "429":
                         entry["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
@@ -165,9 +169,12 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _register_routers() -> None:
-    from kejiyun.api.routers import me
+    from kejiyun.api.routers import auth, me, tokens, webhooks
 
     api.add_router("/me", me.router)
+    api.add_router("/auth", auth.router)
+    api.add_router("/me/tokens", tokens.router)
+    api.add_router("/webhooks", webhooks.router)
 
 
 _register_routers()
