@@ -18,7 +18,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from ninja import Body, Form, Router, Schema
+from ninja import Body, Form, Router, Schema, Status
 from pydantic import Field, field_validator
 
 from kejiyun.accounts.lockout import LOCKED_MESSAGE, login_identity, login_locked
@@ -72,7 +72,7 @@ class SmsCodeOut(Schema):
     description="无论手机号是否已注册，回答都相同；只有已注册的手机号会收到验证码。"
     "同一号码 60 秒内只能获取一次，同一网络每小时有次数上限（429，带 Retry-After）。",
 )
-def sms_code_send_op(request: HttpRequest, payload: SmsCodeIn) -> tuple[int, SmsCodeOut]:
+def sms_code_send_op(request: HttpRequest, payload: SmsCodeIn) -> Status[SmsCodeOut]:
     # The same per-address count as the pages' `sms_code_request`: one budget per network.
     ip = client_ip(request) or "unknown"
     if rate_limit_exceeded(key=f"sms:{ip}", limit=SMS_CODES_PER_IP_PER_HOUR, window_seconds=3600):
@@ -91,7 +91,7 @@ def sms_code_send_op(request: HttpRequest, payload: SmsCodeIn) -> tuple[int, Sms
             code="sms_throttled",
             headers={"Retry-After": str(settings.SMS_CODE_RESEND_SECONDS)},
         ) from None
-    return 202, SmsCodeOut(detail="如该手机号已注册，验证码已发送，请查收短信。")
+    return Status(202, SmsCodeOut(detail="如该手机号已注册，验证码已发送，请查收短信。"))
 
 
 # --- Token (sign-in and refresh) --------------------------------------------------------------
@@ -220,8 +220,8 @@ class OAuthErrorOut(Schema):
     error_description: str
 
 
-def _oauth_error(status: int, error: str, description: str) -> tuple[int, OAuthErrorOut]:
-    return status, OAuthErrorOut(error=error, error_description=description)  # type: ignore[arg-type]
+def _oauth_error(status: int, error: str, description: str) -> Status[OAuthErrorOut]:
+    return Status(status, OAuthErrorOut(error=error, error_description=description))  # type: ignore[arg-type]
 
 
 def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
@@ -256,7 +256,7 @@ def oauth_token_op(
     client_id: str | None = Form(None, max_length=100),
     client_secret: str | None = Form(None, max_length=200),
     scope: str | None = Form(None, max_length=500),
-) -> tuple[int, OAuthTokenOut | OAuthErrorOut]:
+) -> Status[OAuthTokenOut | OAuthErrorOut]:
     response["Cache-Control"] = "no-store"
     response["Pragma"] = "no-cache"
     if not grant_type:
@@ -278,10 +278,13 @@ def oauth_token_op(
                 response["WWW-Authenticate"] = 'Basic realm="kejiyun"'
             return _oauth_error(401, code, exc.messages[0])
         return _oauth_error(400, "invalid_scope", exc.messages[0])
-    return 200, OAuthTokenOut(
-        access_token=raw,
-        expires_in=settings.API_CLIENT_TOKEN_SECONDS,
-        scope=" ".join(row.scopes),
+    return Status(
+        200,
+        OAuthTokenOut(
+            access_token=raw,
+            expires_in=settings.API_CLIENT_TOKEN_SECONDS,
+            scope=" ".join(row.scopes),
+        ),
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from kejiyun.api.auth import SIGNED_IN, caller_of, require_scope
@@ -80,7 +80,7 @@ class PersonalTokenCreateOut(PersonalTokenItemOut):
 )
 def tokens_create(
     request: HttpRequest, payload: PersonalTokenCreateIn
-) -> tuple[int, PersonalTokenCreateOut]:
+) -> Status[PersonalTokenCreateOut]:
     user = require_scope(request, Scope.PROFILE)
     credential = caller_of(request).token
     if credential is not None and credential.kind != ApiToken.Kind.ACCESS:
@@ -98,7 +98,7 @@ def tokens_create(
     raw, row = personal_token_create(
         user=user, name=payload.name, scopes=[s.value for s in payload.scopes], days=payload.days
     )
-    return 201, PersonalTokenCreateOut(token=raw, **_item(row).model_dump())
+    return Status(201, PersonalTokenCreateOut(token=raw, **_item(row).model_dump()))
 
 
 class PersonalTokenRevokeOut(Schema):

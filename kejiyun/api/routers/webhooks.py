@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from kejiyun.api.auth import SIGNED_IN, caller_of, require_scope
@@ -72,7 +72,7 @@ class WebhookCreateOut(WebhookItemOut):
     description="事件：`demand.published`（需求发布）、`case.closed`（工单办结）。只推送订阅账号"
     "有权查看的对象。每次推送带 `Kejiyun-Signature` 签名头，校验方法见 docs/api.md。",
 )
-def webhooks_create(request: HttpRequest, payload: WebhookCreateIn) -> tuple[int, WebhookCreateOut]:
+def webhooks_create(request: HttpRequest, payload: WebhookCreateIn) -> Status[WebhookCreateOut]:
     user, _ = _own(request)
     credential = caller_of(request).token
     row, secret = webhook_subscription_create(
@@ -81,7 +81,7 @@ def webhooks_create(request: HttpRequest, payload: WebhookCreateIn) -> tuple[int
         events=[e.value for e in payload.events],
         client=credential.client if credential is not None else None,
     )
-    return 201, WebhookCreateOut(secret=secret, **_item(row).model_dump())
+    return Status(201, WebhookCreateOut(secret=secret, **_item(row).model_dump()))
 
 
 class WebhookDeleteOut(Schema):
