@@ -256,7 +256,7 @@ def oauth_token_op(
     client_id: str | None = Form(None, max_length=100),
     client_secret: str | None = Form(None, max_length=200),
     scope: str | None = Form(None, max_length=500),
-) -> Status[OAuthTokenOut | OAuthErrorOut]:
+) -> Status[OAuthTokenOut] | Status[OAuthErrorOut]:
     response["Cache-Control"] = "no-store"
     response["Pragma"] = "no-cache"
     if not grant_type:
