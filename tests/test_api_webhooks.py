@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -312,3 +313,26 @@ def test_a_failing_receiver_is_given_up_after_the_outbox_attempts(
     message = OutboxMessage.objects.get(channel=Channel.WEBHOOK)
     assert message.status == OutboxMessage.Status.FAILED and message.attempts == 5
     assert len(receiver.received) == 5
+
+
+def test_the_receiver_in_the_docs_verifies_a_real_delivery(
+    alice: User, tea_company: Any, receiver: Receiver
+):
+    """The Python receiver of docs/api.md, run as written, accepts what the platform sends
+    and refuses a tampered body."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "api.md").read_text()
+    code = text.split("<!-- webhook-receiver-begin -->")[1].split("<!-- webhook-receiver-end -->")[
+        0
+    ]
+    code = code.strip().removeprefix("```python").removesuffix("```")
+    namespace: dict[str, Any] = {"__name__": "docs_receiver"}
+    exec(compile(code, "docs/api.md", "exec"), namespace)  # noqa: S102
+    _, sub = subscribe(alice, receiver.url, ["demand.published"])
+    published(tea_company, alice)
+    outbox_dispatch(now=timezone.now())
+    headers, body = receiver.received[0]
+    check = namespace["verify_signature"]
+    args = (headers["Kejiyun-Timestamp"], body, headers["Kejiyun-Signature"])
+    assert check(sub["secret"], *args)
+    assert not check(sub["secret"], args[0], body.replace(b"demand", b"Demand"), args[2])
+    assert not check("whsec_wrong", *args)
