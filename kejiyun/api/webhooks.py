@@ -111,7 +111,7 @@ def _address_refused(host: str) -> bool:
 
 def _local_addresses_allowed() -> bool:
     # The tests' receiver and a developer's listen on 127.0.0.1.
-    return bool(settings.DEBUG or getattr(settings, "TESTING", False))
+    return bool(settings.DEBUG or settings.TESTING)
 
 
 def webhook_url_check(url: str) -> str:
