@@ -16,6 +16,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # paths they always had; both apps sit above accounts, so they are mounted here.
     path("accounts/register/", include("kejiyun.registration.urls")),
     path("accounts/staff/organisations/", include("kejiyun.demands.organisation_urls")),
+    # The API's token page sits under the account (the api app owns it).
+    path("accounts/api-tokens/", include("kejiyun.api.urls")),
     path("accounts/", include("kejiyun.accounts.urls")),
     path("regions/", include("kejiyun.regions.urls")),
     path("talent/", include("kejiyun.talent.urls")),

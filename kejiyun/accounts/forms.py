@@ -96,7 +96,10 @@ class AdminLoginForm(LockoutMessageMixin, AdminAuthenticationForm):
 
 class SmsCodeRequestForm(BootstrapFormMixin, forms.Form):
     mobile = MobileField()
-    purpose = forms.ChoiceField(choices=SmsCode.Purpose.choices)
+    # The pages ask for registration and reset codes; sign-in codes are the API's.
+    purpose = forms.ChoiceField(
+        choices=[(p.value, p.label) for p in (SmsCode.Purpose.REGISTER, SmsCode.Purpose.RESET)]
+    )
 
 
 class PasswordPairMixin(BootstrapFormMixin, forms.Form):

@@ -145,6 +145,7 @@ class SmsCode(models.Model):
     class Purpose(models.TextChoices):
         REGISTER = "register", "注册"
         RESET = "reset", "找回密码"
+        LOGIN = "login", "登录"
 
     mobile = models.CharField("手机号", max_length=11, db_index=True)
     purpose = models.CharField("用途", max_length=16, choices=Purpose.choices)

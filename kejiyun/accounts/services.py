@@ -44,7 +44,8 @@ def sms_code_send(*, mobile: str, purpose: str, now: datetime | None = None) -> 
     The answer must not tell whether the number is registered (docs/requirements/security.md
     item 2), so every request is recorded and throttled alike, and the caller answers the
     same. Only what the phone receives differs: a reset code goes only to a registered
-    number (an unknown one gets nothing); a registration code goes only to an unregistered
+    number (an unknown one gets nothing), and so does a sign-in code (the API's
+    `POST /api/v1/auth/sms-code`); a registration code goes only to an unregistered
     number, and a registered one gets a notice that someone tried to register with it. A
     request that sent no code is kept as an `SmsCode` with no hash, which throttles and counts
     guesses like any code and which no guess ever matches."""
@@ -57,7 +58,10 @@ def sms_code_send(*, mobile: str, purpose: str, now: datetime | None = None) -> 
     if recent:
         raise SmsThrottled
     registered = User.objects.filter(mobile=mobile).exists()
-    sends_code = registered if purpose == SmsCode.Purpose.RESET else not registered
+    # A reset or sign-in code goes only to a registered number; a registration code only to
+    # an unregistered one.
+    signs_in = purpose in (SmsCode.Purpose.RESET, SmsCode.Purpose.LOGIN)
+    sends_code = registered if signs_in else not registered
     code = f"{secrets.randbelow(1_000_000):06d}"
     SmsCode.objects.create(
         mobile=mobile,

@@ -72,11 +72,15 @@ class KejiyunAPI(NinjaAPI):
                     # a caller who sends none.
                     operation.setdefault("security", []).append({})
                 responses = operation.setdefault("responses", {})
+                for key in [k for k in responses if not isinstance(k, str)]:
+                    responses[str(key)] = responses.pop(key)
                 for status in ERROR_STATUSES:
                     entry = responses.setdefault(
                         str(status), {"description": "错误（problem details）"}
                     )
-                    entry["content"] = problem
+                    # An operation that declares its own error body (OAuth2's token
+                    # endpoint answers RFC 6749 errors) keeps it.
+                    entry.setdefault("content", problem)
                 for status, entry in responses.items():
                     if status == "429":
                         entry["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
@@ -185,9 +189,12 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _register_routers() -> None:
-    from kejiyun.api.routers import directory, me, ops, popsci, recognition
+    from kejiyun.api.routers import auth, directory, me, ops, popsci, recognition, tokens, webhooks
 
+    api.add_router("/auth", auth.router)
     api.add_router("/me", me.router)
+    api.add_router("/me/tokens", tokens.router)
+    api.add_router("/webhooks", webhooks.router)
     api.add_router("", directory.router)
     api.add_router("/popsci", popsci.router)
     api.add_router("", ops.router)

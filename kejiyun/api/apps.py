@@ -8,3 +8,8 @@ class ApiConfig(AppConfig):
 
     def ready(self) -> None:
         from kejiyun.api import receivers  # noqa: F401  (domain events → webhook deliveries)
+        from kejiyun.api.webhooks import WebhookChannel
+        from kejiyun.notifications.channels import CHANNEL_ADAPTERS
+        from kejiyun.notifications.models import Channel
+
+        CHANNEL_ADAPTERS[Channel.WEBHOOK] = WebhookChannel()

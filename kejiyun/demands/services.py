@@ -22,6 +22,7 @@ from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.audit.models import AuditAction
 from kejiyun.audit.services import audit_record
 from kejiyun.common.errors import ServiceError, Stale
+from kejiyun.common.signals import DEMAND_PUBLISHED, domain_event
 from kejiyun.common.workflow import Move, MoveTable
 from kejiyun.demands.models import Demand, DemandEvent
 from kejiyun.demands.review import (
@@ -363,6 +364,7 @@ def demand_publish(*, demand: Demand, actor: User) -> Demand:
             object_type="demand",
             object_id=str(demand.pk),
         )
+        domain_event.send(sender=Demand, name=DEMAND_PUBLISHED, instance=demand)
     return demand
 
 

@@ -57,6 +57,7 @@ from kejiyun.cases.workflow.selectors import cases_for_staff, library_eligible
 from kejiyun.cases.workflow.transitions import CASE_MOVES, ENTERPRISE, STAFF
 from kejiyun.common.errors import NotPermitted, Stale
 from kejiyun.common.files import private_storage, random_name
+from kejiyun.common.signals import CASE_CLOSED, domain_event
 from kejiyun.common.uploads import JPEG, MIB, OFFICE, PDF, PNG, FileType, upload_check
 from kejiyun.common.versioning import claim_version
 from kejiyun.demands.models import Demand
@@ -328,6 +329,8 @@ def _case_move(
                 )
             except DemandError as exc:
                 raise CaseError(exc.messages[0], code="demand_state") from exc
+        if to_step == Step.CLOSED:
+            domain_event.send(sender=Case, name=CASE_CLOSED, instance=case)
         if move.by == ENTERPRISE and case.owner is not None:
             notice_send(
                 user=case.owner,
