@@ -165,9 +165,14 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _register_routers() -> None:
-    from kejiyun.api.routers import me
+    from kejiyun.api.routers import cases, demands, dockings, matches, me, plans
 
     api.add_router("/me", me.router)
+    api.add_router("/demands", demands.router)
+    api.add_router("/cases", cases.router)
+    api.add_router("/dockings", dockings.router)
+    api.add_router("/plans", plans.router)
+    api.add_router("/matches", matches.router)
 
 
 _register_routers()
