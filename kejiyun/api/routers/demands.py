@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Path, Query, Router, Schema
+from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
 from kejiyun.accounts.models import User
@@ -311,14 +311,14 @@ def mine(
     operation_id="demands_create",
     summary="新建需求（草稿）",
 )
-def create(request: HttpRequest, payload: DemandIn) -> tuple[int, OwnDemandOut]:
+def create(request: HttpRequest, payload: DemandIn) -> Status[OwnDemandOut]:
     user = enterprise_caller(request, Scope.DEMANDS_WRITE)
     organisation = user.organisation
     assert organisation is not None
     data = _demand_input(payload)
     with transaction.atomic():
         demand = demand_create(organisation=organisation, actor=user, data=data)
-    return 201, _own_item(access_own_demand(user, demand.pk))
+    return Status(201, _own_item(access_own_demand(user, demand.pk)))
 
 
 @router.get(

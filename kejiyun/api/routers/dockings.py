@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Path, Router, Schema
+from ninja import Path, Router, Schema, Status
 from pydantic import Field
 
 from kejiyun.api.auth import SIGNED_IN
@@ -134,7 +134,7 @@ class ApplyIn(Schema):
     operation_id="dockings_apply",
     summary="申请对接一条已发布的需求",
 )
-def apply(request: HttpRequest, payload: ApplyIn) -> tuple[int, DockingOut]:
+def apply(request: HttpRequest, payload: ApplyIn) -> Status[DockingOut]:
     """需求须在“匹配”或“对接”环节；每人每需求一次；每小时至多 10 次申请。"""
     user = worker_caller(request, Scope.CASES_WRITE)
     demand = access_published_demand(payload.demand_id)
@@ -151,7 +151,7 @@ def apply(request: HttpRequest, payload: ApplyIn) -> tuple[int, DockingOut]:
     if case is None:
         raise ApiProblem(409, "该需求还没有服务案例，暂不能申请对接。", code="no_case")
     docking = services.docking_apply(case=case, actor=user, message=payload.message)
-    return 201, _docking(access_docking_for_expert(user, docking.pk))
+    return Status(201, _docking(access_docking_for_expert(user, docking.pk)))
 
 
 @router.get(
