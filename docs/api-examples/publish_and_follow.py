@@ -142,8 +142,8 @@ class Follower:
         for event in sorted(lines, key=lambda e: e["id"]):
             self.seen.add(event["id"])
             move = ""
-            if event["from_status"] or event["to_status"]:
-                move = f"（{event['from_status'] or '—'} → {event['to_status'] or '—'}）"
+            if event["from_label"] or event["to_label"]:
+                move = f"（{event['from_label'] or '—'} → {event['to_label'] or '—'}）"
             reason = f"：{event['reason']}" if event["reason"] else ""
             when = event["created_at"][:19]
             self.say(f"  [{when}] {event['kind_label']}{move} {event['actor']}{reason}")

@@ -65,7 +65,9 @@ class EventOut(Schema):
     kind: str
     kind_label: str
     from_status: str
+    from_label: str
     to_status: str
+    to_label: str
     actor: str
     reason: str
     created_at: datetime
