@@ -5,18 +5,31 @@ problem instead of the pages' 404), the bounds of a path id, and small nested sc
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.http import HttpRequest
-from ninja import Schema
+from ninja import Query, Schema
 
 from kejiyun.accounts.models import Role, User
 from kejiyun.api.auth import require_scope
 from kejiyun.api.errors import ApiProblem
+from kejiyun.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from kejiyun.common.masking import mask_personal_text
 from kejiyun.regions.models import Region
 
 # A primary key: BigAutoField's range. Anything outside it is a 422, never a database error.
 ID_MAX = 2**63 - 1
+
+
+def cursor_param() -> Any:
+    """The `cursor` query parameter of a list: `next_cursor` of the page before."""
+    return Query(
+        None, max_length=32, pattern=r"^[A-Za-z0-9_-]+$", description="上一页返回的 next_cursor"
+    )
+
+
+def limit_param() -> Any:
+    return Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="每页条数")
 
 
 def _refuse(who: str) -> ApiProblem:

@@ -26,7 +26,9 @@ from kejiyun.api.casework import (
     EventOut,
     RegionOut,
     actor_name,
+    cursor_param,
     enterprise_caller,
+    limit_param,
     masked,
     region_out,
     staff_caller,
@@ -245,7 +247,9 @@ def _enterprise_list_item(case: Case) -> EnterpriseCaseOut:
     operation_id="cases_mine_list",
     summary="本企业的服务案例",
 )
-def mine(request: HttpRequest, cursor: str | None = None, limit: int = 20) -> dict[str, Any]:
+def mine(
+    request: HttpRequest, cursor: str | None = cursor_param(), limit: int = limit_param()
+) -> dict[str, Any]:
     user = enterprise_caller(request, Scope.CASES_READ)
     qs = cases_of_organisation(user=user)
     return paginate(qs, cursor=cursor, limit=limit, out=_enterprise_list_item)
@@ -273,7 +277,10 @@ def mine_detail(
     summary="本企业案例的进展记录",
 )
 def mine_timeline(
-    request: HttpRequest, case_id: int = _case_id(), cursor: str | None = None, limit: int = 20
+    request: HttpRequest,
+    case_id: int = _case_id(),
+    cursor: str | None = cursor_param(),
+    limit: int = limit_param(),
 ) -> dict[str, Any]:
     """环节变更、办理结果与确认、异议；不含服务中心的内部备注与专家答复。新的在前。"""
     user = enterprise_caller(request, Scope.CASES_READ)
@@ -370,8 +377,8 @@ class QueueQuery(Schema):
 def cases_list(
     request: HttpRequest,
     filters: Query[QueueQuery],
-    cursor: str | None = None,
-    limit: int = 20,
+    cursor: str | None = cursor_param(),
+    limit: int = limit_param(),
 ) -> dict[str, Any]:
     """与网页工作台相同的范围与筛选（默认只看我承办的在办案例）。"""
     user = staff_caller(request, Scope.CASES_READ)
@@ -440,7 +447,10 @@ def transition(
     summary="案例时间线",
 )
 def timeline(
-    request: HttpRequest, case_id: int = _case_id(), cursor: str | None = None, limit: int = 20
+    request: HttpRequest,
+    case_id: int = _case_id(),
+    cursor: str | None = cursor_param(),
+    limit: int = limit_param(),
 ) -> dict[str, Any]:
     """案例的全部事件，新的在前。"""
     user = staff_caller(request, Scope.CASES_READ)
@@ -493,7 +503,10 @@ def _case_docking(d: DockingRequest) -> CaseDockingOut:
     summary="案例的对接（请求、申请与企业提议）",
 )
 def dockings(
-    request: HttpRequest, case_id: int = _case_id(), cursor: str | None = None, limit: int = 20
+    request: HttpRequest,
+    case_id: int = _case_id(),
+    cursor: str | None = cursor_param(),
+    limit: int = limit_param(),
 ) -> dict[str, Any]:
     user = staff_caller(request, Scope.CASES_READ)
     case = access_case(user, case_id)

@@ -23,7 +23,9 @@ from kejiyun.api.casework import (
     EventOut,
     RegionOut,
     actor_name,
+    cursor_param,
     enterprise_caller,
+    limit_param,
     region_out,
     staff_caller,
 )
@@ -133,8 +135,8 @@ class HallQuery(Schema):
 def hall(
     request: HttpRequest,
     filters: Query[HallQuery],
-    cursor: str | None = None,
-    limit: int = 20,
+    cursor: str | None = cursor_param(),
+    limit: int = limit_param(),
 ) -> dict[str, Any]:
     """已发布且可公开的需求，与需求大厅相同的搜索与筛选；无法识别的筛选条件被忽略。"""
     form = HallForm(filters.dict(), industries=hall_industries())
@@ -297,8 +299,8 @@ def _demand_input(payload: DemandIn) -> DemandInput:
 )
 def mine(
     request: HttpRequest,
-    cursor: str | None = None,
-    limit: int = 20,
+    cursor: str | None = cursor_param(),
+    limit: int = limit_param(),
 ) -> dict[str, Any]:
     user = enterprise_caller(request, Scope.DEMANDS_READ)
     assert user.organisation is not None
@@ -496,8 +498,8 @@ class StaffListQuery(Schema):
 def staff_list(
     request: HttpRequest,
     filters: Query[StaffListQuery],
-    cursor: str | None = None,
-    limit: int = 20,
+    cursor: str | None = cursor_param(),
+    limit: int = limit_param(),
 ) -> dict[str, Any]:
     user = staff_caller(request, Scope.DEMANDS_READ)
     qs = demands_for_staff(user=user, status=filters.status or "")

@@ -15,7 +15,15 @@ from ninja import Path, Router, Schema, Status
 from pydantic import Field
 
 from kejiyun.api.auth import SIGNED_IN
-from kejiyun.api.casework import ID_MAX, RegionOut, masked, region_out, worker_caller
+from kejiyun.api.casework import (
+    ID_MAX,
+    RegionOut,
+    cursor_param,
+    limit_param,
+    masked,
+    region_out,
+    worker_caller,
+)
 from kejiyun.api.errors import ApiProblem
 from kejiyun.api.models import Scope
 from kejiyun.api.pagination import paginate
@@ -114,7 +122,9 @@ def _docking_id() -> Any:
     operation_id="dockings_mine_list",
     summary="我的对接请求与申请",
 )
-def mine(request: HttpRequest, cursor: str | None = None, limit: int = 20) -> dict[str, Any]:
+def mine(
+    request: HttpRequest, cursor: str | None = cursor_param(), limit: int = limit_param()
+) -> dict[str, Any]:
     """服务中心发来的对接请求和本人的申请；企业提议在服务中心发出前不可见。新的在前。"""
     user = worker_caller(request, Scope.CASES_READ)
     qs = dockings_for_expert(user=user).select_related("case__demand__region__parent")

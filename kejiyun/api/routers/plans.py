@@ -15,7 +15,14 @@ from ninja import Path, Query, Router, Schema
 from pydantic import Field
 
 from kejiyun.api.auth import SIGNED_IN
-from kejiyun.api.casework import ID_MAX, masked, staff_caller, worker_caller
+from kejiyun.api.casework import (
+    ID_MAX,
+    cursor_param,
+    limit_param,
+    masked,
+    staff_caller,
+    worker_caller,
+)
 from kejiyun.api.errors import ApiProblem
 from kejiyun.api.etag import set_etag
 from kejiyun.api.models import Scope
@@ -178,8 +185,8 @@ def _item(plan: ServicePlan) -> PlanItemOut:
 def plans_list(
     request: HttpRequest,
     filters: Query[PlanListQuery],
-    cursor: str | None = None,
-    limit: int = 20,
+    cursor: str | None = cursor_param(),
+    limit: int = limit_param(),
 ) -> dict[str, Any]:
     user = staff_caller(request, Scope.PLANS_READ)
     qs = plans_for_staff(user=user)
