@@ -150,6 +150,19 @@ def test_hall_detail_of_an_unpublished_or_private_demand_is_404(tea_company: Org
     problem_of(Api(None).get("/demands/hall/999999999"), 404)
     problem_of(Api(None).get("/demands/hall/0"), 422)
     problem_of(Api(None).get("/demands/hall/abc"), 422)
+    problem_of(Api(None).get(f"/demands/hall/{2**64}"), 422)
+
+
+def test_list_bounds_are_checked(tea_company: Organisation) -> None:
+    for params in ({"limit": 0}, {"limit": 101}, {"limit": -5}, {"cursor": "不是游标"}):
+        problem_of(Api(None).get("/demands/hall", **params), 422)
+    problem_of(Api(None).get("/demands/hall", cursor="abc"), 400)
+    make_demand(tea_company, title="一")
+    second = make_demand(tea_company, title="二")
+    page = Api(None).get("/demands/hall", limit=1).json()
+    assert [row["id"] for row in page["items"]] == [second.pk] and page["next_cursor"]
+    rest = Api(None).get("/demands/hall", limit=1, cursor=page["next_cursor"]).json()
+    assert len(rest["items"]) == 1 and rest["next_cursor"] is None
 
 
 # --- The enterprise's own demands --------------------------------------------------------------
