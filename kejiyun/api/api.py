@@ -189,12 +189,31 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _register_routers() -> None:
-    from kejiyun.api.routers import auth, directory, me, ops, popsci, recognition, tokens, webhooks
+    from kejiyun.api.routers import (
+        auth,
+        cases,
+        demands,
+        directory,
+        dockings,
+        matches,
+        me,
+        ops,
+        plans,
+        popsci,
+        recognition,
+        tokens,
+        webhooks,
+    )
 
     api.add_router("/auth", auth.router)
     api.add_router("/me", me.router)
     api.add_router("/me/tokens", tokens.router)
     api.add_router("/webhooks", webhooks.router)
+    api.add_router("/demands", demands.router)
+    api.add_router("/cases", cases.router)
+    api.add_router("/dockings", dockings.router)
+    api.add_router("/plans", plans.router)
+    api.add_router("/matches", matches.router)
     api.add_router("", directory.router)
     api.add_router("/popsci", popsci.router)
     api.add_router("", ops.router)
