@@ -33,6 +33,8 @@ PUBLIC_OPERATIONS: set[str] = {
     "auth_oauth_token",
     "auth_token_revoke",
     # what the public pages show anyone
+    "demands_hall",
+    "demands_hall_detail",
     "regions_list",
     "regions_get",
     "centres_list",
