@@ -14,6 +14,7 @@ from kejiyun.accounts.models import Organisation, User
 from kejiyun.api.models import Scope
 from kejiyun.cases.models import Case
 from kejiyun.demands.models import Demand, DemandEvent
+from kejiyun.api.etag import etag_of
 from tests.api_casework import Api, problem_of
 from tests.builders import make_demand, make_enterprise, make_enterprise_user, make_worker
 
@@ -37,6 +38,12 @@ KIWI_DESCRIPTION = (
     "减产约120吨。目前主要依靠铜制剂喷施防治，效果不稳定且造成土壤铜残留，"
     "希望引进生物防治与栽培管理相结合的综合防控技术。"
 )
+
+
+def tag(demand: Demand) -> str:
+    """The demand's ETag as it stands in the database now."""
+    demand.refresh_from_db()
+    return etag_of(demand)
 
 
 def kiwi(**overrides: Any) -> dict[str, Any]:
@@ -229,12 +236,50 @@ def test_own_list_and_detail_show_only_the_organisations_demands(
 
 def test_update_edits_a_draft_and_ignores_status(erin: User, tea_company: Organisation) -> None:
     demand = kiwi_draft(tea_company)
+    read = Api(erin).get(f"/demands/mine/{demand.pk}")
+    assert read["ETag"] == tag(demand)
     response = Api(erin).put(
-        f"/demands/mine/{demand.pk}", kiwi(title="新的名称", status="published")
+        f"/demands/mine/{demand.pk}",
+        kiwi(title="新的名称", status="published", version=99),
+        if_match=read["ETag"],
     )
     assert response.status_code == 200, response.content
     demand.refresh_from_db()
     assert (demand.title, demand.status) == ("新的名称", Demand.Status.DRAFT)
+    assert response["ETag"] == etag_of(demand) != read["ETag"]
+
+
+def test_edits_need_the_current_etag_and_a_stale_one_changes_nothing(
+    erin: User, alice: User, tea_company: Organisation
+) -> None:
+    demand = kiwi_draft(tea_company)
+    first_read = tag(demand)
+    before = snapshot(demand)
+    body = problem_of(Api(erin).put(f"/demands/mine/{demand.pk}", kiwi(title="甲")), 428)
+    assert "If-Match" in body["detail"] and snapshot(demand) == before
+    # Two editors read the same version; the second to write is refused, not lost.
+    ok = Api(erin).put(f"/demands/mine/{demand.pk}", kiwi(title="甲"), if_match=first_read)
+    assert ok.status_code == 200
+    after_first = snapshot(demand)
+    body = problem_of(
+        Api(erin).put(f"/demands/mine/{demand.pk}", kiwi(title="乙"), if_match=first_read), 412
+    )
+    assert body["code"] == "stale" and body["etag"] == tag(demand)
+    assert snapshot(demand) == after_first
+    for path in ("submit", "withdraw"):
+        problem_of(Api(erin).post(f"/demands/mine/{demand.pk}/{path}", if_match=first_read), 412)
+        problem_of(Api(erin).post(f"/demands/mine/{demand.pk}/{path}"), 428)
+    assert snapshot(demand) == after_first
+    submitted = kiwi_draft(tea_company, status=Demand.Status.SUBMITTED)
+    stale = tag(submitted)
+    Demand.objects.filter(pk=submitted.pk).update(version=submitted.version + 1)
+    before = snapshot(submitted)
+    problem_of(Api(alice).post(f"/demands/staff/{submitted.pk}/publish", if_match=stale), 412)
+    problem_of(
+        Api(alice).post(f"/demands/staff/{submitted.pk}/return", {"reasons": "补"}, if_match=stale),
+        412,
+    )
+    assert snapshot(submitted) == before and not Case.objects.exists()
 
 
 def test_update_of_another_enterprises_demand_is_404_and_changes_nothing(
@@ -249,7 +294,9 @@ def test_update_of_another_enterprises_demand_is_404_and_changes_nothing(
 def test_update_of_a_submitted_demand_is_refused(erin: User, tea_company: Organisation) -> None:
     demand = kiwi_draft(tea_company, status=Demand.Status.SUBMITTED)
     before = snapshot(demand)
-    body = problem_of(Api(erin).put(f"/demands/mine/{demand.pk}", kiwi(title="改掉")), 400)
+    body = problem_of(
+        Api(erin).put(f"/demands/mine/{demand.pk}", kiwi(title="改掉"), if_match=tag(demand)), 400
+    )
     assert "只有草稿或退回修改" in body["detail"]
     assert snapshot(demand) == before
 
@@ -259,9 +306,9 @@ def test_submit_runs_the_automatic_review(erin: User, tea_company: Organisation)
     vague = make_demand(
         tea_company, title="需要技术", description="帮忙", status=Demand.Status.DRAFT
     )
-    out = Api(erin).post(f"/demands/mine/{complete.pk}/submit").json()
+    out = Api(erin).post(f"/demands/mine/{complete.pk}/submit", if_match=tag(complete)).json()
     assert out["submitted"] is True and out["demand"]["status"] == "submitted"
-    out = Api(erin).post(f"/demands/mine/{vague.pk}/submit").json()
+    out = Api(erin).post(f"/demands/mine/{vague.pk}/submit", if_match=tag(vague)).json()
     assert out["submitted"] is False and out["problems"]
     assert out["demand"]["status"] == "returned"
     vague.refresh_from_db()
@@ -280,12 +327,12 @@ def test_submit_and_withdraw_of_another_enterprises_demand_are_404(
 
 def test_withdraw(erin: User, tea_company: Organisation) -> None:
     demand = kiwi_draft(tea_company, status=Demand.Status.SUBMITTED)
-    out = Api(erin).post(f"/demands/mine/{demand.pk}/withdraw").json()
+    out = Api(erin).post(f"/demands/mine/{demand.pk}/withdraw", if_match=tag(demand)).json()
     assert out["status"] == "withdrawn" and out["events"][-1]["to_status"] == "withdrawn"
     demand.refresh_from_db()
     assert demand.status == Demand.Status.WITHDRAWN
     # Twice: refused, nothing more written.
-    problem_of(Api(erin).post(f"/demands/mine/{demand.pk}/withdraw"), 400)
+    problem_of(Api(erin).post(f"/demands/mine/{demand.pk}/withdraw", if_match=tag(demand)), 400)
     assert DemandEvent.objects.filter(demand=demand).count() == 1
 
 
@@ -321,13 +368,13 @@ def test_publish_opens_the_case_and_refuses_another_jurisdiction(
     problem_of(Api(charlie).post(f"/demands/staff/{demand.pk}/publish"), 404)
     assert snapshot(demand) == before and not Case.objects.exists()
 
-    out = Api(alice).post(f"/demands/staff/{demand.pk}/publish").json()
+    out = Api(alice).post(f"/demands/staff/{demand.pk}/publish", if_match=tag(demand)).json()
     case = Case.objects.get(demand=demand)
     assert out["case_id"] == case.pk and out["demand"]["status"] == "published"
     demand.refresh_from_db()
     assert demand.status == Demand.Status.PUBLISHED and demand.reviewed_by_id == alice.pk
     # Twice: refused as the page refuses it.
-    problem_of(Api(alice).post(f"/demands/staff/{demand.pk}/publish"), 400)
+    problem_of(Api(alice).post(f"/demands/staff/{demand.pk}/publish", if_match=tag(demand)), 400)
     assert Case.objects.count() == 1
 
 
@@ -341,7 +388,11 @@ def test_return_with_reasons_and_refuses_another_jurisdiction(
     problem_of(Api(alice).post(f"/demands/staff/{demand.pk}/return", {"reasons": ""}), 422)
     assert snapshot(demand) == before
 
-    out = Api(alice).post(f"/demands/staff/{demand.pk}/return", {"reasons": "请补充指标"}).json()
+    out = (
+        Api(alice)
+        .post(f"/demands/staff/{demand.pk}/return", {"reasons": "请补充指标"}, if_match=tag(demand))
+        .json()
+    )
     assert out["status"] == "returned" and out["return_reasons"] == "请补充指标"
     demand.refresh_from_db()
     assert demand.status == Demand.Status.RETURNED and demand.reviewed_by_id == alice.pk

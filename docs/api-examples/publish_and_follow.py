@@ -91,7 +91,10 @@ def publish(client: Client, body: dict[str, Any]) -> int | None:
     """Create the demand and submit it; its id, or None when the review sent it back."""
     demand = client.post("/demands/mine", body)
     say(f"已创建需求 #{demand['id']}《{demand['title']}》（{demand['status_label']}）。")
-    result = client.post(f"/demands/mine/{demand['id']}/submit")
+    # Every edit sends back the ETag of the version it read (If-Match): a demand someone
+    # changed since is refused with 412 instead of being overwritten.
+    _, etag = client.call_with_etag(f"/demands/mine/{demand['id']}")
+    result = client.post(f"/demands/mine/{demand['id']}/submit", if_match=etag)
     if not result["submitted"]:
         say("需求不够具体，已被退回修改：")
         for problem in result["problems"]:

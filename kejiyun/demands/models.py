@@ -123,6 +123,9 @@ class Demand(models.Model):
     created_at = models.DateTimeField("创建时间", default=timezone.now)
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
     published_at = models.DateTimeField("发布时间", null=True, blank=True, db_index=True)
+    # Bumped by every edit and status move (`demand_update`, `demand_transition`): the API's
+    # ETag, so an edit made from a stale read is refused (412) rather than lost.
+    version = models.PositiveIntegerField("版本", default=1)
 
     class Meta:
         verbose_name = "技术需求"

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -129,6 +129,7 @@ def demand_transition(
     changes: dict[str, Any] | None = None,
     only_from: Collection[str] | None = None,
     refusal: str = "",
+    expected_version: int | None = None,
 ) -> Demand:
     """Move `demand` to `to_status` if `DEMAND_MOVES` allows it, writing `changes` with it.
 
@@ -136,11 +137,16 @@ def demand_transition(
     though the automatic check may return a draft); `refusal` is then the message, with
     `{status}` standing for the current status. The move is a conditional UPDATE on the
     status read from the database, so a demand that someone else moved in the meantime is
-    refused rather than overwritten. Raises `DemandError` and changes nothing when refused.
+    refused rather than overwritten; with `expected_version` (the API's If-Match) it is also
+    refused as stale when the demand was edited since. Raises `DemandError` and changes nothing
+    when refused.
     """
-    current = Demand.objects.filter(pk=demand.pk).values_list("status", flat=True).first()
-    if current is None:
+    row = Demand.objects.filter(pk=demand.pk).values_list("status", "version").first()
+    if row is None:
         raise DemandError("需求不存在。")
+    current, version = row
+    if expected_version is not None and version != expected_version:
+        raise StaleDemand()
     if only_from is not None and current not in only_from:
         raise DemandError(refusal.format(status=_status_label(current)))
     move = DEMAND_MOVES.find(current, to_status)
@@ -152,7 +158,9 @@ def demand_transition(
         raise DemandError("请填写原因。")
     values = {"status": to_status, **(changes or {})}
     with transaction.atomic():
-        claimed = Demand.objects.filter(pk=demand.pk, status=current).update(**values)
+        claimed = Demand.objects.filter(pk=demand.pk, status=current, version=version).update(
+            version=F("version") + 1, **values
+        )
         if claimed != 1:
             raise StaleDemand()
         DemandEvent.objects.create(
@@ -165,6 +173,7 @@ def demand_transition(
         )
     for name, value in values.items():
         setattr(demand, name, value)
+    demand.version = version + 1
     return demand
 
 
@@ -200,14 +209,23 @@ def demand_create(*, organisation: Organisation, actor: User, data: DemandInput)
     return demand
 
 
-def demand_update(*, demand: Demand, actor: User, data: DemandInput) -> Demand:
+def demand_update(
+    *, demand: Demand, actor: User, data: DemandInput, expected_version: int | None = None
+) -> Demand:
     """Save the enterprise's edits to a draft or returned demand; refused in any other status.
 
     The write is conditional on the status still being editable, so an edit that races a
-    submission (or a withdrawal) in another tab changes nothing.
+    submission (or a withdrawal) in another tab changes nothing; with `expected_version` (the
+    API's If-Match) it is also refused as stale when someone edited the demand since.
     """
     values = {name: getattr(data, name) for name in INPUT_FIELDS}
-    updated = Demand.objects.filter(pk=demand.pk, status__in=EDITABLE).update(**values)
+    matching = Demand.objects.filter(pk=demand.pk, status__in=EDITABLE)
+    if expected_version is not None:
+        matching = matching.filter(version=expected_version)
+    updated = matching.update(version=F("version") + 1, **values)
+    still_editable = Demand.objects.filter(pk=demand.pk, status__in=EDITABLE)
+    if updated != 1 and expected_version is not None and still_editable.exists():
+        raise StaleDemand()
     if updated != 1:
         current = Demand.objects.filter(pk=demand.pk).values_list("status", flat=True).first()
         raise DemandError(
@@ -217,15 +235,17 @@ def demand_update(*, demand: Demand, actor: User, data: DemandInput) -> Demand:
     index_change_record(kind=DEMANDS, object_ids=[demand.pk])
     for name, value in values.items():
         setattr(demand, name, value)
+    demand.version = Demand.objects.values_list("version", flat=True).get(pk=demand.pk)
     return demand
 
 
-def demand_withdraw(*, demand: Demand, actor: User) -> Demand:
+def demand_withdraw(*, demand: Demand, actor: User, expected_version: int | None = None) -> Demand:
     """The enterprise takes its demand back before staff accept it."""
     return demand_transition(
         demand=demand,
         to_status=S.WITHDRAWN,
         actor=actor,
+        expected_version=expected_version,
         only_from=WITHDRAWABLE,
         refusal="需求当前状态为「{status}」，不能在此撤回；已受理的需求请联系承办的服务中心。",
     )
@@ -380,7 +400,9 @@ def _enterprise_recipients(demand: Demand) -> list[User]:
     )
 
 
-def demand_return(*, demand: Demand, actor: User, reasons: str) -> Demand:
+def demand_return(
+    *, demand: Demand, actor: User, reasons: str, expected_version: int | None = None
+) -> Demand:
     """Staff send a submitted demand back to the enterprise with reasons (required), and the
     enterprise is told in-app."""
     reasons = (reasons or "").strip()
@@ -395,6 +417,7 @@ def demand_return(*, demand: Demand, actor: User, reasons: str) -> Demand:
             changes={"return_reasons": reasons, "reviewed_by": actor},
             only_from=ONLY_SUBMITTED,
             refusal="只有待审核的需求可以退回；该需求当前状态为「{status}」。",
+            expected_version=expected_version,
         )
         n = DemandEvent.objects.filter(
             demand_id=demand.pk, to_status=S.RETURNED, automatic=False

@@ -1,10 +1,11 @@
 """`/api/v1/demands`: the public hall, the enterprise's own demands, staff review.
 
 The same selectors, form checks and services as the pages (kejiyun/demands/views.py and the
-staff acceptance in kejiyun/cases/workflow/views.py). A demand has no version column: its
-writes are conditional on its status instead (`demand_update`, `demand_transition`), so a
-write that races another one is refused (400 or 412) rather than lost, and none of these
-operations takes `If-Match`."""
+staff acceptance in kejiyun/cases/workflow/views.py). The enterprise's and the staff's
+detail answers carry an `ETag` (the demand's `version`, bumped by every edit and status move),
+and every write needs it back in `If-Match`: none gets 428, a stale one 412, and nothing
+changes. The edit itself claims that version (`demand_update(expected_version=…)`); a status
+move is also conditional on the status it read, so a move racing another is refused too."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest
-from ninja import Path, Query, Router, Schema, Status
+from django.http import HttpRequest, HttpResponse
+from ninja import Header, Path, Query, Router, Schema, Status
 from pydantic import Field
 
 from kejiyun.accounts.models import User
@@ -30,6 +31,7 @@ from kejiyun.api.casework import (
     staff_caller,
 )
 from kejiyun.api.errors import ApiProblem
+from kejiyun.api.etag import if_match_version, set_etag
 from kejiyun.api.models import Scope
 from kejiyun.api.pagination import paginate
 from kejiyun.api.schemas import Page
@@ -57,6 +59,8 @@ from kejiyun.demands.services import (
     demand_update,
     demand_withdraw,
 )
+
+IF_MATCH = "读取需求时得到的 ETag"
 
 router = Router(tags=["技术需求"])
 
@@ -315,13 +319,14 @@ def mine(
     operation_id="demands_create",
     summary="新建需求（草稿）",
 )
-def create(request: HttpRequest, payload: DemandIn) -> Status[OwnDemandOut]:
+def create(request: HttpRequest, response: HttpResponse, payload: DemandIn) -> Status[OwnDemandOut]:
     user = enterprise_caller(request, Scope.DEMANDS_WRITE)
     organisation = user.organisation
     assert organisation is not None
     data = _demand_input(payload)
     with transaction.atomic():
         demand = demand_create(organisation=organisation, actor=user, data=data)
+    set_etag(response, demand)
     return Status(201, _own_item(access_own_demand(user, demand.pk)))
 
 
@@ -332,8 +337,11 @@ def create(request: HttpRequest, payload: DemandIn) -> Status[OwnDemandOut]:
     operation_id="demands_mine_detail",
     summary="本企业的一条需求（含审核记录）",
 )
-def mine_detail(request: HttpRequest, demand_id: int = _demand_id()) -> OwnDemandDetailOut:
+def mine_detail(
+    request: HttpRequest, response: HttpResponse, demand_id: int = _demand_id()
+) -> OwnDemandDetailOut:
     user = enterprise_caller(request, Scope.DEMANDS_READ)
+    set_etag(response, access_own_demand(user, demand_id))
     return _own_detail(user, demand_id)
 
 
@@ -345,11 +353,17 @@ def mine_detail(request: HttpRequest, demand_id: int = _demand_id()) -> OwnDeman
     summary="修改草稿或退回修改的需求",
 )
 def update(
-    request: HttpRequest, payload: DemandIn, demand_id: int = _demand_id()
+    request: HttpRequest,
+    response: HttpResponse,
+    payload: DemandIn,
+    demand_id: int = _demand_id(),
+    if_match: str | None = Header(None, alias="If-Match", description=IF_MATCH),
 ) -> OwnDemandDetailOut:
     user = enterprise_caller(request, Scope.DEMANDS_WRITE)
     demand = access_own_demand(user, demand_id)
-    demand_update(demand=demand, actor=user, data=_demand_input(payload))
+    version = if_match_version(if_match, demand)
+    demand_update(demand=demand, actor=user, data=_demand_input(payload), expected_version=version)
+    set_etag(response, demand)
     return _own_detail(user, demand.pk)
 
 
@@ -375,11 +389,18 @@ class SubmitOut(Schema):
     operation_id="demands_submit",
     summary="提交审核",
 )
-def submit(request: HttpRequest, demand_id: int = _demand_id()) -> SubmitOut:
+def submit(
+    request: HttpRequest,
+    response: HttpResponse,
+    demand_id: int = _demand_id(),
+    if_match: str | None = Header(None, alias="If-Match", description=IF_MATCH),
+) -> SubmitOut:
     """先经自动检查：不够具体的需求被退回修改（`submitted` 为 false，`problems` 逐条说明）。"""
     user = enterprise_caller(request, Scope.DEMANDS_WRITE)
     demand = access_own_demand(user, demand_id)
+    if_match_version(if_match, demand)
     result = demand_submit(demand=demand, actor=user)
+    set_etag(response, access_own_demand(user, demand.pk))
     return SubmitOut(
         submitted=result.submitted,
         problems=[ReviewProblemOut(field=p.field, message=p.message) for p in result.problems],
@@ -395,10 +416,16 @@ def submit(request: HttpRequest, demand_id: int = _demand_id()) -> SubmitOut:
     operation_id="demands_withdraw",
     summary="撤回需求（受理前）",
 )
-def withdraw(request: HttpRequest, demand_id: int = _demand_id()) -> OwnDemandDetailOut:
+def withdraw(
+    request: HttpRequest,
+    response: HttpResponse,
+    demand_id: int = _demand_id(),
+    if_match: str | None = Header(None, alias="If-Match", description=IF_MATCH),
+) -> OwnDemandDetailOut:
     user = enterprise_caller(request, Scope.DEMANDS_WRITE)
     demand = access_own_demand(user, demand_id)
-    demand_withdraw(demand=demand, actor=user)
+    demand_withdraw(demand=demand, actor=user, expected_version=if_match_version(if_match, demand))
+    set_etag(response, demand)
     return _own_detail(user, demand.pk)
 
 
@@ -513,8 +540,11 @@ def staff_list(
     operation_id="demands_staff_detail",
     summary="辖区内的一条需求",
 )
-def staff_detail(request: HttpRequest, demand_id: int = _demand_id()) -> StaffDemandDetailOut:
+def staff_detail(
+    request: HttpRequest, response: HttpResponse, demand_id: int = _demand_id()
+) -> StaffDemandDetailOut:
     user = staff_caller(request, Scope.DEMANDS_READ)
+    set_etag(response, access_demand(user, demand_id))
     return _staff_detail(user, demand_id)
 
 
@@ -531,11 +561,18 @@ class PublishOut(Schema):
     operation_id="demands_publish",
     summary="受理并发布需求（同时立案）",
 )
-def publish(request: HttpRequest, demand_id: int = _demand_id()) -> PublishOut:
+def publish(
+    request: HttpRequest,
+    response: HttpResponse,
+    demand_id: int = _demand_id(),
+    if_match: str | None = Header(None, alias="If-Match", description=IF_MATCH),
+) -> PublishOut:
     """与网页的“受理”相同：需求发布，并为其立案、指定承办人。"""
     user = staff_caller(request, Scope.DEMANDS_WRITE)
     demand = access_demand(user, demand_id)
+    if_match_version(if_match, demand)
     case = case_open_from_demand(demand=demand, actor=user)
+    set_etag(response, access_demand(user, demand.pk))
     return PublishOut(
         demand=_staff_detail(user, demand.pk),
         case_id=case.pk,
@@ -555,9 +592,19 @@ class ReturnIn(Schema):
     summary="退回企业修改",
 )
 def return_(
-    request: HttpRequest, payload: ReturnIn, demand_id: int = _demand_id()
+    request: HttpRequest,
+    response: HttpResponse,
+    payload: ReturnIn,
+    demand_id: int = _demand_id(),
+    if_match: str | None = Header(None, alias="If-Match", description=IF_MATCH),
 ) -> StaffDemandDetailOut:
     user = staff_caller(request, Scope.DEMANDS_WRITE)
     demand = access_demand(user, demand_id)
-    demand_return(demand=demand, actor=user, reasons=payload.reasons)
+    demand_return(
+        demand=demand,
+        actor=user,
+        reasons=payload.reasons,
+        expected_version=if_match_version(if_match, demand),
+    )
+    set_etag(response, demand)
     return _staff_detail(user, demand.pk)
