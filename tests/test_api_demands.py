@@ -11,10 +11,10 @@ import pytest
 from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation, User
+from kejiyun.api.etag import etag_of
 from kejiyun.api.models import Scope
 from kejiyun.cases.models import Case
 from kejiyun.demands.models import Demand, DemandEvent
-from kejiyun.api.etag import etag_of
 from tests.api_casework import Api, problem_of
 from tests.builders import make_demand, make_enterprise, make_enterprise_user, make_worker
 
