@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import RedirectView
 
-from kejiyun.api.api import api
+from kejiyun.api.api import api, unknown_path
 
 admin.site.site_header = "科技云 管理后台"
 admin.site.site_title = "科技云"
@@ -39,6 +40,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("recognition/", include("kejiyun.recognition.urls")),
     path("events/", include("kejiyun.events.urls")),
     path("api/v1/", api.urls),
+    # Paths under the API that name no operation answer a problem document too.
+    re_path(r"^api/v1/(?P<rest>.*)$", csrf_exempt(unknown_path)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -143,3 +143,21 @@ def test_openapi_document_names_problem_details() -> None:
     me = document["paths"]["/api/v1/me"]["get"]
     assert "application/problem+json" in me["responses"]["404"]["content"]
     assert "Retry-After" in me["responses"]["429"]["headers"]
+
+
+def test_unknown_paths_and_malformed_bodies_are_problem_details(erin: User) -> None:
+    client = Client()
+    for method in ("get", "post", "delete"):
+        answer = getattr(client, method)(
+            "/api/v1/webhooks/null,null", HTTP_AUTHORIZATION=bearer(erin)
+        )
+        assert answer.status_code == 404
+        assert answer["Content-Type"] == "application/problem+json"
+        assert answer.json()["code"] == "no_such_operation"
+    answer = client.post(
+        "/api/v1/auth/oauth/token",
+        data=b"grant_type=&client_id=",
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 400
+    assert answer["Content-Type"] == "application/problem+json"

@@ -186,3 +186,32 @@ def test_each_operation_names_the_common_refusals(status: str) -> None:
         assert status in operation.get("responses", {}), (
             f"{_label(path, method, operation)} does not document {status}"
         )
+
+
+def test_schema_names_are_unique() -> None:
+    """ninja names a schema in the document by its class name: two classes of one name
+    would share one component, and one operation's answers would be checked against the
+    other's schema."""
+    import importlib
+    import pkgutil
+
+    from ninja import Schema
+
+    import kejiyun.api
+
+    seen: dict[str, str] = {}
+    clashes = []
+    for info in pkgutil.walk_packages(kejiyun.api.__path__, "kejiyun.api."):
+        if ".migrations" in info.name or ".management" in info.name:
+            continue
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Schema)
+                and value.__module__ == info.name
+            ):
+                if name in seen and seen[name] != info.name:
+                    clashes.append(f"{name}: {seen[name]} and {info.name}")
+                seen.setdefault(name, info.name)
+    assert clashes == []

@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -181,6 +182,17 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 @api.exception_handler(AuthorizationError)
 def _unauthorised(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
     return problem(request, 403, "没有权限执行此操作。", code="forbidden")
+
+
+@api.exception_handler(MultiPartParserError)
+def _bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    return problem(request, 400, "请求正文无法解析（multipart 格式有误）。", code="bad_body")
+
+
+def unknown_path(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any path under /api/v1/ that names no operation (an id that is not a number, a typo):
+    a problem document, like every other refusal of the API, not the site's HTML 404."""
+    return problem(request, 404, "接口不存在，请查看 /api/v1/docs。", code="no_such_operation")
 
 
 @api.exception_handler(HttpError)

@@ -60,15 +60,15 @@ def worker_caller(request: HttpRequest, scope: str) -> User:
     return user
 
 
-class RegionOut(Schema):
+class PlaceOut(Schema):
     code: str
     name: str
     city_name: str
 
 
-def region_out(region: Region) -> RegionOut:
+def region_out(region: Region) -> PlaceOut:
     parent = region.parent
-    return RegionOut(code=region.code, name=region.name, city_name=parent.name if parent else "")
+    return PlaceOut(code=region.code, name=region.name, city_name=parent.name if parent else "")
 
 
 class EventOut(Schema):

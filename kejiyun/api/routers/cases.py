@@ -24,7 +24,7 @@ from kejiyun.api.auth import SIGNED_IN
 from kejiyun.api.casework import (
     ID_MAX,
     EventOut,
-    RegionOut,
+    PlaceOut,
     actor_name,
     cursor_param,
     enterprise_caller,
@@ -78,7 +78,7 @@ class CaseItemOut(Schema):
     demand_id: int
     demand_title: str
     organisation: str
-    region: RegionOut
+    region: PlaceOut
     step: str
     step_label: str
     owner: str

@@ -22,7 +22,7 @@ from kejiyun.api.auth import ANYONE, SIGNED_IN
 from kejiyun.api.casework import (
     ID_MAX,
     EventOut,
-    RegionOut,
+    PlaceOut,
     actor_name,
     cursor_param,
     enterprise_caller,
@@ -81,7 +81,7 @@ class HallItemOut(Schema):
     category: str
     category_label: str
     industry: str
-    region: RegionOut
+    region: PlaceOut
     summary_only: bool
     organisation: str
     description: str
@@ -176,7 +176,7 @@ class OwnDemandOut(Schema):
     status_label: str
     category: str
     category_label: str
-    region: RegionOut
+    region: PlaceOut
     industry: str
     industry_class: str | None
     discipline: str | None
@@ -445,7 +445,7 @@ class StaffDemandOut(Schema):
     category: str
     category_label: str
     organisation: OrganisationRefOut
-    region: RegionOut
+    region: PlaceOut
     industry: str
     confidentiality: str
     flagged: bool

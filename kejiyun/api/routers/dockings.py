@@ -17,7 +17,7 @@ from pydantic import Field
 from kejiyun.api.auth import SIGNED_IN
 from kejiyun.api.casework import (
     ID_MAX,
-    RegionOut,
+    PlaceOut,
     cursor_param,
     limit_param,
     masked,
@@ -47,7 +47,7 @@ class DockingDemandOut(Schema):
     title: str
     category_label: str
     industry: str
-    region: RegionOut
+    region: PlaceOut
     summary_only: bool
     organisation: str
     description: str

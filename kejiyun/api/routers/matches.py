@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from ninja import Path, Router, Schema
 
 from kejiyun.api.auth import SIGNED_IN
-from kejiyun.api.casework import ID_MAX, RegionOut, region_out, staff_caller, worker_caller
+from kejiyun.api.casework import ID_MAX, PlaceOut, region_out, staff_caller, worker_caller
 from kejiyun.api.models import Scope
 from kejiyun.demands.models import Demand
 from kejiyun.demands.selectors import access_demand
@@ -60,7 +60,7 @@ class ExpertMatchOut(Schema):
     name: str
     title: str
     employer: str
-    region: RegionOut
+    region: PlaceOut
     verified: bool
     field_fit_percent: int
     availability_percent: int
@@ -170,7 +170,7 @@ class RecommendedDemandOut(Schema):
     category: str
     category_label: str
     industry: str
-    region: RegionOut
+    region: PlaceOut
     region_label: str
     matched_terms: list[str]
     matched_terms_label: str
