@@ -1,0 +1,89 @@
+"""Review of the open API (issue 14): defects found by probing it as an attacker, each with
+the test that failed before its fix."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from kejiyun.accounts.models import User
+from kejiyun.api.models import ApiToken, WebhookSubscription
+from kejiyun.api.tokens import token_issue
+
+pytestmark = pytest.mark.django_db
+
+# No operation with a path parameter is introduced or covered here.
+COVERED_FOREIGN: set[str] = set()
+
+
+def bearer(user: User, scopes: tuple[str, ...] = ("profile", "webhooks")) -> dict[str, str]:
+    raw, _ = token_issue(
+        user=user, kind=ApiToken.Kind.PERSONAL, lifetime=timedelta(days=1), scopes=scopes
+    )
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+
+def problem_of(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, (response.status_code, response.content[:300])
+    assert response["Content-Type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    return body
+
+
+# --- NUL characters: PostgreSQL refuses them in text, which was a 500 ------------------------
+
+
+def test_a_nul_in_a_json_body_is_a_422_problem_and_saves_nothing(dora: User):
+    client = Client(raise_request_exception=False)
+    response = client.post(
+        "/api/v1/webhooks",
+        '{"url": "https://partner.example.com/a\\u0000b", "events": ["case.closed"]}',
+        content_type="application/json",
+        **bearer(dora),
+    )
+    body = problem_of(response, 422)
+    assert body["code"] == "invalid_request"
+    assert "空字符" in body["detail"]
+    assert not WebhookSubscription.objects.exists()
+
+    client.force_login(dora)
+    response = client.post(
+        "/api/v1/me/tokens",
+        '{"name": "ERP\\u0000", "scopes": ["profile"]}',
+        content_type="application/json",
+    )
+    problem_of(response, 422)
+    assert not ApiToken.objects.filter(
+        kind=ApiToken.Kind.PERSONAL, user=dora, name__startswith="ERP"
+    ).exists()
+
+
+def test_a_nul_in_a_sign_in_is_a_422_problem(dora: User):
+    client = Client(raise_request_exception=False)
+    response = client.post(
+        "/api/v1/auth/token",
+        '{"grant_type": "password", "login": "dora\\u0000", "password": "x"}',
+        content_type="application/json",
+    )
+    problem_of(response, 422)
+    response = client.post(
+        "/api/v1/auth/oauth/token",
+        {"grant_type": "client_credentials", "client_id": "kjy_client_\x00", "client_secret": "s"},
+    )
+    problem_of(response, 422)
+
+
+def test_a_nul_in_a_query_is_a_422_problem(dora: User):
+    response = Client(raise_request_exception=False).get("/api/v1/demands/hall?q=%E8%8C%B6%00")
+    problem_of(response, 422)
+
+
+def test_a_body_that_is_not_json_is_a_400_problem_in_chinese(dora: User):
+    response = Client().post(
+        "/api/v1/webhooks", "{not json", content_type="application/json", **bearer(dora)
+    )
+    body = problem_of(response, 400)
+    assert body["detail"] == "请求体无法解析，请提交合法的 JSON。"
