@@ -87,3 +87,49 @@ def test_a_body_that_is_not_json_is_a_400_problem_in_chinese(dora: User):
     )
     body = problem_of(response, 400)
     assert body["detail"] == "请求体无法解析，请提交合法的 JSON。"
+
+
+# --- Webhook SSRF: shared (carrier-grade NAT) addresses are internal too ----------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # Alibaba Cloud's instance metadata service lives in 100.64.0.0/10, which Python's
+        # `is_private` does not count as private.
+        "http://100.100.100.200/latest/meta-data/ram/security-credentials/",
+        "http://100.64.0.1/hook",
+        "http://[::ffff:100.100.100.200]/hook",
+        "http://192.0.0.170/hook",
+        "http://198.18.0.1/hook",
+    ],
+)
+def test_shared_and_special_purpose_addresses_are_refused_in_production(
+    dora: User, settings: Any, url: str
+):
+    settings.DEBUG = False
+    settings.TESTING = False
+    response = Client().post(
+        "/api/v1/webhooks",
+        {"url": url, "events": ["case.closed"]},
+        content_type="application/json",
+        **bearer(dora),
+    )
+    body = problem_of(response, 400)
+    assert body["code"] == "bad_url"
+    assert not WebhookSubscription.objects.exists()
+
+
+def test_a_delivery_to_a_shared_address_is_refused_at_send_time(dora: User, settings: Any):
+    from kejiyun.api.webhooks import WebhookChannel, webhook_subscription_create
+    from kejiyun.notifications.channels import ChannelError
+    from kejiyun.notifications.models import OutboxMessage
+
+    row, _ = webhook_subscription_create(
+        owner=dora, url="http://100.100.100.200/hook", events=["case.closed"]
+    )
+    settings.DEBUG = False
+    settings.TESTING = False
+    message = OutboxMessage(address=f"webhook:{row.pk}", title="case.closed", body="{}")
+    with pytest.raises(ChannelError, match="refused"):
+        WebhookChannel().send(message)
