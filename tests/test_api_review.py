@@ -133,3 +133,50 @@ def test_a_delivery_to_a_shared_address_is_refused_at_send_time(dora: User, sett
     message = OutboxMessage(address=f"webhook:{row.pk}", title="case.closed", body="{}")
     with pytest.raises(ChannelError, match="refused"):
         WebhookChannel().send(message)
+
+
+# --- Webhooks of a revoked partner client ---------------------------------------------------------
+
+
+def test_a_revoked_clients_subscription_hears_nothing_more(alice: User, tea_company: Any):
+    from kejiyun.api.clients import api_client_create, api_client_revoke
+    from kejiyun.api.webhooks import WebhookChannel
+    from kejiyun.demands.models import Demand
+    from kejiyun.demands.services import demand_publish
+    from kejiyun.notifications.channels import ChannelError
+    from kejiyun.notifications.models import Channel, OutboxMessage
+    from tests.builders import make_demand
+
+    client, secret = api_client_create(name="市平台", owner=alice, scopes=["webhooks"])
+    response = Client().post(
+        "/api/v1/auth/oauth/token",
+        {
+            "grant_type": "client_credentials",
+            "client_id": client.client_id,
+            "client_secret": secret,
+        },
+    )
+    assert response.status_code == 200
+    token = response.json()["access_token"]
+    response = Client().post(
+        "/api/v1/webhooks",
+        {"url": "https://city.example.cn/hook", "events": ["demand.published"]},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 201
+    sub = WebhookSubscription.objects.get()
+    assert sub.client == client
+
+    first = make_demand(tea_company, title="发布于吊销前", status=Demand.Status.SUBMITTED)
+    demand_publish(demand=first, actor=alice)
+    pending = OutboxMessage.objects.get(channel=Channel.WEBHOOK)
+
+    api_client_revoke(client=client)
+    second = make_demand(tea_company, title="发布于吊销后", status=Demand.Status.SUBMITTED)
+    demand_publish(demand=second, actor=alice)
+    # No new delivery is queued for the revoked client ...
+    assert OutboxMessage.objects.filter(channel=Channel.WEBHOOK).count() == 1
+    # ... and the one queued before the revocation is not sent.
+    with pytest.raises(ChannelError):
+        WebhookChannel().send(pending)

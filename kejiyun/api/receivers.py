@@ -97,9 +97,7 @@ def webhook_deliveries(sender: Any, name: str, instance: Any, **kwargs: Any) -> 
     visible, data = EVENTS[name]
     subscriptions = [
         s
-        for s in WebhookSubscription.objects.filter(active=True, owner__is_active=True)
-        .select_related("owner")
-        .order_by("pk")
+        for s in WebhookSubscription.objects.live().select_related("owner").order_by("pk")
         if name in (s.events or [])
     ]
     if not subscriptions:

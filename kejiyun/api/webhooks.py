@@ -198,12 +198,10 @@ class WebhookChannel:
     def send(self, message: OutboxMessage, *, now: datetime | None = None) -> None:
         pk = message.address.removeprefix(ADDRESS_PREFIX)
         subscription = (
-            WebhookSubscription.objects.filter(pk=int(pk), active=True).first()
-            if pk.isdigit()
-            else None
+            WebhookSubscription.objects.live().filter(pk=int(pk)).first() if pk.isdigit() else None
         )
         if subscription is None:
-            raise ChannelError("webhook subscription gone or inactive")
+            raise ChannelError("webhook subscription gone, inactive or its client revoked")
         host = urlsplit(subscription.url).hostname or ""
         if not _local_addresses_allowed() and _address_refused(host):
             raise ChannelError("webhook address refused (private or unresolvable)")
