@@ -3,15 +3,24 @@ the test that failed before its fix."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from kejiyun.accounts.models import User
+from kejiyun.accounts.models import SmsCode, User
+from kejiyun.accounts.services import sms_code_send, user_reset_password
+from kejiyun.api.clients import api_client_create, api_client_revoke
 from kejiyun.api.models import ApiToken, WebhookSubscription
 from kejiyun.api.tokens import token_issue
+from kejiyun.api.webhooks import WebhookChannel, webhook_subscription_create
+from kejiyun.demands.models import Demand
+from kejiyun.demands.services import demand_publish
+from kejiyun.notifications.channels import ChannelError
+from kejiyun.notifications.models import Channel, OutboxMessage, SmsMessage
+from tests.builders import PASSWORD, make_demand
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +33,12 @@ def bearer(user: User, scopes: tuple[str, ...] = ("profile", "webhooks")) -> dic
         user=user, kind=ApiToken.Kind.PERSONAL, lifetime=timedelta(days=1), scopes=scopes
     )
     return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+
+def texted_code(mobile: str) -> str:
+    match = re.search(r"\b(\d{6})\b", SmsMessage.objects.filter(mobile=mobile).latest("id").body)
+    assert match is not None
+    return match.group(1)
 
 
 def problem_of(response: Any, status: int) -> dict[str, Any]:
@@ -121,9 +136,6 @@ def test_shared_and_special_purpose_addresses_are_refused_in_production(
 
 
 def test_a_delivery_to_a_shared_address_is_refused_at_send_time(dora: User, settings: Any):
-    from kejiyun.api.webhooks import WebhookChannel, webhook_subscription_create
-    from kejiyun.notifications.channels import ChannelError
-    from kejiyun.notifications.models import OutboxMessage
 
     row, _ = webhook_subscription_create(
         owner=dora, url="http://100.100.100.200/hook", events=["case.closed"]
@@ -139,13 +151,6 @@ def test_a_delivery_to_a_shared_address_is_refused_at_send_time(dora: User, sett
 
 
 def test_a_revoked_clients_subscription_hears_nothing_more(alice: User, tea_company: Any):
-    from kejiyun.api.clients import api_client_create, api_client_revoke
-    from kejiyun.api.webhooks import WebhookChannel
-    from kejiyun.demands.models import Demand
-    from kejiyun.demands.services import demand_publish
-    from kejiyun.notifications.channels import ChannelError
-    from kejiyun.notifications.models import Channel, OutboxMessage
-    from tests.builders import make_demand
 
     client, secret = api_client_create(name="市平台", owner=alice, scopes=["webhooks"])
     response = Client().post(
@@ -180,3 +185,71 @@ def test_a_revoked_clients_subscription_hears_nothing_more(alice: User, tea_comp
     # ... and the one queued before the revocation is not sent.
     with pytest.raises(ChannelError):
         WebhookChannel().send(pending)
+
+
+# --- A new password ends the signed-in pairs, as it ends the other sessions (SECURITY item 5) ---
+
+
+def _signed_in_pair(login: str) -> dict[str, Any]:
+
+    response = Client().post(
+        "/api/v1/auth/token",
+        {"grant_type": "password", "login": login, "password": PASSWORD},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_a_password_reset_ends_the_signed_in_pairs_but_not_personal_tokens(dora: User):
+
+    pair = _signed_in_pair("dora")
+    pat = bearer(dora, ("profile",))
+    me = "/api/v1/me"
+    assert Client().get(me, HTTP_AUTHORIZATION=f"Bearer {pair['access_token']}").status_code == 200
+
+    # The phone's owner (not whoever copied the tokens) resets the password by SMS.
+    sms_code_send(mobile=dora.mobile or "", purpose=SmsCode.Purpose.RESET)
+    code = texted_code(dora.mobile or "")
+    user_reset_password(mobile=dora.mobile or "", sms_code=code, password="another-Secret-2026")
+
+    refused = Client().get(me, HTTP_AUTHORIZATION=f"Bearer {pair['access_token']}")
+    assert problem_of(refused, 401)["code"] == "invalid_token"
+    refresh = Client().post(
+        "/api/v1/auth/token",
+        {"grant_type": "refresh_token", "refresh_token": pair["refresh_token"]},
+        content_type="application/json",
+    )
+    assert problem_of(refresh, 401)["code"] == "invalid_grant"
+    assert not ApiToken.objects.filter(
+        user=dora, kind__in=["access", "refresh"], revoked_at__isnull=True
+    ).exists()
+    # A personal access token was made on purpose and is revoked on its own page.
+    assert Client().get(me, **pat).status_code == 200
+
+
+def test_a_password_change_on_the_page_ends_the_signed_in_pairs(dora: User):
+
+    pair = _signed_in_pair("dora")
+    web = Client()
+    web.force_login(dora)
+    response = web.post(
+        "/accounts/password/change/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "another-Secret-2026",
+            "new_password2": "another-Secret-2026",
+        },
+    )
+    assert response.status_code == 302, response.content[:500]
+    refused = Client().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {pair['access_token']}")
+    problem_of(refused, 401)
+
+
+def test_saving_a_user_without_a_new_password_keeps_the_pairs(dora: User):
+    pair = _signed_in_pair("dora")
+    dora.display_name = "多拉"
+    dora.save()
+    ok = Client().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {pair['access_token']}")
+    assert ok.status_code == 200
