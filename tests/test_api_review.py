@@ -20,7 +20,7 @@ from kejiyun.demands.models import Demand
 from kejiyun.demands.services import demand_publish
 from kejiyun.notifications.channels import ChannelError
 from kejiyun.notifications.models import Channel, OutboxMessage, SmsMessage
-from tests.builders import PASSWORD, make_demand
+from tests.builders import PASSWORD, make_demand, make_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -253,3 +253,29 @@ def test_saving_a_user_without_a_new_password_keeps_the_pairs(dora: User):
     dora.save()
     ok = Client().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {pair['access_token']}")
     assert ok.status_code == 200
+
+
+# --- The public expert directory: masked before it is cut, not after --------------------------
+
+
+@pytest.mark.parametrize(
+    "contact",
+    [
+        "510104198001011234",  # an ID number: cut after 17 digits it no longer looks like one
+        "13812345678",  # a mobile number: cut after 7 digits
+    ],
+)
+def test_the_public_directory_never_shows_a_contact_cut_at_the_excerpt_end(db: None, contact: str):
+    profile = make_worker("wang", "510104", "13900001111")
+    # The excerpt keeps 89 characters: the contact starts at 82 and is cut by the end.
+    profile.capability = "擅长茶叶病虫害绿色防控与品质提升，" + "长" * 65 + contact + "，欢迎联系。"
+    assert profile.capability.index(contact) == 82
+    profile.save(update_fields=["capability"])
+    response = Client().get("/api/v1/experts")
+    assert response.status_code == 200
+    (item,) = response.json()["items"]
+    excerpt = item["capability"]
+    assert excerpt.endswith("…")
+    # No run of the contact's digits longer than a masked form keeps (3 or 4 at each end).
+    assert contact[:7] not in excerpt
+    assert "*" in excerpt
