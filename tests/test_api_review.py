@@ -12,9 +12,10 @@ from django.test import Client
 
 from kejiyun.accounts.models import SmsCode, User
 from kejiyun.accounts.services import sms_code_send, user_reset_password
+from kejiyun.api import tokens
 from kejiyun.api.clients import api_client_create, api_client_revoke
 from kejiyun.api.models import ApiToken, WebhookSubscription
-from kejiyun.api.tokens import token_issue
+from kejiyun.api.tokens import TokenError, token_issue, token_pair_issue, token_refresh
 from kejiyun.api.webhooks import WebhookChannel, webhook_subscription_create
 from kejiyun.demands.models import Demand
 from kejiyun.demands.services import demand_publish
@@ -279,3 +280,26 @@ def test_the_public_directory_never_shows_a_contact_cut_at_the_excerpt_end(db: N
     # No run of the contact's digits longer than a masked form keeps (3 or 4 at each end).
     assert contact[:7] not in excerpt
     assert "*" in excerpt
+
+
+# --- Two requests spending one refresh token at once: the loser revokes the family -------------
+
+
+def test_a_refresh_token_spent_by_a_concurrent_request_revokes_the_family(
+    dora: User, monkeypatch: pytest.MonkeyPatch
+):
+    pair = token_pair_issue(user=dora)
+    real_usable = tokens.token_usable
+
+    def usable_then_raced(row: ApiToken, now: Any) -> bool:
+        # The other request (the copy's holder) spends the token between the check and the
+        # conditional write of this one.
+        ApiToken.objects.filter(pk=row.pk).update(used_at=now)
+        return real_usable(row, now)
+
+    monkeypatch.setattr(tokens, "token_usable", usable_then_raced)
+    with pytest.raises(TokenError):
+        token_refresh(pair.refresh)
+    # The same refresh token was presented twice: the whole family is revoked, as when the
+    # second presentation comes later.
+    assert not ApiToken.objects.filter(user=dora, revoked_at__isnull=True).exists()
