@@ -137,8 +137,8 @@ def signed_in_pairs_end_with_the_password(sender: Any, instance: User, **kwargs:
 
     `set_password` keeps the new raw password in `_password` until the save is done, which
     is how Django itself knows, in `AbstractBaseUser.save`, that the password changed."""
-    if getattr(instance, "_password", None) is None:
-        return 0
+    if kwargs.get("created") or getattr(instance, "_password", None) is None:
+        return 0  # a new account has no tokens yet
     families = set(
         ApiToken.objects.filter(
             user=instance,
