@@ -21,6 +21,7 @@ from ninja.renderers import JSONRenderer
 
 from kejiyun.api.auth import anonymous
 from kejiyun.api.errors import PROBLEM_CONTENT_TYPE, ApiProblem, problem_body
+from kejiyun.api.parser import NUL_DETAIL, NulInput, NulRefusingParser
 from kejiyun.api.schemas import Problem
 from kejiyun.common.errors import NotPermitted, Stale
 
@@ -99,6 +100,7 @@ api = KejiyunAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
     renderer=ChineseJSONRenderer(),
+    parser=NulRefusingParser(),
 )
 
 
@@ -195,8 +197,25 @@ def unknown_path(request: HttpRequest, rest: str = "") -> HttpResponse:
     return problem(request, 404, "接口不存在，请查看 /api/v1/docs。", code="no_such_operation")
 
 
+def _nul_input_problem(request: HttpRequest) -> HttpResponse:
+    return problem(
+        request, 422, NUL_DETAIL, code="invalid_request", errors={"request": [NUL_DETAIL]}
+    )
+
+
+@api.exception_handler(NulInput)
+def _nul_input(request: HttpRequest, exc: NulInput) -> HttpResponse:
+    # A query string or a form with a NUL (a JSON body's comes wrapped in HttpError below).
+    return _nul_input_problem(request)
+
+
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, NulInput):
+        return _nul_input_problem(request)
+    if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+        # ninja's own words for a body that is not JSON: say it in Chinese.
+        return problem(request, 400, "请求体无法解析，请提交合法的 JSON。", code="bad_body")
     return problem(request, exc.status_code, str(exc), code=f"http_{exc.status_code}")
 
 

@@ -107,6 +107,15 @@ class WebhookEvent(models.TextChoices):
     CASE_CLOSED = "case.closed", "工单办结"
 
 
+class WebhookSubscriptionQuerySet(models.QuerySet["WebhookSubscription"]):
+    def live(self) -> WebhookSubscriptionQuerySet:
+        """Subscriptions that may still be delivered to: active, their owner active, and
+        not made by a partner client that was since revoked."""
+        return self.filter(active=True, owner__is_active=True).filter(
+            models.Q(client__isnull=True) | models.Q(client__revoked_at__isnull=True)
+        )
+
+
 class WebhookSubscription(models.Model):
     """A partner's endpoint for events. Each delivery is an outbox message (channel
     webhook) signed with HMAC-SHA256 over the body with `secret`; the outbox retries it."""
@@ -125,6 +134,8 @@ class WebhookSubscription(models.Model):
     secret_sealed = models.TextField()
     active = models.BooleanField("启用", default=True)
     created_at = models.DateTimeField("创建时间", default=timezone.now)
+
+    objects = WebhookSubscriptionQuerySet.as_manager()
 
     class Meta:
         verbose_name = "事件订阅"

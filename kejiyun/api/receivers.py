@@ -14,12 +14,14 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.http import Http404
 from django.utils import timezone
 
 from kejiyun.accounts.models import User
-from kejiyun.api.models import WebhookSubscription
+from kejiyun.api.models import ApiToken, WebhookSubscription
+from kejiyun.api.tokens import token_family_revoke
 from kejiyun.api.webhooks import ADDRESS_PREFIX, SOURCE
 from kejiyun.cases.models import Case
 from kejiyun.cases.workflow.selectors import access_case, access_case_for_enterprise
@@ -97,9 +99,7 @@ def webhook_deliveries(sender: Any, name: str, instance: Any, **kwargs: Any) -> 
     visible, data = EVENTS[name]
     subscriptions = [
         s
-        for s in WebhookSubscription.objects.filter(active=True, owner__is_active=True)
-        .select_related("owner")
-        .order_by("pk")
+        for s in WebhookSubscription.objects.live().select_related("owner").order_by("pk")
         if name in (s.events or [])
     ]
     if not subscriptions:
@@ -126,3 +126,25 @@ def webhook_deliveries(sender: Any, name: str, instance: Any, **kwargs: Any) -> 
         )
         queued += 1
     return queued
+
+
+@receiver(post_save, sender=User, dispatch_uid="api_pairs_end_with_the_password")
+def signed_in_pairs_end_with_the_password(sender: Any, instance: User, **kwargs: Any) -> int:
+    """A new password (changed on the page, reset by SMS, set by an administrator) ends the
+    account's signed-in pairs, as it ends its other sessions (SECURITY item 5): whoever
+    copied a phone's refresh token must sign in again. Personal access tokens and partner
+    clients were made on purpose and are revoked on their own pages.
+
+    `set_password` keeps the new raw password in `_password` until the save is done, which
+    is how Django itself knows, in `AbstractBaseUser.save`, that the password changed."""
+    if kwargs.get("created") or getattr(instance, "_password", None) is None:
+        return 0  # a new account has no tokens yet
+    families = set(
+        ApiToken.objects.filter(
+            user=instance,
+            kind__in=(ApiToken.Kind.ACCESS, ApiToken.Kind.REFRESH),
+            revoked_at__isnull=True,
+        ).values_list("family", flat=True)
+    )
+    moment = timezone.now()
+    return sum(token_family_revoke(family=family, now=moment) for family in families if family)

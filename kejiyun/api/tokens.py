@@ -145,9 +145,13 @@ def token_refresh(raw: str, *, now: datetime | None = None) -> IssuedPair:
         raise refused
     with transaction.atomic():
         spent = ApiToken.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=moment)
-        if spent != 1:
-            raise refused
-        return token_pair_issue(user=row.user, family=row.family, now=moment)
+        if spent == 1:
+            return token_pair_issue(user=row.user, family=row.family, now=moment)
+    # Another request spent it between the check and the write: the token was presented
+    # twice, so the family is revoked as for a later reuse (outside the block above, so the
+    # revocation is not rolled back with it).
+    token_family_revoke(family=row.family, now=moment)
+    raise refused
 
 
 def token_family_revoke(*, family: str, now: datetime | None = None) -> int:

@@ -98,14 +98,24 @@ def _address_refused(host: str) -> bool:
         except (OSError, UnicodeError):
             return True
         candidates = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
-    return not candidates or any(
-        ip.is_private
+    return not candidates or any(_internal(ip) for ip in candidates)
+
+
+def _internal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Not a public unicast address. `is_global` also catches what `is_private` misses, such
+    as the shared address space 100.64.0.0/10, where cloud metadata services live (Alibaba
+    Cloud's 100.100.100.200); an IPv4 address written as IPv6 is judged as itself."""
+    mapped = getattr(ip, "ipv4_mapped", None)
+    if mapped is not None:
+        ip = mapped
+    return (
+        not ip.is_global
+        or ip.is_private
         or ip.is_loopback
         or ip.is_link_local
         or ip.is_reserved
         or ip.is_multicast
         or ip.is_unspecified
-        for ip in candidates
     )
 
 
@@ -188,12 +198,10 @@ class WebhookChannel:
     def send(self, message: OutboxMessage, *, now: datetime | None = None) -> None:
         pk = message.address.removeprefix(ADDRESS_PREFIX)
         subscription = (
-            WebhookSubscription.objects.filter(pk=int(pk), active=True).first()
-            if pk.isdigit()
-            else None
+            WebhookSubscription.objects.live().filter(pk=int(pk)).first() if pk.isdigit() else None
         )
         if subscription is None:
-            raise ChannelError("webhook subscription gone or inactive")
+            raise ChannelError("webhook subscription gone, inactive or its client revoked")
         host = urlsplit(subscription.url).hostname or ""
         if not _local_addresses_allowed() and _address_refused(host):
             raise ChannelError("webhook address refused (private or unresolvable)")

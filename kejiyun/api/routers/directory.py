@@ -242,7 +242,10 @@ class ExpertOut(Schema):
 
 
 def _expert_out(p: Any) -> ExpertOut:
-    capability = p.capability if len(p.capability) <= 90 else p.capability[:89] + "…"
+    # Masked before it is cut: a contact cut by the excerpt's end would no longer look like
+    # one, and its first digits would be shown.
+    capability = masked_text(p.capability)
+    capability = capability if len(capability) <= 90 else capability[:89] + "…"
     return ExpertOut(
         id=p.pk,
         display_name=p.user.display_name,
@@ -250,7 +253,7 @@ def _expert_out(p: Any) -> ExpertOut:
         employer=p.employer,
         region=_region_label(p.region),
         fields=p.fields,
-        capability=masked_text(capability),
+        capability=capability,
         studio_name=p.studio_name or "",
         studio_level=p.studio_level or "",
         studio_level_label=p.studio_label or "",
