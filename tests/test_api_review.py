@@ -29,7 +29,9 @@ pytestmark = pytest.mark.django_db
 COVERED_FOREIGN: set[str] = set()
 
 
-def bearer(user: User, scopes: tuple[str, ...] = ("profile", "webhooks")) -> dict[str, str]:
+def bearer(
+    user: User, scopes: tuple[str, ...] = ("profile", "webhooks", "cases:read", "demands:read")
+) -> dict[str, str]:
     raw, _ = token_issue(
         user=user, kind=ApiToken.Kind.PERSONAL, lifetime=timedelta(days=1), scopes=scopes
     )
@@ -153,7 +155,9 @@ def test_a_delivery_to_a_shared_address_is_refused_at_send_time(dora: User, sett
 
 def test_a_revoked_clients_subscription_hears_nothing_more(alice: User, tea_company: Any):
 
-    client, secret = api_client_create(name="市平台", owner=alice, scopes=["webhooks"])
+    client, secret = api_client_create(
+        name="市平台", owner=alice, scopes=["webhooks", "cases:read", "demands:read"]
+    )
     response = Client().post(
         "/api/v1/auth/oauth/token",
         {
@@ -280,6 +284,13 @@ def test_the_public_directory_never_shows_a_contact_cut_at_the_excerpt_end(db: N
     # No run of the contact's digits longer than a masked form keeps (3 or 4 at each end).
     assert contact[:7] not in excerpt
     assert "*" in excerpt
+    # The public directory page cuts its excerpt at 87 characters: with the contact starting
+    # at 72, a cut before masking would show 15 of its digits.
+    profile.capability = "擅长茶叶病虫害绿色防控与品质提升，" + "长" * 55 + contact + "，欢迎联系。"
+    profile.save(update_fields=["capability"])
+    page = Client().get("/talent/").content.decode()
+    assert "擅长茶叶病虫害" in page and "*" in page
+    assert contact[:8] not in page
 
 
 # --- Two requests spending one refresh token at once: the loser revokes the family -------------

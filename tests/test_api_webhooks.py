@@ -35,7 +35,9 @@ COVERED_FOREIGN: set[str] = {"webhooks_delete"}
 HOOKS = "/api/v1/webhooks"
 
 
-def token_for(user: User, scopes: tuple[str, ...] = ("webhooks",)) -> dict[str, str]:
+def token_for(
+    user: User, scopes: tuple[str, ...] = ("webhooks", "cases:read", "demands:read")
+) -> dict[str, str]:
     raw, _ = token_issue(
         user=user, kind=ApiToken.Kind.PERSONAL, lifetime=timedelta(days=1), scopes=scopes
     )
@@ -172,6 +174,20 @@ def test_subscriptions_need_the_webhooks_scope(alice: User):
         **token_for(alice, ("profile", "cases:read")),
     )
     assert response.status_code == 403 and response.json()["scope"] == "webhooks"
+    assert not WebhookSubscription.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("event", "needed"), [("case.closed", "cases:read"), ("demand.published", "demands:read")]
+)
+def test_an_event_needs_the_scope_that_reads_its_object(alice: User, event: str, needed: str):
+    response = Client().post(
+        HOOKS,
+        {"url": "https://partner.example.cn/hook", "events": [event]},
+        content_type="application/json",
+        **token_for(alice, ("webhooks",)),
+    )
+    assert response.status_code == 403 and response.json()["scope"] == needed
     assert not WebhookSubscription.objects.exists()
 
 

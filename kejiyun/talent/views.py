@@ -21,6 +21,7 @@ from kejiyun.accounts.models import User
 from kejiyun.accounts.selectors import organisations_for_staff
 from kejiyun.common.errors import ServiceError
 from kejiyun.common.levels import Level
+from kejiyun.common.masking import mask_personal_text
 from kejiyun.common.ratelimit import rate_limit_exceeded
 from kejiyun.common.refusals import refusal_status, refusal_text
 from kejiyun.regions.selectors import counties_of_province
@@ -88,6 +89,11 @@ def directory(request: HttpRequest) -> HttpResponse:
         province_path=f"{settings.DEPLOYMENT_PROVINCE}/", query=query, level=level
     )
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    # Numbers a worker typed into the capability text are masked before the excerpt is cut,
+    # so a number cut at the excerpt's end cannot escape the mask.
+    page.object_list = list(page.object_list)
+    for profile in page.object_list:
+        profile.capability_shown = mask_personal_text(profile.capability)  # type: ignore[attr-defined]
     extra_query = urlencode({k: v for k, v in (("q", query), ("level", level)) if v})
     return render(
         request,

@@ -92,8 +92,8 @@ def _docking(d: DockingRequest) -> DockingOut:
         may_respond=d.status == DockingRequest.Status.SENT
         and case.step in services.STEPS_OPEN_TO_REQUESTS,
         message=masked(d.message),
-        decline_reason=d.decline_reason,
-        refusal_reason=d.refusal_reason,
+        decline_reason=masked(d.decline_reason),
+        refusal_reason=masked(d.refusal_reason),
         created_at=d.created_at,
         responded_at=d.responded_at,
         demand=DockingDemandOut(

@@ -64,6 +64,12 @@ class WebhookCreateOut(WebhookItemOut):
     secret: str = Field(..., description="签名密钥，只显示这一次，请妥善保存")
 
 
+EVENT_SCOPES = {
+    WebhookEvent.DEMAND_PUBLISHED.value: Scope.DEMANDS_READ,
+    WebhookEvent.CASE_CLOSED.value: Scope.CASES_READ,
+}
+
+
 @router.post(
     "",
     response={201: WebhookCreateOut},
@@ -74,6 +80,9 @@ class WebhookCreateOut(WebhookItemOut):
 )
 def webhooks_create(request: HttpRequest, payload: WebhookCreateIn) -> Status[WebhookCreateOut]:
     user, _ = _own(request)
+    # An event carries the object's data: subscribing needs the scope that reads it.
+    for event in payload.events:
+        require_scope(request, EVENT_SCOPES[event.value])
     credential = caller_of(request).token
     row, secret = webhook_subscription_create(
         owner=user,
