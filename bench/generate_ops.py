@@ -474,7 +474,7 @@ def generate(
             INSERT INTO demands_demand (id, title, description, category, industry, status,
                 created_at, organisation_id, region_id, budget, confidentiality, created_by_id,
                 current_state, deadline, duplicate_of_id, problem, published_at, return_reasons,
-                review_flags, reviewed_by_id, source, submitted_at, target_indicators)
+                review_flags, reviewed_by_id, source, submitted_at, target_indicators, version)
             SELECT %(d0)s + g, '需求' || g, '', (ARRAY['problem', 'talent', 'equipment',
                        'training', 'result'])[1 + {pick("g", 49, "5")}],
                    '', st.status, c.created, %(o0)s + o.o, o.reg, '', 'public', %(eu0)s + o.o,
@@ -491,7 +491,7 @@ def generate(
                         THEN s.staff_id END,
                    CASE WHEN {u("g", 47)} < 0.2 THEN 'paper' ELSE 'online' END,
                    CASE WHEN st.status <> 'draft' THEN sb.submitted END,
-                   ''
+                   '', 1
             FROM generate_series(1, %(demands)s::bigint) g
             CROSS JOIN LATERAL (SELECT {org} AS o) o0
             CROSS JOIN LATERAL (SELECT o0.o, {org_region("o0.o")} AS reg,
