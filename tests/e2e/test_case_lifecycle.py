@@ -137,6 +137,9 @@ def test_a_demand_goes_from_publication_to_a_rated_outcome_in_the_browser(
     expert = sign_in(browser, base, "tina", contexts)
     expert.goto(f"{base}/cases/dockings/")
     expert.get_by_role("link", name="茶园茶小绿叶蝉绿色防控").click()
+    # "Why you were invited" loads after the page and pushes the form down: wait for it, so
+    # the click lands on the radio and not where the radio was (a flake under load).
+    expect(expert.get_by_test_id("why-matched")).to_be_visible()
     expert.get_by_label("接受").check()
     expert.get_by_role("button", name="提交答复").click()
     expect(expert.get_by_text("已接受")).to_be_visible()
