@@ -13,9 +13,11 @@ from ninja import Schema
 from pydantic import AfterValidator, Field
 
 from kejiyun.accounts.models import User
+from kejiyun.api.casework import ID_MAX
 from kejiyun.api.errors import ApiProblem
 
-MAX_ID = 2**31 - 1
+# One bound for every path id of the API: the BigAutoField range (`casework.ID_MAX`).
+MAX_ID = ID_MAX
 
 
 def _no_nul(value: str) -> str:

@@ -20,6 +20,7 @@ from pydantic import Field
 from kejiyun.accounts.models import Organisation, Role
 from kejiyun.accounts.selectors import access_organisation, organisations_for_staff
 from kejiyun.api.auth import ANYONE, SIGNED_IN, require_scope
+from kejiyun.api.casework import masked
 from kejiyun.api.errors import ApiProblem
 from kejiyun.api.etag import set_etag
 from kejiyun.api.models import Scope
@@ -36,7 +37,6 @@ from kejiyun.api.routers._readers import (
 from kejiyun.api.schemas import Page
 from kejiyun.common.masking import mask_mobile
 from kejiyun.regions.models import Region, ServiceCentre
-from kejiyun.spreadsheets.exporters import masked_text
 from kejiyun.talent.models import TalentProfile, Team, TechResult
 from kejiyun.talent.selectors import (
     access_talent,
@@ -244,7 +244,7 @@ class ExpertOut(Schema):
 def _expert_out(p: Any) -> ExpertOut:
     # Masked before it is cut: a contact cut by the excerpt's end would no longer look like
     # one, and its first digits would be shown.
-    capability = masked_text(p.capability)
+    capability = masked(p.capability)
     capability = capability if len(capability) <= 90 else capability[:89] + "…"
     return ExpertOut(
         id=p.pk,
@@ -351,7 +351,7 @@ def _result_out(r: TechResult) -> ResultOut:
         year=r.year,
         for_transfer=r.for_transfer,
         transfer_mode=r.transfer_mode,
-        summary=masked_text(r.summary),
+        summary=masked(r.summary),
         fields=r.fields,
         owner_team_id=r.owner_team_id,
     )
@@ -411,7 +411,7 @@ def workers_get(
         title=p.title,
         fields=p.fields,
         keywords=p.keywords,
-        capability=masked_text(p.capability),
+        capability=masked(p.capability),
         disciplines=[d.code for d in p.disciplines.all()],
         industries=[i.code for i in p.industries.all()],
         regions_served=[r.code for r in p.regions_served.all()],
@@ -511,7 +511,7 @@ def teams_get(request: HttpRequest, team_id: int = Path(..., ge=1, le=MAX_ID)) -
         team=_team_item(team),
         fields=team.fields,
         keywords=team.keywords,
-        description=masked_text(team.description),
+        description=masked(team.description),
         members=[
             MemberOut(
                 id=m.pk,
@@ -609,7 +609,7 @@ def _organisation_out(o: Organisation) -> OrganisationOut:
         region_code=o.region_id,
         region=_region_label(o.region),
         industry=o.industry,
-        description=masked_text(o.description),
+        description=masked(o.description),
         address=o.address,
         created_at=o.created_at,
     )
