@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "kejiyun.recognition",
     "kejiyun.events",
     "kejiyun.api",
+    "kejiyun.security",
+    "kejiyun.privacy",
     # django-ninja: its bundled Swagger UI assets for /api/v1/docs (no CDN)
     "ninja",
     "kejiyun.notifications",
@@ -252,6 +254,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Privileged accounts (staff, reviewers, auditors, administrators) must pass a TOTP second
+# factor before any page but the sign-in and enrolment pages (docs/security.md item 4).
+# Production refuses to start with it off. Tests turn it off except where marked `otp`.
+OTP_REQUIRED = env_bool("OTP_REQUIRED", True)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "科技云")
 SMS_BACKEND = env_str("SMS_BACKEND", "kejiyun.notifications.sms.OutboxBackend")
 SMS_CODE_TTL_SECONDS = env_int("SMS_CODE_TTL_SECONDS", 600)
 

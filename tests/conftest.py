@@ -51,6 +51,15 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[No
 
 
 @pytest.fixture(autouse=True)
+def _second_factor(request: pytest.FixtureRequest, settings: Any) -> None:
+    """The TOTP second factor for privileged accounts (settings.OTP_REQUIRED, on by default
+    and refused off in production) is enforced in tests marked `otp`: those prove the
+    enforcement on every door. Other tests sign staff in with `force_login` or a password
+    and test what the pages do."""
+    settings.OTP_REQUIRED = request.node.get_closest_marker("otp") is not None
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
     """Each test starts with an empty cache (rate-limit counters live there)."""
     cache.clear()

@@ -16,7 +16,14 @@ class Role(models.TextChoices):
     CITIZEN = "citizen", "公众"
     STAFF = "staff", "服务中心工作人员"
     REVIEWER = "reviewer", "评审专家"
+    AUDITOR = "auditor", "安全审计员"
     ADMIN = "admin", "管理员"
+
+
+# Roles whose accounts see other people's personal data, move cases or money, or read the
+# audit trail: they sign in with password + TOTP and follow the 等保 password rules
+# (docs/adr/0002-password-policy.md). Superusers count as privileged whatever their role.
+PRIVILEGED_ROLES = frozenset({Role.STAFF, Role.REVIEWER, Role.AUDITOR, Role.ADMIN})
 
 
 class Organisation(models.Model):
@@ -96,10 +103,21 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="members",
     )
+    # When the password was last set (the 90-day maximum age of privileged accounts).
+    password_changed_at = models.DateTimeField("密码设置时间", null=True, blank=True)
+    # Set when the holder cancelled the account (PIPL §47): personal data is gone, the row
+    # stays so history keeps its foreign keys.
+    cancelled_at = models.DateTimeField("注销时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "用户"
         verbose_name_plural = "用户"
+        permissions = [
+            ("unmask_personal", "可查看完整手机号和身份证号（按页申请，限时，留审计）"),
+            ("view_audit_trail", "可查看和导出审计日志"),
+            ("approve_bulk_export", "可批准他人的批量个人信息导出"),
+            ("reset_second_factor", "可重置下级账号的动态口令"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(role="staff") | Q(centre__isnull=False),
@@ -124,6 +142,11 @@ class User(AbstractUser):
     @property
     def is_centre_staff(self) -> bool:
         return self.role == Role.STAFF and self.centre_id is not None
+
+    @property
+    def is_privileged(self) -> bool:
+        """Signs in with a second factor and follows the staff password rules."""
+        return self.is_superuser or self.role in PRIVILEGED_ROLES
 
     @property
     def sees_everything(self) -> bool:
