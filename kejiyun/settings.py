@@ -190,6 +190,8 @@ CELERY_BEAT_SCHEDULE = {
     "remind-work-reports": {"task": "ops.remind_work_reports", "schedule": 60 * 60.0},
     # Recognition batches: open, close and publish on their dates.
     "recognition-advance": {"task": "recognition.advance", "schedule": 60 * 60.0},
+    # Open API: delete tokens a month past their expiry or revocation.
+    "purge-api-tokens": {"task": "api.purge_tokens", "schedule": 60 * 60.0},
 }
 
 # --- 一单一策 cases ------------------------------------------------------------------------

@@ -175,3 +175,25 @@ def test_the_page_refuses_a_bad_form_and_anothers_token(dora: User, erin: User, 
 def test_the_page_needs_a_sign_in():
     response = Client().get(PAGE)
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_hourly_purge_deletes_tokens_a_month_past_their_end_and_keeps_the_rest(dora: User):
+    from kejiyun.api.tasks import purge_tokens
+    from kejiyun.api.tokens import TOKEN_KEEP_AFTER_END, tokens_purge
+
+    now = timezone.now()
+    _, live = pat(dora, ["profile"])
+    _, expired_long_ago = pat(dora, ["profile"])
+    _, expired_lately = pat(dora, ["profile"])
+    _, revoked_long_ago = pat(dora, ["profile"])
+    ApiToken.objects.filter(pk=expired_long_ago.pk).update(
+        expires_at=now - TOKEN_KEEP_AFTER_END - timedelta(minutes=1)
+    )
+    ApiToken.objects.filter(pk=expired_lately.pk).update(expires_at=now - timedelta(days=1))
+    ApiToken.objects.filter(pk=revoked_long_ago.pk).update(
+        revoked_at=now - TOKEN_KEEP_AFTER_END - timedelta(minutes=1)
+    )
+
+    assert tokens_purge(now=now) == 2
+    assert set(ApiToken.objects.values_list("pk", flat=True)) == {live.pk, expired_lately.pk}
+    assert purge_tokens() == 0  # the registered task runs the same purge

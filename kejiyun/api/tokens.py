@@ -169,3 +169,21 @@ def token_revoke(*, token: ApiToken, now: datetime | None = None) -> None:
         token_family_revoke(family=token.family, now=moment)
     else:
         ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=moment)
+
+
+# A spent token is kept this long past its expiry or revocation, so the token page and the
+# admin still show it for a while (and a reused refresh token is still recognised as one of
+# its family within its lifetime); after that it is deleted.
+TOKEN_KEEP_AFTER_END = timedelta(days=30)
+
+
+def tokens_purge(*, now: datetime | None = None) -> int:
+    """Delete tokens that expired or were revoked more than `TOKEN_KEEP_AFTER_END` ago;
+    the number deleted. Run hourly by the periodic jobs (`api.purge_tokens`)."""
+    moment = now or timezone.now()
+    cutoff = moment - TOKEN_KEEP_AFTER_END
+    spent = ApiToken.objects.filter(expires_at__lt=cutoff) | ApiToken.objects.filter(
+        revoked_at__lt=cutoff
+    )
+    deleted, _ = spent.delete()
+    return deleted
