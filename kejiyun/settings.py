@@ -102,6 +102,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Searches (any page with `q`) answer 429 over the limit (docs/security.md item 21).
+    "kejiyun.audit.limits.SearchRateLimitMiddleware",
     "kejiyun.common.middleware.SessionLimitsMiddleware",
     "kejiyun.common.middleware.NoStoreForSignedInMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -280,7 +282,7 @@ AUDIT_REFUSAL_WINDOW_SECONDS = env_int("AUDIT_REFUSAL_WINDOW_SECONDS", 60)
 # window; more get 429 with Retry-After.
 SEARCH_RATE_LIMIT = env_int("SEARCH_RATE_LIMIT", 60)
 SEARCH_RATE_WINDOW_SECONDS = env_int("SEARCH_RATE_WINDOW_SECONDS", 60)
-EXPORT_RATE_LIMIT = env_int("EXPORT_RATE_LIMIT", 10)
+EXPORT_RATE_LIMIT = env_int("EXPORT_RATE_LIMIT", 30)
 EXPORT_RATE_WINDOW_SECONDS = env_int("EXPORT_RATE_WINDOW_SECONDS", 60 * 60)
 # An export with personal columns of more rows than this needs a second person's approval;
 # an approved export may be downloaded once within BULK_EXPORT_DOWNLOAD_HOURS.

@@ -307,5 +307,6 @@ def test_exports_are_limited_to_thirty_an_hour_per_person(alice: User) -> None:
     client = client_for(alice)
     statuses = [client.get("/sheets/export/demands.xlsx").status_code for _ in range(31)]
     assert statuses[:30] == [200] * 30
-    assert statuses[30] == 403
+    assert statuses[30] == 429  # Too Many Requests, with Retry-After (docs/security.md item 21)
     assert AuditEvent.objects.filter(action="sheets.export").count() == 30
+    assert AuditEvent.objects.filter(action="access.rate_limited", user=alice).count() == 1

@@ -10,7 +10,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
-from kejiyun.common.ratelimit import rate_limit_exceeded
+from kejiyun.audit.limits import export_limited
 from kejiyun.spreadsheets.exporters import EXPORT_LISTS
 from kejiyun.spreadsheets.forms import ConfirmForm, UploadForm
 from kejiyun.spreadsheets.importers import (
@@ -112,11 +112,12 @@ def import_confirm(request: AuthenticatedRequest, batch_id: int) -> HttpResponse
 
 
 @staff_required
-def export_download(request: AuthenticatedRequest, name: str) -> FileResponse:
+def export_download(request: AuthenticatedRequest, name: str) -> HttpResponse:
     user = request.user
-    # Bulk personal data leaves only at a human pace (docs/requirements/security.md item 21).
-    if rate_limit_exceeded(key=f"sheets-export:{user.pk}", limit=30, window_seconds=3600):
-        raise PermissionDenied("导出过于频繁，请一小时后再试。")
+    # Bulk personal data leaves only at a human pace (docs/security.md item 21): 429.
+    refused = export_limited(request)
+    if refused is not None:
+        return refused
     export = list_export(name=name, actor=user)
     return FileResponse(
         export.file, as_attachment=True, filename=export.filename, content_type=XLSX_TYPE
