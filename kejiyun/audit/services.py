@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
@@ -125,10 +124,11 @@ def audit_verify() -> list[int]:
         previous = event.hash
         newest = event
     seal = AuditSeal.objects.filter(pk=1).first()
-    if seal is not None and seal.last_id:
-        if newest is None or newest.pk != seal.last_id or newest.hash != seal.last_hash:
-            if seal.last_id not in broken:
-                broken.append(seal.last_id)
+    head_moved = seal is not None and bool(seal.last_id)
+    if head_moved and seal is not None:
+        head_moved = newest is None or (newest.pk, newest.hash) != (seal.last_id, seal.last_hash)
+    if head_moved and seal is not None and seal.last_id not in broken:
+        broken.append(seal.last_id)
     return broken
 
 

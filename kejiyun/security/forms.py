@@ -31,9 +31,7 @@ class AuditFilterForm(forms.Form):
     actor = forms.CharField(
         label="操作人（编号或姓名）", required=False, max_length=50, widget=forms.TextInput(_TEXT)
     )
-    ip = forms.GenericIPAddressField(
-        label="IP 地址", required=False, widget=forms.TextInput(_TEXT)
-    )
+    ip = forms.GenericIPAddressField(label="IP 地址", required=False, widget=forms.TextInput(_TEXT))
     object_type = forms.CharField(
         label="对象类型", required=False, max_length=40, widget=forms.TextInput(_TEXT)
     )

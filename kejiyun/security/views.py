@@ -150,4 +150,3 @@ def audit_export(request: HttpRequest) -> HttpResponse:
         filename=f"审计日志-{now:%Y%m%d-%H%M}.xlsx",
         content_type=XLSX_TYPE,
     )
-
