@@ -73,8 +73,13 @@ def audit_record(
         # Locking the seal keeps the chain linear when two writers race (PostgreSQL); SQLite
         # serialises writes anyway.
         seal = _seal_locked()
-        latest = AuditEvent.objects.order_by("-id").only("id", "hash").first()
-        event.prev_hash = latest.hash if latest is not None else ""
+        if seal.last_id:
+            # The seal holds the newest row's hash: a row deleted behind its back leaves the
+            # next row pointing at it, so the deletion shows as a break.
+            event.prev_hash = seal.last_hash
+        else:
+            latest = AuditEvent.objects.order_by("-id").only("id", "hash").first()
+            event.prev_hash = latest.hash if latest is not None else ""
         # Round-trip the stored JSON shape so the hash matches what verification reads back.
         event.detail = json.loads(json.dumps(event.detail))
         event.hash = audit_hash(event)
@@ -86,8 +91,11 @@ def audit_record(
 
 
 def _seal_locked() -> AuditSeal:
-    AuditSeal.objects.get_or_create(pk=1)
-    return AuditSeal.objects.select_for_update().get(pk=1)
+    seal = AuditSeal.objects.select_for_update().filter(pk=1).first()
+    if seal is None:  # a database emptied by hand (or a test's flush)
+        AuditSeal.objects.get_or_create(pk=1)
+        seal = AuditSeal.objects.select_for_update().get(pk=1)
+    return seal
 
 
 def _purge_anchor() -> str | None:

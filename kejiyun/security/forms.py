@@ -39,9 +39,6 @@ class AuditFilterForm(forms.Form):
         label="对象编号", required=False, max_length=40, widget=forms.TextInput(_TEXT)
     )
 
-    FILTERS = ("date_from", "date_to", "action", "outcome", "actor", "ip", "object_type")
-    FILTERS += ("object_id",)
-
     def filters(self) -> dict[str, object]:
         """The filters that checked out and are not empty."""
         self.is_valid()

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -33,9 +34,14 @@ PAGE_SIZE = 50
 MAX_EXPORT_ROWS = 100_000
 
 
-def auditor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def auditor_required(
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
+    """The security auditor and holders of `accounts.view_audit_trail`; others signed in get a
+    404, anonymous visitors the login page."""
+
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not may_view_audit(request.user):
@@ -110,7 +116,7 @@ def _rows(events: Any, names: dict[int, str]) -> Iterator[list[object]]:
 
 @require_GET
 @auditor_required
-def audit_export(request: HttpRequest) -> HttpResponse:
+def audit_export(request: HttpRequest) -> HttpResponseBase:
     refused = export_limited(request)
     if refused is not None:
         return refused

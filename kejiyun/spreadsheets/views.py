@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
@@ -125,7 +126,7 @@ def import_confirm(request: AuthenticatedRequest, batch_id: int) -> HttpResponse
 
 
 @staff_required
-def export_download(request: AuthenticatedRequest, name: str) -> HttpResponse:
+def export_download(request: AuthenticatedRequest, name: str) -> HttpResponseBase:
     user = request.user
     # Bulk personal data leaves only at a human pace (docs/security.md item 21): 429.
     refused = export_limited(request)
@@ -206,7 +207,7 @@ def export_request_decision(request: AuthenticatedRequest, request_id: int) -> H
 
 
 @staff_required
-def export_request_file(request: AuthenticatedRequest, request_id: int) -> HttpResponse:
+def export_request_file(request: AuthenticatedRequest, request_id: int) -> HttpResponseBase:
     pending = access_export_request(request.user, request_id)
     refused = export_limited(request)
     if refused is not None:
