@@ -492,3 +492,16 @@ def test_the_failed_login_row_is_complete_and_json_clean(dora: User) -> None:
     assert_complete(event, user=None)
     assert (event.object_type, event.object_id) == ("user", str(dora.pk))
     assert "dora" not in json.dumps(event.detail)
+
+
+def test_a_refusal_the_service_already_audited_is_not_written_twice() -> None:
+    def view(request: HttpRequest) -> HttpResponse:
+        audit_record(action=AuditAction.FLAG_CLEAR, user=request.user, outcome="refused")
+        return HttpResponse(status=403)
+
+    user = User.objects.create_user(username="zed", password="x-Correct-Horse-9", role="reviewer")
+    request = RequestFactory().get("/x/")
+    request.user = user
+    AuditMiddleware(view)(request)
+
+    assert [e.action for e in AuditEvent.objects.all()] == [AuditAction.FLAG_CLEAR]

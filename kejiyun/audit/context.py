@@ -25,3 +25,25 @@ def set_current_ip(ip: str | None) -> object:
 
 def reset_current_ip(token: object) -> None:
     _client_ip.reset(token)  # type: ignore[arg-type]
+
+
+# Whether a service already wrote a refused row during this request (then the middleware's
+# ACCESS_REFUSED row would say the same thing twice).
+_refusal_recorded: ContextVar[bool] = ContextVar("audit_refusal_recorded", default=False)
+
+
+def note_refusal_recorded() -> None:
+    _refusal_recorded.set(True)
+
+
+def refusal_recorded() -> bool:
+    return _refusal_recorded.get()
+
+
+def reset_refusal_recorded() -> object:
+    """Start a request with nothing recorded; returns the token for `_refusal_recorded.reset`."""
+    return _refusal_recorded.set(False)
+
+
+def restore_refusal_recorded(token: object) -> None:
+    _refusal_recorded.reset(token)  # type: ignore[arg-type]

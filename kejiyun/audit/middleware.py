@@ -8,7 +8,8 @@
   403 or 404 by a page, the admin or the API. The jurisdiction refusals are the 404s of the
   `access_<entity>` helpers, so a user probing other counties' objects leaves a trail.
 
-Anonymous 404s (crawlers) and static or media files are not logged. A scripted probe cannot
+Anonymous 404s (crawlers) and static or media files are not logged, nor is a refusal a service
+already wrote a refused row for during the request (one row per refusal). A scripted probe cannot
 flood the table: each user's refusals are counted in a clock-aligned window of
 `AUDIT_REFUSAL_WINDOW_SECONDS`; the first `AUDIT_REFUSALS_PER_USER` in a window are written one
 row each, the next writes a single row marked `suppressed` (so the flood itself is on record),
@@ -23,7 +24,13 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from kejiyun.audit.context import reset_current_ip, set_current_ip
+from kejiyun.audit.context import (
+    refusal_recorded,
+    reset_current_ip,
+    reset_refusal_recorded,
+    restore_refusal_recorded,
+    set_current_ip,
+)
 from kejiyun.audit.models import AuditAction, AuditEvent
 from kejiyun.audit.services import audit_record
 from kejiyun.common.ratelimit import client_ip, rate_limit_hit
@@ -96,10 +103,13 @@ class AuditMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         token = set_current_ip(client_ip(request))
+        noted = reset_refusal_recorded()
         try:
             response = self.get_response(request)
-            if response.status_code in REFUSED_STATUSES:
+            # A refusal the service already audited (e.g. FLAG_CLEAR refused) is not written twice.
+            if response.status_code in REFUSED_STATUSES and not refusal_recorded():
                 refusal_record(request, response.status_code)
             return response
         finally:
+            restore_refusal_recorded(noted)
             reset_current_ip(token)

@@ -19,7 +19,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from kejiyun.audit.context import current_ip
+from kejiyun.audit.context import current_ip, note_refusal_recorded
 from kejiyun.audit.models import AuditAction, AuditEvent, AuditSeal
 
 
@@ -87,6 +87,8 @@ def audit_record(
         AuditSeal.objects.filter(pk=seal.pk).update(
             last_id=event.pk, last_hash=event.hash, updated_at=event.created_at
         )
+    if outcome == AuditEvent.Outcome.REFUSED:
+        note_refusal_recorded()
     return event
 
 
