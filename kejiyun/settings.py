@@ -90,6 +90,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request's IP for audit rows, and one row per refusal (docs/security.md item 11).
+    "kejiyun.audit.middleware.AuditMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "kejiyun.api.middleware.ApiRateLimitMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -100,6 +102,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Searches (any page with `q`) answer 429 over the limit (docs/security.md item 21).
+    "kejiyun.audit.limits.SearchRateLimitMiddleware",
     "kejiyun.common.middleware.SessionLimitsMiddleware",
     "kejiyun.common.middleware.NoStoreForSignedInMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -192,6 +196,8 @@ CELERY_BEAT_SCHEDULE = {
     "recognition-advance": {"task": "recognition.advance", "schedule": 60 * 60.0},
     # Open API: delete tokens a month past their expiry or revocation.
     "purge-api-tokens": {"task": "api.purge_tokens", "schedule": 60 * 60.0},
+    # Audit rows older than AUDIT_RETENTION_DAYS, with an anchor row keeping the chain whole.
+    "purge-audit": {"task": "audit.purge", "schedule": 24 * 60 * 60.0},
 }
 
 # --- 一单一策 cases ------------------------------------------------------------------------
@@ -263,6 +269,27 @@ OTP_REQUIRED = env_bool("OTP_REQUIRED", True)
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "科技云")
 SMS_BACKEND = env_str("SMS_BACKEND", "kejiyun.notifications.sms.OutboxBackend")
 SMS_CODE_TTL_SECONDS = env_int("SMS_CODE_TTL_SECONDS", 600)
+
+# --- Audit trail, rate limits and bulk-export approval (docs/security.md items 11-13, 21) ---
+# Audit rows are kept this many days, then purged by the `purge-audit` job; the law asks for
+# at least 183 (网络安全法 §21), and PostgreSQL refuses to delete a younger row.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 190)
+if AUDIT_RETENTION_DAYS < 183:
+    raise EnvError("AUDIT_RETENTION_DAYS must be at least 183 (网络安全法 §21)")
+# Refusals (403/404 to a signed-in user) written per user per window; one more row marks the
+# rest of the window as suppressed, so a scripted probe cannot flood the table.
+AUDIT_REFUSALS_PER_USER = env_int("AUDIT_REFUSALS_PER_USER", 30)
+AUDIT_REFUSAL_WINDOW_SECONDS = env_int("AUDIT_REFUSAL_WINDOW_SECONDS", 60)
+# Searches (any page with a `q`) and exports, per user (or per address when anonymous) and
+# window; more get 429 with Retry-After.
+SEARCH_RATE_LIMIT = env_int("SEARCH_RATE_LIMIT", 60)
+SEARCH_RATE_WINDOW_SECONDS = env_int("SEARCH_RATE_WINDOW_SECONDS", 60)
+EXPORT_RATE_LIMIT = env_int("EXPORT_RATE_LIMIT", 30)
+EXPORT_RATE_WINDOW_SECONDS = env_int("EXPORT_RATE_WINDOW_SECONDS", 60 * 60)
+# An export with personal columns of more rows than this needs a second person's approval;
+# an approved export may be downloaded once within BULK_EXPORT_DOWNLOAD_HOURS.
+BULK_EXPORT_APPROVAL_ROWS = env_int("BULK_EXPORT_APPROVAL_ROWS", 500)
+BULK_EXPORT_DOWNLOAD_HOURS = env_int("BULK_EXPORT_DOWNLOAD_HOURS", 24)
 
 # --- The open API (/api/v1/, ADR 0015) ---
 API_ACCESS_TOKEN_SECONDS = env_int("API_ACCESS_TOKEN_SECONDS", 15 * 60)

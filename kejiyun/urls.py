@@ -39,6 +39,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("performance/", include("kejiyun.performance.urls")),
     path("recognition/", include("kejiyun.recognition.urls")),
     path("events/", include("kejiyun.events.urls")),
+    path("security/", include("kejiyun.security.urls")),
     path("api/v1/", api.urls),
     # Paths under the API that name no operation answer a problem document too.
     re_path(r"^api/v1/(?P<rest>.*)$", csrf_exempt(unknown_path)),

@@ -55,9 +55,24 @@ def test_a_failed_login_writes_one_refused_row_without_the_typed_name(dora: User
         "refused",
     )
     assert event.detail == {"reason": "bad_credentials"}
+    # The target account is named by its id, never by the typed name.
+    assert (event.object_type, event.object_id) == ("user", str(dora.pk))
     stored = json.dumps([event.detail, event.object_type, event.object_id], ensure_ascii=False)
     for part in (MOBILE, MOBILE[:7], MOBILE[-4:], "wrong-pw"):
         assert part not in stored
+
+
+def test_a_failed_login_with_an_unknown_name_names_no_account(dora: User) -> None:
+    Client().post("/accounts/login/", {"username": "nobody-here", "password": "wrong-pw-1234"})
+
+    event = only_event()
+    assert (event.action, event.object_type, event.object_id, event.ip) == (
+        "account.login_failed",
+        "",
+        "",
+        "127.0.0.1",
+    )
+    assert "nobody" not in json.dumps(event.detail)
 
 
 def test_a_logout_writes_exactly_one_complete_row(dora: User) -> None:

@@ -33,6 +33,10 @@ class UsernameOrMobileBackend(ModelBackend):
         if not username or password is None:
             return None
         user = login_account(username)
+        if request is not None:
+            # The audit row of a failed login names the target account by its id, never by
+            # the typed name (kejiyun/audit/receivers.py).
+            request.login_target_id = user.pk if user is not None else None  # type: ignore[attr-defined]
         identity = login_identity_of(login_name=username, account=user)
         if login_locked(identity=identity):
             # Stops every backend; Django then sends user_login_failed (audited). A refusal

@@ -117,3 +117,21 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.outcome}"
+
+
+class AuditSeal(models.Model):
+    """The head of the chain, kept beside it: the id and hash of the newest row, written in
+    the same transaction as each row. The hash chain alone cannot show that its newest rows
+    were deleted, or that a well-formed row was appended by hand (sha256 is not keyed);
+    `audit_verify` compares the newest row with this seal and reports either. One row, pk 1."""
+
+    last_id = models.BigIntegerField("最新一条编号", default=0)
+    last_hash = models.CharField("最新一条哈希", max_length=64, blank=True)
+    updated_at = models.DateTimeField("更新时间", default=timezone.now)
+
+    class Meta:
+        verbose_name = "审计链头"
+        verbose_name_plural = "审计链头"
+
+    def __str__(self) -> str:
+        return f"{self.last_id} {self.last_hash[:12]}"

@@ -23,10 +23,14 @@ def _on_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
 def _on_login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
-    # Never the typed login name: it may be a phone number.
+    # Never the typed login name: it may be a phone number. The target account, when the name
+    # matched one, is named by its id (the authentication backend notes it on the request).
+    target = getattr(request, "login_target_id", None) if request is not None else None
     audit_record(
         action=AuditAction.LOGIN_FAILED,
         ip=client_ip(request),
+        object_type="user" if target is not None else "",
+        object_id=str(target) if target is not None else "",
         outcome="refused",
         detail={"reason": "bad_credentials"},
     )

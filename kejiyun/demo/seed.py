@@ -60,6 +60,8 @@ MOBILE_PREFIX = {
 }
 # The science reviewer (评审专家) who reviews the demo centres' content.
 REVIEWER_ACCOUNTS: tuple[str, ...] = ("demo_reviewer",)
+# The security auditor (安全审计员) who reads the audit trail at /security/audit/.
+AUDITOR_ACCOUNT = "demo_auditor"
 # Every QUIZ_EVERY-th article is written by a demo centre through the content services and
 # carries its theme's quiz; of those, the ones at PENDING_REVIEW_EVERY wait in the review
 # queue instead of being published.
@@ -251,6 +253,7 @@ def demo_login_usernames(*, scale: str) -> tuple[str, ...]:
     """The accounts that get the demo password; everyone else cannot sign in."""
     sizes = scale_get(scale)
     names = [username for username, _ in STAFF_ACCOUNTS] + list(REVIEWER_ACCOUNTS)
+    names.append(AUDITOR_ACCOUNT)
     for prefix, count in (
         (WORKER_PREFIX, sizes.workers),
         (ENTERPRISE_PREFIX, sizes.enterprises),
@@ -944,6 +947,16 @@ class _Writer:
         )
         citizens = self._create("citizens", User, new_users(plan.citizens, Role.CITIZEN))
         reviewers = self._create("reviewers", User, new_users(plan.reviewers, Role.REVIEWER))
+        if AUDITOR_ACCOUNT not in existing:
+            # One account, no mobile: the auditor signs in by username.
+            User.objects.create(
+                username=AUDITOR_ACCOUNT,
+                password=self._password_for(AUDITOR_ACCOUNT),
+                display_name="安全审计员",
+                role=Role.AUDITOR,
+                region_id=SICHUAN,
+                date_joined=BASE_MOMENT,
+            )
         citizen_profiles = self._create_citizen_profiles()
         new_profiles = self._new_profiles()
         profiles = self._create("worker profiles", TalentProfile, new_profiles)

@@ -76,6 +76,9 @@ class ExportList:
     title: str
     selector: Callable[..., QuerySet]
     columns: tuple[ExportColumn, ...]
+    # Holds personal data (names, masked mobiles and ID numbers): above
+    # settings.BULK_EXPORT_APPROVAL_ROWS rows it needs a second person's approval.
+    personal: bool = False
 
     def queryset(self, *, user: User) -> QuerySet:
         return self.selector(user=user).order_by("region_id", "pk")
@@ -119,6 +122,7 @@ WORKERS = ExportList(
     name="workers",
     title="辖区科技工作者",
     selector=talent_for_staff,
+    personal=True,
     columns=(
         ExportColumn("编号", lambda p: p.pk),
         ExportColumn("姓名", lambda p: p.user.display_name),

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import IO
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,7 +19,7 @@ from kejiyun.accounts.models import User
 from kejiyun.audit.models import AuditAction
 from kejiyun.audit.services import audit_record
 from kejiyun.common.crypto import seal
-from kejiyun.common.errors import NotPermitted
+from kejiyun.common.errors import NotPermitted, ServiceError
 from kejiyun.spreadsheets.exporters import MAX_EXPORT_ROWS, get_export_list
 from kejiyun.spreadsheets.importers import get_importer, import_batch_report
 from kejiyun.spreadsheets.models import ROWS_PURPOSE, ImportBatch
@@ -126,10 +127,21 @@ class ExportFile:
     truncated: bool
 
 
-def list_export(*, name: str, actor: User) -> ExportFile:
+def list_export(*, name: str, actor: User, approved_request: int | None = None) -> ExportFile:
     """Write the staff list `name` as the actor sees it to a temporary .xlsx file (at most
-    MAX_EXPORT_ROWS rows) and record the export in the audit log."""
+    MAX_EXPORT_ROWS rows) and record the export in the audit log.
+
+    A list with personal columns above settings.BULK_EXPORT_APPROVAL_ROWS rows is refused
+    unless a second person approved it (`approved_request`, kejiyun/spreadsheets/approvals.py)."""
     export = get_export_list(name)
+    if (
+        export.personal
+        and approved_request is None
+        and export.queryset(user=actor).count() > settings.BULK_EXPORT_APPROVAL_ROWS
+    ):
+        raise ServiceError(
+            "该导出包含个人信息且超过批量阈值，须经第二人审批后下载。", code="needs_approval"
+        )
     items = export.queryset(user=actor)[: MAX_EXPORT_ROWS + 1]
     counted = 0
     truncated = False
@@ -166,7 +178,12 @@ def list_export(*, name: str, actor: User) -> ExportFile:
         action=AuditAction.SHEETS_EXPORT,
         user=actor,
         object_type=name,
-        detail={"list": name, "rows": counted, "truncated": truncated},
+        detail={
+            "list": name,
+            "rows": counted,
+            "truncated": truncated,
+            **({"approved_request": approved_request} if approved_request is not None else {}),
+        },
     )
     return ExportFile(
         file=target,

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
-from kejiyun.common.ratelimit import rate_limit_exceeded
+from kejiyun.audit.limits import export_limited
+from kejiyun.common.errors import NotPermitted, ServiceError
+from kejiyun.spreadsheets.approvals import (
+    APPROVE_PERMISSION,
+    access_export_request,
+    export_needs_approval,
+    export_request_create,
+    export_request_decide,
+    export_request_download,
+    export_requests_for,
+    may_decide,
+)
 from kejiyun.spreadsheets.exporters import EXPORT_LISTS
 from kejiyun.spreadsheets.forms import ConfirmForm, UploadForm
 from kejiyun.spreadsheets.importers import (
@@ -112,12 +126,99 @@ def import_confirm(request: AuthenticatedRequest, batch_id: int) -> HttpResponse
 
 
 @staff_required
-def export_download(request: AuthenticatedRequest, name: str) -> FileResponse:
+def export_download(request: AuthenticatedRequest, name: str) -> HttpResponseBase:
     user = request.user
-    # Bulk personal data leaves only at a human pace (docs/requirements/security.md item 21).
-    if rate_limit_exceeded(key=f"sheets-export:{user.pk}", limit=30, window_seconds=3600):
-        raise PermissionDenied("导出过于频繁，请一小时后再试。")
+    # Bulk personal data leaves only at a human pace (docs/security.md item 21): 429.
+    refused = export_limited(request)
+    if refused is not None:
+        return refused
+    # Personal data above the bulk threshold needs a second person's approval.
+    rows = export_needs_approval(name=name, actor=user)
+    if rows is not None:
+        pending = export_request_create(name=name, actor=user, row_count=rows)
+        messages.info(
+            request,
+            f"该导出含个人信息，共{rows}行，超过{settings.BULK_EXPORT_APPROVAL_ROWS}行，"
+            "已提交审批。获批后请在本页下载（限一次）。",
+        )
+        return redirect("spreadsheets:export_request", request_id=pending.pk)
     export = list_export(name=name, actor=user)
+    return FileResponse(
+        export.file, as_attachment=True, filename=export.filename, content_type=XLSX_TYPE
+    )
+
+
+# --- Bulk exports of personal data waiting for a second person ------------------------------
+
+
+@staff_required
+def export_requests(request: AuthenticatedRequest) -> HttpResponse:
+    user = request.user
+    page = Paginator(export_requests_for(user), 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "spreadsheets/export_requests.html",
+        {"page": page, "may_approve": user.has_perm(APPROVE_PERMISSION)},
+    )
+
+
+@staff_required
+def export_request_detail(request: AuthenticatedRequest, request_id: int) -> HttpResponse:
+    pending = access_export_request(request.user, request_id)
+    return render(
+        request,
+        "spreadsheets/export_request.html",
+        {
+            "item": pending,
+            "title": EXPORT_LISTS[pending.list_name].title
+            if pending.list_name in EXPORT_LISTS
+            else pending.list_name,
+            "may_decide": pending.requester_id != request.user.pk
+            and may_decide(request.user, pending),
+            "is_requester": pending.requester_id == request.user.pk,
+        },
+    )
+
+
+@require_POST
+@staff_required
+def export_request_decision(request: AuthenticatedRequest, request_id: int) -> HttpResponse:
+    pending = access_export_request(request.user, request_id)
+    decision = request.POST.get("decision", "")
+    if decision not in ("approve", "refuse"):
+        messages.error(request, "请选择批准或驳回。")
+        return redirect("spreadsheets:export_request", request_id=pending.pk)
+    try:
+        export_request_decide(
+            request=pending,
+            actor=request.user,
+            approve=decision == "approve",
+            reason=request.POST.get("reason", ""),
+        )
+    except NotPermitted:
+        raise
+    except ServiceError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(
+            request, "已批准，申请人可下载一次。" if decision == "approve" else "已驳回。"
+        )
+    return redirect("spreadsheets:export_request", request_id=pending.pk)
+
+
+@staff_required
+def export_request_file(request: AuthenticatedRequest, request_id: int) -> HttpResponseBase:
+    pending = access_export_request(request.user, request_id)
+    refused = export_limited(request)
+    if refused is not None:
+        return refused
+    try:
+        export = export_request_download(request=pending, actor=request.user)
+    except NotPermitted:
+        raise
+    except ServiceError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("spreadsheets:export_request", request_id=pending.pk)
     return FileResponse(
         export.file, as_attachment=True, filename=export.filename, content_type=XLSX_TYPE
     )

@@ -306,6 +306,13 @@ def _case_move(
             reason=event_reason or reason,
             now=now,
         )
+        audit_record(
+            action=AuditAction.CASE_TRANSITION,
+            user=actor,
+            object_type="case",
+            object_id=str(case.pk),
+            detail={"from": from_step, "to": to_step},
+        )
         if to_step == Step.AGREEMENT or to_step in TERMINAL:
             _dockings_close(case=case, to_step=to_step, now=now)
         if to_step in TERMINAL:
@@ -439,6 +446,13 @@ def case_outcome_record(
             event_kind=CaseEvent.Kind.OUTCOME,
             event_reason=detail,
         )
+        audit_record(
+            action=AuditAction.CASE_OUTCOME,
+            user=actor,
+            object_type="case",
+            object_id=str(case.pk),
+            detail={"outcome": str(fields["outcome"]), "stage": "recorded"},
+        )
         if outcome.solved and outcome.evidence is not None:
             # Private, under a random name with the extension its bytes proved.
             case.evidence.save(random_name(evidence_kind), outcome.evidence, save=False)
@@ -495,6 +509,13 @@ def case_confirm(
             now=now,
         )
         case_transition(case=case, to_step=Step.CLOSED, actor=actor, now=now)
+        audit_record(
+            action=AuditAction.CASE_OUTCOME,
+            user=actor,
+            object_type="case",
+            object_id=str(case.pk),
+            detail={"outcome": case.outcome, "stage": "confirmed", "rating": rating},
+        )
     return case
 
 
