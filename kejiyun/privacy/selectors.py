@@ -22,7 +22,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from kejiyun.accounts.models import Footprint, User
-from kejiyun.api.models import ApiToken, WebhookSubscription
 from kejiyun.audit.models import AuditEvent
 from kejiyun.cases.models import Case, CaseEvent, CaseNote, CaseVisit, DockingRequest
 from kejiyun.common.crypto import unseal
@@ -87,7 +86,7 @@ def _category(
     rows = list(rows)
     if model is None:
         model = rows[0].__class__ if rows else DemandEvent
-    columns = [str(model._meta.get_field(n).verbose_name) for n in names]
+    columns = [str(getattr(model._meta.get_field(n), "verbose_name", n)) for n in names]
     return Category(
         key=key,
         label=label,
@@ -289,13 +288,13 @@ def personal_data(user: User, *, masked: bool = True) -> list[Category]:
         _category(
             "api_tokens",
             "API 令牌（仅名称）",
-            ApiToken.objects.filter(user=user).order_by("id"),
+            user.api_tokens.order_by("id"),
             ["name", "kind", "created_at", "expires_at", "last_used_at", "revoked_at"],
         ),
         _category(
             "webhooks",
             "Webhook 订阅",
-            WebhookSubscription.objects.filter(owner=user).order_by("id"),
+            user.webhook_subscriptions.order_by("id"),
             ["url", "events", "active", "created_at"],
         ),
         _footprints(user),
@@ -317,7 +316,7 @@ def personal_data(user: User, *, masked: bool = True) -> list[Category]:
 def _history_rows(user: User) -> list[models.Model]:
     rows: list[models.Model] = []
     for model in (DemandEvent, CaseEvent, PlanEvent):
-        rows += list(model.objects.filter(actor=user).exclude(reason="").order_by("id"))  # type: ignore[attr-defined]
+        rows += list(model.objects.filter(actor=user).exclude(reason="").order_by("id"))
     return rows
 
 

@@ -23,7 +23,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from kejiyun.accounts.models import Footprint, Role, SmsCode, User
-from kejiyun.api.models import ApiClient, ApiToken, WebhookSubscription
 from kejiyun.audit.models import AuditAction, AuditEvent
 from kejiyun.audit.services import audit_record
 from kejiyun.cases.models import Case, DockingRequest
@@ -232,7 +231,7 @@ def _scrub_rows(user: User, profile: TalentProfile | None, needles: Sequence[str
         links = [
             (f.name, targets[f.related_model])
             for f in model._meta.concrete_fields
-            if f.is_relation and f.related_model in targets
+            if f.is_relation and isinstance(f.related_model, type) and f.related_model in targets
         ]
         if not links:
             continue
@@ -347,9 +346,11 @@ def _anonymise(user: User, profile: TalentProfile | None) -> None:
     Booking.objects.filter(person=locked).delete()
     Footprint.objects.filter(user=locked).delete()
     InboxItem.objects.filter(user=locked).delete()
-    ApiToken.objects.filter(Q(user=locked) | Q(client__owner=locked)).delete()
-    WebhookSubscription.objects.filter(owner=locked).delete()
-    ApiClient.objects.filter(owner=locked).delete()
+    # API tokens, webhook subscriptions and API clients (whose tokens and webhooks cascade),
+    # through the user's reverse relations: the api app sits beside this one, not below.
+    locked.api_tokens.all().delete()
+    locked.webhook_subscriptions.all().delete()
+    locked.api_clients.all().delete()
     if mobile:
         # Helper B seals SmsCode.mobile / SmsMessage.mobile behind a lookup hash: these two
         # filters then go through that hash.
