@@ -34,7 +34,7 @@ def test_a_citizen_sees_exports_withdraws_and_cancels(
 
     with tab.expect_download() as got:
         tab.locator("#export-json").click()
-    data = json.loads(open(got.value.path(), encoding="utf-8").read())
+    data = json.loads(got.value.path().read_text(encoding="utf-8"))
     assert any(c["key"] == "consents" for c in data["categories"])
     with tab.expect_download() as got:
         tab.locator("#export-xlsx").click()
