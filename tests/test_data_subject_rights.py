@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from kejiyun.popsci.targeting.services import citizen_consent_grant
 from kejiyun.privacy.selectors import personal_data
 from kejiyun.talent.models import ID_NUMBER_PURPOSE, TalentProfile, Team, TechResult
 from tests.builders import (
+    DORA_MOBILE,
     PASSWORD,
     case_to_matching,
     client_for,
@@ -418,3 +420,56 @@ def test_other_users_data_is_never_shown(alice: User, dora: User) -> None:
         == 0
     )
     assert dora.role == Role.CITIZEN
+
+
+def test_changing_the_mobile_needs_the_code_texted_to_the_new_number(dora: User) -> None:
+    client = client_for(dora)
+    new = "13700002222"
+    client.post(reverse("accounts:sms_code"), {"mobile": new, "purpose": "register"})
+    body = SmsMessage.objects.filter(mobile=new).latest("id").body
+    found = re.search(r"\b(\d{6})\b", body)
+    assert found is not None, body
+    code = found.group(1)
+    wrong = "000000" if code != "000000" else "000001"
+    url = reverse("privacy:mobile")
+    for bad in ({"mobile": new, "sms_code": wrong}, {"mobile": "123", "sms_code": code}):
+        response = client.post(url, bad)
+        assert response.status_code == 400
+        dora.refresh_from_db()
+        assert dora.mobile == DORA_MOBILE
+    assert (
+        "短信验证码不正确" in client.post(url, {"mobile": new, "sms_code": wrong}).content.decode()
+    )
+    # A number another account uses gets no code, and the change is refused.
+    response = client.post(url, {"mobile": new, "sms_code": code})
+    assert response.status_code == 302
+    dora.refresh_from_db()
+    assert dora.mobile == new
+    assert AuditEvent.objects.filter(
+        user=dora, action=AuditAction.DATA_CORRECT, detail__fields=["mobile"]
+    ).exists()
+
+
+def test_withdrawing_the_case_library_consent_takes_the_case_out(alice: User, erin: User) -> None:
+    from kejiyun.cases.models import Case
+
+    case = make_case(alice, serial="55")
+    Case.objects.filter(pk=case.pk).update(library_consent_at=case.step_started_at)
+    demand = case.demand
+    demand.organisation = erin.organisation
+    demand.save(update_fields=["organisation"])
+    client = client_for(erin)
+    page = client.get(reverse("privacy:my_data")).content.decode()
+    assert "案例库公开展示" in page
+    # Another enterprise's case is not theirs to withdraw.
+    other = make_case(alice, serial="56")
+    Case.objects.filter(pk=other.pk).update(library_consent_at=other.step_started_at)
+    data = {"consent": "case_library", "object_id": str(other.pk)}
+    assert (
+        "没有找到这项授权"
+        in client.post(reverse("privacy:withdraw"), data, follow=True).content.decode()
+    )
+    assert Case.objects.get(pk=other.pk).library_consent_at is not None
+    data = {"consent": "case_library", "object_id": str(case.pk)}
+    client.post(reverse("privacy:withdraw"), data)
+    assert Case.objects.get(pk=case.pk).library_consent_at is None

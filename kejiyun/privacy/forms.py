@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from kejiyun.accounts.forms import county_field
+from kejiyun.accounts.forms import MobileField, county_field
 from kejiyun.common.forms import BootstrapFormMixin
 from kejiyun.privacy.services import CONFIRM_PHRASE
 
@@ -32,4 +32,17 @@ class CancelForm(BootstrapFormMixin, forms.Form):
         label=f"请输入“{CONFIRM_PHRASE}”",
         max_length=10,
         error_messages={"required": f"请在确认框中输入“{CONFIRM_PHRASE}”四个字。"},
+    )
+
+
+class MobileChangeForm(BootstrapFormMixin, forms.Form):
+    """A new mobile number, proved by a code texted to it (the registration code: it goes only
+    to a number no account uses)."""
+
+    mobile = MobileField(label="新手机号")
+    sms_code = forms.RegexField(
+        label="短信验证码",
+        regex=r"^\d{6}$",
+        max_length=6,
+        error_messages={"required": "请输入短信验证码。", "invalid": "验证码为6位数字。"},
     )

@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from kejiyun.accounts.models import Footprint, Role, SmsCode, User
+from kejiyun.accounts.services import sms_code_check, sms_code_claim
 from kejiyun.audit.models import AuditAction, AuditEvent
 from kejiyun.audit.services import audit_record
 from kejiyun.cases.models import Case, DockingRequest
@@ -107,6 +108,29 @@ def account_correct(*, user: User, correction: Correction, ip: str | None) -> li
     for key in changed:
         setattr(user, key, changes[key])
     return changed
+
+
+def account_mobile_change(*, user: User, mobile: str, sms_code: str, ip: str | None) -> None:
+    """Change the sign-in mobile to `mobile`, proved by the registration code texted to it
+    (`sms_code_send` sends that code only to a number no account uses). The code is checked
+    outside the transaction so a wrong guess stays counted; audited as DATA_CORRECT."""
+    checked = sms_code_check(mobile=mobile, purpose=SmsCode.Purpose.REGISTER, code=sms_code)
+    if User.objects.filter(mobile=mobile).exists():
+        raise PrivacyError("该手机号已被其他账号使用，请换一个号码。", code="mobile_taken")
+    with transaction.atomic():
+        sms_code_claim(sms_code=checked)
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.mobile = mobile
+        locked.save()
+        audit_record(
+            action=AuditAction.DATA_CORRECT,
+            user=user,
+            ip=ip,
+            object_type="user",
+            object_id=str(user.pk),
+            detail={"fields": ["mobile"]},
+        )
+    user.mobile = mobile
 
 
 # --- consents -----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from kejiyun.common.errors import ServiceError
 from kejiyun.common.ratelimit import client_ip
 from kejiyun.common.refusals import refusal_text, run_service
 from kejiyun.popsci.models import CitizenProfile
-from kejiyun.privacy.forms import CancelForm, CorrectionForm
+from kejiyun.privacy.forms import CancelForm, CorrectionForm, MobileChangeForm
 from kejiyun.privacy.selectors import PAGE_ROWS, personal_data
 from kejiyun.privacy.services import (
     CONFIRM_PHRASE,
@@ -33,6 +33,7 @@ from kejiyun.privacy.services import (
     Correction,
     account_cancel,
     account_correct,
+    account_mobile_change,
     cancellation_blockers,
     consent_withdraw,
     personal_data_export_record,
@@ -77,6 +78,7 @@ def _page(
     *,
     correction: CorrectionForm | None = None,
     cancel: CancelForm | None = None,
+    mobile: MobileChangeForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     user = request.user
@@ -92,6 +94,7 @@ def _page(
             "consents": _consents(request),
             "correction": correction,
             "cancel": cancel or CancelForm(),
+            "mobile_form": mobile or MobileChangeForm(),
             "blockers": cancellation_blockers(user),
             "confirm_phrase": CONFIRM_PHRASE,
         },
@@ -175,6 +178,26 @@ def correct(request: AuthenticatedRequest) -> HttpResponse:
         form.add_error(None, refusal_text(error))
         return _page(request, correction=form, status=400)
     messages.success(request, "已保存您的更正。" if changed else "信息没有变化。")
+    return redirect("privacy:my_data")
+
+
+@login_required
+@require_POST
+def change_mobile(request: AuthenticatedRequest) -> HttpResponse:
+    form = MobileChangeForm(request.POST)
+    if not form.is_valid():
+        return _page(request, mobile=form, status=400)
+    try:
+        account_mobile_change(
+            user=request.user,
+            mobile=form.cleaned_data["mobile"],
+            sms_code=form.cleaned_data["sms_code"],
+            ip=client_ip(request),
+        )
+    except ServiceError as error:
+        form.add_error(None, refusal_text(error))
+        return _page(request, mobile=form, status=400)
+    messages.success(request, "手机号已更换，下次请用新手机号登录。")
     return redirect("privacy:my_data")
 
 
