@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.db import models
 from django.test import Client
 from django.urls import reverse
-from openpyxl import load_workbook
+from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from kejiyun.accounts.models import Footprint, Role, SmsCode, User
 from kejiyun.api.models import ApiToken
@@ -27,7 +27,7 @@ from kejiyun.common.crypto import lookup_hash, seal
 from kejiyun.demands.models import Demand, DemandEvent
 from kejiyun.matching.index import experts_engine, match_index_sync
 from kejiyun.notifications.models import Channel, InboxItem, OutboxMessage, SmsMessage
-from kejiyun.popsci.models import CitizenProfile, QuizAttempt, ReadEvent
+from kejiyun.popsci.models import AgeBand, CitizenProfile, QuizAttempt, ReadEvent
 from kejiyun.popsci.targeting.selectors import campaign_audience
 from kejiyun.popsci.targeting.services import citizen_consent_grant
 from kejiyun.privacy.selectors import personal_data
@@ -111,7 +111,7 @@ def _canary_world(alice: User) -> tuple[User, TalentProfile]:
         region_id="510104",
         region_code="510104",
         occupation="farmer",
-        age_band=CitizenProfile._meta.get_field("age_band").choices[0][0],
+        age_band=AgeBand.AGE_36_59,
         crops=CAPABILITY,
     )
     citizen_consent_grant(profile=citizen, actor=user)
@@ -135,7 +135,7 @@ def _canary_world(alice: User) -> tuple[User, TalentProfile]:
     )
     Footprint.objects.create(user=user, kind=Footprint.Kind.LOGIN, network="n", device="d")
     ApiToken.objects.create(
-        kind=ApiToken._meta.get_field("kind").choices[0][0],
+        kind="access",
         token_hash="h" * 64,
         prefix="p",
         name=f"{NAME}的令牌",
@@ -455,9 +455,7 @@ def test_withdrawing_the_case_library_consent_takes_the_case_out(alice: User, er
 
     case = make_case(alice, serial="55")
     Case.objects.filter(pk=case.pk).update(library_consent_at=case.step_started_at)
-    demand = case.demand
-    demand.organisation = erin.organisation
-    demand.save(update_fields=["organisation"])
+    Demand.objects.filter(pk=case.demand_id).update(organisation=erin.organisation)
     client = client_for(erin)
     page = client.get(reverse("privacy:my_data")).content.decode()
     assert "案例库公开展示" in page

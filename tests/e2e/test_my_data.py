@@ -7,7 +7,7 @@ import io
 import json
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import load_workbook  # type: ignore[import-untyped]
 from playwright.sync_api import Browser, Page, expect
 
 from kejiyun.accounts.models import User
