@@ -45,6 +45,7 @@ from tests.builders import (
     make_reviewer,
     make_worker,
 )
+from tests.security_figures import record_figure
 
 NAME = "甄卡娜瑞"
 MOBILE = "13955550123"
@@ -212,6 +213,12 @@ def test_cancelling_leaves_no_personal_data_in_any_store(
     assert response.status_code == 302
 
     hits = _text_hits(CANARIES) + _cache_hits(CANARIES, user.pk) + _file_hits(match_index, CANARIES)
+    record_figure(
+        "personal_data_left_after_cancellation",
+        len(hits),
+        target="0",
+        detail=f"{len(CANARIES)} canaries over every table, the cache and the match index files",
+    )
     assert hits == [], "\n".join(hits)
     user.refresh_from_db()
     assert user.display_name == "已注销用户" and not user.is_active and user.cancelled_at
