@@ -19,6 +19,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/staff/organisations/", include("kejiyun.demands.organisation_urls")),
     # The API's token page sits under the account (the api app owns it).
     path("accounts/api-tokens/", include("kejiyun.api.urls")),
+    # See, export, correct, withdraw consents, cancel (PIPL §§44-47; the privacy app).
+    path("accounts/my-data/", include("kejiyun.privacy.urls")),
     path("accounts/", include("kejiyun.accounts.urls")),
     path("regions/", include("kejiyun.regions.urls")),
     path("talent/", include("kejiyun.talent.urls")),

@@ -53,9 +53,10 @@ def access_talent(user: User, profile_id: int) -> TalentProfile:
 
 
 def talent_public(*, province_path: str) -> QuerySet[TalentProfile]:
-    """Profiles shown in the public expert directory of the deployment province."""
+    """Profiles shown in the public expert directory of the deployment province; a
+    cancelled account's profile is never listed."""
     return TalentProfile.objects.select_related("user", "region", "region__parent").filter(
-        region__path__startswith=province_path
+        region__path__startswith=province_path, user__cancelled_at__isnull=True
     )
 
 

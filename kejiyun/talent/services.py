@@ -189,6 +189,56 @@ def talent_profile_update(
     return profile
 
 
+def talent_profile_anonymise(*, profile: TalentProfile, scrub: Sequence[str] = ()) -> None:
+    """Clear a cancelled worker's profile (PIPL §47): employer, title, fields, keywords,
+    capability and the sealed ID number go, the capacity drops to 0 so no docking is offered,
+    and the match index is told to forget the row. Every text of their results and of the
+    teams they lead loses the strings in `scrub` (their name, mobile, ID number, e-mail).
+    Runs inside the caller's transaction (`kejiyun.privacy.services.account_cancel`)."""
+    TalentProfile.objects.filter(pk=profile.pk).update(
+        employer="",
+        title="",
+        fields="",
+        keywords="",
+        capability="",
+        id_number_sealed="",
+        id_number_hash="",
+        service_modes=0,
+        capacity=0,
+    )
+    profile.disciplines.clear()
+    profile.industries.clear()
+    profile.regions_served.clear()
+    index_change_record(kind=EXPERTS, object_ids=[profile.pk])
+    needles = [s for s in scrub if s and len(s) >= 2]
+    results = TechResult.objects.filter(owner_profile=profile)
+    for result in results:
+        changed = _scrubbed(result, ["title", "identifier", "summary", "fields"], needles)
+        if changed:
+            result.save(update_fields=changed)
+    index_change_record(kind=RESULTS, object_ids=[r.pk for r in results])
+    teams = Team.objects.filter(lead=profile)
+    for team in teams:
+        changed = _scrubbed(team, ["name", "fields", "keywords", "description"], needles)
+        if changed:
+            team.save(update_fields=changed)
+    index_change_record(kind=TEAMS, object_ids=[t.pk for t in teams])
+
+
+def _scrubbed(row: TechResult | Team, names: list[str], needles: list[str]) -> list[str]:
+    """Replace every needle in the named text fields of `row`; the names that changed."""
+    changed = []
+    for name in names:
+        value = getattr(row, name)
+        cleaned = value
+        for needle in needles:
+            cleaned = cleaned.replace(needle, "***")
+        if cleaned != value:
+            setattr(row, name, cleaned or "***")
+            changed.append(name)
+    return changed
+
+
 @transaction.atomic
 def talent_verify(*, profile: TalentProfile, actor: User) -> TalentProfile:
     """Mark the worker verified (once; the first verifier is kept). Staff outside the
