@@ -83,6 +83,9 @@ INSTALLED_APPS = [
     "kejiyun.api",
     "kejiyun.security",
     "kejiyun.privacy",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # django-ninja: its bundled Swagger UI assets for /api/v1/docs (no CDN)
     "ninja",
     "kejiyun.notifications",
@@ -99,8 +102,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "kejiyun.common.middleware.SessionLimitsMiddleware",
+    # After the session limits: TOTP for privileged accounts, then the staff password age.
+    "kejiyun.accounts.middleware.SecondFactorMiddleware",
     "kejiyun.common.middleware.NoStoreForSignedInMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -253,6 +259,9 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "kejiyun.accounts.passwords.GuessablePasswordValidator"},
+    # ADR 0002: staff, reviewers, auditors and administrators only.
+    {"NAME": "kejiyun.accounts.passwords.StaffCharacterClassesValidator"},
 ]
 # Privileged accounts (staff, reviewers, auditors, administrators) must pass a TOTP second
 # factor before any page but the sign-in and enrolment pages (docs/security.md item 4).
