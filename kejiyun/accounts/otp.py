@@ -142,13 +142,14 @@ def second_factor_check(*, user: User, code: str, ip: str | None) -> Device:
         raise SecondFactorError(WRONG_CODE, code="otp_wrong")
     with transaction.atomic():
         locked = type(device).objects.select_for_update().get(pk=device.pk)
-        if _throttled(locked):
-            _failed(user, ip, kind, "throttled")
-            raise SecondFactorError(
-                "动态口令错误次数过多，请稍等一会儿再试（每错一次，等待时间加倍）。",
-                code="otp_throttled",
-            )
-        ok = bool(locked.verify_token(value))
+        throttled = _throttled(locked)
+        ok = not throttled and bool(locked.verify_token(value))
+    if throttled:
+        _failed(user, ip, kind, "throttled")
+        raise SecondFactorError(
+            "动态口令错误次数过多，请稍等一会儿再试（每错一次，等待时间加倍）。",
+            code="otp_throttled",
+        )
     if not ok:
         _failed(user, ip, kind, "wrong")
         raise SecondFactorError(WRONG_CODE, code="otp_wrong")

@@ -152,9 +152,13 @@ class StaffCharacterClassesValidator:
 
 
 def password_expired(user: User, now: datetime | None = None) -> bool:
-    """A privileged account whose password is older than 90 days (or of unknown age) must
-    change it before anything else. Accounts that cannot sign in with a password never do."""
+    """A privileged account whose password is older than 90 days must change it before
+    anything else. Accounts that cannot sign in with a password never do.
+
+    `User.set_password` stamps `password_changed_at`; Django's `create_user` and
+    `create_superuser` hash the password without it, so an account without the stamp counts
+    from when it was created (`date_joined`): never younger than it really is."""
     if not user.is_privileged or not user.has_usable_password():
         return False
-    changed = user.password_changed_at
-    return changed is None or (now or timezone.now()) - changed > MAX_AGE
+    changed = user.password_changed_at or user.date_joined
+    return (now or timezone.now()) - changed > MAX_AGE

@@ -2,6 +2,7 @@ import secrets
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from kejiyun.accounts.models import Role, User
 from kejiyun.accounts.services import PasswordRefused, password_validate
@@ -37,6 +38,7 @@ class Command(BaseCommand):
             display_name="平台管理员",
             role=Role.ADMIN,
             email="",
+            password_changed_at=timezone.now(),
         )
         self.stdout.write(self.style.SUCCESS("demo administrator created (shown only once):"))
         self.stdout.write(f"    username: {username}\n    password: {password}")
