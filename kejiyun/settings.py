@@ -61,6 +61,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "csp",
+    # Before kejiyun.accounts, whose admin module takes their admin pages away (ADR 0016).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "kejiyun.site",
     "kejiyun.demo",
     "kejiyun.jobs",
@@ -83,9 +87,6 @@ INSTALLED_APPS = [
     "kejiyun.api",
     "kejiyun.security",
     "kejiyun.privacy",
-    "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
     # django-ninja: its bundled Swagger UI assets for /api/v1/docs (no CDN)
     "ninja",
     "kejiyun.notifications",
