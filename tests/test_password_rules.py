@@ -170,15 +170,16 @@ def test_staff_need_three_character_classes_and_citizens_do_not() -> None:
     two_classes = "brisk otter juggles plums"  # lower-case and space: two classes
     county = Region.objects.get(code="510104")
     with pytest.raises(PasswordRefused) as caught:
-        staff_create(
-            username="sam", display_name="Sam", password=two_classes, centre_region=county
-        )
+        staff_create(username="sam", display_name="Sam", password=two_classes, centre_region=county)
     assert "至少三类" in caught.value.messages[0]
     assert not User.objects.filter(username="sam").exists()
     dora = make_citizen("dora", "510104", mobile=DORA_MOBILE)
     assert not refused(two_classes, dora)
     staff = staff_create(
-        username="sam", display_name="Sam", password="Brisk otter juggles plums", centre_region=county
+        username="sam",
+        display_name="Sam",
+        password="Brisk otter juggles plums",
+        centre_region=county,
     )
     assert refused(two_classes, staff)
     # The change-password page applies the rule to a staff member.
@@ -318,8 +319,12 @@ def test_a_staff_reset_meets_the_staff_rules_and_changes_nothing_when_refused() 
     two_classes = "brisk otter juggles plums"
     refused_answer = Client().post(
         "/accounts/password/reset/",
-        {"mobile": mobile, "sms_code": code.group(1), "password1": two_classes,
-         "password2": two_classes},
+        {
+            "mobile": mobile,
+            "sms_code": code.group(1),
+            "password1": two_classes,
+            "password2": two_classes,
+        },
     )
     assert refused_answer.status_code == 400 and "至少三类" in refused_answer.content.decode()
     staff.refresh_from_db()

@@ -17,8 +17,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kejiyun.accounts.models import User
 from kejiyun.accounts.services import staff_create
-from kejiyun.regions.models import Region
 from kejiyun.audit.models import AuditAction, AuditEvent
+from kejiyun.regions.models import Region
 from tests.builders import (
     DORA_MOBILE,
     PASSWORD,

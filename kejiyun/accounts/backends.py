@@ -45,7 +45,7 @@ class UsernameOrMobileBackend(ModelBackend):
                 user=user,
                 ip=client_ip(request),
                 object_type="user" if user is not None else "",
-                object_id=user.pk if user is not None else "",
+                object_id=str(user.pk) if user is not None else "",
                 outcome=AuditEvent.Outcome.REFUSED,
             )
             raise PermissionDenied("login locked")

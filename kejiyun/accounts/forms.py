@@ -155,8 +155,8 @@ class SecondFactorForm(BootstrapFormMixin, forms.Form):
     code = forms.CharField(
         label="动态口令",
         max_length=20,
-        help_text="输入验证器（如微信小程序“腾讯身份验证器”、Google Authenticator）当前显示的6位数字；"
-        "手机不在身边时，可输入一个恢复码。",
+        help_text="输入验证器（如“腾讯身份验证器”小程序、Google Authenticator）"
+        "当前显示的6位数字；手机不在身边时，可输入一个恢复码。",
         error_messages={"required": "请输入动态口令或恢复码。"},
     )
 
@@ -172,7 +172,10 @@ class EnrolForm(BootstrapFormMixin, forms.Form):
         label="验证器显示的6位数字",
         regex=r"^\s*\d{6}\s*$",
         max_length=12,
-        error_messages={"required": "请输入验证器显示的6位数字。", "invalid": "动态口令为6位数字。"},
+        error_messages={
+            "required": "请输入验证器显示的6位数字。",
+            "invalid": "动态口令为6位数字。",
+        },
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -22,7 +22,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
-from kejiyun.accounts.otp import second_factor_required, totp_device_of
+from kejiyun.accounts.models import User
+from kejiyun.accounts.otp import second_factor_required, session_verified, totp_device_of
 from kejiyun.accounts.passwords import password_expired
 
 # Reachable before the second factor. Everything else is refused.
@@ -78,7 +79,7 @@ class SecondFactorMiddleware:
 
     def refusal(self, request: HttpRequest) -> HttpResponse | None:
         user = request.user
-        if not user.is_authenticated or not user.is_privileged:
+        if not isinstance(user, User) or not user.is_privileged:
             return None
         path = request.path_info
         if path.startswith(OPEN_PREFIXES):
@@ -86,8 +87,8 @@ class SecondFactorMiddleware:
         is_api = path.startswith(API_PREFIX)
         if is_api and request.headers.get("Authorization", "").lower().startswith("bearer "):
             return None
-        if second_factor_required(user) and not user.is_verified():  # type: ignore[union-attr]
-            enrolled = totp_device_of(user) is not None  # type: ignore[arg-type]
+        if second_factor_required(user) and not session_verified(user):
+            enrolled = totp_device_of(user) is not None
             if is_api:
                 return _problem(
                     403,
@@ -98,7 +99,7 @@ class SecondFactorMiddleware:
             return HttpResponseRedirect(reverse(name) + _next_query(request))
         if path.startswith(PASSWORD_PREFIXES):
             return None
-        if password_expired(user):  # type: ignore[arg-type]
+        if password_expired(user):
             if is_api:
                 return _problem(
                     403, "密码已超过90天未更换，请先在网页上修改密码。", "password_expired"

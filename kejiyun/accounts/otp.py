@@ -46,6 +46,13 @@ def second_factor_required(user: User) -> bool:
     return bool(settings.OTP_REQUIRED) and user.is_authenticated and user.is_privileged
 
 
+def session_verified(user: User) -> bool:
+    """Has this request's user passed the second factor in this session? (django-otp's
+    `OTPMiddleware` gives `request.user` its `is_verified`.)"""
+    check = getattr(user, "is_verified", None)
+    return bool(check()) if callable(check) else False
+
+
 def totp_device_of(user: User) -> TOTPDevice | None:
     """The account's confirmed authenticator, if it has enrolled."""
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id").first()
@@ -90,7 +97,11 @@ def second_factor_enrol(*, user: User, device: TOTPDevice, code: str, ip: str | 
         locked.confirmed = True
         locked.save(update_fields=["confirmed"])
         audit_record(
-            action=AuditAction.OTP_ENROL, user=user, ip=ip, object_type="user", object_id=user.pk
+            action=AuditAction.OTP_ENROL,
+            user=user,
+            ip=ip,
+            object_type="user",
+            object_id=str(user.pk),
         )
         codes = recovery_codes_issue(user=user, ip=ip)
     return Enrolled(device=locked, recovery_codes=codes)
@@ -108,13 +119,13 @@ def recovery_codes_issue(*, user: User, ip: str | None) -> list[str]:
             user=user,
             ip=ip,
             object_type="user",
-            object_id=user.pk,
+            object_id=str(user.pk),
         )
     return [f"{c[:4]}-{c[4:]}" for c in codes]
 
 
 def recovery_codes_left(user: User) -> int:
-    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+    return int(StaticToken.objects.filter(device__user=user, device__confirmed=True).count())
 
 
 def _totp_verify(device: TOTPDevice, code: str) -> bool:
@@ -159,7 +170,7 @@ def second_factor_check(*, user: User, code: str, ip: str | None) -> Device:
             user=user,
             ip=ip,
             object_type="user",
-            object_id=user.pk,
+            object_id=str(user.pk),
             detail={"left": recovery_codes_left(user)},
         )
     return locked
@@ -171,7 +182,7 @@ def _failed(user: User, ip: str | None, kind: str, reason: str) -> None:
         user=user,
         ip=ip,
         object_type="user",
-        object_id=user.pk,
+        object_id=str(user.pk),
         outcome=AuditEvent.Outcome.REFUSED,
         detail={"kind": kind, "reason": reason},
     )
@@ -202,23 +213,20 @@ def second_factor_reset(*, actor: User, target: User, ip: str | None) -> int:
             user=actor,
             ip=ip,
             object_type="user",
-            object_id=target.pk,
+            object_id=str(target.pk),
             outcome=AuditEvent.Outcome.REFUSED,
         )
         raise SecondFactorError("您无权重置该账号的动态口令。", code="otp_reset_refused")
     with transaction.atomic():
-        removed = TOTPDevice.objects.filter(user=target).delete()[1].get(
-            "otp_totp.TOTPDevice", 0
-        )
-        removed += StaticDevice.objects.filter(user=target).delete()[1].get(
-            "otp_static.StaticDevice", 0
-        )
+        totp = TOTPDevice.objects.filter(user=target).delete()[1]
+        static = StaticDevice.objects.filter(user=target).delete()[1]
+        removed = int(totp.get("otp_totp.TOTPDevice", 0) + static.get("otp_static.StaticDevice", 0))
         audit_record(
             action=AuditAction.OTP_RESET,
             user=actor,
             ip=ip,
             object_type="user",
-            object_id=target.pk,
+            object_id=str(target.pk),
             detail={"devices": removed},
         )
     return removed

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from functools import cache
+from itertools import pairwise
 from typing import Any
 
 from django.contrib.auth.password_validation import CommonPasswordValidator
@@ -38,7 +39,9 @@ SITE_WORDS = frozenset(
     """.split()
 )
 
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+)
 
 # Rows of a QWERTY keyboard (shifted symbols are mapped to their keys before comparing).
 _ROWS = ("1234567890-=", "qwertyuiop[]", "asdfghjkl;'", "zxcvbnm,./")
@@ -78,7 +81,7 @@ def run_count(password: str) -> int:
     """How many runs of predictable typing the password is made of: `qwertyuiopas` is 2,
     `1qaz2wsx3edc` is 3, a good passphrase is about one run per character."""
     low = password.lower()
-    return 1 + sum(1 for a, b in zip(low, low[1:]) if not _predictable_step(a, b))
+    return 1 + sum(1 for a, b in pairwise(low) if not _predictable_step(a, b))
 
 
 def _is_repetition(value: str) -> bool:
@@ -87,8 +90,12 @@ def _is_repetition(value: str) -> bool:
 
 
 def _is_word_pair(core: str, words: frozenset[str]) -> bool:
+    """One common word, or two of them run together in a short core (`adminroot`); three
+    words or more, or two long ones, make a passphrase (`brandnewsecret`)."""
     if core in words:
         return True
+    if len(core) > 12:
+        return False
     return any(core[:i] in words and core[i:] in words for i in range(3, len(core) - 2))
 
 
@@ -121,7 +128,9 @@ class GuessablePasswordValidator:
             raise ValidationError(reason, code="password_guessable")
 
     def get_help_text(self) -> str:
-        return "不能是重复、连续或键盘上相邻的字符，不能是常见单词加数字，不能包含您的用户名或手机号。"
+        return (
+            "不能是重复、连续或键盘上相邻的字符，不能是常见单词加数字，不能包含您的用户名或手机号。"
+        )
 
 
 def character_classes(password: str) -> int:

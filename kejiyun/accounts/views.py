@@ -31,6 +31,7 @@ from kejiyun.accounts.otp import (
     second_factor_check,
     second_factor_enrol,
     second_factor_reset,
+    session_verified,
     totp_device_of,
     totp_device_pending,
     totp_qr_svg,
@@ -98,7 +99,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
                 user=user,
                 ip=client_ip(request),
                 object_type="user",
-                object_id=user.pk,
+                object_id=str(user.pk),
             )
             messages.success(request, "密码已重置，请使用新密码登录。")
             return redirect("accounts:login")
@@ -148,7 +149,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             user=user,
             ip=client_ip(self.request),
             object_type="user",
-            object_id=user.pk,
+            object_id=str(user.pk),
         )
         return response
 
@@ -173,7 +174,7 @@ def otp_enrol(request: AuthenticatedRequest) -> HttpResponse:
     """Scan the QR code (or type the secret) into an authenticator, confirm with one code."""
     user = request.user
     if totp_device_of(user) is not None:
-        return redirect("accounts:security" if user.is_verified() else "accounts:otp_verify")
+        return redirect("accounts:security" if session_verified(user) else "accounts:otp_verify")
     device = totp_device_pending(user=user)
     form = EnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -207,7 +208,7 @@ def otp_enrol(request: AuthenticatedRequest) -> HttpResponse:
 def otp_verify(request: AuthenticatedRequest) -> HttpResponse:
     """The second step of signing in: a code from the authenticator or a recovery code."""
     user = request.user
-    if user.is_verified():
+    if session_verified(user):
         return redirect(_next_url(request))
     if totp_device_of(user) is None:
         return redirect("accounts:otp_enrol")
@@ -225,7 +226,8 @@ def otp_verify(request: AuthenticatedRequest) -> HttpResponse:
             if device.persistent_id.startswith("otp_static"):
                 left = recovery_codes_left(user)
                 messages.warning(
-                    request, f"已使用一个恢复码，还剩 {left} 个。恢复码不多时请在“安全设置”中重新生成。"
+                    request,
+                    f"已使用一个恢复码，还剩 {left} 个。恢复码不多时请在“安全设置”中重新生成。",
                 )
             return redirect(_next_url(request))
     status = 400 if request.method == "POST" else 200
@@ -284,7 +286,9 @@ def otp_reset(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     if request.method == "POST":
         second_factor_reset(actor=request.user, target=target, ip=client_ip(request))
         messages.success(
-            request, f"已重置 {target.display_name or target.username} 的动态口令，对方下次登录时须重新绑定。"
+            request,
+            f"已重置 {target.display_name or target.username} 的动态口令，"
+            "对方下次登录时须重新绑定。",
         )
         return redirect("admin:accounts_user_change", target.pk)
     return render(

@@ -23,8 +23,12 @@ from pydantic import Field, field_validator
 
 from kejiyun.accounts.lockout import LOCKED_MESSAGE, login_identity, login_locked
 from kejiyun.accounts.models import SmsCode, User
-from kejiyun.accounts.otp import SecondFactorError, second_factor_check, second_factor_required
-from kejiyun.accounts.otp import totp_device_of
+from kejiyun.accounts.otp import (
+    SecondFactorError,
+    second_factor_check,
+    second_factor_required,
+    totp_device_of,
+)
 from kejiyun.accounts.services import SmsThrottled, sms_code_check, sms_code_claim, sms_code_send
 from kejiyun.accounts.validators import is_valid_mobile, normalise_mobile
 from kejiyun.accounts.views import SMS_CODES_PER_IP_PER_HOUR
