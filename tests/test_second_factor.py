@@ -145,7 +145,8 @@ def every_url(world: dict[str, User]) -> list[str]:
 OPEN = (
     "/accounts/login/",
     "/accounts/logout/",
-    "/accounts/second-factor/",
+    "/accounts/second-factor/verify/",
+    "/accounts/second-factor/enrol/",
     "/admin/login/",
     "/admin/logout/",
     "/healthz",
