@@ -61,6 +61,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "csp",
+    # Before kejiyun.accounts, whose admin module takes their admin pages away (ADR 0016).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "kejiyun.site",
     "kejiyun.demo",
     "kejiyun.jobs",
@@ -101,10 +105,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Searches (any page with `q`) answer 429 over the limit (docs/security.md item 21).
     "kejiyun.audit.limits.SearchRateLimitMiddleware",
     "kejiyun.common.middleware.SessionLimitsMiddleware",
+    # After the session limits: TOTP for privileged accounts, then the staff password age.
+    "kejiyun.accounts.middleware.SecondFactorMiddleware",
     "kejiyun.common.middleware.NoStoreForSignedInMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -261,6 +268,9 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "kejiyun.accounts.passwords.GuessablePasswordValidator"},
+    # ADR 0002: staff, reviewers, auditors and administrators only.
+    {"NAME": "kejiyun.accounts.passwords.StaffCharacterClassesValidator"},
 ]
 # Privileged accounts (staff, reviewers, auditors, administrators) must pass a TOTP second
 # factor before any page but the sign-in and enrolment pages (docs/security.md item 4).

@@ -647,3 +647,22 @@ def make_event(
     for to in order[1 : order.index(status) + 1]:
         event_transition(event=event, to=to, actor=organiser, version=event.version)
     return event
+
+
+# --- Second factor -----------------------------------------------------------------------------
+
+
+def enrol_second_factor(user: User) -> Any:
+    """A confirmed authenticator (django-otp `TOTPDevice`) for `user`, as if they had
+    enrolled on the page; `totp_code(device)` is what their phone shows now."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+
+
+def totp_code(device: Any, *, steps_ahead: int = 0) -> str:
+    """The 6-digit code `device`'s authenticator shows now (or `steps_ahead` steps later)."""
+    from django_otp.oath import totp
+
+    value = totp(device.bin_key, device.step, device.t0, device.digits, device.drift + steps_ahead)
+    return f"{value:0{device.digits}d}"

@@ -1,5 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.urls import reverse
+from django.utils.html import format_html
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kejiyun.accounts.forms import AdminLoginForm
 from kejiyun.accounts.models import LoginFailure, Organisation, SmsCode, User
@@ -7,6 +11,13 @@ from kejiyun.accounts.models import LoginFailure, Organisation, SmsCode, User
 # The admin signs in through the same backend, lock-out and lock-out message as
 # /accounts/login/ (kejiyun/accounts/lockout.py).
 admin.site.login_form = AdminLoginForm
+
+# django-otp's own admin pages would show any account's TOTP secret as a QR code and delete
+# devices without an audit row. A second factor is reset only on the audited page
+# (`accounts:otp_reset`, linked from each account's change page).
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 
 @admin.register(User)
@@ -16,12 +27,14 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["username", "display_name", "mobile"]
     raw_id_fields = ["centre", "region", "organisation"]
     list_select_related = ["centre"]
+    readonly_fields = ["second_factor"]
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
         (
             "科技云",
             {"fields": ("display_name", "mobile", "role", "centre", "region", "organisation")},
         ),
+        ("动态口令", {"fields": ("second_factor",)}),
     )
     add_fieldsets = (
         *BaseUserAdmin.add_fieldsets,
@@ -30,6 +43,15 @@ class UserAdmin(BaseUserAdmin):
             {"fields": ("display_name", "mobile", "role", "centre", "region", "organisation")},
         ),
     )
+
+    @admin.display(description="动态口令")
+    def second_factor(self, obj: User) -> str:
+        enrolled = TOTPDevice.objects.filter(user=obj, confirmed=True).exists()
+        status = "已绑定" if enrolled else "未绑定"
+        if obj.pk is None or not obj.is_privileged:
+            return status
+        url = reverse("accounts:otp_reset", args=[obj.pk])
+        return format_html('{} · <a href="{}">重置动态口令</a>', status, url)
 
     @admin.display(description="手机号")
     def masked_mobile(self, obj: User) -> str:

@@ -13,6 +13,8 @@ from kejiyun.accounts.lockout import (
     login_locked,
 )
 from kejiyun.accounts.models import User
+from kejiyun.audit.models import AuditAction, AuditEvent
+from kejiyun.audit.services import audit_record
 from kejiyun.common.ratelimit import client_ip
 
 
@@ -41,6 +43,15 @@ class UsernameOrMobileBackend(ModelBackend):
         if login_locked(identity=identity):
             # Stops every backend; Django then sends user_login_failed (audited). A refusal
             # while locked is not a new failure, so the lock lifts 30 minutes after the last one.
+            # Each refused attempt is audited once, as LOGIN_LOCKED (no login name kept).
+            audit_record(
+                action=AuditAction.LOGIN_LOCKED,
+                user=user,
+                ip=client_ip(request),
+                object_type="user" if user is not None else "",
+                object_id=str(user.pk) if user is not None else "",
+                outcome=AuditEvent.Outcome.REFUSED,
+            )
             raise PermissionDenied("login locked")
         if user is None:
             # Spend the same time hashing as for a real user, so timing reveals nothing.

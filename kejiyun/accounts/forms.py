@@ -147,3 +147,39 @@ class KejiyunPasswordChangeForm(BootstrapFormMixin, PasswordChangeForm):
         "password_incorrect": "原密码不正确，请重新输入。",
         "password_mismatch": "两次输入的新密码不一致。",
     }
+
+
+class SecondFactorForm(BootstrapFormMixin, forms.Form):
+    """A 6-digit code from the authenticator, or a recovery code (`abcd-efgh`)."""
+
+    code = forms.CharField(
+        label="动态口令",
+        max_length=20,
+        help_text="输入验证器（如“腾讯身份验证器”小程序、Google Authenticator）"
+        "当前显示的6位数字；手机不在身边时，可输入一个恢复码。",
+        error_messages={"required": "请输入动态口令或恢复码。"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].widget.attrs.update(
+            {"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}
+        )
+
+
+class EnrolForm(BootstrapFormMixin, forms.Form):
+    code = forms.RegexField(
+        label="验证器显示的6位数字",
+        regex=r"^\s*\d{6}\s*$",
+        max_length=12,
+        error_messages={
+            "required": "请输入验证器显示的6位数字。",
+            "invalid": "动态口令为6位数字。",
+        },
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].widget.attrs.update(
+            {"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        )

@@ -87,3 +87,19 @@ def worker_required(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def privileged_required(view: View) -> View:
+    """Staff, reviewers, auditors, administrators and superusers (the accounts that hold a
+    second factor); anonymous users get the login page, everyone else a 404."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not user.is_privileged:
+            raise Http404("页面不存在")
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -143,6 +143,12 @@ class User(AbstractUser):
     def is_centre_staff(self) -> bool:
         return self.role == Role.STAFF and self.centre_id is not None
 
+    def set_password(self, raw_password: str | None) -> None:
+        """Every path that sets a password (forms, reset, admin, services, commands) comes
+        here, so the password's age (ADR 0002: 90 days for privileged accounts) starts now."""
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
     @property
     def is_privileged(self) -> bool:
         """Signs in with a second factor and follows the staff password rules."""

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import models, transaction
+from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.accounts.validators import USCC_ALPHABET, uscc_check_character
@@ -38,7 +39,9 @@ from kejiyun.regions.services import regions_load, service_centres_ensure
 from kejiyun.talent.models import Discipline, Industry, ServiceMode, TalentProfile
 
 SICHUAN = "510000"
-DEMO_PASSWORD = "Kejiyun-Demo-2026"  # noqa: S105 - a published demo credential
+# Passes the password rules (ADR 0002): demo staff are created through `staff_create`, which
+# runs the validators, and a site word with a year ("Kejiyun-Demo-2026") is refused.
+DEMO_PASSWORD = "Bamboo-Panda-Tea-2026"  # noqa: S105 - a published demo credential
 USERNAME_PREFIX = "demo_"
 WORKER_PREFIX = "demo_w_"
 ENTERPRISE_PREFIX = "demo_e_"
@@ -1055,6 +1058,7 @@ class _Writer:
         return User(
             username=person.username,
             password=self._password_for(person.username),
+            password_changed_at=timezone.now(),
             display_name=person.display_name,
             mobile=person.mobile if holder in (None, person.username) else None,
             role=role,

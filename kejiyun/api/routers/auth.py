@@ -23,6 +23,12 @@ from pydantic import Field, field_validator
 
 from kejiyun.accounts.lockout import LOCKED_MESSAGE, login_identity, login_locked
 from kejiyun.accounts.models import SmsCode, User
+from kejiyun.accounts.otp import (
+    SecondFactorError,
+    second_factor_check,
+    second_factor_required,
+    totp_device_of,
+)
 from kejiyun.accounts.services import SmsThrottled, sms_code_check, sms_code_claim, sms_code_send
 from kejiyun.accounts.validators import is_valid_mobile, normalise_mobile
 from kejiyun.accounts.views import SMS_CODES_PER_IP_PER_HOUR
@@ -101,12 +107,22 @@ class PasswordGrant(Schema):
     grant_type: Literal["password"]
     login: str = Field(..., min_length=1, max_length=150, description="手机号或用户名")
     password: str = Field(..., min_length=1, max_length=128)
+    otp_code: str | None = Field(
+        None,
+        max_length=20,
+        description="动态口令（6位数字）或恢复码；工作人员、评审专家和管理员账号必填",
+    )
 
 
 class SmsCodeGrant(Schema):
     grant_type: Literal["sms_code"]
     mobile: str = Field(..., max_length=20, description="中国大陆手机号")
     code: str = Field(..., min_length=1, max_length=12, description="短信验证码")
+    otp_code: str | None = Field(
+        None,
+        max_length=20,
+        description="动态口令（6位数字）或恢复码；工作人员、评审专家和管理员账号必填",
+    )
 
     @field_validator("mobile")
     @classmethod
@@ -153,6 +169,30 @@ def _refused(request: HttpRequest, detail: str, code: str) -> ApiProblem:
     )
 
 
+def _second_factor(request: HttpRequest, user: User, otp_code: str | None) -> None:
+    """Privileged accounts sign in with a second factor here too (ADR 0016): without a
+    valid code the grant is refused with RFC 6749's `invalid_grant` (400)."""
+    if not second_factor_required(user):
+        return
+    if totp_device_of(user) is None:
+        detail = "该账号须使用动态口令登录，请先在网页上登录并绑定验证器。"
+        raise ApiProblem(
+            400, detail, code="otp_enrol_required", error="invalid_grant", error_description=detail
+        )
+    if not otp_code:
+        detail = "该账号须同时提交动态口令（otp_code：验证器显示的6位数字或恢复码）。"
+        raise ApiProblem(
+            400, detail, code="otp_required", error="invalid_grant", error_description=detail
+        )
+    try:
+        second_factor_check(user=user, code=otp_code, ip=client_ip(request))
+    except SecondFactorError as exc:
+        detail = exc.messages[0]
+        raise ApiProblem(
+            400, detail, code=str(exc.code), error="invalid_grant", error_description=detail
+        ) from None
+
+
 def _password_sign_in(request: HttpRequest, grant: PasswordGrant) -> TokenOut:
     # `authenticate` sends user_login_failed (audited) on a wrong password and on a locked
     # name; the backend records the failure and refuses a locked name.
@@ -162,6 +202,7 @@ def _password_sign_in(request: HttpRequest, grant: PasswordGrant) -> TokenOut:
             raise _refused(request, LOCKED_MESSAGE, "locked")
         raise _refused(request, BAD_LOGIN, "invalid_login")
     assert isinstance(user, User)
+    _second_factor(request, user, grant.otp_code)
     return _signed_in(request, user)
 
 
@@ -173,6 +214,8 @@ def _sms_sign_in(request: HttpRequest, grant: SmsCodeGrant) -> TokenOut:
         user = User.objects.filter(mobile=grant.mobile, is_active=True).first()
         if user is None:  # a code matched, but the account was since deleted or disabled
             raise ValidationError(BAD_SMS, code="bad_sms_code")
+        # Before the SMS code is spent: a wrong second factor leaves it usable.
+        _second_factor(request, user, grant.otp_code)
         sms_code_claim(sms_code=checked)
     except ValidationError as exc:
         user_login_failed.send(
@@ -190,7 +233,10 @@ def _sms_sign_in(request: HttpRequest, grant: SmsCodeGrant) -> TokenOut:
     summary="登录或刷新令牌",
     description="`grant_type` 为 `password`（手机号或用户名 + 密码）、`sms_code`"
     "（手机号 + 短信验证码）或 `refresh_token`（用刷新令牌换一对新令牌，旧刷新令牌作废；"
-    "已用过的刷新令牌再次出现时，整组令牌吊销）。登录失败 5 次后账号临时锁定，与网页登录共用计数。",
+    "已用过的刷新令牌再次出现时，整组令牌吊销）。登录失败 5 次后账号临时锁定，与网页登录共用计数。"
+    "工作人员、评审专家、审计员和管理员账号用 `password` 或 `sms_code` 登录时须同时提交 "
+    "`otp_code`（验证器的6位动态口令或一个恢复码），缺少或错误时返回 400，"
+    "`error` 为 `invalid_grant`（RFC 6749 §5.2）。",
 )
 def token_op(request: HttpRequest, grant: TokenIn = Body(...)) -> TokenOut:  # noqa: B008
     if isinstance(grant, PasswordGrant):
