@@ -36,5 +36,6 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("profile/", views.profile, name="profile"),
+    path("unmask/", views.unmask, name="unmask"),
     path("staff/organisations/", views.staff_organisations, name="staff_organisations"),
 ]

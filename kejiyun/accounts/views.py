@@ -4,15 +4,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kejiyun.accounts.forms import PasswordResetForm, SmsCodeRequestForm
+from kejiyun.accounts.forms import PasswordResetForm, SmsCodeRequestForm, UnmaskForm
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
 from kejiyun.accounts.models import Organisation
 from kejiyun.accounts.selectors import organisations_for_staff
 from kejiyun.accounts.services import SmsThrottled, sms_code_send, user_reset_password
+from kejiyun.accounts.unmask import may_unmask, unmask_grant, unmaskable_page
 from kejiyun.common.ratelimit import client_ip, rate_limit_exceeded
 
 SMS_CODES_PER_IP_PER_HOUR = 20
@@ -82,3 +84,24 @@ def staff_organisations(request: AuthenticatedRequest) -> HttpResponse:
         "accounts/staff_organisations.html",
         {"page": page, "kind": kind, "kinds": Organisation.Kind.choices},
     )
+
+
+@login_required
+@require_POST
+def unmask(request: AuthenticatedRequest) -> HttpResponse:
+    """Show one page's object in full for ten minutes (`kejiyun/accounts/unmask.py`). Without
+    the permission, for an unknown page or an object outside the user's reach: 404."""
+    page = unmaskable_page(request.POST.get("view", ""))
+    form = UnmaskForm(request.POST)
+    valid = form.is_valid()
+    if page is None or not may_unmask(request.user) or "object_id" in form.errors:
+        raise Http404("页面不存在")
+    object_id = form.cleaned_data["object_id"]
+    page.access(request.user, object_id)  # Http404 outside the user's jurisdiction
+    url = reverse(page.view, kwargs={page.url_kwarg: object_id})
+    if not valid:
+        messages.error(request, next(iter(form.errors.values()))[0])
+        return redirect(url)
+    unmask_grant(request, page=page, object_id=object_id, reason=form.reason())
+    messages.info(request, "已显示完整信息，10分钟后恢复遮盖。此次查看已记录。")
+    return redirect(url)

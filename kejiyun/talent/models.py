@@ -181,6 +181,10 @@ class TalentProfile(models.Model):
         """The ID number as staff may see it (5101**********1234), or ""."""
         return mask_id_number(unseal(self.id_number_sealed, purpose=ID_NUMBER_PURPOSE))
 
+    def id_number_full(self) -> str:
+        """The ID number in full, for an audited unmask only (kejiyun/accounts/unmask.py)."""
+        return unseal(self.id_number_sealed, purpose=ID_NUMBER_PURPOSE)
+
     def completeness(self) -> int:
         """Share of the profile's descriptive parts that are filled in, 0-100.
 

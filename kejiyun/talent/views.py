@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
 from kejiyun.accounts.models import User
 from kejiyun.accounts.selectors import organisations_for_staff
+from kejiyun.accounts.unmask import unmask_state, unmaskable
 from kejiyun.common.errors import ServiceError
 from kejiyun.common.levels import Level
 from kejiyun.common.masking import mask_personal_text
@@ -338,8 +339,17 @@ def staff_talent_detail(request: AuthenticatedRequest, profile_id: int) -> HttpR
             "results": list(profile.results.all()),
             "teams": list(teams_of_worker(profile=profile)),
             "plan": plan,
+            "unmask": unmask_state(request, view="talent:staff_detail", object_id=profile.pk),
         },
     )
+
+
+unmaskable(
+    view="talent:staff_detail",
+    url_kwarg="profile_id",
+    object_type="talent_profile",
+    access=access_talent,
+)
 
 
 # --- Staff: teams and studios ------------------------------------------------------------
