@@ -166,7 +166,7 @@ class UnmaskForm(forms.Form):
             self.add_error("reason_text", "请填写查看完整信息的原因。")
         return data
 
-    def reason(self) -> str:
+    def audit_reason(self) -> str:
         """The reason as written in the audit row (numbers typed into it masked)."""
         choice = self.cleaned_data["reason"]
         if choice == "other":

@@ -102,6 +102,6 @@ def unmask(request: AuthenticatedRequest) -> HttpResponse:
     if not valid:
         messages.error(request, next(iter(form.errors.values()))[0])
         return redirect(url)
-    unmask_grant(request, page=page, object_id=object_id, reason=form.reason())
+    unmask_grant(request, page=page, object_id=object_id, reason=form.audit_reason())
     messages.info(request, "已显示完整信息，10分钟后恢复遮盖。此次查看已记录。")
     return redirect(url)

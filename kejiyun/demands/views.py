@@ -9,10 +9,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kejiyun.accounts.unmask import unmask_state, unmaskable
 from kejiyun.accounts.guards import AuthenticatedRequest, enterprise_required, staff_required
 from kejiyun.accounts.models import Role, User
 from kejiyun.accounts.selectors import access_organisation
+from kejiyun.accounts.unmask import unmask_state, unmaskable
 from kejiyun.common.refusals import run_service
 from kejiyun.demands.forms import DemandForm, HallForm, ReturnForm, demand_form_initial
 from kejiyun.demands.models import Demand

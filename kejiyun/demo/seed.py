@@ -1070,6 +1070,7 @@ class _Writer:
                 capability=w.capability,
                 service_modes=w.service_modes,
                 verified=w.verified,
+                directory_consent=True,
                 # Verified by the centre two days after joining (the rollups count the day).
                 verified_at=(
                     min(w.person.joined_at + timedelta(days=2), BASE_MOMENT) if w.verified else None

@@ -18,11 +18,12 @@ from django.utils import timezone
 from kejiyun.accounts.models import User
 from kejiyun.accounts.selectors import organisations_for_staff
 from kejiyun.cases.workflow.selectors import cases_for_staff
-from kejiyun.common.masking import mask_id_number, mask_mobile, mask_personal_text
+from kejiyun.common.masking import mask_mobile, mask_personal_text
 from kejiyun.demands.selectors import demands_for_staff
 from kejiyun.talent.selectors import talent_for_staff
 
 MAX_EXPORT_ROWS = 100_000
+
 
 def masked_text(value: str) -> str:
     """Free text with mobile and identity numbers in it masked: the one masking function of
