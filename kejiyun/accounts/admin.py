@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from kejiyun.common.admin_masking import MaskedAdminMixin
+
 from kejiyun.accounts.forms import AdminLoginForm
 from kejiyun.accounts.models import LoginFailure, Organisation, SmsCode, User
 
@@ -10,10 +12,12 @@ admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(MaskedAdminMixin, BaseUserAdmin):
+    # Usernames made by self-registration embed the mobile: both are shown masked.
+    masked_fields = ["username", "mobile"]
     list_display = ["username", "display_name", "masked_mobile", "role", "centre", "is_active"]
     list_filter = ["role", "is_active", "is_superuser", "centre__region__level"]
-    search_fields = ["username", "display_name", "mobile"]
+    search_fields = ["display_name"]
     raw_id_fields = ["centre", "region", "organisation"]
     list_select_related = ["centre"]
     fieldsets = (
@@ -46,10 +50,10 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(SmsCode)
-class SmsCodeAdmin(admin.ModelAdmin):
+class SmsCodeAdmin(MaskedAdminMixin, admin.ModelAdmin):
+    masked_fields = ["mobile"]
     list_display = ["purpose", "created_at", "expires_at", "attempts", "used_at"]
     list_filter = ["purpose"]
-    search_fields = ["mobile"]
     readonly_fields = [
         "mobile",
         "purpose",
@@ -62,7 +66,8 @@ class SmsCodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(LoginFailure)
-class LoginFailureAdmin(admin.ModelAdmin):
+class LoginFailureAdmin(MaskedAdminMixin, admin.ModelAdmin):
+    masked_fields = ["identity"]
     list_display = ["created_at", "ip"]
     list_filter = ["created_at"]
     search_fields = ["ip"]
