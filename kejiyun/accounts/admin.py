@@ -1,10 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from kejiyun.common.admin_masking import MaskedAdminMixin
-
 from kejiyun.accounts.forms import AdminLoginForm
 from kejiyun.accounts.models import LoginFailure, Organisation, SmsCode, User
+from kejiyun.common.admin_masking import MaskedAdminMixin
 
 # The admin signs in through the same backend, lock-out and lock-out message as
 # /accounts/login/ (kejiyun/accounts/lockout.py).

@@ -2,9 +2,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from kejiyun.common.admin_masking import MaskedAdminMixin
-
 from kejiyun.cases.models import Case, CaseEvent
+from kejiyun.common.admin_masking import MaskedAdminMixin
 
 
 class CaseEventInline(MaskedAdminMixin, admin.TabularInline):

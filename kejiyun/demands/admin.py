@@ -1,7 +1,6 @@
 from django.contrib import admin
 
 from kejiyun.common.admin_masking import MaskedAdminMixin
-
 from kejiyun.demands.models import Demand, DemandEvent
 
 
