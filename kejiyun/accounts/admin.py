@@ -40,7 +40,8 @@ class UserAdmin(MaskedAdminMixin, BaseUserAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(MaskedAdminMixin, admin.ModelAdmin):
+    masked_fields = ["description"]
     list_display = ["name", "kind", "uscc", "region", "industry", "created_at"]
     list_filter = ["kind", "region__parent"]
     search_fields = ["name", "uscc"]
