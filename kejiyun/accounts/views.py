@@ -100,7 +100,7 @@ def unmask(request: AuthenticatedRequest) -> HttpResponse:
     page.access(request.user, object_id)  # Http404 outside the user's jurisdiction
     url = reverse(page.view, kwargs={page.url_kwarg: object_id})
     if not valid:
-        messages.error(request, next(iter(form.errors.values()))[0])
+        messages.error(request, str(next(iter(form.errors.values()))[0]))
         return redirect(url)
     unmask_grant(request, page=page, object_id=object_id, reason=form.audit_reason())
     messages.info(request, "已显示完整信息，10分钟后恢复遮盖。此次查看已记录。")

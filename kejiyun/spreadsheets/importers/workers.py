@@ -258,11 +258,12 @@ class WorkerImporter:
             if n
         }
         # Registered ID numbers are found by their keyed hash: the numbers are sealed.
-        id_rows = TalentProfile.objects.filter(id_number_hash__in=id_hashes).values_list(
-            "id_number_hash", "user__mobile", "pk"
+        id_rows = list(
+            TalentProfile.objects.filter(id_number_hash__in=id_hashes).values_list(
+                "id_number_hash", "user__mobile", "pk", "region__path"
+            )
         )
-        id_owner = {id_hash: mobile for id_hash, mobile, _ in id_rows}  # type: ignore[misc]
-        id_rows = id_rows.values_list("id_number_hash", "user__mobile", "pk", "region__path")
+        id_owner = {id_hash: mobile for id_hash, mobile, _, _ in id_rows}
         id_outside = {
             id_hash: pk for id_hash, _, pk, path in id_rows if not _in_jurisdiction(user, path)
         }
