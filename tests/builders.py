@@ -129,7 +129,9 @@ def make_worker(username: str, county_code: str, mobile: str) -> TalentProfile:
         role=Role.WORKER,
         region_id=county_code,
     )
-    return TalentProfile.objects.create(user=user, region_id=county_code, employer="四川农业大学")
+    return TalentProfile.objects.create(
+        user=user, region_id=county_code, employer="四川农业大学", directory_consent=True
+    )
 
 
 def make_reviewer(username: str = "rita") -> User:

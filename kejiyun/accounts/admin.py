@@ -7,6 +7,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kejiyun.accounts.forms import AdminLoginForm
 from kejiyun.accounts.models import LoginFailure, Organisation, SmsCode, User
+from kejiyun.common.admin_masking import MaskedAdminMixin
 
 # The admin signs in through the same backend, lock-out and lock-out message as
 # /accounts/login/ (kejiyun/accounts/lockout.py).
@@ -21,10 +22,12 @@ for _model in (TOTPDevice, StaticDevice):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(MaskedAdminMixin, BaseUserAdmin):
+    # Usernames made by self-registration embed the mobile: both are shown masked.
+    masked_fields = ["username", "mobile"]
     list_display = ["username", "display_name", "masked_mobile", "role", "centre", "is_active"]
     list_filter = ["role", "is_active", "is_superuser", "centre__region__level"]
-    search_fields = ["username", "display_name", "mobile"]
+    search_fields = ["display_name"]
     raw_id_fields = ["centre", "region", "organisation"]
     list_select_related = ["centre"]
     readonly_fields = ["second_factor"]
@@ -59,7 +62,8 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(MaskedAdminMixin, admin.ModelAdmin):
+    masked_fields = ["description"]
     list_display = ["name", "kind", "uscc", "region", "industry", "created_at"]
     list_filter = ["kind", "region__parent"]
     search_fields = ["name", "uscc"]
@@ -68,10 +72,10 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(SmsCode)
-class SmsCodeAdmin(admin.ModelAdmin):
+class SmsCodeAdmin(MaskedAdminMixin, admin.ModelAdmin):
+    masked_fields = ["mobile"]
     list_display = ["purpose", "created_at", "expires_at", "attempts", "used_at"]
     list_filter = ["purpose"]
-    search_fields = ["mobile"]
     readonly_fields = [
         "mobile",
         "purpose",
@@ -84,7 +88,8 @@ class SmsCodeAdmin(admin.ModelAdmin):
 
 
 @admin.register(LoginFailure)
-class LoginFailureAdmin(admin.ModelAdmin):
+class LoginFailureAdmin(MaskedAdminMixin, admin.ModelAdmin):
+    masked_fields = ["identity"]
     list_display = ["created_at", "ip"]
     list_filter = ["created_at"]
     search_fields = ["ip"]

@@ -16,8 +16,10 @@ from django.core.exceptions import ValidationError
 
 from kejiyun.accounts.lockout import LOCKED_MESSAGE, login_identity, login_locked
 from kejiyun.accounts.models import SmsCode
+from kejiyun.accounts.unmask import REASON_MAX_LENGTH, UNMASK_REASONS
 from kejiyun.accounts.validators import normalise_mobile, validate_mobile
 from kejiyun.common.forms import BootstrapFormMixin
+from kejiyun.common.masking import mask_personal_text
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import counties_of_province
 from kejiyun.regions.widgets import RegionPicker
@@ -183,3 +185,26 @@ class EnrolForm(BootstrapFormMixin, forms.Form):
         self.fields["code"].widget.attrs.update(
             {"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
         )
+
+
+class UnmaskForm(forms.Form):
+    """Why a user asks to see one object's personal data in full (`accounts/unmask.py`)."""
+
+    object_id = forms.IntegerField(min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
+    reason = forms.ChoiceField(
+        label="查看原因", choices=list(UNMASK_REASONS.items()), widget=forms.RadioSelect
+    )
+    reason_text = forms.CharField(label="其他原因", max_length=REASON_MAX_LENGTH, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("reason") == "other" and not data.get("reason_text", "").strip():
+            self.add_error("reason_text", "请填写查看完整信息的原因。")
+        return data
+
+    def audit_reason(self) -> str:
+        """The reason as written in the audit row (numbers typed into it masked)."""
+        choice = self.cleaned_data["reason"]
+        if choice == "other":
+            return mask_personal_text(self.cleaned_data["reason_text"].strip())
+        return UNMASK_REASONS[choice]

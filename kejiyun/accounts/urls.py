@@ -33,5 +33,6 @@ urlpatterns = [
     path("second-factor/verify/", views.otp_verify, name="otp_verify"),
     path("second-factor/recovery-codes/", views.otp_recovery_codes, name="otp_recovery_codes"),
     path("second-factor/reset/<int:user_id>/", views.otp_reset, name="otp_reset"),
+    path("unmask/", views.unmask, name="unmask"),
     path("staff/organisations/", views.staff_organisations, name="staff_organisations"),
 ]

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -20,6 +21,7 @@ from kejiyun.accounts.forms import (
     PasswordResetForm,
     SecondFactorForm,
     SmsCodeRequestForm,
+    UnmaskForm,
 )
 from kejiyun.accounts.guards import AuthenticatedRequest, privileged_required, staff_required
 from kejiyun.accounts.models import Organisation, User
@@ -45,6 +47,7 @@ from kejiyun.accounts.services import (
     sms_code_send,
     user_reset_password,
 )
+from kejiyun.accounts.unmask import may_unmask, unmask_grant, unmaskable_page
 from kejiyun.audit.models import AuditAction
 from kejiyun.audit.services import audit_record
 from kejiyun.common.ratelimit import client_ip, rate_limit_exceeded
@@ -296,3 +299,24 @@ def otp_reset(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
         "accounts/otp_reset.html",
         {"target": target, "enrolled": totp_device_of(target) is not None},
     )
+
+
+@login_required
+@require_POST
+def unmask(request: AuthenticatedRequest) -> HttpResponse:
+    """Show one page's object in full for ten minutes (`kejiyun/accounts/unmask.py`). Without
+    the permission, for an unknown page or an object outside the user's reach: 404."""
+    page = unmaskable_page(request.POST.get("view", ""))
+    form = UnmaskForm(request.POST)
+    valid = form.is_valid()
+    if page is None or not may_unmask(request.user) or "object_id" in form.errors:
+        raise Http404("页面不存在")
+    object_id = form.cleaned_data["object_id"]
+    page.access(request.user, object_id)  # Http404 outside the user's jurisdiction
+    url = reverse(page.view, kwargs={page.url_kwarg: object_id})
+    if not valid:
+        messages.error(request, str(next(iter(form.errors.values()))[0]))
+        return redirect(url)
+    unmask_grant(request, page=page, object_id=object_id, reason=form.audit_reason())
+    messages.info(request, "已显示完整信息，10分钟后恢复遮盖。此次查看已记录。")
+    return redirect(url)

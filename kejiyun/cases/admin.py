@@ -3,9 +3,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from kejiyun.cases.models import Case, CaseEvent
+from kejiyun.common.admin_masking import MaskedAdminMixin
 
 
-class CaseEventInline(admin.TabularInline):
+class CaseEventInline(MaskedAdminMixin, admin.TabularInline):
+    masked_fields = ["reason"]
     model = CaseEvent
     extra = 0
     can_delete = False
@@ -16,7 +18,8 @@ class CaseEventInline(admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(MaskedAdminMixin, admin.ModelAdmin):
+    masked_fields = ["pause_reason", "outcome_reason", "rating_comment"]
     """Read-only: cases move only through the services (their transition table and events)."""
 
     list_display = ("id", "demand", "centre", "owner", "step", "due_at", "outcome")

@@ -1,9 +1,11 @@
 from django.contrib import admin
 
+from kejiyun.common.admin_masking import MaskedAdminMixin
 from kejiyun.demands.models import Demand, DemandEvent
 
 
-class DemandEventInline(admin.TabularInline):
+class DemandEventInline(MaskedAdminMixin, admin.TabularInline):
+    masked_fields = ["reason"]
     model = DemandEvent
     extra = 0
     can_delete = False
@@ -15,7 +17,15 @@ class DemandEventInline(admin.TabularInline):
 
 
 @admin.register(Demand)
-class DemandAdmin(admin.ModelAdmin):
+class DemandAdmin(MaskedAdminMixin, admin.ModelAdmin):
+    masked_fields = [
+        "title",
+        "description",
+        "problem",
+        "current_state",
+        "target_indicators",
+        "return_reasons",
+    ]
     list_display = [
         "title",
         "organisation",

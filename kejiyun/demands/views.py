@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kejiyun.accounts.guards import AuthenticatedRequest, enterprise_required, staff_required
 from kejiyun.accounts.models import Role, User
 from kejiyun.accounts.selectors import access_organisation
+from kejiyun.accounts.unmask import unmask_state, unmaskable
 from kejiyun.common.refusals import run_service
 from kejiyun.demands.forms import DemandForm, HallForm, ReturnForm, demand_form_initial
 from kejiyun.demands.models import Demand
@@ -279,6 +280,7 @@ def _render_staff_detail(
             "reviewable": reviewable,
             # The history matters while deciding; other statuses keep the page's query count.
             "events": list(demand.events.select_related("actor")) if reviewable else [],
+            "unmask": unmask_state(request, view="demands:staff_detail", object_id=demand.pk),
         },
         status=status,
     )
@@ -322,3 +324,8 @@ def staff_organisation_detail(request: AuthenticatedRequest, organisation_id: in
         "demands/staff_organisation_detail.html",
         {"organisation": organisation, "members": members, "demands": demands},
     )
+
+
+unmaskable(
+    view="demands:staff_detail", url_kwarg="demand_id", object_type="demand", access=access_demand
+)

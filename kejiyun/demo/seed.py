@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Permission
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -966,6 +967,10 @@ class _Writer:
         self._classify_profiles(new_profiles)
         demands = self._create("demands", Demand, self._new_demands(org_ids))
         articles = self._create("articles", Article, self._new_articles())
+        # Only the province centre may ask to see personal numbers in full (item 17).
+        User.objects.get(username=STAFF_ACCOUNTS[0][0]).user_permissions.add(
+            Permission.objects.get(content_type__app_label="accounts", codename="unmask_personal")
+        )
         return DemoResult(
             staff=staff,
             workers=workers,
@@ -1087,6 +1092,7 @@ class _Writer:
                 capability=w.capability,
                 service_modes=w.service_modes,
                 verified=w.verified,
+                directory_consent=True,
                 # Verified by the centre two days after joining (the rollups count the day).
                 verified_at=(
                     min(w.person.joined_at + timedelta(days=2), BASE_MOMENT) if w.verified else None

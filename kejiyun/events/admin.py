@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from kejiyun.common.admin_masking import MaskedAdminMixin
 from kejiyun.events.models import Agreement, Booking, Event, Exhibit, Slot
 
 
@@ -22,7 +23,8 @@ class ReadOnly(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(ReadOnly):
+class EventAdmin(MaskedAdminMixin, ReadOnly):
+    masked_fields = ["description"]
     list_display = ("name", "kind", "organiser", "starts_at", "status")
     list_filter = ("kind", "status")
 

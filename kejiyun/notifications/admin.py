@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from kejiyun.common.admin_masking import MaskedAdminMixin
 from kejiyun.notifications.models import InboxItem, OutboxMessage, SmsMessage
 
 
@@ -44,7 +45,7 @@ class InboxItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(SmsMessage)
-class SmsMessageAdmin(admin.ModelAdmin):
+class SmsMessageAdmin(MaskedAdminMixin, admin.ModelAdmin):
+    masked_fields = ["mobile"]
     list_display = ["created_at", "body"]
-    search_fields = ["mobile"]
     readonly_fields = ["mobile", "body", "created_at"]

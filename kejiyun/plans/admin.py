@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from kejiyun.common.admin_masking import MaskedAdminMixin
 from kejiyun.plans.models import PlanAction, PlanFollowUp, PlanNeed, ServicePlan
 
 
@@ -14,17 +15,20 @@ class _ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class PlanNeedInline(_ReadOnlyInline):
+class PlanNeedInline(MaskedAdminMixin, _ReadOnlyInline):
+    masked_fields = ["description"]
     model = PlanNeed
     fields = ["kind", "description", "status", "created_at"]
 
 
-class PlanActionInline(_ReadOnlyInline):
+class PlanActionInline(MaskedAdminMixin, _ReadOnlyInline):
+    masked_fields = ["title"]
     model = PlanAction
     fields = ["title", "due_on", "done_at", "done_by"]
 
 
-class PlanFollowUpInline(_ReadOnlyInline):
+class PlanFollowUpInline(MaskedAdminMixin, _ReadOnlyInline):
+    masked_fields = ["note"]
     model = PlanFollowUp
     fields = ["happened_on", "author", "note"]
 

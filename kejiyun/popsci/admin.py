@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from kejiyun.common.admin_masking import MaskedAdminMixin
 from kejiyun.popsci.models import (
     Activity,
     Article,
@@ -13,7 +14,8 @@ from kejiyun.popsci.models import (
 )
 
 
-class ContentEventInline(admin.TabularInline):
+class ContentEventInline(MaskedAdminMixin, admin.TabularInline):
+    masked_fields = ["reason"]
     model = ContentEvent
     extra = 0
     can_delete = False
@@ -25,7 +27,8 @@ class ContentEventInline(admin.TabularInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(MaskedAdminMixin, admin.ModelAdmin):
+    masked_fields = ["body"]
     list_display = ["title", "topic", "region", "status", "published_at"]
     list_filter = ["status", "topic"]
     search_fields = ["title", "summary", "body"]
@@ -37,7 +40,8 @@ class ArticleAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContentVersion)
-class ContentVersionAdmin(admin.ModelAdmin):
+class ContentVersionAdmin(MaskedAdminMixin, admin.ModelAdmin):
+    masked_fields = ["body"]
     list_display = ["article", "number", "published_at", "reviewer"]
     search_fields = ["title"]
     readonly_fields = ["article", "number", "title", "body", "snapshot", "reviewer", "published_at"]

@@ -54,7 +54,11 @@ def user_register(*, registration: Registration) -> User:
         )
         if r.role == Role.WORKER:
             TalentProfile.objects.create(
-                user=user, region=r.region, employer=r.employer, title=r.title
+                user=user,
+                region=r.region,
+                employer=r.employer,
+                title=r.title,
+                directory_consent=True,
             )
         elif r.role == Role.CITIZEN:
             CitizenProfile.objects.create(

@@ -5,7 +5,6 @@ masked."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,28 +18,17 @@ from django.utils import timezone
 from kejiyun.accounts.models import User
 from kejiyun.accounts.selectors import organisations_for_staff
 from kejiyun.cases.workflow.selectors import cases_for_staff
-from kejiyun.common.masking import mask_id_number, mask_mobile
+from kejiyun.common.masking import mask_mobile, mask_personal_text
 from kejiyun.demands.selectors import demands_for_staff
 from kejiyun.talent.selectors import talent_for_staff
 
 MAX_EXPORT_ROWS = 100_000
 
-# Anything shaped like a mobile or an identity number inside free text is masked too, even
-# inside a longer run of digits ("8613812345678"): masking too much beats leaking a number.
-# Written with spaces or dashes ("138 0000 1234", "138-0000-1234") they are found as well.
-_MOBILE_IN_TEXT = re.compile(r"1[3-9]\d(?:[ -]?\d{4}){2}")
-_ID_IN_TEXT = re.compile(r"\d{6}[ -]?\d{8}[ -]?\d{3}[\dXx]")
-
-
-def _digits(text: str) -> str:
-    return re.sub(r"[ -]", "", text)
-
 
 def masked_text(value: str) -> str:
-    """Free text with mobile and identity numbers in it masked (identity numbers first: one
-    holds a mobile-shaped run of digits)."""
-    value = _ID_IN_TEXT.sub(lambda m: mask_id_number(_digits(m.group(0))), value)
-    return _MOBILE_IN_TEXT.sub(lambda m: mask_mobile(_digits(m.group(0))), value)
+    """Free text with mobile and identity numbers in it masked: the one masking function of
+    the platform (`kejiyun.common.masking.mask_personal_text`), e-mail addresses kept."""
+    return mask_personal_text(value, emails=False)
 
 
 def _local(moment: datetime | None) -> str:

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from kejiyun.common.admin_masking import MaskedAdminMixin
 from kejiyun.talent.models import Discipline, Industry, Resource, TalentProfile, Team, TechResult
 
 
 @admin.register(TalentProfile)
-class TalentProfileAdmin(admin.ModelAdmin):
+class TalentProfileAdmin(MaskedAdminMixin, admin.ModelAdmin):
+    masked_fields = ["employer", "fields", "keywords", "capability"]
     list_display = ["user", "title", "employer", "region", "verified", "created_at"]
     list_filter = ["verified", "title", "region__parent"]
     search_fields = ["user__display_name", "employer", "fields", "keywords"]
@@ -35,7 +37,8 @@ class IndustryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(MaskedAdminMixin, admin.ModelAdmin):
+    masked_fields = ["description"]
     list_display = ["name", "kind", "lead", "region", "created_at"]
     list_filter = ["kind", "region__parent"]
     search_fields = ["name", "fields", "keywords"]
@@ -44,7 +47,8 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(TechResult)
-class TechResultAdmin(admin.ModelAdmin):
+class TechResultAdmin(MaskedAdminMixin, admin.ModelAdmin):
+    masked_fields = ["title", "description"]
     list_display = ["title", "kind", "identifier", "year", "for_transfer"]
     list_filter = ["kind", "for_transfer"]
     search_fields = ["title", "identifier", "fields"]
@@ -52,7 +56,8 @@ class TechResultAdmin(admin.ModelAdmin):
 
 
 @admin.register(Resource)
-class ResourceAdmin(admin.ModelAdmin):
+class ResourceAdmin(MaskedAdminMixin, admin.ModelAdmin):
+    masked_fields = ["address"]
     list_display = ["name", "kind", "region", "created_at"]
     list_filter = ["kind", "region__parent"]
     search_fields = ["name", "host_name", "fields"]

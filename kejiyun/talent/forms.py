@@ -8,14 +8,33 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
-from kejiyun.accounts.models import Organisation
+from kejiyun.accounts.models import Organisation, User
 from kejiyun.accounts.validators import is_valid_mobile, normalise_mobile, normalise_uscc
 from kejiyun.common.forms import BootstrapFormMixin
 from kejiyun.regions.models import Region
 from kejiyun.regions.widgets import RegionMultiPicker, RegionPicker
-from kejiyun.talent.models import Resource, ServiceMode, TalentProfile, Team, TechResult
-from kejiyun.talent.selectors import disciplines_by_codes, industries_by_codes, talent_by_mobile
-from kejiyun.talent.services import ProfileData, ResourceData, ResultData, TeamData
+from kejiyun.talent.models import (
+    DuplicateTicket,
+    Resource,
+    ServiceMode,
+    TalentProfile,
+    Team,
+    TechResult,
+)
+from kejiyun.talent.selectors import (
+    disciplines_by_codes,
+    industries_by_codes,
+    talent_by_mobile,
+    talent_in_jurisdiction,
+)
+from kejiyun.talent.services import (
+    REGISTERED_ELSEWHERE,
+    ProfileData,
+    ResourceData,
+    ResultData,
+    TeamData,
+    duplicate_ticket_open,
+)
 from kejiyun.talent.widgets import ClassificationField
 
 
@@ -226,14 +245,26 @@ class TeamForm(BootstrapFormMixin, forms.Form):
         )
 
 
-def _profile_for_mobile(raw: str) -> TalentProfile:
+def _profile_for_mobile(raw: str, *, user: User, ip: str | None) -> TalentProfile:
+    """The worker registered with this number inside `user`'s jurisdiction. Outside it the
+    answer is the same whichever county holds them, and a check goes to the level above."""
     mobile = normalise_mobile(raw)
     if not is_valid_mobile(mobile):
-        raise forms.ValidationError(f"手机号格式不正确：{raw}")
+        raise forms.ValidationError("手机号格式不正确，请填写11位手机号。")
     profile = talent_by_mobile(mobile=mobile)
     if profile is None:
         raise forms.ValidationError("未找到使用该手机号注册的科技工作者。")
+    if not talent_in_jurisdiction(user=user, profile=profile):
+        duplicate_ticket_open(
+            profile=profile, reporter=user, source=DuplicateTicket.Source.RESOURCE, ip=ip
+        )
+        raise forms.ValidationError(REGISTERED_ELSEWHERE)
     return profile
+
+
+class _ExpertChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.user.display_name}（{obj.user.masked_mobile or '—'}）"
 
 
 class MemberForm(BootstrapFormMixin, forms.Form):
@@ -275,11 +306,18 @@ class ResourceForm(BootstrapFormMixin, forms.Form):
     host_name = forms.CharField(label="依托单位名称", max_length=120, required=False)
     fields_text = forms.CharField(label="领域", max_length=200, required=False)
     capacity = forms.IntegerField(label="可容纳人数", min_value=0, required=False)
+    kept_experts = _ExpertChoice(
+        label="现有入驻专家",
+        queryset=TalentProfile.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="取消勾选即移出",
+    )
     expert_mobiles = forms.CharField(
-        label="入驻专家手机号",
+        label="新增入驻专家手机号",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="每行一个，专家需已注册为科技工作者",
+        help_text="每行一个，专家需已在本辖区注册为科技工作者",
     )
 
     def __init__(
@@ -287,11 +325,22 @@ class ResourceForm(BootstrapFormMixin, forms.Form):
         *args: Any,
         counties: QuerySet[Region],
         organisations: QuerySet[Organisation],
+        user: User,
+        experts: list[TalentProfile] | None = None,
+        ip: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["region"].queryset = counties  # type: ignore[attr-defined]
         self._organisations = organisations
+        self._user, self._ip = user, ip
+        if experts:
+            # Experts are listed by name and masked number; they are never written out in full.
+            self.fields["kept_experts"].queryset = TalentProfile.objects.filter(  # type: ignore[attr-defined]
+                pk__in=[p.pk for p in experts]
+            ).select_related("user")
+        else:
+            del self.fields["kept_experts"]
 
     @classmethod
     def initial_for(cls, resource: Resource, experts: list[TalentProfile]) -> dict[str, Any]:
@@ -304,7 +353,7 @@ class ResourceForm(BootstrapFormMixin, forms.Form):
             "host_name": resource.host_name,
             "fields_text": resource.fields,
             "capacity": resource.capacity,
-            "expert_mobiles": "\n".join(p.user.mobile or "" for p in experts),
+            "kept_experts": [p.pk for p in experts],
         }
 
     def clean_host_uscc(self) -> Organisation | None:
@@ -320,7 +369,7 @@ class ResourceForm(BootstrapFormMixin, forms.Form):
         experts: dict[int, TalentProfile] = {}
         for line in self.cleaned_data["expert_mobiles"].splitlines():
             if line.strip():
-                profile = _profile_for_mobile(line.strip())
+                profile = _profile_for_mobile(line.strip(), user=self._user, ip=self._ip)
                 experts[profile.pk] = profile
         return list(experts.values())
 
@@ -342,5 +391,7 @@ class ResourceForm(BootstrapFormMixin, forms.Form):
             address=d["address"].strip(),
             fields=d["fields_text"].strip(),
             capacity=d["capacity"],
-            experts=d["expert_mobiles"],
+            experts=list(
+                {p.pk: p for p in [*d.get("kept_experts", []), *d["expert_mobiles"]]}.values()
+            ),
         )

@@ -136,6 +136,9 @@ class TalentProfile(models.Model):
     capacity = models.PositiveSmallIntegerField(
         "可同时承接", default=3, help_text="同时承接的服务项目数"
     )
+    # Listed in the public expert directory only with the worker's consent: workers who
+    # registered themselves agreed when they did; those staff imported from paper never did.
+    directory_consent = models.BooleanField("同意在专家名录公开", default=False)
     verified = models.BooleanField("已核验", default=False)
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -180,6 +183,10 @@ class TalentProfile(models.Model):
     def id_number_masked(self) -> str:
         """The ID number as staff may see it (5101**********1234), or ""."""
         return mask_id_number(unseal(self.id_number_sealed, purpose=ID_NUMBER_PURPOSE))
+
+    def id_number_full(self) -> str:
+        """The ID number in full, for an audited unmask only (kejiyun/accounts/unmask.py)."""
+        return unseal(self.id_number_sealed, purpose=ID_NUMBER_PURPOSE)
 
     def completeness(self) -> int:
         """Share of the profile's descriptive parts that are filled in, 0-100.
@@ -372,3 +379,68 @@ class Resource(models.Model):
         if self.host_organisation_id is not None:
             return self.host_organisation.name  # type: ignore[union-attr]
         return self.host_name
+
+
+class DuplicateTicket(models.Model):
+    """A person a centre tried to register (import, or name as a resource's expert) who is
+    already registered outside its jurisdiction. The centre got one uniform answer; the
+    ticket goes to the centre above both, whose staff check it and close it. It names the
+    existing profile by id only: no number is copied into it."""
+
+    class Source(models.TextChoices):
+        IMPORT = "import", "批量导入科技工作者"
+        RESOURCE = "resource", "科技资源入驻专家"
+
+    profile = models.ForeignKey(
+        TalentProfile,
+        verbose_name="已登记的档案",
+        on_delete=models.CASCADE,
+        related_name="duplicate_tickets",
+    )
+    # The reporting centre's region and the lowest region holding both it and the profile:
+    # the staff whose jurisdiction holds `region` see the ticket.
+    reported_region = models.ForeignKey(
+        Region, verbose_name="报告中心辖区", on_delete=models.PROTECT, related_name="+"
+    )
+    region = models.ForeignKey(
+        Region, verbose_name="核查层级", on_delete=models.PROTECT, related_name="+"
+    )
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="报告人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    source = models.CharField("来源", max_length=16, choices=Source.choices)
+    created_at = models.DateTimeField("创建时间", default=timezone.now, db_index=True)
+    closed_at = models.DateTimeField("办结时间", null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="办结人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "重复登记核查"
+        verbose_name_plural = "重复登记核查"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(source__in=["import", "resource"]), name="duplicate_source_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(closed_by__isnull=False),
+                name="duplicate_closed_has_closer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"重复登记核查 #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None

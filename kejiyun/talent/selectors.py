@@ -9,6 +9,7 @@ from django.db.models import (
     CharField,
     Count,
     Exists,
+    F,
     OuterRef,
     Prefetch,
     Q,
@@ -29,6 +30,7 @@ from kejiyun.regions.selectors import (
 )
 from kejiyun.talent.models import (
     Discipline,
+    DuplicateTicket,
     Industry,
     Resource,
     TalentProfile,
@@ -53,10 +55,12 @@ def access_talent(user: User, profile_id: int) -> TalentProfile:
 
 
 def talent_public(*, province_path: str) -> QuerySet[TalentProfile]:
-    """Profiles shown in the public expert directory of the deployment province; a
-    cancelled account's profile is never listed."""
+    """Profiles shown in the public expert directory of the deployment province: only
+    those of workers who consented to be listed, and never a cancelled account's."""
     return TalentProfile.objects.select_related("user", "region", "region__parent").filter(
-        region__path__startswith=province_path, user__cancelled_at__isnull=True
+        region__path__startswith=province_path,
+        directory_consent=True,
+        user__cancelled_at__isnull=True,
     )
 
 
@@ -373,3 +377,24 @@ def expert_behind(kind: str, object_id: int) -> tuple[TalentProfile, str] | None
         owner = result.owner_profile or (result.owner_team.lead if result.owner_team else None)
         return (owner, f"成果：{result.title}") if owner is not None else None
     return None
+
+
+def duplicate_tickets_for_staff(*, user: User) -> QuerySet[DuplicateTicket]:
+    """Duplicate-registration checks sent to the staff member's level or below it: those
+    whose common region lies in the jurisdiction (the reporting county never sees its own)."""
+    qs = DuplicateTicket.objects.select_related(
+        "profile__user", "profile__region", "reported_region", "region", "closed_by"
+    ).order_by(F("closed_at").desc(nulls_first=True), "-created_at", "-id")
+    return jurisdiction_filter(qs, user=user, region_field="region")
+
+
+def access_duplicate_ticket(user: User, ticket_id: int) -> DuplicateTicket:
+    try:
+        return duplicate_tickets_for_staff(user=user).get(pk=ticket_id)
+    except DuplicateTicket.DoesNotExist:
+        raise Http404("核查单不存在或不在您的辖区内") from None
+
+
+def talent_in_jurisdiction(*, user: User, profile: TalentProfile) -> bool:
+    """Whether a profile found by an exact number lies in what `user` may see as staff."""
+    return talent_for_staff(user=user).filter(pk=profile.pk).exists()

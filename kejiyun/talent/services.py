@@ -22,10 +22,11 @@ from kejiyun.matchlog.services import EXPERTS, RESULTS, TEAMS, index_change_reco
 from kejiyun.notifications.models import Channel
 from kejiyun.notifications.services import outbox_enqueue
 from kejiyun.regions.models import Region
-from kejiyun.regions.selectors import region_in_jurisdiction
+from kejiyun.regions.selectors import region_in_jurisdiction, user_jurisdiction
 from kejiyun.talent.models import (
     SERVICE_MODES_ALL,
     Discipline,
+    DuplicateTicket,
     Industry,
     Resource,
     ServiceMode,
@@ -492,3 +493,93 @@ def resource_create(*, data: ResourceData, actor: User) -> Resource:
 @transaction.atomic
 def resource_update(*, resource: Resource, data: ResourceData, actor: User) -> Resource:
     return _save_resource(resource=resource, data=data, actor=actor)
+
+
+# --- The worker's consent to the public directory -----------------------------------------
+
+
+@transaction.atomic
+def talent_directory_consent_set(
+    *, profile: TalentProfile, actor: User, consent: bool
+) -> TalentProfile:
+    """The worker agrees to be listed in the public expert directory, or withdraws."""
+    _require_self(actor, profile, "只能修改自己的档案。")
+    TalentProfile.objects.filter(pk=profile.pk).update(directory_consent=consent)
+    profile.directory_consent = consent
+    index_change_record(kind=EXPERTS, object_ids=[profile.pk])
+    return profile
+
+
+# --- No oracles: a person already registered outside the jurisdiction ------------------------
+
+# The one answer a centre gets for a person registered outside its jurisdiction, whichever
+# county or city holds them (item 7 of docs/requirements/security.md).
+REGISTERED_ELSEWHERE = "该人员已在平台登记，请联系上级服务中心核查"
+
+
+def _common_region(a: Region, b: Region) -> Region:
+    """The lowest region holding both `a` and `b` (their longest shared path)."""
+    shared = [x for x, y in zip(a.ancestor_codes, b.ancestor_codes, strict=False) if x == y]
+    if not shared:
+        raise TalentError("两个地区不在同一省内。")
+    return Region.objects.get(pk=shared[-1])
+
+
+@transaction.atomic
+def duplicate_ticket_open(
+    *,
+    profile: TalentProfile,
+    reporter: User,
+    source: DuplicateTicket.Source,
+    ip: str | None = None,
+) -> DuplicateTicket | None:
+    """Send a check to the centre above both the reporter's jurisdiction and the profile's
+    county: one open ticket per profile and reporting jurisdiction. None for someone with no
+    jurisdiction (administrators see everything, so nothing is outside it)."""
+    reported = user_jurisdiction(reporter) if reporter.is_centre_staff else None
+    if reported is None:
+        return None
+    existing = DuplicateTicket.objects.filter(
+        profile=profile, reported_region=reported, closed_at__isnull=True
+    ).first()
+    if existing is not None:
+        return existing
+    ticket = DuplicateTicket.objects.create(
+        profile=profile,
+        reported_region=reported,
+        region=_common_region(reported, profile.region),
+        reported_by=reporter,
+        source=source,
+    )
+    audit_record(
+        action=AuditAction.DUPLICATE_TICKET,
+        user=reporter,
+        ip=ip,
+        object_type="duplicate_ticket",
+        object_id=str(ticket.pk),
+        detail={"step": "opened", "source": source.value, "profile": profile.pk},
+    )
+    return ticket
+
+
+@transaction.atomic
+def duplicate_ticket_close(
+    *, ticket: DuplicateTicket, actor: User, ip: str | None = None
+) -> DuplicateTicket:
+    """Close a checked ticket; a ticket closed already is refused and nothing changes."""
+    now = timezone.now()
+    claimed = DuplicateTicket.objects.filter(pk=ticket.pk, closed_at__isnull=True).update(
+        closed_at=now, closed_by=actor
+    )
+    if not claimed:
+        raise TalentError("该核查单已办结。", code="closed")
+    ticket.closed_at, ticket.closed_by = now, actor
+    audit_record(
+        action=AuditAction.DUPLICATE_TICKET,
+        user=actor,
+        ip=ip,
+        object_type="duplicate_ticket",
+        object_id=str(ticket.pk),
+        detail={"step": "closed"},
+    )
+    return ticket

@@ -19,10 +19,11 @@ from django.views.decorators.http import require_GET, require_POST
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
 from kejiyun.accounts.models import User
 from kejiyun.accounts.selectors import organisations_for_staff
+from kejiyun.accounts.unmask import unmask_state, unmaskable
 from kejiyun.common.errors import ServiceError
 from kejiyun.common.levels import Level
 from kejiyun.common.masking import mask_personal_text
-from kejiyun.common.ratelimit import rate_limit_exceeded
+from kejiyun.common.ratelimit import client_ip, rate_limit_exceeded
 from kejiyun.common.refusals import refusal_status, refusal_text
 from kejiyun.regions.selectors import counties_of_province
 from kejiyun.talent.forms import MemberForm, ProfileForm, ResourceForm, ResultForm, TeamForm
@@ -30,6 +31,7 @@ from kejiyun.talent.models import TalentProfile
 from kejiyun.talent.selectors import (
     CLASSIFICATIONS,
     LEVEL_ANY,
+    access_duplicate_ticket,
     access_resource,
     access_result_for_worker,
     access_talent,
@@ -38,6 +40,7 @@ from kejiyun.talent.selectors import (
     access_team_of_member,
     classification_path,
     counties_for_staff,
+    duplicate_tickets_for_staff,
     regions_servable,
     resource_experts,
     resources_for_staff,
@@ -57,8 +60,10 @@ from kejiyun.talent.selectors import (
     classification_search as classification_search_by_name,
 )
 from kejiyun.talent.services import (
+    duplicate_ticket_close,
     resource_create,
     resource_update,
+    talent_directory_consent_set,
     talent_profile_update,
     team_create,
     team_member_add,
@@ -338,8 +343,17 @@ def staff_talent_detail(request: AuthenticatedRequest, profile_id: int) -> HttpR
             "results": list(profile.results.all()),
             "teams": list(teams_of_worker(profile=profile)),
             "plan": plan,
+            "unmask": unmask_state(request, view="talent:staff_detail", object_id=profile.pk),
         },
     )
+
+
+unmaskable(
+    view="talent:staff_detail",
+    url_kwarg="profile_id",
+    object_type="talent_profile",
+    access=access_talent,
+)
 
 
 # --- Staff: teams and studios ------------------------------------------------------------
@@ -421,6 +435,8 @@ def _resource_form(request: HttpRequest, user: User, **kwargs: Any) -> ResourceF
         request.POST if request.method == "POST" else None,
         counties=counties_for_staff(user=user, province_code=settings.DEPLOYMENT_PROVINCE),
         organisations=organisations_for_staff(user=user),
+        user=user,
+        ip=client_ip(request),
         **kwargs,
     )
 
@@ -444,8 +460,9 @@ def staff_resource_new(request: AuthenticatedRequest) -> HttpResponse:
 def staff_resource_edit(request: AuthenticatedRequest, resource_id: int) -> HttpResponse:
     user = request.user
     resource = access_resource(user, resource_id)
+    experts = list(resource_experts(resource=resource))
     if request.method == "POST":
-        form = _resource_form(request, user)
+        form = _resource_form(request, user, experts=experts)
         if form.is_valid():
             try:
                 resource_update(resource=resource, data=form.to_data(), actor=user)
@@ -455,8 +472,9 @@ def staff_resource_edit(request: AuthenticatedRequest, resource_id: int) -> Http
                 messages.success(request, "已保存。")
                 return redirect("talent:staff_resource_detail", resource_id=resource.pk)
     else:
-        experts = list(resource_experts(resource=resource))
-        form = _resource_form(request, user, initial=ResourceForm.initial_for(resource, experts))
+        form = _resource_form(
+            request, user, experts=experts, initial=ResourceForm.initial_for(resource, experts)
+        )
     return render(request, "talent/staff_resource_form.html", {"form": form, "resource": resource})
 
 
@@ -502,3 +520,42 @@ def classification_search(request: HttpRequest, kind: str) -> JsonResponse:
         },
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+@login_required
+@require_POST
+def me_directory_consent(request: AuthenticatedRequest) -> HttpResponse:
+    """The worker agrees to be listed in the public expert directory, or withdraws."""
+    profile = _own_profile(request)
+    consent = request.POST.get("consent") == "1"
+    talent_directory_consent_set(profile=profile, actor=request.user, consent=consent)
+    if consent:
+        messages.success(request, "已同意在专家名录中公开您的姓名、职称和专业领域。")
+    else:
+        messages.success(request, "已撤回同意，您不再出现在公开的专家名录中。")
+    return redirect("talent:me")
+
+
+# --- Staff: duplicate-registration checks sent from below (no oracles) -------------------
+
+
+@staff_required
+def staff_duplicates(request: AuthenticatedRequest) -> HttpResponse:
+    """Checks of people a centre below tried to register who are registered elsewhere in
+    this jurisdiction; open ones first."""
+    qs = duplicate_tickets_for_staff(user=request.user)
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    return render(request, "talent/staff_duplicates.html", {"page": page})
+
+
+@staff_required
+@require_POST
+def staff_duplicate_close(request: AuthenticatedRequest, ticket_id: int) -> HttpResponse:
+    ticket = access_duplicate_ticket(request.user, ticket_id)
+    try:
+        duplicate_ticket_close(ticket=ticket, actor=request.user, ip=client_ip(request))
+    except ServiceError as exc:
+        messages.error(request, refusal_text(exc))
+    else:
+        messages.success(request, "核查单已办结。")
+    return redirect("talent:staff_duplicates")

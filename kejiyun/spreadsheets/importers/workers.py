@@ -21,16 +21,19 @@ from kejiyun.accounts.validators import (
 from kejiyun.common.crypto import lookup_hash, seal
 from kejiyun.matchlog.services import EXPERTS, index_change_record
 from kejiyun.regions.models import Region
+from kejiyun.regions.selectors import user_jurisdiction
 from kejiyun.spreadsheets.importers.base import RowOutcome, RowReader
 from kejiyun.spreadsheets.selectors import counties_for_import
 from kejiyun.spreadsheets.workbooks import Column, SheetRow
 from kejiyun.talent.models import (
     ID_NUMBER_PURPOSE,
     Discipline,
+    DuplicateTicket,
     Industry,
     ServiceMode,
     TalentProfile,
 )
+from kejiyun.talent.services import REGISTERED_ELSEWHERE, duplicate_ticket_open
 
 # A valid example (the check character computed, as the importer checks it).
 EXAMPLE_ID_NUMBER = "51010419900307241" + id_number_check_character("51010419900307241")
@@ -215,6 +218,14 @@ def username_for(mobile: str) -> str:
     return f"m{mobile}"
 
 
+def _in_jurisdiction(user: User, path: str | None) -> bool:
+    """Whether a record in the region at `path` lies in what `user` may see as staff."""
+    if user.sees_everything:
+        return True
+    region = user_jurisdiction(user) if user.is_centre_staff else None
+    return region is not None and path is not None and path.startswith(region.path)
+
+
 class WorkerImporter:
     kind: str = "workers"
     title: str = "科技工作者"
@@ -225,7 +236,17 @@ class WorkerImporter:
     def check(self, rows: Sequence[SheetRow], *, user: User) -> list[RowOutcome]:
         counties = counties_for_import(user=user)
         mobiles = {normalise_mobile(row.get(MOBILE.header)) for row in rows} - {""}
-        by_mobile = dict(User.objects.filter(mobile__in=mobiles).values_list("mobile", "role"))
+        accounts = User.objects.filter(mobile__in=mobiles).values_list(
+            "mobile", "role", "region__path", "talent_profile__region__path", "talent_profile__id"
+        )
+        by_mobile = {mobile: role for mobile, role, *_ in accounts}
+        # No oracles (item 7): a number held outside the importer's jurisdiction gets one
+        # answer whatever county holds it, and a check goes to the level above.
+        outside_by_mobile = {
+            mobile: profile_id
+            for mobile, _, path, profile_path, profile_id in accounts
+            if not _in_jurisdiction(user, profile_path or path)
+        }
         taken_usernames = set(
             User.objects.filter(username__in=[username_for(m) for m in mobiles]).values_list(
                 "username", flat=True
@@ -237,11 +258,16 @@ class WorkerImporter:
             if n
         }
         # Registered ID numbers are found by their keyed hash: the numbers are sealed.
-        id_owner = dict(
+        id_rows = list(
             TalentProfile.objects.filter(id_number_hash__in=id_hashes).values_list(
-                "id_number_hash", "user__mobile"
+                "id_number_hash", "user__mobile", "pk", "region__path"
             )
         )
+        id_owner = {id_hash: mobile for id_hash, mobile, _, _ in id_rows}
+        id_outside = {
+            id_hash: pk for id_hash, _, pk, path in id_rows if not _in_jurisdiction(user, path)
+        }
+        elsewhere: set[int] = set()
         seen_mobiles: dict[str, int] = {}
         seen_ids: dict[str, int] = {}
         disciplines = Classification("学科", Discipline.objects.values_list("code", "name"))
@@ -259,6 +285,9 @@ class WorkerImporter:
                 id_hash = lookup_hash(id_number, purpose=ID_NUMBER_PURPOSE)
                 if id_number in seen_ids:
                     reader.error(ID_NUMBER.header, f"与第{seen_ids[id_number]}行重复")
+                elif id_hash in id_outside:
+                    reader.error(ID_NUMBER.header, REGISTERED_ELSEWHERE)
+                    elsewhere.add(id_outside[id_hash])
                 elif id_hash in id_owner and id_owner[id_hash] != mobile:
                     reader.error(ID_NUMBER.header, "该身份证号已登记在另一位科技工作者名下")
                 else:
@@ -290,7 +319,12 @@ class WorkerImporter:
                 else:
                     seen_mobiles[mobile] = row.number
                 role = by_mobile.get(mobile)
-                if role is not None and role != Role.WORKER:
+                if mobile in outside_by_mobile:
+                    reader.error(MOBILE.header, REGISTERED_ELSEWHERE)
+                    if outside_by_mobile[mobile] is not None:
+                        elsewhere.add(outside_by_mobile[mobile])
+                    role = None
+                elif role is not None and role != Role.WORKER:
                     reader.error(MOBILE.header, "该手机号已被其他类型的账号使用")
                 elif role is None and username_for(mobile) in taken_usernames:
                     reader.error(MOBILE.header, "该手机号对应的账号名已被占用，请联系管理员")
@@ -311,6 +345,10 @@ class WorkerImporter:
                     service_modes=modes,
                 )
             outcomes.append(reader.outcome)
+        for profile in TalentProfile.objects.select_related("region").filter(pk__in=elsewhere):
+            duplicate_ticket_open(
+                profile=profile, reporter=user, source=DuplicateTicket.Source.IMPORT
+            )
         return outcomes
 
     def create(self, record: object, *, actor: User) -> None:
