@@ -260,6 +260,23 @@ AUTH_PASSWORD_VALIDATORS = [
 OTP_REQUIRED = env_bool("OTP_REQUIRED", True)
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "科技云")
 SMS_BACKEND = env_str("SMS_BACKEND", "kejiyun.notifications.sms.OutboxBackend")
+# The carrier gateway of kejiyun.notifications.sms.HttpGatewayBackend: JSON POSTs signed with
+# HMAC-SHA256 under SMS_GATEWAY_SECRET (header X-Kejiyun-Signature).
+SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_SECRET = env_str("SMS_GATEWAY_SECRET", "")
+SMS_GATEWAY_TIMEOUT_SECONDS = env_int("SMS_GATEWAY_TIMEOUT_SECONDS", 5)
+if not (DEBUG or TESTING):
+    # Production refuses what is safe only on a developer's machine (security item 8).
+    if not OTP_REQUIRED:
+        raise EnvError("OTP_REQUIRED must stay on in production (staff sign in with TOTP)")
+    if SMS_BACKEND.rsplit(".", 1)[-1] in ("OutboxBackend", "ConsoleBackend"):
+        raise EnvError("SMS_BACKEND must be a real gateway in production, not the outbox or console")
+    if SMS_BACKEND.endswith(".HttpGatewayBackend") and (
+        not SMS_GATEWAY_URL.startswith("https://") or len(SMS_GATEWAY_SECRET) < 32
+    ):
+        raise EnvError(
+            "SMS_GATEWAY_URL must be https:// and SMS_GATEWAY_SECRET at least 32 characters"
+        )
 SMS_CODE_TTL_SECONDS = env_int("SMS_CODE_TTL_SECONDS", 600)
 
 # --- The open API (/api/v1/, ADR 0015) ---

@@ -235,7 +235,7 @@ def test_every_demo_mobile_is_a_valid_unique_number_with_its_roles_prefix(
     seeded: DemoResult,
 ) -> None:
     prefixes = {Role.WORKER: "139", Role.ENTERPRISE: "138", Role.CITIZEN: "137", Role.STAFF: "136"}
-    rows = list(User.objects.filter(username__startswith="demo_").values_list("mobile", "role"))
+    rows = [(u.mobile, u.role) for u in User.objects.filter(username__startswith="demo_")]
 
     prefixes[Role.REVIEWER] = "135"
     assert len(rows) == 815

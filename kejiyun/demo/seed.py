@@ -28,6 +28,7 @@ from django.db import models, transaction
 
 from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.accounts.validators import USCC_ALPHABET, uscc_check_character
+from kejiyun.common.crypto import mobile_lookup
 from kejiyun.demands.models import Demand
 from kejiyun.demo import vocab
 from kejiyun.popsci.models import AgeBand, Article, CitizenProfile, ConsentRecord, Segment, Topic
@@ -1016,14 +1017,10 @@ class _Writer:
     # Users ------------------------------------------------------------------------------
 
     def _taken_mobiles(self) -> dict[str, str]:
-        """Demo-range mobile numbers already registered, with who holds them."""
-        taken: dict[str, str] = {}
-        for prefix in MOBILE_PREFIX.values():
-            rows = User.objects.filter(mobile__startswith=prefix + "0").values_list(
-                "mobile", "username"
-            )
-            taken.update((m, u) for m, u in rows if m)
-        return taken
+        """Registered mobile numbers (by keyed hash: numbers are sealed), with who holds them."""
+        return dict(
+            User.objects.filter(mobile_hash__isnull=False).values_list("mobile_hash", "username")
+        )
 
     def _password_for(self, username: str) -> str:
         if username in self.login_usernames:
@@ -1038,7 +1035,7 @@ class _Writer:
     def _user(
         self, person: PersonSpec, role: str, taken_mobiles: dict[str, str], **extra: object
     ) -> User:
-        holder = taken_mobiles.get(person.mobile)
+        holder = taken_mobiles.get(mobile_lookup(person.mobile))
         return User(
             username=person.username,
             password=self._password_for(person.username),

@@ -1,7 +1,8 @@
 """Importer for S&T workers registered on paper (线下登记的科技工作者).
 
-Natural key: the mobile number. Each new worker gets an account with no usable password
-(username m<mobile>); they claim it later through the SMS password reset.
+Natural key: the mobile number (found by its keyed hash: numbers are sealed). Each new worker
+gets an account with an opaque username and no usable password; they claim it later through
+the SMS password reset and sign in with their number.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from kejiyun.accounts.models import Role, User
+from kejiyun.accounts.services import username_new
 from kejiyun.accounts.validators import (
     id_number_check_character,
     normalise_id_number,
@@ -18,7 +20,7 @@ from kejiyun.accounts.validators import (
     validate_id_number,
     validate_mobile,
 )
-from kejiyun.common.crypto import lookup_hash, seal
+from kejiyun.common.crypto import lookup_hash, mobile_lookup, seal
 from kejiyun.matchlog.services import EXPERTS, index_change_record
 from kejiyun.regions.models import Region
 from kejiyun.spreadsheets.importers.base import RowOutcome, RowReader
@@ -210,11 +212,6 @@ class WorkerRecord:
     service_modes: int = 0
 
 
-def username_for(mobile: str) -> str:
-    """The username of an account created for a mobile number (as self-registration does)."""
-    return f"m{mobile}"
-
-
 class WorkerImporter:
     kind: str = "workers"
     title: str = "科技工作者"
@@ -225,11 +222,9 @@ class WorkerImporter:
     def check(self, rows: Sequence[SheetRow], *, user: User) -> list[RowOutcome]:
         counties = counties_for_import(user=user)
         mobiles = {normalise_mobile(row.get(MOBILE.header)) for row in rows} - {""}
-        by_mobile = dict(User.objects.filter(mobile__in=mobiles).values_list("mobile", "role"))
-        taken_usernames = set(
-            User.objects.filter(username__in=[username_for(m) for m in mobiles]).values_list(
-                "username", flat=True
-            )
+        # Registered numbers are found by their keyed hash: the numbers are sealed.
+        role_of_hash = dict(
+            User.objects.for_mobiles(mobiles).values_list("mobile_hash", "role")
         )
         id_hashes = {
             lookup_hash(n, purpose=ID_NUMBER_PURPOSE)
@@ -239,7 +234,7 @@ class WorkerImporter:
         # Registered ID numbers are found by their keyed hash: the numbers are sealed.
         id_owner = dict(
             TalentProfile.objects.filter(id_number_hash__in=id_hashes).values_list(
-                "id_number_hash", "user__mobile"
+                "id_number_hash", "user__mobile_hash"
             )
         )
         seen_mobiles: dict[str, int] = {}
@@ -259,7 +254,7 @@ class WorkerImporter:
                 id_hash = lookup_hash(id_number, purpose=ID_NUMBER_PURPOSE)
                 if id_number in seen_ids:
                     reader.error(ID_NUMBER.header, f"与第{seen_ids[id_number]}行重复")
-                elif id_hash in id_owner and id_owner[id_hash] != mobile:
+                elif id_hash in id_owner and id_owner[id_hash] != mobile_lookup(mobile):
                     reader.error(ID_NUMBER.header, "该身份证号已登记在另一位科技工作者名下")
                 else:
                     seen_ids[id_number] = row.number
@@ -289,11 +284,9 @@ class WorkerImporter:
                     reader.error(MOBILE.header, f"与第{seen_mobiles[mobile]}行重复")
                 else:
                     seen_mobiles[mobile] = row.number
-                role = by_mobile.get(mobile)
+                role = role_of_hash.get(mobile_lookup(mobile))
                 if role is not None and role != Role.WORKER:
                     reader.error(MOBILE.header, "该手机号已被其他类型的账号使用")
-                elif role is None and username_for(mobile) in taken_usernames:
-                    reader.error(MOBILE.header, "该手机号对应的账号名已被占用，请联系管理员")
                 reader.outcome.exists = role == Role.WORKER
             if not reader.outcome.issues and county is not None:
                 reader.outcome.record = WorkerRecord(
@@ -316,7 +309,7 @@ class WorkerImporter:
     def create(self, record: object, *, actor: User) -> None:
         assert isinstance(record, WorkerRecord)
         user = User(
-            username=username_for(record.mobile),
+            username=username_new(),
             display_name=record.display_name,
             mobile=record.mobile,
             role=Role.WORKER,
