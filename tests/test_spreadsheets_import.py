@@ -109,7 +109,9 @@ def snapshot() -> tuple[object, ...]:
     return (
         list(Organisation.objects.order_by("pk").values()),
         list(Demand.objects.order_by("pk").values()),
-        list(User.objects.order_by("pk").values("pk", "username", "mobile_hash", "role", "password")),
+        list(
+            User.objects.order_by("pk").values("pk", "username", "mobile_hash", "role", "password")
+        ),
         list(TalentProfile.objects.order_by("pk").values()),
     )
 

@@ -228,7 +228,9 @@ class SmsCode(models.Model):
         verbose_name = "短信验证码"
         verbose_name_plural = "短信验证码"
         indexes = [
-            models.Index(fields=["mobile_hash", "purpose", "-created_at"], name="smscode_mobile_lookup")
+            models.Index(
+                fields=["mobile_hash", "purpose", "-created_at"], name="smscode_mobile_lookup"
+            )
         ]
 
     def __str__(self) -> str:

@@ -52,10 +52,14 @@ def sms_code_send(*, mobile: str, purpose: str, now: datetime | None = None) -> 
     request that sent no code is kept as an `SmsCode` with no hash, which throttles and counts
     guesses like any code and which no guess ever matches."""
     moment = now or timezone.now()
-    recent = SmsCode.objects.for_mobile(mobile).filter(
-        purpose=purpose,
-        created_at__gt=moment - timedelta(seconds=settings.SMS_CODE_RESEND_SECONDS),
-    ).exists()
+    recent = (
+        SmsCode.objects.for_mobile(mobile)
+        .filter(
+            purpose=purpose,
+            created_at__gt=moment - timedelta(seconds=settings.SMS_CODE_RESEND_SECONDS),
+        )
+        .exists()
+    )
     if recent:
         raise SmsThrottled
     registered = User.objects.for_mobile(mobile).exists()

@@ -228,7 +228,9 @@ def cases_load(
         "pk", "organisation_id", "mobile_hash", "talent_profile__id_number_hash"
     )
     for pk, org_id, mobile, id_hash in members:
-        org_keys[org_id] |= person_keys(account_id=pk, mobile_hash=mobile, id_number_hash=id_hash or "")
+        org_keys[org_id] |= person_keys(
+            account_id=pk, mobile_hash=mobile, id_number_hash=id_hash or ""
+        )
     organisation_rows = [
         OrganisationRow(
             id=o.pk, name=o.name, address=o.address, person_keys=frozenset(org_keys.get(o.pk, ()))

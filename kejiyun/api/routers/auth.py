@@ -172,7 +172,9 @@ def _sms_sign_in(request: HttpRequest, grant: SmsCodeGrant) -> TokenOut:
             mobile=grant.mobile, purpose=SmsCode.Purpose.LOGIN, code=grant.code
         )
         user = user_by_mobile(grant.mobile)
-        if user is None or not user.is_active:  # a code matched, but the account was since deleted or disabled
+        if (
+            user is None or not user.is_active
+        ):  # a code matched, but the account was since deleted or disabled
             raise ValidationError(BAD_SMS, code="bad_sms_code")
         sms_code_claim(sms_code=checked)
     except ValidationError as exc:

@@ -223,9 +223,7 @@ class WorkerImporter:
         counties = counties_for_import(user=user)
         mobiles = {normalise_mobile(row.get(MOBILE.header)) for row in rows} - {""}
         # Registered numbers are found by their keyed hash: the numbers are sealed.
-        role_of_hash = dict(
-            User.objects.for_mobiles(mobiles).values_list("mobile_hash", "role")
-        )
+        role_of_hash = dict(User.objects.for_mobiles(mobiles).values_list("mobile_hash", "role"))
         id_hashes = {
             lookup_hash(n, purpose=ID_NUMBER_PURPOSE)
             for n in (normalise_id_number(row.get(ID_NUMBER.header)) for row in rows)
