@@ -128,7 +128,9 @@ def test_the_console_backend_never_logs_the_code_or_the_number(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.DEBUG):
-        ConsoleBackend().send(mobile=MOBILE, body="【科技云】您的登录验证码是 482913，10分钟内有效。")
+        ConsoleBackend().send(
+            mobile=MOBILE, body="【科技云】您的登录验证码是 482913，10分钟内有效。"
+        )
     text = caplog.text
     assert "139****7001" in text
     assert "482913" not in text and MOBILE not in text
@@ -138,7 +140,7 @@ class _Gateway(BaseHTTPRequestHandler):
     received: list[tuple[dict[str, str], bytes]] = []
     answer = 200
 
-    def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
+    def do_POST(self) -> None:
         length = int(self.headers["Content-Length"])
         _Gateway.received.append((dict(self.headers), self.rfile.read(length)))
         self.send_response(_Gateway.answer)
@@ -198,7 +200,10 @@ def test_the_http_gateway_raises_on_a_refusal_and_on_no_answer(
 
 # --- The migration that sealed existing rows --------------------------------------------
 
-BEFORE = [("accounts", "0007_security_privacy_groundwork"), ("notifications", "0004_webhook_channel")]
+BEFORE = [
+    ("accounts", "0007_security_privacy_groundwork"),
+    ("notifications", "0004_webhook_channel"),
+]
 AFTER = [
     ("accounts", "0010_drop_plaintext_mobiles"),
     ("notifications", "0007_drop_plaintext_sms_and_outbox_columns"),

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from kejiyun.accounts.forms import AdminLoginForm
 from kejiyun.accounts.models import LoginFailure, Organisation, SmsCode, User
 from kejiyun.accounts.validators import is_valid_mobile, normalise_mobile
+from kejiyun.common.crypto import mobile_lookup
 
 # The admin signs in through the same backend, lock-out and lock-out message as
 # /accounts/login/ (kejiyun/accounts/lockout.py).
@@ -59,7 +60,7 @@ class UserAdmin(BaseUserAdmin):
         found, duplicates = super().get_search_results(request, queryset, search_term)
         mobile = normalise_mobile(search_term.strip())
         if is_valid_mobile(mobile):
-            found = found | queryset.for_mobile(mobile)
+            found = found | queryset.filter(mobile_hash=mobile_lookup(mobile))
         return found, duplicates
 
 

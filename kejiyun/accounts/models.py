@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import ClassVar, TypeVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
@@ -76,22 +79,34 @@ class Organisation(models.Model):
 MOBILE_PURPOSE = "accounts.mobile"
 
 
-class MobileQuerySet(models.QuerySet):
+_M = TypeVar("_M", bound=models.Model)
+
+
+class MobileQuerySet(models.QuerySet[_M, _M]):
     """Rows of a model that keeps a mobile number sealed beside its keyed hash (`mobile_hash`):
     the one way to find them by number."""
 
-    def for_mobile(self, mobile: str) -> models.QuerySet:
+    def for_mobile(self, mobile: str) -> MobileQuerySet[_M]:
         """The rows holding exactly this (normalised) number; none for ""."""
         if not mobile:
             return self.none()
         return self.filter(mobile_hash=mobile_lookup(mobile))
 
-    def for_mobiles(self, mobiles: set[str] | list[str]) -> models.QuerySet:
+    def for_mobiles(self, mobiles: Iterable[str]) -> MobileQuerySet[_M]:
         return self.filter(mobile_hash__in=[mobile_lookup(m) for m in mobiles if m])
 
 
-class KejiyunUserManager(UserManager.from_queryset(MobileQuerySet)):  # type: ignore[misc]
-    pass
+class KejiyunUserManager(UserManager["User"]):
+    """Django's user manager, plus the lookups by mobile number of `MobileQuerySet`."""
+
+    def get_queryset(self) -> MobileQuerySet[User]:
+        return MobileQuerySet(self.model, using=self._db)
+
+    def for_mobile(self, mobile: str) -> MobileQuerySet[User]:
+        return self.get_queryset().for_mobile(mobile)
+
+    def for_mobiles(self, mobiles: Iterable[str]) -> MobileQuerySet[User]:
+        return self.get_queryset().for_mobiles(mobiles)
 
 
 class User(AbstractUser):
@@ -137,7 +152,7 @@ class User(AbstractUser):
     # stays so history keeps its foreign keys.
     cancelled_at = models.DateTimeField("注销时间", null=True, blank=True)
 
-    objects = KejiyunUserManager()
+    objects: ClassVar[KejiyunUserManager] = KejiyunUserManager()
 
     class Meta:
         verbose_name = "用户"
@@ -222,7 +237,7 @@ class SmsCode(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
 
-    objects = MobileQuerySet.as_manager()
+    objects: ClassVar[models.Manager[SmsCode]] = MobileQuerySet.as_manager()
 
     class Meta:
         verbose_name = "短信验证码"

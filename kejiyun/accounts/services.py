@@ -185,11 +185,11 @@ def user_create_self_registered(
     user = User(
         username=username_new(),
         display_name=display_name,
-        mobile=mobile,
         role=role,
         region=region,
         organisation=organisation,
     )
+    user.mobile = mobile  # sealed, with its lookup hash
     user.set_password(password)
     record_check(user, error=AccountError, exclude=["password"])
     user.save()
@@ -223,11 +223,11 @@ def staff_create(
     user = User(
         username=username,
         display_name=display_name,
-        mobile=mobile,
         role=Role.STAFF,
         centre=centre_region.centre,
         region=centre_region,
     )
+    user.mobile = mobile  # sealed, with its lookup hash
     user.set_password(password)
     record_check(user, error=AccountError, exclude=["password"])
     user.save()

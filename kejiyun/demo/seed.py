@@ -1018,9 +1018,8 @@ class _Writer:
 
     def _taken_mobiles(self) -> dict[str, str]:
         """Registered mobile numbers (by keyed hash: numbers are sealed), with who holds them."""
-        return dict(
-            User.objects.filter(mobile_hash__isnull=False).values_list("mobile_hash", "username")
-        )
+        rows = User.objects.filter(mobile_hash__isnull=False).values_list("mobile_hash", "username")
+        return {h: u for h, u in rows if h}
 
     def _password_for(self, username: str) -> str:
         if username in self.login_usernames:
@@ -1036,16 +1035,17 @@ class _Writer:
         self, person: PersonSpec, role: str, taken_mobiles: dict[str, str], **extra: object
     ) -> User:
         holder = taken_mobiles.get(mobile_lookup(person.mobile))
-        return User(
+        user = User(
             username=person.username,
             password=self._password_for(person.username),
             display_name=person.display_name,
-            mobile=person.mobile if holder in (None, person.username) else None,
             role=role,
             region_id=person.region_code,
             date_joined=person.joined_at,
             **extra,
         )
+        user.mobile = person.mobile if holder in (None, person.username) else None
+        return user
 
     def _new_profiles(self) -> list[TalentProfile]:
         user_ids = dict(

@@ -309,10 +309,10 @@ class WorkerImporter:
         user = User(
             username=username_new(),
             display_name=record.display_name,
-            mobile=record.mobile,
             role=Role.WORKER,
             region=record.county,
         )
+        user.mobile = record.mobile  # sealed, with its lookup hash
         user.set_unusable_password()
         user.full_clean(exclude=["password"])
         user.save()
