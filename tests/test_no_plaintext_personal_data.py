@@ -33,6 +33,8 @@ from kejiyun.notifications.dispatch import outbox_dispatch
 from kejiyun.notifications.models import Channel, OutboxMessage, SmsMessage
 from kejiyun.notifications.services import outbox_enqueue
 from kejiyun.regions.models import Region
+from kejiyun.regions.services import regions_load, service_centres_ensure
+from kejiyun.talent.services import disciplines_load, industries_load
 from tests.builders import (
     WORKER_HEADERS,
     client_for,
@@ -223,6 +225,11 @@ def _hits(text: str) -> list[str]:
 
 @pytest.mark.django_db(transaction=True)
 def test_no_canary_mobile_or_id_number_in_the_database_dump_or_the_logs() -> None:
+    # A transactional test: an earlier one may have emptied the database, regions included.
+    regions_load()
+    service_centres_ensure(province_code="510000")
+    disciplines_load()
+    industries_load()
     with _CaptureAllLogs() as logs:
         _run_the_flows()
     dump = _dump()
