@@ -69,6 +69,9 @@ deploy-check: $(VENV)/.installed
 	SECRET_KEY=ci-only-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
 	  FIELD_ENCRYPTION_KEYS=v1:$$(head -c 32 /dev/urandom | base64) \
 	  FIELD_LOOKUP_KEY=$$(head -c 32 /dev/urandom | base64) \
+	  SMS_BACKEND=kejiyun.notifications.sms.HttpGatewayBackend \
+	  SMS_GATEWAY_URL=https://sms.example.cn/send \
+	  SMS_GATEWAY_SECRET=ci-only-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
 	  ALLOWED_HOSTS=kejiyun.example.cn $(MANAGE) check --deploy --fail-level WARNING
 
 boundaries: $(VENV)/.installed

@@ -277,7 +277,31 @@ AUTH_PASSWORD_VALIDATORS = [
 # Production refuses to start with it off. Tests turn it off except where marked `otp`.
 OTP_REQUIRED = env_bool("OTP_REQUIRED", True)
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "科技云")
+# /healthz answers strangers only "ok"; a monitor sending this in X-Healthz-Token (or a
+# signed-in administrator) also gets the database's and the cache's status.
+HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN", "")
 SMS_BACKEND = env_str("SMS_BACKEND", "kejiyun.notifications.sms.OutboxBackend")
+# The carrier gateway of kejiyun.notifications.sms.HttpGatewayBackend: JSON POSTs signed with
+# HMAC-SHA256 under SMS_GATEWAY_SECRET (header X-Kejiyun-Signature).
+SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_SECRET = env_str("SMS_GATEWAY_SECRET", "")
+SMS_GATEWAY_TIMEOUT_SECONDS = env_int("SMS_GATEWAY_TIMEOUT_SECONDS", 5)
+if not (DEBUG or TESTING):
+    # Production refuses what is safe only on a developer's machine (security item 8).
+    if HEALTHZ_TOKEN and len(HEALTHZ_TOKEN) < 32:
+        raise EnvError("HEALTHZ_TOKEN, when set, must be a random value of at least 32 characters")
+    if not OTP_REQUIRED:
+        raise EnvError("OTP_REQUIRED must stay on in production (staff sign in with TOTP)")
+    if SMS_BACKEND.rsplit(".", 1)[-1] in ("OutboxBackend", "ConsoleBackend"):
+        raise EnvError(
+            "SMS_BACKEND must be a real gateway in production, not the outbox or console"
+        )
+    if SMS_BACKEND.endswith(".HttpGatewayBackend") and (
+        not SMS_GATEWAY_URL.startswith("https://") or len(SMS_GATEWAY_SECRET) < 32
+    ):
+        raise EnvError(
+            "SMS_GATEWAY_URL must be https:// and SMS_GATEWAY_SECRET at least 32 characters"
+        )
 SMS_CODE_TTL_SECONDS = env_int("SMS_CODE_TTL_SECONDS", 600)
 
 # --- Audit trail, rate limits and bulk-export approval (docs/security.md items 11-13, 21) ---

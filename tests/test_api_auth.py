@@ -22,6 +22,7 @@ from kejiyun.api.clients import api_client_create, api_client_revoke
 from kejiyun.api.models import ApiClient, ApiToken, Scope
 from kejiyun.api.tokens import token_issue
 from kejiyun.audit.models import AuditAction, AuditEvent
+from kejiyun.common.crypto import mobile_lookup
 from kejiyun.notifications.models import SmsMessage
 from tests.builders import DORA_MOBILE, PASSWORD
 
@@ -44,7 +45,7 @@ def bearer(raw: str) -> dict[str, str]:
 
 
 def texted_code(mobile: str) -> str:
-    message = SmsMessage.objects.filter(mobile=mobile).latest("id")
+    message = SmsMessage.objects.for_mobile(mobile).latest("id")
     match = re.search(r"\b(\d{6})\b", message.body)
     assert match is not None, message.body
     return match.group(1)
@@ -63,10 +64,11 @@ def test_a_login_code_request_answers_a_registered_and_an_unregistered_number_al
     assert known.status_code == unknown.status_code == 202
     assert known.json() == unknown.json()
     # Only the registered phone receives a code; the other request is recorded without one.
-    assert SmsMessage.objects.filter(mobile=DORA_MOBILE).count() == 1
-    assert not SmsMessage.objects.filter(mobile=UNREGISTERED).exists()
-    rows = {r.mobile: r for r in SmsCode.objects.filter(purpose=SmsCode.Purpose.LOGIN)}
-    assert rows[DORA_MOBILE].code_hash != "" and rows[UNREGISTERED].code_hash == ""
+    assert SmsMessage.objects.for_mobile(DORA_MOBILE).count() == 1
+    assert not SmsMessage.objects.for_mobile(UNREGISTERED).exists()
+    rows = {r.mobile_hash: r for r in SmsCode.objects.filter(purpose=SmsCode.Purpose.LOGIN)}
+    assert rows[mobile_lookup(DORA_MOBILE)].code_hash != ""
+    assert rows[mobile_lookup(UNREGISTERED)].code_hash == ""
     # Both are throttled alike within 60 seconds.
     again_known = post(Client(), SMS, {"mobile": DORA_MOBILE})
     again_unknown = post(Client(), SMS, {"mobile": UNREGISTERED})
@@ -97,7 +99,7 @@ def test_sms_code_requests_share_the_pages_per_address_limit(
     refused = post(Client(), SMS, {"mobile": DORA_MOBILE})
     assert refused.status_code == 429
     assert refused["Retry-After"] == "3600"
-    assert not SmsCode.objects.filter(mobile=DORA_MOBILE).exists()
+    assert not SmsCode.objects.for_mobile(DORA_MOBILE).exists()
 
 
 # --- Sign-in by SMS code ------------------------------------------------------------------------

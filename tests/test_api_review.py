@@ -39,7 +39,7 @@ def bearer(
 
 
 def texted_code(mobile: str) -> str:
-    match = re.search(r"\b(\d{6})\b", SmsMessage.objects.filter(mobile=mobile).latest("id").body)
+    match = re.search(r"\b(\d{6})\b", SmsMessage.objects.for_mobile(mobile).latest("id").body)
     assert match is not None
     return match.group(1)
 

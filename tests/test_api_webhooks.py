@@ -302,9 +302,7 @@ def test_a_closed_case_reaches_only_subscribers_who_may_see_it(
         assert status == 201
         subs[user.username] = body["id"]
     closed(case)
-    addresses = set(
-        OutboxMessage.objects.filter(channel=Channel.WEBHOOK).values_list("address", flat=True)
-    )
+    addresses = {m.address for m in OutboxMessage.objects.filter(channel=Channel.WEBHOOK)}
     # Alice's county holds the case; the case's enterprise sees its own case. Charlie
     # (another city) and Erin (another enterprise) hear nothing.
     assert addresses == {f"webhook:{subs['alice']}", f"webhook:{subs['boss7']}"}

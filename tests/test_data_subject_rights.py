@@ -23,7 +23,7 @@ from kejiyun.accounts.models import Footprint, Role, SmsCode, User
 from kejiyun.api.models import ApiToken
 from kejiyun.audit.models import AuditAction, AuditEvent
 from kejiyun.cases.models import CaseEvent, CaseNote, DockingRequest
-from kejiyun.common.crypto import lookup_hash, seal
+from kejiyun.common.crypto import lookup_hash, mobile_lookup, seal
 from kejiyun.demands.models import Demand, DemandEvent
 from kejiyun.matching.index import experts_engine, match_index_sync
 from kejiyun.notifications.models import Channel, InboxItem, OutboxMessage, SmsMessage
@@ -132,7 +132,10 @@ def _canary_world(alice: User) -> tuple[User, TalentProfile]:
     )
     SmsMessage.objects.create(mobile=MOBILE, body=f"验证码 {REASON}")
     SmsCode.objects.create(
-        mobile=MOBILE, purpose="reset", code_hash="x", expires_at=demand.created_at
+        mobile_hash=mobile_lookup(MOBILE),
+        purpose="reset",
+        code_hash="x",
+        expires_at=demand.created_at,
     )
     Footprint.objects.create(user=user, kind=Footprint.Kind.LOGIN, network="n", device="d")
     ApiToken.objects.create(
@@ -433,7 +436,7 @@ def test_changing_the_mobile_needs_the_code_texted_to_the_new_number(dora: User)
     client = client_for(dora)
     new = "13700002222"
     client.post(reverse("accounts:sms_code"), {"mobile": new, "purpose": "register"})
-    body = SmsMessage.objects.filter(mobile=new).latest("id").body
+    body = SmsMessage.objects.for_mobile(new).latest("id").body
     found = re.search(r"\b(\d{6})\b", body)
     assert found is not None, body
     code = found.group(1)

@@ -22,7 +22,7 @@ from kejiyun.cases.workflow.services import (
     case_transition,
     case_visit_add,
 )
-from kejiyun.common.crypto import lookup_hash
+from kejiyun.common.crypto import lookup_hash, mobile_lookup
 from kejiyun.integrity.detectors import hollow, selfdealing
 from kejiyun.integrity.rows import Snapshot
 from kejiyun.integrity.sources_cases import cases_footprints, cases_load, person_keys
@@ -137,7 +137,10 @@ def test_cases_load_builds_the_rows_of_a_closed_and_rated_case(alice: User):
     assert set(by_id) == {enterprise.pk, university.pk}
     assert by_id[enterprise.pk].address == "四川省成都市锦江区红星路二段88号"
     assert by_id[enterprise.pk].person_keys == frozenset(
-        {f"account:{erin.pk}", lookup_hash("13900001111", purpose="integrity-person")}
+        {
+            f"account:{erin.pk}",
+            lookup_hash(f"mobile:{mobile_lookup('13900001111')}", purpose="integrity-person"),
+        }
     )
     assert f"account:{tina.user_id}" in by_id[university.pk].person_keys
     (expert,) = experts
@@ -148,7 +151,7 @@ def test_cases_load_builds_the_rows_of_a_closed_and_rated_case(alice: User):
         "成都市锦江区琉璃场1号",
     )
     assert expert.person_keys == frozenset(
-        person_keys(account_id=tina.user_id, mobile=tina.user.mobile)
+        person_keys(account_id=tina.user_id, mobile_hash=tina.user.mobile_hash)
     )
     # No number in the clear anywhere in the rows.
     assert "13900001111" not in repr((organisations, experts, cases))

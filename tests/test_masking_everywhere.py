@@ -82,7 +82,7 @@ def plant_canaries() -> list[str]:
     for index, user in enumerate(User.objects.order_by("pk")):
         mobile = f"1990000{index:04d}"
         user.mobile = mobile
-        user.save(update_fields=["mobile"])
+        user.save(update_fields=["mobile_sealed", "mobile_hash"])
         canaries.append(mobile)
     for profile in TalentProfile.objects.all():
         profile.id_number_sealed = seal(PROFILE_ID, purpose=ID_NUMBER_PURPOSE)

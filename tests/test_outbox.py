@@ -262,7 +262,7 @@ def test_sms_goes_through_the_sms_backend_and_needs_a_number(dora: User) -> None
     result = outbox_dispatch(now=NOW)
 
     assert (result.sent, result.retried) == (1, 1)
-    assert list(SmsMessage.objects.values_list("mobile", flat=True)) == [DORA_MOBILE]
+    assert [m.mobile for m in SmsMessage.objects.all()] == [DORA_MOBILE]
     assert "汛期防灾提醒" in SmsMessage.objects.get().body
     failed = OutboxMessage.objects.get(idempotency_key="sms2")
     assert failed.last_error == "ChannelError: SMS message without a mobile number"

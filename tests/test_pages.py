@@ -2,6 +2,7 @@ import json
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client, override_settings
 
 from kejiyun.accounts.models import Role, User
@@ -34,13 +35,37 @@ def test_the_interface_switches_to_english() -> None:
     assert '<dt class="small text-body-secondary">S&T workers</dt>' in html
 
 
-def test_healthz_reports_database_and_cache() -> None:
+def test_healthz_tells_a_stranger_only_ok() -> None:
     response = Client().get("/healthz")
+    assert response.status_code == 200
+    assert json.loads(response.content) == {"status": "ok"}
+    text = response.content.decode()
+    assert "LocMemCache" not in text and connection.vendor not in text
+
+
+def test_healthz_tells_a_signed_in_citizen_only_ok(dora: User) -> None:
+    assert json.loads(client_for(dora).get("/healthz").content) == {"status": "ok"}
+
+
+def test_healthz_reports_database_and_cache_to_an_administrator() -> None:
+    admin = User.objects.create_user(
+        username="root", password="x", display_name="管理员", role=Role.ADMIN
+    )
+    response = client_for(admin).get("/healthz")
     assert response.status_code == 200
     body = json.loads(response.content)
     assert body["status"] == "ok"
-    assert body["database"]["status"] == "ok"
+    assert body["database"] == {"status": "ok", "vendor": connection.vendor}
     assert body["cache"] == {"status": "ok", "backend": "LocMemCache"}
+
+
+@override_settings(HEALTHZ_TOKEN="monitor-" + "7" * 40)
+def test_healthz_reports_detail_to_a_monitor_with_the_token_only() -> None:
+    good = Client().get("/healthz", headers={"X-Healthz-Token": "monitor-" + "7" * 40})
+    assert json.loads(good.content)["cache"] == {"status": "ok", "backend": "LocMemCache"}
+    for wrong in ("monitor-" + "7" * 39, "", "monitor"):
+        bad = Client().get("/healthz", headers={"X-Healthz-Token": wrong})
+        assert json.loads(bad.content) == {"status": "ok"}, wrong
 
 
 @override_settings(
@@ -52,8 +77,9 @@ def test_healthz_reports_database_and_cache() -> None:
         }
     }
 )
+@override_settings(HEALTHZ_TOKEN="monitor-" + "7" * 40)
 def test_healthz_reports_a_dead_cache_without_failing_and_pages_still_work() -> None:
-    response = Client().get("/healthz")
+    response = Client().get("/healthz", headers={"X-Healthz-Token": "monitor-" + "7" * 40})
     assert response.status_code == 200
     body = json.loads(response.content)
     assert body["cache"]["status"] == "error"

@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import override_settings
 
 from kejiyun.accounts.models import User
-from kejiyun.common.crypto import SealError, lookup_hash, parse_keys, seal, unseal
+from kejiyun.common.crypto import SealError, lookup_hash, mobile_lookup, parse_keys, seal, unseal
 from kejiyun.spreadsheets.models import ImportBatch
 from kejiyun.talent.models import ID_NUMBER_PURPOSE, TalentProfile
 from tests.builders import (
@@ -90,7 +90,7 @@ def test_raw_rows_and_a_dump_hold_no_plaintext_id_number_after_an_import(alice: 
         cursor.execute("SELECT rows_sealed FROM spreadsheets_importbatch")
         assert all(ID_NUMBER not in row[0] for row in cursor.fetchall())
     client.post(f"/sheets/import/batches/{batch.pk}/confirm/")
-    profile = TalentProfile.objects.get(user__mobile="13800001234")
+    profile = TalentProfile.objects.get(user__mobile_hash=mobile_lookup("13800001234"))
     assert profile.id_number_masked() == "5101**********" + ID_NUMBER[-4:]
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM talent_talentprofile")

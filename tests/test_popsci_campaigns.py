@@ -235,7 +235,7 @@ def test_sms_recipients_without_a_mobile_are_skipped_and_counted(alice: User) ->
 
     assert (result.audience, result.new_deliveries, result.unreachable) == (2, 1, 1)
     assert list(Delivery.objects.values_list("citizen_id", flat=True)) == [with_mobile.pk]
-    assert list(OutboxMessage.objects.values_list("channel", "address")) == [("sms", "13712345678")]
+    assert [(m.channel, m.address) for m in OutboxMessage.objects.all()] == [("sms", "13712345678")]
 
 
 def test_a_citizen_in_another_county_does_not_receive_the_campaign(alice: User) -> None:

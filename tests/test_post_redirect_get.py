@@ -20,7 +20,7 @@ MOBILE = "13981234567"
 def test_registration_redirects_and_the_next_page_greets_the_new_user() -> None:
     client = Client()
     client.post("/accounts/sms-code/", {"mobile": MOBILE, "purpose": "register"})
-    code = re.search(r"\b(\d{6})\b", SmsMessage.objects.get(mobile=MOBILE).body)
+    code = re.search(r"\b(\d{6})\b", SmsMessage.objects.for_mobile(MOBILE).get().body)
     assert code is not None
     response = client.post(
         "/accounts/register/citizen/",
@@ -42,7 +42,7 @@ def test_registration_redirects_and_the_next_page_greets_the_new_user() -> None:
     assert page.status_code == 200
     assert "注册成功，欢迎您，张三！" in page.content.decode()
     assert "注册成功" not in client.get(response["Location"]).content.decode()  # shown once
-    assert User.objects.filter(mobile=MOBILE).count() == 1
+    assert User.objects.for_mobile(MOBILE).count() == 1
 
 
 def test_a_quiz_answer_redirects_to_its_result_in_the_same_reading_session(

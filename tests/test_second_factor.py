@@ -473,7 +473,7 @@ def test_the_sms_grant_of_a_privileged_account_needs_a_code_and_keeps_the_sms_co
         ).status_code
         == 202
     )
-    message = SmsMessage.objects.filter(mobile=mobile).latest("id")
+    message = SmsMessage.objects.for_mobile(mobile).latest("id")
     match = re.search(r"\b(\d{6})\b", message.body)
     assert match is not None
     body = {"grant_type": "sms_code", "mobile": mobile, "code": match.group(1)}

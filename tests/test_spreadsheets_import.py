@@ -8,6 +8,7 @@ nothing. Test files are built with openpyxl here, never stored as binaries.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import date, timedelta
 from typing import Any
@@ -24,7 +25,7 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.accounts.validators import id_number_check_character
 from kejiyun.audit.models import AuditEvent
-from kejiyun.common.crypto import lookup_hash, unseal
+from kejiyun.common.crypto import lookup_hash, mobile_lookup, unseal
 from kejiyun.demands.models import Demand
 from kejiyun.spreadsheets import services
 from kejiyun.spreadsheets.models import ImportBatch
@@ -108,7 +109,9 @@ def snapshot() -> tuple[object, ...]:
     return (
         list(Organisation.objects.order_by("pk").values()),
         list(Demand.objects.order_by("pk").values()),
-        list(User.objects.order_by("pk").values("pk", "username", "mobile", "role", "password")),
+        list(
+            User.objects.order_by("pk").values("pk", "username", "mobile_hash", "role", "password")
+        ),
         list(TalentProfile.objects.order_by("pk").values()),
     )
 
@@ -420,9 +423,10 @@ def test_workers_are_created_with_an_unusable_password_and_a_profile(alice: User
     batch = upload_batch(client, "workers", data)
     assert issues(client, batch) == []
     assert messages_of(confirm(client, batch)) == ["导入完成：新增2条，已存在跳过0条。"]
-    zhang = User.objects.get(mobile="13800001234")
-    assert (zhang.username, zhang.display_name, zhang.role, zhang.region_id) == (
-        "m13800001234",
+    zhang = User.objects.for_mobile("13800001234").get()
+    # An opaque username: the number is not in it (security item 16).
+    assert re.fullmatch(r"u[a-z2-7]{16}", zhang.username)
+    assert (zhang.display_name, zhang.role, zhang.region_id) == (
         "张三",
         Role.WORKER,
         "510104",
@@ -441,7 +445,7 @@ def test_workers_are_created_with_an_unusable_password_and_a_profile(alice: User
     ) == ("510104", "四川大学", "教授", "机器视觉", "缺陷检测", "图像检测", ID_NUMBER, False)
     assert ID_NUMBER not in profile.id_number_sealed  # stored sealed
     assert profile.id_number_hash == lookup_hash(ID_NUMBER, purpose=ID_NUMBER_PURPOSE)
-    li = User.objects.get(mobile="13800005678")
+    li = User.objects.for_mobile("13800005678").get()
     assert (li.talent_profile.id_number_sealed, li.talent_profile.id_number_hash) == ("", "")
     event = AuditEvent.objects.get(action="sheets.import")
     assert (event.object_type, event.detail) == ("talent_profile", {"created": 2, "skipped": 0})
@@ -504,10 +508,10 @@ def test_worker_rows_are_checked_for_mobile_id_number_and_duplicates(
     assert messages_of(confirm(client, batch, valid_rows_only=True)) == [
         "导入完成：新增1条，已存在跳过0条。"
     ]
-    assert User.objects.get(mobile=dora.mobile).role == Role.CITIZEN
+    assert User.objects.for_mobile(dora.mobile).get().role == Role.CITIZEN
     after = snapshot()
     assert len(after[2]) == len(before[2]) + 1
-    assert User.objects.filter(mobile="13800001234").count() == 1
+    assert User.objects.for_mobile("13800001234").count() == 1
 
 
 @pytest.mark.parametrize(
@@ -631,7 +635,7 @@ def test_a_record_registered_between_the_check_and_the_write_rolls_the_import_ba
         "导入时数据已被他人修改，未导入任何数据，请稍后重试。"
     ]
     assert User.objects.count() == before_users + 1  # only the late registration
-    assert not User.objects.filter(mobile="13800000001").exists()
+    assert not User.objects.for_mobile("13800000001").exists()
     batch.refresh_from_db()
     assert batch.applied_at is None
     assert not AuditEvent.objects.filter(action="sheets.import").exists()
@@ -830,11 +834,11 @@ def test_workers_disciplines_industries_and_service_modes_are_read_by_name_or_co
     assert issues(client, batch) == []
     confirm(client, batch)
 
-    zhang = TalentProfile.objects.get(user__mobile="13800001234")
+    zhang = TalentProfile.objects.get(user__mobile_hash=mobile_lookup("13800001234"))
     assert sorted(d.code for d in zhang.disciplines.all()) == ["C2003", "F0116", "F0202"]
     assert sorted(i.code for i in zhang.industries.all()) == ["0164", "15", "6513"]
     assert zhang.service_mode_labels == ["咨询", "现场指导"]
-    li = TalentProfile.objects.get(user__mobile="13800005678")
+    li = TalentProfile.objects.get(user__mobile_hash=mobile_lookup("13800005678"))
     assert (li.disciplines.count(), li.industries.count(), li.service_modes) == (0, 0, 0)
 
 

@@ -1,5 +1,9 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -7,7 +11,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kejiyun.accounts.forms import AdminLoginForm
 from kejiyun.accounts.models import LoginFailure, Organisation, SmsCode, User
+from kejiyun.accounts.validators import is_valid_mobile, normalise_mobile
 from kejiyun.common.admin_masking import MaskedAdminMixin
+from kejiyun.common.crypto import mobile_lookup
 
 # The admin signs in through the same backend, lock-out and lock-out message as
 # /accounts/login/ (kejiyun/accounts/lockout.py).
@@ -23,19 +29,32 @@ for _model in (TOTPDevice, StaticDevice):
 
 @admin.register(User)
 class UserAdmin(MaskedAdminMixin, BaseUserAdmin):
-    # Usernames made by self-registration embed the mobile: both are shown masked.
-    masked_fields = ["username", "mobile"]
+    # Usernames made by self-registration before the opaque ones embedded the mobile: shown
+    # masked; the sealed number itself only as `masked_mobile`.
+    masked_fields = ["username"]
     list_display = ["username", "display_name", "masked_mobile", "role", "centre", "is_active"]
     list_filter = ["role", "is_active", "is_superuser", "centre__region__level"]
-    search_fields = ["display_name"]
+    # A full 11-digit number also finds its holder, by the keyed hash (get_search_results).
+    search_fields = ["username", "display_name"]
+    search_help_text = "按账号名、姓名或完整的11位手机号查找。"
     raw_id_fields = ["centre", "region", "organisation"]
     list_select_related = ["centre"]
-    readonly_fields = ["second_factor"]
+    # The number is sealed and shown masked only: the holder sets it (registration, reset).
+    readonly_fields = ["second_factor", "masked_mobile"]
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
         (
             "科技云",
-            {"fields": ("display_name", "mobile", "role", "centre", "region", "organisation")},
+            {
+                "fields": (
+                    "display_name",
+                    "masked_mobile",
+                    "role",
+                    "centre",
+                    "region",
+                    "organisation",
+                )
+            },
         ),
         ("动态口令", {"fields": ("second_factor",)}),
     )
@@ -43,7 +62,7 @@ class UserAdmin(MaskedAdminMixin, BaseUserAdmin):
         *BaseUserAdmin.add_fieldsets,
         (
             "科技云",
-            {"fields": ("display_name", "mobile", "role", "centre", "region", "organisation")},
+            {"fields": ("display_name", "role", "centre", "region", "organisation")},
         ),
     )
 
@@ -60,6 +79,15 @@ class UserAdmin(MaskedAdminMixin, BaseUserAdmin):
     def masked_mobile(self, obj: User) -> str:
         return obj.masked_mobile
 
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        mobile = normalise_mobile(search_term.strip())
+        if is_valid_mobile(mobile):
+            found = found | queryset.filter(mobile_hash=mobile_lookup(mobile))
+        return found, duplicates
+
 
 @admin.register(Organisation)
 class OrganisationAdmin(MaskedAdminMixin, admin.ModelAdmin):
@@ -72,14 +100,13 @@ class OrganisationAdmin(MaskedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SmsCode)
-class SmsCodeAdmin(MaskedAdminMixin, admin.ModelAdmin):
-    masked_fields = ["mobile"]
+class SmsCodeAdmin(admin.ModelAdmin):
     list_display = ["purpose", "created_at", "expires_at", "attempts", "used_at"]
     list_filter = ["purpose"]
+    # Nothing readable: no number (only its keyed hash is stored), no code (only its hash).
+    exclude = ["mobile_hash", "code_hash"]
     readonly_fields = [
-        "mobile",
         "purpose",
-        "code_hash",
         "created_at",
         "expires_at",
         "attempts",

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from kejiyun.accounts.models import LoginFailure, User
+from kejiyun.accounts.selectors import user_by_mobile
 from kejiyun.accounts.validators import is_valid_mobile, normalise_mobile
 
 MAX_FAILURES = 5
@@ -30,7 +31,7 @@ def login_account(login_name: str) -> User | None:
     """The account a typed login name names: a mainland mobile in any notation, or a username."""
     mobile = normalise_mobile(login_name)
     if is_valid_mobile(mobile):
-        return User.objects.filter(mobile=mobile).first()
+        return user_by_mobile(mobile)
     return User.objects.filter(username=login_name.strip()).first()
 
 

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser
+from collections.abc import Iterable
+from typing import ClassVar, TypeVar
+
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from kejiyun.accounts.validators import validate_mobile, validate_uscc
+from kejiyun.accounts.validators import validate_uscc
+from kejiyun.common.crypto import mobile_lookup, seal, unseal
 from kejiyun.common.masking import mask_mobile
 from kejiyun.regions.models import Region, ServiceCentre
 
@@ -71,12 +75,51 @@ class Organisation(models.Model):
         return self.name
 
 
+# The purpose a user's mobile number is sealed for (kejiyun/common/crypto.py).
+MOBILE_PURPOSE = "accounts.mobile"
+
+
+_M = TypeVar("_M", bound=models.Model)
+
+
+class MobileQuerySet(models.QuerySet[_M, _M]):
+    """Rows of a model that keeps a mobile number sealed beside its keyed hash (`mobile_hash`):
+    the one way to find them by number."""
+
+    def for_mobile(self, mobile: str) -> MobileQuerySet[_M]:
+        """The rows holding exactly this (normalised) number; none for ""."""
+        if not mobile:
+            return self.none()
+        return self.filter(mobile_hash=mobile_lookup(mobile))
+
+    def for_mobiles(self, mobiles: Iterable[str]) -> MobileQuerySet[_M]:
+        return self.filter(mobile_hash__in=[mobile_lookup(m) for m in mobiles if m])
+
+
+class KejiyunUserManager(UserManager["User"]):
+    """Django's user manager, plus the lookups by mobile number of `MobileQuerySet`."""
+
+    def get_queryset(self) -> MobileQuerySet[User]:
+        return MobileQuerySet(self.model, using=self._db)
+
+    def for_mobile(self, mobile: str) -> MobileQuerySet[User]:
+        return self.get_queryset().for_mobile(mobile)
+
+    def for_mobiles(self, mobiles: Iterable[str]) -> MobileQuerySet[User]:
+        return self.get_queryset().for_mobiles(mobiles)
+
+
 class User(AbstractUser):
-    """A person who signs in. Staff are bound to exactly one service centre."""
+    """A person who signs in. Staff are bound to exactly one service centre.
+
+    The mobile number is sealed at rest (`mobile_sealed`, AES-GCM) with a keyed hash beside it
+    (`mobile_hash`, unique) for sign-in and "already registered?"; the `mobile` property
+    opens and sets it, and `User.objects.for_mobile(number)` finds its holder."""
 
     display_name = models.CharField("姓名", max_length=40)
-    mobile = models.CharField(
-        "手机号", max_length=11, unique=True, null=True, blank=True, validators=[validate_mobile]
+    mobile_sealed = models.TextField("手机号（加密）", blank=True, default="")
+    mobile_hash = models.CharField(
+        "手机号查找码", max_length=64, unique=True, null=True, blank=True, editable=False
     )
     role = models.CharField("角色", max_length=16, choices=Role.choices, db_index=True)
     centre = models.ForeignKey(
@@ -109,6 +152,8 @@ class User(AbstractUser):
     # stays so history keeps its foreign keys.
     cancelled_at = models.DateTimeField("注销时间", null=True, blank=True)
 
+    objects: ClassVar[KejiyunUserManager] = KejiyunUserManager()
+
     class Meta:
         verbose_name = "用户"
         verbose_name_plural = "用户"
@@ -133,8 +178,21 @@ class User(AbstractUser):
             ),
         ]
 
+    @property
+    def mobile(self) -> str | None:
+        """The mobile number in the clear (None without one)."""
+        return unseal(self.mobile_sealed, purpose=MOBILE_PURPOSE) or None
+
+    @mobile.setter
+    def mobile(self, value: str | None) -> None:
+        """Seal and hash a normalised number (forms validate it); None or "" clears it."""
+        value = value or ""
+        self.mobile_sealed = seal(value, purpose=MOBILE_PURPOSE)
+        self.mobile_hash = mobile_lookup(value) or None
+
     def __str__(self) -> str:
-        # Self-registered usernames embed the mobile number ("m1381234…"): never show it.
+        # Older usernames embedded the mobile number ("m1381234…"): never show a username
+        # when a name or a masked number will do.
         if self.display_name:
             return self.display_name
         return self.masked_mobile if self.mobile else self.username
@@ -176,7 +234,8 @@ class SmsCode(models.Model):
         RESET = "reset", "找回密码"
         LOGIN = "login", "登录"
 
-    mobile = models.CharField("手机号", max_length=11, db_index=True)
+    # Only the keyed hash of the number (kejiyun/common/crypto.py `mobile_lookup`).
+    mobile_hash = models.CharField("手机号查找码", max_length=64)
     purpose = models.CharField("用途", max_length=16, choices=Purpose.choices)
     code_hash = models.CharField(max_length=128)
     created_at = models.DateTimeField(default=timezone.now)
@@ -184,10 +243,16 @@ class SmsCode(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
 
+    objects: ClassVar[models.Manager[SmsCode]] = MobileQuerySet.as_manager()
+
     class Meta:
         verbose_name = "短信验证码"
         verbose_name_plural = "短信验证码"
-        indexes = [models.Index(fields=["mobile", "purpose", "-created_at"])]
+        indexes = [
+            models.Index(
+                fields=["mobile_hash", "purpose", "-created_at"], name="smscode_mobile_lookup"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} {self.created_at:%Y-%m-%d %H:%M}"

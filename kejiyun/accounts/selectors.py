@@ -24,3 +24,9 @@ def access_organisation(user: User, organisation_id: int) -> Organisation:
         return organisations_for_staff(user=user).get(pk=organisation_id)
     except Organisation.DoesNotExist:
         raise Http404("组织不存在或不在您的辖区内") from None
+
+
+def user_by_mobile(mobile: str) -> User | None:
+    """The account holding exactly this (normalised) mobile number, through its keyed hash:
+    the one lookup by number (sign-in, lock-out, registration, SMS sign-in, imports)."""
+    return User.objects.for_mobile(mobile).first()

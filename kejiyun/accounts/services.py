@@ -3,6 +3,7 @@ password reset, staff accounts. The sign-up itself is `kejiyun.registration.serv
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from kejiyun.accounts.lockout import login_identity_of
 from kejiyun.accounts.models import LoginFailure, Organisation, Role, SmsCode, User
+from kejiyun.common.crypto import mobile_lookup
 from kejiyun.common.errors import ServiceError, record_check
 from kejiyun.notifications.sms import get_sms_backend
 from kejiyun.regions.models import Region
@@ -53,21 +55,24 @@ def sms_code_send(*, mobile: str, purpose: str, now: datetime | None = None) -> 
     request that sent no code is kept as an `SmsCode` with no hash, which throttles and counts
     guesses like any code and which no guess ever matches."""
     moment = now or timezone.now()
-    recent = SmsCode.objects.filter(
-        mobile=mobile,
-        purpose=purpose,
-        created_at__gt=moment - timedelta(seconds=settings.SMS_CODE_RESEND_SECONDS),
-    ).exists()
+    recent = (
+        SmsCode.objects.for_mobile(mobile)
+        .filter(
+            purpose=purpose,
+            created_at__gt=moment - timedelta(seconds=settings.SMS_CODE_RESEND_SECONDS),
+        )
+        .exists()
+    )
     if recent:
         raise SmsThrottled
-    registered = User.objects.filter(mobile=mobile).exists()
+    registered = User.objects.for_mobile(mobile).exists()
     # A reset or sign-in code goes only to a registered number; a registration code only to
     # an unregistered one.
     signs_in = purpose in (SmsCode.Purpose.RESET, SmsCode.Purpose.LOGIN)
     sends_code = registered if signs_in else not registered
     code = f"{secrets.randbelow(1_000_000):06d}"
     SmsCode.objects.create(
-        mobile=mobile,
+        mobile_hash=mobile_lookup(mobile),
         purpose=purpose,
         code_hash=_code_hash(mobile=mobile, purpose=purpose, code=code) if sends_code else "",
         created_at=moment,
@@ -94,7 +99,8 @@ def sms_code_check(*, mobile: str, purpose: str, code: str) -> SmsCode:
     """
     now = timezone.now()
     latest = (
-        SmsCode.objects.filter(mobile=mobile, purpose=purpose, used_at__isnull=True)
+        SmsCode.objects.for_mobile(mobile)
+        .filter(purpose=purpose, used_at__isnull=True)
         .order_by("-created_at", "-id")
         .first()
     )
@@ -119,8 +125,11 @@ def sms_code_claim(*, sms_code: SmsCode) -> None:
         raise AccountError("短信验证码已被使用，请重新获取。", code="sms_code_used")
 
 
-def _new_username(mobile: str) -> str:
-    return f"m{mobile}"
+def username_new() -> str:
+    """An opaque username for an account made from a mobile number (self-registration, a
+    worker sheet): "u" and 16 random base32 letters. It tells nothing about the holder; they
+    sign in with their mobile number."""
+    return "u" + base64.b32encode(secrets.token_bytes(10)).decode().lower()
 
 
 def user_registration_check(
@@ -139,7 +148,7 @@ def user_registration_check(
     # credit code) is already registered. A registered number is sent no registration code
     # (`sms_code_send`), so a stranger gets the same "wrong code" answer for it as for any.
     checked = sms_code_check(mobile=mobile, purpose=SmsCode.Purpose.REGISTER, code=sms_code)
-    if User.objects.filter(mobile=mobile).exists():
+    if User.objects.for_mobile(mobile).exists():
         raise AccountError("该手机号已注册，请直接登录或找回密码。", code="mobile_taken")
     if role == Role.ENTERPRISE and Organisation.objects.filter(uscc=uscc).exists():
         raise AccountError(
@@ -177,13 +186,13 @@ def user_create_self_registered(
         )
     sms_code_claim(sms_code=sms_code)
     user = User(
-        username=_new_username(mobile),
+        username=username_new(),
         display_name=display_name,
-        mobile=mobile,
         role=role,
         region=region,
         organisation=organisation,
     )
+    user.mobile = mobile  # sealed, with its lookup hash
     user.set_password(password)
     record_check(user, error=AccountError, exclude=["password"])
     user.save()
@@ -194,7 +203,7 @@ def user_reset_password(*, mobile: str, sms_code: str, password: str) -> User:
     """Set a new password for the holder of `mobile`. The code is checked first, for every
     number alike, so the answers and attempt counts never tell a registered number apart."""
     checked = sms_code_check(mobile=mobile, purpose=SmsCode.Purpose.RESET, code=sms_code)
-    user = User.objects.filter(mobile=mobile).first()
+    user = User.objects.for_mobile(mobile).first()
     if user is None:  # a code was matched, so it was sent to a user since deleted
         raise AccountError("短信验证码不正确或已过期，请重新获取。", code="bad_sms_code")
     # The account's own rules (staff: three character classes, ADR 0002) need the account.
@@ -236,11 +245,11 @@ def staff_create(
     user = User(
         username=username,
         display_name=display_name,
-        mobile=mobile,
         role=Role.STAFF,
         centre=centre_region.centre,
         region=centre_region,
     )
+    user.mobile = mobile  # sealed, with its lookup hash
     password_validate(password=password, user=user)
     user.set_password(password)
     record_check(user, error=AccountError, exclude=["password"])

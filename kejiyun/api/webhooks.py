@@ -36,7 +36,7 @@ from kejiyun.accounts.models import User
 from kejiyun.api.models import ApiClient, WebhookEvent, WebhookSubscription
 from kejiyun.common.crypto import seal, unseal
 from kejiyun.notifications.channels import ChannelError
-from kejiyun.notifications.models import OutboxMessage
+from kejiyun.notifications.models import Channel, OutboxMessage
 
 SECRET_PURPOSE = "webhook-secret"  # noqa: S105  (a sealing purpose label)
 TIMEOUT_SECONDS = 5
@@ -168,8 +168,11 @@ def webhook_subscription_create(
 def webhook_subscription_delete(*, subscription: WebhookSubscription) -> None:
     """Delete a subscription; its deliveries not yet sent are given up."""
     with transaction.atomic():
+        # The address is sealed (security item 16): the subscription's deliveries are found
+        # by their idempotency key, "webhook:<subscription id>:<event>:<object id>".
         OutboxMessage.objects.filter(
-            address=f"{ADDRESS_PREFIX}{subscription.pk}",
+            channel=Channel.WEBHOOK,
+            idempotency_key__startswith=f"webhook:{subscription.pk}:",
             status=OutboxMessage.Status.PENDING,
         ).update(status=OutboxMessage.Status.FAILED, last_error="订阅已删除", claimed_at=None)
         subscription.delete()

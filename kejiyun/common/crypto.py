@@ -124,3 +124,14 @@ def lookup_hash(value: str, *, purpose: str) -> str:
         return ""
     message = purpose.encode() + b"\0" + value.encode()
     return hmac.new(_lookup_key(), message, hashlib.sha256).hexdigest()
+
+
+# Mobile numbers (docs/requirements/security.md item 16): every table that holds one keeps it
+# sealed, with this keyed hash beside it for exact lookups. One purpose for all of them, so
+# an account, its SMS codes and its outbox messages are found by the same hash.
+MOBILE_LOOKUP_PURPOSE = "mobile"
+
+
+def mobile_lookup(value: str) -> str:
+    """The keyed hash a mobile number is looked up by (pass it normalised); "" for ""."""
+    return lookup_hash(value, purpose=MOBILE_LOOKUP_PURPOSE)

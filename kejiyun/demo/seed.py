@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from kejiyun.accounts.models import Organisation, Role, User
 from kejiyun.accounts.validators import USCC_ALPHABET, uscc_check_character
+from kejiyun.common.crypto import mobile_lookup
 from kejiyun.demands.models import Demand
 from kejiyun.demo import vocab
 from kejiyun.popsci.models import AgeBand, Article, CitizenProfile, ConsentRecord, Segment, Topic
@@ -1037,14 +1038,9 @@ class _Writer:
     # Users ------------------------------------------------------------------------------
 
     def _taken_mobiles(self) -> dict[str, str]:
-        """Demo-range mobile numbers already registered, with who holds them."""
-        taken: dict[str, str] = {}
-        for prefix in MOBILE_PREFIX.values():
-            rows = User.objects.filter(mobile__startswith=prefix + "0").values_list(
-                "mobile", "username"
-            )
-            taken.update((m, u) for m, u in rows if m)
-        return taken
+        """Registered mobile numbers (by keyed hash: numbers are sealed), with who holds them."""
+        rows = User.objects.filter(mobile_hash__isnull=False).values_list("mobile_hash", "username")
+        return {h: u for h, u in rows if h}
 
     def _password_for(self, username: str) -> str:
         if username in self.login_usernames:
@@ -1059,18 +1055,19 @@ class _Writer:
     def _user(
         self, person: PersonSpec, role: str, taken_mobiles: dict[str, str], **extra: object
     ) -> User:
-        holder = taken_mobiles.get(person.mobile)
-        return User(
+        holder = taken_mobiles.get(mobile_lookup(person.mobile))
+        user = User(
             username=person.username,
             password=self._password_for(person.username),
             password_changed_at=timezone.now(),
             display_name=person.display_name,
-            mobile=person.mobile if holder in (None, person.username) else None,
             role=role,
             region_id=person.region_code,
             date_joined=person.joined_at,
             **extra,
         )
+        user.mobile = person.mobile if holder in (None, person.username) else None
+        return user
 
     def _new_profiles(self) -> list[TalentProfile]:
         user_ids = dict(

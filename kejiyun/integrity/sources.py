@@ -67,9 +67,9 @@ def organisation_rows(org_ids: set[int]) -> list[OrganisationRow]:
     """The organisations named, each with its members' person keys (and "account:<id>")."""
     keys: dict[int, set[str]] = defaultdict(set)
     for pk, org_id, mobile, id_hash in User.objects.filter(organisation_id__in=org_ids).values_list(
-        "pk", "organisation_id", "mobile", "talent_profile__id_number_hash"
+        "pk", "organisation_id", "mobile_hash", "talent_profile__id_number_hash"
     ):
-        keys[org_id] |= person_keys(account_id=pk, mobile=mobile, id_number_hash=id_hash or "")
+        keys[org_id] |= person_keys(account_id=pk, mobile_hash=mobile, id_number_hash=id_hash or "")
     return [
         OrganisationRow(id=pk, name=name, address=address, person_keys=frozenset(keys[pk]))
         for pk, name, address in Organisation.objects.filter(pk__in=org_ids)
@@ -92,7 +92,7 @@ def _accounts(
             "pk",
             "role",
             "date_joined",
-            "mobile",
+            "mobile_hash",
             "region_id",
             "organisation_id",
             "organisation__region_id",
@@ -174,7 +174,7 @@ def _accounts(
                 profile_text=text.strip(),
                 organisation_id=org_id,
                 person_keys=frozenset(
-                    person_keys(account_id=None, mobile=mobile, id_number_hash=id_hash or "")
+                    person_keys(account_id=None, mobile_hash=mobile, id_number_hash=id_hash or "")
                 ),
                 activity=activity[pk],
             )

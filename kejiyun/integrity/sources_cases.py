@@ -41,16 +41,17 @@ OWNER_LOGIN_DAYS = 90
 
 
 def person_keys(
-    *, account_id: int | None, mobile: str | None, id_number_hash: str = ""
+    *, account_id: int | None, mobile_hash: str | None, id_number_hash: str = ""
 ) -> set[str]:
-    """The person keys of one account: "account:<id>", the keyed hash of its mobile number and
-    that of its ID-number lookup hash (for workers who gave one). Two rows that share a key
-    share a person; no key can be turned back into a number."""
+    """The person keys of one account: "account:<id>", the keyed hash of its mobile number's
+    lookup hash and that of its ID-number lookup hash (for workers who gave one). Two rows
+    that share a key share a person; no key can be turned back into a number (the numbers
+    themselves are sealed and never read here)."""
     keys: set[str] = set()
     if account_id is not None:
         keys.add(f"account:{account_id}")
-    if mobile:
-        keys.add(lookup_hash(mobile, purpose=PERSON_PURPOSE))
+    if mobile_hash:
+        keys.add(lookup_hash(f"mobile:{mobile_hash}", purpose=PERSON_PURPOSE))
     if id_number_hash:
         keys.add(lookup_hash(f"id:{id_number_hash}", purpose=PERSON_PURPOSE))
     return keys
@@ -213,7 +214,7 @@ def cases_load(
         TalentProfile.objects.filter(user_id__in=expert_user_ids)
         .select_related("user")
         .order_by("user_id")
-        .only("user_id", "employer", "id_number_hash", "user__mobile", "user__organisation_id")
+        .only("user_id", "employer", "id_number_hash", "user__mobile_hash", "user__organisation_id")
     )
     org_ids = {c.demand.organisation_id for c in cases} | {
         p.user.organisation_id for p in profiles if p.user.organisation_id is not None
@@ -224,10 +225,12 @@ def cases_load(
     # An organisation's people: its members' keys (workers add their ID-number key).
     org_keys: dict[int, set[str]] = defaultdict(set)
     members = User.objects.filter(organisation_id__in=org_ids).values_list(
-        "pk", "organisation_id", "mobile", "talent_profile__id_number_hash"
+        "pk", "organisation_id", "mobile_hash", "talent_profile__id_number_hash"
     )
     for pk, org_id, mobile, id_hash in members:
-        org_keys[org_id] |= person_keys(account_id=pk, mobile=mobile, id_number_hash=id_hash or "")
+        org_keys[org_id] |= person_keys(
+            account_id=pk, mobile_hash=mobile, id_number_hash=id_hash or ""
+        )
     organisation_rows = [
         OrganisationRow(
             id=o.pk, name=o.name, address=o.address, person_keys=frozenset(org_keys.get(o.pk, ()))
@@ -245,7 +248,9 @@ def cases_load(
                 address=org.address if org is not None else "",
                 person_keys=frozenset(
                     person_keys(
-                        account_id=p.user_id, mobile=p.user.mobile, id_number_hash=p.id_number_hash
+                        account_id=p.user_id,
+                        mobile_hash=p.user.mobile_hash,
+                        id_number_hash=p.id_number_hash,
                     )
                 ),
             )

@@ -4,6 +4,21 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from kejiyun.common.crypto import mobile_lookup, seal, unseal
+
+# The purposes of the sealed columns here (kejiyun/common/crypto.py).
+SMS_MOBILE_PURPOSE = "notifications.sms.mobile"
+SMS_BODY_PURPOSE = "notifications.sms.body"
+OUTBOX_ADDRESS_PURPOSE = "notifications.outbox.address"
+
+
+class SmsMessageQuerySet(models.QuerySet):
+    def for_mobile(self, mobile: str) -> models.QuerySet:
+        """The messages sent to exactly this (normalised) number."""
+        if not mobile:
+            return self.none()
+        return self.filter(mobile_hash=mobile_lookup(mobile))
+
 
 class Channel(models.TextChoices):
     IN_APP = "inapp", "站内信"
@@ -17,12 +32,17 @@ class Channel(models.TextChoices):
 class SmsMessage(models.Model):
     """The outbox of the default SMS backend: messages are recorded here, not sent.
 
-    The table keeps its old name from when the model lived in accounts.
+    Number and text (which may carry a one-time code) are sealed; `mobile_hash` finds a
+    number's messages (`SmsMessage.objects.for_mobile`). The table keeps its old name from
+    when the model lived in accounts.
     """
 
-    mobile = models.CharField("手机号", max_length=11)
-    body = models.CharField("内容", max_length=500)
+    mobile_sealed = models.TextField("手机号（加密）")
+    mobile_hash = models.CharField("手机号查找码", max_length=64, db_index=True)
+    body_sealed = models.TextField("内容（加密）")
     created_at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+
+    objects = SmsMessageQuerySet.as_manager()
 
     class Meta:
         db_table = "accounts_smsmessage"
@@ -32,6 +52,23 @@ class SmsMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def mobile(self) -> str:
+        return unseal(self.mobile_sealed, purpose=SMS_MOBILE_PURPOSE)
+
+    @mobile.setter
+    def mobile(self, value: str) -> None:
+        self.mobile_sealed = seal(value or "", purpose=SMS_MOBILE_PURPOSE)
+        self.mobile_hash = mobile_lookup(value or "")
+
+    @property
+    def body(self) -> str:
+        return unseal(self.body_sealed, purpose=SMS_BODY_PURPOSE)
+
+    @body.setter
+    def body(self, value: str) -> None:
+        self.body_sealed = seal(value or "", purpose=SMS_BODY_PURPOSE)
 
 
 class InboxItem(models.Model):
@@ -79,7 +116,8 @@ class OutboxMessage(models.Model):
         on_delete=models.CASCADE,
         related_name="outbox_messages",
     )
-    address = models.CharField("地址", max_length=64, blank=True, help_text="手机号或 openid")
+    # A mobile number, an openid or a webhook subscription, sealed (the `address` property).
+    address_sealed = models.TextField("地址（加密）", blank=True, default="")
     title = models.CharField("标题", max_length=120)
     body = models.TextField("内容")
     url = models.CharField("链接", max_length=300, blank=True)
@@ -105,3 +143,12 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.title}"
+
+    @property
+    def address(self) -> str:
+        """Where the message goes, in the clear: only the dispatcher's channel needs it."""
+        return unseal(self.address_sealed, purpose=OUTBOX_ADDRESS_PURPOSE)
+
+    @address.setter
+    def address(self, value: str) -> None:
+        self.address_sealed = seal(value or "", purpose=OUTBOX_ADDRESS_PURPOSE)

@@ -19,7 +19,13 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from kejiyun.notifications.models import Channel, InboxItem, OutboxMessage
+from kejiyun.common.crypto import seal
+from kejiyun.notifications.models import (
+    OUTBOX_ADDRESS_PURPOSE,
+    Channel,
+    InboxItem,
+    OutboxMessage,
+)
 from kejiyun.notifications.tasks import dispatch_outbox
 
 logger = logging.getLogger(__name__)
@@ -113,16 +119,17 @@ def outbox_enqueue(
         return existing
     try:
         with transaction.atomic():  # a savepoint: a lost race does not break the caller
-            message = OutboxMessage.objects.create(
+            message = OutboxMessage(
                 channel=channel,
                 recipient_id=recipient.pk if recipient is not None else None,
-                address=address,
                 title=title[:120],
                 body=body,
                 url=url,
                 idempotency_key=idempotency_key,
                 source=source,
             )
+            message.address = address  # sealed
+            message.save(force_insert=True)
     except IntegrityError:
         return OutboxMessage.objects.get(idempotency_key=idempotency_key)
     _dispatch_soon()
@@ -150,7 +157,7 @@ def outbox_enqueue_many(*, drafts: Sequence[OutboxDraft], batch_size: int = 1000
                 OutboxMessage(
                     channel=d.channel,
                     recipient_id=d.recipient_id,
-                    address=d.address,
+                    address_sealed=seal(d.address, purpose=OUTBOX_ADDRESS_PURPOSE),
                     title=d.title[:120],
                     body=d.body,
                     url=d.url,

@@ -115,7 +115,7 @@ def account_mobile_change(*, user: User, mobile: str, sms_code: str, ip: str | N
     (`sms_code_send` sends that code only to a number no account uses). The code is checked
     outside the transaction so a wrong guess stays counted; audited as DATA_CORRECT."""
     checked = sms_code_check(mobile=mobile, purpose=SmsCode.Purpose.REGISTER, code=sms_code)
-    if User.objects.filter(mobile=mobile).exists():
+    if User.objects.for_mobile(mobile).exists():
         raise PrivacyError("该手机号已被其他账号使用，请换一个号码。", code="mobile_taken")
     with transaction.atomic():
         sms_code_claim(sms_code=checked)
@@ -376,17 +376,16 @@ def _anonymise(user: User, profile: TalentProfile | None) -> None:
     locked.webhook_subscriptions.all().delete()
     locked.api_clients.all().delete()
     if mobile:
-        # Helper B seals SmsCode.mobile / SmsMessage.mobile behind a lookup hash: these two
-        # filters then go through that hash.
-        SmsCode.objects.filter(mobile=mobile).delete()
-        SmsMessage.objects.filter(mobile=mobile).delete()
-    outbox = OutboxMessage.objects.filter(
-        Q(recipient=locked) | Q(address__in=[mobile] if mobile else [])
-    )
+        # Numbers are sealed: their codes and texts are found by the keyed hash.
+        SmsCode.objects.for_mobile(mobile).delete()
+        SmsMessage.objects.for_mobile(mobile).delete()
+    # Outbox addresses are sealed with no lookup hash; every message to a person names them
+    # as its recipient.
+    outbox = OutboxMessage.objects.filter(recipient=locked)
     outbox.filter(status__in=[OutboxMessage.Status.PENDING, OutboxMessage.Status.SENDING]).update(
         status=OutboxMessage.Status.FAILED, last_error="收件人已注销账号"
     )
-    outbox.update(address="", title="（已删除）", body="", url="")
+    outbox.update(address_sealed="", title="（已删除）", body="", url="")
     user_type = ContentType.objects.get_for_model(User)
     LogEntry.objects.filter(content_type=user_type, object_id=str(locked.pk)).update(
         object_repr=CANCELLED_NAME, change_message=""

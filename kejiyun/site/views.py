@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hmac
 import logging
 import uuid
 
@@ -46,10 +47,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Database and cache status as JSON; 503 when the database is down.
+    """`{"status": "ok"}`, or "error" with 503 when the database is down.
 
-    A cache failure is reported but does not fail the check: the platform works without
-    Redis (sessions and lock-outs live in the database).
+    Anyone gets only that (security item 8: no database vendor, no cache backend for a
+    stranger). A signed-in administrator, or a monitor sending settings.HEALTHZ_TOKEN in the
+    `X-Healthz-Token` header, also gets the database's and the cache's status. A cache
+    failure is reported but does not fail the check: the platform works without Redis
+    (sessions and lock-outs live in the database).
     """
     database = "ok"
     try:
@@ -59,6 +63,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception as exc:
         logger.warning("healthz database check failed: %s", type(exc).__name__)
         database = "error"
+    status = "ok" if database == "ok" else "error"
+    code = 200 if status == "ok" else 503
+    if not _healthz_detail_allowed(request, database_up=database == "ok"):
+        return JsonResponse({"status": status}, status=code)
     cache_status = "ok"
     probe = f"healthz:{uuid.uuid4().hex}"
     try:
@@ -70,15 +78,27 @@ def healthz(request: HttpRequest) -> JsonResponse:
         logger.warning("healthz cache check failed: %s", type(exc).__name__)
         cache_status = "error"
     backend = str(settings.CACHES["default"]["BACKEND"]).rsplit(".", 1)[-1]
-    status = "ok" if database == "ok" else "error"
     return JsonResponse(
         {
             "status": status,
             "database": {"status": database, "vendor": connection.vendor},
             "cache": {"status": cache_status, "backend": backend},
         },
-        status=200 if status == "ok" else 503,
+        status=code,
     )
+
+
+def _healthz_detail_allowed(request: HttpRequest, *, database_up: bool) -> bool:
+    """The configured monitor token (compared in constant time), or a signed-in
+    administrator (only while the database answers: the session lives there)."""
+    token = settings.HEALTHZ_TOKEN
+    sent = request.headers.get("X-Healthz-Token", "")
+    if token and sent and hmac.compare_digest(token.encode(), sent.encode()):
+        return True
+    if not database_up:
+        return False
+    user = request.user
+    return bool(user.is_authenticated and getattr(user, "sees_everything", False))
 
 
 @login_required

@@ -21,6 +21,7 @@ from django.db.models import (
 from django.http import Http404
 
 from kejiyun.accounts.models import User
+from kejiyun.common.crypto import mobile_lookup
 from kejiyun.common.levels import Level
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import (
@@ -286,7 +287,13 @@ def counties_for_staff(*, user: User, province_code: str) -> QuerySet[Region]:
 
 def talent_by_mobile(*, mobile: str) -> TalentProfile | None:
     """The worker registered with exactly this mobile number, if any."""
-    return TalentProfile.objects.select_related("user").filter(user__mobile=mobile).first()
+    if not mobile:
+        return None
+    return (
+        TalentProfile.objects.select_related("user")
+        .filter(user__mobile_hash=mobile_lookup(mobile))
+        .first()
+    )
 
 
 def dockable_expert(profile_id: int) -> TalentProfile | None:

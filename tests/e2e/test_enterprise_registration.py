@@ -26,7 +26,7 @@ def test_an_enterprise_user_registers_logs_in_and_sees_the_enterprise_dashboard(
     page.get_by_label("手机号").fill(MOBILE)
     page.get_by_role("button", name="获取验证码").click()
     expect(page.locator("#sms-status")).to_contain_text("验证码已发送")
-    message = SmsMessage.objects.get(mobile=MOBILE)
+    message = SmsMessage.objects.for_mobile(MOBILE).get()
     code = re.search(r"\b(\d{6})\b", message.body).group(1)  # type: ignore[union-attr]
     page.get_by_label("短信验证码").fill(code)
     page.get_by_role("searchbox", name="企业所在区县", exact=True).fill("青川")
@@ -42,7 +42,7 @@ def test_an_enterprise_user_registers_logs_in_and_sees_the_enterprise_dashboard(
 
     expect(page.get_by_role("heading", name="工作台", exact=True)).to_be_visible()
     expect(page.get_by_text("注册成功")).to_be_visible()
-    user = User.objects.get(mobile=MOBILE)
+    user = User.objects.for_mobile(MOBILE).get()
     assert user.role == Role.ENTERPRISE
     assert user.organisation is not None
     assert user.organisation.region_id == "510822"

@@ -36,7 +36,7 @@ def test_sms_code_refusals_appear_next_to_the_button(page: Page, live_server: ob
     send.click()  # answered 429
     expect(status).to_contain_text("验证码发送过于频繁，请60秒后再试。")
     expect(status.get_by_role("alert")).to_be_visible()
-    assert SmsCode.objects.filter(mobile=MOBILE).count() == 1
+    assert SmsCode.objects.for_mobile(MOBILE).count() == 1
 
 
 def test_an_expired_csrf_cookie_says_the_page_expired_in_place(

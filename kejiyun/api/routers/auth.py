@@ -29,6 +29,7 @@ from kejiyun.accounts.otp import (
     second_factor_required,
     totp_device_of,
 )
+from kejiyun.accounts.selectors import user_by_mobile
 from kejiyun.accounts.services import SmsThrottled, sms_code_check, sms_code_claim, sms_code_send
 from kejiyun.accounts.validators import is_valid_mobile, normalise_mobile
 from kejiyun.accounts.views import SMS_CODES_PER_IP_PER_HOUR
@@ -211,8 +212,10 @@ def _sms_sign_in(request: HttpRequest, grant: SmsCodeGrant) -> TokenOut:
         checked = sms_code_check(
             mobile=grant.mobile, purpose=SmsCode.Purpose.LOGIN, code=grant.code
         )
-        user = User.objects.filter(mobile=grant.mobile, is_active=True).first()
-        if user is None:  # a code matched, but the account was since deleted or disabled
+        user = user_by_mobile(grant.mobile)
+        if (
+            user is None or not user.is_active
+        ):  # a code matched, but the account was since deleted or disabled
             raise ValidationError(BAD_SMS, code="bad_sms_code")
         # Before the SMS code is spent: a wrong second factor leaves it usable.
         _second_factor(request, user, grant.otp_code)

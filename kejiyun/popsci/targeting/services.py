@@ -298,7 +298,7 @@ def campaign_send(
             profiles = (
                 CitizenProfile.objects.filter(pk__in=fresh)
                 .select_related("user")
-                .only("pk", "user__id", "user__mobile", "user__is_active")
+                .only("pk", "user__id", "user__mobile_sealed", "user__is_active")
                 .order_by("pk")
             )
             deliveries: list[Delivery] = []

@@ -1,7 +1,8 @@
 """Importer for S&T workers registered on paper (线下登记的科技工作者).
 
-Natural key: the mobile number. Each new worker gets an account with no usable password
-(username m<mobile>); they claim it later through the SMS password reset.
+Natural key: the mobile number (found by its keyed hash: numbers are sealed). Each new worker
+gets an account with an opaque username and no usable password; they claim it later through
+the SMS password reset and sign in with their number.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from kejiyun.accounts.models import Role, User
+from kejiyun.accounts.services import username_new
 from kejiyun.accounts.validators import (
     id_number_check_character,
     normalise_id_number,
@@ -18,7 +20,7 @@ from kejiyun.accounts.validators import (
     validate_id_number,
     validate_mobile,
 )
-from kejiyun.common.crypto import lookup_hash, seal
+from kejiyun.common.crypto import lookup_hash, mobile_lookup, seal
 from kejiyun.matchlog.services import EXPERTS, index_change_record
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import user_jurisdiction
@@ -213,11 +215,6 @@ class WorkerRecord:
     service_modes: int = 0
 
 
-def username_for(mobile: str) -> str:
-    """The username of an account created for a mobile number (as self-registration does)."""
-    return f"m{mobile}"
-
-
 def _in_jurisdiction(user: User, path: str | None) -> bool:
     """Whether a record in the region at `path` lies in what `user` may see as staff."""
     if user.sees_everything:
@@ -236,22 +233,22 @@ class WorkerImporter:
     def check(self, rows: Sequence[SheetRow], *, user: User) -> list[RowOutcome]:
         counties = counties_for_import(user=user)
         mobiles = {normalise_mobile(row.get(MOBILE.header)) for row in rows} - {""}
-        accounts = User.objects.filter(mobile__in=mobiles).values_list(
-            "mobile", "role", "region__path", "talent_profile__region__path", "talent_profile__id"
+        # Registered numbers are found by their keyed hash: the numbers are sealed.
+        accounts = User.objects.for_mobiles(mobiles).values_list(
+            "mobile_hash",
+            "role",
+            "region__path",
+            "talent_profile__region__path",
+            "talent_profile__id",
         )
-        by_mobile = {mobile: role for mobile, role, *_ in accounts}
+        role_of_hash = {mobile_hash: role for mobile_hash, role, *_ in accounts}
         # No oracles (item 7): a number held outside the importer's jurisdiction gets one
         # answer whatever county holds it, and a check goes to the level above.
-        outside_by_mobile = {
-            mobile: profile_id
-            for mobile, _, path, profile_path, profile_id in accounts
+        outside_by_hash = {
+            mobile_hash: profile_id
+            for mobile_hash, _, path, profile_path, profile_id in accounts
             if not _in_jurisdiction(user, profile_path or path)
         }
-        taken_usernames = set(
-            User.objects.filter(username__in=[username_for(m) for m in mobiles]).values_list(
-                "username", flat=True
-            )
-        )
         id_hashes = {
             lookup_hash(n, purpose=ID_NUMBER_PURPOSE)
             for n in (normalise_id_number(row.get(ID_NUMBER.header)) for row in rows)
@@ -260,7 +257,7 @@ class WorkerImporter:
         # Registered ID numbers are found by their keyed hash: the numbers are sealed.
         id_rows = list(
             TalentProfile.objects.filter(id_number_hash__in=id_hashes).values_list(
-                "id_number_hash", "user__mobile", "pk", "region__path"
+                "id_number_hash", "user__mobile_hash", "pk", "region__path"
             )
         )
         id_owner = {id_hash: mobile for id_hash, mobile, _, _ in id_rows}
@@ -288,7 +285,7 @@ class WorkerImporter:
                 elif id_hash in id_outside:
                     reader.error(ID_NUMBER.header, REGISTERED_ELSEWHERE)
                     elsewhere.add(id_outside[id_hash])
-                elif id_hash in id_owner and id_owner[id_hash] != mobile:
+                elif id_hash in id_owner and id_owner[id_hash] != mobile_lookup(mobile):
                     reader.error(ID_NUMBER.header, "该身份证号已登记在另一位科技工作者名下")
                 else:
                     seen_ids[id_number] = row.number
@@ -318,16 +315,15 @@ class WorkerImporter:
                     reader.error(MOBILE.header, f"与第{seen_mobiles[mobile]}行重复")
                 else:
                     seen_mobiles[mobile] = row.number
-                role = by_mobile.get(mobile)
-                if mobile in outside_by_mobile:
+                mobile_hash = mobile_lookup(mobile)
+                role = role_of_hash.get(mobile_hash)
+                if mobile_hash in outside_by_hash:
                     reader.error(MOBILE.header, REGISTERED_ELSEWHERE)
-                    if outside_by_mobile[mobile] is not None:
-                        elsewhere.add(outside_by_mobile[mobile])
+                    if outside_by_hash[mobile_hash] is not None:
+                        elsewhere.add(outside_by_hash[mobile_hash])
                     role = None
                 elif role is not None and role != Role.WORKER:
                     reader.error(MOBILE.header, "该手机号已被其他类型的账号使用")
-                elif role is None and username_for(mobile) in taken_usernames:
-                    reader.error(MOBILE.header, "该手机号对应的账号名已被占用，请联系管理员")
                 reader.outcome.exists = role == Role.WORKER
             if not reader.outcome.issues and county is not None:
                 reader.outcome.record = WorkerRecord(
@@ -354,12 +350,12 @@ class WorkerImporter:
     def create(self, record: object, *, actor: User) -> None:
         assert isinstance(record, WorkerRecord)
         user = User(
-            username=username_for(record.mobile),
+            username=username_new(),
             display_name=record.display_name,
-            mobile=record.mobile,
             role=Role.WORKER,
             region=record.county,
         )
+        user.mobile = record.mobile  # sealed, with its lookup hash
         user.set_unusable_password()
         user.full_clean(exclude=["password"])
         user.save()
