@@ -1,5 +1,5 @@
 """Lint the migrations added since the baseline with django-migration-linter (issue 15,
-requirement 7): a backward-incompatible operation (dropping or renaming a column or table,
+requirement 28): a backward-incompatible operation (dropping or renaming a column or table,
 adding a NOT NULL column without a default, ...) in a new migration fails the build.
 
 Migrations listed in tools/migrations-baseline.txt are history and are not linted; every
