@@ -167,27 +167,25 @@ def test_staff_are_refused_every_object_of_another_jurisdiction_and_nothing_chan
     tried = ok = 0
     failures: list[str] = []
     for name, client in clients:
-        for method, url in targets:
+        absent: dict[tuple[str, str], Any] = {}
+        for method, url, nobody in targets:
             response = getattr(client, method.lower())(url)
             tried += 1
-            if refused(response):
-                ok += 1
-            else:
-                failures.append(f"{name} {method} {url}: HTTP {response.status_code}")
+            if not refused(response):
+                if (method, nobody) not in absent:
+                    absent[(method, nobody)] = getattr(client, method.lower())(nobody)
+                if response.status_code >= 500 or not same_answer(
+                    response, absent[(method, nobody)]
+                ):
+                    failures.append(f"{name} {method} {url}: HTTP {response.status_code}")
+                    continue
+            ok += 1
         for url in LIST_PAGES:
             for title in titles:
-                response = client.get(url, {"q": title})
+                response = client.get(url, {"q": title[:4]})
                 tried += 1
-                body = (
-                    response.content.decode("utf-8", "replace")
-                    if (response.status_code == 200 and "html" in response.get("Content-Type", ""))
-                    or "json" in response.get("Content-Type", "")
-                    else ""
-                )
-                if response.status_code >= 500 or (body and title in body):
-                    failures.append(
-                        f"{name} GET {url}?q={title}: HTTP {response.status_code}, shows it"
-                    )
+                if response.status_code >= 500 or title in page_text(response):
+                    failures.append(f"{name} GET {url}?q={title[:4]}: shows {title}")
                 else:
                     ok += 1
     after = checksum()
