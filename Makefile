@@ -120,9 +120,12 @@ test-sqlite: $(VENV)/.installed $(VENDOR)/.installed chromium
 	@echo "=== pytest on SQLite: every other test ==="
 	DATABASE_URL=sqlite:///var/test.sqlite3 $(PYTEST) --ignore=tests/engine
 
+# The crawls (tests marked `crawl`: every URL as every role, the cross-jurisdiction figure,
+# the masking figure, the second-factor walk) run once, on SQLite: they prove views and
+# selectors, which both databases share, and take minutes each. Everything else runs here too.
 test-postgres: $(VENV)/.installed $(VENDOR)/.installed chromium
-	@echo "=== pytest on PostgreSQL ($(PG_URL)) ==="
-	DATABASE_URL=$(PG_URL) $(PYTEST)
+	@echo "=== pytest on PostgreSQL ($(PG_URL)), without the crawls (they ran on SQLite) ==="
+	DATABASE_URL=$(PG_URL) $(PYTEST) -m "not crawl"
 
 # schemathesis against the live OpenAPI document, as five demo roles and anonymous, on a
 # scratch demo database (var/fuzz.sqlite3) and a runserver on a free port; fails on any 5xx

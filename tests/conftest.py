@@ -60,6 +60,20 @@ def _second_factor(request: pytest.FixtureRequest, settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _crawl_limits(request: pytest.FixtureRequest, settings: Any) -> None:
+    """A test marked `crawl` asks thousands of URLs from one address within minutes: the
+    rate limits (proved by their own tests) are lifted so every answer is the page's own,
+    never a 429 that the crawl would misread."""
+    if request.node.get_closest_marker("crawl") is None:
+        return
+    unlimited = 10**9
+    settings.API_RATE_PER_IP_PER_MINUTE = unlimited
+    settings.API_RATE_PER_TOKEN_PER_MINUTE = unlimited
+    settings.SEARCH_RATE_LIMIT = unlimited
+    settings.EXPORT_RATE_LIMIT = unlimited
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
     """Each test starts with an empty cache (rate-limit counters live there)."""
     cache.clear()

@@ -118,6 +118,9 @@ def make_world() -> dict[str, Any]:
         "item_id": getattr(InboxItem.objects.order_by("pk").first(), "pk", None),
         "centre_id": ServiceCentre.objects.get(region__code="510104").pk,
         "code": "510104",
+        "fmt": "json",
+        # the second-factor reset page: the county staff member is the one reset
+        "user_id": people["staff_county"].pk,
         "path": "x",
         "object_id": ABSENT_ID,
         "app_label": None,
@@ -163,7 +166,9 @@ def answer_class(response: Any, method: str) -> str:
     """allowed (a), login (l), refused (r) or an invalid body refused (v) for one answer;
     "5" for a server error."""
     status = response.status_code
-    if status >= 500:
+    if status >= 500 or status == 429:
+        # A server error, or a rate limit the crawl should not meet (tests marked `crawl`
+        # lift the limits): either way not an answer about permission.
         return "5"
     if status == 401:
         return LOGIN

@@ -13,6 +13,7 @@ from kejiyun.accounts.models import Role, User
 from kejiyun.cases.models import Case
 from kejiyun.demands.models import Demand
 from tests.builders import (
+    PASSWORD,
     client_for,
     make_case,
     make_citizen,
@@ -74,6 +75,9 @@ def test_every_dashboard_and_the_nav_call_it_gongzuotai_and_the_queue_has_its_ow
         make_worker("wang", "510104", "13900000101").user,
         make_citizen("dora", "510104", mobile="13700000001", consent=False),
         make_reviewer("rita"),
+        User.objects.create_user(
+            username="audrey", password=PASSWORD, display_name="审计员", role=Role.AUDITOR
+        ),
     ]
     assert {u.role for u in users} == set(Role) - {Role.ADMIN}
     for user in users:

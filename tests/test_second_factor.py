@@ -154,6 +154,7 @@ OPEN = (
 )
 
 
+@pytest.mark.crawl
 @pytest.mark.parametrize("role", ["staff_county", "reviewer", "admin"])
 def test_every_url_with_the_password_only_answers_no_2xx_and_the_same_pages_answer_after_verifying(
     role: str,

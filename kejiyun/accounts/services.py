@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from kejiyun.accounts.lockout import login_identity_of
 from kejiyun.accounts.models import LoginFailure, Organisation, Role, SmsCode, User
+from kejiyun.audit.models import AuditAction
+from kejiyun.audit.services import audit_record
 from kejiyun.common.crypto import mobile_lookup
 from kejiyun.common.errors import ServiceError, record_check
 from kejiyun.notifications.sms import get_sms_backend
@@ -255,3 +257,19 @@ def staff_create(
     record_check(user, error=AccountError, exclude=["password"])
     user.save()
     return user
+
+
+def user_disable(*, user: User, actor: User) -> bool:
+    """Disable an account (docs/security.md item 5): it can no longer sign in, and its open
+    sessions end at their next request (Django refuses an inactive user). Audited as
+    ACCOUNT_DISABLE with the administrator as actor. False when it was already disabled."""
+    with transaction.atomic():
+        changed = User.objects.filter(pk=user.pk, is_active=True).update(is_active=False)
+        if changed:
+            audit_record(
+                action=AuditAction.ACCOUNT_DISABLE,
+                user=actor,
+                object_type="user",
+                object_id=str(user.pk),
+            )
+    return bool(changed)
