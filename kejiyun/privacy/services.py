@@ -21,6 +21,8 @@ from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kejiyun.accounts.models import Footprint, Role, SmsCode, User
 from kejiyun.accounts.services import sms_code_check, sms_code_claim
@@ -369,6 +371,9 @@ def _anonymise(user: User, profile: TalentProfile | None) -> None:
     ActivitySignup.objects.filter(user=locked).delete()
     Booking.objects.filter(person=locked).delete()
     Footprint.objects.filter(user=locked).delete()
+    # The second factor: the authenticator's secret and the recovery codes.
+    TOTPDevice.objects.filter(user=locked).delete()
+    StaticDevice.objects.filter(user=locked).delete()
     InboxItem.objects.filter(user=locked).delete()
     # API tokens, webhook subscriptions and API clients (whose tokens and webhooks cascade),
     # through the user's reverse relations: the api app sits beside this one, not below.
