@@ -17,6 +17,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "tools" / "migrations-baseline.txt"
+INTENDED = ROOT / "tools" / "migrations-intended.txt"
+
+
+def intended() -> dict[str, str]:
+    """Reviewed, deliberate breaks: migration path -> reason (tools/migrations-intended.txt)."""
+    out: dict[str, str] = {}
+    for line in INTENDED.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            path, _, reason = line.strip().partition("  ")
+            if not reason.strip():
+                raise SystemExit(f"{INTENDED.name}: {path} needs its reason")
+            out[path] = reason.strip()
+    return out
 
 
 def new_migrations() -> list[str]:
@@ -43,15 +56,20 @@ def main() -> int:
     from django_migration_linter import MigrationLinter
 
     paths = new_migrations()
+    deliberate = intended()
     print(f"django-migration-linter: {len(paths)} migration(s) since the baseline")
     for p in paths:
-        print(f"  {p}")
+        print(f"  {p}" + (f"  (deliberate: {deliberate[p]})" if p in deliberate else ""))
     if not paths:
         return 0
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
         listing.write("\n".join(paths) + "\n")
     try:
-        linter = MigrationLinter(str(ROOT), no_cache=True)
+        linter = MigrationLinter(
+            str(ROOT),
+            no_cache=True,
+            ignore_name=[Path(p).stem for p in paths if p in deliberate],
+        )
         linter.lint_all_migrations(migrations_file_path=listing.name)
         linter.print_summary()
     finally:

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
@@ -24,10 +24,10 @@ from kejiyun.accounts.forms import (
     UnmaskForm,
 )
 from kejiyun.accounts.guards import AuthenticatedRequest, privileged_required, staff_required
-from kejiyun.accounts.models import Organisation, User
+from kejiyun.accounts.models import Organisation
 from kejiyun.accounts.otp import (
     SecondFactorError,
-    may_reset_second_factor,
+    access_reset_target,
     recovery_codes_issue,
     recovery_codes_left,
     second_factor_check,
@@ -283,9 +283,7 @@ def security(request: AuthenticatedRequest) -> HttpResponse:
 def otp_reset(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     """An administrator removes another privileged account's second factor (lost phone).
     Who may reset whom is `may_reset_second_factor`; anyone else gets a 404."""
-    target = get_object_or_404(User, pk=user_id)
-    if not may_reset_second_factor(request.user, target):
-        raise Http404("页面不存在")
+    target = access_reset_target(request.user, user_id)
     if request.method == "POST":
         second_factor_reset(actor=request.user, target=target, ip=client_ip(request))
         messages.success(
