@@ -273,10 +273,10 @@ def generate(
             """
             INSERT INTO accounts_user (id, password, is_superuser, username, first_name,
                 last_name, email, is_staff, is_active, date_joined, display_name, role,
-                centre_id, region_id)
+                mobile_sealed, centre_id, region_id)
             SELECT %(u0)s + row_number() OVER (ORDER BY c.id), '!', false,
                    'bench_staff_' || c.id || '_' || %(u0)s, '', '', '', false, true,
-                   %(t0)s, '工作人员', 'staff', c.id, c.region_id
+                   %(t0)s, '工作人员', 'staff', '', c.id, c.region_id
             FROM regions_servicecentre c JOIN regions_region r ON r.code = c.region_id
             WHERE r.path LIKE %(prov)s
             """,
@@ -325,9 +325,9 @@ def generate(
             f"""
             INSERT INTO accounts_user (id, password, is_superuser, username, first_name,
                 last_name, email, is_staff, is_active, date_joined, display_name, role,
-                region_id, organisation_id)
+                mobile_sealed, region_id, organisation_id)
             SELECT %(eu0)s + g, '!', false, 'b' || (%(eu0)s + g), '', '', '', false, true,
-                   {at(org_frac("g"))}, '', 'enterprise', {org_region("g")}, %(o0)s + g
+                   {at(org_frac("g"))}, '', 'enterprise', '', {org_region("g")}, %(o0)s + g
             FROM generate_series(1, %(enterprises)s::bigint) g
             """,
         )
@@ -341,9 +341,9 @@ def generate(
             f"""
             INSERT INTO accounts_user (id, password, is_superuser, username, first_name,
                 last_name, email, is_staff, is_active, date_joined, display_name, role,
-                region_id)
+                mobile_sealed, region_id)
             SELECT %(wu0)s + g, '!', false, 'b' || (%(wu0)s + g), '', '', '', false, true,
-                   {at(worker_frac("g"))}, '', 'worker', {worker_region("g")}
+                   {at(worker_frac("g"))}, '', 'worker', '', {worker_region("g")}
             FROM generate_series(1, %(workers)s::bigint) g
             """,
         )
@@ -357,10 +357,11 @@ def generate(
             f"""
             INSERT INTO talent_talentprofile (id, user_id, employer, title, fields, keywords,
                 capability, verified, created_at, region_id, id_number_sealed, id_number_hash,
-                capacity, service_modes, verified_at, verified_by_id, version)
+                capacity, service_modes, verified_at, verified_by_id, version,
+                directory_consent)
             SELECT %(p0)s + g, %(wu0)s + g, '', '', '', '', '', {worker_verified("g")},
                    {joined}, {worker_region("g")}, '', '', 3, 1 + mod(g, 31)::smallint,
-                   CASE WHEN {worker_verified("g")} THEN {verified_at} END, NULL, 1
+                   CASE WHEN {worker_verified("g")} THEN {verified_at} END, NULL, 1, true
             FROM generate_series(1, %(workers)s::bigint) g
             """,
         )
@@ -372,9 +373,9 @@ def generate(
         citizen_users = f"""
             INSERT INTO accounts_user (id, password, is_superuser, username, first_name,
                 last_name, email, is_staff, is_active, date_joined, display_name, role,
-                region_id)
+                mobile_sealed, region_id)
             SELECT %(cu0)s + g, '!', false, 'b' || (%(cu0)s + g), '', '', '', false, true,
-                   {at(citizen_frac("g"))}, '', 'citizen', {citizen_region("g")}
+                   {at(citizen_frac("g"))}, '', 'citizen', '', {citizen_region("g")}
             FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) g
             """
         citizen_profiles = f"""
