@@ -18,6 +18,8 @@ class ContentGeneration(models.Model):
     number = models.BigIntegerField("代数", default=0)
 
     class Meta:
+        # Named here: the page cache reads it with one plain SELECT on every public page.
+        db_table = "pagecache_contentgeneration"
         verbose_name = "内容代数"
         verbose_name_plural = "内容代数"
 

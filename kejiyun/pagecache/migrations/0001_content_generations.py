@@ -29,6 +29,7 @@ class Migration(migrations.Migration):
                 ('number', models.BigIntegerField(default=0, verbose_name='代数')),
             ],
             options={
+                'db_table': 'pagecache_contentgeneration',
                 'verbose_name': '内容代数',
                 'verbose_name_plural': '内容代数',
             },
