@@ -23,9 +23,12 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
 max_requests_jitter = max_requests // 10
 # The socket is reachable by nginx alone; X-Forwarded-Proto from it marks https requests.
 forwarded_allow_ips = "127.0.0.1,::1"
-pidfile = os.environ.get("GUNICORN_PID") or None
+pidfile = os.environ.get("GUNICORN_PIDFILE") or None
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%({x-real-ip}i)s"'
 proc_name = "kejiyun"
+# gunicorn's control socket (`gunicornc`), beside the pid file rather than in $HOME, where
+# a second gunicorn on the machine would take the same path.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "/run/kejiyun/gunicorn.ctl")

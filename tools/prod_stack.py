@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import os
 import re
 import secrets
@@ -710,6 +711,17 @@ def manage(stack: Stack, *args: str, capture: bool = True) -> str:
     return done.stdout or ""
 
 
+def static_fingerprint() -> str:
+    """What collectstatic's output depends on: the project's static files (names, sizes,
+    times) and the locked packages whose apps ship static files."""
+    digest = hashlib.sha256((ROOT / "requirements.lock").read_bytes())
+    for path in sorted((ROOT / "kejiyun").rglob("static/**/*")):
+        if path.is_file():
+            info = path.stat()
+            digest.update(f"{path.relative_to(ROOT)}:{info.st_size}:{info.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
 def database_is_empty(stack: Stack) -> bool:
     count = _psql(stack, "SELECT count(*) FROM accounts_user", db="kejiyun").strip()
     return count == "0"
@@ -719,13 +731,22 @@ def django_prepare(stack: Stack) -> None:
     """migrate, load the regions and classifications (idempotent), collect the static files,
     and seed the demo data and the demo administrator when the database has no user yet."""
     step("migrate")
-    manage(stack, "migrate", "--noinput")
-    step("load_regions, load_classifications")
-    manage(stack, "load_regions")
-    manage(stack, "load_classifications")
-    step("collectstatic")
-    manage(stack, "collectstatic", "--noinput", "-v", "0")
-    if database_is_empty(stack):
+    migrated = manage(stack, "migrate", "--noinput")
+    empty = database_is_empty(stack)
+    if empty or "No migrations to apply" not in migrated:
+        step("load_regions, load_classifications")
+        manage(stack, "load_regions")
+        manage(stack, "load_classifications")
+    stamp = stack.home / "static.stamp"
+    fingerprint = static_fingerprint()
+    manifest = stack.static_root / "staticfiles.json"
+    if manifest.exists() and stamp.exists() and stamp.read_text() == fingerprint:
+        step("static files unchanged since the last collectstatic")
+    else:
+        step("collectstatic (hashed names, compressed copies)")
+        manage(stack, "collectstatic", "--noinput", "-v", "0")
+        stamp.write_text(fingerprint)
+    if empty:
         step(f"seed_demo --scale {stack.scale} --seed {stack.seed} (the database is empty)")
         out = manage(stack, "seed_demo", "--scale", stack.scale, "--seed", str(stack.seed))
         (stack.log / "seed_demo.log").write_text(out)
@@ -766,8 +787,6 @@ def worker_start(stack: Stack) -> None:
             str(stack.pid("celery-worker")),
             "--logfile",
             str(stack.log / "celery-worker.log"),
-            "--workdir",
-            str(ROOT),
         ],
         cwd=ROOT,
         env=process_env(stack),
@@ -799,8 +818,6 @@ def beat_start(stack: Stack) -> None:
             str(stack.pid("celery-beat")),
             "--logfile",
             str(stack.log / "celery-beat.log"),
-            "--workdir",
-            str(ROOT),
         ],
         cwd=ROOT,
         env=process_env(stack),
@@ -820,15 +837,23 @@ def gunicorn_start(stack: Stack) -> None:
         **process_env(stack),
         "GUNICORN_BIND": stack.bind,
         "GUNICORN_WORKERS": str(stack.workers),
-        "GUNICORN_PID": str(stack.pid("gunicorn")),
+        "GUNICORN_PIDFILE": str(stack.pid("gunicorn")),
+        "GUNICORN_CONTROL_SOCKET": str(stack.run / "gunicorn.ctl"),
         "GUNICORN_ACCESS_LOG": str(stack.log / "gunicorn-access.log"),
         "GUNICORN_ERROR_LOG": str(stack.log / "gunicorn-error.log"),
     }
-    run(
-        [str(VENV_BIN / "gunicorn"), "--config", str(DEPLOY / "gunicorn.conf.py"), "--daemon"],
-        cwd=ROOT,
-        env=env,
-    )
+    # Detached by a new session rather than --daemon (gunicorn 27's daemon mode exits
+    # silently here); its output goes to the error log, the pid file is gunicorn's own.
+    with (stack.log / "gunicorn-error.log").open("ab") as out:
+        subprocess.Popen(  # noqa: S603
+            [str(VENV_BIN / "gunicorn"), "--config", str(DEPLOY / "gunicorn.conf.py")],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        )
     wait_for(lambda: pid_alive(stack.pid("gunicorn")) is not None, "gunicorn", 30)
 
 
