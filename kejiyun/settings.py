@@ -263,6 +263,11 @@ CELERY_BEAT_SCHEDULE = {
     # Audit rows older than AUDIT_RETENTION_DAYS, with an anchor row keeping the chain whole.
     "purge-audit": {"task": "audit.purge", "schedule": 24 * 60 * 60.0},
 }
+# A periodic run still waiting in the queue when the next one is due is dropped (`expires`):
+# after a worker outage the queue holds one run of each job, not one per missed tick.
+for _entry in CELERY_BEAT_SCHEDULE.values():
+    if "options" not in _entry:
+        _entry["options"] = {"expires": _entry["schedule"]}
 
 # --- 一单一策 cases ------------------------------------------------------------------------
 # Working hours each case step may take before the case escalates county → city → province.
