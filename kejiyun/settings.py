@@ -138,10 +138,22 @@ TEMPLATES = [
 
 # --- Database: DATABASE_URL, default an embedded SQLite file -------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'kejiyun.sqlite3'}")
+# Seconds a PostgreSQL connection attempt may take before the request fails with the
+# "database unavailable" page (kejiyun.site.errors); well under gunicorn's timeout.
+DATABASE_CONNECT_TIMEOUT_SECONDS = env_int("DATABASE_CONNECT_TIMEOUT_SECONDS", 5)
 try:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Persistent connections, checked before each request reuses one: after PostgreSQL
+    # restarts, the first request of every web process reconnects instead of failing
+    # (docs/resilience.md, "PostgreSQL restarted").
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
 except Exception as exc:  # dj-database-url raises a bare ValueError/KeyError
     raise EnvError(f"DATABASE_URL is not a database URL: {exc}") from None
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = (
+        DATABASE_CONNECT_TIMEOUT_SECONDS
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
@@ -177,6 +189,18 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not bool(REDIS_URL)
 CELERY_TASK_ACKS_LATE = True
+# Acks late: a task's message is acknowledged when the task ends, so a worker that dies
+# mid-task (killed, out of memory, machine lost) leaves it unacknowledged in Redis, and after
+# this many seconds a live worker takes it again (docs/resilience.md). It must exceed the
+# longest task; every task is safe to run twice. Workers sweep for such messages every
+# sixth of it (at most every 10 s) and reserve one message at a time.
+_visibility_timeout = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _visibility_timeout,
+    "unacked_restore_interval": max(1, min(10, _visibility_timeout // 6)),
+    "unacked_restore_throttle": 1,
+}
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Asia/Shanghai"
 # The one list of periodic jobs: `celery beat` runs it in production; `manage.py
 # run_periodic` runs the same entries in-process beside the web server (`make run`), each at
@@ -303,6 +327,9 @@ if not (DEBUG or TESTING):
             "SMS_GATEWAY_URL must be https:// and SMS_GATEWAY_SECRET at least 32 characters"
         )
 SMS_CODE_TTL_SECONDS = env_int("SMS_CODE_TTL_SECONDS", 600)
+# An outbox message left 'sending' by a dispatcher that died is sent again by the next
+# dispatch once its claim is this old (kejiyun/notifications/dispatch.py).
+OUTBOX_CLAIM_TIMEOUT_SECONDS = env_int("OUTBOX_CLAIM_TIMEOUT_SECONDS", 600)
 
 # --- Audit trail, rate limits and bulk-export approval (docs/security.md items 11-13, 21) ---
 # Audit rows are kept this many days, then purged by the `purge-audit` job; the law asks for
@@ -350,7 +377,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "kejiyun" / "static"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Public uploads under MEDIA_ROOT; a full disk refuses an upload with a clear message
+    # and leaves no partial file (kejiyun.common.files.PublicStorage, docs/resilience.md).
+    "default": {"BACKEND": "kejiyun.common.files.PublicStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -360,7 +389,7 @@ STORAGES = {
     },
 }
 # Public uploads only (published science images, posters and videos).
-MEDIA_ROOT = BASE_DIR / "var" / "media"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"
 # Private files (case attachments and outcome evidence): outside MEDIA_ROOT and every URL,
 # sent only by access-checked views (kejiyun/common/files.py). With PRIVATE_FILES_ACCEL set
