@@ -24,7 +24,6 @@ from typing import Any
 import pytest
 
 from tests.resilience.stack import (
-    DB,
     DRILL,
     PG_PORT,
     REDIS_PORT,
@@ -36,9 +35,10 @@ from tests.resilience.stack import (
     celery_worker,
     cluster_create,
     drill_env,
-    free_port,
     gunicorn,
     manage,
+    program,
+    query,
     run,
     scratch_cluster,
     step,
@@ -63,15 +63,21 @@ class Stack:
     uploads: Path
     uploads_mounted: bool
 
+    def rows(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
+        """Rows of a query on the scratch database."""
+        return query(self.env["DATABASE_URL"], sql, *params)
+
+    def value(self, sql: str, *params: object) -> Any:
+        """The one value of a query on the scratch database."""
+        return self.rows(sql, *params)[0][0]
+
     def browser(self) -> Browser:
         return Browser(self.base)
 
     def staff(self) -> Browser:
         """County staff of 锦江区, signed in with password and authenticator."""
         browser = self.browser()
-        browser.sign_in(
-            self.seed["staff"], self.seed["password"], totp_key=self.seed["totp_key"]
-        )
+        browser.sign_in(self.seed["staff"], self.seed["password"], totp_key=self.seed["totp_key"])
         return browser
 
     def enterprise(self) -> Browser:
@@ -86,7 +92,7 @@ def _mount_uploads(folder: Path) -> bool:
     RESILIENCE_SKIP_DISK_FULL=1 says this machine cannot mount."""
     folder.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(  # noqa: S603
-        ["mount", "-t", "tmpfs", "-o", f"size={UPLOADS_SIZE},mode=0755", "tmpfs", str(folder)],  # noqa: S607
+        [program("mount"), "-t", "tmpfs", "-o", f"size={UPLOADS_SIZE}", "tmpfs", str(folder)],
         capture_output=True,
         text=True,
         check=False,
@@ -99,7 +105,7 @@ def _mount_uploads(folder: Path) -> bool:
 
 def _unmount(folder: Path) -> None:
     if os.path.ismount(folder):
-        subprocess.run(["umount", "-l", str(folder)], check=False)  # noqa: S603, S607
+        subprocess.run([program("umount"), "-l", str(folder)], check=False)  # noqa: S603
 
 
 def _clean_leftovers(cluster: Cluster) -> None:
@@ -107,7 +113,7 @@ def _clean_leftovers(cluster: Cluster) -> None:
     if (cluster.data / "postmaster.pid").exists():
         cluster.stop(mode="immediate")
     subprocess.run(  # noqa: S603
-        ["redis-cli", "-p", str(REDIS_PORT), "shutdown", "nosave"],  # noqa: S607
+        [program("redis-cli"), "-p", str(REDIS_PORT), "shutdown", "nosave"],
         capture_output=True,
         check=False,
     )
@@ -130,7 +136,7 @@ def _collectstatic(env: dict[str, str]) -> subprocess.Popen[bytes] | None:
         step("static files: var/staticfiles is up to date")
         return None
     step("static files: collectstatic (manifest, compressed), beside the migration")
-    return subprocess.Popen(  # noqa: S603
+    return subprocess.Popen(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
         cwd=ROOT,
         env=env,
@@ -167,12 +173,12 @@ def stack() -> Iterator[Stack]:
             output, _ = collecting.communicate(timeout=900)
             if collecting.returncode != 0:
                 raise RuntimeError(f"collectstatic failed:\n{output.decode()[-3000:]}")
-        port = free_port()
-        site = gunicorn(env, port)
+        site = gunicorn(env)
         site.start()
-        base = f"http://127.0.0.1:{port}"
+        base = f"http://127.0.0.1:{site.port}"
         wait_for("gunicorn", lambda: Browser(base).get("/healthz").status_code == 200, seconds=90)
-        step(f"gunicorn (2 sync workers) serves {base}; stack up in {time.monotonic() - began:.0f} s")
+        took = time.monotonic() - began
+        step(f"gunicorn (2 sync workers) serves {base}; the stack was up in {took:.0f} s")
         yield Stack(
             cluster=cluster,
             redis=redis,
@@ -209,9 +215,3 @@ def workers(stack: Stack) -> Iterator[Callable[[str], Service]]:
     yield start
     for worker in started:
         worker.kill()
-
-
-@pytest.fixture
-def drill_db(stack: Stack) -> Callable[[str], str]:
-    """`drill_db("SELECT …")`: a query on the scratch database, its unaligned output."""
-    return lambda query: stack.cluster.psql(query, db=DB)

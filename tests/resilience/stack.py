@@ -17,9 +17,11 @@ production while the drill speaks plain HTTP on loopback.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -46,6 +49,20 @@ DB = "kejiyun_drill"
 VISIBILITY_TIMEOUT = 6
 CLAIM_TIMEOUT = 3
 GUNICORN_TIMEOUT = 30
+
+
+def program(name: str) -> str:
+    """The full path of a program on PATH (redis-server, ps, mount…)."""
+    found = shutil.which(name)
+    if found is None:
+        raise RuntimeError(f"{name} is not installed")
+    return found
+
+
+def query(url: str, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    """Rows of `sql` (with %s parameters) on the database at `url`, in a connection of its own."""
+    with psycopg.connect(url, autocommit=True, connect_timeout=5) as connection:
+        return connection.execute(sql, params).fetchall()  # type: ignore[arg-type]
 
 
 def step(message: str) -> None:
@@ -124,7 +141,7 @@ def wait_for(what: str, check: Any, *, seconds: float, every: float = 0.2) -> An
     while True:
         try:
             value = check()
-        except Exception:  # noqa: BLE001 - a component still starting answers with errors
+        except Exception:  # a component still starting answers with errors
             value = None
         if value:
             return value
@@ -174,7 +191,7 @@ class ScratchRedis:
         log = (self.folder / "redis.log").open("ab")
         self.process = subprocess.Popen(  # noqa: S603
             [
-                "redis-server",
+                program("redis-server"),
                 "--bind",
                 "127.0.0.1",
                 "--port",
@@ -193,7 +210,7 @@ class ScratchRedis:
 
     def ping(self) -> bool:
         done = subprocess.run(  # noqa: S603
-            ["redis-cli", "-p", str(self.port), "ping"],  # noqa: S607
+            [program("redis-cli"), "-p", str(self.port), "ping"],
             capture_output=True,
             text=True,
             check=False,
@@ -202,7 +219,7 @@ class ScratchRedis:
 
     def cli(self, *args: str) -> str:
         done = subprocess.run(  # noqa: S603
-            ["redis-cli", "-p", str(self.port), *args],  # noqa: S607
+            [program("redis-cli"), "-p", str(self.port), *args],
             capture_output=True,
             text=True,
             check=True,
@@ -228,6 +245,7 @@ class Service:
     args: list[str]
     env: Mapping[str, str]
     log: Path
+    port: int = 0
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -249,10 +267,8 @@ class Service:
         """SIGKILL the whole process group: the parent and every child, no clean-up."""
         if self.process is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait(timeout=20)
 
     def stop(self) -> None:
@@ -271,7 +287,9 @@ class Service:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-def gunicorn(env: Mapping[str, str], port: int) -> Service:
+def gunicorn(env: Mapping[str, str]) -> Service:
+    """gunicorn as production runs it (2 sync workers), on a free loopback port."""
+    port = free_port()
     return Service(
         name="gunicorn",
         args=[
@@ -290,6 +308,7 @@ def gunicorn(env: Mapping[str, str], port: int) -> Service:
         ],
         env=env,
         log=DRILL / "gunicorn.log",
+        port=port,
     )
 
 
@@ -391,11 +410,25 @@ class Browser:
         assert dashboard.status_code == 200, dashboard.status_code
 
 
+_last_totp_step = 0
+
+
 def totp_now(hex_key: str) -> str:
-    """What the person's authenticator shows now for `hex_key` (30 s steps, 6 digits)."""
+    """What the person's authenticator shows for `hex_key` (30 s steps, 6 digits). A code is
+    good once: a second sign-in within the same step takes the next step's code, which the
+    device's tolerance of one step accepts, or waits for the step after."""
     from django_otp.oath import totp
 
-    return f"{totp(bytes.fromhex(hex_key), step=30, t0=0, digits=6):06d}"
+    global _last_totp_step
+    while True:
+        now_step = int(time.time()) // 30
+        wanted = max(now_step, _last_totp_step + 1)
+        if wanted <= now_step + 1:
+            break
+        time.sleep(30 - time.time() % 30 + 0.2)
+    _last_totp_step = wanted
+    value = totp(bytes.fromhex(hex_key), step=30, t0=0, digits=6, drift=wanted - now_step)
+    return f"{value:06d}"
 
 
 def answers(browser: Browser, paths: list[str]) -> dict[str, int]:
@@ -427,4 +460,3 @@ def loop(seconds: float, every: float = 0.1) -> Iterator[float]:
     while (elapsed := time.monotonic() - began) < seconds:
         yield elapsed
         time.sleep(every)
-
