@@ -50,6 +50,9 @@ $(VENDOR)/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)/bootstrap $(VENDOR)/htmx $(VENDOR)/echarts
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/
+	# Their source maps too: production's collectstatic (hashed names) follows the
+	# sourceMappingURL comments and refuses a file whose map is missing.
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css.map node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map $(VENDOR)/bootstrap/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
 	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
 	touch $@
@@ -171,6 +174,25 @@ lock: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var
+
+# --- The production stack on this machine (docs/deploy.md, tools/prod_stack.py) ---------
+# Its own PostgreSQL (var/prod/pg, port 5433) and Redis (6380), Celery worker and beat,
+# gunicorn and nginx (https://127.0.0.1:8443/), secrets generated once into var/prod/env.
+# Idempotent; PROD_SCALE=large seeds at province scale; ports and sizes from PROD_* (see the
+# script's docstring). Installs Debian's nginx when missing (needs root).
+.PHONY: prod-up prod-down prod-status prod-nginx-test
+prod-up: $(VENV)/.installed $(VENDOR)/.installed
+	$(PY) tools/prod_stack.py up
+
+prod-down:
+	$(PY) tools/prod_stack.py down
+
+prod-status:
+	$(PY) tools/prod_stack.py status
+
+# Render the loopback nginx configuration and check it with `nginx -t` (no server started).
+prod-nginx-test: $(VENV)/.installed
+	$(PY) tools/prod_stack.py nginx-test
 
 # --- Benchmarks: each prints its figures, the last line one JSON object -----------------
 .PHONY: bench-match-quality bench-match-speed bench-popsci-audience bench-match-platform

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from csp.constants import NONE as CSP_NONE
@@ -164,43 +166,87 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: REDIS_URL optional; without it a local in-process cache ---------------------
+# With Redis, kejiyun.common.cache.FallbackRedisCache: on a Redis error it logs once, answers
+# as a cache miss (counters such as the rate limits count per process instead) and leaves
+# Redis alone for CACHE_RETRY_SECONDS, so a dead Redis costs no timeout per request. The
+# cache gets its own Redis database (REDIS_CACHE_URL, by default REDIS_URL's server with
+# database 1) so that nothing it does touches the Celery broker's keys.
 REDIS_URL = env_str("REDIS_URL", "")
+REDIS_CACHE_URL = env_str("REDIS_CACHE_URL", "")
+CACHE_RETRY_SECONDS = env_float("CACHE_RETRY_SECONDS", 5.0)
+if REDIS_URL and not REDIS_CACHE_URL:
+    _broker = urlsplit(REDIS_URL)
+    REDIS_CACHE_URL = urlunsplit(_broker._replace(path="/1"))
+if REDIS_CACHE_URL and REDIS_CACHE_URL == REDIS_URL:
+    raise EnvError("REDIS_CACHE_URL must name another Redis database than REDIS_URL (the broker)")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "BACKEND": "kejiyun.common.cache.FallbackRedisCache",
+            "LOCATION": REDIS_CACHE_URL,
             "KEY_PREFIX": "kejiyun",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
+            "RETRY_SECONDS": CACHE_RETRY_SECONDS,
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Sessions live in the database so logins survive a Redis outage
-# (docs/requirements/security.md item 26).
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions: the database is the truth, so logins survive a Redis outage
+# (docs/requirements/security.md item 26). With Redis, `cached_db` reads them from the cache
+# first; what a session write or a sign-out skipped while Redis was away is invalidated when
+# it is back (kejiyun/common/cache.py). Without Redis, plain database sessions (an
+# in-process cache is not shared between processes).
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 # --- Celery: Redis broker in production; eager (in-process) on the embedded default ------
+# A task is acknowledged only after it ran (acks late) and given back to the queue when its
+# worker process dies (reject on worker lost), so a crash mid-task repeats the task instead
+# of losing it: every task is safe to run twice (docs/deploy.md lists why). One task at a
+# time per worker process (prefetch 1): the long ones do not hold short ones hostage. Redis
+# hands an unacknowledged task to another worker after the visibility timeout, which must
+# exceed the longest a task may run (the hard time limit), or a slow task would run twice
+# at once.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = not bool(REDIS_URL)
 CELERY_TASK_ACKS_LATE = True
-# Acks late: a task's message is acknowledged when the task ends, so a worker that dies
-# mid-task (killed, out of memory, machine lost) leaves it unacknowledged in Redis, and after
-# this many seconds a live worker takes it again (docs/resilience.md). It must exceed the
-# longest task; every task is safe to run twice. Workers sweep for such messages every
-# sixth of it (at most every 10 s) and reserve one message at a time.
-_visibility_timeout = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": _visibility_timeout,
-    "unacked_restore_interval": max(1, min(10, _visibility_timeout // 6)),
-    "unacked_restore_throttle": 1,
-}
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # keep retrying while Redis is away
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 60 * 60)
+if CELERY_TASK_TIME_LIMIT < 120:
+    raise EnvError("CELERY_TASK_TIME_LIMIT must be at least 120 seconds")
+if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
+    raise EnvError(
+        "CELERY_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_TIME_LIMIT "
+        "(or Redis hands a running task to a second worker)"
+    )
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_SEND_TASK_EVENTS = False
+
+# --- Behind a reverse proxy ---------------------------------------------------------------
+# Empty: a client's address (rate limits, lock-outs, audit rows) is the connection's. Behind
+# nginx every connection comes from nginx, so set the header nginx overwrites with the
+# address it saw (`proxy_set_header X-Real-IP $remote_addr;`, deploy/nginx-kejiyun.conf).
+# Only where the application can be reached through that proxy alone: otherwise a client
+# could name any address.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
+if CLIENT_IP_HEADER and not re.fullmatch(r"[A-Za-z0-9-]+", CLIENT_IP_HEADER):
+    raise EnvError("CLIENT_IP_HEADER must be a header name such as X-Real-IP")
 CELERY_TIMEZONE = "Asia/Shanghai"
 # The one list of periodic jobs: `celery beat` runs it in production; `manage.py
 # run_periodic` runs the same entries in-process beside the web server (`make run`), each at
