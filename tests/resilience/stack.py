@@ -44,11 +44,11 @@ DRILL = ROOT / "var" / "resilience"
 PG_PORT = 5434
 REDIS_PORT = 6390
 DB = "kejiyun_drill"
-# The drills' own short clocks; production keeps the defaults (1 hour and 10 minutes). The
-# code path is the same: only how long a dead worker's message and claims wait.
-VISIBILITY_TIMEOUT = 6
+# The drills' own short clock: a dispatcher's claim on an outbox message expires after 3 s
+# (production: 10 minutes). Same code path, only a shorter wait.
 CLAIM_TIMEOUT = 3
-GUNICORN_TIMEOUT = 30
+# Production's (deploy/gunicorn.conf.py): a request longer than this is killed.
+GUNICORN_TIMEOUT = 60
 
 
 def program(name: str) -> str:
@@ -105,7 +105,6 @@ def drill_env(*, uploads: Path, extra: Mapping[str, str] | None = None) -> dict[
         PRIVATE_MEDIA_ROOT=str(uploads / "private"),
         MATCH_INDEX_DIR=str(DRILL / "match-index"),
         MATCH_EMBEDDER="none",
-        CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
         OUTBOX_CLAIM_TIMEOUT_SECONDS=str(CLAIM_TIMEOUT),
         DATABASE_CONNECT_TIMEOUT_SECONDS="3",
         LOG_LEVEL="WARNING",
@@ -288,25 +287,20 @@ class Service:
 
 
 def gunicorn(env: Mapping[str, str]) -> Service:
-    """gunicorn as production runs it (2 sync workers), on a free loopback port."""
+    """gunicorn with production's settings (deploy/gunicorn.conf.py: 2 sync workers), on a
+    free loopback port, its pid file and control socket in the drill's folder."""
     port = free_port()
     return Service(
         name="gunicorn",
-        args=[
-            str(VENV_BIN / "gunicorn"),
-            "kejiyun.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--worker-class",
-            "sync",
-            "--timeout",
-            str(GUNICORN_TIMEOUT),
-            "--graceful-timeout",
-            "5",
-        ],
-        env=env,
+        args=[str(VENV_BIN / "gunicorn"), "--config", str(ROOT / "deploy" / "gunicorn.conf.py")],
+        env={
+            **env,
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "GUNICORN_WORKERS": "2",
+            "GUNICORN_TIMEOUT": str(GUNICORN_TIMEOUT),
+            "GUNICORN_PIDFILE": str(DRILL / "gunicorn.pid"),
+            "GUNICORN_CONTROL_SOCKET": str(DRILL / "gunicorn.ctl"),
+        },
         log=DRILL / "gunicorn.log",
         port=port,
     )

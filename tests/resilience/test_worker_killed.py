@@ -1,0 +1,110 @@
+"""Drill: a Celery worker is killed mid-task (docs/resilience.md, "A Celery worker killed").
+
+The whole worker (its main process and its pool child) gets SIGKILL while it works, as the
+out-of-memory killer or a lost machine would do it: no clean-up, no acknowledgement. A new
+worker is started, and the work completes exactly once.
+
+The outbox dispatch (`notifications.dispatch_outbox`, beat's every-minute job) sends 1,500
+in-app messages; the worker dies after a few hundred. What it had claimed stays `sending`;
+its task message stays unacknowledged in Redis (acks late), where the broker would hand it
+out again after the visibility timeout (2 hours). The work does not wait for that: beat's
+next dispatch reclaims the dead worker's claims once they are OUTBOX_CLAIM_TIMEOUT_SECONDS
+old (10 minutes in production, 3 s here) and sends the rest. In-app messages are written
+in the same transaction as their "sent" mark, so none is sent twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+
+from tests.resilience.conftest import Stack
+from tests.resilience.stack import CLAIM_TIMEOUT, Service, django_json, step, wait_for
+from tests.resilience.test_redis_down import beat_sends_dispatch
+
+pytestmark = pytest.mark.resilience
+
+MESSAGES = 1500
+TITLE = "演练消息"
+
+
+def counts(stack: Stack) -> dict[str, int]:
+    """The drill's outbox messages by status, and its inbox items (all, and distinct)."""
+    found = dict(
+        stack.rows(
+            "SELECT status, count(*) FROM notifications_outboxmessage"
+            " WHERE source = 'drill' GROUP BY status"
+        )
+    )
+    items, distinct = stack.rows(
+        "SELECT count(*), count(DISTINCT title) FROM notifications_inboxitem WHERE title LIKE %s",
+        f"{TITLE}%",
+    )[0]
+    return {**found, "inbox": items, "inbox_distinct": distinct}
+
+
+def enqueue(stack: Stack, n: int) -> int:
+    """`n` in-app messages to the enterprise user, written through the outbox service as the
+    platform writes them (the dispatch task is queued after commit)."""
+    user_id = stack.seed["enterprise_user_id"]
+    return int(
+        django_json(
+            stack.env,
+            f"""
+from kejiyun.notifications.models import Channel
+from kejiyun.notifications.services import OutboxDraft, outbox_enqueue_many
+drafts = [
+    OutboxDraft(channel=Channel.IN_APP, recipient_id={user_id}, title=f"{TITLE} {{i:04d}}",
+                body="失败演练：工作进程中途被杀死后，每条消息仍只送达一次。",
+                idempotency_key=f"drill-kill:{{i}}", source="drill")
+    for i in range({n})
+]
+print(outbox_enqueue_many(drafts=drafts))
+""",
+        )
+    )
+
+
+def test_a_worker_killed_mid_dispatch_loses_nothing_and_sends_nothing_twice(
+    stack: Stack, workers: Callable[[str], Service]
+) -> None:
+    assert enqueue(stack, MESSAGES) == MESSAGES
+    assert counts(stack).get("pending") == MESSAGES
+
+    first = workers("drill-first")
+    step("worker drill-first dispatches; SIGKILL to its process group after a few hundred")
+    wait_for(
+        "the first worker to be mid-dispatch",
+        lambda: counts(stack).get("sent", 0) >= 200,
+        seconds=120,
+        every=0.05,
+    )
+    first.kill()
+    killed_at = time.monotonic()
+    at_kill = counts(stack)
+    step(f"killed mid-task: {at_kill}")
+    assert 0 < at_kill.get("sent", 0) < MESSAGES
+    assert at_kill.get("sending", 0) > 0, "the dead worker held no claim: not killed mid-batch"
+    assert at_kill["inbox"] == at_kill["inbox_distinct"] == at_kill["sent"]
+    # Acks late: the dead worker's task message waits in Redis to be handed out again.
+    assert int(stack.redis.cli("hlen", "unacked")) == 1
+
+    second = workers("drill-second")
+    time.sleep(max(0.0, CLAIM_TIMEOUT + 0.5 - (time.monotonic() - killed_at)))
+    beat_sends_dispatch(stack)
+    wait_for(
+        "every message to be sent",
+        lambda: counts(stack).get("sent", 0) == MESSAGES,
+        seconds=180,
+    )
+    done = counts(stack)
+    step(f"after the second worker: {done}, {time.monotonic() - killed_at:.1f} s after the kill")
+    assert done == {"sent": MESSAGES, "inbox": MESSAGES, "inbox_distinct": MESSAGES}
+    reclaimed = stack.value(
+        "SELECT count(*) FROM notifications_outboxmessage"
+        " WHERE source = 'drill' AND last_error = '' AND attempts = 1"
+    )
+    assert reclaimed == at_kill["sending"], "each claim of the dead worker counted one attempt"
+    assert second.alive()
