@@ -234,8 +234,21 @@ if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
         "CELERY_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_TIME_LIMIT "
         "(or Redis hands a running task to a second worker)"
     )
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A web request that queues a task while Redis is away gives up within seconds (the outbox
+# keeps the message for the next dispatch); a Redis that answers nothing costs the socket
+# timeouts below, not the defaults' minutes.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": 1,
+    "socket_timeout": 5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_WORKER_SEND_TASK_EVENTS = False
 
 # --- Behind a reverse proxy ---------------------------------------------------------------
@@ -276,6 +289,11 @@ CELERY_BEAT_SCHEDULE = {
     # Audit rows older than AUDIT_RETENTION_DAYS, with an anchor row keeping the chain whole.
     "purge-audit": {"task": "audit.purge", "schedule": 24 * 60 * 60.0},
 }
+# A periodic run still waiting in the queue when the next one is due is dropped (`expires`):
+# after a worker outage the queue holds one run of each job, not one per missed tick.
+for _entry in CELERY_BEAT_SCHEDULE.values():
+    if "options" not in _entry:
+        _entry["options"] = {"expires": _entry["schedule"]}
 
 # --- 一单一策 cases ------------------------------------------------------------------------
 # Working hours each case step may take before the case escalates county → city → province.

@@ -197,21 +197,39 @@ def pid_alive(path: Path) -> int | None:
     return pid
 
 
-def stop_pid(path: Path, name: str, *, timeout: float = 30.0, sig: int = signal.SIGTERM) -> None:
+def stop_pid(
+    path: Path,
+    name: str,
+    *,
+    timeout: float = 30.0,
+    sig: int = signal.SIGTERM,
+    then: tuple[tuple[int, float], ...] = (),
+) -> None:
+    """Send `sig` to the process in `path` and wait up to `timeout` seconds; then each of
+    `then` (signal, seconds) in turn; at last SIGKILL to its whole process group."""
     pid = pid_alive(path)
     if pid is None:
         path.unlink(missing_ok=True)
         return
     step(f"stopping {name} (pid {pid})")
-    os.kill(pid, sig)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pid_alive(path) is None or not _exists(pid):
+    for signum, seconds in ((sig, timeout), *then):
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
             break
-        time.sleep(0.2)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and _exists(pid):
+            time.sleep(0.2)
+        if not _exists(pid):
+            break
+        step(f"{name} still running after {seconds:.0f}s")
     else:
-        step(f"{name} did not stop within {timeout:.0f}s; killing it")
-        os.kill(pid, signal.SIGKILL)
+        step(f"killing {name} and its children")
+        group = os.getpgid(pid)
+        if group != os.getpgrp():
+            os.killpg(group, signal.SIGKILL)
+        else:
+            os.kill(pid, signal.SIGKILL)
     path.unlink(missing_ok=True)
 
 
@@ -329,7 +347,7 @@ def tls_ensure(stack: Stack) -> None:
     stack.tls.mkdir(parents=True, exist_ok=True)
     cert, key = stack.tls / "cert.pem", stack.tls / "key.pem"
     if not (cert.exists() and key.exists()):
-        step("generating a self-signed TLS certificate for 127.0.0.1 (var/prod/tls)")
+        step(f"generating a self-signed TLS certificate for 127.0.0.1 ({stack.tls})")
         run(
             [
                 "openssl",
@@ -457,6 +475,7 @@ def nginx_config_write(stack: Stack) -> Path:
     tmp = stack.nginx_dir / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
     stack.log.mkdir(parents=True, exist_ok=True)
+    stack.run.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(DEPLOY / "nginx" / "kejiyun-proxy.conf", stack.nginx_dir / "kejiyun-proxy.conf")
     site = nginx_site(
         server_name="127.0.0.1 localhost",
@@ -794,9 +813,16 @@ def worker_start(stack: Stack) -> None:
     wait_for(lambda: pid_alive(stack.pid("celery-worker")) is not None, "celery worker", 30)
 
 
-def worker_stop(stack: Stack, *, timeout: float = 60.0) -> None:
-    """Warm shutdown: the worker finishes its tasks (acks late: one cut short runs again)."""
-    stop_pid(stack.pid("celery-worker"), "the Celery worker", timeout=timeout)
+def worker_stop(stack: Stack, *, timeout: float = 30.0) -> None:
+    """Warm shutdown (the worker finishes its tasks) for `timeout` seconds, then a cold one
+    (SIGQUIT): tasks cut short are unacknowledged (acks late) and Redis gets them back as the
+    worker closes its channel, so they run again at the next start."""
+    stop_pid(
+        stack.pid("celery-worker"),
+        "the Celery worker",
+        timeout=timeout,
+        then=((signal.SIGQUIT, 15.0),),
+    )
 
 
 def beat_start(stack: Stack) -> None:

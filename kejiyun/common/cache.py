@@ -32,11 +32,13 @@ Configure it as a `RedisCache`, plus `RETRY_SECONDS`:
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit, urlunsplit
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.locmem import LocMemCache
@@ -79,6 +81,12 @@ _OUTAGES: dict[tuple[str, ...], _Outage] = {}
 _OUTAGES_LOCK = threading.Lock()
 
 
+def _without_password(url: str) -> str:
+    """`url` as it may appear in a log: no user or password."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]))
+
+
 def _glob_escape(text: str) -> str:
     """`text` matched literally by a Redis SCAN pattern."""
     return "".join(f"\\{c}" if c in "\\*?[]^" else c for c in text)
@@ -94,11 +102,13 @@ class FallbackRedisCache(RedisCache):
 
     def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
         super().__init__(server, params)
+        servers = re.split("[;,]", server) if isinstance(server, str) else list(server)
+        self.where = ";".join(_without_password(url) for url in servers)  # for the log
         self.retry_seconds = float(params.get("RETRY_SECONDS", 5))
-        self._outage = _outage_for((*self._servers, self.key_prefix))
+        self._outage = _outage_for((*servers, self.key_prefix))
         # Counters while Redis is away: one memory per process and location.
         self._local = LocMemCache(
-            f"kejiyun-cache-fallback:{';'.join(self._servers)}:{self.key_prefix}",
+            f"kejiyun-cache-fallback:{self.where}:{self.key_prefix}",
             {"TIMEOUT": params.get("TIMEOUT", 300), "OPTIONS": {"MAX_ENTRIES": LOCAL_MAX_ENTRIES}},
         )
 
@@ -132,7 +142,7 @@ class FallbackRedisCache(RedisCache):
             logger.warning(
                 "Redis cache %s unavailable (%s: %s); answering as a cache miss and trying "
                 "again every %g s",
-                ";".join(self._servers),
+                self.where,
                 type(exc).__name__,
                 exc,
                 self.retry_seconds,
@@ -155,7 +165,7 @@ class FallbackRedisCache(RedisCache):
         with outage.lock:
             missed, everything = sorted(outage.missed), outage.missed_all
             down_since = outage.down_since
-        client = self._cache.get_client(None, write=True)
+        client = cast(Any, self)._cache.get_client(None, write=True)  # RedisCacheClient
         if everything:
             pattern = _glob_escape(self.key_prefix) + ":*"
             batch: list[Any] = []
@@ -178,7 +188,7 @@ class FallbackRedisCache(RedisCache):
             outage.retry_at = 0.0
         logger.warning(
             "Redis cache %s is back after %.0f s; %s written during the outage invalidated",
-            ";".join(self._servers),
+            self.where,
             time.monotonic() - (down_since or time.monotonic()),
             "every key" if everything else f"{len(missed)} keys",
         )
@@ -264,11 +274,10 @@ class FallbackRedisCache(RedisCache):
             [self.make_and_validate_key(key, version=version) for key in keys],
         )
 
-    def clear(self) -> bool:
-        def while_down() -> bool:
+    def clear(self) -> None:
+        def while_down() -> None:
             with self._outage.lock:
                 self._outage.missed_all = True
                 self._outage.missed.clear()
-            return False
 
-        return self._run(lambda: bool(super(FallbackRedisCache, self).clear()), while_down, ())
+        self._run(lambda: super(FallbackRedisCache, self).clear(), while_down, ())
