@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 import traceback
+import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -80,7 +80,39 @@ def run_start(
     handler_for(kind)  # an unknown kind fails here, not in the worker
     now = now or timezone.now()
     key = key[:200]
-    while True:
+    run, created = _run_find_or_create(
+        kind=kind,
+        owner=owner,
+        title=title,
+        key=key,
+        params=params,
+        back_url=back_url,
+        fresh_seconds=fresh_seconds,
+        now=now,
+    )
+    if not created:
+        return run  # the same request again: that run is handed out already
+    run_id = run.pk
+    transaction.on_commit(lambda: run_dispatch(run_id))
+    if settings.BACKGROUND_MODE == "inline" and transaction.get_connection().in_atomic_block:
+        # Tests run inside a transaction that never commits: run it now.
+        run_execute(run_id=run_id)
+        run.refresh_from_db()
+    return run
+
+
+def _run_find_or_create(
+    *,
+    kind: str,
+    owner: Any,
+    title: str,
+    key: str,
+    params: Mapping[str, Any] | None,
+    back_url: str,
+    fresh_seconds: float | None,
+    now: datetime,
+) -> tuple[Run, bool]:
+    for _round in range(3):
         existing = Run.objects.filter(idempotency_key=key).first()
         if existing is not None:
             expired = (
@@ -90,7 +122,7 @@ def run_start(
                 and existing.finished_at < now - timedelta(seconds=fresh_seconds)
             )
             if not expired:
-                return existing
+                return existing, False
             # The finished run keeps its figures under a retired key; the key is free again.
             Run.objects.filter(pk=existing.pk, idempotency_key=key).update(
                 idempotency_key=f"{key[:180]}#retired-{existing.pk}"
@@ -106,15 +138,10 @@ def run_start(
                     back_url=back_url[:300],
                     created_at=now,
                 )
+            return run, True
         except IntegrityError:
             continue  # another request made it first: answer with that one
-        run_id = run.pk
-        transaction.on_commit(lambda: run_dispatch(run_id))
-        if settings.BACKGROUND_MODE == "inline" and transaction.get_connection().in_atomic_block:
-            # Tests run inside a transaction that never commits: run it now.
-            run_execute(run_id=run_id)
-            run.refresh_from_db()
-        return run
+    raise RunError(_("任务提交冲突，请稍后重试。"), code="busy")
 
 
 def _thread_main(run_id: int) -> None:
@@ -224,8 +251,8 @@ def run_execute(*, run_id: int) -> str:
         logger.warning("background run %s attempt %s was taken over", run.pk, run.attempts)
         return "superseded"
     except ValidationError as error:
-        # A refusal (a ServiceError or a SheetError) of the work itself (a file with errors, content taken down): its Chinese
-        # message is for the user; nothing to retry blindly.
+        # A refusal of the work itself (a ServiceError, e.g. a file with errors, content
+        # taken down): its Chinese message is for the user.
         _fail(run, error.messages[0], f"{type(error).__name__}: {error.messages[0]}", _now())
         return RunStatus.FAILED
     except Exception as error:
