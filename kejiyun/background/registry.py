@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kejiyun.background.models import Run
@@ -34,25 +34,31 @@ class Outcome:
 
 
 HandlerFunction = Callable[["Run", "Progress"], Outcome]
+# Told when the owner downloads a run's result file: (run, user, client IP). The owning app
+# records what a download of its file means (an audit row, a read receipt).
+DeliveredFunction = Callable[["Run", Any, "str | None"], None]
 
 
 @dataclass(frozen=True)
 class Handler:
     kind: str
     run: HandlerFunction
+    delivered: DeliveredFunction | None = None
 
 
 HANDLERS: dict[str, Handler] = {}
 
 
-def handler_register(kind: str, run: HandlerFunction) -> None:
+def handler_register(
+    kind: str, run: HandlerFunction, *, delivered: DeliveredFunction | None = None
+) -> None:
     """Register the handler of `kind`; registering the same function again is harmless, a
     second function for one kind is a programming error."""
     existing = HANDLERS.get(kind)
     if existing is not None and existing.run is not run:
         qualified = f"{run.__module__}.{run.__qualname__}"
         raise ValueError(f"background handler {kind!r} is already registered ({qualified})")
-    HANDLERS[kind] = Handler(kind=kind, run=run)
+    HANDLERS[kind] = Handler(kind=kind, run=run, delivered=delivered)
 
 
 def handler_for(kind: str) -> Handler:

@@ -16,10 +16,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kejiyun.background.models import Run
 from kejiyun.background.progress import run_with_live_figures
+from kejiyun.background.registry import HANDLERS
 from kejiyun.background.selectors import access_run
 from kejiyun.background.services import run_result_forget, run_result_take, run_retry
 from kejiyun.common.errors import NotPermitted, ServiceError
 from kejiyun.common.files import private_file_response
+from kejiyun.common.ratelimit import client_ip
 from kejiyun.common.refusals import refusal_text
 
 
@@ -72,6 +74,9 @@ def run_result(request: HttpRequest, run_id: int) -> HttpResponseBase:
     response = private_file_response(
         run.result_file, filename=run.result_name, content_type=run.result_type
     )
+    handler = HANDLERS.get(run.kind)
+    if handler is not None and handler.delivered is not None:
+        handler.delivered(run, request.user, client_ip(request))
     # A one-download file goes as soon as its bytes are open (they stream from the open
     # handle). With X-Accel-Redirect nginx still has to read it: the purge job removes it.
     if run.result_once and hasattr(response, "streaming_content"):
