@@ -293,7 +293,8 @@ def _download(request: AuthenticatedRequest, bulletin_id: int, extension: str) -
             key=file_run_key(bulletin, extension, request.user),
             params={"bulletin": bulletin.pk, "format": extension},
             back_url=reverse("ops:bulletins:detail", args=[bulletin.pk]),
-            fresh_seconds=FILE_FRESH_SECONDS,
+            # A draft's preview follows the rollups: a new run once the last one finished.
+            fresh_seconds=FILE_FRESH_SECONDS if bulletin.content is not None else 0,
         )
         return redirect("background:run", run_id=run.pk)
     bulletin_read(reader=request.user, bulletin=bulletin)
