@@ -349,6 +349,8 @@ def run_result_take(*, run: Run, actor: Any, now: datetime | None = None) -> Run
     bytes are deleted by the caller after sending (`run_result_forget`)."""
     if run.owner_id != getattr(actor, "pk", None):
         raise NotPermitted(_("只有发起人可以下载结果。"))
+    if run.result_once and run.result_taken_at is not None:
+        raise RunError(_("该结果只能下载一次，已经下载过。"), code="taken")
     if run.status != RunStatus.DONE or not run.result_file:
         raise RunError(_("没有可下载的结果，或结果已过期。"), code="no_result")
     if run.result_once:
