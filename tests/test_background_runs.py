@@ -35,12 +35,12 @@ from kejiyun.background.services import (
 from kejiyun.common.errors import NotPermitted, ServiceError
 from tests.builders import client_for, make_staff, make_superuser
 
-CALLS: list[tuple[int, int]] = []  # (run id, attempt) of every handler call
+handled: list[tuple[int, int]] = []  # (run id, attempt) of every handler call
 CRASH_ONCE: set[int] = set()
 
 
 def _counting(run: Run, progress: Progress) -> Outcome:
-    CALLS.append((run.pk, run.attempts))
+    handled.append((run.pk, run.attempts))
     steps = int(run.params.get("steps", 3))
     progress.start(steps, "正在计数……")
     for _step in range(steps):
@@ -67,7 +67,7 @@ handler_register("test.count", _counting)
 
 @pytest.fixture(autouse=True)
 def _calls() -> Iterator[None]:
-    CALLS.clear()
+    handled.clear()
     CRASH_ONCE.clear()
     yield
 
@@ -84,13 +84,13 @@ def test_a_run_goes_from_queued_to_done_with_its_figures_message_and_link(alice:
     assert (run.status, run.done, run.total, run.percent) == ("done", 4, 4, 100)
     assert (run.message, run.result_url, run.attempts) == ("已计数 4 次。", "/sheets/", 1)
     assert run.started_at is not None and run.finished_at is not None
-    assert CALLS == [(run.pk, 1)]
+    assert handled == [(run.pk, 1)]
 
 
 def test_a_done_run_is_not_run_again(alice: User) -> None:
     run = start(alice)
     assert run_execute(run_id=run.pk) == "skipped"
-    assert CALLS == [(run.pk, 1)]
+    assert handled == [(run.pk, 1)]
     run.refresh_from_db()
     assert (run.status, run.attempts) == ("done", 1)
 
@@ -110,7 +110,7 @@ def test_a_crash_fails_with_a_plain_chinese_message_and_a_retry_runs_it_again(
     assert "RuntimeError: disk on fire" in run.error
     run = run_retry(run=run, actor=alice)
     assert (run.status, run.attempts, run.error, run.percent) == ("done", 2, "", 100)
-    assert CALLS == [(run.pk, 1), (run.pk, 2)]
+    assert handled == [(run.pk, 1), (run.pk, 2)]
 
 
 def test_only_the_owner_retries_and_only_a_failed_run(alice: User, bob: User) -> None:
@@ -142,7 +142,7 @@ def test_the_same_request_twice_makes_one_run_and_runs_once(alice: User) -> None
     second = start(alice, key="import:7")
     assert first.pk == second.pk
     assert Run.objects.count() == 1
-    assert CALLS == [(first.pk, 1)]
+    assert handled == [(first.pk, 1)]
 
 
 def test_a_finished_run_older_than_fresh_seconds_gives_its_key_to_a_new_run(alice: User) -> None:
@@ -152,7 +152,7 @@ def test_a_finished_run_older_than_fresh_seconds_gives_its_key_to_a_new_run(alic
     again = run_start(kind="test.count", owner=alice, title="计数", key="send:1", fresh_seconds=60)
     assert again.pk != first.pk
     assert Run.objects.get(pk=first.pk).idempotency_key == f"send:1#retired-{first.pk}"
-    assert [pk for pk, _attempt in CALLS] == [first.pk, again.pk]
+    assert [pk for pk, _attempt in handled] == [first.pk, again.pk]
 
 
 def test_an_unknown_kind_is_refused_before_anything_is_stored(alice: User) -> None:
@@ -191,7 +191,7 @@ def test_a_run_whose_heartbeat_went_stale_is_picked_up_and_finished(
     alive.refresh_from_db()
     assert (stale.status, stale.attempts, stale.percent) == ("done", 2, 100)
     assert (alive.status, alive.attempts) == ("running", 1)
-    assert CALLS == [(stale.pk, 2)]
+    assert handled == [(stale.pk, 2)]
     # The same job again finds nothing to do.
     assert runs_resume_stale() == {"resumed": 0, "failed": 0}
 
@@ -205,7 +205,7 @@ def test_a_run_alive_by_the_caches_heartbeat_is_left_alone(alice: User, settings
     )
     assert runs_resume_stale() == {"resumed": 0, "failed": 0}
     assert run_execute(run_id=run.pk) == "skipped"
-    assert CALLS == []
+    assert handled == []
 
 
 def test_a_run_interrupted_too_often_is_failed_not_picked_up_again(
@@ -219,7 +219,7 @@ def test_a_run_interrupted_too_often_is_failed_not_picked_up_again(
     assert runs_resume_stale() == {"resumed": 0, "failed": 1}
     run.refresh_from_db()
     assert run.status == "failed" and "多次中断" in run.message
-    assert CALLS == []
+    assert handled == []
 
 
 def test_a_queued_run_nobody_claimed_is_handed_out_again(alice: User, settings: Any) -> None:
@@ -380,6 +380,6 @@ def test_on_the_embedded_default_the_run_starts_after_commit_on_a_thread(setting
         time.sleep(0.05)
     run.refresh_from_db()
     assert (run.status, run.percent) == ("done", 100)
-    assert CALLS == [(run.pk, 1)]
+    assert handled == [(run.pk, 1)]
     assert caller == threading.get_ident()
     connection.close()

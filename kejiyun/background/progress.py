@@ -74,6 +74,14 @@ def snapshot_read(run_id: int) -> Snapshot | None:
         return None
 
 
+def snapshot_forget(run_id: int) -> None:
+    """Drop the live figures of a run that ended (the row has the final ones)."""
+    try:
+        cache.delete(cache_key(run_id))
+    except Exception:
+        logger.warning("background progress cache unavailable", exc_info=True)
+
+
 def run_with_live_figures(run: Run) -> Run:
     """`run` with the cache's newer figures of its current attempt laid over the row's
     (not saved)."""

@@ -39,7 +39,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kejiyun.background.models import Run, RunStatus
-from kejiyun.background.progress import Progress, RunSuperseded, heartbeat_seen
+from kejiyun.background.progress import (
+    Progress,
+    RunSuperseded,
+    heartbeat_seen,
+    snapshot_forget,
+)
 from kejiyun.background.registry import Outcome, handler_for
 from kejiyun.common.errors import NotPermitted, ServiceError
 from kejiyun.common.files import private_storage
@@ -225,10 +230,13 @@ def _finish(run: Run, outcome: Outcome, now: datetime) -> bool:
     )
     if moved != 1 and name:
         private_storage().delete(name)
+    if moved == 1:
+        snapshot_forget(run.pk)
     return moved == 1
 
 
 def _fail(run: Run, message: str, error: str, now: datetime) -> None:
+    snapshot_forget(run.pk)
     Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempts=run.attempts).update(
         status=RunStatus.FAILED,
         finished_at=now,
