@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "ninja",
     "kejiyun.notifications",
     "kejiyun.audit",
+    "kejiyun.background",
 ]
 
 MIDDLEWARE = [
@@ -294,6 +295,33 @@ CELERY_BEAT_SCHEDULE = {
 for _entry in CELERY_BEAT_SCHEDULE.values():
     if "options" not in _entry:
         _entry["options"] = {"expires": _entry["schedule"]}
+
+# --- Long work as background runs (kejiyun/background; docs/adr/0019-background-work.md) --
+# How a run (an import, an export, a bulletin file, an index or rollup rebuild, a campaign
+# send) is started: "celery" hands it to a Celery worker (the default with REDIS_URL);
+# "thread" runs it on a daemon thread of the web process once the request's transaction has
+# committed (the embedded default); "inline" runs it at once in the caller (tests).
+BACKGROUND_MODE = env_choice(
+    "BACKGROUND_MODE",
+    "inline" if TESTING else ("celery" if REDIS_URL else "thread"),
+    ("celery", "thread", "inline"),
+)
+# A running run whose heartbeat is older than this is taken up again by the periodic job
+# `background.resume_stale`; a queued run nobody claimed for this long is handed out again.
+BACKGROUND_STALE_SECONDS = env_int("BACKGROUND_STALE_SECONDS", 300)
+# A run interrupted this many times is marked failed instead of being taken up again.
+BACKGROUND_MAX_ATTEMPTS = env_int("BACKGROUND_MAX_ATTEMPTS", 3)
+# Result files (exports, bulletin files) are deleted this many hours after the run finished.
+BACKGROUND_RESULT_HOURS = env_int("BACKGROUND_RESULT_HOURS", 24)
+# A staff export of more rows than this runs in the background with a progress page; a
+# smaller one is sent at once.
+BACKGROUND_EXPORT_ROWS = env_int("BACKGROUND_EXPORT_ROWS", 2000)
+if BACKGROUND_STALE_SECONDS < 30:
+    raise EnvError("BACKGROUND_STALE_SECONDS must be at least 30")
+CELERY_BEAT_SCHEDULE["background-resume-stale"] = {
+    "task": "background.resume_stale",
+    "schedule": 60.0,
+}
 
 # --- 一单一策 cases ------------------------------------------------------------------------
 # Working hours each case step may take before the case escalates county → city → province.

@@ -36,6 +36,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("sheets/", include("kejiyun.spreadsheets.urls")),
     path("popsci/", include("kejiyun.popsci.urls")),
     path("notifications/", include("kejiyun.notifications.urls")),
+    path("background/", include("kejiyun.background.urls")),
     path("ops/", include("kejiyun.ops.urls")),
     path("integrity/", include("kejiyun.integrity.urls")),
     path("performance/", include("kejiyun.performance.urls")),
