@@ -80,6 +80,16 @@ class Stack:
         browser.sign_in(self.seed["staff"], self.seed["password"], totp_key=self.seed["totp_key"])
         return browser
 
+    def province_staff(self) -> Browser:
+        """Province staff, signed in with password and authenticator."""
+        browser = self.browser()
+        browser.sign_in(
+            self.seed["province_staff"],
+            self.seed["password"],
+            totp_key=self.seed["province_totp_key"],
+        )
+        return browser
+
     def enterprise(self) -> Browser:
         browser = self.browser()
         browser.sign_in(self.seed["enterprise_user"], self.seed["password"])

@@ -3,7 +3,8 @@ scratch database (run by tests/resilience/conftest.py in a process of the stack)
 
 - the regions and the service centres of Sichuan;
 - county staff of 锦江区 (`drill_staff`, with a confirmed authenticator) and a colleague
-  (`drill_colleague`) to hand a case to;
+  (`drill_colleague`) to hand a case to; province staff (`drill_province`, with an
+  authenticator), who may rebuild the operations rollups;
 - an enterprise of 锦江区 and its user (`drill_erin`), with a published demand and its case.
 
 Prints one JSON line: the names, the password, the authenticator key and the record ids.
@@ -36,6 +37,8 @@ def main() -> None:
     staff = make_staff("drill_staff", "510104")
     colleague = make_staff("drill_colleague", "510104")
     device = TOTPDevice.objects.create(user=staff, name="authenticator", confirmed=True)
+    province = make_staff("drill_province", "510000")
+    province_device = TOTPDevice.objects.create(user=province, name="authenticator", confirmed=True)
     organisation = make_enterprise("演练茶业有限公司", "510104", "77")
     enterprise_user = make_enterprise_user(organisation, "drill_erin")
     demand = make_demand(
@@ -53,6 +56,8 @@ def main() -> None:
                 "staff_id": staff.pk,
                 "totp_key": device.key,
                 "colleague_id": colleague.pk,
+                "province_staff": province.username,
+                "province_totp_key": province_device.key,
                 "enterprise_user": enterprise_user.username,
                 "enterprise_user_id": enterprise_user.pk,
                 "demand_id": demand.pk,

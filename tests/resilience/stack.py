@@ -44,9 +44,12 @@ DRILL = ROOT / "var" / "resilience"
 PG_PORT = 5434
 REDIS_PORT = 6390
 DB = "kejiyun_drill"
-# The drills' own short clock: a dispatcher's claim on an outbox message expires after 3 s
-# (production: 10 minutes). Same code path, only a shorter wait.
+# The drills' own short clocks, the code paths production's: a dispatcher's claim on an
+# outbox message expires after 3 s (production: 10 minutes), and a background run whose
+# heartbeat is 30 s old (the shortest the settings allow; production: 5 minutes) is taken up
+# again by the periodic job `background.resume_stale`.
 CLAIM_TIMEOUT = 3
+STALE_SECONDS = 30
 # Production's (deploy/gunicorn.conf.py): a request longer than this is killed.
 GUNICORN_TIMEOUT = 60
 
@@ -106,6 +109,7 @@ def drill_env(*, uploads: Path, extra: Mapping[str, str] | None = None) -> dict[
         MATCH_INDEX_DIR=str(DRILL / "match-index"),
         MATCH_EMBEDDER="none",
         OUTBOX_CLAIM_TIMEOUT_SECONDS=str(CLAIM_TIMEOUT),
+        BACKGROUND_STALE_SECONDS=str(STALE_SECONDS),
         DATABASE_CONNECT_TIMEOUT_SECONDS="3",
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
@@ -330,6 +334,12 @@ def celery_worker(env: Mapping[str, str], name: str) -> Service:
     )
 
 
+def beat_sends(env: Mapping[str, str], task: str) -> None:
+    """Send `task` as celery beat sends the entries of CELERY_BEAT_SCHEDULE (by name, no
+    arguments), rather than wait for its interval."""
+    run([str(VENV_BIN / "celery"), "-A", "kejiyun", "call", task], env, timeout=120)
+
+
 def worker_ready(worker: Service) -> bool:
     if not worker.alive():
         raise AssertionError(f"{worker.name} ended:\n{worker.log_text()[-3000:]}")
@@ -404,7 +414,7 @@ class Browser:
         assert dashboard.status_code == 200, dashboard.status_code
 
 
-_last_totp_step = 0
+_last_totp_step: dict[str, int] = {}
 
 
 def totp_now(hex_key: str) -> str:
@@ -413,14 +423,13 @@ def totp_now(hex_key: str) -> str:
     device's tolerance of one step accepts, or waits for the step after."""
     from django_otp.oath import totp
 
-    global _last_totp_step
     while True:
         now_step = int(time.time()) // 30
-        wanted = max(now_step, _last_totp_step + 1)
+        wanted = max(now_step, _last_totp_step.get(hex_key, 0) + 1)
         if wanted <= now_step + 1:
             break
         time.sleep(30 - time.time() % 30 + 0.2)
-    _last_totp_step = wanted
+    _last_totp_step[hex_key] = wanted
     value = totp(bytes.fromhex(hex_key), step=30, t0=0, digits=6, drift=wanted - now_step)
     return f"{value:06d}"
 

@@ -18,7 +18,6 @@ the next dispatch (beat's, every minute; here sent as beat sends it) delivers th
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable
 
@@ -26,10 +25,9 @@ import pytest
 
 from tests.resilience.conftest import Stack
 from tests.resilience.stack import (
-    ROOT,
-    VENV_BIN,
     Browser,
     Service,
+    beat_sends,
     step,
     timed_get,
     wait_for,
@@ -98,18 +96,6 @@ def case_version(stack: Stack) -> int:
     return int(stack.value("SELECT version FROM cases_case WHERE id = %s", stack.seed["case_id"]))
 
 
-def beat_sends_dispatch(stack: Stack) -> None:
-    """What celery beat does every minute (CELERY_BEAT_SCHEDULE['dispatch-outbox'])."""
-    subprocess.run(  # noqa: S603
-        [str(VENV_BIN / "celery"), "-A", "kejiyun", "call", "notifications.dispatch_outbox"],
-        cwd=ROOT,
-        env=stack.env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-
-
 def test_with_redis_down_the_site_answers_and_queued_work_waits_in_the_outbox(
     stack: Stack, workers: Callable[[str], Service]
 ) -> None:
@@ -165,7 +151,7 @@ def test_with_redis_down_the_site_answers_and_queued_work_waits_in_the_outbox(
     assert set(after.values()) == {200}, after
 
     # Celery: the same worker reconnects; beat's next dispatch delivers the notice, once.
-    beat_sends_dispatch(stack)
+    beat_sends(stack.env, "notifications.dispatch_outbox")
     wait_for(
         "the notice written during the outage to be delivered",
         lambda: outbox_status(stack, colleague, title) == "sent",

@@ -2,27 +2,44 @@
 
 The whole worker (its main process and its pool child) gets SIGKILL while it works, as the
 out-of-memory killer or a lost machine would do it: no clean-up, no acknowledgement. A new
-worker is started, and the work completes exactly once.
+worker is started, and the work completes exactly once. Two kinds of work:
 
-The outbox dispatch (`notifications.dispatch_outbox`, beat's every-minute job) sends 1,500
-in-app messages; the worker dies after a few hundred. What it had claimed stays `sending`;
-its task message stays unacknowledged in Redis (acks late), where the broker would hand it
-out again after the visibility timeout (2 hours). The work does not wait for that: beat's
-next dispatch reclaims the dead worker's claims once they are OUTBOX_CLAIM_TIMEOUT_SECONDS
-old (10 minutes in production, 3 s here) and sends the rest. In-app messages are written
-in the same transaction as their "sent" mark, so none is sent twice.
+A periodic job. The outbox dispatch (`notifications.dispatch_outbox`, beat's every-minute
+job) sends 1,500 in-app messages; the worker dies after a few hundred. What it had claimed
+stays `sending`; its task message stays unacknowledged in Redis (acks late), where the broker
+would hand it out again after the visibility timeout (2 hours). The work does not wait for
+that: beat's next dispatch reclaims the dead worker's claims once they are
+OUTBOX_CLAIM_TIMEOUT_SECONDS old (10 minutes in production, 3 s here) and sends the rest.
+In-app messages are written in the same transaction as their "sent" mark, so none is sent
+twice.
+
+A background run (kejiyun/background, ADR 0019): province staff rebuild three years of
+operations rollups from /ops/rollups/; the worker dies a few months in. The run stays
+`running` with a heartbeat that stops; once the heartbeat is BACKGROUND_STALE_SECONDS old
+(5 minutes in production, 30 s here, the least the settings allow) beat's
+`background.resume_stale` hands the run out again, the new worker claims it (a second
+attempt) and runs it from the start, which is safe: each month's rows are replaced in one
+transaction. One run, done once, and the rollups equal a recomputation from the records.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import date, timedelta
 
 import pytest
 
 from tests.resilience.conftest import Stack
-from tests.resilience.stack import CLAIM_TIMEOUT, Service, django_json, step, wait_for
-from tests.resilience.test_redis_down import beat_sends_dispatch
+from tests.resilience.stack import (
+    CLAIM_TIMEOUT,
+    STALE_SECONDS,
+    Service,
+    beat_sends,
+    django_json,
+    step,
+    wait_for,
+)
 
 pytestmark = pytest.mark.resilience
 
@@ -93,7 +110,7 @@ def test_a_worker_killed_mid_dispatch_loses_nothing_and_sends_nothing_twice(
 
     second = workers("drill-second")
     time.sleep(max(0.0, CLAIM_TIMEOUT + 0.5 - (time.monotonic() - killed_at)))
-    beat_sends_dispatch(stack)
+    beat_sends(stack.env, "notifications.dispatch_outbox")
     wait_for(
         "every message to be sent",
         lambda: counts(stack).get("sent", 0) == MESSAGES,
@@ -107,4 +124,80 @@ def test_a_worker_killed_mid_dispatch_loses_nothing_and_sends_nothing_twice(
         " WHERE source = 'drill' AND last_error = '' AND attempts = 1"
     )
     assert reclaimed == at_kill["sending"], "each claim of the dead worker counted one attempt"
+    assert second.alive()
+
+
+def run_row(stack: Stack, run_id: int) -> dict[str, object]:
+    status, done, total, attempts, heartbeat = stack.rows(
+        "SELECT status, done, total, attempts, heartbeat_at FROM background_run WHERE id = %s",
+        run_id,
+    )[0]
+    return {
+        "status": status,
+        "done": done,
+        "total": total,
+        "attempts": attempts,
+        "heartbeat": heartbeat,
+    }
+
+
+def test_a_background_run_whose_worker_was_killed_is_taken_up_again_and_done_once(
+    stack: Stack, workers: Callable[[str], Service]
+) -> None:
+    end = date.today()
+    start = end - timedelta(days=3 * 365)
+    province = stack.province_staff()
+    first = workers("drill-run-first")
+    asked = province.post("/ops/rollups/", {"start": start.isoformat(), "end": end.isoformat()})
+    assert asked.status_code == 302, asked.text[:500]
+    run_id = int(asked.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+    step(f"background run {run_id}: rollups {start} to {end}; SIGKILL its worker a few months in")
+    wait_for(
+        "the run to be a few months in",
+        lambda: run_row(stack, run_id)["done"] >= 2,
+        seconds=120,
+        every=0.05,
+    )
+    first.kill()
+    killed_at = time.monotonic()
+    at_kill = run_row(stack, run_id)
+    step(f"killed mid-run: {at_kill}")
+    assert at_kill["status"] == "running" and at_kill["attempts"] == 1
+    assert 0 < int(at_kill["done"]) < int(at_kill["total"])  # type: ignore[call-overload]
+
+    second = workers("drill-run-second")
+    # Before the heartbeat is stale the run is someone else's: resume_stale leaves it alone.
+    beat_sends(stack.env, "background.resume_stale")
+    time.sleep(2)
+    assert run_row(stack, run_id)["attempts"] == 1
+    wait_for(
+        "the run's heartbeat to go stale",
+        lambda: time.monotonic() - killed_at > STALE_SECONDS + 1,
+        seconds=STALE_SECONDS + 5,
+        every=0.5,
+    )
+    beat_sends(stack.env, "background.resume_stale")
+    wait_for(
+        "the run to be done",
+        lambda: run_row(stack, run_id)["status"] == "done",
+        seconds=240,
+    )
+    done = run_row(stack, run_id)
+    step(f"after the second worker: {done}, {time.monotonic() - killed_at:.1f} s after the kill")
+    assert done["attempts"] == 2
+    assert done["done"] == done["total"] == at_kill["total"]
+    assert stack.value("SELECT count(*) FROM background_run WHERE kind = 'ops.rollup_rebuild'") == 1
+    page = province.get(f"/background/{run_id}/")
+    assert page.status_code == 200 and "已重建" in page.text
+    verified = django_json(
+        stack.env,
+        f"""
+import json
+from datetime import date
+from kejiyun.ops.rollups import rollup_verify
+result = rollup_verify(start=date.fromisoformat("{start}"), end=date.fromisoformat("{end}"))
+print(json.dumps({{"checked": result.checked, "mismatches": len(result.mismatches)}}))
+""",
+    )
+    assert verified["mismatches"] == 0 and verified["checked"] > 0, verified
     assert second.alive()
