@@ -62,7 +62,7 @@ class FullDiskSafeStorage(FileSystemStorage):
         target = self.path(name)
         existed = os.path.lexists(target)
         try:
-            return str(super()._save(name, content))
+            return str(super()._save(name, content))  # type: ignore[misc]  # not in the stubs
         except OSError as error:
             if error.errno not in _FULL_ERRNOS:
                 raise
