@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -209,19 +209,37 @@ def stack() -> Iterator[Stack]:
             shutil.rmtree(DRILL, ignore_errors=True)
 
 
-@pytest.fixture
-def workers(stack: Stack) -> Iterator[Callable[[str], Service]]:
-    """Start real Celery workers (`workers("drill-a")`), each ready before the drill goes on;
-    all are stopped after the test."""
-    started: list[Service] = []
+class Workers:
+    """The drills' Celery workers, one at a time: `current()` is the running worker (started
+    when there is none, and ready before it returns); `kill()` sends SIGKILL to its whole
+    process group, so the next `current()` is a new worker. A worker outlives the drill that
+    started it (each start costs seconds of Django start-up); all are gone at the end."""
 
-    def start(name: str) -> Service:
-        worker = celery_worker(stack.env, name)
-        worker.start()
-        started.append(worker)
-        wait_for(f"celery worker {name}", lambda: worker_ready(worker), seconds=90)
-        return worker
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.running: Service | None = None
+        self.started = 0
 
-    yield start
-    for worker in started:
-        worker.kill()
+    def current(self) -> Service:
+        if self.running is None or not self.running.alive():
+            self.started += 1
+            worker = celery_worker(self.env, f"drill-{self.started}")
+            worker.start()
+            wait_for(f"celery worker {worker.name}", lambda: worker_ready(worker), seconds=120)
+            self.running = worker
+        return self.running
+
+    def kill(self) -> Service:
+        killed = self.running
+        assert killed is not None, "no worker to kill"
+        killed.kill()
+        self.running = None
+        return killed
+
+
+@pytest.fixture(scope="session")
+def workers(stack: Stack) -> Iterator[Workers]:
+    pool = Workers(stack.env)
+    yield pool
+    if pool.running is not None:
+        pool.running.kill()

@@ -335,9 +335,15 @@ def celery_worker(env: Mapping[str, str], name: str) -> Service:
 
 
 def beat_sends(env: Mapping[str, str], task: str) -> None:
-    """Send `task` as celery beat sends the entries of CELERY_BEAT_SCHEDULE (by name, no
-    arguments), rather than wait for its interval."""
-    run([str(VENV_BIN / "celery"), "-A", "kejiyun", "call", task], env, timeout=120)
+    """Send `task` as celery beat sends the entries of CELERY_BEAT_SCHEDULE (`send_task` by
+    name, no arguments, on the broker of REDIS_URL), rather than wait for its interval."""
+    from celery import Celery
+
+    beat = Celery("drill-beat", broker=env["REDIS_URL"], set_as_current=False)
+    try:
+        beat.send_task(task)
+    finally:
+        beat.close()
 
 
 def worker_ready(worker: Service) -> bool:

@@ -25,12 +25,11 @@ transaction. One run, done once, and the rollups equal a recomputation from the 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
 
-from tests.resilience.conftest import Stack
+from tests.resilience.conftest import Stack, Workers
 from tests.resilience.stack import (
     CLAIM_TIMEOUT,
     STALE_SECONDS,
@@ -85,20 +84,18 @@ print(outbox_enqueue_many(drafts=drafts))
 
 
 def test_a_worker_killed_mid_dispatch_loses_nothing_and_sends_nothing_twice(
-    stack: Stack, workers: Callable[[str], Service]
+    stack: Stack, workers: Workers
 ) -> None:
+    first = workers.current()
     assert enqueue(stack, MESSAGES) == MESSAGES
-    assert counts(stack).get("pending") == MESSAGES
-
-    first = workers("drill-first")
-    step("worker drill-first dispatches; SIGKILL to its process group after a few hundred")
+    step(f"worker {first.name} dispatches; SIGKILL to its process group after a few hundred")
     wait_for(
         "the first worker to be mid-dispatch",
         lambda: counts(stack).get("sent", 0) >= 200,
         seconds=120,
         every=0.05,
     )
-    first.kill()
+    workers.kill()
     killed_at = time.monotonic()
     at_kill = counts(stack)
     step(f"killed mid-task: {at_kill}")
@@ -108,7 +105,7 @@ def test_a_worker_killed_mid_dispatch_loses_nothing_and_sends_nothing_twice(
     # Acks late: the dead worker's task message waits in Redis to be handed out again.
     assert int(stack.redis.cli("hlen", "unacked")) == 1
 
-    second = workers("drill-second")
+    second = workers.current()
     time.sleep(max(0.0, CLAIM_TIMEOUT + 0.5 - (time.monotonic() - killed_at)))
     beat_sends(stack.env, "notifications.dispatch_outbox")
     wait_for(
@@ -141,13 +138,22 @@ def run_row(stack: Stack, run_id: int) -> dict[str, object]:
     }
 
 
+def resume_stale_runs(worker: Service) -> int:
+    """How many `background.resume_stale` tasks the worker has finished (its log says)."""
+    return sum(
+        1
+        for line in worker.log_text().splitlines()
+        if "background.resume_stale[" in line and "succeeded" in line
+    )
+
+
 def test_a_background_run_whose_worker_was_killed_is_taken_up_again_and_done_once(
-    stack: Stack, workers: Callable[[str], Service]
+    stack: Stack, workers: Workers
 ) -> None:
     end = date.today()
     start = end - timedelta(days=3 * 365)
     province = stack.province_staff()
-    first = workers("drill-run-first")
+    first = workers.current()
     asked = province.post("/ops/rollups/", {"start": start.isoformat(), "end": end.isoformat()})
     assert asked.status_code == 302, asked.text[:500]
     run_id = int(asked.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
@@ -158,17 +164,21 @@ def test_a_background_run_whose_worker_was_killed_is_taken_up_again_and_done_onc
         seconds=120,
         every=0.05,
     )
-    first.kill()
+    assert workers.kill() is first
     killed_at = time.monotonic()
     at_kill = run_row(stack, run_id)
     step(f"killed mid-run: {at_kill}")
     assert at_kill["status"] == "running" and at_kill["attempts"] == 1
     assert 0 < int(at_kill["done"]) < int(at_kill["total"])  # type: ignore[call-overload]
 
-    second = workers("drill-run-second")
+    second = workers.current()
     # Before the heartbeat is stale the run is someone else's: resume_stale leaves it alone.
     beat_sends(stack.env, "background.resume_stale")
-    time.sleep(2)
+    wait_for(
+        "the early resume_stale to have run",
+        lambda: resume_stale_runs(second) == 1,
+        seconds=60,
+    )
     assert run_row(stack, run_id)["attempts"] == 1
     wait_for(
         "the run's heartbeat to go stale",
