@@ -244,6 +244,26 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# When the broker connection drops, Redis gives the running acks-late tasks to the next
+# worker; cancel them here rather than run them twice side by side (Celery 6's default).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Two queues: "celery" for the short work that users wait on (the outbox, escalations,
+# owners, campaigns) and "long" for jobs that can run for minutes (embedding vectors,
+# rollups, the gap, the gaming scan, index sync). Each has its own worker (docs/deploy.md),
+# so a long job never holds up a text message.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    name: {"queue": "long"}
+    for name in (
+        "matching.embed_vectors",
+        "matching.sync_index",
+        "ops.rollup_refresh",
+        "ops.gap_coverage_refresh",
+        "integrity.scan",
+        "popsci.flag_bot_reads",
+        "audit.purge",
+    )
+}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
     "interval_start": 0,

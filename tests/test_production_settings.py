@@ -37,6 +37,7 @@ print(json.dumps({
     "prefetch": s.CELERY_WORKER_PREFETCH_MULTIPLIER,
     "visibility": s.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"],
     "time_limit": s.CELERY_TASK_TIME_LIMIT,
+    "routes": s.CELERY_TASK_ROUTES, "schedule": s.CELERY_BEAT_SCHEDULE,
 }))
 """
 
@@ -60,6 +61,12 @@ def test_with_redis_the_cache_falls_back_sessions_are_cached_db_and_tasks_ack_la
     assert shown["eager"] is False
     assert (shown["acks_late"], shown["reject_lost"], shown["prefetch"]) == (True, True, 1)
     assert shown["visibility"] > shown["time_limit"] >= 120
+    # Long jobs have their own queue, so the outbox never waits behind them.
+    assert shown["routes"]["matching.embed_vectors"] == {"queue": "long"}
+    assert "notifications.dispatch_outbox" not in shown["routes"]
+    # A periodic run that waited past its next tick is dropped, not piled up.
+    outbox = shown["schedule"]["dispatch-outbox"]
+    assert outbox["options"]["expires"] == outbox["schedule"] == 60.0
 
 
 def test_without_redis_sessions_stay_in_the_database_and_tasks_run_in_process() -> None:

@@ -5,8 +5,8 @@ Everything lives in var/prod/ (PROD_DIR): its own PostgreSQL cluster (pg/, port 
 redis-server (redis/, port 6380), so the system cluster on 5432 and the Redis on 6379 that
 the tests use are never touched; generated secrets in `env` (mode 600, written once); a
 self-signed certificate for 127.0.0.1 in tls/; the nginx configuration rendered from
-deploy/nginx/ into nginx/; pid files in run/ and logs in log/. Then the Celery worker and
-beat, gunicorn (sync workers) and nginx, and it waits until https://127.0.0.1:8443/healthz
+deploy/nginx/ into nginx/; pid files in run/ and logs in log/. Then the Celery workers (queues
+"celery" and "long") and beat, gunicorn (sync workers) and nginx; it waits until /healthz
 answers 200. Running `up` again with everything up changes nothing.
 
     python tools/prod_stack.py up | down | status
@@ -41,6 +41,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -781,48 +782,59 @@ def django_prepare(stack: Stack) -> None:
 # --- Celery, gunicorn, nginx ----------------------------------------------------------------
 
 
+# The Celery workers: one per queue (settings.CELERY_TASK_ROUTES): "celery" for the short
+# jobs users wait on, "long" for the ones that run for minutes.
+WORKERS = {"celery-worker": "celery", "celery-long": "long"}
+
+
 def worker_start(stack: Stack) -> None:
-    if pid_alive(stack.pid("celery-worker")):
-        return
-    step(f"starting the Celery worker ({stack.celery_concurrency} processes)")
-    run(
-        [
-            str(VENV_BIN / "celery"),
-            "-A",
-            "kejiyun",
-            "worker",
-            "--detach",
-            "--loglevel",
-            "INFO",
-            "--concurrency",
-            str(stack.celery_concurrency),
-            "--hostname",
-            f"kejiyun@{os.uname().nodename}",
-            "--without-gossip",
-            "--without-mingle",
-            "--max-tasks-per-child",
-            "200",
-            "--pidfile",
-            str(stack.pid("celery-worker")),
-            "--logfile",
-            str(stack.log / "celery-worker.log"),
-        ],
-        cwd=ROOT,
-        env=process_env(stack),
-    )
-    wait_for(lambda: pid_alive(stack.pid("celery-worker")) is not None, "celery worker", 30)
+    for name, queue in WORKERS.items():
+        if pid_alive(stack.pid(name)):
+            continue
+        concurrency = stack.celery_concurrency if queue == "celery" else 1
+        step(f"starting the Celery worker of queue '{queue}' ({concurrency} processes)")
+        run(
+            [
+                str(VENV_BIN / "celery"),
+                "-A",
+                "kejiyun",
+                "worker",
+                "--detach",
+                "--queues",
+                queue,
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                str(concurrency),
+                "--hostname",
+                f"{queue}@{os.uname().nodename}",
+                "--without-gossip",
+                "--without-mingle",
+                "--max-tasks-per-child",
+                "200",
+                "--pidfile",
+                str(stack.pid(name)),
+                "--logfile",
+                str(stack.log / f"{name}.log"),
+            ],
+            cwd=ROOT,
+            env=process_env(stack),
+        )
+    for name in WORKERS:
+        pidfile = stack.pid(name)
+        wait_for(partial(_running, pidfile), name, 30)
+
+
+def _running(pidfile: Path) -> bool:
+    return pid_alive(pidfile) is not None
 
 
 def worker_stop(stack: Stack, *, timeout: float = 30.0) -> None:
-    """Warm shutdown (the worker finishes its tasks) for `timeout` seconds, then a cold one
-    (SIGQUIT): tasks cut short are unacknowledged (acks late) and Redis gets them back as the
-    worker closes its channel, so they run again at the next start."""
-    stop_pid(
-        stack.pid("celery-worker"),
-        "the Celery worker",
-        timeout=timeout,
-        then=((signal.SIGQUIT, 15.0),),
-    )
+    """Warm shutdown (the workers finish their tasks) for `timeout` seconds, then a cold one
+    (SIGQUIT), then SIGKILL: a task cut short was not acknowledged (acks late), so Redis
+    hands it out again (at once after a clean close, after the visibility timeout if not)."""
+    for name in WORKERS:
+        stop_pid(stack.pid(name), name, timeout=timeout, then=((signal.SIGQUIT, 15.0),))
 
 
 def beat_start(stack: Stack) -> None:
@@ -919,7 +931,7 @@ def healthz(stack: Stack, *, timeout: float = 5.0) -> int | None:
 
 # --- the whole stack ------------------------------------------------------------------------
 
-SERVICES = ("postgresql", "redis", "celery-worker", "celery-beat", "gunicorn", "nginx")
+SERVICES = ("postgresql", "redis", *WORKERS, "celery-beat", "gunicorn", "nginx")
 
 
 def up(stack: Stack) -> None:
@@ -974,6 +986,7 @@ def status(stack: Stack) -> dict[str, bool]:
         "postgresql": pg_ready(stack),
         "redis": pid_alive(stack.pid("redis")) is not None,
         "celery-worker": pid_alive(stack.pid("celery-worker")) is not None,
+        "celery-long": pid_alive(stack.pid("celery-long")) is not None,
         "celery-beat": pid_alive(stack.pid("celery-beat")) is not None,
         "gunicorn": pid_alive(stack.pid("gunicorn")) is not None,
         "nginx": pid_alive(stack.pid("nginx")) is not None,
