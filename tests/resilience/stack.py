@@ -324,6 +324,10 @@ def celery_worker(env: Mapping[str, str], name: str) -> Service:
             "prefork",
             "--concurrency",
             "1",
+            # Production runs a worker per queue (deploy/systemd/kejiyun-celery@.service);
+            # the drill's one worker takes both.
+            "--queues",
+            "celery,long",
             "--hostname",
             f"{name}@drill",
             "--without-gossip",
