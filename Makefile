@@ -20,7 +20,7 @@ PYTEST := KEJIYUN_TESTING=1 $(PY) -m pytest -p no:cacheprovider -n $(TEST_WORKER
 
 .PHONY: run setup test check lint typecheck boundaries deploy-check test-sqlite test-postgres \
         test-api-fuzz test-unit chromium static messages lock clean security-checks \
-        security-figures drill-restore
+        security-figures drill-restore test-resilience
 
 run: setup
 	DEBUG=1 $(MANAGE) seed_demo --scale small --seed 1
@@ -112,6 +112,16 @@ security-figures: $(VENV)/.installed
 # .ci/run runs it after `make test` rather than inside it.
 drill-restore: $(VENV)/.installed
 	$(PY) tools/pitr_drill.py
+
+# The failure drills (docs/resilience.md): Redis stopped, a Celery worker killed mid-task,
+# PostgreSQL restarted, the upload disk full. Each runs on scratch servers of its own
+# (PostgreSQL on 5434, Redis on 6390, gunicorn with 2 sync workers, real Celery workers, the
+# upload folders on a 4 MB tmpfs, which needs root) and never touches CI's 5432 and 6379.
+# About 3 minutes on two idle cores, more the first time (collectstatic). Like drill-restore,
+# .ci/run runs it after `make test`; the other pytest runs never collect tests/resilience/.
+test-resilience: $(VENV)/.installed $(VENDOR)/.installed
+	KEJIYUN_RESILIENCE=1 KEJIYUN_TESTING=1 $(PY) -m pytest -p no:cacheprovider -n 0 \
+	  -m resilience tests/resilience -v -s
 
 # The coverage gate runs on the engine's own tests (tests/engine), which cover kejiyun_match
 # in full by themselves; the rest of the suite runs without the tracer, which would slow it

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "kejiyun.notifications",
     "kejiyun.audit",
     "kejiyun.pagecache",
+    "kejiyun.background",
 ]
 
 MIDDLEWARE = [
@@ -141,10 +142,22 @@ TEMPLATES = [
 
 # --- Database: DATABASE_URL, default an embedded SQLite file -------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'kejiyun.sqlite3'}")
+# Seconds a PostgreSQL connection attempt may take before the request fails with the
+# "database unavailable" page (kejiyun.site.errors); well under gunicorn's timeout.
+DATABASE_CONNECT_TIMEOUT_SECONDS = env_int("DATABASE_CONNECT_TIMEOUT_SECONDS", 5)
 try:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Persistent connections, checked before each request reuses one: after PostgreSQL
+    # restarts, the first request of every web process reconnects instead of failing
+    # (docs/resilience.md, "PostgreSQL restarted").
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
 except Exception as exc:  # dj-database-url raises a bare ValueError/KeyError
     raise EnvError(f"DATABASE_URL is not a database URL: {exc}") from None
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = (
+        DATABASE_CONNECT_TIMEOUT_SECONDS
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
@@ -304,6 +317,33 @@ for _entry in CELERY_BEAT_SCHEDULE.values():
     if "options" not in _entry:
         _entry["options"] = {"expires": _entry["schedule"]}
 
+# --- Long work as background runs (kejiyun/background; docs/adr/0019-background-work.md) --
+# How a run (an import, an export, a bulletin file, an index or rollup rebuild, a campaign
+# send) is started: "celery" hands it to a Celery worker (the default with REDIS_URL);
+# "thread" runs it on a daemon thread of the web process once the request's transaction has
+# committed (the embedded default); "inline" runs it at once in the caller (tests).
+BACKGROUND_MODE = env_choice(
+    "BACKGROUND_MODE",
+    "inline" if TESTING else ("celery" if REDIS_URL else "thread"),
+    ("celery", "thread", "inline"),
+)
+# A running run whose heartbeat is older than this is taken up again by the periodic job
+# `background.resume_stale`; a queued run nobody claimed for this long is handed out again.
+BACKGROUND_STALE_SECONDS = env_int("BACKGROUND_STALE_SECONDS", 300)
+# A run interrupted this many times is marked failed instead of being taken up again.
+BACKGROUND_MAX_ATTEMPTS = env_int("BACKGROUND_MAX_ATTEMPTS", 3)
+# Result files (exports, bulletin files) are deleted this many hours after the run finished.
+BACKGROUND_RESULT_HOURS = env_int("BACKGROUND_RESULT_HOURS", 24)
+# A staff export of more rows than this runs in the background with a progress page; a
+# smaller one is sent at once.
+BACKGROUND_EXPORT_ROWS = env_int("BACKGROUND_EXPORT_ROWS", 2000)
+if BACKGROUND_STALE_SECONDS < 30:
+    raise EnvError("BACKGROUND_STALE_SECONDS must be at least 30")
+CELERY_BEAT_SCHEDULE["background-resume-stale"] = {
+    "task": "background.resume_stale",
+    "schedule": 60.0,
+}
+
 # --- 一单一策 cases ------------------------------------------------------------------------
 # Working hours each case step may take before the case escalates county → city → province.
 # They are working hours: 8 a working day (09:00–17:00 Beijing time), on working days only
@@ -400,6 +440,9 @@ if not (DEBUG or TESTING):
             "SMS_GATEWAY_URL must be https:// and SMS_GATEWAY_SECRET at least 32 characters"
         )
 SMS_CODE_TTL_SECONDS = env_int("SMS_CODE_TTL_SECONDS", 600)
+# An outbox message left 'sending' by a dispatcher that died is sent again by the next
+# dispatch once its claim is this old (kejiyun/notifications/dispatch.py).
+OUTBOX_CLAIM_TIMEOUT_SECONDS = env_int("OUTBOX_CLAIM_TIMEOUT_SECONDS", 600)
 
 # --- Audit trail, rate limits and bulk-export approval (docs/security.md items 11-13, 21) ---
 # Audit rows are kept this many days, then purged by the `purge-audit` job; the law asks for
@@ -447,7 +490,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "kejiyun" / "static"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Public uploads under MEDIA_ROOT; a full disk refuses an upload with a clear message
+    # and leaves no partial file (kejiyun.common.files.PublicStorage, docs/resilience.md).
+    "default": {"BACKEND": "kejiyun.common.files.PublicStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -457,7 +502,7 @@ STORAGES = {
     },
 }
 # Public uploads only (published science images, posters and videos).
-MEDIA_ROOT = BASE_DIR / "var" / "media"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"
 # Private files (case attachments and outcome evidence): outside MEDIA_ROOT and every URL,
 # sent only by access-checked views (kejiyun/common/files.py). With PRIVATE_FILES_ACCEL set
