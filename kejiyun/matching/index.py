@@ -29,9 +29,11 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -350,6 +352,25 @@ def _replay(kind: str, built: _Built, stamp: Stamp) -> bool:
     return True
 
 
+def _load_private(path: Path) -> Engine:
+    """Open a copy of a saved index that belongs to this process alone.
+
+    Replaying the change log writes to the engine's lexical index. Every web and worker
+    process opens the same saved index, and two writers on one directory collide (tantivy's
+    writer lock answered the second process's replay with a 500 under load) and would apply
+    each change twice. Saved indexes are therefore never written after their rename into
+    place; each process replays into its own copy, removed when its engine is dropped."""
+    private = Path(tempfile.mkdtemp(prefix=f"kejiyun-{path.name}-"))
+    try:
+        shutil.copytree(path, private, dirs_exist_ok=True)
+        engine = Engine.load(private, embedder=_embedder())
+    except BaseException:
+        shutil.rmtree(private, ignore_errors=True)
+        raise
+    weakref.finalize(engine, shutil.rmtree, private, True)
+    return engine
+
+
 def _engine_id(kind: str, pk: int) -> str:
     return {EXPERTS: expert_id, DEMANDS: demand_id, TEAMS: team_id, RESULTS: result_id}[kind](pk)
 
@@ -367,7 +388,7 @@ def _fresh(
         if saved is not None:
             path, saved_stamp = saved
             try:
-                engine = Engine.load(path, embedder=_embedder())
+                engine = _load_private(path)
             except (OSError, ValueError):
                 pass  # unreadable or built otherwise: build afresh below
             else:
