@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.urls import resolve
 from django_otp.oath import totp as otp_totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -42,6 +43,7 @@ from kejiyun.accounts.models import Role, User
 from kejiyun.accounts.otp import second_factor_check
 from kejiyun.api.api import api
 from kejiyun.cases.models import DockingRequest
+from kejiyun.demands.models import Demand
 from tests.builders import case_to_matching, client_for, make_case, make_worker
 
 HEADER = (
@@ -266,3 +268,27 @@ def test_invitations_are_topped_up_once_and_the_worker_page_shows_the_open_ones(
     assert answered.status_code == 302
     assert docking_ids_open(client.get(route("dockings")).content.decode()) == [sent[1].pk]
     assert invitations_top_up(2, province) == 1  # the answered one is replaced
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the history is PostgreSQL SQL")
+def test_the_province_history_is_written_with_its_marker_or_not_at_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bench import province_seed
+
+    def broken(step: str, seconds: float, detail: dict[str, object]) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(province_seed, "marker_write", broken)
+    province_seed.marker_read()  # creates the marker table
+    with pytest.raises(RuntimeError):
+        province_seed.history_generate(0.0001)
+    assert Demand.objects.count() == 0 and "history" not in province_seed.marker_read()
+
+    monkeypatch.undo()
+    seconds, counts, ends_on = province_seed.history_generate(0.0001)
+    assert seconds >= 0
+    assert counts["demands_demand"] == Demand.objects.count() == 30
+    done = province_seed.marker_read()["history"]
+    assert (done["scale"], done["ends_on"], done["rows"]) == (0.0001, str(ends_on), counts)
