@@ -156,12 +156,60 @@ def form_action(html: str, pattern: str) -> str | None:
 
 
 def input_value(html: str, name: str) -> str | None:
-    """The value of the named input (a hidden field or a picker's current value)."""
-    tag = re.search(r'<input[^>]*name="' + re.escape(name) + r'"[^>]*>', html)
-    if tag is None:
-        return None
-    value = re.search(r'value="([^"]*)"', tag[0])
-    return value[1] if value else None
+    """What the browser would post for the named field as the page shows it: a text or hidden
+    input's value, the checked radio or checkbox, or the selected option of a select."""
+    field = re.escape(name)
+    for tag in re.finditer(r'<input[^>]*name="' + field + r'"[^>]*>', html):
+        kind = re.search(r'type="([^"]*)"', tag[0])
+        if kind and kind[1] in ("radio", "checkbox") and " checked" not in tag[0]:
+            continue
+        value = re.search(r'value="([^"]*)"', tag[0])
+        return value[1] if value else ""
+    select = re.search(r'<select[^>]*name="' + field + r'"[^>]*>(.*?)</select>', html, re.S)
+    if select is not None:
+        chosen = re.search(r'<option value="([^"]*)"[^>]*\bselected\b', select[1])
+        return chosen[1] if chosen else None
+    return None
+
+
+DEMAND_TOPICS = (
+    ("泡菜发酵", "泡菜发酵过程中亚硝酸盐峰值偏高，批次间风味不稳定", "亚硝酸盐峰值低于 20 mg/kg"),
+    ("白酒窖池", "窖泥老化导致优质酒比例下降，窖池微生物结构不清楚", "优质酒比例提高到 35%"),
+    ("茶叶加工", "名优绿茶杀青温度控制依赖经验，色泽和香气波动大", "一级品率提高到 80%"),
+    ("猕猴桃保鲜", "猕猴桃冷库贮藏期软腐率高，出库后货架期短", "贮藏 120 天软腐率低于 5%"),
+    ("竹材加工", "竹地板胶合强度不稳定，甲醛释放量接近上限", "甲醛释放量达到 E0 级"),
+    ("锂电材料", "磷酸铁锂前驱体粒径分布宽，烧结后压实密度不足", "压实密度达到 2.45 g/cm³"),
+)
+
+
+def demand_form_data(
+    form_html: str, *, token: str, number: int, stamp: str, topic: int, budget: str
+) -> dict[str, str]:
+    """What an enterprise types into the demand form (/demands/new/) and submits for review: a
+    specific, distinct technical problem (numbered, so no two are duplicates), in the county
+    and industry the form proposes."""
+    subject, problem, target = DEMAND_TOPICS[topic % len(DEMAND_TOPICS)]
+    return {
+        "csrfmiddlewaretoken": token,
+        "title": f"{subject}工艺改进需求（{stamp}-{number}）",
+        "category": "problem",
+        "industry": input_value(form_html, "industry") or "",
+        "discipline": "",
+        "region": input_value(form_html, "region") or "",
+        "description": (
+            f"我公司在{subject}环节遇到技术难题：{problem}。现有工艺已运行多年，"
+            f"第{number}号生产线的检测数据可以提供，希望与熟悉该领域的专家合作改进。"
+        ),
+        "problem": f"{problem}，需要找到原因并提出可落地的改进方案。",
+        "current_state": (
+            f"目前靠老师傅经验控制，第{number}批次抽检合格率约七成，缺少在线检测手段。"
+        ),
+        "target_indicators": f"{target}，半年内在现有生产线上完成验证。",
+        "budget": budget,
+        "deadline": "",
+        "confidentiality": "public",
+        "action": "submit",
+    }
 
 
 def docking_ids_open(html: str) -> list[int]:

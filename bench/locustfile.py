@@ -30,13 +30,14 @@ from typing import Any
 from locust import FastHttpUser, between, task
 
 from bench.load import (
+    DEMAND_TOPICS,
     DEMO_PASSWORD,
     LOGIN_ACCOUNTS_PER_ROLE,
     csrf_token,
+    demand_form_data,
     docking_ids_open,
     form_action,
     ids_linked,
-    input_value,
     route,
     route_name,
     totp,
@@ -242,16 +243,6 @@ class Citizen(SignedIn):
             self.session_ends()
 
 
-_DEMAND_TOPICS = (
-    ("泡菜发酵", "泡菜发酵过程中亚硝酸盐峰值偏高，批次间风味不稳定", "亚硝酸盐峰值低于 20 mg/kg"),
-    ("白酒窖池", "窖泥老化导致优质酒比例下降，窖池微生物结构不清楚", "优质酒比例提高到 35%"),
-    ("茶叶加工", "名优绿茶杀青温度控制依赖经验，色泽和香气波动大", "一级品率提高到 80%"),
-    ("猕猴桃保鲜", "猕猴桃冷库贮藏期软腐率高，出库后货架期短", "贮藏 120 天软腐率低于 5%"),
-    ("竹材加工", "竹地板胶合强度不稳定，甲醛释放量接近上限", "甲醛释放量达到 E0 级"),
-    ("锂电材料", "磷酸铁锂前驱体粒径分布宽，烧结后压实密度不足", "压实密度达到 2.45 g/cm³"),
-)
-
-
 class Enterprise(SignedIn):
     """An enterprise user: own demands and cases, the recommended experts, publishing."""
 
@@ -293,28 +284,14 @@ class Enterprise(SignedIn):
         token = csrf_token(form)
         if token is None:
             return
-        subject, problem, target = random.choice(_DEMAND_TOPICS)
-        n = next(_numbers)
-        stamp = f"{os.getpid()}-{n}-{int(time.time())}"
-        data = {
-            "csrfmiddlewaretoken": token,
-            "title": f"{subject}工艺改进需求（{stamp}）",
-            "category": "problem",
-            "industry": input_value(form, "industry") or "",
-            "discipline": "",
-            "region": input_value(form, "region") or "",
-            "description": (
-                f"我公司在{subject}环节遇到技术难题：{problem}。现有工艺已运行多年，"
-                f"第{n}号生产线的检测数据可以提供，希望与熟悉该领域的专家合作改进。"
-            ),
-            "problem": f"{problem}，需要找到原因并提出可落地的改进方案。",
-            "current_state": f"目前靠老师傅经验控制，第{n}批次抽检合格率约七成，缺少在线检测手段。",
-            "target_indicators": f"{target}，半年内在现有生产线上完成验证。",
-            "budget": random.choice(["lt5", "5-20", "20-50"]),
-            "deadline": "",
-            "confidentiality": "public",
-            "action": "submit",
-        }
+        data = demand_form_data(
+            form,
+            token=token,
+            number=next(_numbers),
+            stamp=f"{os.getpid()}-{int(time.time())}",
+            topic=random.randrange(len(DEMAND_TOPICS)),
+            budget=random.choice(["lt5", "5-20", "20-50"]),
+        )
         response = self._call(
             "POST", "demand_new", expect=(302,), data=data, referer=route("demand_new")
         )
@@ -469,7 +446,8 @@ class Staff(Browser):
     def ops(self) -> None:
         if not self.region:
             response = self._call("GET", "ops_home", expect=(302,))
-            found = re.search(r"/ops/(\d{6})/", response.headers.get("Location", "") or "")
+            location = (response.headers or {}).get("Location", "") or ""
+            found = re.search(r"/ops/(\d{6})/", location)
             self.region = found[1] if found else self.staff["region"]
         self.page("ops", params={"code": self.region})
 

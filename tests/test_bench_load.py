@@ -25,6 +25,7 @@ from bench.load import (
     STAFF_PREFIX,
     Figures,
     csrf_token,
+    demand_form_data,
     docking_ids_open,
     figures_table,
     form_action,
@@ -221,6 +222,30 @@ def test_page_readers_find_tokens_links_forms_and_values() -> None:
     assert ids_linked(html, r"/cases/(\d+)/") == [12, 9]
     assert form_action(html, r"/popsci/read/event/\d+/finish/") == "/popsci/read/event/41/finish/"
     assert input_value(html, "region") == "510104" and input_value(html, "industry") is None
+    picker = (
+        '<input type="radio" name="industry" value="C1">'
+        '<input type="radio" name="industry" value="C2" checked>'
+        '<select name="county" id="id_county"><option value="">-</option>'
+        '<option value="510104" selected>锦江区</option></select>'
+    )
+    assert input_value(picker, "industry") == "C2" and input_value(picker, "county") == "510104"
+
+
+@pytest.mark.django_db
+def test_the_demand_the_simulated_enterprise_writes_passes_the_form_and_goes_to_review(
+    erin: User,
+) -> None:
+    client = client_for(erin)
+    form = client.get(route("demand_new")).content.decode()
+    token = csrf_token(form)
+    assert token is not None
+    data = demand_form_data(form, token=token, number=7, stamp="t", topic=2, budget="5-20")
+    assert data["region"] == erin.organisation.region_id  # type: ignore[union-attr]
+    response = client.post(route("demand_new"), data)
+    assert response.status_code == 302
+    demand = Demand.objects.get(title="茶叶加工工艺改进需求（t-7）")
+    assert response["Location"] == route("demand", id=demand.pk)
+    assert demand.status == Demand.Status.SUBMITTED
 
 
 @pytest.mark.django_db
