@@ -17,9 +17,12 @@ same keys as the running site, so sealed values open), in order:
 The marker table (province_seed_marker) records what was done and how long each step took;
 the last line is one JSON object ("bench": "province-seed").
 
-Measured on the project's 2-core machine (docs/benchmarks.md, bench-ops, and this branch's
-report): seed_demo --scale large about 25 minutes on a loaded machine; the history at scale
-1 about 60 minutes (most of it the citizen-profile indexes); its rollups about 4.5 minutes.
+Measured on the project's 2-core machine with other sessions running (load average 10-15):
+seed_demo --scale large 3,877 s (65 min; the bulk rows take about 10 min, the rest is the
+cases, 65,043 service plans, the gaming scan and the rollups through the services);
+rebuild_match_index over its 100,000 workers and 40,000 demands 605 s; the history at scale 1
+about 60 minutes (docs/benchmarks.md, bench-ops; most of it the citizen-profile indexes) and
+its rollups about 4.5 minutes. So a first run takes about two and a half hours.
 """
 
 from __future__ import annotations
