@@ -227,3 +227,17 @@ bench-popsci-feed: $(VENV)/.installed
 .PHONY: bench-integrity
 bench-integrity: $(VENV)/.installed
 	$(PY) -m bench.integrity $(BENCH_ARGS)
+
+# The province-scale load test (bench/load.py, bench/locustfile.py): locust at 50 and 200 users
+# against BENCH_ARGS' --base-url (default the `make prod-up` stack, https://127.0.0.1:8443,
+# self-signed certificate accepted), after a setup step in that site's database (--env-file,
+# default var/prod/env): load-test staff with TOTP secrets, open docking invitations.
+.PHONY: bench-load prod-seed-province
+bench-load: $(VENV)/.installed
+	$(PY) -m bench.load $(BENCH_ARGS)
+
+# Province scale for the load test in the prod stack's database (--env-file, default
+# var/prod/env): seed_demo --scale large, three years of generated operations history and
+# their rollups; each step once (a marker table), so a second run adds nothing.
+prod-seed-province: $(VENV)/.installed
+	$(PY) -m bench.province_seed $(BENCH_ARGS)
