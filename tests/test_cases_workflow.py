@@ -457,7 +457,7 @@ def test_the_work_queue_uses_a_fixed_number_of_queries(bob: User, alice: User):
         make_case(alice, serial=str(n), title=f"需求{n}")
     many = _queue_queries(bob)
     # Three read the choices of the county, centre and area filters.
-    assert few == many == 14
+    assert few == many == 12
 
 
 def test_enterprise_case_list_uses_a_fixed_number_of_queries(alice: User):

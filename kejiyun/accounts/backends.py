@@ -17,7 +17,6 @@ from kejiyun.audit.models import AuditAction, AuditEvent
 from kejiyun.audit.services import audit_record
 from kejiyun.common.ratelimit import client_ip
 
-
 # What a signed-in request reads of its user beyond the row itself.
 SESSION_USER_RELATED = ("centre", "centre__region")
 
