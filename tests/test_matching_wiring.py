@@ -232,10 +232,10 @@ def test_the_demand_pages_query_count_does_not_grow_with_the_number_of_experts(
             response = client.get(f"/matching/demands/{demand.pk}/", headers={"HX-Request": "true"})
         assert response.content.decode().count('data-expert="') == 4 * (n + 1)
         counts.append(len(ctx.captured_queries))
-    # session, user, centre, centre region, the demand, the three index stamps (experts,
-    # teams, results), the experts (no teams or results exist: nothing more to load); with
-    # an embedder, one more each for the demand's stored query vector
-    assert counts == [9, 9]
+    # session, user (with the centre and its region), the demand, the three index stamps
+    # (experts, teams, results), the experts (no teams or results exist: nothing more to
+    # load); with an embedder, one more each for the demand's stored query vector
+    assert counts == [7, 7]
 
 
 def test_adapters_put_the_right_fields_into_profiles_and_queries(
