@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "ninja",
     "kejiyun.notifications",
     "kejiyun.audit",
+    "kejiyun.pagecache",
 ]
 
 MIDDLEWARE = [
