@@ -305,3 +305,12 @@ def test_the_match_slot_answers_without_the_cache(
     response = client.get(f"/matching/demands/{case.demand_id}/", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert response.content.decode().count('data-expert="') == 3
+
+
+def test_the_queue_filter_lists_are_kept_per_jurisdiction(alice: User, bob: User) -> None:
+    """The city's lists, cached first, are never offered to a county's staff member."""
+    make_case(alice)
+    city = client_for(bob).get("/cases/?scope=all").content.decode()
+    county = client_for(alice).get("/cases/").content.decode()
+    assert 'value="510105"' in city  # another county of Chengdu
+    assert 'value="510105"' not in county and 'value="510104"' in county
