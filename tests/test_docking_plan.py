@@ -92,7 +92,7 @@ def test_the_plan_page_uses_a_fixed_number_of_queries(alice: User, tea_company: 
         with CaptureQueriesContext(connection) as ctx:
             client.get("/matching/docking-plan/")
         counts.append(len(ctx.captured_queries))
-    assert counts == [9, 9]
+    assert counts == [7, 7]
 
 
 def test_escalated_cases_do_not_crowd_out_the_ones_county_staff_may_act_on(

@@ -184,4 +184,4 @@ def test_staff_list_pages_use_a_fixed_number_of_queries(pat: User) -> None:
         make_enterprise(f"企业{i}", "510104", f"MA7{i:06d}")
         make_worker(f"w{i}", "510822", f"1370000{i:04d}")
     many = counts()
-    assert few == many == [6, 6, 5]
+    assert few == many == [4, 4, 3]

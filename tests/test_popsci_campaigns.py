@@ -507,7 +507,7 @@ def test_the_campaign_list_runs_a_fixed_number_of_queries(
     client = client_for(pat)
     client.get("/popsci/campaigns/")  # warm the session and the cache
 
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(4):
         response = client.get("/popsci/campaigns/")
 
     assert response.content.decode().count("推送510") == 6

@@ -34,6 +34,8 @@ from kejiyun.matching.index import (
 )
 from kejiyun.matching.stats import ExpertStats, expert_stats
 from kejiyun.matching.vectors import query_vector, query_vectors
+from kejiyun.pagecache.fragments import fragment
+from kejiyun.pagecache.services import MATCHING
 from kejiyun.regions.selectors import jurisdiction_filter
 from kejiyun.talent.models import TalentProfile, Team, TechResult
 from kejiyun_match import (
@@ -246,6 +248,76 @@ def results_for_demand(*, demand: Demand, top_k: int = 5) -> list[ResultMatchRow
         for r in results
         if pk_of(r.id) in found
     ]
+
+
+@dataclass(frozen=True)
+class DemandRankings:
+    """What the matching slots of a demand show: its best experts, teams and results."""
+
+    experts: list[MatchRow]
+    teams: list[TeamMatchRow]
+    results: list[ResultMatchRow]
+
+
+# Rankings live at most this long in the cache; every change through a service (a profile,
+# a demand, a team, a result, a vector, an expert's dockings) shows at once (`MATCHING`).
+RANKINGS_SECONDS = 300
+
+
+def rankings_for_demand(
+    *, demand: Demand, experts: int = 10, teams: int = 5, results: int = 5
+) -> DemandRankings:
+    """`experts_for_demand`, `teams_for_demand` and `results_for_demand` in one, with the
+    engines' answers kept in the page cache: keyed on the matching generation (moved on by
+    every change-log row, `kejiyun.matchlog.services.index_change_record`) and on the
+    demand's whole query (its own text, fields, region and organisation), so neither the
+    engines' freshness check (a COUNT(*) per engine) nor the searches run again until
+    something they read changes. The ranked rows themselves are read from the database on
+    every call (three queries), so names and the rest show as they are now. Anyone who may
+    see the demand may see its rankings: callers check access first."""
+    query = demand_to_query(demand, classes())
+
+    def search() -> tuple[list[Result], list[Result], list[Result]]:
+        vector = query_vector(kind=DEMANDS, object_id=demand.pk, text=query.text)
+        return (
+            _search(experts_engine(), query, vector, experts),
+            _search(teams_engine(), replace(query, kinds=TEAM_KINDS), vector, teams),
+            _search(results_engine(), replace(query, kinds=(RESULT_KIND,)), vector, results),
+        )
+
+    found_experts, found_teams, found_results = fragment(
+        "matching:demand",
+        topics=[MATCHING],
+        parts=[demand.pk, experts, teams, results, repr(query)],
+        build=search,
+        seconds=RANKINGS_SECONDS,
+    )
+    profiles = TalentProfile.objects.select_related("user", "region", "region__parent").in_bulk(
+        [pk_of(r.id) for r in found_experts]
+    )
+    team_rows = Team.objects.select_related("region", "lead__user").in_bulk(
+        [pk_of(r.id) for r in found_teams]
+    )
+    result_rows = TechResult.objects.select_related("owner_profile__user", "owner_team").in_bulk(
+        [pk_of(r.id) for r in found_results]
+    )
+    return DemandRankings(
+        experts=[
+            MatchRow(result=r, profile=profiles[pk_of(r.id)])
+            for r in found_experts
+            if pk_of(r.id) in profiles
+        ],
+        teams=[
+            TeamMatchRow(result=r, team=team_rows[pk_of(r.id)])
+            for r in found_teams
+            if pk_of(r.id) in team_rows
+        ],
+        results=[
+            ResultMatchRow(result=r, tech_result=result_rows[pk_of(r.id)])
+            for r in found_results
+            if pk_of(r.id) in result_rows
+        ],
+    )
 
 
 # --- Batch docking plan: many cases at once, within every expert's capacity ---------------

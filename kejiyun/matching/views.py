@@ -37,12 +37,11 @@ from kejiyun.cases.workflow.selectors import (
 )
 from kejiyun.demands.selectors import access_demand, access_published_demand, demand_public
 from kejiyun.matching.selectors import (
+    DemandRankings,
     demand_match_for_expert,
     docking_plan,
     expert_match_for_demand,
-    experts_for_demand,
-    results_for_demand,
-    teams_for_demand,
+    rankings_for_demand,
 )
 from kejiyun.talent.selectors import dockable_expert
 
@@ -59,11 +58,12 @@ def demand_matches(request: AuthenticatedRequest, demand_id: int) -> HttpRespons
     """Experts, teams and results ranked for a demand in the staff member's jurisdiction."""
     user = request.user
     demand = access_demand(user, demand_id)
+    ranked = rankings_for_demand(demand=demand, experts=10, teams=5, results=5)
     context: dict[str, object] = {
         "demand": demand,
-        "matches": experts_for_demand(demand=demand, top_k=10),
-        "team_matches": teams_for_demand(demand=demand, top_k=5),
-        "result_matches": results_for_demand(demand=demand, top_k=5),
+        "matches": ranked.experts,
+        "team_matches": ranked.teams,
+        "result_matches": ranked.results,
     }
     return _fragment_or_page(
         request, "matching/_demand_matches.html", "matching/demand_matches.html", context
@@ -77,12 +77,16 @@ def case_matches(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
     user = request.user
     case = access_case(user, case_id)
     ranking = may_act(user, case) and case.step in (Step.MATCHING, Step.DOCKING)
-    demand = case.demand
+    ranked = (
+        rankings_for_demand(demand=case.demand, experts=8, teams=5, results=5)
+        if ranking
+        else DemandRankings(experts=[], teams=[], results=[])
+    )
     context: dict[str, object] = {
         "case": case,
-        "matches": experts_for_demand(demand=demand, top_k=8) if ranking else [],
-        "team_matches": teams_for_demand(demand=demand, top_k=5) if ranking else [],
-        "result_matches": results_for_demand(demand=demand, top_k=5) if ranking else [],
+        "matches": ranked.experts,
+        "team_matches": ranked.teams,
+        "result_matches": ranked.results,
     }
     return _fragment_or_page(
         request, "matching/_case_matches.html", "matching/case_matches.html", context
@@ -125,11 +129,16 @@ def enterprise_case_matches(request: AuthenticatedRequest, case_id: int) -> Http
     demand = case.demand
     showing = case.step in (Step.INTAKE, Step.DIAGNOSIS, *STEPS_OPEN_TO_REQUESTS)
     asked = set(case.dockings.values_list("expert_id", flat=True)) if showing else set()
+    ranked = (
+        rankings_for_demand(demand=demand, experts=8, teams=5, results=5)
+        if showing
+        else DemandRankings(experts=[], teams=[], results=[])
+    )
     context: dict[str, object] = {
         "case": case,
-        "matches": experts_for_demand(demand=demand, top_k=8) if showing else [],
-        "team_matches": teams_for_demand(demand=demand, top_k=5) if showing else [],
-        "result_matches": results_for_demand(demand=demand, top_k=5) if showing else [],
+        "matches": ranked.experts,
+        "team_matches": ranked.teams,
+        "result_matches": ranked.results,
         "asked": asked,
         "may_ask": case.step in STEPS_OPEN_TO_REQUESTS,
     }

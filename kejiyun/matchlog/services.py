@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from kejiyun.matchlog.models import IndexChange
+from kejiyun.pagecache.services import MATCHING, content_changed
 
 EXPERTS = IndexChange.Kind.EXPERTS
 DEMANDS = IndexChange.Kind.DEMANDS
@@ -16,11 +18,19 @@ RESULTS = IndexChange.Kind.RESULTS
 
 
 def index_change_record(*, kind: str, object_ids: Iterable[int]) -> int:
-    """Log changed rows (call inside the transaction that changed them). Returns how many."""
+    """Log changed rows (call inside the transaction that changed them). Returns how many.
+
+    The page cache's matching generation moves on in the same transaction, so rankings
+    cached under the older number (`kejiyun.matching.selectors.rankings_for_demand`) are
+    never read again once the change commits."""
     if kind not in IndexChange.Kind.values:
         raise ValueError(f"unknown index kind {kind!r}")
     rows = [IndexChange(kind=kind, object_id=pk) for pk in dict.fromkeys(object_ids)]
-    IndexChange.objects.bulk_create(rows)
+    if not rows:
+        return 0
+    with transaction.atomic():
+        IndexChange.objects.bulk_create(rows)
+        content_changed(MATCHING)
     return len(rows)
 
 

@@ -50,7 +50,8 @@ def generations() -> dict[str, int]:
 
 
 def fragment_key(name: str, *, topics: Sequence[str], parts: Sequence[object]) -> str:
-    numbers = generations()
+    # Without topics (what lives only by its time) no generation is read.
+    numbers = generations() if topics else {}
     raw = "|".join(
         [
             name,
@@ -71,7 +72,11 @@ def fragment(
     seconds: int = FRAGMENT_SECONDS,
 ) -> T:
     """`build()`'s value for `name` and `parts` under the current generations of `topics`,
-    from the cache when it is there; `build()` must not depend on who asks."""
+    from the cache when it is there; `build()` must depend on nothing but `parts` (name
+    the scope, e.g. the jurisdiction, among them when the value differs by who asks).
+    With no topics the value is kept `seconds` at most and nothing is read to key it:
+    only for what rarely changes and may be that late (filter lists of regions and
+    centres)."""
     key = fragment_key(name, topics=topics, parts=parts)
     try:
         found: T | None = cache.get(key)

@@ -13,6 +13,9 @@ class ContentGeneration(models.Model):
         DEMANDS = "demands", "已发布需求"
         TALENT = "talent", "专家名录"
         POPSCI = "popsci", "科普内容"
+        # Anything the match index reflects (profiles, demands, teams, results, their
+        # vectors and the experts' docking record): moved on with every change-log row.
+        MATCHING = "matching", "匹配索引"
 
     topic = models.CharField("内容", max_length=16, choices=Topic.choices, primary_key=True)
     number = models.BigIntegerField("代数", default=0)

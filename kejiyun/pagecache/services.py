@@ -12,6 +12,7 @@ from kejiyun.pagecache.models import ContentGeneration
 DEMANDS = ContentGeneration.Topic.DEMANDS
 TALENT = ContentGeneration.Topic.TALENT
 POPSCI = ContentGeneration.Topic.POPSCI
+MATCHING = ContentGeneration.Topic.MATCHING
 
 
 def content_changed(*topics: str) -> None:

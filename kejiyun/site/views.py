@@ -31,6 +31,7 @@ from kejiyun.popsci.content.selectors import articles_published
 from kejiyun.recognition.review.selectors import reviewer_dashboard
 from kejiyun.regions.selectors import centres_in_jurisdiction
 from kejiyun.site.selectors import jurisdiction_counts, platform_counts
+from kejiyun.talent.selectors import talent_profile_summary
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +126,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     context: dict[str, object] = {"role": user.role}
     if user.role == Role.WORKER:
-        profile = getattr(user, "talent_profile", None)
+        profile = talent_profile_summary(user)
         context["profile"] = profile
         # Ranked for the profile; the city's newest demands when there is no profile yet
         # or nothing in it matches.

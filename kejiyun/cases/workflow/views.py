@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -24,7 +25,7 @@ from django.views.decorators.http import require_POST
 
 from kejiyun.accounts.footprints import footprint_record
 from kejiyun.accounts.guards import AuthenticatedRequest, enterprise_required, staff_required
-from kejiyun.accounts.models import Footprint
+from kejiyun.accounts.models import Footprint, User
 from kejiyun.cases.clock import services as clock
 from kejiyun.cases.errors import CaseError
 from kejiyun.cases.models import MAIN_LINE, Case, CaseEvent, DockingRequest, Step
@@ -49,8 +50,13 @@ from kejiyun.cases.workflow.transitions import CASE_MOVES, STAFF
 from kejiyun.common.ratelimit import client_ip
 from kejiyun.common.refusals import run_service
 from kejiyun.demands.selectors import access_demand
+from kejiyun.pagecache.fragments import fragment
 from kejiyun.plans.selectors import plan_actions_due
-from kejiyun.regions.selectors import centres_in_jurisdiction, counties_in_jurisdiction
+from kejiyun.regions.selectors import (
+    centres_in_jurisdiction,
+    counties_in_jurisdiction,
+    user_jurisdiction,
+)
 
 # What the enterprise sees of its case's timeline: the steps and the outcome, not staff
 # working notes nor which experts declined and why.
@@ -75,12 +81,25 @@ RECOMMENDING_STEPS = (Step.INTAKE, Step.DIAGNOSIS, Step.MATCHING, Step.DOCKING)
 def queue(request: AuthenticatedRequest) -> HttpResponse:
     """My cases and plan actions, overdue first, then due soon; filters; bulk reassignment."""
     user = request.user
+    scope = _jurisdiction_key(user)
     filters = f.QueueFilterForm(
         request.GET or None,
-        counties=counties_in_jurisdiction(user, province_code=settings.DEPLOYMENT_PROVINCE),
+        counties=fragment(
+            "cases:queue:counties",
+            topics=(),
+            parts=[scope],
+            build=lambda: list(
+                counties_in_jurisdiction(user, province_code=settings.DEPLOYMENT_PROVINCE)
+            ),
+            seconds=FILTER_LISTS_SECONDS,
+        ),
         centres=centres_in_jurisdiction(user=user),
         areas=areas_in_jurisdiction(user=user),
     )
+    # What the lists offer is kept a minute per jurisdiction; what is chosen is still
+    # checked against the jurisdiction's own querysets.
+    _choices_kept(filters, "centre", scope)
+    _choices_kept(filters, "area", scope)
     data = filters.cleaned_data if filters.is_valid() else {}
     cases = work_queue(
         user=user,
@@ -102,6 +121,9 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
         user.centre is not None and user.centre.region.level != "county"
     )
     actions = list(plan_actions_due(owner=user, today=timezone.localdate())[:30])
+    bulk_form = f.BulkReassignForm(owners=staff_owners_for(user=user)) if can_bulk else None
+    if bulk_form is not None:
+        _choices_kept(bulk_form, "owner", scope)
     return render(
         request,
         "cases/queue.html",
@@ -113,10 +135,35 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
             "today": timezone.localdate(),
             "can_bulk": can_bulk,
             "extra_query": extra_query,
-            "bulk_form": f.BulkReassignForm(owners=staff_owners_for(user=user))
-            if can_bulk
-            else None,
+            "bulk_form": bulk_form,
         },
+    )
+
+
+# The queue's filter lists (counties, centres, areas, staff to hand cases to) change rarely:
+# each jurisdiction's are kept this long in the page cache.
+FILTER_LISTS_SECONDS = 60
+
+
+def _jurisdiction_key(user: User) -> str:
+    """Who sees the same filter lists: everyone with the same jurisdiction."""
+    if user.sees_everything:
+        return "all"
+    home = user_jurisdiction(user) if user.is_centre_staff else None
+    return home.path if home is not None else "none"
+
+
+def _choices_kept(form: forms.Form, name: str, scope: str) -> None:
+    """Give a model choice field of `form` the choices kept for `scope` (rendering them
+    otherwise reads the list again); validating a choice still asks its queryset."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField)
+    field.choices = fragment(
+        f"cases:queue:{name}",
+        topics=(),
+        parts=[scope],
+        build=lambda: [(str(value), str(label)) for value, label in field.iterator(field)],
+        seconds=FILTER_LISTS_SECONDS,
     )
 
 
