@@ -1,7 +1,13 @@
-"""A long import in Chromium at phone width: staff upload 400 paper registrations, confirm,
-and watch the progress bar (htmx polling, no inline script or style) move to 100% while the
-import runs on a thread of the live server, as on the embedded default; then follow the
-result link to the import report."""
+"""A long import in Chromium at phone width: staff upload 200 demands collected on paper,
+confirm, and watch the progress bar (htmx polling, no inline script or style) move to 100%
+while the import runs on a thread of the live server, as on the embedded default; then follow
+the result link to the import report.
+
+Demands, not workers: the import writes in one transaction, and the test database is an
+in-memory SQLite whose shared cache locks whole tables against other connections (a file
+database in WAL mode, as `make run` uses, does not). A worker import writes the user table,
+which every page reads to know who is signed in; a demand import leaves it alone, so the
+polled page keeps answering while the rows are written, its figures coming from the cache."""
 
 from __future__ import annotations
 
@@ -13,13 +19,48 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from kejiyun.background.models import Run
-from kejiyun.talent.models import TalentProfile
-from tests.builders import WORKER_HEADERS, make_staff, make_xlsx, worker_row
+from kejiyun.demands.models import Demand
+from tests.builders import make_staff, make_uscc, make_xlsx
 from tests.e2e.browsing import check, signed_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-ROWS = 400
+ROWS = 200
+HEADERS = [
+    "企业名称*",
+    "统一社会信用代码*",
+    "所在区县代码*",
+    "需求名称*",
+    "需求描述*",
+    "类别*",
+    "所属行业",
+    "要解决的问题",
+    "目前现状",
+    "目标指标",
+    "预算范围",
+    "期望完成时间",
+    "公开方式",
+]
+FIELDS = ["机器视觉", "茶叶加工", "电路焊接", "污水处理", "农机改造", "中药提取", "光伏运维"]
+
+
+def demand_row(i: int) -> list[str]:
+    field = FIELDS[i % len(FIELDS)]
+    return [
+        f"锦江第{i:03d}制造有限公司",
+        make_uscc("510104", f"MA61{i:05d}"),
+        "510104",
+        f"{field}第{i:03d}号产线改造需求",
+        f"本企业{field}环节第{i}道工序效率低，需要专家上门诊断并提出改造方案。",
+        "技术难题",
+        "",
+        f"{field}工序{i}的自动化",
+        f"目前由{i % 9 + 2}名工人手工完成",
+        f"效率提高{i % 40 + 10}%",
+        "",
+        "",
+        "",
+    ]
 
 
 def test_staff_watch_an_import_reach_100_percent_and_open_its_report(
@@ -28,14 +69,12 @@ def test_staff_watch_an_import_reach_100_percent_and_open_its_report(
     settings.BACKGROUND_MODE = "thread"  # the embedded default: a thread after commit
     base = str(live_server)
     make_staff("alice", "510104")
-    rows = [
-        worker_row(name=f"张{i:03d}", mobile=f"1380000{i:04d}", id_number="") for i in range(ROWS)
-    ]
+    rows = [demand_row(i) for i in range(ROWS)]
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "科技工作者登记表.xlsx"
-        path.write_bytes(make_xlsx(WORKER_HEADERS, rows, sheet="科技工作者"))
+        path = Path(folder) / "线下收集需求.xlsx"
+        path.write_bytes(make_xlsx(HEADERS, rows))
         alice = signed_in(browser, base, "alice")
-        alice.goto(f"{base}/sheets/import/workers/")
+        alice.goto(f"{base}/sheets/import/demands/")
         alice.get_by_label("Excel 文件").set_input_files(str(path))
         alice.get_by_role("button", name="上传并检查").click()
     expect(alice.get_by_role("button", name="导入", exact=True)).to_be_visible()
@@ -59,7 +98,7 @@ def test_staff_watch_an_import_reach_100_percent_and_open_its_report(
     check(alice, "bg2-done")
     run = Run.objects.get()
     assert (run.status, run.attempts, run.done, run.total) == ("done", 1, ROWS, ROWS)
-    assert TalentProfile.objects.count() == ROWS
+    assert Demand.objects.count() == ROWS
 
     alice.get_by_role("link", name="查看导入结果").click()
     expect(alice.locator("[data-testid=import-result]")).to_contain_text(f"新增 {ROWS} 条")
