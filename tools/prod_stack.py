@@ -777,6 +777,12 @@ def django_prepare(stack: Stack) -> None:
         path.write_text(admin)
     else:
         step("the database holds data: not seeding")
+    index = stack.home / "match-index"
+    if not (index.is_dir() and any(p.name[0] != "." for p in index.iterdir())):
+        # Before serving: a page that found no saved index would build it inside a request,
+        # which at province scale outlives gunicorn's timeout (issue 16's load test).
+        step("rebuild_match_index (no saved match index yet)")
+        manage(stack, "rebuild_match_index")
 
 
 # --- Celery, gunicorn, nginx ----------------------------------------------------------------
