@@ -487,12 +487,24 @@ def summary(
     anchor: Figures,
     anchor_runs: list[WrkRun],
     pages: Mapping[str, Figures],
+    inprocess: Mapping[str, Mapping[str, float | int]] | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The JSON object of the last line."""
-    entries = {name: page_entry(figures, anchor) for name, figures in pages.items()}
-    min_ratio = min(e["ratio"] for e in entries.values())
-    max_p99_ratio = max(e["p99_ratio"] for e in entries.values())
+    """The JSON object of the last line. `inprocess`: each page's time and query count
+    rendered in-process (bench/pages_prepare.py inprocess), added to its entry."""
+    entries = {
+        name: {
+            **page_entry(figures, anchor),
+            **(
+                {"inprocess_ms": inprocess[name]["ms"], "queries": inprocess[name]["queries"]}
+                if inprocess and name in inprocess
+                else {}
+            ),
+        }
+        for name, figures in pages.items()
+    }
+    min_ratio = min(float(e["ratio"]) for e in entries.values())
+    max_p99_ratio = max(float(e["p99_ratio"]) for e in entries.values())
     errors = sum(int(e["errors"]) for e in entries.values())
     # Decided on the figures themselves, not on the rounded ratios.
     met = errors == 0 and all(
@@ -859,7 +871,7 @@ def print_table(result: Mapping[str, Any]) -> None:
     print()
     print(
         f"{'page':24}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}"
-        f"{'ratio':>8}{'p99/anchor':>12}"
+        f"{'ratio':>8}{'p99/anchor':>12}{'in-proc ms':>12}{'queries':>9}"
     )
     print(
         f"{'anchor (bare Django)':24}{anchor['rps']:9.1f}{anchor['p50_ms']:9.1f}"
@@ -869,7 +881,8 @@ def print_table(result: Mapping[str, Any]) -> None:
         mark = "" if e["ratio"] >= TARGET_RATIO and e["p99_ratio"] <= TARGET_P99_RATIO else "  ✗"
         print(
             f"{name:24}{e['rps']:9.1f}{e['p50_ms']:9.1f}{e['p95_ms']:9.1f}{e['p99_ms']:9.1f}"
-            f"{e['errors']:8d}{e['ratio']:8.2f}{e['p99_ratio']:12.2f}{mark}"
+            f"{e['errors']:8d}{e['ratio']:8.2f}{e['p99_ratio']:12.2f}"
+            f"{e.get('inprocess_ms', float('nan')):12.1f}{e.get('queries', -1):9d}{mark}"
         )
     slowest = sorted(result["pages"].items(), key=lambda kv: kv[1]["ratio"])[:5]
     print()
@@ -928,7 +941,33 @@ def run_embedded(args: argparse.Namespace, stack: ExitStack) -> dict[str, Any]:
     anchor = Site(f"http://127.0.0.1:{ANCHOR_PORT}", forwarded_https=False)
     wait_answering(kejiyun_server, Browser(kejiyun.base, True))
     wait_answering(anchor_server, Browser(anchor.base, False))
-    return signed_in_run(kejiyun, anchor, devices, args, "embedded")
+    return signed_in_run(kejiyun, anchor, devices, args, "embedded", env)
+
+
+def inprocess_figures(
+    paths: Mapping[str, str], env: Mapping[str, str], cprofile: int, log: Path
+) -> dict[str, dict[str, float | int]]:
+    """Each page rendered in-process with the served settings and database
+    (bench/pages_prepare.py inprocess): median milliseconds and queries."""
+    pages = [
+        {"name": p.name, "user": USERS[p.user] if p.user else None, "path": paths[p.name]}
+        for p in PAGES
+    ]
+    command = [PYTHON, "-m", "bench.pages_prepare", "inprocess"]
+    if cprofile:
+        command += ["--cprofile", str(cprofile)]
+    started = time.monotonic()
+    done = subprocess.run(  # noqa: S603  (our own module)
+        command, cwd=ROOT, env=dict(env), input=json.dumps(pages), capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise BenchError(f"页面的进程内测量失败：\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+    if cprofile:
+        log.write_text(done.stderr)
+        print(f"  cProfile of each page (top {cprofile}): {log}")
+    figures: dict[str, dict[str, float | int]] = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"  rendered in-process in {time.monotonic() - started:.0f} s")
+    return figures
 
 
 def signed_in_run(
@@ -937,6 +976,7 @@ def signed_in_run(
     devices: Mapping[str, Mapping[str, Any]],
     args: argparse.Namespace,
     target: str,
+    env: Mapping[str, str],
 ) -> dict[str, Any]:
     browsers: dict[str | None, Browser] = {None: Browser(kejiyun.base, kejiyun.forwarded_https)}
     print("signing in through the sign-in form:", flush=True)
@@ -949,6 +989,8 @@ def signed_in_run(
     print("every page answers 200 to its user:")
     check_pages(browsers, paths)
     check_anchor(anchor)
+    print("each page in-process (test client, served settings and database):")
+    inprocess = inprocess_figures(paths, env, args.cprofile, WORK / f"cprofile-{target}.txt")
 
     print(
         f"measuring with wrk -t{THREADS} -c{CONNECTIONS}: warm-up {args.warmup} s, then "
@@ -964,6 +1006,7 @@ def signed_in_run(
         anchor=anchor_figures,
         anchor_runs=anchor_runs,
         pages=pages,
+        inprocess=inprocess,
         extra={
             "paths": dict(paths),
             "connections": CONNECTIONS,
@@ -1007,6 +1050,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--anchor-points", type=int, default=3)
     parser.add_argument("--rebuild", action="store_true", help="seed the database again")
     parser.add_argument("--max-cache-days", type=float, default=7)
+    parser.add_argument(
+        "--cprofile", type=int, default=0, help="write each page's top N functions (cProfile)"
+    )
     args = parser.parse_args(argv)
     if args.repeats < 1 or args.duration < 1:
         parser.error("--repeats and --duration must be at least 1")
@@ -1191,7 +1237,7 @@ def run_prod(args: argparse.Namespace, stack: ExitStack) -> dict[str, Any]:
         f"prod: Kejiyun at {kejiyun.base} (the make prod-up stack, {workers} gunicorn workers); "
         f"anchor at {anchor.base} (deploy/gunicorn.conf.py on {bind}, its own nginx)"
     )
-    return signed_in_run(kejiyun, anchor, devices, args, "prod")
+    return signed_in_run(kejiyun, anchor, devices, args, "prod", env)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -104,6 +104,20 @@ def test_the_json_line_carries_each_page_its_ratios_and_the_verdict() -> None:
     assert line["target_met"] is True
 
 
+def test_the_in_process_time_and_query_count_join_their_page() -> None:
+    anchor = pages.figures_of([_run(260, 200)])
+    result = pages.summary(
+        target="embedded",
+        anchor=anchor,
+        anchor_runs=[_run(260, 200)],
+        pages={"home": pages.figures_of([_run(130, 380)]), "map_data": anchor},
+        inprocess={"home": {"ms": 12.5, "queries": 7}},
+    )
+    assert result["pages"]["home"]["inprocess_ms"] == 12.5
+    assert result["pages"]["home"]["queries"] == 7
+    assert "queries" not in result["pages"]["map_data"]
+
+
 @pytest.mark.parametrize(
     ("page", "why"),
     [
