@@ -144,7 +144,7 @@ PAGES: tuple[Page, ...] = (
     Page("demand_detail", "demand detail /demands/<id>/", None),
     Page("expert_directory", "expert directory /talent/", None),
     Page("popsci_list", "popsci list /popsci/", None),
-    Page("popsci_article", "popsci article /popsci/<id>/", None),
+    Page("popsci_article", "popsci article /popsci/read/<id>/", None),
     Page("citizen_feed", "citizen feed /popsci/feed/", "citizen"),
     Page("worker_dashboard", "worker dashboard /dashboard/", "worker"),
     Page("enterprise_cases", "enterprise cases /cases/mine/", "enterprise"),
@@ -331,7 +331,9 @@ def resolve_paths(browsers: Mapping[str | None, Browser]) -> dict[str, str]:
     demand_id = paths["demand_detail"].split("/")[2]
     paths["staff_demand_matches"] = f"/matching/demands/{demand_id}/"
     popsci = anonymous.get("/popsci/")
-    paths["popsci_article"] = first_link(popsci.text, r"/popsci/\d+/", "科普列表第一篇文章")
+    # The list links each article to its reading page (/popsci/read/<id>/).
+    article = r"/popsci/(?:read/)?\d+/"
+    paths["popsci_article"] = first_link(popsci.text, article, "科普列表第一篇文章")
     queue = browsers["county"].get("/cases/")
     paths["case_page"] = first_link(queue.text, r"/cases/\d+/", "区县案例队列第一个案例")
     dashboard = browsers["province"].get(f"/ops/{PROVINCE}/")
@@ -446,6 +448,34 @@ def wrk(
     return parse_wrk(done.stdout)
 
 
+def drain(url: str, headers: Mapping[str, str], seconds: float = 300) -> float:
+    """Wait until the server has worked off what the last wrk run left behind: when wrk
+    stops, up to 50 requests are still queued at gunicorn (whose sync workers take them
+    in order, their clients gone), and the next run would start behind them. One request
+    more, answered, means the queue before it is empty. Returns the seconds it took."""
+    parts = urlsplit(url)
+    connection: http.client.HTTPConnection
+    if parts.scheme == "https":
+        context = ssl._create_unverified_context()  # noqa: S323  (loopback, self-signed)
+        connection = http.client.HTTPSConnection(
+            parts.hostname or "127.0.0.1", parts.port, timeout=seconds, context=context
+        )
+    else:
+        connection = http.client.HTTPConnection(
+            parts.hostname or "127.0.0.1", parts.port, timeout=seconds
+        )
+    started = time.monotonic()
+    try:
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        connection.request("GET", path or "/", headers=dict(headers))
+        connection.getresponse().read()
+    except OSError as error:
+        raise BenchError(f"压测之后服务器没有应答（{error}）") from None
+    finally:
+        connection.close()
+    return time.monotonic() - started
+
+
 @dataclass(frozen=True)
 class Figures:
     """A page's (or the anchor's) figures: the medians over its runs, the errors summed."""
@@ -537,6 +567,8 @@ def anchor_points(pages: int, points: int) -> list[int]:
 
 def port_free(port: int) -> bool:
     with socket.socket() as sock:
+        # As gunicorn and nginx bind: a closed connection's TIME_WAIT does not hold the port.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -796,6 +828,25 @@ def fresh_copy(seeded: Path, run: Path) -> None:
             shutil.copytree(seeded / folder, run / folder)
 
 
+def collect_static(env: Mapping[str, str], log: Path) -> None:
+    """collectstatic (WhiteNoise's compressed manifest, which production settings read),
+    skipped when no static source changed since the last time (compressing takes minutes)."""
+    digest = hashlib.sha256(BUILD_VERSION.encode())
+    for path in sorted((ROOT / "kejiyun").glob("**/static/**/*")):
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"{path.relative_to(ROOT)} {stat.st_size} {stat.st_mtime_ns}".encode())
+    digest.update((ROOT / "requirements.lock").read_bytes())  # the apps' own static files
+    stamp = WORK / "static.stamp"
+    manifest = ROOT / "var" / "staticfiles" / "staticfiles.json"
+    if manifest.exists() and stamp.exists() and stamp.read_text() == digest.hexdigest():
+        print("  collectstatic: unchanged since the last run")
+        return
+    collect = [PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"]
+    run_step("collectstatic", collect, env, log)
+    stamp.write_text(digest.hexdigest())
+
+
 def enrol_staff(env: Mapping[str, str], log: Path) -> dict[str, dict[str, Any]]:
     usernames = [USERS[role] for role in STAFF]
     out = run_step(
@@ -824,9 +875,11 @@ def measure(
 ) -> list[WrkRun]:
     if args.warmup > 0:
         wrk(url, seconds=args.warmup, timeout=args.timeout, headers=headers)
+        drain(url, headers)
     runs = []
     for _ in range(args.repeats):
         run = wrk(url, seconds=args.duration, timeout=args.timeout, headers=headers)
+        drain(url, headers)
         runs.append(run)
         print(
             f"    {label:22} {run.rps:8.1f} req/s  p50 {run.p50_ms:7.1f}  p95 {run.p95_ms:7.1f}"
@@ -913,8 +966,7 @@ def run_embedded(args: argparse.Namespace, stack: ExitStack) -> dict[str, Any]:
     run = WORK / "run"
     fresh_copy(seeded, run)
     env = kejiyun_env(run, keys, debug=False)
-    collect = [PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"]
-    run_step("collectstatic", collect, env, log)
+    collect_static(env, log)
     devices = enrol_staff(env, log)
     anchor_environment = anchor_build(WORK / "anchor.sqlite3", log)
 
