@@ -20,7 +20,7 @@ PYTEST := KEJIYUN_TESTING=1 $(PY) -m pytest -p no:cacheprovider -n $(TEST_WORKER
 
 .PHONY: run setup test check lint typecheck boundaries deploy-check test-sqlite test-postgres \
         test-api-fuzz test-unit chromium static messages lock clean security-checks \
-        security-figures drill-restore
+        security-figures drill-restore test-resilience
 
 run: setup
 	DEBUG=1 $(MANAGE) seed_demo --scale small --seed 1
@@ -50,6 +50,9 @@ $(VENDOR)/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)/bootstrap $(VENDOR)/htmx $(VENDOR)/echarts
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/
+	# Their source maps too: production's collectstatic (hashed names) follows the
+	# sourceMappingURL comments and refuses a file whose map is missing.
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css.map node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map $(VENDOR)/bootstrap/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
 	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
 	touch $@
@@ -110,6 +113,16 @@ security-figures: $(VENV)/.installed
 drill-restore: $(VENV)/.installed
 	$(PY) tools/pitr_drill.py
 
+# The failure drills (docs/resilience.md): Redis stopped, a Celery worker killed mid-task,
+# PostgreSQL restarted, the upload disk full. Each runs on scratch servers of its own
+# (PostgreSQL on 5434, Redis on 6390, gunicorn with 2 sync workers, real Celery workers, the
+# upload folders on a 4 MB tmpfs, which needs root) and never touches CI's 5432 and 6379.
+# About 3 minutes on two idle cores, more the first time (collectstatic). Like drill-restore,
+# .ci/run runs it after `make test`; the other pytest runs never collect tests/resilience/.
+test-resilience: $(VENV)/.installed $(VENDOR)/.installed
+	KEJIYUN_RESILIENCE=1 KEJIYUN_TESTING=1 $(PY) -m pytest -p no:cacheprovider -n 0 \
+	  -m resilience tests/resilience -v -s
+
 # The coverage gate runs on the engine's own tests (tests/engine), which cover kejiyun_match
 # in full by themselves; the rest of the suite runs without the tracer, which would slow it
 # by almost half.
@@ -162,6 +175,25 @@ lock: $(VENV)/.installed
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var
 
+# --- The production stack on this machine (docs/deploy.md, tools/prod_stack.py) ---------
+# Its own PostgreSQL (var/prod/pg, port 5433) and Redis (6380), Celery worker and beat,
+# gunicorn and nginx (https://127.0.0.1:8443/), secrets generated once into var/prod/env.
+# Idempotent; PROD_SCALE=large seeds at province scale; ports and sizes from PROD_* (see the
+# script's docstring). Installs Debian's nginx when missing (needs root).
+.PHONY: prod-up prod-down prod-status prod-nginx-test
+prod-up: $(VENV)/.installed $(VENDOR)/.installed
+	$(PY) tools/prod_stack.py up
+
+prod-down:
+	$(PY) tools/prod_stack.py down
+
+prod-status:
+	$(PY) tools/prod_stack.py status
+
+# Render the loopback nginx configuration and check it with `nginx -t` (no server started).
+prod-nginx-test: $(VENV)/.installed
+	$(PY) tools/prod_stack.py nginx-test
+
 # --- Benchmarks: each prints its figures, the last line one JSON object -----------------
 .PHONY: bench-match-quality bench-match-speed bench-popsci-audience bench-match-platform
 
@@ -210,3 +242,16 @@ bench-pages: $(VENV)/.installed $(VENDOR)/.installed
 	  echo "installing Debian nginx for bench-pages --target prod"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; })
 	$(PY) -m bench.pages $(BENCH_ARGS)
+# The province-scale load test (bench/load.py, bench/locustfile.py): locust at 50 and 200 users
+# against BENCH_ARGS' --base-url (default the `make prod-up` stack, https://127.0.0.1:8443,
+# self-signed certificate accepted), after a setup step in that site's database (--env-file,
+# default var/prod/env): load-test staff with TOTP secrets, open docking invitations.
+.PHONY: bench-load prod-seed-province
+bench-load: $(VENV)/.installed
+	$(PY) -m bench.load $(BENCH_ARGS)
+
+# Province scale for the load test in the prod stack's database (--env-file, default
+# var/prod/env): seed_demo --scale large, three years of generated operations history and
+# their rollups; each step once (a marker table), so a second run adds nothing.
+prod-seed-province: $(VENV)/.installed
+	$(PY) -m bench.province_seed $(BENCH_ARGS)

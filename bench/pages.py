@@ -597,7 +597,11 @@ def start(name: str, command: list[str], env: Mapping[str, str], log: Path) -> S
     return Server(name, process, log)
 
 
-def wait_answering(server: Server, browser: Browser, path: str = "/", seconds: float = 90) -> None:
+def wait_answering(
+    server: Server, browser: Browser, path: str = "/", seconds: float = 90, status: int = 0
+) -> None:
+    """Until the server answers `path` (with `status`, when given: behind nginx, a 502
+    means gunicorn is not up yet)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
@@ -606,10 +610,12 @@ def wait_answering(server: Server, browser: Browser, path: str = "/", seconds: f
                 + tail(server.log)
             )
         try:
-            browser.get(path)
-            return
+            answer = browser.get(path)
+            if not status or answer.status == status:
+                return
         except OSError:
-            time.sleep(0.3)
+            pass
+        time.sleep(0.3)
     raise BenchError(f"{server.name} 在 {seconds:.0f} 秒内没有应答；见 {server.log}")
 
 
@@ -1258,7 +1264,7 @@ def run_prod(args: argparse.Namespace, stack: ExitStack) -> dict[str, Any]:
         {
             "GUNICORN_BIND": bind,
             "GUNICORN_WORKERS": str(workers),
-            "GUNICORN_PID": str(place / "anchor-gunicorn.pid"),
+            "GUNICORN_PIDFILE": str(place / "anchor-gunicorn.pid"),
             "GUNICORN_ACCESS_LOG": str(logs / "anchor-gunicorn-access.log"),
             "GUNICORN_ERROR_LOG": str(logs / "anchor-gunicorn-error.log"),
         }
@@ -1284,7 +1290,7 @@ def run_prod(args: argparse.Namespace, stack: ExitStack) -> dict[str, Any]:
         serving("anchor (nginx)", command, clean_env(), logs / "anchor-nginx.out")
     )
     anchor = Site(f"https://127.0.0.1:{ANCHOR_TLS_PORT}", forwarded_https=False)
-    wait_answering(anchor_nginx, Browser(anchor.base, False))
+    wait_answering(anchor_nginx, Browser(anchor.base, False), status=200)
     print(
         f"prod: Kejiyun at {kejiyun.base} (the make prod-up stack, {workers} gunicorn workers); "
         f"anchor at {anchor.base} (deploy/gunicorn.conf.py on {bind}, its own nginx)"

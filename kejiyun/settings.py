@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from csp.constants import NONE as CSP_NONE
@@ -91,6 +93,8 @@ INSTALLED_APPS = [
     "ninja",
     "kejiyun.notifications",
     "kejiyun.audit",
+    "kejiyun.pagecache",
+    "kejiyun.background",
 ]
 
 MIDDLEWARE = [
@@ -138,12 +142,26 @@ TEMPLATES = [
 
 # --- Database: DATABASE_URL, default an embedded SQLite file -------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'kejiyun.sqlite3'}")
+# Seconds a PostgreSQL connection attempt may take before the request fails with the
+# "database unavailable" page (kejiyun.site.errors); well under gunicorn's timeout.
+DATABASE_CONNECT_TIMEOUT_SECONDS = env_int("DATABASE_CONNECT_TIMEOUT_SECONDS", 5)
 try:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Persistent connections, checked before each request reuses one: after PostgreSQL
+    # restarts, the first request of every web process reconnects instead of failing
+    # (docs/resilience.md, "PostgreSQL restarted").
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
 except Exception as exc:  # dj-database-url raises a bare ValueError/KeyError
     raise EnvError(f"DATABASE_URL is not a database URL: {exc}") from None
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = (
+        DATABASE_CONNECT_TIMEOUT_SECONDS
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A web process keeps its SQLite connection too: opening one and running the pragmas
+    # below cost 2.7 ms of CPU a request, as much as a whole cached public page (issue 16).
+    DATABASES["default"]["CONN_MAX_AGE"] = 600
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
@@ -152,31 +170,120 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: REDIS_URL optional; without it a local in-process cache ---------------------
+# With Redis, kejiyun.common.cache.FallbackRedisCache: on a Redis error it logs once, answers
+# as a cache miss (counters such as the rate limits count per process instead) and leaves
+# Redis alone for CACHE_RETRY_SECONDS, so a dead Redis costs no timeout per request. The
+# cache gets its own Redis database (REDIS_CACHE_URL, by default REDIS_URL's server with
+# database 1) so that nothing it does touches the Celery broker's keys.
 REDIS_URL = env_str("REDIS_URL", "")
+REDIS_CACHE_URL = env_str("REDIS_CACHE_URL", "")
+CACHE_RETRY_SECONDS = env_float("CACHE_RETRY_SECONDS", 5.0)
+if REDIS_URL and not REDIS_CACHE_URL:
+    _broker = urlsplit(REDIS_URL)
+    REDIS_CACHE_URL = urlunsplit(_broker._replace(path="/1"))
+if REDIS_CACHE_URL and REDIS_CACHE_URL == REDIS_URL:
+    raise EnvError("REDIS_CACHE_URL must name another Redis database than REDIS_URL (the broker)")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "BACKEND": "kejiyun.common.cache.FallbackRedisCache",
+            "LOCATION": REDIS_CACHE_URL,
             "KEY_PREFIX": "kejiyun",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
+            "RETRY_SECONDS": CACHE_RETRY_SECONDS,
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Sessions live in the database so logins survive a Redis outage
-# (docs/requirements/security.md item 26).
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions: the database is the truth, so logins survive a Redis outage
+# (docs/requirements/security.md item 26). With Redis, `cached_db` reads them from the cache
+# first; what a session write or a sign-out skipped while Redis was away is invalidated when
+# it is back (kejiyun/common/cache.py). Without Redis, plain database sessions (an
+# in-process cache is not shared between processes).
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
 # --- Celery: Redis broker in production; eager (in-process) on the embedded default ------
+# A task is acknowledged only after it ran (acks late) and given back to the queue when its
+# worker process dies (reject on worker lost), so a crash mid-task repeats the task instead
+# of losing it: every task is safe to run twice (docs/deploy.md lists why). One task at a
+# time per worker process (prefetch 1): the long ones do not hold short ones hostage. Redis
+# hands an unacknowledged task to another worker after the visibility timeout, which must
+# exceed the longest a task may run (the hard time limit), or a slow task would run twice
+# at once.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = not bool(REDIS_URL)
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # keep retrying while Redis is away
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 60 * 60)
+if CELERY_TASK_TIME_LIMIT < 120:
+    raise EnvError("CELERY_TASK_TIME_LIMIT must be at least 120 seconds")
+if CELERY_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
+    raise EnvError(
+        "CELERY_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_TIME_LIMIT "
+        "(or Redis hands a running task to a second worker)"
+    )
+# A web request that queues a task while Redis is away gives up within seconds (the outbox
+# keeps the message for the next dispatch); a Redis that answers nothing costs the socket
+# timeouts below, not the defaults' minutes.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": 1,
+    "socket_timeout": 5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# When the broker connection drops, Redis gives the running acks-late tasks to the next
+# worker; cancel them here rather than run them twice side by side (Celery 6's default).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Two queues: "celery" for the short work that users wait on (the outbox, escalations,
+# owners, campaigns) and "long" for jobs that can run for minutes (embedding vectors,
+# rollups, the gap, the gaming scan, index sync). Each has its own worker (docs/deploy.md),
+# so a long job never holds up a text message.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    name: {"queue": "long"}
+    for name in (
+        "matching.embed_vectors",
+        "matching.sync_index",
+        "ops.rollup_refresh",
+        "ops.gap_coverage_refresh",
+        "integrity.scan",
+        "popsci.flag_bot_reads",
+        "audit.purge",
+    )
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_WORKER_SEND_TASK_EVENTS = False
+
+# --- Behind a reverse proxy ---------------------------------------------------------------
+# Empty: a client's address (rate limits, lock-outs, audit rows) is the connection's. Behind
+# nginx every connection comes from nginx, so set the header nginx overwrites with the
+# address it saw (`proxy_set_header X-Real-IP $remote_addr;`, deploy/nginx-kejiyun.conf).
+# Only where the application can be reached through that proxy alone: otherwise a client
+# could name any address.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
+if CLIENT_IP_HEADER and not re.fullmatch(r"[A-Za-z0-9-]+", CLIENT_IP_HEADER):
+    raise EnvError("CLIENT_IP_HEADER must be a header name such as X-Real-IP")
 CELERY_TIMEZONE = "Asia/Shanghai"
 # The one list of periodic jobs: `celery beat` runs it in production; `manage.py
 # run_periodic` runs the same entries in-process beside the web server (`make run`), each at
@@ -205,6 +312,38 @@ CELERY_BEAT_SCHEDULE = {
     "purge-api-tokens": {"task": "api.purge_tokens", "schedule": 60 * 60.0},
     # Audit rows older than AUDIT_RETENTION_DAYS, with an anchor row keeping the chain whole.
     "purge-audit": {"task": "audit.purge", "schedule": 24 * 60 * 60.0},
+}
+# A periodic run still waiting in the queue when the next one is due is dropped (`expires`):
+# after a worker outage the queue holds one run of each job, not one per missed tick.
+for _entry in CELERY_BEAT_SCHEDULE.values():
+    if "options" not in _entry:
+        _entry["options"] = {"expires": _entry["schedule"]}
+
+# --- Long work as background runs (kejiyun/background; docs/adr/0019-background-work.md) --
+# How a run (an import, an export, a bulletin file, an index or rollup rebuild, a campaign
+# send) is started: "celery" hands it to a Celery worker (the default with REDIS_URL);
+# "thread" runs it on a daemon thread of the web process once the request's transaction has
+# committed (the embedded default); "inline" runs it at once in the caller (tests).
+BACKGROUND_MODE = env_choice(
+    "BACKGROUND_MODE",
+    "inline" if TESTING else ("celery" if REDIS_URL else "thread"),
+    ("celery", "thread", "inline"),
+)
+# A running run whose heartbeat is older than this is taken up again by the periodic job
+# `background.resume_stale`; a queued run nobody claimed for this long is handed out again.
+BACKGROUND_STALE_SECONDS = env_int("BACKGROUND_STALE_SECONDS", 300)
+# A run interrupted this many times is marked failed instead of being taken up again.
+BACKGROUND_MAX_ATTEMPTS = env_int("BACKGROUND_MAX_ATTEMPTS", 3)
+# Result files (exports, bulletin files) are deleted this many hours after the run finished.
+BACKGROUND_RESULT_HOURS = env_int("BACKGROUND_RESULT_HOURS", 24)
+# A staff export of more rows than this runs in the background with a progress page; a
+# smaller one is sent at once.
+BACKGROUND_EXPORT_ROWS = env_int("BACKGROUND_EXPORT_ROWS", 2000)
+if BACKGROUND_STALE_SECONDS < 30:
+    raise EnvError("BACKGROUND_STALE_SECONDS must be at least 30")
+CELERY_BEAT_SCHEDULE["background-resume-stale"] = {
+    "task": "background.resume_stale",
+    "schedule": 60.0,
 }
 
 # --- 一单一策 cases ------------------------------------------------------------------------
@@ -303,6 +442,9 @@ if not (DEBUG or TESTING):
             "SMS_GATEWAY_URL must be https:// and SMS_GATEWAY_SECRET at least 32 characters"
         )
 SMS_CODE_TTL_SECONDS = env_int("SMS_CODE_TTL_SECONDS", 600)
+# An outbox message left 'sending' by a dispatcher that died is sent again by the next
+# dispatch once its claim is this old (kejiyun/notifications/dispatch.py).
+OUTBOX_CLAIM_TIMEOUT_SECONDS = env_int("OUTBOX_CLAIM_TIMEOUT_SECONDS", 600)
 
 # --- Audit trail, rate limits and bulk-export approval (docs/security.md items 11-13, 21) ---
 # Audit rows are kept this many days, then purged by the `purge-audit` job; the law asks for
@@ -350,7 +492,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "kejiyun" / "static"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Public uploads under MEDIA_ROOT; a full disk refuses an upload with a clear message
+    # and leaves no partial file (kejiyun.common.files.PublicStorage, docs/resilience.md).
+    "default": {"BACKEND": "kejiyun.common.files.PublicStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -360,7 +504,7 @@ STORAGES = {
     },
 }
 # Public uploads only (published science images, posters and videos).
-MEDIA_ROOT = BASE_DIR / "var" / "media"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media/"
 # Private files (case attachments and outcome evidence): outside MEDIA_ROOT and every URL,
 # sent only by access-checked views (kejiyun/common/files.py). With PRIVATE_FILES_ACCEL set

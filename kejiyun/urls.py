@@ -36,6 +36,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("sheets/", include("kejiyun.spreadsheets.urls")),
     path("popsci/", include("kejiyun.popsci.urls")),
     path("notifications/", include("kejiyun.notifications.urls")),
+    path("background/", include("kejiyun.background.urls")),
     path("ops/", include("kejiyun.ops.urls")),
     path("integrity/", include("kejiyun.integrity.urls")),
     path("performance/", include("kejiyun.performance.urls")),
@@ -56,3 +57,7 @@ if settings.DEBUG:
     # Uploaded files (science content images and videos) on the development server; in
     # production the web server serves MEDIA_ROOT.
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# A database outage answers 503 and a full upload disk 507, each with a clear Chinese page;
+# any other unhandled error Django's 500 page (docs/resilience.md).
+handler500 = "kejiyun.site.errors.server_error"

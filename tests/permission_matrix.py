@@ -154,6 +154,16 @@ MATRIX: dict[str, str] = {
     # --- api/v1/workers ---
     "GET /api/v1/workers": "lrrraaarra",
     "GET /api/v1/workers/{profile_id}": "lrrraaarra",
+    # --- background (issue 16): a run's progress page; the crawl's world holds no run, so
+    # every signed-in role meets 404 (owners and followers: tests/test_background_runs.py) ---
+    "GET /background/<int:run_id>/": "lrrrrrrrrr",
+    "POST /background/<int:run_id>/": "lrrrrrrrrr",
+    "GET /background/<int:run_id>/progress/": "lrrrrrrrrr",
+    "POST /background/<int:run_id>/progress/": "lrrrrrrrrr",
+    "GET /background/<int:run_id>/result/": "lrrrrrrrrr",
+    "POST /background/<int:run_id>/result/": "lrrrrrrrrr",
+    "GET /background/<int:run_id>/retry/": "lrrrrrrrrr",
+    "POST /background/<int:run_id>/retry/": "lrrrrrrrrr",
     # --- cases ---
     "GET /cases/": "lrrraaarra",
     "POST /cases/": "lrrraaarra",
@@ -291,6 +301,8 @@ MATRIX: dict[str, str] = {
     "POST /matching/demands/<int:demand_id>/for-me/": "lrarrrrrrr",
     "GET /matching/docking-plan/": "lrrraaarra",
     "POST /matching/docking-plan/": "lrrraaarra",
+    "GET /matching/index/": "lrrrrrarra",
+    "POST /matching/index/": "lrrrrrarra",
     "GET /matching/dockings/<int:docking_id>/": "lrarrrrrrr",
     "POST /matching/dockings/<int:docking_id>/": "lrarrrrrrr",
     # --- notifications ---
@@ -333,6 +345,8 @@ MATRIX: dict[str, str] = {
     "POST /ops/bulletins/new/": "lrrrrvvrrr",
     "GET /ops/escalations/": "lrrrraarra",
     "POST /ops/escalations/": "lrrrraarra",
+    "GET /ops/rollups/": "lrrrrrarra",
+    "POST /ops/rollups/": "lrrrrrvrrv",
     "GET /ops/reports/": "lrrraaarra",
     "POST /ops/reports/": "lrrraaarra",
     "GET /ops/reports/<int:report_id>/": "lrrrrrrrrr",
@@ -608,7 +622,7 @@ MATRIX: dict[str, str] = {
     # --- admin ---
     "GET /admin/": "llllllllla",
     "GET /admin/(?P<url>.*)$": "lllllllllr",
-    "GET /admin/^(?P<app_label>auth|regions|accounts|talent|demands|cases|plans|spreadsheets|popsci|recognition|events|api|notifications|audit)/$": "lllllllllr",  # noqa: E501
+    "GET /admin/^(?P<app_label>auth|regions|accounts|talent|demands|cases|plans|spreadsheets|popsci|recognition|events|api|notifications|audit|background)/$": "lllllllllr",  # noqa: E501
     "GET /admin/accounts/loginfailure/": "llllllllla",
     "GET /admin/accounts/loginfailure/<path:object_id>/": "llllllllla",
     "GET /admin/accounts/loginfailure/<path:object_id>/change/": "llllllllla",
@@ -658,6 +672,12 @@ MATRIX: dict[str, str] = {
     "GET /admin/audit/auditevent/<path:object_id>/delete/": "lllllllllr",
     "GET /admin/audit/auditevent/<path:object_id>/history/": "llllllllla",
     "GET /admin/audit/auditevent/add/": "lllllllllr",
+    "GET /admin/background/run/": "llllllllla",
+    "GET /admin/background/run/<path:object_id>/": "llllllllla",
+    "GET /admin/background/run/<path:object_id>/change/": "llllllllla",
+    "GET /admin/background/run/<path:object_id>/delete/": "llllllllla",
+    "GET /admin/background/run/<path:object_id>/history/": "llllllllla",
+    "GET /admin/background/run/add/": "lllllllllr",
     "GET /admin/auth/group/": "llllllllla",
     "GET /admin/auth/group/<path:object_id>/": "llllllllla",
     "GET /admin/auth/group/<path:object_id>/change/": "llllllllla",

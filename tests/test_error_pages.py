@@ -73,6 +73,48 @@ def test_a_server_error_is_a_chinese_500_that_needs_no_database() -> None:
 
 
 @override_settings(DEBUG=False)
+def test_a_database_outage_is_a_chinese_503_with_retry_after_that_needs_no_database() -> None:
+    client = Client(raise_request_exception=False)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/test-errors/database/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    html = response.content.decode()
+    assert_chinese_page(html, "服务暂时不可用", "数据库暂时无法连接", "已保存的数据不受影响")
+    assert "Traceback" not in html and "5432" not in html
+    assert queries.captured_queries == []
+
+
+@override_settings(DEBUG=False)
+def test_a_database_outage_under_the_api_is_a_problem_document() -> None:
+    response = Client(raise_request_exception=False).get("/api/v1/test-errors/database/")
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "https://kejiyun.cn/problems/unavailable",
+        "title": "服务暂时不可用",
+        "status": 503,
+        "detail": "数据库暂时无法连接，您的操作没有完成，已保存的数据不受影响。"
+        "请稍等片刻后刷新页面重试。",
+        "code": "unavailable",
+    }
+
+
+@override_settings(DEBUG=False)
+def test_a_failed_query_on_a_working_database_stays_a_500() -> None:
+    response = Client(raise_request_exception=False).get("/test-errors/deadlock/")
+    assert response.status_code == 500
+    assert_chinese_page(response.content.decode(), "服务器出错了")
+
+
+@override_settings(DEBUG=False)
+def test_a_full_upload_disk_nobody_answered_is_a_chinese_507() -> None:
+    response = Client(raise_request_exception=False).get("/test-errors/disk-full/")
+    assert response.status_code == 507
+    assert_chinese_page(response.content.decode(), "存储空间不足", "服务器存储空间已满")
+
+
+@override_settings(DEBUG=False)
 def test_a_stale_csrf_token_gets_a_chinese_page_with_a_way_back_and_a_fresh_token(
     dora: User,
 ) -> None:

@@ -95,6 +95,37 @@ def test_a_new_process_opens_the_saved_index_and_replays_only_the_tail(
     assert saved == [f"experts-none-1-{tina.pk}-{cursor}"]
 
 
+def test_two_processes_replay_the_same_saved_index_each_into_its_own_copy(
+    tea_company: Organisation, match_index: Path
+):
+    """Two gunicorn workers opened one saved index and both replayed a docking answer into
+    it: the second writer met tantivy's lock and the page answered 500 (issue 16 load test)."""
+    tina = make_tea_expert()
+    pigs = make_tea_demand(
+        tea_company,
+        title="生猪规模化养殖技术",
+        description="猪场需要生猪规模化养殖指导。",
+        industry="畜牧学",
+    )
+    call_command("rebuild_match_index", stdout=io.StringIO())
+    saved, stamp = index._latest_saved(EXPERTS)  # type: ignore[misc]
+    before = sorted(p.name for p in saved.rglob("*"))
+    first = index._load_private(saved)
+    second = index._load_private(saved)  # another process, the same saved index
+    tina.fields, tina.keywords = "畜牧学", "生猪、养殖、疫病防控"
+    tina.save()
+    index_change_record(kind=EXPERTS, object_ids=[tina.pk])
+    now = index.current_stamp(EXPERTS)
+    for engine in (first, second):
+        built = index._Built(
+            engine, stamp, index._read_at(saved), replayed_at=index._read_at(saved)
+        )
+        assert index._replay(EXPERTS, built, now)
+    assert sorted(p.name for p in saved.rglob("*")) == before  # the saved index is untouched
+    assert len(first) == len(second) == 1
+    assert "生猪" in experts_for_demand(demand=pigs)[0].matched_terms_label
+
+
 def test_an_expert_who_declined_a_kind_of_demand_ranks_lower_for_it(
     alice: User, tea_company: Organisation
 ):

@@ -117,7 +117,11 @@ def snapshot() -> tuple[object, ...]:
 
 
 def messages_of(response: Any) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
+    """The flashed messages, and the message of the background run the confirm started (the
+    import runs as a run with a progress page; tests run it inline)."""
+    flashed = [str(m) for m in response.context["messages"]]
+    run = response.context.get("run")
+    return flashed + ([run.message] if run is not None else [])
 
 
 def test_the_demand_template_has_starred_chinese_headers_lists_and_an_instructions_sheet(

@@ -20,98 +20,36 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from pgcluster import Cluster, as_pg, free_port, give_to_postgres
+
 ROOT = Path(__file__).resolve().parent.parent
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 DRILL = ROOT / "var" / "pitr-drill"
 DB = "kejiyun_drill"
 TABLES = ("accounts_user", "audit_auditevent")
-
-
-def as_pg(args: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
-    cmd = [str(PG_BIN / args[0]), *args[1:]]
-    if os.geteuid() == 0:
-        cmd = ["runuser", "-u", "postgres", "--", *cmd]
-    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)  # noqa: S603
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def step(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def psql(port: int, sql: str, db: str = DB) -> str:
-    out = as_pg(
-        [
-            "psql",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-U",
-            "postgres",
-            "-d",
-            db,
-            "-AtX",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            sql,
-        ]
-    )
-    return out.stdout.strip()
-
-
-def snapshot(port: int) -> dict[str, dict[str, Any]]:
+def snapshot(cluster: Cluster) -> dict[str, dict[str, Any]]:
     """Row count and a checksum of every row, per drill table."""
     out = {}
     for table in TABLES:
-        rows = psql(
-            port,
+        rows = cluster.psql(
             f"SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY id)), '')"  # noqa: S608
             f" FROM {table} t",
+            db=DB,
         )
         count, digest = rows.split("|")
         out[table] = {"rows": int(count), "md5": digest}
     return out
-
-
-def start(data: Path, port: int, log: Path) -> None:
-    as_pg(
-        [
-            "pg_ctl",
-            "-D",
-            str(data),
-            "-l",
-            str(log),
-            "-w",
-            "-t",
-            "120",
-            "-o",
-            f"-p {port} -k {DRILL}",
-            "start",
-        ]
-    )
-
-
-def stop(data: Path) -> None:
-    subprocess.run(  # noqa: S603
-        (["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else [])
-        + [str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-        check=False,
-        capture_output=True,
-    )
 
 
 def write_rows(url: str, tag: str, n: int) -> None:
@@ -163,40 +101,25 @@ def main() -> int:
     data, wal, base, restored = DRILL / "data", DRILL / "wal", DRILL / "base", DRILL / "restored"
     for folder in (DRILL, wal):
         folder.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() == 0:
-        shutil.chown(DRILL, "postgres", "postgres")
-        shutil.chown(wal, "postgres", "postgres")
+    give_to_postgres(DRILL, wal)
     port = free_port()
-    url = f"postgres://postgres@127.0.0.1:{port}/{DB}"
+    primary = Cluster(data=data, port=port, socket_dir=DRILL, log=DRILL / "primary.log")
+    standby = Cluster(data=restored, port=port, socket_dir=DRILL, log=DRILL / "restored.log")
+    url = primary.url(DB)
     result: dict[str, Any] = {"drill": "pitr", "ok": False}
     try:
         step(f"initdb a scratch cluster in {data} (port {port}), WAL archived to {wal}")
-        as_pg(
-            [
-                "initdb",
-                "-D",
-                str(data),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--locale=C.UTF-8",
-            ]
+        primary.initdb(
+            "# Kejiyun PITR drill (docs/backup-restore.md)\n"
+            "wal_level = replica\n"
+            "archive_mode = on\n"
+            f"archive_command = 'test ! -f {wal}/%f && cp %p {wal}/%f'\n"
+            "archive_timeout = 60\n"
+            "max_wal_senders = 4\n"
+            "fsync = off\n"
         )
-        with (data / "postgresql.conf").open("a") as conf:
-            conf.write(
-                "\n# Kejiyun PITR drill (docs/backup-restore.md)\n"
-                "listen_addresses = '127.0.0.1'\n"
-                "wal_level = replica\n"
-                "archive_mode = on\n"
-                f"archive_command = 'test ! -f {wal}/%f && cp %p {wal}/%f'\n"
-                "archive_timeout = 60\n"
-                "max_wal_senders = 4\n"
-                "fsync = off\n"
-            )
-        start(data, port, DRILL / "primary.log")
-        psql(port, f"CREATE DATABASE {DB}", db="postgres")
+        primary.start()
+        primary.psql(f"CREATE DATABASE {DB}")
         step("migrate the Kejiyun schema")
         run_django(url, ["manage.py", "migrate", "--noinput", "-v", "0"])
         step("base backup with pg_basebackup")
@@ -220,27 +143,26 @@ def main() -> int:
         )
         step("write rows (users and audit events), note the time")
         write_rows(url, "a", 20)
-        at_target = snapshot(port)
+        at_target = snapshot(primary)
         time.sleep(1.1)
-        target = psql(port, "SELECT clock_timestamp()")
+        target = primary.psql("SELECT clock_timestamp()")
         time.sleep(1.1)
         step(f"target time {target}; write more rows after it")
         write_rows(url, "b", 15)
-        after = snapshot(port)
-        psql(port, "SELECT pg_switch_wal()")
+        after = snapshot(primary)
+        primary.psql("SELECT pg_switch_wal()")
         for _ in range(60):
             if (
-                psql(
-                    port,
+                primary.psql(
                     "SELECT last_failed_wal IS NULL OR last_archived_time > last_failed_time"
                     " FROM pg_stat_archiver",
                 )
                 == "t"
-                and psql(port, "SELECT archived_count > 0 FROM pg_stat_archiver") == "t"
+                and primary.psql("SELECT archived_count > 0 FROM pg_stat_archiver") == "t"
             ):
                 break
             time.sleep(0.5)
-        stop(data)
+        primary.stop()
         step("restore the base backup with recovery_target_time and start it")
         shutil.copytree(base, restored, symlinks=True)
         if os.geteuid() == 0:
@@ -255,12 +177,12 @@ def main() -> int:
         (restored / "recovery.signal").touch()
         if os.geteuid() == 0:
             shutil.chown(restored / "recovery.signal", "postgres", "postgres")
-        start(restored, port, DRILL / "restored.log")
+        standby.start()
         for _ in range(120):
-            if psql(port, "SELECT pg_is_in_recovery()") == "f":
+            if standby.psql("SELECT pg_is_in_recovery()") == "f":
                 break
             time.sleep(0.5)
-        got = snapshot(port)
+        got = snapshot(standby)
         broken = json.loads(
             run_django(
                 url,
@@ -285,12 +207,12 @@ def main() -> int:
             audit_verify=broken,
             seconds=round(time.monotonic() - began, 1),
         )
-        stop(restored)
+        standby.stop()
     except subprocess.CalledProcessError as exc:
         result["error"] = f"{exc.cmd}: {exc.stderr or exc.stdout}"[-2000:]
     finally:
-        stop(restored) if restored.exists() else None
-        stop(data) if data.exists() else None
+        standby.stop() if restored.exists() else None
+        primary.stop() if data.exists() else None
         if not args.keep:
             shutil.rmtree(DRILL, ignore_errors=True)
     step(

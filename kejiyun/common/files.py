@@ -6,24 +6,80 @@ view that applies the access rule of the record they belong to and answers with
 original name, `nosniff` and `no-store`. In production (`PRIVATE_FILES_ACCEL` set, e.g.
 "/_private/") the view answers with `X-Accel-Redirect` and nginx sends the bytes from an
 `internal` location (docs/deploy.md).
+
+Both the private storage and the public one (`PublicStorage`, MEDIA_ROOT: published science
+images, posters and videos) refuse an upload on a full disk with `StorageFull`, a refusal with
+a clear Chinese message, and leave no partly written file behind (docs/resilience.md).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import logging
 import os
 import uuid
 from pathlib import PurePath
+from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, Storage
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
+from django.utils.translation import gettext
 
+from kejiyun.common.errors import ServiceError
 from kejiyun.common.uploads import FileType
 
+logger = logging.getLogger(__name__)
 
-class PrivateStorage(FileSystemStorage):
+# The file system has no room for the bytes: no space, over quota, or too large for it.
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+class StorageFull(ServiceError):
+    """An upload refused because the disk for uploads is full; nothing was stored. Views
+    that run the service answer it as any refusal (the reason on the form); anywhere else
+    the error handler answers a 507 page (kejiyun.site.errors)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            gettext(
+                "服务器存储空间已满，文件没有保存。请稍后再试；如果问题持续，请联系平台管理员。"
+            ),
+            code="storage_full",
+        )
+
+
+class FullDiskSafeStorage(FileSystemStorage):
+    """A file-system storage that, when the disk fills up while a file is written, removes the
+    part already written and raises `StorageFull` (Django's own storage leaves the partial file
+    in place and raises a bare OSError, which answers 500). The caller's transaction rolls
+    back with it, so no row points at a file that is not there."""
+
+    def _save(self, name: str, content: Any) -> str:
+        target = self.path(name)
+        existed = os.path.lexists(target)
+        try:
+            return str(super()._save(name, content))  # type: ignore[misc]  # not in the stubs
+        except OSError as error:
+            if error.errno not in _FULL_ERRNOS:
+                raise
+            if not existed:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(target)
+            logger.error(
+                "upload refused: no space left under %s (%s)", self.location, error.strerror
+            )
+            raise StorageFull from error
+
+
+class PublicStorage(FullDiskSafeStorage):
+    """The default storage (settings.STORAGES): public uploads under MEDIA_ROOT."""
+
+
+class PrivateStorage(FullDiskSafeStorage):
     """The file system under `settings.PRIVATE_MEDIA_ROOT` (read when used, so tests can
     point it elsewhere); no URL, ever."""
 

@@ -7,10 +7,12 @@ so in the log: availability of registration matters more than a perfect limit.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
@@ -34,9 +36,20 @@ def rate_limit_exceeded(*, key: str, limit: int, window_seconds: int) -> bool:
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The client's address as the platform records it (rate limits, lock-outs, audit)."""
+    """The client's address as the platform records it (rate limits, lock-outs, audit).
+
+    The connection's address (`REMOTE_ADDR`), or behind nginx the header it sets to the
+    address it saw (`settings.CLIENT_IP_HEADER`, e.g. X-Real-IP: nginx overwrites whatever a
+    client sent in it) when that header holds an IP address."""
     if request is None:
         return None
+    header = settings.CLIENT_IP_HEADER
+    if header:
+        sent = request.headers.get(header, "").strip()
+        try:
+            return str(ipaddress.ip_address(sent))
+        except ValueError:
+            pass
     return request.META.get("REMOTE_ADDR") or None
 
 

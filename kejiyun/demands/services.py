@@ -34,10 +34,15 @@ from kejiyun.demands.review import (
 )
 from kejiyun.matchlog.services import DEMANDS, index_change_record
 from kejiyun.notifications.services import outbox_enqueue
+from kejiyun.pagecache.services import DEMANDS as PUBLIC_DEMANDS
+from kejiyun.pagecache.services import content_changed
 from kejiyun.regions.models import Region
 from kejiyun.talent.models import Discipline, Industry
 
 S = Demand.Status
+# The statuses whose demands anyone sees: the hall lists published ones, and the home page
+# counts published and closed ones.
+SHOWN_PUBLICLY: frozenset[str] = frozenset({S.PUBLISHED, S.CLOSED})
 
 ENTERPRISE = "enterprise"
 STAFF = "staff"
@@ -171,6 +176,8 @@ def demand_transition(
             automatic=automatic,
             reason=reason,
         )
+        if current in SHOWN_PUBLICLY or to_status in SHOWN_PUBLICLY:
+            content_changed(PUBLIC_DEMANDS)  # the hall, the demand's page, the home page
     for name, value in values.items():
         setattr(demand, name, value)
     demand.version = version + 1

@@ -4,8 +4,9 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -13,6 +14,7 @@ from kejiyun.accounts.guards import AuthenticatedRequest, enterprise_required, s
 from kejiyun.accounts.models import Role, User
 from kejiyun.accounts.selectors import access_organisation
 from kejiyun.accounts.unmask import unmask_state, unmaskable
+from kejiyun.common.masking import mask_personal_text
 from kejiyun.common.refusals import run_service
 from kejiyun.demands.forms import DemandForm, HallForm, ReturnForm, demand_form_initial
 from kejiyun.demands.models import Demand
@@ -39,6 +41,8 @@ from kejiyun.demands.services import (
     demand_update,
     demand_withdraw,
 )
+from kejiyun.pagecache.fragments import fragment
+from kejiyun.pagecache.services import DEMANDS
 
 
 def _case_url(demand: Demand) -> str:
@@ -56,12 +60,26 @@ def hall(request: HttpRequest) -> HttpResponse:
     """Public demand hall (需求大厅): published demands, searched with the engine's Chinese
     segmentation and filtered by category, industry, region and budget; each links to its
     page. Private demands are not listed; summary-only ones show title, category, industry
-    and region only."""
-    form = HallForm(request.GET, industries=hall_industries())
-    page = Paginator(demands_hall(form.filters()), HALL_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "demands/hall.html",
+    and region only. The same for every visitor, so it comes from the page cache (one query
+    when cached); publishing, withdrawing or closing a demand shows at once."""
+    asked = tuple((name, request.GET.get(name, "")) for name in HALL_PARAMETERS)
+    body = fragment("demands:hall", topics=(DEMANDS,), parts=asked, build=lambda: _hall_body(asked))
+    return render(request, "demands/hall.html", {"body": body})
+
+
+# What the hall reads of the query string; anything else does not change the page.
+HALL_PARAMETERS = ("q", "category", "section", "industry", "city", "county", "budget", "page")
+
+
+def _hall_body(asked: tuple[tuple[str, str], ...]) -> str:
+    data = QueryDict(mutable=True)
+    for name, value in asked:
+        if value:
+            data[name] = value
+    form = HallForm(data, industries=hall_industries())
+    page = Paginator(demands_hall(form.filters()), HALL_PAGE_SIZE).get_page(data.get("page"))
+    return render_to_string(
+        "demands/_hall_body.html",
         {
             "form": form,
             "page": page,
@@ -83,7 +101,14 @@ def detail(request: HttpRequest, demand_id: int) -> HttpResponse:
         except Http404:
             pass  # another enterprise's demand: the public page, if it is published
     try:
-        demand = access_published_demand(demand_id)
+        # The page of a published demand is the same for everyone (the page cache keeps it
+        # until the demand, or any other published one, changes).
+        title, body = fragment(
+            "demands:detail",
+            topics=(DEMANDS,),
+            parts=(demand_id,),
+            build=lambda: _detail_body(demand_id),
+        )
     except Http404:
         if not user.is_authenticated:  # perhaps the enterprise's own, signed out: sign in
             return redirect_to_login(request.get_full_path())
@@ -92,10 +117,19 @@ def detail(request: HttpRequest, demand_id: int) -> HttpResponse:
         request,
         "demands/detail.html",
         {
-            "row": demand_public(demand),
+            "demand_id": demand_id,
+            "title": title,
+            "body": body,
             "is_worker": isinstance(user, User) and user.role == Role.WORKER,
         },
     )
+
+
+def _detail_body(demand_id: int) -> tuple[str, str]:
+    """The page title and what anyone sees of a published demand; 404 for any other."""
+    demand = access_published_demand(demand_id)
+    body = render_to_string("demands/_detail_body.html", {"row": demand_public(demand)})
+    return mask_personal_text(demand.title), body
 
 
 # --- The enterprise's own demands --------------------------------------------------------

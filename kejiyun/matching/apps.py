@@ -9,3 +9,9 @@ class MatchingConfig(AppConfig):
     name = "kejiyun.matching"
     label = "matching_integration"
     verbose_name = "精准对接"
+
+    def ready(self) -> None:
+        # Index rebuilds from the staff page run in the background (kejiyun/background).
+        from kejiyun.matching.rebuild import register
+
+        register()

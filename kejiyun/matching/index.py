@@ -29,13 +29,17 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from django.conf import settings
@@ -219,7 +223,8 @@ def _add(kind: str, engine: Engine, profiles: list[Profile]) -> None:
         )
 
 
-def _build(kind: str) -> Engine:
+def _build(kind: str, on_rows: Callable[[int], None] | None = None) -> Engine:
+    """A new engine over every row of `kind`; `on_rows(n)` hears of each batch read."""
     engine = Engine(
         embedder=_embedder(),
         vocabulary=_vocabulary(),
@@ -232,8 +237,12 @@ def _build(kind: str) -> Engine:
         batch.append(profile)
         if len(batch) >= _BATCH:
             _add(kind, engine, batch)
+            if on_rows is not None:
+                on_rows(len(batch))
             batch = []
     _add(kind, engine, batch)
+    if on_rows is not None:
+        on_rows(len(batch))
     engine.commit()
     if kind == EXPERTS:
         _record_feedback(engine, None)
@@ -343,11 +352,32 @@ def _replay(kind: str, built: _Built, stamp: Stamp) -> bool:
     return True
 
 
+def _load_private(path: Path) -> Engine:
+    """Open a copy of a saved index that belongs to this process alone.
+
+    Replaying the change log writes to the engine's lexical index. Every web and worker
+    process opens the same saved index, and two writers on one directory collide (tantivy's
+    writer lock answered the second process's replay with a 500 under load) and would apply
+    each change twice. Saved indexes are therefore never written after their rename into
+    place; each process replays into its own copy, removed when its engine is dropped."""
+    private = Path(tempfile.mkdtemp(prefix=f"kejiyun-{path.name}-"))
+    try:
+        shutil.copytree(path, private, dirs_exist_ok=True)
+        engine = Engine.load(private, embedder=_embedder())
+    except BaseException:
+        shutil.rmtree(private, ignore_errors=True)
+        raise
+    weakref.finalize(engine, shutil.rmtree, private, True)
+    return engine
+
+
 def _engine_id(kind: str, pk: int) -> str:
     return {EXPERTS: expert_id, DEMANDS: demand_id, TEAMS: team_id, RESULTS: result_id}[kind](pk)
 
 
-def _fresh(kind: str, stamp: Stamp, *, force: bool) -> _Built:
+def _fresh(
+    kind: str, stamp: Stamp, *, force: bool, on_rows: Callable[[int], None] | None = None
+) -> _Built:
     """An engine that reflects `stamp`: the one in memory or the newest saved one brought up
     to date through the change log when that works, otherwise a new build (saved)."""
     if not force:
@@ -358,7 +388,7 @@ def _fresh(kind: str, stamp: Stamp, *, force: bool) -> _Built:
         if saved is not None:
             path, saved_stamp = saved
             try:
-                engine = Engine.load(path, embedder=_embedder())
+                engine = _load_private(path)
             except (OSError, ValueError):
                 pass  # unreadable or built otherwise: build afresh below
             else:
@@ -367,7 +397,7 @@ def _fresh(kind: str, stamp: Stamp, *, force: bool) -> _Built:
                 if _replay(kind, built, stamp):
                     return built
     started = time.time()  # before reading rows: a change during the build is read again
-    engine = _build(kind)
+    engine = _build(kind, on_rows)
     _save(kind, stamp, engine, read_at=started)
     return _Built(engine, stamp, started, replayed_at=started)
 
@@ -423,14 +453,41 @@ def match_index_sync() -> dict[str, int]:
     return applied
 
 
-def match_index_rebuild() -> dict[str, int]:
-    """Rebuild both engines from the database, save them and use them from now on."""
+class RebuildProgress(Protocol):
+    """Where a rebuild reports the rows it read (`kejiyun.background.progress.Progress`)."""
+
+    def start(self, total: int, message: str = "") -> None: ...
+
+    def advance(self, steps: int = 1, message: str | None = None) -> None: ...
+
+
+def _rows_read(progress: RebuildProgress, label: str, rows: int) -> None:
+    progress.advance(rows, label)
+
+
+_KIND_NAMES = {EXPERTS: "科技工作者", DEMANDS: "需求", TEAMS: "团队与工作室", RESULTS: "科技成果"}
+
+
+def match_index_rebuild(progress: RebuildProgress | None = None) -> dict[str, int]:
+    """Rebuild every engine from the database, save them and use them from now on.
+    `progress` hears of every batch of rows read. Safe to run twice: each build replaces the
+    saved index of its kind (written beside it, then renamed into place)."""
     sizes: dict[str, int] = {}
-    with _lock:
-        for kind in KINDS:
-            built = _fresh(kind, current_stamp(kind), force=True)
+    if progress is not None:
+        total = sum(current_stamp(kind).count for kind in KINDS)
+        progress.start(total, "正在重建匹配索引……")
+    for kind in KINDS:
+        on_rows = (
+            None
+            if progress is None
+            else partial(_rows_read, progress, f"正在索引{_KIND_NAMES[kind]}……")
+        )
+        # Built outside the process lock: this process's pages keep answering from the
+        # engine they have meanwhile (a rebuild in a web process's background thread).
+        built = _fresh(kind, current_stamp(kind), force=True, on_rows=on_rows)
+        with _lock:
             _engines[kind] = built
-            sizes[kind] = len(built.engine)
+        sizes[kind] = len(built.engine)
     return sizes
 
 

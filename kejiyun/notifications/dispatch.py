@@ -4,8 +4,11 @@ failures with exponential backoff until MAX_ATTEMPTS.
 Claims are conditional UPDATEs (pending → sending), so two dispatchers never send one
 message. Delivery is at least once only in one corner: a dispatcher that dies after handing a
 message to an external gateway and before marking it sent leaves it 'sending'; after
-CLAIM_TIMEOUT the row is reclaimed and sent again. In-app messages are written in the same
-transaction as the 'sent' mark, so they are exactly once.
+`settings.OUTBOX_CLAIM_TIMEOUT_SECONDS` (10 minutes) the next dispatch reclaims the row and
+sends it again. In-app messages are written in the same transaction as the 'sent' mark, so
+they are exactly once. A worker killed mid-dispatch therefore loses nothing: its claims
+expire and the next run (beat's, every minute, or the task message redelivered after the
+broker's visibility timeout) sends the rest (docs/resilience.md).
 
 `outbox_dispatch_all` is the one batch loop, run by the Celery task
 (`tasks.dispatch_outbox`) and by cron (`manage.py dispatch_outbox`). Writing messages into
@@ -18,6 +21,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -29,7 +33,6 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 BACKOFF_BASE = timedelta(minutes=1)
-CLAIM_TIMEOUT = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,9 @@ def backoff_delay(attempts: int) -> timedelta:
 
 def _reclaim_stuck(now: datetime) -> int:
     """Rows left 'sending' by a dispatcher that died count as a failed attempt."""
+    claim_timeout = timedelta(seconds=settings.OUTBOX_CLAIM_TIMEOUT_SECONDS)
     stuck = OutboxMessage.objects.filter(
-        status=OutboxMessage.Status.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT
+        status=OutboxMessage.Status.SENDING, claimed_at__lt=now - claim_timeout
     )
     failed = stuck.filter(attempts__gte=MAX_ATTEMPTS - 1).update(
         status=OutboxMessage.Status.FAILED,

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 
 from django.db import connection, transaction
 from django.db.models import Sum
@@ -232,14 +233,27 @@ def rollup_areas_refresh(*, month: date, now: datetime | None = None) -> int:
     return len(areas)
 
 
-def rollup_days(*, start: date, end: date) -> RollupResult:
+class MonthProgress(Protocol):
+    """Where a rebuild reports its months (`kejiyun.background.progress.Progress`)."""
+
+    def start(self, total: int, message: str = "") -> None: ...
+
+    def advance(self, steps: int = 1, message: str | None = None) -> None: ...
+
+
+def rollup_days(*, start: date, end: date, progress: MonthProgress | None = None) -> RollupResult:
     """Recompute the day rows of `start`..`end` (inclusive) from raw records and rebuild the
-    month rows of the months they fall in."""
+    month rows of the months they fall in. Each month is replaced in its own transaction, so
+    running it again (or after an interrupted run) writes the same rows. `progress` hears of
+    every month."""
     if end < start:
         raise ValueError("结束日期不能早于开始日期。")
     centres = CentreMap.build()
     result = RollupResult()
-    for month, first, last in _months(start, end):
+    months = list(_months(start, end))
+    if progress is not None:
+        progress.start(len(months), "正在重算运营数据……")
+    for month, first, last in months:
         now = timezone.now()
         rows = _day_rows(first, last, centres, now)
         with transaction.atomic():
@@ -251,6 +265,8 @@ def rollup_days(*, start: date, end: date) -> RollupResult:
             result.rows += len(rows) + _month_refresh(month, now)
         result.days += (last - first).days + 1
         result.months += 1
+        if progress is not None:
+            progress.advance(1, f"已完成 {month:%Y年%m月}")
     return result
 
 

@@ -7,6 +7,7 @@ app_name = "ops"
 urlpatterns = [
     path("reports/", include("kejiyun.ops.reports.urls")),
     path("bulletins/", include("kejiyun.ops.bulletins.urls")),
+    path("", include("kejiyun.ops.rebuild.urls")),
     path("", include("kejiyun.ops.supervision.urls")),
     path("", include("kejiyun.ops.dashboard.urls")),
 ]

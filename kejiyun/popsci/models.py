@@ -138,6 +138,11 @@ class Article(models.Model):
         verbose_name = "科普内容"
         verbose_name_plural = "科普内容"
         ordering = ["-published_at", "-id"]
+        # The public list, the home page and every citizen's feed read the newest published
+        # content: without it PostgreSQL scans and sorts the whole table (issue 16).
+        indexes = [
+            models.Index(fields=["status", "-published_at", "-id"], name="article_status_newest")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="published") | Q(published_at__isnull=False),

@@ -36,6 +36,8 @@ from kejiyun.demands.models import Demand
 from kejiyun.events.models import Booking
 from kejiyun.matchlog.services import DEMANDS, index_change_record
 from kejiyun.notifications.models import InboxItem, OutboxMessage, SmsMessage
+from kejiyun.pagecache.services import DEMANDS as PUBLIC_DEMANDS
+from kejiyun.pagecache.services import TALENT, content_changed
 from kejiyun.plans.models import ServicePlan
 from kejiyun.popsci.models import ActivitySignup, CitizenProfile, QuizAttempt, ReadEvent
 from kejiyun.popsci.targeting.services import citizen_consent_withdraw
@@ -99,6 +101,8 @@ def account_correct(*, user: User, correction: Correction, ip: str | None) -> li
             setattr(locked, key, changes[key])
         record_check(locked, error=PrivacyError, exclude=["password"])
         locked.save(update_fields=changed)
+        if user.role == Role.WORKER:
+            content_changed(TALENT)  # the directory shows a worker's name and county
         audit_record(
             action=AuditAction.DATA_CORRECT,
             user=user,
@@ -320,6 +324,8 @@ def account_cancel(*, user: User, cancellation: Cancellation, ip: str | None = N
     profile = TalentProfile.objects.filter(user=user).first()
     with transaction.atomic():
         _anonymise(user, profile)
+        # The public pages that showed their name or text (the directory, demands).
+        content_changed(PUBLIC_DEMANDS, TALENT)
         audit_record(
             action=AuditAction.ACCOUNT_CANCEL,
             user=user,

@@ -28,6 +28,7 @@ from kejiyun.common.uploads import JPEG, MIB, OFFICE, PDF, PNG, upload_check
 from kejiyun.common.versioning import claim_version
 from kejiyun.notifications.models import Channel
 from kejiyun.notifications.services import OutboxDraft, outbox_enqueue_many
+from kejiyun.pagecache.services import TALENT, content_changed
 from kejiyun.recognition.access import application_roles, is_province_manager
 from kejiyun.recognition.eligibility import (
     Subject,
@@ -554,6 +555,8 @@ def batch_finalise(
                 body=body,
                 key=f"recognition-app:{application.pk}:final",
             )
+        # The expert directory shows the level of the studio each worker leads.
+        content_changed(TALENT)
         audit_record(
             action=AuditAction.RECOGNITION_PUBLISH,
             user=actor,

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from kejiyun.accounts.models import Role, User
 from kejiyun.accounts.services import user_create_self_registered, user_registration_check
+from kejiyun.pagecache.services import TALENT, content_changed
 from kejiyun.popsci.models import AgeBand, CitizenProfile, Segment
 from kejiyun.regions.models import Region
 from kejiyun.talent.models import TalentProfile
@@ -60,6 +61,7 @@ def user_register(*, registration: Registration) -> User:
                 title=r.title,
                 directory_consent=True,
             )
+            content_changed(TALENT)  # listed in the public expert directory at once
         elif r.role == Role.CITIZEN:
             CitizenProfile.objects.create(
                 user=user,

@@ -26,7 +26,7 @@ from kejiyun.common.errors import NotPermitted, ServiceError
 from kejiyun.regions.selectors import region_in_jurisdiction, user_jurisdiction
 from kejiyun.spreadsheets.exporters import get_export_list
 from kejiyun.spreadsheets.models import ExportRequest
-from kejiyun.spreadsheets.services import ExportFile, list_export
+from kejiyun.spreadsheets.services import ExportFile, ProgressReport, list_export
 
 APPROVE_PERMISSION = "accounts.approve_bulk_export"
 
@@ -142,10 +142,11 @@ def export_request_decide(
     return request
 
 
-def export_request_download(
+def export_request_check(
     *, request: ExportRequest, actor: User, now: datetime | None = None
-) -> ExportFile:
-    """The approved export, once, by its requester, within the download window."""
+) -> None:
+    """Refuse (and change nothing) unless `actor` may take the approved export now: its
+    requester, approved, not taken, within the download window."""
     now = now or timezone.now()
     if actor.pk != request.requester_id:
         raise NotPermitted("只有申请人可以下载批准的导出。")
@@ -159,10 +160,25 @@ def export_request_download(
             f"批准后 {settings.BULK_EXPORT_DOWNLOAD_HOURS} 小时内未下载，已失效；请重新申请。",
             code="expired",
         )
+
+
+def export_request_download(
+    *,
+    request: ExportRequest,
+    actor: User,
+    now: datetime | None = None,
+    progress: ProgressReport | None = None,
+) -> ExportFile:
+    """The approved export, once, by its requester, within the download window. The claim
+    and the file are made in one transaction: work that dies half-way claimed nothing."""
+    now = now or timezone.now()
+    export_request_check(request=request, actor=actor, now=now)
     with transaction.atomic():
         claimed = ExportRequest.objects.filter(
             pk=request.pk, status=ExportRequest.Status.APPROVED
         ).update(status=ExportRequest.Status.DOWNLOADED, downloaded_at=now)
         if not claimed:
             raise ExportRequestError("该导出已下载过一次；如需再次导出，请重新申请。", code="used")
-        return list_export(name=request.list_name, actor=actor, approved_request=request.pk)
+        return list_export(
+            name=request.list_name, actor=actor, approved_request=request.pk, progress=progress
+        )

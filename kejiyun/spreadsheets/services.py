@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import IO
+from typing import IO, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,6 +24,22 @@ from kejiyun.spreadsheets.exporters import MAX_EXPORT_ROWS, get_export_list
 from kejiyun.spreadsheets.importers import get_importer, import_batch_report
 from kejiyun.spreadsheets.models import ROWS_PURPOSE, ImportBatch
 from kejiyun.spreadsheets.workbooks import SheetError, read_rows, write_export
+
+
+class ProgressReport(Protocol):
+    """Where long work reports how far it got (`kejiyun.background.progress.Progress`)."""
+
+    def start(self, total: int, message: str = "") -> None: ...
+
+    def advance(self, steps: int = 1, message: str | None = None) -> None: ...
+
+
+class _Silent:
+    def start(self, total: int, message: str = "") -> None:
+        pass
+
+    def advance(self, steps: int = 1, message: str | None = None) -> None:
+        pass
 
 
 def import_batch_create(*, kind: str, actor: User, data: bytes, filename: str) -> ImportBatch:
@@ -58,21 +74,37 @@ class ImportResult:
     invalid: int
 
 
-def import_batch_apply(*, batch: ImportBatch, actor: User, valid_rows_only: bool) -> ImportResult:
-    """Write a batch's new rows in one transaction; rows already present are skipped.
-
-    Only the uploader may apply a batch, once, within `ImportBatch.LIFETIME`. The rows are
-    checked again first (the database may have changed since the report). A batch with
-    errors writes nothing unless `valid_rows_only` is set.
-    """
+def import_batch_check(*, batch: ImportBatch, actor: User) -> None:
+    """The quick refusals of a confirm, before any work: not the uploader, already applied,
+    expired. Raises; changes nothing."""
     if batch.user_id != actor.pk:
         raise NotPermitted("只有上传该文件的人可以确认导入。")
     if batch.is_applied:
         raise SheetError("该文件已经导入过，不能重复确认。", code="batch_applied")
     if batch.is_expired():
         raise SheetError("上传已超过24小时，请重新上传文件。", code="batch_expired")
+
+
+def import_batch_apply(
+    *,
+    batch: ImportBatch,
+    actor: User,
+    valid_rows_only: bool,
+    progress: ProgressReport | None = None,
+) -> ImportResult:
+    """Write a batch's new rows in one transaction; rows already present are skipped.
+
+    Only the uploader may apply a batch, once, within `ImportBatch.LIFETIME`. The rows are
+    checked again first (the database may have changed since the report). A batch with
+    errors writes nothing unless `valid_rows_only` is set. `progress` hears of the check and
+    of every row written (the import runs in the background, kejiyun/spreadsheets/background.py).
+    """
+    progress = progress or _Silent()
+    import_batch_check(batch=batch, actor=actor)
     importer = get_importer(batch.kind)
+    progress.start(batch.row_count, "正在检查数据……")
     report = import_batch_report(batch=batch, user=actor)
+    progress.advance(batch.row_count)
     if report.has_errors and not valid_rows_only:
         raise SheetError(
             "文件中有错误，未导入任何数据。请修改后重新上传，或选择“仅导入有效行”。",
@@ -83,6 +115,7 @@ def import_batch_apply(*, batch: ImportBatch, actor: User, valid_rows_only: bool
         created=len(new), skipped=len(report.skipped_rows), invalid=len(report.error_rows)
     )
     now = timezone.now()
+    progress.start(len(new), "正在写入数据……")
     try:
         with transaction.atomic():
             claimed = ImportBatch.objects.filter(pk=batch.pk, applied_at__isnull=True).update(
@@ -95,6 +128,7 @@ def import_batch_apply(*, batch: ImportBatch, actor: User, valid_rows_only: bool
                     importer.create(outcome.record, actor=actor)
                 except ValidationError as exc:
                     raise _conflict() from exc
+                progress.advance()
             audit_record(
                 action=AuditAction.SHEETS_IMPORT,
                 user=actor,
@@ -127,9 +161,16 @@ class ExportFile:
     truncated: bool
 
 
-def list_export(*, name: str, actor: User, approved_request: int | None = None) -> ExportFile:
+def list_export(
+    *,
+    name: str,
+    actor: User,
+    approved_request: int | None = None,
+    progress: ProgressReport | None = None,
+) -> ExportFile:
     """Write the staff list `name` as the actor sees it to a temporary .xlsx file (at most
-    MAX_EXPORT_ROWS rows) and record the export in the audit log.
+    MAX_EXPORT_ROWS rows) and record the export in the audit log. `progress` hears of every
+    row written (a large export runs in the background).
 
     A list with personal columns above settings.BULK_EXPORT_APPROVAL_ROWS rows is refused
     unless a second person approved it (`approved_request`, kejiyun/spreadsheets/approvals.py)."""
@@ -145,6 +186,9 @@ def list_export(*, name: str, actor: User, approved_request: int | None = None) 
     items = export.queryset(user=actor)[: MAX_EXPORT_ROWS + 1]
     counted = 0
     truncated = False
+    report = progress or _Silent()
+    if progress is not None:
+        report.start(min(items.count(), MAX_EXPORT_ROWS), "正在生成表格……")
 
     def rows() -> Iterator[list[object]]:
         nonlocal counted, truncated
@@ -153,6 +197,7 @@ def list_export(*, name: str, actor: User, approved_request: int | None = None) 
                 truncated = True
                 break
             counted += 1
+            report.advance()
             yield export.row(item)
 
     now = timezone.localtime()

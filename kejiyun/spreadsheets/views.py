@@ -9,23 +9,27 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
 from kejiyun.audit.limits import export_limited
+from kejiyun.background.services import run_start
 from kejiyun.common.errors import NotPermitted, ServiceError
 from kejiyun.spreadsheets.approvals import (
     APPROVE_PERMISSION,
     access_export_request,
-    export_needs_approval,
+    export_request_check,
     export_request_create,
     export_request_decide,
     export_request_download,
     export_requests_for,
     may_decide,
 )
-from kejiyun.spreadsheets.exporters import EXPORT_LISTS
+from kejiyun.spreadsheets.background import EXPORT_KIND, IMPORT_KIND, import_key
+from kejiyun.spreadsheets.exporters import EXPORT_LISTS, get_export_list
 from kejiyun.spreadsheets.forms import ConfirmForm, UploadForm
 from kejiyun.spreadsheets.importers import (
     EXISTS_MESSAGE,
@@ -34,10 +38,12 @@ from kejiyun.spreadsheets.importers import (
     import_batch_report,
 )
 from kejiyun.spreadsheets.selectors import access_import_batch
-from kejiyun.spreadsheets.services import import_batch_apply, import_batch_create, list_export
+from kejiyun.spreadsheets.services import import_batch_check, import_batch_create, list_export
 from kejiyun.spreadsheets.workbooks import SheetError, template_workbook
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The same large export asked for again within this many seconds shows the same run.
+EXPORT_FRESH_SECONDS = 120
 
 
 @staff_required
@@ -109,20 +115,30 @@ def import_report(request: AuthenticatedRequest, batch_id: int) -> HttpResponse:
 @staff_required
 @require_POST
 def import_confirm(request: AuthenticatedRequest, batch_id: int) -> HttpResponse:
+    """Start the import as a background run and show its progress (one run per batch and
+    choice: confirming twice shows the same run)."""
     user = request.user
     batch = access_import_batch(user, batch_id)
+    importer = get_importer(batch.kind)
     form = ConfirmForm(request.POST)
     form.is_valid()
     valid_rows_only = bool(form.cleaned_data.get("valid_rows_only"))
     try:
-        result = import_batch_apply(batch=batch, actor=user, valid_rows_only=valid_rows_only)
+        import_batch_check(batch=batch, actor=user)
+    except NotPermitted:
+        raise
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
-    else:
-        messages.success(
-            request, f"导入完成：新增{result.created}条，已存在跳过{result.skipped}条。"
-        )
-    return redirect("spreadsheets:batch", batch_id=batch.pk)
+        return redirect("spreadsheets:batch", batch_id=batch.pk)
+    run = run_start(
+        kind=IMPORT_KIND,
+        owner=user,
+        title=_("导入%(title)s") % {"title": importer.title},
+        key=f"{import_key(batch.pk)}:{int(valid_rows_only)}",
+        params={"batch": batch.pk, "valid_rows_only": valid_rows_only},
+        back_url=reverse("spreadsheets:batch", kwargs={"batch_id": batch.pk}),
+    )
+    return redirect("background:run", run_id=run.pk)
 
 
 @staff_required
@@ -132,9 +148,11 @@ def export_download(request: AuthenticatedRequest, name: str) -> HttpResponseBas
     refused = export_limited(request)
     if refused is not None:
         return refused
-    # Personal data above the bulk threshold needs a second person's approval.
-    rows = export_needs_approval(name=name, actor=user)
-    if rows is not None:
+    # One count decides both: personal data above the bulk threshold needs a second
+    # person's approval; a large list is written in the background.
+    listed = get_export_list(name)
+    rows = listed.queryset(user=user).count()
+    if listed.personal and rows > settings.BULK_EXPORT_APPROVAL_ROWS:
         pending = export_request_create(name=name, actor=user, row_count=rows)
         messages.info(
             request,
@@ -142,6 +160,18 @@ def export_download(request: AuthenticatedRequest, name: str) -> HttpResponseBas
             "已提交审批。获批后请在本页下载（限一次）。",
         )
         return redirect("spreadsheets:export_request", request_id=pending.pk)
+    if rows > settings.BACKGROUND_EXPORT_ROWS:
+        # The same request again within two minutes answers with the same run.
+        run = run_start(
+            kind=EXPORT_KIND,
+            owner=user,
+            title=_("导出%(title)s") % {"title": listed.title},
+            key=f"{EXPORT_KIND}:{user.pk}:{listed.name}",
+            params={"list": listed.name},
+            back_url=reverse("spreadsheets:index"),
+            fresh_seconds=EXPORT_FRESH_SECONDS,
+        )
+        return redirect("background:run", run_id=run.pk)
     export = list_export(name=name, actor=user)
     return FileResponse(
         export.file, as_attachment=True, filename=export.filename, content_type=XLSX_TYPE
@@ -149,6 +179,10 @@ def export_download(request: AuthenticatedRequest, name: str) -> HttpResponseBas
 
 
 # --- Bulk exports of personal data waiting for a second person ------------------------------
+
+
+def _list_title(name: str) -> str:
+    return EXPORT_LISTS[name].title if name in EXPORT_LISTS else name
 
 
 @staff_required
@@ -170,9 +204,7 @@ def export_request_detail(request: AuthenticatedRequest, request_id: int) -> Htt
         "spreadsheets/export_request.html",
         {
             "item": pending,
-            "title": EXPORT_LISTS[pending.list_name].title
-            if pending.list_name in EXPORT_LISTS
-            else pending.list_name,
+            "title": _list_title(pending.list_name),
             "may_decide": pending.requester_id != request.user.pk
             and may_decide(request.user, pending),
             "is_requester": pending.requester_id == request.user.pk,
@@ -212,6 +244,23 @@ def export_request_file(request: AuthenticatedRequest, request_id: int) -> HttpR
     refused = export_limited(request)
     if refused is not None:
         return refused
+    if pending.row_count > settings.BACKGROUND_EXPORT_ROWS:
+        try:
+            export_request_check(request=pending, actor=request.user)
+        except NotPermitted:
+            raise
+        except ServiceError as exc:
+            messages.error(request, exc.messages[0])
+            return redirect("spreadsheets:export_request", request_id=pending.pk)
+        run = run_start(
+            kind=EXPORT_KIND,
+            owner=request.user,
+            title=_("导出%(title)s（已批准）") % {"title": _list_title(pending.list_name)},
+            key=f"{EXPORT_KIND}:request:{pending.pk}",
+            params={"request": pending.pk},
+            back_url=reverse("spreadsheets:export_request", kwargs={"request_id": pending.pk}),
+        )
+        return redirect("background:run", run_id=run.pk)
     try:
         export = export_request_download(request=pending, actor=request.user)
     except NotPermitted:

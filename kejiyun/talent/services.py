@@ -21,6 +21,7 @@ from kejiyun.common.versioning import claim_version
 from kejiyun.matchlog.services import EXPERTS, RESULTS, TEAMS, index_change_record
 from kejiyun.notifications.models import Channel
 from kejiyun.notifications.services import outbox_enqueue
+from kejiyun.pagecache.services import TALENT, content_changed
 from kejiyun.regions.models import Region
 from kejiyun.regions.selectors import region_in_jurisdiction, user_jurisdiction
 from kejiyun.talent.models import (
@@ -187,6 +188,7 @@ def talent_profile_update(
     profile.industries.set(data.industries)
     profile.regions_served.set(data.regions_served)
     index_change_record(kind=EXPERTS, object_ids=[profile.pk])
+    content_changed(TALENT)  # the public expert directory shows the profile
     return profile
 
 
@@ -211,6 +213,7 @@ def talent_profile_anonymise(*, profile: TalentProfile, scrub: Sequence[str] = (
     profile.industries.clear()
     profile.regions_served.clear()
     index_change_record(kind=EXPERTS, object_ids=[profile.pk])
+    content_changed(TALENT)
     needles = [s for s in scrub if s and len(s) >= 2]
     results = TechResult.objects.filter(owner_profile=profile)
     for result in results:
@@ -394,6 +397,7 @@ def team_create(*, lead: TalentProfile, actor: User, data: TeamData) -> Team:
     team.save()
     team.members.add(lead)
     index_change_record(kind=TEAMS, object_ids=[team.pk])
+    content_changed(TALENT)  # the directory names the recognised studio a worker leads
     return team
 
 
@@ -414,6 +418,7 @@ def team_update(*, team: Team, actor: User, data: TeamData) -> Team:
         ]
     )
     index_change_record(kind=TEAMS, object_ids=[team.pk])
+    content_changed(TALENT)
     return team
 
 
@@ -507,6 +512,7 @@ def talent_directory_consent_set(
     TalentProfile.objects.filter(pk=profile.pk).update(directory_consent=consent)
     profile.directory_consent = consent
     index_change_record(kind=EXPERTS, object_ids=[profile.pk])
+    content_changed(TALENT)
     return profile
 
 

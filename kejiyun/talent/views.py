@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
@@ -25,6 +26,8 @@ from kejiyun.common.levels import Level
 from kejiyun.common.masking import mask_personal_text
 from kejiyun.common.ratelimit import client_ip, rate_limit_exceeded
 from kejiyun.common.refusals import refusal_status, refusal_text
+from kejiyun.pagecache.fragments import fragment
+from kejiyun.pagecache.services import TALENT
 from kejiyun.regions.selectors import counties_of_province
 from kejiyun.talent.forms import MemberForm, ProfileForm, ResourceForm, ResultForm, TeamForm
 from kejiyun.talent.models import TalentProfile
@@ -85,24 +88,36 @@ RECOGNITION_FILTER = {
 
 def directory(request: HttpRequest) -> HttpResponse:
     """Public directory of S&T workers (name, title, fields; no contact details), with the
-    recognised studio each leads; filtered by that studio's recognition level."""
+    recognised studio each leads; filtered by that studio's recognition level. The same for
+    every visitor, so it comes from the page cache (one query when cached); a profile edit,
+    a consent given or withdrawn, or a studio recognised shows at once."""
     query = request.GET.get("q", "").strip()[:50]
     level = request.GET.get("level", "")
     if level not in RECOGNITION_FILTER:
         level = ""
+    number = request.GET.get("page", "")
+    body = fragment(
+        "talent:directory",
+        topics=(TALENT,),
+        parts=(query, level, number),
+        build=lambda: _directory_body(query, level, number),
+    )
+    return render(request, "talent/directory.html", {"body": body})
+
+
+def _directory_body(query: str, level: str, number: str) -> str:
     qs = talent_directory(
         province_path=f"{settings.DEPLOYMENT_PROVINCE}/", query=query, level=level
     )
-    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    page = Paginator(qs, 20).get_page(number)
     # Numbers a worker typed into the capability text are masked before the excerpt is cut,
     # so a number cut at the excerpt's end cannot escape the mask.
     page.object_list = list(page.object_list)
     for profile in page.object_list:
         profile.capability_shown = mask_personal_text(profile.capability)  # type: ignore[attr-defined]
     extra_query = urlencode({k: v for k, v in (("q", query), ("level", level)) if v})
-    return render(
-        request,
-        "talent/directory.html",
+    return render_to_string(
+        "talent/_directory_body.html",
         {
             "page": page,
             "q": query,

@@ -69,8 +69,14 @@ def test_a_city_bulletin_is_approved_by_a_colleague_and_read_by_a_county(
     item.get_by_role("button", name="查看").click()
     expect(alice.locator('[data-code="510104"]')).to_contain_text("40")
     check(alice, "b5-county-reads")
+    # The file is made in the background; the progress page offers it when done.
+    alice.get_by_role("link", name="下载 PDF").click()
+    expect(alice.locator("[data-testid=run-progress]")).to_have_attribute(
+        "data-status", "done", timeout=30_000
+    )
+    check(alice, "b5b-county-file-made")
     with alice.expect_download() as download:
-        alice.get_by_role("link", name="下载 PDF").click()
+        alice.get_by_test_id("run-result-file").click()
     assert download.value.suggested_filename == "成都市2026年上半年运营情况通报.pdf"
 
     bob.reload()

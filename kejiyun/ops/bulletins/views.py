@@ -4,26 +4,33 @@ nothing. Opening or downloading a published bulletin records its centre's read r
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
+from kejiyun.background.services import run_start
 from kejiyun.common.errors import ServiceError
 from kejiyun.common.files import attachment_disposition
 from kejiyun.common.ratelimit import client_ip
 from kejiyun.common.refusals import refusal_status, refusal_text
-from kejiyun.ops.bulletins.content import bulletin_content_build, display, lag_reason
+from kejiyun.ops.bulletins.content import display, lag_reason
+from kejiyun.ops.bulletins.files import (
+    CONTENT_TYPES,
+    FILE_KIND,
+    bulletin_content,
+    bulletin_file_cached,
+    file_run_key,
+)
 from kejiyun.ops.bulletins.forms import BulletinForm, ReturnForm
-from kejiyun.ops.bulletins.render_pdf import BulletinFontMissing, bulletin_pdf
-from kejiyun.ops.bulletins.render_xlsx import bulletin_xlsx
 from kejiyun.ops.bulletins.selectors import (
     access_bulletin,
     bulletin_receipts,
@@ -69,16 +76,7 @@ def bulletin_list(request: AuthenticatedRequest) -> HttpResponse:
 
 def _content(bulletin: Bulletin) -> dict[str, Any]:
     """The frozen content, or for a draft a preview of what submitting would freeze now."""
-    if bulletin.content is not None:
-        frozen: dict[str, Any] = bulletin.content
-        return frozen
-    return bulletin_content_build(
-        region=bulletin.region,
-        period=Period.parse(bulletin.period),
-        indicators=bulletin.indicators,
-        lag_percent=bulletin.lag_percent,
-        now=timezone.now(),
-    )
+    return bulletin_content(bulletin)
 
 
 def _shown(content: dict[str, Any]) -> dict[str, Any]:
@@ -279,58 +277,31 @@ def bulletin_return_view(request: AuthenticatedRequest, bulletin_id: int) -> Htt
     return redirect("ops:bulletins:detail", bulletin.pk)
 
 
-# A frozen bulletin's files never change until its status does, and a PDF takes one to two
-# seconds to make (fpdf2 parses and subsets an 8 MB font): keep them for a day.
-FILE_CACHE_SECONDS = 24 * 3600
-logger = logging.getLogger(__name__)
+# Files the cache holds go at once; any other is made in the background (files.py).
+FILE_FRESH_SECONDS = 600
 
 
-def _file_cache_key(bulletin: Bulletin, extension: str) -> str | None:
-    if bulletin.content is None:  # a draft's preview follows the rollups: never kept
-        return None
-    stamp = f"{bulletin.submitted_at:%Y%m%d%H%M%S%f}-{bulletin.approver_id or 0}"
-    return f"ops:bulletin:{bulletin.pk}:{bulletin.status}:{stamp}:{extension}"
-
-
-def _render(bulletin: Bulletin, extension: str) -> bytes:
-    """The bulletin's file, from the cache when it was made for this same frozen content."""
-    key = _file_cache_key(bulletin, extension)
-    if key is not None:
-        try:
-            kept = cache.get(key)
-        except Exception:  # a cache that is down only costs the time to render
-            logger.warning("bulletin file cache unavailable", exc_info=True)
-            kept = None
-        if isinstance(kept, bytes):
-            return kept
-    content = _content(bulletin)
-    data = (
-        bulletin_pdf(bulletin, content) if extension == "pdf" else bulletin_xlsx(bulletin, content)
-    )
-    if key is not None:
-        try:
-            cache.set(key, data, FILE_CACHE_SECONDS)
-        except Exception:
-            logger.warning("bulletin file cache unavailable", exc_info=True)
-    return data
-
-
-def _download(request: AuthenticatedRequest, bulletin_id: int, extension: str) -> HttpResponse:
+def _download(request: AuthenticatedRequest, bulletin_id: int, extension: str) -> HttpResponseBase:
     bulletin = access_bulletin(request.user, bulletin_id)
-    try:
-        data = _render(bulletin, extension)
-    except BulletinFontMissing as error:
-        return HttpResponse(str(error), status=503, content_type="text/plain; charset=utf-8")
-    content_type = (
-        "application/pdf"
-        if extension == "pdf"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    data = bulletin_file_cached(bulletin, extension)
+    if data is None:
+        run = run_start(
+            kind=FILE_KIND,
+            owner=request.user,
+            title=_("生成通报文件：%(title)s.%(ext)s")
+            % {"title": bulletin.title, "ext": extension},
+            key=file_run_key(bulletin, extension, request.user),
+            params={"bulletin": bulletin.pk, "format": extension},
+            back_url=reverse("ops:bulletins:detail", args=[bulletin.pk]),
+            # A draft's preview follows the rollups: a new run once the last one finished.
+            fresh_seconds=FILE_FRESH_SECONDS if bulletin.content is not None else 0,
+        )
+        return redirect("background:run", run_id=run.pk)
     bulletin_read(reader=request.user, bulletin=bulletin)
     bulletin_export_record(
         actor=request.user, bulletin=bulletin, fmt=extension, ip=client_ip(request)
     )
-    response = HttpResponse(data, content_type=content_type)
+    response = HttpResponse(data, content_type=CONTENT_TYPES[extension])
     response["Content-Disposition"] = attachment_disposition(f"{bulletin.title}.{extension}")
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store"
@@ -338,10 +309,10 @@ def _download(request: AuthenticatedRequest, bulletin_id: int, extension: str) -
 
 
 @staff_required
-def bulletin_pdf_view(request: AuthenticatedRequest, bulletin_id: int) -> HttpResponse:
+def bulletin_pdf_view(request: AuthenticatedRequest, bulletin_id: int) -> HttpResponseBase:
     return _download(request, bulletin_id, "pdf")
 
 
 @staff_required
-def bulletin_xlsx_view(request: AuthenticatedRequest, bulletin_id: int) -> HttpResponse:
+def bulletin_xlsx_view(request: AuthenticatedRequest, bulletin_id: int) -> HttpResponseBase:
     return _download(request, bulletin_id, "xlsx")

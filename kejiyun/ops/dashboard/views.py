@@ -131,33 +131,38 @@ def dashboard(request: AuthenticatedRequest, code: str) -> HttpResponse:
 @staff_required
 def dashboard_map(request: AuthenticatedRequest, code: str) -> JsonResponse:
     """The map's data as JSON: the areas drawn (the regions one level down, or the county
-    itself) with their values in shown units, and the range the colour scale spans."""
+    itself) with their values in shown units, and the range the colour scale spans. The
+    whole answer is kept with the rollups' version (it changes when the rollup job runs)."""
     region = region_for(request.user, code)
     params = read_params(request.GET, timezone.localdate())
     period, ind = params.period, params.indicator
-    areas = selectors.cached(
+    payload = selectors.cached(
         selectors.rollup_version(),
-        ("map", region.code, period.token, ind.key),
-        lambda: selectors.map_areas(region, period, ind.key),
+        ("map-json", region.code, period.token, ind.key, *params.errors),
+        lambda: _map_payload(region, period, ind, params.errors),
     )
+    return JsonResponse(payload, json_dumps_params={"ensure_ascii": False})
+
+
+def _map_payload(
+    region: Region, period: Period, ind: Indicator, errors: list[str]
+) -> dict[str, object]:
+    areas = selectors.map_areas(region, period, ind.key)
     drill = region.level != Region.Level.COUNTY
     values = [a.value for a in areas if a.value is not None]
-    return JsonResponse(
-        {
-            "region": {"code": region.code, "name": region.name, "level": region.level},
-            "period": {"token": period.token, "label": period.label},
-            "indicator": {"key": ind.key, "name": ind.name, "unit": ind.unit, "kind": ind.kind},
-            "unit": "%" if ind.kind == "share" else ind.unit,
-            "areas": [
-                {
-                    **asdict(a),
-                    "url": _dashboard_url(a.code, period, ind) if drill else None,
-                }
-                for a in areas
-            ],
-            "min": min(values) if values else 0,
-            "max": max(values) if values else 0,
-            "errors": params.errors,
-        },
-        json_dumps_params={"ensure_ascii": False},
-    )
+    return {
+        "region": {"code": region.code, "name": region.name, "level": region.level},
+        "period": {"token": period.token, "label": period.label},
+        "indicator": {"key": ind.key, "name": ind.name, "unit": ind.unit, "kind": ind.kind},
+        "unit": "%" if ind.kind == "share" else ind.unit,
+        "areas": [
+            {
+                **asdict(a),
+                "url": _dashboard_url(a.code, period, ind) if drill else None,
+            }
+            for a in areas
+        ],
+        "min": min(values) if values else 0,
+        "max": max(values) if values else 0,
+        "errors": errors,
+    }

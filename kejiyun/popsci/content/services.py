@@ -38,6 +38,7 @@ from kejiyun.audit.models import AuditAction
 from kejiyun.audit.services import audit_record
 from kejiyun.common.errors import NotPermitted
 from kejiyun.common.uploads import JPEG, MIB, MP4, PNG, FileType, upload_check
+from kejiyun.pagecache.services import POPSCI, content_changed
 from kejiyun.popsci.content.bots import ReadRow, bot_reasons
 from kejiyun.popsci.content.selectors import latest_delivery_campaign
 from kejiyun.popsci.content.transitions import CONTENT_MOVES, REVIEWER
@@ -436,6 +437,8 @@ def content_transition(
         ContentEvent.objects.create(
             article_id=article.pk, actor=actor, from_status=current, to_status=to, reason=reason
         )
+        if Status.PUBLISHED in (current, to):
+            content_changed(POPSCI)  # the public list, the article, the home page, the feeds
     for name, value in values.items():
         setattr(article, name, value)
     return article

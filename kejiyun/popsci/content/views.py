@@ -18,13 +18,17 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kejiyun.accounts.footprints import device_cookie_set, device_id
 from kejiyun.accounts.guards import AuthenticatedRequest, reviewer_required, staff_required
 from kejiyun.common.errors import ServiceError
+from kejiyun.common.masking import mask_personal_text
 from kejiyun.common.refusals import refusal_status, refusal_text
+from kejiyun.pagecache.fragments import fragment
+from kejiyun.pagecache.services import POPSCI
 from kejiyun.popsci.content.forms import (
     ContentForm,
     LessonFormSet,
@@ -80,23 +84,50 @@ def _is_id(raw: str) -> bool:
 
 
 def article_list(request: HttpRequest) -> HttpResponse:
+    """The public list of published content, by topic. The same for every visitor, so it
+    comes from the page cache (one query when cached); publishing, archiving or
+    withdrawing content shows at once."""
     topic = request.GET.get("topic", "")
-    qs = articles_published()
-    if topic in Topic.values:
-        qs = qs.filter(topic=topic)
-    else:
+    if topic not in Topic.values:
         topic = ""
-    page = Paginator(qs, 20).get_page(request.GET.get("page"))
-    return render(
-        request, "popsci/list.html", {"page": page, "topic": topic, "topics": Topic.choices}
+    number = request.GET.get("page", "")
+    body = fragment(
+        "popsci:list",
+        topics=(POPSCI,),
+        parts=(topic, number),
+        build=lambda: _list_body(topic, number),
+    )
+    return render(request, "popsci/list.html", {"body": body})
+
+
+def _list_body(topic: str, number: str) -> str:
+    qs = articles_published().defer("body")
+    if topic:
+        qs = qs.filter(topic=topic)
+    page = Paginator(qs, 20).get_page(number)
+    return render_to_string(
+        "popsci/_list_body.html", {"page": page, "topic": topic, "topics": Topic.choices}
     )
 
 
 def article_detail(request: HttpRequest, article_id: int) -> HttpResponse:
+    """A published article, the same for every visitor (from the page cache)."""
+    title, body = fragment(
+        "popsci:detail",
+        topics=(POPSCI,),
+        parts=(article_id,),
+        build=lambda: _detail_body(article_id),
+    )
+    return render(request, "popsci/detail.html", {"title": title, "body": body})
+
+
+def _detail_body(article_id: int) -> tuple[str, str]:
+    """The page title and body of a published article; 404 for any other."""
     article = article_published(article_id)
     if article is None:
         raise Http404("文章不存在或尚未发布")
-    return render(request, "popsci/detail.html", {"article": article})
+    body = render_to_string("popsci/_detail_body.html", {"article": article})
+    return mask_personal_text(article.title), body
 
 
 # --- Staff --------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from django.utils import timezone
 
 from kejiyun.accounts.models import User
 from kejiyun.notifications.models import OutboxMessage
+from kejiyun.pagecache.fragments import fragment
+from kejiyun.pagecache.services import POPSCI
 from kejiyun.popsci.content.selectors import articles_published
 from kejiyun.popsci.models import (
     SEASON_MONTHS,
@@ -241,7 +243,11 @@ def feed_item_of(article: Article) -> FeedItem:
 def feed_for_citizen(
     *, profile: CitizenProfile, now: datetime | None = None, limit: int = 30
 ) -> list[RankedItem]:
-    """The citizen's ranked feed (2 queries). "Already read" means read to the end."""
+    """The citizen's ranked feed. "Already read" means read to the end.
+
+    The newest candidates of the citizen's region are the same for everyone there and come
+    from the page cache (until science content is published or taken down); what the
+    citizen has read is asked each time (one query), and so is the profile."""
     now = now or timezone.now()
     read_ids: frozenset[int] = frozenset()
     if profile.user_id is not None:
@@ -250,11 +256,51 @@ def feed_for_citizen(
             .values_list("article_id", flat=True)
             .distinct()
         )
-    candidates = (
-        articles_published(region=profile.region)
-        .filter(published_at__lte=now)
-        .exclude(pk__in=read_ids)
-        .order_by("-published_at", "-id")[:FEED_CANDIDATES]
+    region_path = tuple(profile.region.ancestor_codes)
+    kept = fragment(
+        "popsci:feed-candidates",
+        topics=(POPSCI,),
+        parts=region_path,
+        build=lambda: _candidates(profile.region, limit=FEED_CANDIDATES_KEPT),
     )
+    candidates = [
+        item
+        for item in kept
+        if item.published_at is not None and item.published_at <= now and item.id not in read_ids
+    ][:FEED_CANDIDATES]
+    if len(candidates) < FEED_CANDIDATES and len(kept) == FEED_CANDIDATES_KEPT:
+        # A reader of many of the newest: the kept list may be short of unread ones.
+        candidates = _candidates(profile.region, now=now, exclude=read_ids)
     ctx = feed_context(profile=profile, now=now, read_ids=read_ids)
-    return rank_feed(ctx, (feed_item_of(a) for a in candidates), limit=limit)
+    return rank_feed(ctx, candidates, limit=limit)
+
+
+# The candidates kept per region: more than the feed ranks, so that a citizen who has read
+# some of the newest still finds FEED_CANDIDATES unread ones among them.
+FEED_CANDIDATES_KEPT = FEED_CANDIDATES + 200
+
+
+def _candidates(
+    region: Region,
+    *,
+    now: datetime | None = None,
+    exclude: frozenset[int] = frozenset(),
+    limit: int = FEED_CANDIDATES,
+) -> list[FeedItem]:
+    """The newest published content for `region` (published by `now`, when given, and not
+    in `exclude`), as the ranking reads it; without the text."""
+    qs = articles_published(region=region).only(
+        "id",
+        "topic",
+        "segments",
+        "seasons",
+        "region__level",
+        "published_at",
+        "status",
+        "title",
+    )
+    if now is not None:
+        qs = qs.filter(published_at__lte=now)
+    if exclude:
+        qs = qs.exclude(pk__in=exclude)
+    return [feed_item_of(a) for a in qs.order_by("-published_at", "-id")[:limit]]

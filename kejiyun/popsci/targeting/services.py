@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -262,11 +263,25 @@ def _address(channel: str, profile: CitizenProfile) -> tuple[bool, str]:
     return False, ""
 
 
+class SendProgress(Protocol):
+    """Where a long send reports how far it got (`kejiyun.background.progress.Progress`)."""
+
+    def start(self, total: int, message: str = "") -> None: ...
+
+    def advance(self, steps: int = 1, message: str | None = None) -> None: ...
+
+
 def campaign_send(
-    *, campaign: Campaign, actor: User | None, now: datetime | None = None
+    *,
+    campaign: Campaign,
+    actor: User | None,
+    now: datetime | None = None,
+    progress: SendProgress | None = None,
 ) -> CampaignSendResult:
     """Deliver the campaign to its current audience; recipients already delivered are skipped.
     Refused (ValidationError, nothing sent) when its content is no longer published.
+    `progress` hears of every batch of recipients (a send from the page runs in the
+    background: kejiyun/popsci/targeting/runs.py).
 
     `actor` is the person who pressed send, named in the audit row; None means the system
     (the scheduled sender), and the audit row then has no user and says it was scheduled."""
@@ -287,6 +302,8 @@ def campaign_send(
         body = article.summary or article.body[:140]
         audience_ids = list(campaign_audience(locked).order_by("pk").values_list("pk", flat=True))
         new_deliveries = unreachable = 0
+        if progress is not None:
+            progress.start(len(audience_ids), "正在投递……")
         for start in range(0, len(audience_ids), BATCH_SIZE):
             batch = audience_ids[start : start + BATCH_SIZE]
             delivered = set(
@@ -326,6 +343,8 @@ def campaign_send(
             Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
             outbox_enqueue_many(drafts=drafts)
             new_deliveries += len(deliveries)
+            if progress is not None:
+                progress.advance(len(batch))
         locked.status = Campaign.Status.SENT
         locked.sent_at = locked.sent_at or moment
         locked.audience_size = len(audience_ids)

@@ -9,15 +9,18 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
 from kejiyun.accounts.models import Role
+from kejiyun.background.services import run_start
 from kejiyun.common.errors import ServiceError
 from kejiyun.common.refusals import refusal_text
 from kejiyun.popsci.errors import PopsciError
 from kejiyun.popsci.models import AgeBand, CitizenProfile, ConsentRecord, Segment, Topic
 from kejiyun.popsci.targeting.forms import AudienceForm, CampaignForm, PreferenceForm
+from kejiyun.popsci.targeting.runs import SEND_KIND, send_key
 from kejiyun.popsci.targeting.selectors import (
     access_campaign,
     audience_count,
@@ -31,7 +34,6 @@ from kejiyun.popsci.targeting.selectors import (
 )
 from kejiyun.popsci.targeting.services import (
     campaign_create,
-    campaign_send,
     citizen_consent_grant,
     citizen_consent_withdraw,
     citizen_profile_for,
@@ -223,14 +225,15 @@ def campaign_detail(request: AuthenticatedRequest, campaign_id: int) -> HttpResp
 def campaign_send_now(request: AuthenticatedRequest, campaign_id: int) -> HttpResponse:
     user = request.user
     campaign = access_campaign(user, campaign_id)
-    try:
-        result = campaign_send(campaign=campaign, actor=user)
-    except ServiceError as error:
-        messages.error(request, refusal_text(error))
-        return redirect("popsci:campaign_detail", campaign_id=campaign.pk)
-    messages.success(
-        request,
-        f"已发送：受众 {result.audience} 人，本次新投递 {result.new_deliveries} 人，"
-        f"渠道不可达 {result.unreachable} 人。",
+    # The send runs in the background with a progress page; pressing send again while it
+    # runs shows the same run.
+    run = run_start(
+        kind=SEND_KIND,
+        owner=user,
+        title=_("发送推送：%(title)s") % {"title": campaign.title},
+        key=send_key(campaign.pk, user.pk),
+        params={"campaign": campaign.pk},
+        back_url=reverse("popsci:campaign_detail", kwargs={"campaign_id": campaign.pk}),
+        fresh_seconds=0,
     )
-    return redirect("popsci:campaign_detail", campaign_id=campaign.pk)
+    return redirect("background:run", run_id=run.pk)
