@@ -228,6 +228,20 @@ bench-popsci-feed: $(VENV)/.installed
 bench-integrity: $(VENV)/.installed
 	$(PY) -m bench.integrity $(BENCH_ARGS)
 
+# Kejiyun's common pages under load against a bare Django page (bench/anchor/), both under
+# gunicorn with the same settings, each driven by wrk at 50 connections in the same run
+# (issue 16). Embedded default: a demo database seeded once into var/bench-cache/pages/,
+# served on 127.0.0.1:8741 (anchor :8742). BENCH_ARGS="--target prod": the `make prod-up`
+# stack at https://127.0.0.1:8443, the anchor behind its own nginx on :8743.
+.PHONY: bench-pages
+bench-pages: $(VENV)/.installed $(VENDOR)/.installed
+	@command -v wrk >/dev/null || { \
+	  echo "installing Debian wrk for bench-pages"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(if $(findstring prod,$(BENCH_ARGS)),@command -v nginx >/dev/null || { \
+	  echo "installing Debian nginx for bench-pages --target prod"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; })
+	$(PY) -m bench.pages $(BENCH_ARGS)
 # The province-scale load test (bench/load.py, bench/locustfile.py): locust at 50 and 200 users
 # against BENCH_ARGS' --base-url (default the `make prod-up` stack, https://127.0.0.1:8443,
 # self-signed certificate accepted), after a setup step in that site's database (--env-file,
