@@ -11,7 +11,7 @@ name, the CSRF token, the current path) stays in base.html.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import template
 from django.conf import settings
@@ -60,7 +60,10 @@ def menu(context: template.Context, name: str) -> SafeString:
     html = _RENDERED.get(key)
     if html is None:
         role, staff_menu, privileged, sees_everything = variant
-        html = SafeString(
+        # A rendered template is already a SafeString (its variables were escaped when it
+        # was rendered); the cast only tells the type checker so.
+        html = cast(
+            SafeString,
             render_to_string(
                 f"_menu_{name}.html",
                 {
@@ -69,7 +72,7 @@ def menu(context: template.Context, name: str) -> SafeString:
                     "privileged": privileged,
                     "sees_everything": sees_everything,
                 },
-            )
+            ),
         )
         if len(_RENDERED) < _MAX_ENTRIES:
             _RENDERED[key] = html
