@@ -11,7 +11,7 @@ name, the CSRF token, the current path) stays in base.html.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django import template
 from django.conf import settings
@@ -61,18 +61,15 @@ def menu(context: template.Context, name: str) -> SafeString:
     if html is None:
         role, staff_menu, privileged, sees_everything = variant
         # A rendered template is already a SafeString (its variables were escaped when it
-        # was rendered); the cast only tells the type checker so.
-        html = cast(
-            SafeString,
-            render_to_string(
-                f"_menu_{name}.html",
-                {
-                    "menu_role": role,
-                    "staff_menu": staff_menu,
-                    "privileged": privileged,
-                    "sees_everything": sees_everything,
-                },
-            ),
+        # was rendered).
+        html = render_to_string(
+            f"_menu_{name}.html",
+            {
+                "menu_role": role,
+                "staff_menu": staff_menu,
+                "privileged": privileged,
+                "sees_everything": sees_everything,
+            },
         )
         if len(_RENDERED) < _MAX_ENTRIES:
             _RENDERED[key] = html
