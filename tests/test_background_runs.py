@@ -33,6 +33,7 @@ from kejiyun.background.services import (
     runs_resume_stale,
 )
 from kejiyun.common.errors import NotPermitted, ServiceError
+from kejiyun.regions.services import regions_load, service_centres_ensure
 from tests.builders import client_for, make_staff, make_superuser
 
 handled: list[tuple[int, int]] = []  # (run id, attempt) of every handler call
@@ -369,6 +370,9 @@ def test_on_the_embedded_default_the_run_starts_after_commit_on_a_thread(setting
     from django.db import transaction
 
     settings.BACKGROUND_MODE = "thread"
+    # A transactional test may follow another whose teardown emptied the regions.
+    regions_load()
+    service_centres_ensure(province_code="510000")
     owner = make_staff("tess", "510104")
     caller = threading.get_ident()
     with transaction.atomic():

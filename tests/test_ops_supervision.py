@@ -332,7 +332,7 @@ def test_the_supervision_table_reads_a_fixed_number_of_queries(
         make_case(None, county="510822", serial=str(n), title=f"青川{n}")
     with CaptureQueriesContext(connection) as many:
         client.get(f"/ops/510000/supervision/?period={MAY}")
-    assert len(few.captured_queries) == len(many.captured_queries) == 14
+    assert len(few.captured_queries) == len(many.captured_queries) == 12
 
 
 # --- The case list's new filters ------------------------------------------------------------

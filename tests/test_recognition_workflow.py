@@ -579,7 +579,7 @@ def test_the_staff_queue_uses_a_fixed_number_of_queries(
     for i in range(2, 12):
         submit_one(i)
     assert len(client.get("/recognition/queue/").context["rows"]) == 11
-    assert count() == few == 5
+    assert count() == few == 3
 
 
 # --- Attachments -------------------------------------------------------------------------

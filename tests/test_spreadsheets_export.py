@@ -269,7 +269,7 @@ def test_exports_use_a_fixed_number_of_queries(pat: User, name: str) -> None:
     # Audit row: the chain's seal is locked, the row written, the seal moved. The view counts
     # the rows once (a large list runs in the background; a personal list above the
     # bulk-approval threshold needs approval), and the personal list's service counts again.
-    assert len(many) == len(few) == (12 if name == "workers" else 11)
+    assert len(many) == len(few) == (10 if name == "workers" else 9)
 
 
 def test_non_staff_are_refused_every_export_and_nothing_is_audited(

@@ -495,7 +495,7 @@ def test_talent_team_and_resource_staff_lists_use_a_fixed_number_of_queries(pat:
     few = counts()
     add(4, 2)
     many = counts()
-    assert few == many == [6, 6, 6]
+    assert few == many == [4, 4, 4]
 
 
 @pytest.mark.parametrize(
