@@ -668,3 +668,16 @@ def totp_code(device: Any, *, steps_ahead: int = 0) -> str:
 
     value = totp(device.bin_key, device.step, device.t0, device.digits, device.drift + steps_ahead)
     return f"{value:0{device.digits}d}"
+
+
+# The least environment production settings start with (DEBUG off): real-length keys, a
+# real SMS gateway over https. Tests of the settings' refusals change one value at a time.
+PRODUCTION_ENV = {
+    "SECRET_KEY": "k" * 50,
+    "ALLOWED_HOSTS": "kejiyun.example.cn",
+    "FIELD_ENCRYPTION_KEYS": "v1:" + "A" * 43 + "=",
+    "FIELD_LOOKUP_KEY": "B" * 43 + "=",
+    "SMS_BACKEND": "kejiyun.notifications.sms.HttpGatewayBackend",
+    "SMS_GATEWAY_URL": "https://sms.example.cn/send",
+    "SMS_GATEWAY_SECRET": "g" * 40,
+}

@@ -15,17 +15,9 @@ import pytest
 from django.test import RequestFactory
 
 from kejiyun.common.ratelimit import client_ip
+from tests.builders import PRODUCTION_ENV
 
-SAFE = {
-    "SECRET_KEY": "k" * 50,
-    "ALLOWED_HOSTS": "kejiyun.example.cn",
-    "FIELD_ENCRYPTION_KEYS": "v1:" + "A" * 43 + "=",
-    "FIELD_LOOKUP_KEY": "B" * 43 + "=",
-    "SMS_BACKEND": "kejiyun.notifications.sms.HttpGatewayBackend",
-    "SMS_GATEWAY_URL": "https://sms.example.cn/send",
-    "SMS_GATEWAY_SECRET": "g" * 40,
-    "REDIS_URL": "redis://127.0.0.1:6380/0",
-}
+SAFE = {**PRODUCTION_ENV, "REDIS_URL": "redis://127.0.0.1:6380/0"}
 
 SHOW = """
 import json

@@ -38,6 +38,7 @@ from kejiyun.notifications.sms import (
     SmsGatewayError,
     gateway_signature,
 )
+from tests.builders import PRODUCTION_ENV
 
 MOBILE = "13900007001"
 OTHER = "13900007002"
@@ -259,15 +260,8 @@ def test_the_migration_seals_existing_rows_and_renames_numbered_usernames() -> N
 
 # --- Production refuses unsafe settings (item 8) ----------------------------------------
 
-SAFE = {
-    "SECRET_KEY": "k" * 50,
-    "ALLOWED_HOSTS": "kejiyun.example.cn",
-    "FIELD_ENCRYPTION_KEYS": "v1:" + "A" * 43 + "=",
-    "FIELD_LOOKUP_KEY": "B" * 43 + "=",
-    "SMS_BACKEND": "kejiyun.notifications.sms.HttpGatewayBackend",
-    "SMS_GATEWAY_URL": "https://sms.example.cn/send",
-    "SMS_GATEWAY_SECRET": "g" * 40,
-}
+# Production settings that start (tests/builders.py).
+SAFE = PRODUCTION_ENV
 
 
 def _start(**changes: str) -> subprocess.CompletedProcess[str]:

@@ -20,27 +20,15 @@ from playwright.sync_api import Browser, Page, expect
 
 from kejiyun.background.models import Run
 from kejiyun.demands.models import Demand
+from kejiyun.spreadsheets.importers.demands import COLUMNS as DEMAND_COLUMNS
 from tests.builders import make_staff, make_uscc, make_xlsx
 from tests.e2e.browsing import check, signed_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 ROWS = 200
-HEADERS = [
-    "企业名称*",
-    "统一社会信用代码*",
-    "所在区县代码*",
-    "需求名称*",
-    "需求描述*",
-    "类别*",
-    "所属行业",
-    "要解决的问题",
-    "目前现状",
-    "目标指标",
-    "预算范围",
-    "期望完成时间",
-    "公开方式",
-]
+# The demand template's own headers, as a user downloads them.
+HEADERS = [column.label for column in DEMAND_COLUMNS]
 FIELDS = ["机器视觉", "茶叶加工", "电路焊接", "污水处理", "农机改造", "中药提取", "光伏运维"]
 
 
