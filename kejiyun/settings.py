@@ -109,7 +109,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's OTPMiddleware, its device read compiled once (kejiyun/common/prepared.py).
+    "kejiyun.accounts.middleware.PreparedOTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Searches (any page with `q`) answer 429 over the limit (docs/security.md item 21).
     "kejiyun.audit.limits.SearchRateLimitMiddleware",
@@ -200,12 +201,9 @@ else:
 # (docs/requirements/security.md item 26). With Redis, `cached_db` reads them from the cache
 # first; what a session write or a sign-out skipped while Redis was away is invalidated when
 # it is back (kejiyun/common/cache.py). Without Redis, plain database sessions (an
-# in-process cache is not shared between processes).
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if REDIS_URL
-    else "django.contrib.sessions.backends.db"
-)
+# in-process cache is not shared between processes). Both are Django's engines with the
+# session row read by a query compiled once per process (kejiyun/common/sessions).
+SESSION_ENGINE = "kejiyun.common.sessions.cached_db" if REDIS_URL else "kejiyun.common.sessions.db"
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

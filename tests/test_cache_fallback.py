@@ -212,7 +212,7 @@ def test_clear_while_down_empties_the_prefix_when_redis_is_back(
 
 @pytest.mark.django_db
 def test_cached_db_sessions_sign_in_and_out_with_redis_down(settings: Any, erin: User) -> None:
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.SESSION_ENGINE = "kejiyun.common.sessions.cached_db"
     settings.CACHES = cache_settings(f"redis://127.0.0.1:{free_port()}/0")
     erin.set_password("Bamboo-Panda-Tea-2026")
     erin.save()
@@ -231,7 +231,7 @@ def test_a_session_ended_while_redis_was_frozen_stays_ended(
     settings: Any, erin: User, own_redis: tuple[subprocess.Popen[bytes], str]
 ) -> None:
     server, location = own_redis
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.SESSION_ENGINE = "kejiyun.common.sessions.cached_db"
     settings.CACHES = cache_settings(location, retry=0.5)
     browser = Client()
     browser.force_login(erin)

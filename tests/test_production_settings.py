@@ -48,7 +48,7 @@ def test_with_redis_the_cache_falls_back_sessions_are_cached_db_and_tasks_ack_la
     assert shown["cache"]["BACKEND"] == "kejiyun.common.cache.FallbackRedisCache"
     assert shown["cache"]["LOCATION"] == "redis://127.0.0.1:6380/1"  # not the broker's
     assert shown["cache"]["RETRY_SECONDS"] == 5.0
-    assert shown["sessions"] == "django.contrib.sessions.backends.cached_db"
+    assert shown["sessions"] == "kejiyun.common.sessions.cached_db"
     assert shown["broker"] == "redis://127.0.0.1:6380/0"
     assert shown["eager"] is False
     assert (shown["acks_late"], shown["reject_lost"], shown["prefetch"]) == (True, True, 1)
@@ -65,7 +65,7 @@ def test_without_redis_sessions_stay_in_the_database_and_tasks_run_in_process() 
     done = _start(REDIS_URL="")
     shown = json.loads(done.stdout)
     assert shown["cache"]["BACKEND"].endswith("LocMemCache")
-    assert shown["sessions"] == "django.contrib.sessions.backends.db"
+    assert shown["sessions"] == "kejiyun.common.sessions.db"
     assert shown["eager"] is True
 
 

@@ -15,10 +15,15 @@ from kejiyun.accounts.lockout import (
 from kejiyun.accounts.models import User
 from kejiyun.audit.models import AuditAction, AuditEvent
 from kejiyun.audit.services import audit_record
+from kejiyun.common.prepared import PreparedQuery
 from kejiyun.common.ratelimit import client_ip
 
 # What a signed-in request reads of its user beyond the row itself.
 SESSION_USER_RELATED = ("centre", "centre__region")
+# Asked on every signed-in request: compiled once per process (kejiyun/common/prepared.py).
+_SESSION_USER = PreparedQuery(
+    lambda pk: User.objects.select_related(*SESSION_USER_RELATED).filter(pk=pk), -7_000_001
+)
 
 
 class UsernameOrMobileBackend(ModelBackend):
@@ -68,5 +73,9 @@ class UsernameOrMobileBackend(ModelBackend):
         """The signed-in user of a session, loaded once per request with the centre and its
         region: every staff page scopes its reads by them (`jurisdiction_filter`), which
         would otherwise cost two more queries on each request."""
-        user = User.objects.select_related(*SESSION_USER_RELATED).filter(pk=user_id).first()
+        try:
+            pk = int(user_id)
+        except (TypeError, ValueError):
+            return None
+        user = _SESSION_USER.first(pk)
         return user if user is not None and self.user_can_authenticate(user) else None

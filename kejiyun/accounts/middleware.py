@@ -21,10 +21,14 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django_otp.middleware import OTPMiddleware
+from django_otp.models import Device
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kejiyun.accounts.models import User
 from kejiyun.accounts.otp import second_factor_required, session_verified, totp_device_of
 from kejiyun.accounts.passwords import password_expired
+from kejiyun.common.prepared import PreparedQuery
 
 # Reachable before the second factor. Everything else is refused.
 OPEN_PREFIXES = (
@@ -67,6 +71,27 @@ def _next_query(request: HttpRequest) -> str:
     if request.method != "GET" or not url_has_allowed_host_and_scheme(target, None):
         return ""
     return "?" + urlencode({"next": target})
+
+
+_TOTP_DEVICE = PreparedQuery(lambda pk: TOTPDevice.objects.filter(pk=pk), -7_000_002)
+_TOTP_LABEL = TOTPDevice.model_label()
+
+
+class PreparedOTPMiddleware(OTPMiddleware):  # type: ignore[misc]  # untyped package
+    """django-otp's middleware (`request.user.otp_device`, `is_verified()`), with the
+    session's authenticator read by a query compiled once per process
+    (kejiyun/common/prepared.py): a verified staff request asks it every time. Other device
+    kinds (recovery codes) are read as django-otp reads them."""
+
+    def _device_from_persistent_id(self, persistent_id: str) -> Device | None:
+        label, _, device_id = self._normalize_persistent_id(persistent_id).rpartition("/")
+        if label != _TOTP_LABEL:
+            return super()._device_from_persistent_id(persistent_id)
+        try:
+            pk = int(device_id)
+        except ValueError:
+            return None
+        return _TOTP_DEVICE.first(pk)
 
 
 class SecondFactorMiddleware:
