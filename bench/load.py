@@ -17,6 +17,9 @@ environment of --env-file, default var/prod/env, the `make prod-up` stack's):
   a province load-test staff account through the docking service, so the workers always have
   open invitations to answer and a second run creates only what the first one used up.
 
+After the runs the load-test staff are disabled and the credentials file removed (unless
+--keep-accounts; a later run re-keys and re-enables them).
+
 Then locust runs headless once per user count (--users, default 50,200) for --duration
 seconds at --spawn-rate users a second, with statistics reset once every user has spawned
 (the figures are the steady state), and its CSV statistics are read back: per request type
@@ -407,6 +410,41 @@ def staff_prepare(count: int) -> list[dict[str, str]]:
     return out
 
 
+def staff_retire() -> int:
+    """After the runs: every load-test staff account disabled through the accounts service
+    (audited as ACCOUNT_DISABLE), its password made unusable and its authenticator removed,
+    so no province-wide account is left able to sign in on the site that was tested.
+    Returns how many were disabled (a second call finds none)."""
+    from django.db import transaction
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from kejiyun.accounts.models import User
+    from kejiyun.accounts.services import user_disable
+
+    retired = 0
+    for user in User.objects.filter(username__startswith=STAFF_PREFIX, is_active=True):
+        with transaction.atomic():
+            retired += user_disable(user=user, actor=user)
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            TOTPDevice.objects.filter(user=user).delete()
+    return retired
+
+
+def retire(*, env: dict[str, str], credentials: Path) -> None:
+    """`staff_retire()` in the target's database, and the credentials file removed."""
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kejiyun.settings")
+    import django
+
+    django.setup()
+    print(f"load-test staff disabled: {staff_retire()}")
+    credentials.unlink(missing_ok=True)
+    from django.db import connections
+
+    connections.close_all()
+
+
 def invitations_top_up(per_worker: int, actor_username: str) -> int:
     """Send demo workers who can sign in docking requests on open cases until each has
     `per_worker` waiting for an answer; returns how many were sent."""
@@ -535,6 +573,11 @@ def parse_args(argv: Iterable[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--staff", type=int, default=40, help="load-test staff accounts")
     parser.add_argument("--invitations", type=int, default=10, help="open per demo worker")
     parser.add_argument("--skip-setup", action="store_true")
+    parser.add_argument(
+        "--keep-accounts",
+        action="store_true",
+        help="leave the load-test staff able to sign in (default: disabled after the runs)",
+    )
     parser.add_argument("--pause", type=int, default=15, help="seconds between the runs")
     return parser.parse_args(list(argv) if argv is not None else None)
 
@@ -575,6 +618,8 @@ def main(argv: Iterable[str] | None = None) -> None:
         print("\n".join(figures_table(runs[users])))
         for failure in failures[users]:
             print(f"  failed {failure['count']}×  {failure['request']}: {failure['error']}")
+    if not args.keep_accounts and args.env_file.exists():
+        retire(env=read_env_file(args.env_file), credentials=args.credentials)
     print(
         result_line(
             runs,

@@ -38,11 +38,13 @@ from bench.load import (
     result_line,
     route,
     staff_prepare,
+    staff_retire,
     totp,
 )
 from kejiyun.accounts.models import Role, User
 from kejiyun.accounts.otp import second_factor_check
 from kejiyun.api.api import api
+from kejiyun.audit.models import AuditAction, AuditEvent
 from kejiyun.cases.models import DockingRequest
 from kejiyun.demands.models import Demand
 from tests.builders import case_to_matching, client_for, make_case, make_worker
@@ -266,6 +268,19 @@ def test_setup_keys_load_staff_whose_codes_pass_and_a_second_run_duplicates_noth
     assert again[1]["totp_key"] != first[1]["totp_key"]
     staff.refresh_from_db()
     assert staff.check_password(again[1]["password"])
+
+    # After the runs none of them can sign in; a later setup brings them back.
+    assert staff_retire() == 3
+    assert staff_retire() == 0
+    staff.refresh_from_db()
+    assert not staff.is_active and not staff.has_usable_password()
+    assert not TOTPDevice.objects.filter(user__username__startswith=STAFF_PREFIX).exists()
+    assert AuditEvent.objects.filter(
+        action=AuditAction.ACCOUNT_DISABLE, object_id=str(staff.pk)
+    ).exists()
+    back = staff_prepare(3)
+    staff.refresh_from_db()
+    assert staff.is_active and staff.check_password(back[1]["password"])
 
 
 @pytest.mark.django_db
