@@ -15,7 +15,7 @@ import pytest
 from django.test import override_settings
 
 from kejiyun.accounts.models import Organisation, User
-from kejiyun.cases.workflow.services import case_transition
+from kejiyun.cases.workflow.services import case_open, case_transition
 from kejiyun.demands.models import Demand
 from kejiyun.demands.services import demand_publish
 from kejiyun.popsci.content.services import read_finish, read_open
@@ -29,6 +29,7 @@ from tests.builders import (
     make_article,
     make_case,
     make_citizen,
+    make_demand,
     make_enterprise_user,
     make_published,
     make_tea_demand,
@@ -131,6 +132,9 @@ def test_the_enterprise_case_list_shows_a_new_step_and_a_new_case_at_once(alice:
     client.get("/cases/mine/")  # now from the cache
     case_transition(case=case, to_step="diagnosis", actor=alice)
     assert "需求诊断" in client.get("/cases/mine/").content.decode()
+    demand = make_demand(case.demand.organisation, title="泡菜发酵工艺改进", description="描述")
+    case_open(demand=demand, actor=alice)
+    assert "泡菜发酵工艺改进" in client.get("/cases/mine/").content.decode()
 
 
 def test_one_enterprises_case_list_is_never_anothers(alice: User) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -18,7 +19,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db import connection
 from django.http import Http404
 
 from kejiyun.accounts.models import User
