@@ -35,6 +35,7 @@ from kejiyun.matching.index import (
 from kejiyun.matching.stats import ExpertStats, expert_stats
 from kejiyun.matching.vectors import query_vector, query_vectors
 from kejiyun.pagecache.fragments import fragment
+from kejiyun.pagecache.services import DEMANDS as PUBLIC_DEMANDS
 from kejiyun.pagecache.services import MATCHING
 from kejiyun.regions.selectors import jurisdiction_filter
 from kejiyun.talent.models import TalentProfile, Team, TechResult
@@ -193,17 +194,35 @@ def capable_experts_for_demands(
 
 def demands_for_expert(*, profile: TalentProfile, top_k: int = 10) -> list[DemandMatchRow]:
     """The best published demands for an S&T worker; demands of their own employer are left
-    out. `profile` needs its region loaded."""
+    out. `profile` needs its region loaded.
+
+    The engine's answer, cut to the published demands (at most `top_k` results, no model
+    objects), is kept in the page cache under the matching generation (moved on by every
+    change-log row), the public demands' generation (publishing, withdrawing or closing
+    one) and the profile's whole query, as `rankings_for_demand` does; the demands
+    themselves are read from the database on every call (one query)."""
     query = talent_profile_to_query(profile, classes())
-    vector = query_vector(kind=EXPERTS, object_id=profile.pk, text=query.text)
-    results = _search(demands_engine(), query, vector, top_k * _OVERFETCH)
-    demands = demands_published().in_bulk([pk_of(r.id) for r in results])
-    rows = [
+    read: dict[int, Demand] = {}
+
+    def search() -> list[Result]:
+        vector = query_vector(kind=EXPERTS, object_id=profile.pk, text=query.text)
+        results = _search(demands_engine(), query, vector, top_k * _OVERFETCH)
+        read.update(demands_published().in_bulk([pk_of(r.id) for r in results]))
+        return [r for r in results if pk_of(r.id) in read][:top_k]
+
+    kept = fragment(
+        "matching:expert",
+        topics=[MATCHING, PUBLIC_DEMANDS],
+        parts=[profile.pk, top_k, repr(query)],
+        build=search,
+        seconds=RANKINGS_SECONDS,
+    )
+    demands = read or demands_published().in_bulk([pk_of(r.id) for r in kept])
+    return [
         DemandMatchRow(result=r, demand=demands[pk_of(r.id)])
-        for r in results
+        for r in kept
         if pk_of(r.id) in demands
     ]
-    return rows[:top_k]
 
 
 def demand_match_for_expert(

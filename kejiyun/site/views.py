@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
-from kejiyun.accounts.models import Role
+from kejiyun.accounts.models import Role, User
 from kejiyun.cases.models import Step
 from kejiyun.cases.workflow.selectors import (
     cases_of_organisation,
@@ -26,12 +26,12 @@ from kejiyun.demands.selectors import demands_of_organisation, demands_published
 from kejiyun.matching.selectors import demands_for_expert
 from kejiyun.ops.reports.selectors import report_summary
 from kejiyun.pagecache.fragments import fragment
-from kejiyun.pagecache.services import DEMANDS, POPSCI
+from kejiyun.pagecache.services import DEMANDS, MATCHING, POPSCI
 from kejiyun.popsci.content.selectors import articles_published
 from kejiyun.recognition.review.selectors import reviewer_dashboard
 from kejiyun.regions.selectors import centres_in_jurisdiction
 from kejiyun.site.selectors import jurisdiction_counts, platform_counts
-from kejiyun.talent.selectors import talent_profile_summary
+from kejiyun.talent.selectors import talent_profile_stamp, talent_profile_summary
 
 logger = logging.getLogger(__name__)
 
@@ -126,17 +126,16 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     user = request.user
     context: dict[str, object] = {"role": user.role}
     if user.role == Role.WORKER:
-        profile = talent_profile_summary(user)
-        context["profile"] = profile
-        # Ranked for the profile; the city's newest demands when there is no profile yet
-        # or nothing in it matches.
-        recommended = demands_for_expert(profile=profile, top_k=8) if profile else []
-        context["recommended_demands"] = recommended
-        region = profile.region if profile else user.region
-        context["nearby_demands"] = (
-            list(demands_published().filter(region__path__startswith=region.city_path)[:8])
-            if region and not recommended
-            else []
+        # The worker's own profile card and recommendations, kept in the page cache under
+        # the profile's version and the matching and public demands' generations: a
+        # change to the profile, its results, the index or a published demand shows at
+        # once. Nothing in it is masked differently for anyone, and it is kept per user.
+        stamp = talent_profile_stamp(user)
+        context["body"] = fragment(
+            "site:dashboard-worker",
+            topics=(MATCHING, DEMANDS),
+            parts=(user.pk, stamp, user.region_id),
+            build=lambda: _worker_dashboard_body(user),
         )
         template = "site/dashboard_worker.html"
     elif user.role == Role.ENTERPRISE and user.organisation is not None:
@@ -160,6 +159,23 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         context["review"] = reviewer_dashboard(user)
         template = "site/dashboard_reviewer.html"
     return render(request, template, context)
+
+
+def _worker_dashboard_body(user: User) -> str:
+    profile = talent_profile_summary(user)
+    # Ranked for the profile; the city's newest demands when there is no profile yet or
+    # nothing in it matches.
+    recommended = demands_for_expert(profile=profile, top_k=8) if profile else []
+    region = profile.region if profile else user.region
+    nearby = (
+        list(demands_published().filter(region__path__startswith=region.city_path)[:8])
+        if region and not recommended
+        else []
+    )
+    return render_to_string(
+        "site/_dashboard_worker_body.html",
+        {"profile": profile, "recommended_demands": recommended, "nearby_demands": nearby},
+    )
 
 
 def privacy(request: HttpRequest) -> HttpResponse:

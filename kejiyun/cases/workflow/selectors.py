@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Case as When_
 from django.db.models import Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
@@ -65,6 +66,24 @@ def cases_of_organisation(*, user: User) -> QuerySet[Case]:
     return Case.objects.select_related(*_CASE_RELATED).filter(
         demand__organisation_id=user.organisation_id
     )
+
+
+def organisation_cases_stamp(*, user: User) -> tuple[int, ...]:
+    """What changes whenever the enterprise's list of its cases does: how many there are,
+    the newest, and the sums of the cases' and their demands' versions (every step,
+    reassignment and edit through a service moves one on). One aggregate over exactly the
+    rows `cases_of_organisation` lists, for keying the list in the page cache."""
+    if user.role != Role.ENTERPRISE or user.organisation_id is None:
+        return ()
+    with connection.cursor() as cursor:  # a plain cursor: the ORM costs several times more
+        cursor.execute(
+            "SELECT COUNT(*), MAX(c.id), SUM(c.version), SUM(d.version)"
+            " FROM cases_case c JOIN demands_demand d ON d.id = c.demand_id"
+            " WHERE d.organisation_id = %s",
+            [user.organisation_id],
+        )
+        row = cursor.fetchone()
+    return tuple(int(value or 0) for value in row)
 
 
 def access_case_for_enterprise(user: User, case_id: int) -> Case:

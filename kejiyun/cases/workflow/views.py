@@ -19,6 +19,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -43,6 +44,7 @@ from kejiyun.cases.workflow.selectors import (
     dockings_awaiting_staff,
     dockings_decided,
     library_eligible,
+    organisation_cases_stamp,
     staff_owners_for,
     work_queue,
 )
@@ -454,8 +456,30 @@ def visit(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
 
 @enterprise_required
 def enterprise_list(request: AuthenticatedRequest) -> HttpResponse:
-    page = Paginator(cases_of_organisation(user=request.user), 20).get_page(request.GET.get("page"))
-    return render(request, "cases/enterprise_list.html", {"page": page})
+    """The enterprise's cases, 20 a page. The rendered rows are the same for every user of
+    the organisation and come from the page cache, keyed on the organisation, the page
+    asked for and one aggregate over its cases (`organisation_cases_stamp`): a new case, a
+    step, a reassignment or an edit of the demand shows on the next request."""
+    user = request.user
+    asked = request.GET.get("page", "")
+
+    def build() -> str:
+        rows = (
+            cases_of_organisation(user=user)
+            .select_related(None)
+            .select_related("demand", "centre")
+            .only("step", "opened_at", "demand__title", "centre__name")
+        )
+        page = Paginator(rows, 20).get_page(asked or None)
+        return render_to_string("cases/_enterprise_list_body.html", {"page": page})
+
+    body = fragment(
+        "cases:enterprise-list",
+        topics=(),
+        parts=(user.organisation_id, asked, organisation_cases_stamp(user=user)),
+        build=build,
+    )
+    return render(request, "cases/enterprise_list.html", {"body": body})
 
 
 def _enterprise_context(case: Case, **extra: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -30,7 +31,6 @@ from kejiyun.popsci.models import (
     Article,
     Campaign,
     CitizenProfile,
-    ReadEvent,
 )
 from kejiyun.popsci.targeting.feed import FeedContext, FeedItem, RankedItem, rank_feed
 from kejiyun.regions.models import Region
@@ -65,6 +65,22 @@ def citizen_profile_of(user: User) -> CitizenProfile | None:
     if not user.is_authenticated:
         return None
     return CitizenProfile.objects.select_related("region").filter(user=user).first()
+
+
+def citizen_profile_stamp(user: User) -> tuple[object, ...] | None:
+    """Everything of the user's citizen profile that their feed reads (region, occupation,
+    age band, interests, consent and its version, last change), as plain values; None for
+    anyone without a profile. One indexed lookup, for keying the page cache."""
+    if not user.is_authenticated:
+        return None
+    with connection.cursor() as cursor:  # a plain cursor: the ORM costs several times more
+        cursor.execute(
+            "SELECT id, region_id, occupation, age_band, interests, targeting_consent,"
+            " consent_version, updated_at FROM popsci_citizenprofile WHERE user_id = %s",
+            [user.pk],
+        )
+        row = cursor.fetchone()
+    return tuple(row) if row else None
 
 
 def interest_mask(interests: Iterable[str]) -> int:
@@ -240,22 +256,35 @@ def feed_item_of(article: Article) -> FeedItem:
     )
 
 
+def citizen_read_ids(*, user_id: int | None) -> frozenset[int]:
+    """The articles the user has read to the end (one query; none without a user)."""
+    if user_id is None:
+        return frozenset()
+    with connection.cursor() as cursor:  # a plain cursor: the ORM costs several times more
+        cursor.execute(
+            "SELECT DISTINCT article_id FROM popsci_readevent"
+            " WHERE user_id = %s AND finished_at IS NOT NULL",
+            [user_id],
+        )
+        return frozenset(int(row[0]) for row in cursor.fetchall())
+
+
 def feed_for_citizen(
-    *, profile: CitizenProfile, now: datetime | None = None, limit: int = 30
+    *,
+    profile: CitizenProfile,
+    now: datetime | None = None,
+    limit: int = 30,
+    read_ids: frozenset[int] | None = None,
 ) -> list[RankedItem]:
-    """The citizen's ranked feed. "Already read" means read to the end.
+    """The citizen's ranked feed. "Already read" means read to the end (`read_ids`, asked
+    here when not given).
 
     The newest candidates of the citizen's region are the same for everyone there and come
     from the page cache (until science content is published or taken down); what the
     citizen has read is asked each time (one query), and so is the profile."""
     now = now or timezone.now()
-    read_ids: frozenset[int] = frozenset()
-    if profile.user_id is not None:
-        read_ids = frozenset(
-            ReadEvent.objects.filter(user_id=profile.user_id, finished_at__isnull=False)
-            .values_list("article_id", flat=True)
-            .distinct()
-        )
+    if read_ids is None:
+        read_ids = citizen_read_ids(user_id=profile.user_id)
     region_path = tuple(profile.region.ancestor_codes)
     kept = fragment(
         "popsci:feed-candidates",

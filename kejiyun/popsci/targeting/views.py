@@ -8,15 +8,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
-from kejiyun.accounts.models import Role
+from kejiyun.accounts.models import Role, User
 from kejiyun.background.services import run_start
 from kejiyun.common.errors import ServiceError
 from kejiyun.common.refusals import refusal_text
+from kejiyun.pagecache.fragments import fragment
+from kejiyun.pagecache.services import POPSCI
 from kejiyun.popsci.errors import PopsciError
 from kejiyun.popsci.models import AgeBand, CitizenProfile, ConsentRecord, Segment, Topic
 from kejiyun.popsci.targeting.forms import AudienceForm, CampaignForm, PreferenceForm
@@ -28,6 +32,8 @@ from kejiyun.popsci.targeting.selectors import (
     campaign_stats,
     campaigns_for_staff,
     citizen_profile_of,
+    citizen_profile_stamp,
+    citizen_read_ids,
     consent_is_current,
     current_consent_version,
     feed_for_citizen,
@@ -128,16 +134,50 @@ def consent_withdraw(request: AuthenticatedRequest) -> HttpResponse:
 
 @login_required
 def feed(request: AuthenticatedRequest) -> HttpResponse:
-    profile = citizen_profile_of(request.user)
-    if profile is None:
-        return render(request, "popsci/outreach/feed.html", {"profile": None})
-    ranked = feed_for_citizen(profile=profile)
+    """我的科普推荐. What the citizen has read is asked on every request; the ranked and
+    rendered feed is kept in the page cache for this citizen under it, under everything of
+    the profile the ranking reads (`citizen_profile_stamp`, one lookup: the profile itself
+    is loaded only to build), the science generation and the day, and lives a minute at
+    most (an item's freshness, and content published for a later time, move with the
+    clock)."""
+    user = request.user
+    stamp = citizen_profile_stamp(user)
+    if stamp is None:
+        return render(request, "popsci/outreach/feed.html", {"body": None})
+    read_ids = citizen_read_ids(user_id=user.pk)
+    body = fragment(
+        "popsci:feed",
+        topics=(POPSCI,),
+        parts=(
+            user.pk,
+            stamp,
+            current_consent_version(),
+            timezone.localdate(),
+            sorted(read_ids),
+        ),
+        build=lambda: _feed_body(user, read_ids),
+        seconds=FEED_SECONDS,
+    )
+    return render(request, "popsci/outreach/feed.html", {"body": body})
+
+
+# The longest the rendered feed of a citizen is kept.
+FEED_SECONDS = 60
+
+
+def _feed_body(user: User, read_ids: frozenset[int]) -> str:
+    profile = citizen_profile_of(user)
+    if profile is None:  # removed since the stamp was read
+        return ""
+    ranked = feed_for_citizen(profile=profile, read_ids=read_ids)
     labels = dict(Topic.choices)
     entries = [
         {"ranked": r, "url": read_url(r.item.id), "topic": labels.get(r.item.topic, "")}
         for r in ranked
     ]
-    return render(request, "popsci/outreach/feed.html", {"profile": profile, "entries": entries})
+    return render_to_string(
+        "popsci/outreach/_feed_body.html", {"profile": profile, "entries": entries}
+    )
 
 
 # --- Staff -------------------------------------------------------------------------------
