@@ -235,10 +235,9 @@ def test_the_demand_pages_query_count_does_not_grow_with_the_number_of_experts(
             response = client.get(f"/matching/demands/{demand.pk}/", headers={"HX-Request": "true"})
         assert response.content.decode().count('data-expert="') == 4 * (n + 1)
         counts.append(len(ctx.captured_queries))
-    # session, user (with the centre and its region), the demand, the matching generation
-    # (the rankings come from the page cache), the experts (no teams or results exist:
-    # nothing more to load)
-    assert counts == [5, 5]
+    # session, user (with the centre and its region), the demand, the generations (the
+    # rendered rankings come from the page cache)
+    assert counts == [4, 4]
 
 
 def test_adapters_put_the_right_fields_into_profiles_and_queries(

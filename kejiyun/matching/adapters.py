@@ -214,6 +214,20 @@ def demand_to_query(demand: Demand, classes: Classes) -> MatchQuery:
     )
 
 
+def demand_query_inputs(demand: Demand) -> tuple[object, ...]:
+    """Everything `demand_to_query` reads of a demand (the classes aside), cheap to take:
+    a key for what is kept of its rankings without building the query (inferring its
+    fields from the text costs a millisecond or more)."""
+    return (
+        demand_text(demand),
+        demand.industry_class_id,
+        demand.discipline_id,
+        demand.region.path,
+        demand.organisation.name,
+        demand.category,
+    )
+
+
 def team_to_match(team: Team, classes: Classes) -> Profile:
     """A team or studio as something a demand can be matched to."""
     host = team.host_organisation.name.strip() if team.host_organisation else ""

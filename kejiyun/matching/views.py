@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 
 from kejiyun.accounts.guards import (
     AuthenticatedRequest,
@@ -23,6 +24,7 @@ from kejiyun.accounts.guards import (
     staff_required,
     worker_required,
 )
+from kejiyun.accounts.models import User
 from kejiyun.cases.dockings.forms import DockingApplyForm
 from kejiyun.cases.dockings.selectors import access_docking_for_expert, docking_of_worker
 from kejiyun.cases.dockings.services import STEPS_OPEN_TO_REQUESTS, docking_send
@@ -35,14 +37,21 @@ from kejiyun.cases.workflow.selectors import (
     case_of_demand,
     cases_for_staff,
 )
+from kejiyun.demands.models import Demand
 from kejiyun.demands.selectors import access_demand, access_published_demand, demand_public
+from kejiyun.matching.adapters import demand_query_inputs
 from kejiyun.matching.selectors import (
+    RANKINGS_SECONDS,
     DemandRankings,
     demand_match_for_expert,
     docking_plan,
     expert_match_for_demand,
     rankings_for_demand,
 )
+from kejiyun.pagecache.fragments import fragment
+from kejiyun.pagecache.services import DEMANDS as PUBLIC_DEMANDS
+from kejiyun.pagecache.services import MATCHING, TALENT
+from kejiyun.regions.selectors import user_jurisdiction
 from kejiyun.talent.selectors import dockable_expert
 
 
@@ -55,18 +64,44 @@ def _fragment_or_page(
 
 @staff_required
 def demand_matches(request: AuthenticatedRequest, demand_id: int) -> HttpResponse:
-    """Experts, teams and results ranked for a demand in the staff member's jurisdiction."""
+    """Experts, teams and results ranked for a demand in the staff member's jurisdiction.
+
+    The rendered list is kept in the page cache once the access check has passed, under the
+    matching generation (every change-log row: profiles, teams, results, demands, vectors,
+    dockings) and the public demands' and talent's ones (names, recognitions), what the
+    demand's query is made of, the viewer's jurisdiction and the language. It shows personal
+    text masked for everyone (this page has no unmasking), so no grant can be kept in it."""
     user = request.user
     demand = access_demand(user, demand_id)
+    body = fragment(
+        "matching:demand-matches",
+        topics=(MATCHING, PUBLIC_DEMANDS, TALENT),
+        parts=(_scope(user), demand.pk, demand.version, *demand_query_inputs(demand)),
+        build=lambda: _demand_matches_body(demand),
+        seconds=RANKINGS_SECONDS,
+    )
+    if request.headers.get("HX-Request") == "true":
+        return HttpResponse(body)
+    return render(request, "matching/demand_matches.html", {"demand": demand, "body": body})
+
+
+def _scope(user: User) -> str:
+    """The staff member's jurisdiction as part of a cache key ("*": they see everything)."""
+    if user.sees_everything:
+        return "*"
+    region = user_jurisdiction(user) if user.is_centre_staff else None
+    return region.code if region is not None else "-"
+
+
+def _demand_matches_body(demand: Demand) -> str:
     ranked = rankings_for_demand(demand=demand, experts=10, teams=5, results=5)
-    context: dict[str, object] = {
-        "demand": demand,
-        "matches": ranked.experts,
-        "team_matches": ranked.teams,
-        "result_matches": ranked.results,
-    }
-    return _fragment_or_page(
-        request, "matching/_demand_matches.html", "matching/demand_matches.html", context
+    return render_to_string(
+        "matching/_demand_matches.html",
+        {
+            "matches": ranked.experts,
+            "team_matches": ranked.teams,
+            "result_matches": ranked.results,
+        },
     )
 
 

@@ -4,23 +4,29 @@ a period the user picks. Staff see their jurisdiction only (404 elsewhere)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
+from datetime import date
 from urllib.parse import urlencode
 
-from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from kejiyun.accounts.guards import AuthenticatedRequest, staff_required
+from kejiyun.accounts.models import User
 from kejiyun.ops.access import home_region, region_for
 from kejiyun.ops.dashboard import selectors
-from kejiyun.ops.dashboard.params import read_params
+from kejiyun.ops.dashboard.params import Params, read_params
 from kejiyun.ops.indicators import CATALOGUE, GROUP_NAMES, Indicator
 from kejiyun.ops.periods import KIND_NAMES, Period, PeriodKind
 from kejiyun.ops.supervision.selectors import escalation_inbox_allowed
+from kejiyun.pagecache.fragments import fragment
 from kejiyun.regions.models import Region
-from kejiyun.regions.selectors import region_in_jurisdiction
+from kejiyun.regions.selectors import region_in_jurisdiction, user_jurisdiction
 
 
 def _query(period: Period, indicator: Indicator) -> str:
@@ -57,17 +63,66 @@ def dashboard_home(request: AuthenticatedRequest) -> HttpResponseRedirect:
 
 @staff_required
 def dashboard(request: AuthenticatedRequest, code: str) -> HttpResponse:
-    region = region_for(request.user, code)
-    params = read_params(request.GET, timezone.localdate())
+    """The dashboard of `code` for the period and indicator asked. Everything below the
+    navigation is the same for every staff member who may see the region, save the links to
+    the regions above it that are theirs and the escalation inbox: it is rendered once per
+    run of the rollup job and kept under the rollup version, the region, the period, the
+    indicator, the year (the picker's years), the viewer's jurisdiction and inbox, and the
+    language (`fragment`). The page's form is a GET form: no CSRF token in it."""
+    user = request.user
+    region = region_for(user, code)
+    today = timezone.localdate()
+    params = read_params(request.GET, today)
     period, ind = params.period, params.indicator
     if params.from_picker:
         return redirect(_dashboard_url(region.code, period, ind))
+    # What of the body depends on the viewer: the regions above this one that lie in their
+    # jurisdiction (the breadcrumb), and whether they have an escalation inbox.
+    scope = "*" if user.sees_everything else getattr(user_jurisdiction(user), "code", "-")
+    escalations = escalation_inbox_allowed(user)
+    version = selectors.rollup_version()
+    body = fragment(
+        "ops:dashboard-body",
+        topics=(),
+        parts=(
+            version,
+            region.code,
+            period.token,
+            ind.key,
+            today.year,
+            scope,
+            escalations,
+            *params.errors,
+        ),
+        build=lambda: _dashboard_body(user, region, version, params, today, escalations),
+        seconds=selectors.CACHE_SECONDS,
+    )
+    context = {
+        "region": region,
+        "period": period,
+        "indicator": ind,
+        "errors": params.errors,
+        "body": body,
+    }
+    return render(request, "ops/dashboard.html", context)
+
+
+def _dashboard_body(
+    user: User,
+    region: Region,
+    version: str,
+    params: Params,
+    today: date,
+    escalations: bool,
+) -> str:
+    """The rendered body of the dashboard; depends on `user` only through the regions above
+    `region` that lie in their jurisdiction."""
+    period, ind = params.period, params.indicator
     ancestors = [
         r
         for r in Region.objects.filter(code__in=region.ancestor_codes[:-1]).order_by("code")
-        if region_in_jurisdiction(request.user, r)
+        if region_in_jurisdiction(user, r)
     ]
-    version = selectors.rollup_version()
     parts = (region.code, period.token, ind.key)
     ranked = selectors.cached(
         version, ("ranking", *parts), lambda: selectors.ranking(region, period, ind.key)
@@ -81,7 +136,6 @@ def dashboard(request: AuthenticatedRequest, code: str) -> HttpResponse:
         ("headlines", region.code, period.token),
         lambda: selectors.headlines(region, period),
     )
-    today = timezone.localdate()
     context = {
         "region": region,
         "ancestors": ancestors,
@@ -105,9 +159,7 @@ def dashboard(request: AuthenticatedRequest, code: str) -> HttpResponse:
         "geo_url": _geo_file(region),
         "supervision_url": _supervision_url(region.code),
         "gap_url": reverse("ops:gap", args=[region.code]),
-        "escalations_url": (
-            reverse("ops:escalations") if escalation_inbox_allowed(request.user) else None
-        ),
+        "escalations_url": reverse("ops:escalations") if escalations else None,
         "indicators": [
             (GROUP_NAMES[g], [i for i in CATALOGUE if i.group == g]) for g in GROUP_NAMES
         ],
@@ -125,23 +177,28 @@ def dashboard(request: AuthenticatedRequest, code: str) -> HttpResponse:
         },
         "query": _query(period, ind),
     }
-    return render(request, "ops/dashboard.html", context)
+    return render_to_string("ops/_dashboard_body.html", context)
 
 
 @staff_required
-def dashboard_map(request: AuthenticatedRequest, code: str) -> JsonResponse:
+def dashboard_map(request: AuthenticatedRequest, code: str) -> HttpResponse:
     """The map's data as JSON: the areas drawn (the regions one level down, or the county
     itself) with their values in shown units, and the range the colour scale spans. The
-    whole answer is kept with the rollups' version (it changes when the rollup job runs)."""
+    whole answer is kept, encoded, with the rollups' version (it changes when the rollup job
+    runs)."""
     region = region_for(request.user, code)
     params = read_params(request.GET, timezone.localdate())
     period, ind = params.period, params.indicator
-    payload = selectors.cached(
+    content = selectors.cached(
         selectors.rollup_version(),
-        ("map-json", region.code, period.token, ind.key, *params.errors),
-        lambda: _map_payload(region, period, ind, params.errors),
+        ("map-json-text", region.code, period.token, ind.key, *params.errors),
+        lambda: json.dumps(
+            _map_payload(region, period, ind, params.errors),
+            cls=DjangoJSONEncoder,
+            ensure_ascii=False,
+        ),
     )
-    return JsonResponse(payload, json_dumps_params={"ensure_ascii": False})
+    return HttpResponse(content, content_type="application/json")
 
 
 def _map_payload(
