@@ -138,12 +138,31 @@ def test_the_pages_follow_the_paginator(alice: User, monkeypatch: pytest.MonkeyP
     cases = [make_case(alice, serial=str(n), title=f"需求{n}") for n in range(5)]
     order = [c.pk for c in work_queue(user=alice)]
     assert sorted(order) == sorted(c.pk for c in cases)
-    for asked, number in (("1", 1), ("2", 2), ("3", 3), ("9", 3), ("0", 3), ("x", 1)):
+    for asked, number in (
+        ("1", 1),
+        ("2", 2),
+        ("3", 3),
+        ("9", 3),
+        ("0", 3),
+        ("-1", 3),
+        ("x", 1),
+        ("2.0", 1),
+        ("9" * 30, 3),
+    ):
         html = _page(alice, f"/cases/?page={asked}")
         assert list(_rows(html)) == order[(number - 1) * 2 : number * 2], asked
         assert f"第 {number} / 3 页" in html, asked
     case_transition(case=cases[0], to_step=Step.WITHDRAWN, actor=alice, reason="企业撤回")
     assert "第 2 / 2 页" in _page(alice, "/cases/?page=9")
+
+
+def test_the_list_of_closed_cases_shows_a_case_closed_at_once(alice: User) -> None:
+    case = make_case(alice)
+    url = "/cases/?state=closed&scope=all"
+    assert _rows(_page(alice, url)) == {}
+    case_transition(case=case, to_step=Step.WITHDRAWN, actor=alice, reason="企业撤回")
+    assert "已撤回" in _rows(_page(alice, url))[case.pk]
+    assert case.pk not in _rows(_page(alice, "/cases/?scope=all"))
 
 
 def test_an_empty_queue(alice: User) -> None:

@@ -287,14 +287,15 @@ def work_queue_keys(
     """The keys of the rows `offset`..`offset + limit` of `work_queue`'s `cases`, and how
     many cases it has in all (None when the slice is empty: ask `cases.count()`), in one
     query: a window count instead of the paginator's COUNT(*)."""
-    urgent = "urgency" in cases.query.annotations
+    urgent = "urgency" in cases.query.annotations  # not on the lists of closed cases
+    fields = ["id", "version", "demand__version", "queue_total", *(["urgency"] if urgent else [])]
     rows = list(
-        cases.annotate(queue_total=Window(Count("id"))).values_list(
-            "id", "version", "demand__version", "urgency" if urgent else "id", "queue_total"
-        )[offset : offset + limit]
+        cases.annotate(queue_total=Window(Count("id"))).values_list(*fields)[
+            offset : offset + limit
+        ]
     )
-    keys = [QueueRowKey(row[0], row[1], row[2], row[3] if urgent else None) for row in rows]
-    return keys, (rows[0][4] if rows else None)
+    keys = [QueueRowKey(row[0], row[1], row[2], row[4] if urgent else None) for row in rows]
+    return keys, (rows[0][3] if rows else None)
 
 
 def work_queue_rows(keys: list[QueueRowKey]) -> list[Case]:

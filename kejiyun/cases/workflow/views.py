@@ -166,6 +166,9 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
 FILTER_LISTS_SECONDS = 60
 
 QUEUE_PAGE_SIZE = 30
+# A page asked for beyond this is past the end of any queue (and its offset might be past
+# what the database takes): the last page, as for any page past the end.
+QUEUE_PAGES_AT_MOST = 1_000_000
 
 # The longest a rendered part of the queue is kept: what its keys do not see (a new name
 # of an organisation, centre, county or staff member; a change made without a service, in
@@ -195,7 +198,7 @@ def _queue_page(cases: QuerySet[Case], asked: str | None) -> tuple[Page, list[Qu
         number = 1
     keys: list[QueueRowKey] = []
     total = None
-    if number >= 1:
+    if 1 <= number <= QUEUE_PAGES_AT_MOST:
         keys, total = work_queue_keys(
             cases, offset=(number - 1) * QUEUE_PAGE_SIZE, limit=QUEUE_PAGE_SIZE
         )
