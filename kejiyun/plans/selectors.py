@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.db import connection
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
@@ -61,6 +62,22 @@ def plan_actions_due(*, owner: User, today: date) -> QuerySet[PlanAction]:
         )
         .order_by("overdue", "due_on", "id")
     )
+
+
+def plan_actions_due_keys(*, owner: User, limit: int) -> list[tuple[object, ...]]:
+    """What the first `limit` of `plan_actions_due` show of themselves (id, plan, title, due
+    date), in the same order (the overdue ones are those due first): the work queue keys
+    its cached table of them on it. A plain cursor: this runs on every request of the
+    queue, and the ORM takes several times as long to ask."""
+    action, plan = PlanAction._meta.db_table, ServicePlan._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT a.id, a.plan_id, a.title, a.due_on FROM {action} a"  # noqa: S608 (table names)
+            f" INNER JOIN {plan} p ON a.plan_id = p.id"
+            " WHERE p.owner_id = %s AND a.done_at IS NULL ORDER BY a.due_on, a.id LIMIT %s",
+            [owner.pk, limit],
+        )
+        return [tuple(row) for row in cursor.fetchall()]
 
 
 def _open_first() -> Case:

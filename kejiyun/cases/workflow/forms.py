@@ -111,6 +111,11 @@ class BulkReassignForm(BootstrapFormMixin, forms.Form):
         return [i for i in ids if 0 < i < 2**63]
 
 
+def county_choices(counties: Iterable[Region]) -> list[tuple[str, str]]:
+    """The county filter's choices: each county's code and its city and name."""
+    return [(c.code, f"{c.parent.name if c.parent else ''} {c.name}".strip()) for c in counties]
+
+
 class QueueFilterForm(BootstrapFormMixin, forms.Form):
     step = forms.ChoiceField(
         label="环节",
@@ -162,17 +167,18 @@ class QueueFilterForm(BootstrapFormMixin, forms.Form):
     def __init__(
         self,
         *args: Any,
-        counties: Iterable[Region] = (),
+        counties: Iterable[tuple[str, str]] = (),
         centres: Any = None,
         areas: Any = None,
         **kwargs: Any,
     ) -> None:
+        """`counties` are the county filter's choices (`county_choices`); `centres` and
+        `areas` the querysets a chosen centre or area must be in (none may be chosen
+        without them)."""
         super().__init__(*args, **kwargs)
         field = self.fields["county"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [("", "全部区县")] + [
-            (c.code, f"{c.parent.name if c.parent else ''} {c.name}".strip()) for c in counties
-        ]
+        field.choices = [("", "全部区县"), *counties]
         centre = self.fields["centre"]
         assert isinstance(centre, forms.ModelChoiceField)
         if centres is not None:

@@ -15,13 +15,15 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_POST
 
 from kejiyun.accounts.footprints import footprint_record
@@ -34,6 +36,7 @@ from kejiyun.cases.rules import may_act
 from kejiyun.cases.workflow import forms as f
 from kejiyun.cases.workflow import services
 from kejiyun.cases.workflow.selectors import (
+    QueueRowKey,
     access_case,
     access_case_for_enterprise,
     areas_in_jurisdiction,
@@ -47,13 +50,15 @@ from kejiyun.cases.workflow.selectors import (
     organisation_cases_stamp,
     staff_owners_for,
     work_queue,
+    work_queue_keys,
+    work_queue_rows,
 )
 from kejiyun.cases.workflow.transitions import CASE_MOVES, STAFF
 from kejiyun.common.ratelimit import client_ip
 from kejiyun.common.refusals import run_service
 from kejiyun.demands.selectors import access_demand
 from kejiyun.pagecache.fragments import fragment
-from kejiyun.plans.selectors import plan_actions_due
+from kejiyun.plans.selectors import plan_actions_due, plan_actions_due_keys
 from kejiyun.regions.selectors import (
     centres_in_jurisdiction,
     counties_in_jurisdiction,
@@ -81,30 +86,40 @@ RECOMMENDING_STEPS = (Step.INTAKE, Step.DIAGNOSIS, Step.MATCHING, Step.DOCKING)
 
 @staff_required
 def queue(request: AuthenticatedRequest) -> HttpResponse:
-    """My cases and plan actions, overdue first, then due soon; filters; bulk reassignment."""
+    """My cases and plan actions, overdue first, then due soon; filters; bulk reassignment.
+
+    Drawn mostly from the page cache (`fragment`), each part keyed on what it shows: the
+    rows on the keys of the page's cases (id, version, urgency: one query, which also counts
+    them for the pagination), the plan actions on theirs, the filter fields and the staff
+    to hand cases to on the jurisdiction and the query string. A write of a case or its
+    demand through the services shows on the next request; a new name of an organisation,
+    centre, county or staff member (and of a worker in the plan actions) within
+    `QUEUE_PARTS_SECONDS`, and a new staff member or centre in the lists within
+    `FILTER_LISTS_SECONDS`."""
     user = request.user
     scope = _jurisdiction_key(user)
+    asked = request.GET
     filters = f.QueueFilterForm(
-        request.GET or None,
+        asked or None,
         counties=fragment(
-            "cases:queue:counties",
+            "cases:queue:county-choices",
             topics=(),
             parts=[scope],
-            build=lambda: list(
+            build=lambda: f.county_choices(
                 counties_in_jurisdiction(user, province_code=settings.DEPLOYMENT_PROVINCE)
             ),
             seconds=FILTER_LISTS_SECONDS,
         ),
-        centres=centres_in_jurisdiction(user=user),
-        areas=areas_in_jurisdiction(user=user),
+        # A chosen centre or area is checked against the jurisdiction's own querysets
+        # (built only when one is chosen: the lists offered come from the page cache).
+        centres=centres_in_jurisdiction(user=user) if asked.get("centre") else None,
+        areas=areas_in_jurisdiction(user=user) if asked.get("area") else None,
     )
-    # What the lists offer is kept a minute per jurisdiction; what is chosen is still
-    # checked against the jurisdiction's own querysets.
-    _choices_kept(filters, "centre", scope)
-    _choices_kept(filters, "area", scope)
     data = filters.cleaned_data if filters.is_valid() else {}
+    now = timezone.now()  # the rows' urgency and their due-time badges agree
     cases = work_queue(
         user=user,
+        now=now,
         mine_only=data.get("scope") in ("", None, "mine"),
         unowned_only=data.get("scope") == "unowned",
         step=data.get("step", ""),
@@ -116,28 +131,33 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
         closed_from=data.get("closed_from"),
         closed_to=data.get("closed_to"),
     )
-    page = Paginator(cases, 30).get_page(request.GET.get("page"))
+    page, keys = _queue_page(cases, request.GET.get("page"))
     kept = {k: getattr(v, "pk", v) for k, v in data.items() if v}
-    extra_query = urlencode(kept)
     can_bulk = user.sees_everything or (
         user.centre is not None and user.centre.region.level != "county"
     )
-    actions = list(plan_actions_due(owner=user, today=timezone.localdate())[:30])
-    bulk_form = f.BulkReassignForm(owners=staff_owners_for(user=user)) if can_bulk else None
-    if bulk_form is not None:
-        _choices_kept(bulk_form, "owner", scope)
+    rows = fragment(
+        "cases:queue:rows",
+        topics=(),
+        parts=[scope, can_bulk, " ".join(map(str, keys))],
+        build=lambda: render_to_string(
+            "cases/_queue_rows.html",
+            {"cases": work_queue_rows(keys), "can_bulk": can_bulk, "now": now},
+        ),
+        seconds=QUEUE_PARTS_SECONDS,
+    )
     return render(
         request,
         "cases/queue.html",
         {
             "page": page,
             "filters": filters,
-            "now": timezone.now(),
-            "actions": actions,
-            "today": timezone.localdate(),
+            "filter_fields": _queue_filter_fields(filters, user, scope),
+            "rows": rows,
+            "actions": _queue_plan_actions(user),
             "can_bulk": can_bulk,
-            "extra_query": extra_query,
-            "bulk_form": bulk_form,
+            "extra_query": urlencode(kept),
+            "bulk": _queue_bulk(user, scope) if can_bulk else "",
         },
     )
 
@@ -145,6 +165,109 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
 # The queue's filter lists (counties, centres, areas, staff to hand cases to) change rarely:
 # each jurisdiction's are kept this long in the page cache.
 FILTER_LISTS_SECONDS = 60
+
+QUEUE_PAGE_SIZE = 30
+# A page asked for beyond this is past the end of any queue (and its offset might be past
+# what the database takes): the last page, as for any page past the end.
+QUEUE_PAGES_AT_MOST = 1_000_000
+
+# The longest a rendered part of the queue is kept: what its keys do not see (a new name
+# of an organisation, centre, county or staff member; a change made without a service, in
+# the admin site or a shell) shows within it.
+QUEUE_PARTS_SECONDS = 60
+
+
+class _CountedPaginator(Paginator):
+    """A paginator told how many objects there are (the queue's window count)."""
+
+    def __init__(self, object_list: Any, per_page: int, *, total: int) -> None:
+        super().__init__(object_list, per_page)
+        self.total = total
+
+    @cached_property
+    def count(self) -> int:
+        return self.total
+
+
+def _queue_page(cases: QuerySet[Case], asked: str | None) -> tuple[Page, list[QueueRowKey]]:
+    """The page of `cases` that `asked` names, as `Paginator.get_page` reads it (page 1 for
+    anything but a number, the last page past the end), with the keys of its rows: one
+    query, two more only past the end."""
+    try:
+        number = int(asked) if asked is not None else 1
+    except ValueError:
+        number = 1
+    keys: list[QueueRowKey] = []
+    total = None
+    if 1 <= number <= QUEUE_PAGES_AT_MOST:
+        keys, total = work_queue_keys(
+            cases, offset=(number - 1) * QUEUE_PAGE_SIZE, limit=QUEUE_PAGE_SIZE
+        )
+    if total is None:
+        total = cases.count()
+        number = _CountedPaginator(cases, QUEUE_PAGE_SIZE, total=total).num_pages
+        if total:
+            keys, _ = work_queue_keys(
+                cases, offset=(number - 1) * QUEUE_PAGE_SIZE, limit=QUEUE_PAGE_SIZE
+            )
+    paginator = _CountedPaginator(cases, QUEUE_PAGE_SIZE, total=total)
+    return Page(keys, number, paginator), keys
+
+
+def _queue_filter_fields(filters: f.QueueFilterForm, user: User, scope: str) -> str:
+    """The filter form's fields, rendered: kept a minute per jurisdiction and what was asked
+    (the values the fields show). A form with errors marks its fields: drawn afresh."""
+
+    def build() -> str:
+        # What the lists offer is kept a minute per jurisdiction.
+        _choices_kept(filters, "centre", scope, lambda: centres_in_jurisdiction(user=user))
+        _choices_kept(filters, "area", scope, lambda: areas_in_jurisdiction(user=user))
+        return render_to_string("cases/_queue_filters.html", {"filters": filters})
+
+    if filters.errors:
+        return build()
+    return fragment(
+        "cases:queue:filters",
+        topics=(),
+        parts=[scope, filters.is_bound, *((n, filters.data.get(n)) for n in filters.fields)],
+        build=build,
+        seconds=FILTER_LISTS_SECONDS,
+    )
+
+
+def _queue_bulk(user: User, scope: str) -> str:
+    """The bulk reassignment's list of staff to hand cases to, rendered: a minute per
+    jurisdiction (the service checks the chosen one against the jurisdiction)."""
+
+    def build() -> str:
+        form = f.BulkReassignForm(owners=staff_owners_for(user=user))
+        _choices_kept(form, "owner", scope)
+        return render_to_string("cases/_queue_bulk.html", {"bulk_form": form})
+
+    return fragment(
+        "cases:queue:bulk", topics=(), parts=[scope], build=build, seconds=FILTER_LISTS_SECONDS
+    )
+
+
+def _queue_plan_actions(user: User) -> str:
+    """The rows of the user's open plan actions (一人一策), rendered: kept under what they
+    show of themselves (id, plan, title, due date: one light query) and today's date (the
+    已超时 badges); a worker's new name shows within `QUEUE_PARTS_SECONDS`."""
+    today = timezone.localdate()
+    keys = plan_actions_due_keys(owner=user, limit=QUEUE_PAGE_SIZE)
+
+    def build() -> str:
+        ids = [key[0] for key in keys]
+        actions = list(plan_actions_due(owner=user, today=today).filter(pk__in=ids)) if ids else []
+        return render_to_string("cases/_queue_actions.html", {"actions": actions, "today": today})
+
+    return fragment(
+        "cases:queue:actions",
+        topics=(),
+        parts=[user.pk, today, keys],
+        build=build,
+        seconds=QUEUE_PARTS_SECONDS,
+    )
 
 
 def _jurisdiction_key(user: User) -> str:
@@ -155,16 +278,28 @@ def _jurisdiction_key(user: User) -> str:
     return home.path if home is not None else "none"
 
 
-def _choices_kept(form: forms.Form, name: str, scope: str) -> None:
+def _choices_kept(
+    form: forms.Form,
+    name: str,
+    scope: str,
+    queryset: Callable[[], QuerySet[Any]] | None = None,
+) -> None:
     """Give a model choice field of `form` the choices kept for `scope` (rendering them
-    otherwise reads the list again); validating a choice still asks its queryset."""
+    otherwise reads the list again), read from `queryset()` (else the field's own) when
+    they are not kept; validating a choice still asks the field's queryset."""
     field = form.fields[name]
     assert isinstance(field, forms.ModelChoiceField)
+
+    def build() -> list[tuple[str, str]]:
+        if queryset is not None:
+            field.queryset = queryset()
+        return [(str(value), str(label)) for value, label in field.iterator(field)]
+
     field.choices = fragment(
         f"cases:queue:{name}",
         topics=(),
         parts=[scope],
-        build=lambda: [(str(value), str(label)) for value, label in field.iterator(field)],
+        build=build,
         seconds=FILTER_LISTS_SECONDS,
     )
 
