@@ -12,9 +12,11 @@ a minute, so a plain read writes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -22,6 +24,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 
 from kejiyun.accounts.models import User
 from kejiyun.cases.models import Case
+from kejiyun.cases.workflow.services import case_note_add, case_visit_add
 from kejiyun.talent.models import TalentProfile
 from kejiyun.talent.services import ProfileData, talent_profile_update
 from tests.builders import (
@@ -160,9 +163,34 @@ def _matching_case(alice: User) -> Case:
 
 
 def test_the_case_page_costs_a_fixed_number_of_queries(alice: User, match_index: Any) -> None:
+    """Cached: the case and its record's freshness (`case_record_freshness`), nothing else.
+    Built: its timeline, visits, notes, attachments and dockings, and the staff to hand
+    it to; the same with more rows."""
     case = _matching_case(alice)
     client = client_for(alice)
-    assert len(_queries(client, f"/cases/{case.pk}/")) == 11
+    url = f"/cases/{case.pk}/"
+    assert len(_queries(client, url)) == 4
+
+    def built() -> int:
+        cache.clear()
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    def more(n: int) -> None:
+        for i in range(n):
+            case_note_add(case=case, actor=alice, body=f"备注{i}")
+            case_visit_add(
+                case=case,
+                actor=alice,
+                visited_on=date(2026, 5, 1),
+                place="茶园",
+                people="张三",
+                outcome="走访",
+            )
+
+    _same_with_more_rows(built, more, 10)
+    assert len(_queries(client, url)) == 4
 
 
 def test_the_staff_demand_page_and_its_matches_cost_a_fixed_number_of_queries(

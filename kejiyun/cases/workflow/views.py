@@ -9,6 +9,7 @@ was loaded) answers 409 with the page re-drawn from the current state.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,6 +25,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from kejiyun.accounts.footprints import footprint_record
@@ -39,13 +41,14 @@ from kejiyun.cases.workflow.selectors import (
     QueueRowKey,
     access_case,
     access_case_for_enterprise,
+    access_case_page,
     areas_in_jurisdiction,
+    case_dockings,
     case_helpers,
+    case_record_freshness,
     case_timeline,
     cases_of_organisation,
     dockings_asked_by_enterprise,
-    dockings_awaiting_staff,
-    dockings_decided,
     library_eligible,
     organisation_cases_stamp,
     staff_owners_for,
@@ -344,44 +347,235 @@ def open_from_demand(request: AuthenticatedRequest, demand_id: int) -> HttpRespo
 # --- staff: the case page -----------------------------------------------------------------
 
 
+# What the case page shows of a case's record (its timeline, visits, notes, attachments and
+# dockings) is rendered once and kept under the case's `case_record_freshness`, which every
+# change through the services moves in its transaction; this long at most otherwise (a
+# change made in the admin site or a shell, a staff member's corrected name).
+CASE_RECORD_SECONDS = 300
+
+
 def _detail_context(request: AuthenticatedRequest, case: Case, **forms: Any) -> dict[str, Any]:
     user = request.user
     acting = may_act(user, case)
-    initial = {"version": case.version}
-    return {
+    record = _case_record(case)
+    now = timezone.now()
+    context = {
         "case": case,
         "demand": case.demand,
+        # The demand and the case's state (HTML).
+        "header": _case_header(case, now=now, error=forms.get("error", "")),
         "may_act": acting,
-        "moves": CASE_MOVES.moves_from(case.step, by=STAFF) if acting else (),
-        "timeline": case_timeline(case=case),
-        "notes": case.notes.select_related("author")[:50],
-        "visits": case.visits.select_related("author")[:50],
-        "attachments": case.attachments.all()[:50],
-        "dockings": dockings_decided(case=case),
-        "has_accepted_docking": case.dockings.filter(
-            status=DockingRequest.Status.ACCEPTED
-        ).exists(),
-        # Workers' applications and the enterprise's requests, for staff to decide.
-        "pending_dockings": dockings_awaiting_staff(case=case),
+        # The timeline, visits, notes and attachments, and the decided dockings (HTML).
+        "history": record["history"],
+        "dockings": record["dockings"],
+        # Workers' applications and the enterprise's requests, for staff to decide: what is
+        # said of each (HTML), its id and origin; the forms to decide it stay on the page.
+        "pending_dockings": record["pending"],
         # The ranked experts, teams and results load from matching into a slot on the page.
         "matching": acting and case.step in (Step.MATCHING, Step.DOCKING),
-        "now": timezone.now(),
+    }
+    if acting:  # only who may act on the case is shown the forms
+        context.update(
+            _detail_forms(user, case, forms, has_accepted_docking=record["has_accepted_docking"])
+        )
+    return context
+
+
+def _case_header(case: Case, *, now: datetime, error: str) -> str:
+    """The top of the page: the demand and the state of the case, with a refusal's `error`.
+    Kept in the page cache under every value it shows (`cases/_header.html` shows nothing
+    that is not named here), so it can never be stale: a change to the case, its demand
+    or a name shown makes another key. With an error it is drawn afresh."""
+    context = {
+        "case": case,
+        "demand": case.demand,
+        "now": now,
         "steps": MAIN_LINE,
         "step_index": case.step_index(),
-        "pause_form": forms.get("pause_form") or f.PauseForm(initial=initial),
-        "outcome_form": forms.get("outcome_form") or f.OutcomeForm(initial=initial),
-        "note_form": forms.get("note_form") or f.NoteForm(),
-        "visit_form": forms.get("visit_form") or f.VisitForm(),
-        "attachment_form": forms.get("attachment_form") or f.AttachmentForm(),
-        "assign_form": forms.get("assign_form")
-        or f.AssignForm(initial=initial, owners=staff_owners_for(user=user, case=case)),
-        "error": forms.get("error", ""),
+        "error": error,
     }
+    if error:
+        return render_to_string("cases/_header.html", context)
+    demand, region = case.demand, case.region
+    shown = (
+        *(getattr(case, field.attname) for field in Case._meta.concrete_fields),
+        *(getattr(demand, name) for name in _HEADER_DEMAND_FIELDS),
+        demand.organisation.name,
+        region.name,
+        region.parent.name if region.parent else "",
+        case.centre.name,
+        case.owner.display_name if case.owner else "",
+        # The overdue badge; the rest of the header does not change with the time.
+        case.due_at is not None and case.due_at < now,
+        timezone.get_current_timezone_name(),
+    )
+    return fragment(
+        "cases:detail:header",
+        topics=(),
+        parts=[repr(shown)],  # repr: quoted, so no two different states read the same
+        build=lambda: render_to_string("cases/_header.html", context),
+        seconds=CASE_RECORD_SECONDS,
+    )
+
+
+_HEADER_DEMAND_FIELDS = (
+    "title",
+    "category",
+    "description",
+    "problem",
+    "current_state",
+    "target_indicators",
+)
+
+
+def _case_record(case: Case) -> dict[str, Any]:
+    """The case's record as the page shows it, from the page cache while nothing in it has
+    changed (one query to know). The same for every staff member who may see the case:
+    nothing in it depends on who asks (personal data in it is always masked), and access
+    to the case was checked before."""
+    return fragment(
+        "cases:detail:record",
+        topics=(),
+        parts=[
+            case.pk,
+            timezone.get_current_timezone_name(),
+            *case_record_freshness(case_id=case.pk),
+        ],
+        build=lambda: _case_record_build(case),
+        seconds=CASE_RECORD_SECONDS,
+    )
+
+
+def _case_record_build(case: Case) -> dict[str, Any]:
+    dockings = list(case_dockings(case=case))
+    pending = [d for d in dockings if d.awaits_staff]
+    decided = [d for d in reversed(dockings) if not d.awaits_staff]
+    history = render_to_string(
+        "cases/_history.html",
+        {
+            "case": case,
+            "timeline": case_timeline(case=case),
+            "visits": case.visits.select_related("author")[:50],
+            "notes": case.notes.select_related("author")[:50],
+            "attachments": case.attachments.all()[:50],
+        },
+    )
+    return {
+        "history": history,
+        "dockings": render_to_string("cases/_dockings.html", {"dockings": decided})
+        if decided
+        else "",
+        "has_accepted_docking": any(d.status == DockingRequest.Status.ACCEPTED for d in decided),
+        "pending": [
+            {
+                "pk": d.pk,
+                "origin": d.origin,
+                "about": render_to_string("cases/_pending_docking.html", {"d": d}),
+            }
+            for d in pending
+        ],
+    }
+
+
+def _detail_forms(
+    user: User, case: Case, forms: dict[str, Any], *, has_accepted_docking: bool
+) -> dict[str, Any]:
+    """The forms of staff who may act on the case: what they can do with an open case (the
+    moves, the clock, the outcome, handing it on) and the note, attachment and visit forms.
+    Each comes as the pieces of HTML around its CSRF tokens (`_around_csrf`), from the page
+    cache unless a form was handed back with its errors: the actions under the case's
+    version and state and the viewer's jurisdiction (the staff to hand the case to are the
+    same for all of it; kept a minute, a chosen owner is still checked by the form's query),
+    the record's forms per case."""
+    scope = _jurisdiction_key(user)
+    forms = {
+        name: form for name, form in forms.items() if name.endswith("_form") and form is not None
+    }
+
+    def owners() -> str:
+        if "assign_form" in forms:
+            return str(forms["assign_form"]["owner"])
+        return fragment(
+            "cases:detail:owners",
+            topics=(),
+            parts=[scope, case.region_id],
+            build=lambda: str(f.AssignForm(owners=staff_owners_for(user=user, case=case))["owner"]),
+            seconds=FILTER_LISTS_SECONDS,
+        )
+
+    def actions() -> list[str]:
+        return _around_csrf(
+            "cases/_actions.html",
+            {
+                "case": case,
+                "moves": CASE_MOVES.moves_from(case.step, by=STAFF),
+                "has_accepted_docking": has_accepted_docking,
+                "outcome_form": forms.get("outcome_form")
+                or f.OutcomeForm(initial={"version": case.version}),
+                "assign_owner": owners(),
+            },
+        )
+
+    def record_forms() -> list[str]:
+        return _around_csrf(
+            "cases/_record_forms.html",
+            {
+                "case": case,
+                "note_form": forms.get("note_form") or f.NoteForm(),
+                "attachment_form": forms.get("attachment_form") or f.AttachmentForm(),
+                "visit_form": forms.get("visit_form") or f.VisitForm(),
+            },
+        )
+
+    handed_back = set(forms)
+    context: dict[str, Any] = {}
+    if case.is_open:
+        context["actions"] = (
+            actions()
+            if handed_back & {"outcome_form", "assign_form"}
+            else fragment(
+                "cases:detail:actions",
+                topics=(),
+                parts=[
+                    case.pk,
+                    case.version,
+                    case.step,
+                    case.paused_at is not None,
+                    has_accepted_docking,
+                    scope,
+                    case.region_id,
+                ],
+                build=actions,
+                seconds=FILTER_LISTS_SECONDS,
+            )
+        )
+    context["record_forms"] = (
+        record_forms()
+        if handed_back & {"note_form", "attachment_form", "visit_form"}
+        else fragment("cases:detail:record_forms", topics=(), parts=[case.pk], build=record_forms)
+    )
+    return context
+
+
+# Where the CSRF token goes in a part of the case page kept in the cache: the part is drawn
+# with this in place of the token and kept as the pieces around it; the page puts its own
+# token between the pieces, so no token is ever kept. Every value in such a part is
+# escaped, so nothing else in it can read as this input.
+_CSRF_SLOT = "csrf-slot"
+_CSRF_INPUT = f'<input type="hidden" name="csrfmiddlewaretoken" value="{_CSRF_SLOT}">'
+
+
+def _around_csrf(template: str, context: dict[str, Any]) -> list[str]:
+    """`template` drawn without a CSRF token: the pieces of HTML around each of its
+    `{% csrf_token %}`, for the page to join with the token of the request."""
+    html = render_to_string(template, {**context, "csrf_token": _CSRF_SLOT})
+    # Pieces of what the template drew, every value in it escaped: still safe HTML.
+    return [mark_safe(piece) for piece in html.split(_CSRF_INPUT)]  # noqa: S308
 
 
 @staff_required
 def detail(request: AuthenticatedRequest, case_id: int) -> HttpResponse:
-    case = access_case(request.user, case_id)
+    case = access_case_page(request.user, case_id)
     return render(request, "cases/detail.html", _detail_context(request, case))
 
 
