@@ -183,3 +183,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     `--dist load` (the Makefile's) hands each worker its tests in that order, so each worker
     too runs its transactional tests after all its others."""
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None or _transactional(item))
+
+
+@pytest.fixture
+def cache_down() -> Iterator[None]:
+    """Redis at an address where nothing listens: every cache call fails (pages must be
+    built from the database)."""
+    from django.test import override_settings
+
+    dead = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    with override_settings(CACHES=dead):
+        yield

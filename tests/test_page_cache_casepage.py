@@ -9,13 +9,13 @@ in it is masked whether cached or not (the case page has no unmasking).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
 import time_machine
 from django.db.models import Model
-from django.test import Client, override_settings
+from django.test import Client
 from django.utils import timezone
 
 from kejiyun.accounts.models import User
@@ -290,20 +290,6 @@ def test_a_form_handed_back_with_its_errors_is_drawn_with_them(alice: User, case
 
 
 # --- The cache is never needed for a right answer --------------------------------------------
-
-
-@pytest.fixture
-def cache_down() -> Iterator[None]:
-    """Redis at an address where nothing listens: every cache call fails."""
-    dead = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:9/0",
-            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-        }
-    }
-    with override_settings(CACHES=dead):
-        yield
 
 
 def test_with_the_cache_down_the_page_is_built_from_the_database(

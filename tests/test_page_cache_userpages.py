@@ -8,11 +8,9 @@ pages unmasks anything (no unmask grant applies to them)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.test import override_settings
 
 from kejiyun.accounts.models import Organisation, User
 from kejiyun.cases.workflow.services import case_open, case_transition
@@ -35,20 +33,6 @@ from tests.builders import (
     make_tea_demand,
     make_tea_expert,
 )
-
-
-@pytest.fixture
-def cache_down() -> Iterator[None]:
-    """Redis at an address where nothing listens: every cache call fails."""
-    dead = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:9/0",
-            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-        }
-    }
-    with override_settings(CACHES=dead):
-        yield
 
 
 def _page(user: User, url: str) -> str:

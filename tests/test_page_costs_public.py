@@ -10,7 +10,6 @@ made through the services shows on the very next request.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -18,7 +17,7 @@ import pytest
 import time_machine
 from django.core.cache import cache
 from django.db import connection
-from django.test import Client, override_settings
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -362,20 +361,6 @@ def test_personal_numbers_stay_masked_in_cached_pages(world: dict[str, Any]) -> 
 
 
 # --- The cache is never needed for a right answer --------------------------------------------
-
-
-@pytest.fixture
-def cache_down() -> Iterator[None]:
-    """Redis at an address where nothing listens: every cache call fails."""
-    dead = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:9/0",
-            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-        }
-    }
-    with override_settings(CACHES=dead):
-        yield
 
 
 def test_with_the_cache_down_every_page_is_built_from_the_database(
